@@ -246,8 +246,9 @@ export interface PathAttributes {
 }
 
 /**
- * How an UPDATE laid its attributes out. Decode fills it in so that encode reproduces the input byte
- * for byte; leave it out for the canonical layout (ascending type code, standard flags, extended
+ * How an UPDATE laid its attributes out. Decode fills it in when the input is not canonical, so that
+ * encode reproduces the input byte for byte; leave it out for the canonical layout (MP_REACH_NLRI and
+ * MP_UNREACH_NLRI first as RFC 7606 5.1 asks, then ascending type code; standard flags; extended
  * length only where the value exceeds 255 bytes).
  */
 export interface UpdateLayout {

@@ -1,0 +1,184 @@
+import t from 'tap';
+import { decodeUpdate, encodeUpdate, endOfRib } from '../src/update.js';
+import { BgpWireError } from '../src/errors.js';
+import type { CodecContext, UpdateMessage } from '../src/types.js';
+
+const MARKER = 'ff'.repeat(16);
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
+const u16 = (n: number): string => n.toString(16).padStart(4, '0');
+
+/** An UPDATE from hex sections; lengths are filled in. */
+function update(withdrawn: string, attrs: string, nlri: string): Uint8Array {
+  const w = withdrawn.replace(/\s+/g, '');
+  const a = attrs.replace(/\s+/g, '');
+  const n = nlri.replace(/\s+/g, '');
+  const length = 19 + 2 + w.length / 2 + 2 + a.length / 2 + n.length / 2;
+  return bytes(`${MARKER}${u16(length)}02${u16(w.length / 2)}${w}${u16(a.length / 2)}${a}${n}`);
+}
+
+const decode = (buf: Uint8Array, ctx?: CodecContext): UpdateMessage => decodeUpdate(buf, 0, buf.length, ctx);
+
+function thrown(fn: () => unknown): BgpWireError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof BgpWireError) return err;
+    throw err;
+  }
+  throw new Error('did not throw');
+}
+
+// Attributes that make an UPDATE with NLRI valid: ORIGIN IGP, AS_PATH (64496), NEXT_HOP 192.0.2.1.
+const ORIGIN = '40010100';
+const AS_PATH = '40020602010000fbf0';
+const NEXT_HOP = '400304c0000201';
+const BASE = ORIGIN + AS_PATH + NEXT_HOP; // 4 + 9 + 7 = 20 bytes
+const NLRI = '18cb0071'; // 203.0.113.0/24
+
+t.test('a complete UPDATE written out by hand', async (t) => {
+  const wire = bytes(
+    MARKER +
+      '004a 02' + // length 74, UPDATE
+      '0000' + // no withdrawn routes
+      '002a' + // 42 bytes of attributes
+      '40010100' + // ORIGIN IGP
+      '40020a 02 02 0000fbf0 00010000' + // AS_PATH AS_SEQUENCE 64496 65536
+      '400304 c0000201' + // NEXT_HOP 192.0.2.1
+      '800404 00000064' + // MULTI_EXIT_DISC 100
+      'c00808 fbf00064 ffffff01' + // COMMUNITIES 64496:100 65535:65281 (NO_EXPORT)
+      '18 cb0071' + // 203.0.113.0/24
+      '19 c6336480', // 198.51.100.128/25
+  );
+  const msg = decode(wire);
+  t.strictSame(msg, {
+    type: 'UPDATE',
+    length: 74,
+    withdrawn: [],
+    attributes: {
+      origin: 'igp',
+      asPath: [{ type: 'AS_SEQUENCE', asns: [64496, 65536] }],
+      nextHop: '192.0.2.1',
+      med: 100,
+      communities: ['64496:100', '65535:65281'],
+    },
+    nlri: [{ prefix: '203.0.113.0/24' }, { prefix: '198.51.100.128/25' }],
+  });
+  t.equal(hex(encodeUpdate(msg)), hex(wire), 'canonical encode gives the same bytes');
+  const sub = new Uint8Array(wire.length + 10);
+  sub.set(wire, 7);
+  t.strictSame(decodeUpdate(sub, 7, 7 + wire.length), msg, 'decodes at an offset inside a larger buffer');
+});
+
+t.test('withdrawn routes, and offsets relative to msgStart', async (t) => {
+  const wire = update('18c63364 20c0000207', '', '');
+  const msg = decode(wire);
+  t.strictSame(msg.withdrawn, [{ prefix: '198.51.100.0/24' }, { prefix: '192.0.2.7/32' }]);
+  t.equal(msg.endOfRib, undefined, 'withdrawals are not End-of-RIB');
+  t.equal(hex(encodeUpdate(msg)), hex(wire));
+  const bad = update('21c0000207', '', ''); // /33
+  const buf = new Uint8Array(bad.length + 5);
+  buf.set(bad, 5);
+  const err = thrown(() => decodeUpdate(buf, 5, buf.length));
+  t.match(err, { code: 3, subcode: 10, action: 'session-reset', offset: 21 });
+});
+
+t.test('End-of-RIB in both forms', async (t) => {
+  t.equal(hex(endOfRib(1, 1)), `${MARKER}0017020000 0000`.replace(/\s/g, ''));
+  t.equal(hex(endOfRib(2, 1)), `${MARKER}001d02 0000 0006 800f03 0002 01`.replace(/\s/g, ''));
+  t.equal(hex(endOfRib(1, 128)), `${MARKER}001d02 0000 0006 800f03 0001 80`.replace(/\s/g, ''));
+  t.strictSame(decode(endOfRib(1, 1)).endOfRib, { afi: 1, safi: 1 });
+  const v6 = decode(endOfRib(2, 1));
+  t.strictSame(v6.endOfRib, { afi: 2, safi: 1 });
+  t.strictSame(v6.attributes, { mpUnreach: { afi: 2, safi: 1, withdrawn: [] } });
+  t.strictSame(decode(endOfRib(1, 128)).endOfRib, { afi: 1, safi: 128 }, 'a family kept raw');
+  t.equal(hex(encodeUpdate(v6)), hex(endOfRib(2, 1)));
+  t.equal(hex(encodeUpdate({ type: 'UPDATE', withdrawn: [], attributes: {}, nlri: [], endOfRib: { afi: 2, safi: 1 } })), hex(endOfRib(2, 1)));
+  // An MP_UNREACH with something in it, or next to another attribute, is no End-of-RIB.
+  t.equal(decode(update('', '800f0a 000201 30 20010db80001', '')).endOfRib, undefined);
+  t.equal(decode(update('', '800f03 000201 40010100', '')).endOfRib, undefined);
+  t.throws(() => endOfRib(70000, 1), RangeError);
+});
+
+t.test('ADD-PATH path identifiers in withdrawn routes, NLRI and MP_REACH_NLRI', async (t) => {
+  const ctx: CodecContext = { addPath: ['ipv4-unicast', 'ipv6-unicast'] };
+  const wire = update(
+    '00000007 18c63364',
+    BASE + '800e20 0002 01 10 20010db8000000000000000000000009 00 00000002 30 20010db80005',
+    '00000001 18cb0071 00000002 18cb0071',
+  );
+  const msg = decode(wire, ctx);
+  t.strictSame(msg.withdrawn, [{ prefix: '198.51.100.0/24', pathId: 7 }]);
+  t.strictSame(msg.nlri, [
+    { prefix: '203.0.113.0/24', pathId: 1 },
+    { prefix: '203.0.113.0/24', pathId: 2 },
+  ]);
+  t.strictSame(msg.attributes.mpReach, { afi: 2, safi: 1, nextHops: ['2001:db8::9'], nlri: [{ prefix: '2001:db8:5::/48', pathId: 2 }] });
+  t.equal(hex(encodeUpdate(msg, ctx)), hex(wire));
+  // Only IPv6 has ADD-PATH: the IPv4 fields are read without path identifiers and fail.
+  t.throws(() => decode(wire, { addPath: ['ipv6-unicast'] }), BgpWireError);
+});
+
+t.test('byte-identical round trips of non-canonical layouts', async (t) => {
+  const layouts: [string, string][] = [
+    // MP_REACH_NLRI after ORIGIN/AS_PATH, in plain ascending order (RFC 4271's SHOULD).
+    ['ascending with MP_REACH_NLRI in place', ORIGIN + AS_PATH + '800e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001'],
+    // Extended-length bit on short attributes, and on MP_REACH_NLRI.
+    ['extended length on short values', '5001000100' + '5002000602010000fbf0' + '900e001c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001'],
+    // Partial bit on COMMUNITIES, non-zero low flag bits on MED, an unknown attribute in the middle.
+    ['partial and unused flag bits', ORIGIN + AS_PATH + NEXT_HOP + '870404 00000005' + 'e06302abcd' + 'e00804 fbf00001'],
+  ];
+  for (const [name, attrs] of layouts) {
+    const wire = update('', attrs, name.includes('MP_REACH') || name.includes('extended') ? '' : NLRI);
+    const msg = decode(wire);
+    t.equal(msg.errors, undefined, `${name}: no errors`);
+    t.ok(msg.layout, `${name}: layout recorded`);
+    t.equal(hex(encodeUpdate(msg)), hex(wire), `${name}: encode(decode(x)) === x`);
+  }
+  const ascending = decode(update('', layouts[0]![1], ''));
+  t.strictSame(ascending.layout, { order: [1, 2, 14] });
+  const extended = decode(update('', layouts[1]![1], ''));
+  t.strictSame(extended.layout, { order: [1, 2, 14], flags: { 1: 0x50, 2: 0x50, 14: 0x90 } });
+  const flagged = decode(update('', layouts[2]![1], NLRI));
+  t.strictSame(flagged.layout, { order: [1, 2, 3, 4, 99, 8], flags: { 4: 0x87, 8: 0xe0 } });
+  t.strictSame(flagged.attributes.unknown, [{ code: 99, flags: 0xe0, hex: 'abcd' }]);
+
+  // MP_REACH_NLRI first is the canonical order (RFC 7606 5.1): no layout needed.
+  const mpFirst = update('', '800e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001' + ORIGIN + AS_PATH, '');
+  const m = decode(mpFirst);
+  t.equal(m.layout, undefined);
+  t.equal(hex(encodeUpdate(m)), hex(mpFirst));
+  // Without the layout the canonical form comes back.
+  const { layout: _layout, ...plain } = ascending;
+  t.equal(hex(encodeUpdate(plain)), hex(mpFirst));
+});
+
+t.test('canonical encoding: order, flags and extended length', async (t) => {
+  const communities = Array.from({ length: 70 }, (_, i) => `64496:${i}`);
+  const msg: UpdateMessage = {
+    type: 'UPDATE',
+    withdrawn: [],
+    attributes: { communities, med: 1, nextHop: '192.0.2.1', asPath: [], origin: 'egp', unknown: [{ code: 12, flags: 0xc0, hex: '' }] },
+    nlri: [{ prefix: '0.0.0.0/0' }],
+  };
+  const out = encodeUpdate(msg);
+  const attrs = '40010101' + '400200' + NEXT_HOP + '80040400000001' + 'd0080118' + communities.map((_, i) => `fbf0${u16(i)}`).join('') + 'c00c00';
+  t.equal(hex(out), hex(update('', attrs, '00')));
+});
+
+t.test('encode rejects what cannot be encoded', async (t) => {
+  const base: UpdateMessage = { type: 'UPDATE', withdrawn: [], attributes: { origin: 'igp', asPath: [], nextHop: '192.0.2.1' }, nlri: [] };
+  const many = Array.from({ length: 1100 }, (_, i) => ({ prefix: `10.${i >> 8}.${i & 255}.0/24` }));
+  t.throws(() => encodeUpdate({ ...base, nlri: many }), RangeError, 'over 4096 bytes');
+  t.equal(encodeUpdate({ ...base, nlri: many }, { maxMessageLength: 65535 }).length, 23 + 14 + 1100 * 4);
+  t.throws(() => encodeUpdate({ ...base, nlri: [{ prefix: '203.0.113.0/33' }] }), TypeError);
+  t.throws(() => encodeUpdate({ ...base, nlri: [{ prefix: '2001:db8::/32' }] }), TypeError);
+  t.throws(() => encodeUpdate({ ...base, attributes: { nextHop: '2001:db8::1' } }), TypeError);
+  t.throws(() => encodeUpdate({ ...base, attributes: { origin: 'bgp' as 'igp' } }), TypeError);
+  t.throws(() => encodeUpdate({ ...base, attributes: { med: -1 } }), RangeError);
+  t.throws(() => encodeUpdate({ ...base, attributes: { communities: ['65536:1'] } }), TypeError);
+  t.throws(() => encodeUpdate({ ...base, attributes: { asPath: [{ type: 'AS_SEQUENCE', asns: [65536] }] } }, { fourOctetAs: false }), RangeError);
+  t.throws(() => encodeUpdate({ ...base, attributes: { asPath: [{ type: 'AS_SEQ' as 'AS_SET', asns: [1] }] } }), TypeError);
+  t.throws(() => encodeUpdate({ ...base, attributes: { mpReach: { afi: 2, safi: 1, nextHops: ['192.0.2.1'], nlri: [] } } }), TypeError);
+  t.throws(() => encodeUpdate({ ...base, attributes: { mpReach: { afi: 1, safi: 128, nextHops: ['192.0.2.1'], nlri: [{ prefix: '203.0.113.0/24' }] } } }), TypeError);
+});
