@@ -53,9 +53,9 @@ export function encodeMessage(msg: BgpMessage, ctx?: CodecContext): Uint8Array {
     case 'UPDATE':
       return encodeUpdate(msg, ctx);
     case 'NOTIFICATION':
-      return encodeNotification(msg);
+      return encodeNotification(msg, ctx);
     case 'ROUTE-REFRESH':
-      return encodeRouteRefresh(msg);
+      return encodeRouteRefresh(msg, ctx);
     case 'KEEPALIVE':
       return KEEPALIVE.slice();
   }
