@@ -5,33 +5,47 @@ export function formatIpv4(buf: Uint8Array, at: number): string {
   return `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}`;
 }
 
+const groups = new Uint16Array(8);
+/** Hex text of a byte without and with its leading zero: formatting a group is two lookups. */
+const HEX_BARE: string[] = [];
+const HEX_PAIR: string[] = [];
+for (let i = 0; i < 256; i++) {
+  HEX_BARE.push(i.toString(16));
+  HEX_PAIR.push(i.toString(16).padStart(2, '0'));
+}
+
 /** Formats 16 bytes as RFC 5952 text (lower case, longest zero run as "::", IPv4-mapped in dotted form). */
 export function formatIpv6(buf: Uint8Array, at: number): string {
-  const groups = new Array<number>(8);
-  for (let i = 0; i < 8; i++) groups[i] = (buf[at + 2 * i]! << 8) | buf[at + 2 * i + 1]!;
-  // ::ffff:a.b.c.d
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
-    return `::ffff:${formatIpv4(buf, at + 12)}`;
-  }
+  // Find the longest run of two or more zero groups (the leftmost of equal runs) in one pass.
   let bestStart = -1;
-  let bestLen = 1; // a single zero group is not compressed
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
+  let bestLen = 1;
+  let runStart = -1;
+  for (let i = 0; i < 8; i++) {
+    const g = (buf[at + 2 * i]! << 8) | buf[at + 2 * i + 1]!;
+    groups[i] = g;
+    if (g === 0) {
+      if (runStart < 0) runStart = i;
+      if (i - runStart + 1 > bestLen) {
+        bestStart = runStart;
+        bestLen = i - runStart + 1;
+      }
+    } else {
+      runStart = -1;
+    }
+  }
+  if (bestStart === 0 && bestLen === 5 && groups[5] === 0xffff) return `::ffff:${formatIpv4(buf, at + 12)}`;
+  let text = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      text += '::';
+      i += bestLen - 1;
       continue;
     }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
+    if (text.length > 0 && i !== bestStart + bestLen) text += ':';
+    const hi = buf[at + 2 * i]!;
+    text += hi === 0 ? HEX_BARE[buf[at + 2 * i + 1]!]! : HEX_BARE[hi]! + HEX_PAIR[buf[at + 2 * i + 1]!]!;
   }
-  if (bestStart < 0) return groups.map((g) => g.toString(16)).join(':');
-  const head = groups.slice(0, bestStart).map((g) => g.toString(16)).join(':');
-  const tail = groups.slice(bestStart + bestLen).map((g) => g.toString(16)).join(':');
-  return `${head}::${tail}`;
+  return text;
 }
 
 /**
