@@ -77,31 +77,68 @@ export function splitMessages(buf: Uint8Array, maxMessageLength = MAX_MESSAGE_LE
   return { messages, rest: at };
 }
 
+/** What MessageFramer.push hands back: the whole messages, and the framing error that followed them. */
+export interface FramerOutput {
+  messages: Uint8Array[];
+  /**
+   * A bad header (marker, length or type) found after `messages`. The stream cannot be
+   * resynchronised after one: every later push returns the same error and no messages.
+   */
+  error?: BgpWireError;
+}
+
 /**
- * Accumulates TCP chunks and hands out whole messages. The one piece of state is the incomplete tail
- * of the stream, `pending`. Messages returned from push() may share memory with the chunk passed in.
+ * Accumulates TCP chunks and hands out whole messages. Its state is explicit: the incomplete tail of
+ * the stream (`pending`) and, once the stream is broken, the framing error (`error`). Messages returned
+ * from push() may share memory with the chunk passed in.
  */
 export class MessageFramer {
   /** Bytes received but not yet part of a whole message. */
   pending: Uint8Array = new Uint8Array(0);
   /** 4096 until RFC 8654 extended messages are negotiated, then 65535. */
   maxMessageLength: number;
+  /** The framing error that broke the stream, if one did; its offset counts from the stream's start. */
+  error: BgpWireError | undefined;
+  /** Bytes of the stream handed out as whole messages so far. */
+  framedBytes = 0;
 
   constructor(maxMessageLength = MAX_MESSAGE_LENGTH) {
     this.maxMessageLength = maxMessageLength;
   }
 
-  /** Adds a chunk and returns the messages it completes. Throws BgpWireError on a bad header. */
-  push(chunk: Uint8Array): Uint8Array[] {
+  /**
+   * Adds a chunk and returns the messages it completes. The messages before a bad header are returned
+   * with the error, so that, say, a peer's NOTIFICATION followed by garbage is still seen. Never throws.
+   */
+  push(chunk: Uint8Array): FramerOutput {
+    if (this.error !== undefined) return { messages: [], error: this.error };
     let buf = chunk;
     if (this.pending.length > 0) {
       buf = new Uint8Array(this.pending.length + chunk.length);
       buf.set(this.pending, 0);
       buf.set(chunk, this.pending.length);
     }
-    const { messages, rest } = splitMessages(buf, this.maxMessageLength);
+    const messages: Uint8Array[] = [];
+    let at = 0;
+    while (buf.length - at >= HEADER_LENGTH) {
+      let length: number;
+      try {
+        length = readHeader(buf, at, this.maxMessageLength).length;
+      } catch (err) {
+        // readHeader throws only BgpWireError; its offset is within the message, make it the stream's.
+        const e = err as BgpWireError;
+        this.error = new BgpWireError(e.message, { code: e.code, subcode: e.subcode, data: e.data, offset: this.framedBytes + at + e.offset });
+        this.framedBytes += at;
+        this.pending = new Uint8Array(0);
+        return { messages, error: this.error };
+      }
+      if (buf.length - at < length) break;
+      messages.push(buf.subarray(at, at + length));
+      at += length;
+    }
+    this.framedBytes += at;
     // Copy the tail so the caller's chunk can be reused.
-    this.pending = rest === buf.length ? new Uint8Array(0) : buf.slice(rest);
-    return messages;
+    this.pending = at === buf.length ? new Uint8Array(0) : buf.slice(at);
+    return { messages };
   }
 }

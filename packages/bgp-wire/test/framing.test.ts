@@ -116,7 +116,7 @@ t.test('MessageFramer: one byte at a time', async (t) => {
   const got: string[] = [];
   const completedAt: number[] = [];
   for (let i = 0; i < stream.length; i++) {
-    for (const m of framer.push(stream.subarray(i, i + 1))) {
+    for (const m of framer.push(stream.subarray(i, i + 1)).messages) {
       got.push(hex(m));
       completedAt.push(i + 1);
     }
@@ -128,19 +128,19 @@ t.test('MessageFramer: one byte at a time', async (t) => {
 
 t.test('MessageFramer: partial reads across header and body', async (t) => {
   const framer = new MessageFramer();
-  t.strictSame(framer.push(NOTIFICATION.subarray(0, 10)), [], 'half a header');
-  t.strictSame(framer.push(NOTIFICATION.subarray(10, 21)), [], 'header and two body bytes');
+  t.strictSame(framer.push(NOTIFICATION.subarray(0, 10)), { messages: [] }, 'half a header');
+  t.strictSame(framer.push(NOTIFICATION.subarray(10, 21)), { messages: [] }, 'header and two body bytes');
   t.equal(framer.pending.length, 21);
-  const out = framer.push(concat(NOTIFICATION.subarray(21), KEEPALIVE.subarray(0, 18)));
+  const out = framer.push(concat(NOTIFICATION.subarray(21), KEEPALIVE.subarray(0, 18))).messages;
   t.strictSame(out.map(hex), [hex(NOTIFICATION)]);
   t.equal(framer.pending.length, 18);
-  t.strictSame(framer.push(KEEPALIVE.subarray(18)).map(hex), [hex(KEEPALIVE)]);
+  t.strictSame(framer.push(KEEPALIVE.subarray(18)).messages.map(hex), [hex(KEEPALIVE)]);
   t.equal(framer.pending.length, 0);
 });
 
 t.test('MessageFramer: many messages in one chunk', async (t) => {
   const chunk = concat(...Array.from({ length: 100 }, () => KEEPALIVE), ROUTE_REFRESH);
-  const out = new MessageFramer().push(chunk);
+  const out = new MessageFramer().push(chunk).messages;
   t.equal(out.length, 101);
   t.ok(out.slice(0, 100).every((m) => hex(m) === hex(KEEPALIVE)), '100 KEEPALIVEs');
   t.equal(hex(out[100]!), hex(ROUTE_REFRESH));
@@ -151,27 +151,40 @@ t.test('MessageFramer: the caller may reuse its chunk buffer', async (t) => {
   const chunk = NOTIFICATION.slice(0, 20);
   framer.push(chunk);
   chunk.fill(0); // the socket layer reuses its buffer
-  t.strictSame(framer.push(NOTIFICATION.subarray(20)).map(hex), [hex(NOTIFICATION)]);
+  t.strictSame(framer.push(NOTIFICATION.subarray(20)).messages.map(hex), [hex(NOTIFICATION)]);
 });
 
-t.test('MessageFramer: a bad header throws as soon as the header is complete', async (t) => {
+t.test('MessageFramer: a bad header is reported as soon as the header is complete', async (t) => {
   const framer = new MessageFramer();
-  t.strictSame(framer.push(update(4097).subarray(0, 18)), [], 'no header yet');
-  checkError(t, thrown(() => framer.push(update(4097).subarray(18, 19))), 1, 2, '1001');
-  checkError(t, thrown(() => new MessageFramer().push(bytes(`${MARKER} 0013 07`))), 1, 3, '07');
-  checkError(t, thrown(() => new MessageFramer().push(bytes(`${'ff'.repeat(15)}00 0013 04`))), 1, 1, '');
+  t.strictSame(framer.push(update(4097).subarray(0, 18)), { messages: [] }, 'no header yet');
+  checkError(t, framer.push(update(4097).subarray(18, 19)).error, 1, 2, '1001', 16);
+  checkError(t, new MessageFramer().push(bytes(`${MARKER} 0013 07`)).error, 1, 3, '07', 18);
+  checkError(t, new MessageFramer().push(bytes(`${'ff'.repeat(15)}00 0013 04`)).error, 1, 1, '', 15);
+});
+
+t.test('MessageFramer: messages before a bad header are handed out with the error', async (t) => {
+  const framer = new MessageFramer();
+  t.strictSame(framer.push(KEEPALIVE).messages.map(hex), [hex(KEEPALIVE)]);
+  // A NOTIFICATION, then garbage, in one chunk: the NOTIFICATION must still be seen.
+  const out = framer.push(concat(NOTIFICATION, bytes(`${'00'.repeat(16)} 0013 04`)));
+  t.strictSame(out.messages.map(hex), [hex(NOTIFICATION)]);
+  checkError(t, out.error, 1, 1, '', KEEPALIVE.length + NOTIFICATION.length);
+  t.equal(framer.error, out.error, 'the framer keeps the error');
+  const after = framer.push(KEEPALIVE);
+  t.strictSame(after.messages, [], 'a broken stream yields nothing more');
+  t.equal(after.error, out.error, 'and the same error');
 });
 
 t.test('MessageFramer: 4096 until extended messages are negotiated, then 65535', async (t) => {
   const big = update(5000);
-  checkError(t, thrown(() => new MessageFramer().push(big)), 1, 2, '1388');
+  checkError(t, new MessageFramer().push(big).error, 1, 2, '1388');
   const framer = new MessageFramer(65535);
-  const out = framer.push(big);
+  const out = framer.push(big).messages;
   t.equal(out.length, 1);
   t.equal(out[0]!.length, 5000);
   const later = new MessageFramer();
   later.maxMessageLength = 65535; // raised after the OPEN exchange
-  t.equal(later.push(concat(update(65535), KEEPALIVE)).length, 2);
+  t.equal(later.push(concat(update(65535), KEEPALIVE)).messages.length, 2);
 });
 
 t.test('decodeMessage and encodeMessage handle KEEPALIVE', async (t) => {

@@ -156,19 +156,45 @@ function checkInput(input: Uint8Array, origin: string, iteration: number): void 
   }
 }
 
-/** The stream framed in one push: its messages, or the error it throws. */
-function frameAtOnce(all: Uint8Array, maxLength: number): { messages: Uint8Array[] } | { error: unknown } {
-  try {
-    return { messages: new MessageFramer(maxLength).push(all.slice()) };
-  } catch (error) {
-    return { error };
+/** Feeds chunks to a new framer: the messages it hands out (copied), and the error it ends with. */
+function frame(chunks: Iterable<Uint8Array>, maxLength: number, all: Uint8Array, iteration: number): { messages: Uint8Array[]; error?: BgpWireError } {
+  const context = `max ${maxLength}`;
+  const framer = new MessageFramer(maxLength);
+  const messages: Uint8Array[] = [];
+  for (const chunk of chunks) {
+    stats.framerChunks++;
+    let out: ReturnType<MessageFramer['push']>;
+    try {
+      out = framer.push(chunk);
+    } catch (err) {
+      fail('framer: push threw', 'framer stream', context, iteration, all, describe(err));
+      return { messages };
+    }
+    for (const m of out.messages) {
+      stats.framerMessages++;
+      const length = (m[16]! << 8) | m[17]!;
+      if (m.length < 19 || length !== m.length || m.length > maxLength) {
+        fail('framer returned a message whose header does not match it', 'framer stream', context, iteration, all, hexOf(m));
+      }
+      messages.push(m.slice());
+    }
+    // Done with this chunk's messages: the caller may now reuse the chunk, which must not disturb
+    // the incomplete tail the framer keeps.
+    chunk.fill(0);
+    if (out.error !== undefined) {
+      stats.framerErrors++;
+      const why = badWireError(out.error, all.length);
+      if (why !== undefined) fail(`framer: ${why}`, 'framer stream', context, iteration, all, describe(out.error));
+      return { messages, error: out.error }; // the stream is out of sync; a session would be reset here
+    }
   }
+  return { messages };
 }
 
 /**
- * Concatenates inputs and feeds them to MessageFramer in random chunk sizes. The framer may only
- * throw BgpWireError, every message it returns must match its header, and chunking must not change
- * the result: the same messages as one push of the whole stream, or the same error.
+ * Concatenates inputs and feeds them to MessageFramer in random chunk sizes. Every message it returns
+ * must match its header, and chunking must not change the result: the same messages as one push of
+ * the whole stream, then the same error (code, subcode and stream offset) or none.
  */
 function checkFramer(stream: Uint8Array[], iteration: number): void {
   const total = stream.reduce((n, b) => n + b.length, 0);
@@ -181,48 +207,23 @@ function checkFramer(stream: Uint8Array[], iteration: number): void {
     boundaries.push(at);
   }
   const maxLength = chance(0.5) ? 4096 : 65535;
-  const context = `max ${maxLength}`;
-  const framer = new MessageFramer(maxLength);
-  const got: Uint8Array[] = [];
-  let thrown: unknown;
-  let pos = 0;
-  while (pos < all.length) {
-    // Tiny chunks, larger ones, or cuts just around the end of an input (where off-by-ones live).
-    const mode = below(3);
-    const boundary = boundaries.find((b) => b > pos) ?? all.length;
-    const n = mode === 0 ? 1 + below(8) : mode === 1 ? 1 + below(700) : Math.max(1, boundary - pos + below(5) - 2);
-    // A copy, so a framer that kept a view of the caller's chunk is caught by the reuse below.
-    const chunk = all.slice(pos, pos + n);
-    pos += n;
-    stats.framerChunks++;
-    let messages: Uint8Array[];
-    try {
-      messages = framer.push(chunk);
-    } catch (err) {
-      stats.framerErrors++;
-      const why = badWireError(err, Number.MAX_SAFE_INTEGER);
-      if (why !== undefined) fail(`framer: ${why}`, 'framer stream', context, iteration, all, describe(err));
-      thrown = err;
-      break; // the stream is out of sync; a session would be reset here
+  function* chunks(): Generator<Uint8Array> {
+    let pos = 0;
+    while (pos < all.length) {
+      // Tiny chunks, larger ones, or cuts just around the end of an input (where off-by-ones live).
+      const mode = below(3);
+      const boundary = boundaries.find((b) => b > pos) ?? all.length;
+      const n = mode === 0 ? 1 + below(8) : mode === 1 ? 1 + below(700) : Math.max(1, boundary - pos + below(5) - 2);
+      // A copy, so a framer that kept a view of the caller's chunk is caught by the reuse.
+      yield all.slice(pos, pos + n);
+      pos += n;
     }
-    for (const m of messages) {
-      stats.framerMessages++;
-      const length = (m[16]! << 8) | m[17]!;
-      if (m.length < 19 || length !== m.length || m.length > maxLength) {
-        fail('framer returned a message whose header does not match it', 'framer stream', context, iteration, all, hexOf(m));
-      }
-      got.push(m.slice());
-    }
-    // Done with this chunk's messages: the caller may now reuse the chunk, which must not disturb
-    // the incomplete tail the framer keeps.
-    chunk.fill(0);
   }
-  const once = frameAtOnce(all, maxLength);
-  if ('error' in once) {
-    const same = thrown instanceof BgpWireError && once.error instanceof BgpWireError && thrown.code === once.error.code && thrown.subcode === once.error.subcode;
-    if (!same) fail('chunked framing did not fail as framing the whole stream did', 'framer stream', context, iteration, all, `whole: ${describe(once.error)}\nchunked: ${thrown === undefined ? `${got.length} messages, no error` : describe(thrown)}`);
-  } else if (thrown !== undefined || !isDeepStrictEqual(got, once.messages.map((m) => m.slice()))) {
-    fail('chunked framing gave other messages than framing the whole stream', 'framer stream', context, iteration, all, `whole: ${once.messages.length} messages; chunked: ${got.length} messages${thrown === undefined ? '' : `, then ${describe(thrown)}`}`);
+  const chunked = frame(chunks(), maxLength, all, iteration);
+  const once = frame([all.slice()], maxLength, all, iteration);
+  const errorOf = (e: BgpWireError | undefined): string => (e === undefined ? 'none' : `${e.code}/${e.subcode} at ${e.offset}`);
+  if (!isDeepStrictEqual(chunked.messages, once.messages) || errorOf(chunked.error) !== errorOf(once.error)) {
+    fail('chunked framing differs from framing the whole stream', 'framer stream', `max ${maxLength}`, iteration, all, `whole: ${once.messages.length} messages, error ${errorOf(once.error)}; chunked: ${chunked.messages.length} messages, error ${errorOf(chunked.error)}`);
   }
 }
 
