@@ -4,15 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "scripts/test.sh: node and npm are needed (Node 20 or newer)" >&2
-  exit 2
-fi
-major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$major" -lt 20 ]; then
-  echo "scripts/test.sh: Node $(node --version) is too old, 20 or newer is needed" >&2
-  exit 2
-fi
+# shellcheck source=lib/node.sh
+. scripts/lib/node.sh
+ensure_node || exit 2
 
 # npm ci when node_modules is absent or older than the lock file.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
