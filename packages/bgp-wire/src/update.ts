@@ -149,7 +149,10 @@ export function encodeUpdate(msg: UpdateMessage, ctx?: CodecContext): Uint8Array
   writeHeader(buf, at, MESSAGE_TYPE.UPDATE);
   writeUint16(buf, HEADER_LENGTH, withdrawnLength);
   writeUint16(buf, attributesAt, attributesLength);
-  return buf.slice(0, at);
+  // A pooled Buffer: for small messages far cheaper than a fresh ArrayBuffer, and it is a Uint8Array.
+  const out = Buffer.allocUnsafe(at);
+  out.set(buf.subarray(0, at), 0);
+  return out;
 }
 
 const IPV4_END_OF_RIB = new Uint8Array(23);
