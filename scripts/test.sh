@@ -15,4 +15,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 npx tsc -b
+# tap only transpiles test files; type-check them too (against the built packages).
+npx tsc -p tsconfig.typecheck.json
 exec npx tap "$@"

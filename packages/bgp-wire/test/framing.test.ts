@@ -3,19 +3,8 @@ import { MessageFramer, readHeader, splitMessages, writeHeader } from '../src/fr
 import { decodeMessage, encodeMessage } from '../src/message.js';
 import { BgpWireError } from '../src/errors.js';
 
-const MARKER = 'ff'.repeat(16);
-const bytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex.replace(/\s+/g, ''), 'hex'));
-const hex = (buf: Uint8Array): string => Buffer.from(buf).toString('hex');
+import { MARKER, bytes, hex, thrown } from './helpers/wire.js';
 const concat = (...parts: Uint8Array[]): Uint8Array => new Uint8Array(Buffer.concat(parts));
-/** What fn throws (undefined if it returns). */
-const thrown = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-};
 
 const KEEPALIVE = bytes(`${MARKER} 0013 04`);
 // Cease / Administrative Shutdown, communication "bye" (3 bytes): 19 + 2 + 1 + 3 = 25 = 0x19.

@@ -2,18 +2,7 @@ import t from 'tap';
 import { decodeRouteRefresh, encodeRouteRefresh } from '../src/route-refresh.js';
 import { BgpWireError } from '../src/errors.js';
 
-const MARKER = 'ff'.repeat(16);
-const bytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(hex.replace(/\s+/g, ''), 'hex'));
-const hex = (buf: Uint8Array): string => Buffer.from(buf).toString('hex');
-/** What fn throws (undefined if it returns). */
-const thrown = (fn: () => unknown): unknown => {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-};
+import { MARKER, bytes, hex, thrown } from './helpers/wire.js';
 const decode = (h: string) => {
   const buf = bytes(h);
   return decodeRouteRefresh(buf, 0, buf.length);

@@ -5,38 +5,9 @@ import { decodeUpdate, encodeUpdate, isTreatAsWithdraw } from '../src/update.js'
 import { BgpWireError } from '../src/errors.js';
 import type { CodecContext, UpdateError, UpdateMessage } from '../src/types.js';
 
-const MARKER = 'ff'.repeat(16);
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
-const u16 = (n: number): string => n.toString(16).padStart(4, '0');
-
-/** An UPDATE from hex sections; lengths are filled in. */
-function update(withdrawn: string, attrs: string, nlri: string): Uint8Array {
-  const w = withdrawn.replace(/\s+/g, '');
-  const a = attrs.replace(/\s+/g, '');
-  const n = nlri.replace(/\s+/g, '');
-  const length = 19 + 2 + w.length / 2 + 2 + a.length / 2 + n.length / 2;
-  return bytes(`${MARKER}${u16(length)}02${u16(w.length / 2)}${w}${u16(a.length / 2)}${a}${n}`);
-}
+import { MARKER, hex, bytes, u16, wireError as thrown, updateBytes as update, ORIGIN, AS_PATH, NEXT_HOP, BASE, NLRI } from './helpers/wire.js';
 
 const decode = (buf: Uint8Array, ctx?: CodecContext): UpdateMessage => decodeUpdate(buf, 0, buf.length, ctx);
-
-function thrown(fn: () => unknown): BgpWireError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof BgpWireError) return err;
-    throw err;
-  }
-  throw new Error('did not throw');
-}
-
-// Attributes that make an UPDATE with NLRI valid: ORIGIN IGP, AS_PATH (64496), NEXT_HOP 192.0.2.1.
-const ORIGIN = '40010100';
-const AS_PATH = '40020602010000fbf0';
-const NEXT_HOP = '400304c0000201';
-const BASE = ORIGIN + AS_PATH + NEXT_HOP; // 4 + 9 + 7 = 20 bytes
-const NLRI = '18cb0071'; // 203.0.113.0/24
 
 // ---------------------------------------------------------------------------------------------
 // RFC 7606
