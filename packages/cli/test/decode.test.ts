@@ -260,8 +260,8 @@ t.test('empty input prints nothing and succeeds', async (t) => {
   t.strictSame(decode(new Uint8Array(Buffer.from(' \n')), { hex: true }), { lines: [], stderr: [], status: 0 });
 });
 
-t.test('the built binary decodes hex from stdin', async (t) => {
-  const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+t.test('the installed command (bin/bgp-announce.js) decodes hex from stdin', async (t) => {
+  const main = fileURLToPath(new URL('../bin/bgp-announce.js', import.meta.url));
   const run = (args: string[], input = '') => spawnSync(process.execPath, [main, ...args], { input, encoding: 'utf8', timeout: 30_000 });
   const ok = run(['decode', '--hex'], `${KEEPALIVE}\n${SHUTDOWN}\n`);
   t.equal(ok.status, 0, ok.stderr);
