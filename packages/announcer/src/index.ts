@@ -1,3 +1,27 @@
-// The BGP speaker, RIB and Kubernetes controller are not built yet: see issues 3 and 5. This package
-// exists so the workspace layout of DESIGN.md is in place; it exports nothing.
-export {};
+// Public API of @bgp-announce/announcer: see README.md. So far: the session core (FSM, OPEN policy,
+// collision resolution) as pure functions; sockets, timers, RIBs and the Speaker come next.
+export { peerConfig, type PeerConfig, type PeerConfigInput, type ConnectionMode, type GracefulRestartConfig } from './session/config.js';
+export {
+  buildOpen,
+  checkOpen,
+  cease,
+  type NegotiatedSession,
+  type OpenCheck,
+  type PeerGracefulRestart,
+} from './session/open-policy.js';
+export {
+  initialSession,
+  transition,
+  jitter,
+  backoffMs,
+  notificationOf,
+  type FsmStateName,
+  type FsmEvent,
+  type FsmAction,
+  type TimerName,
+  type DownReason,
+  type SessionState,
+  type SessionCounters,
+  type WireErrorLike,
+} from './session/fsm.js';
+export { resolveCollision, detectCollision, type ConnectionDirection } from './session/collision.js';
