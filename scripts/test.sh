@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
-# The whole test suite, with its own set-up: installs the npm dependencies when they are missing or
-# stale, builds every package, runs every test. Usage: bash scripts/test.sh [tap arguments...]
+# The whole test suite, with its own set-up: Node if needed, the Debian packages of the real test peers,
+# the npm dependencies when they are missing or stale; then builds every package and runs every test. Usage: bash scripts/test.sh [tap arguments...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # shellcheck source=lib/node.sh
 . scripts/lib/node.sh
 ensure_node || exit 2
+
+# Debian packages the interop tests need (real peers in network namespaces). Installed when missing
+# and we are root; otherwise those tests say what is missing.
+need_debs=()
+command -v gobgpd >/dev/null || need_debs+=(gobgpd)
+command -v ip >/dev/null || need_debs+=(iproute2)
+if [ ${#need_debs[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "scripts/test.sh: installing Debian packages: ${need_debs[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_debs[@]}" >/dev/null
+  else
+    echo "scripts/test.sh: missing Debian packages (${need_debs[*]}); the interop tests need them and root" >&2
+  fi
+fi
 
 # npm ci when node_modules is absent or older than the lock file.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
