@@ -25,3 +25,12 @@ export {
   type WireErrorLike,
 } from './session/fsm.js';
 export { resolveCollision, detectCollision, type ConnectionDirection } from './session/collision.js';
+export {
+  SessionDriver,
+  addressInUseMessage,
+  wireErrorEvent,
+  type SessionDriverOptions,
+  type TransportOptions,
+  type SessionDriverEvents,
+} from './session/driver.js';
+export { systemClock, manualClock, type Clock, type ManualClock, type TimerHandle } from './session/clock.js';

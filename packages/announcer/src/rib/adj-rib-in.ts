@@ -1,0 +1,253 @@
+// Adj-RIB-In of one peer: what it announced to us, kept for inspection (never re-advertised). Per
+// family a Map from route key to an interned attribute set id; a stale route (graceful restart) is
+// stored as the negative -(id + 1), so marking stale costs no memory.
+import { AFI, SAFI, familyOf, isTreatAsWithdraw, toHex, type Family, type NotificationMessage, type Nlri, type PathAttributes, type UpdateMessage } from '@bgp-announce/bgp-wire';
+import { intern, newAttributeTable, parseRouteKey, release, retain, routeKey, setOf, type AttributeTable } from './route.js';
+
+export type MaxPrefixAction = 'warn' | 'teardown';
+export interface MaxPrefixLimit {
+  /** Most routes accepted in the family; more triggers the action. */
+  limit: number;
+  action: MaxPrefixAction;
+}
+
+export interface AdjRibInConfig {
+  /** Maximum-prefix limits per family. */
+  maxPrefix?: Partial<Record<Family, MaxPrefixLimit>>;
+}
+
+/** Received routes of one peer. Plain data; change it only through the functions here. */
+export interface AdjRibIn {
+  config: AdjRibInConfig;
+  /** Attribute sets as received, without NLRI (mpReach keeps afi, safi and nextHops only). */
+  table: AttributeTable<PathAttributes>;
+  routes: Record<Family, Map<string, number>>;
+  /** Stale routes per family (graceful restart). */
+  stale: Record<Family, number>;
+  /** End-of-RIB received per family. */
+  endOfRib: Record<Family, boolean>;
+  /** A 'warn' limit has warned and not yet come back under the limit. */
+  warned: Record<Family, boolean>;
+}
+
+export interface MaxPrefixExceeded {
+  family: Family;
+  count: number;
+  limit: number;
+}
+
+/** What one UPDATE did. */
+export interface RibInResult {
+  announced: number;
+  withdrawn: number;
+  /** The UPDATE's prefixes were handled as withdrawn (RFC 7606). */
+  treatAsWithdraw: boolean;
+  /** The UPDATE was the End-of-RIB of this family. */
+  endOfRib?: Family;
+  /** Stale routes removed because the End-of-RIB came. */
+  swept: number;
+  /** A 'warn' limit was exceeded (reported once until the count is back under the limit). */
+  warning?: MaxPrefixExceeded;
+  /** A 'teardown' limit was exceeded: send this NOTIFICATION (Cease 1, RFC 4486) and close. */
+  teardown?: MaxPrefixExceeded & { notification: NotificationMessage };
+}
+
+/** One received route, for inspection. */
+export interface RibInEntry {
+  family: Family;
+  prefix: string;
+  pathId?: number;
+  attributes: PathAttributes;
+  stale: boolean;
+}
+
+const FAMILIES: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
+const AFI_SAFI: Record<Family, { afi: number; safi: number }> = {
+  'ipv4-unicast': { afi: AFI.IPV4, safi: SAFI.UNICAST },
+  'ipv6-unicast': { afi: AFI.IPV6, safi: SAFI.UNICAST },
+};
+
+const perFamily = <T>(value: () => T): Record<Family, T> => ({ 'ipv4-unicast': value(), 'ipv6-unicast': value() });
+
+/** An empty Adj-RIB-In. Throws RangeError for a limit that is not a non-negative integer. */
+export function newAdjRibIn(config: AdjRibInConfig = {}): AdjRibIn {
+  for (const [family, max] of Object.entries(config.maxPrefix ?? {})) {
+    if (max === undefined) continue;
+    if (!Number.isInteger(max.limit) || max.limit < 0 || max.limit > 0xffffffff) throw new RangeError(`maxPrefix ${family} limit must be an integer 0-4294967295, got ${max.limit}`);
+    if (max.action !== 'warn' && max.action !== 'teardown') throw new TypeError(`maxPrefix ${family} action must be 'warn' or 'teardown'`);
+  }
+  return {
+    config,
+    table: newAttributeTable(),
+    routes: perFamily(() => new Map<string, number>()),
+    stale: perFamily(() => 0),
+    endOfRib: perFamily(() => false),
+    warned: perFamily(() => false),
+  };
+}
+
+/** The attribute set to store for an UPDATE, and its key (one JSON text per UPDATE, not per prefix). */
+function storedAttributes(attrs: PathAttributes): { set: PathAttributes; key: string } {
+  const { mpReach, mpUnreach: _unreach, ...rest } = attrs;
+  const set: PathAttributes = mpReach === undefined ? rest : { ...rest, mpReach: { afi: mpReach.afi, safi: mpReach.safi, ...(mpReach.nextHops ? { nextHops: mpReach.nextHops } : {}) } };
+  return { set, key: JSON.stringify(set) };
+}
+
+function remove(rib: AdjRibIn, family: Family, list: readonly Nlri[] | undefined): number {
+  if (list === undefined) return 0;
+  const routes = rib.routes[family];
+  let n = 0;
+  for (const { prefix, pathId } of list) {
+    const key = routeKey(prefix, pathId);
+    const stored = routes.get(key);
+    if (stored === undefined) continue;
+    routes.delete(key);
+    if (stored < 0) rib.stale[family]--;
+    release(rib.table, stored < 0 ? -stored - 1 : stored);
+    n++;
+  }
+  return n;
+}
+
+function add(rib: AdjRibIn, family: Family, list: readonly Nlri[] | undefined, id: number): number {
+  if (list === undefined) return 0;
+  const routes = rib.routes[family];
+  for (const { prefix, pathId } of list) {
+    const key = routeKey(prefix, pathId);
+    const stored = routes.get(key);
+    retain(rib.table, id);
+    routes.set(key, id);
+    if (stored === undefined) continue;
+    if (stored < 0) rib.stale[family]--;
+    release(rib.table, stored < 0 ? -stored - 1 : stored);
+  }
+  return list.length;
+}
+
+/** Cease 1, Maximum Number of Prefixes Reached, data AFI (2), SAFI (1), limit (4) (RFC 4486 4). */
+function maxPrefixNotification(family: Family, limit: number): NotificationMessage {
+  const data = new Uint8Array(7);
+  const { afi, safi } = AFI_SAFI[family];
+  data[0] = afi >> 8;
+  data[1] = afi & 0xff;
+  data[2] = safi;
+  new DataView(data.buffer).setUint32(3, limit);
+  return { type: 'NOTIFICATION', code: 6, subcode: 1, data: toHex(data) };
+}
+
+function checkLimits(rib: AdjRibIn, result: RibInResult): void {
+  for (const family of FAMILIES) {
+    const max = rib.config.maxPrefix?.[family];
+    if (max === undefined) continue;
+    const count = rib.routes[family].size;
+    if (count <= max.limit) {
+      rib.warned[family] = false;
+      continue;
+    }
+    const exceeded = { family, count, limit: max.limit };
+    if (max.action === 'teardown') {
+      if (result.teardown === undefined) result.teardown = { ...exceeded, notification: maxPrefixNotification(family, max.limit) };
+    } else if (!rib.warned[family]) {
+      rib.warned[family] = true;
+      if (result.warning === undefined) result.warning = exceeded;
+    }
+  }
+}
+
+/**
+ * Applies a decoded UPDATE: withdrawals (withdrawn routes and MP_UNREACH_NLRI), then announcements
+ * (NLRI and MP_REACH_NLRI) with the UPDATE's attributes, or, when RFC 7606 says treat-as-withdraw,
+ * the announced prefixes withdrawn instead. An End-of-RIB is recorded and sweeps that family's stale
+ * routes. Re-announcing a stale route makes it fresh. Families other than IPv4/IPv6 unicast are
+ * ignored. Returns counts and any maximum-prefix warning or teardown.
+ */
+export function applyUpdate(rib: AdjRibIn, update: UpdateMessage): RibInResult {
+  const result: RibInResult = { announced: 0, withdrawn: 0, treatAsWithdraw: false, swept: 0 };
+  if (update.endOfRib !== undefined) {
+    const family = familyOf(update.endOfRib.afi, update.endOfRib.safi);
+    if (family !== undefined) {
+      rib.endOfRib[family] = true;
+      result.endOfRib = family;
+      result.swept = sweepStale(rib, family);
+    }
+    return result;
+  }
+  const attrs = update.attributes;
+  result.withdrawn += remove(rib, 'ipv4-unicast', update.withdrawn);
+  const unreach = attrs.mpUnreach;
+  const unreachFamily = unreach === undefined ? undefined : familyOf(unreach.afi, unreach.safi);
+  if (unreachFamily !== undefined) result.withdrawn += remove(rib, unreachFamily, unreach?.withdrawn);
+
+  const reach = attrs.mpReach;
+  const reachFamily = reach === undefined ? undefined : familyOf(reach.afi, reach.safi);
+  if (isTreatAsWithdraw(update.errors)) {
+    result.treatAsWithdraw = true;
+    result.withdrawn += remove(rib, 'ipv4-unicast', update.nlri);
+    if (reachFamily !== undefined) result.withdrawn += remove(rib, reachFamily, reach?.nlri);
+  } else if (update.nlri.length > 0 || (reachFamily !== undefined && (reach?.nlri?.length ?? 0) > 0)) {
+    const { set, key } = storedAttributes(attrs);
+    const id = intern(rib.table, key, set);
+    result.announced += add(rib, 'ipv4-unicast', update.nlri, id);
+    if (reachFamily !== undefined) result.announced += add(rib, reachFamily, reach?.nlri, id);
+  }
+  checkLimits(rib, result);
+  return result;
+}
+
+/** Marks every route of `families` (default all) stale: the peer restarted (RFC 4724 4.2). */
+export function markStale(rib: AdjRibIn, families: readonly Family[] = FAMILIES): number {
+  let n = 0;
+  for (const family of families) {
+    const routes = rib.routes[family];
+    for (const [key, stored] of routes) if (stored >= 0) routes.set(key, -stored - 1);
+    rib.stale[family] = routes.size;
+    rib.endOfRib[family] = false;
+    n += routes.size;
+  }
+  return n;
+}
+
+/** Removes the stale routes of `family` (End-of-RIB came, or the caller's stale timer fired); returns how many. */
+export function sweepStale(rib: AdjRibIn, family: Family): number {
+  if (rib.stale[family] === 0) return 0;
+  const routes = rib.routes[family];
+  let n = 0;
+  for (const [key, stored] of routes) {
+    if (stored >= 0) continue;
+    routes.delete(key);
+    release(rib.table, -stored - 1);
+    n++;
+  }
+  rib.stale[family] = 0;
+  return n;
+}
+
+/** Routes per family, and how many of them are stale. */
+export function adjRibInCounts(rib: AdjRibIn): Record<Family, { routes: number; stale: number }> {
+  return {
+    'ipv4-unicast': { routes: rib.routes['ipv4-unicast'].size, stale: rib.stale['ipv4-unicast'] },
+    'ipv6-unicast': { routes: rib.routes['ipv6-unicast'].size, stale: rib.stale['ipv6-unicast'] },
+  };
+}
+
+/** Every received route (of `family`, or all), for inspection. */
+export function* adjRibInEntries(rib: AdjRibIn, family?: Family): Generator<RibInEntry> {
+  for (const f of family === undefined ? FAMILIES : [family]) {
+    for (const [key, stored] of rib.routes[f]) {
+      const { prefix, pathId } = parseRouteKey(key);
+      const entry: RibInEntry = { family: f, prefix, attributes: setOf(rib.table, stored < 0 ? -stored - 1 : stored), stale: stored < 0 };
+      if (pathId !== undefined) entry.pathId = pathId;
+      yield entry;
+    }
+  }
+}
+
+/** The received route for a prefix (and path id), or undefined. */
+export function receivedRoute(rib: AdjRibIn, prefix: string, pathId?: number): RibInEntry | undefined {
+  const family: Family = prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast';
+  const stored = rib.routes[family].get(routeKey(prefix, pathId));
+  if (stored === undefined) return undefined;
+  const entry: RibInEntry = { family, prefix, attributes: setOf(rib.table, stored < 0 ? -stored - 1 : stored), stale: stored < 0 };
+  if (pathId !== undefined) entry.pathId = pathId;
+  return entry;
+}

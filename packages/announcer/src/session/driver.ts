@@ -1,0 +1,376 @@
+// The I/O edge of one BGP session: it owns the TCP connection (and, in passive/both mode, a listener)
+// and the timers, turns received bytes into FSM events with bgp-wire's framer and decoder, and carries
+// out the actions transition() returns. All decisions stay in fsm.ts; this file only does I/O.
+//
+// Not done here yet: two simultaneous connections (collision detection with two FSMs). An inbound
+// connection is taken only while no connection has reached OpenSent; a pending outbound attempt is
+// then dropped in its favour, and later inbound connections are refused.
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import {
+  BgpWireError,
+  ERROR_CODE,
+  MessageFramer,
+  decodeMessage,
+  encodeMessage,
+  type CodecContext,
+  type NotificationMessage,
+  type RouteRefreshMessage,
+  type UpdateMessage,
+} from '@bgp-announce/bgp-wire';
+import type { PeerConfig } from './config.js';
+import { initialSession, transition, type DownReason, type FsmAction, type FsmEvent, type FsmStateName, type SessionState, type TimerName } from './fsm.js';
+import type { NegotiatedSession } from './open-policy.js';
+import { systemClock, type Clock, type TimerHandle } from './clock.js';
+
+/** Where to connect and listen. */
+export interface TransportOptions {
+  /** The peer's address (IPv4 or IPv6 text). */
+  peerAddress: string;
+  /** The peer's TCP port. Default 179. */
+  peerPort?: number;
+  /** Our source address for outbound connections (and the listen address unless `listen` says otherwise). */
+  localAddress?: string;
+  /** Our source port for outbound connections. Default: an ephemeral port. */
+  localPort?: number;
+  /** Where to listen in passive/both mode. Default localAddress (or all addresses) and port 179. Port 0 picks one. */
+  listen?: { host?: string; port?: number };
+  /** Linger after our FIN before the socket is destroyed if the peer does not close (ms). Default 3000. */
+  closeTimeoutMs?: number;
+}
+
+/** A SessionDriver's configuration: the peer, the transport, and (for tests) the clock and randomness. */
+export interface SessionDriverOptions extends TransportOptions {
+  config: PeerConfig;
+  clock?: Clock;
+  random?: () => number;
+}
+
+/** Events a SessionDriver emits. */
+export interface SessionDriverEvents {
+  state: [to: FsmStateName, from: FsmStateName];
+  established: [negotiated: NegotiatedSession];
+  update: [update: UpdateMessage];
+  routeRefresh: [message: RouteRefreshMessage];
+  notificationSent: [notification: NotificationMessage];
+  notificationReceived: [notification: NotificationMessage];
+  /** The Established session ended. */
+  down: [reason: DownReason];
+  /** The listener is up (passive/both mode), with the address and port it got. */
+  listening: [address: { address: string; port: number }];
+  /** Something went wrong that the session survives (listener failure, socket errors). */
+  error: [error: Error];
+}
+
+const TIMER_EVENT: Record<TimerName, FsmEvent['type']> = {
+  ConnectRetry: 'ConnectRetryTimerExpires',
+  Hold: 'HoldTimerExpires',
+  Keepalive: 'KeepaliveTimerExpires',
+  IdleHold: 'IdleHoldTimerExpires',
+};
+
+/** The FSM event for a decode error: by the NOTIFICATION code it asks for. */
+export function wireErrorEvent(error: BgpWireError): FsmEvent {
+  if (error.code === ERROR_CODE.OPEN_MESSAGE) return { type: 'BGPOpenMsgErr', error };
+  if (error.code === ERROR_CODE.UPDATE_MESSAGE) return { type: 'UpdateMsgErr', error };
+  // Header errors, and anything else (e.g. ROUTE-REFRESH 7/1): send the NOTIFICATION and close.
+  return { type: 'BGPHeaderErr', error };
+}
+
+/** The message to log when the listen address is taken. */
+export function addressInUseMessage(host: string, port: number): string {
+  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  return (
+    `cannot listen on ${where}: address in use. Another BGP speaker on this node (kube-vip, Cilium's BGP ` +
+    `control plane, MetalLB, FRR, BIRD) may hold it; carrying on active-only (connecting out, not listening)`
+  );
+}
+
+/** One BGP session over TCP, driven by the pure FSM. */
+export class SessionDriver extends EventEmitter<SessionDriverEvents> {
+  readonly options: Readonly<Omit<SessionDriverOptions, 'config'>>;
+  private session: SessionState;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly timers = new Map<TimerName, TimerHandle>();
+  private socket: net.Socket | undefined;
+  private connected = false;
+  private framer = new MessageFramer();
+  private receiveCtx: CodecContext | undefined;
+  private sendCtx: CodecContext | undefined;
+  private server: net.Server | undefined;
+  private accepting = false;
+  private readonly closing = new Set<Promise<void>>();
+  private readonly queue: FsmEvent[] = [];
+  private running = false;
+
+  constructor(options: SessionDriverOptions) {
+    super();
+    const { config, ...rest } = options;
+    this.options = rest;
+    this.session = initialSession(config);
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** The FSM's state (plain data; do not mutate). */
+  get state(): SessionState {
+    return this.session;
+  }
+
+  /** What the OPENs agreed, while OpenConfirm or Established. */
+  get negotiated(): NegotiatedSession | undefined {
+    return this.session.negotiated;
+  }
+
+  /** Starts the session (ManualStart): connects out, and listens in passive/both mode. */
+  start(): void {
+    this.dispatch({ type: 'ManualStart' });
+  }
+
+  /**
+   * Stops the session for good (ManualStop): a Cease/Administrative Shutdown with the optional RFC 9003
+   * shutdown message if a session was open, then closes. Resolves once the sockets and listener are closed.
+   */
+  async stop(shutdownMessage?: string): Promise<void> {
+    this.dispatch(shutdownMessage === undefined ? { type: 'ManualStop' } : { type: 'ManualStop', shutdownMessage });
+    this.accepting = false;
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
+  }
+
+  /**
+   * Sends encoded UPDATE messages (e.g. from packUpdates with `negotiated.send` as context) on the
+   * Established session. Returns false when the socket buffer is full (wait for 'drain' on it as usual).
+   * Throws Error when the session is not Established.
+   */
+  send(messages: Uint8Array | readonly Uint8Array[]): boolean {
+    if (this.session.state !== 'Established' || !this.socket) {
+      throw new Error(`cannot send UPDATEs: session with ${this.options.peerAddress} is ${this.session.state}, not Established`);
+    }
+    const list = messages instanceof Uint8Array ? [messages] : messages;
+    let ok = true;
+    for (const m of list) ok = this.socket.write(m);
+    this.dispatch({ type: 'UpdateSent' });
+    return ok;
+  }
+
+  /** The codec context for encoding UPDATEs to this peer, once OPENs were exchanged. */
+  get sendContext(): CodecContext | undefined {
+    return this.sendCtx;
+  }
+
+  /** Feeds one event to the FSM and carries out its actions; events raised meanwhile are queued. */
+  private dispatch(event: FsmEvent): void {
+    this.queue.push(event);
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        const from = this.session.state;
+        const out = transition(this.session, next, { now: this.clock.now(), random: this.random });
+        this.session = out.session;
+        for (const action of out.actions) this.execute(action);
+        if (this.session.state !== from) this.emit('state', this.session.state, from);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private execute(action: FsmAction): void {
+    switch (action.type) {
+      case 'connect':
+        this.connect();
+        break;
+      case 'accept':
+        this.accepting = action.enabled;
+        if (action.enabled && !this.server) this.listen();
+        break;
+      case 'close':
+        this.closeSocket();
+        break;
+      case 'send':
+        if (this.socket && this.connected) this.socket.write(encodeMessage(action.message, this.sendCtx));
+        if (action.message.type === 'NOTIFICATION') this.emit('notificationSent', action.message);
+        break;
+      case 'startTimer': {
+        this.stopTimer(action.timer);
+        const timer = action.timer;
+        this.timers.set(
+          timer,
+          this.clock.setTimer(action.durationMs, () => {
+            this.timers.delete(timer);
+            this.dispatch({ type: TIMER_EVENT[timer] } as FsmEvent);
+          }),
+        );
+        break;
+      }
+      case 'stopTimer':
+        this.stopTimer(action.timer);
+        break;
+      case 'established':
+        this.framer.maxMessageLength = action.negotiated.maxMessageLength;
+        this.emit('established', action.negotiated);
+        break;
+      case 'down':
+        this.emit('down', action.reason);
+        break;
+    }
+  }
+
+  private stopTimer(timer: TimerName): void {
+    const handle = this.timers.get(timer);
+    if (handle !== undefined) this.clock.clearTimer(handle);
+    this.timers.delete(timer);
+  }
+
+  private connect(): void {
+    this.closeSocket();
+    const o = this.options;
+    const opts: net.TcpNetConnectOpts = { host: o.peerAddress, port: o.peerPort ?? 179, noDelay: true };
+    if (o.localAddress !== undefined) opts.localAddress = o.localAddress;
+    if (o.localPort !== undefined) opts.localPort = o.localPort;
+    const socket = net.connect(opts);
+    this.adopt(socket, false);
+    socket.once('connect', () => {
+      if (this.socket !== socket) return;
+      this.connected = true;
+      this.dispatch({ type: 'TcpCrAcked' });
+    });
+  }
+
+  /** Makes `socket` the session's connection and wires its events. */
+  private adopt(socket: net.Socket, connected: boolean): void {
+    this.socket = socket;
+    this.connected = connected;
+    this.framer = new MessageFramer();
+    this.receiveCtx = undefined;
+    this.sendCtx = undefined;
+    socket.on('data', (chunk: Buffer) => this.receive(socket, chunk));
+    socket.on('error', (err) => {
+      if (this.socket === socket && this.connected) this.emitError(new Error(`connection to ${this.options.peerAddress}: ${err.message}`));
+    });
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.connected = false;
+      this.dispatch({ type: 'TcpConnectionFails' });
+    });
+  }
+
+  /** Bytes from the peer: frame, decode with the negotiated context, feed to the FSM. */
+  private receive(socket: net.Socket, chunk: Buffer): void {
+    if (this.socket !== socket) return;
+    const { messages, error } = this.framer.push(chunk);
+    for (const bytes of messages) {
+      if (this.socket !== socket) return; // the FSM closed this connection meanwhile
+      let event: FsmEvent;
+      try {
+        const msg = decodeMessage(bytes, this.receiveCtx ?? { maxMessageLength: this.framer.maxMessageLength });
+        switch (msg.type) {
+          case 'OPEN':
+            event = { type: 'BGPOpen', open: msg };
+            break;
+          case 'KEEPALIVE':
+            event = { type: 'KeepAliveMsg' };
+            break;
+          case 'UPDATE':
+            event = { type: 'UpdateMsg', update: msg };
+            break;
+          case 'NOTIFICATION':
+            event = { type: 'NotifMsg', notification: msg };
+            this.emit('notificationReceived', msg);
+            break;
+          case 'ROUTE-REFRESH':
+            event = { type: 'RouteRefreshMsg', message: msg };
+            break;
+        }
+      } catch (err) {
+        if (!(err instanceof BgpWireError)) throw err;
+        event = wireErrorEvent(err);
+      }
+      this.dispatch(event);
+      if (event.type === 'BGPOpen' && this.session.negotiated) {
+        this.receiveCtx = this.session.negotiated.receive;
+        this.sendCtx = this.session.negotiated.send;
+      }
+      if (this.session.state === 'Established' && this.socket === socket) {
+        if (event.type === 'UpdateMsg' && event.update) this.emit('update', event.update);
+        else if (event.type === 'RouteRefreshMsg' && event.message) this.emit('routeRefresh', event.message);
+      }
+    }
+    if (error && this.socket === socket) this.dispatch({ type: 'BGPHeaderErr', error });
+  }
+
+  /** Detaches the current connection and closes it after what was written is flushed. */
+  private closeSocket(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = undefined;
+    const wasConnected = this.connected;
+    this.connected = false;
+    const done = new Promise<void>((resolve) => {
+      if (socket.destroyed) return resolve();
+      const timer = this.clock.setTimer(this.options.closeTimeoutMs ?? 3000, () => socket.destroy());
+      socket.once('close', () => {
+        this.clock.clearTimer(timer);
+        resolve();
+      });
+      if (wasConnected) socket.end();
+      else socket.destroy();
+    });
+    this.closing.add(done);
+    void done.then(() => this.closing.delete(done));
+  }
+
+  private listen(): void {
+    const host = this.options.listen?.host ?? this.options.localAddress;
+    const port = this.options.listen?.port ?? 179;
+    const server = net.createServer((socket) => this.inbound(socket));
+    this.server = server;
+    server.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.server !== server) return;
+      this.server = undefined;
+      this.accepting = false;
+      server.close();
+      const where = host ?? '0.0.0.0';
+      this.emitError(err.code === 'EADDRINUSE' ? new Error(addressInUseMessage(where, port)) : new Error(`cannot listen on ${where}:${port}: ${err.message}`));
+      this.fallBackToActive();
+    });
+    server.listen({ host, port }, () => {
+      const a = server.address();
+      if (a && typeof a === 'object') this.emit('listening', { address: a.address, port: a.port });
+    });
+  }
+
+  /** The listener failed: connect out instead (the FSM's config switches to active mode). */
+  private fallBackToActive(): void {
+    if (this.session.config.mode === 'active') return;
+    const mode = this.session.config.mode;
+    this.session = { ...this.session, config: { ...this.session.config, mode: 'active' } };
+    // In passive mode the FSM waits in Active without a ConnectRetry timer: kick it to connect now.
+    if (mode === 'passive' && this.session.state === 'Active' && !this.socket) this.dispatch({ type: 'ConnectRetryTimerExpires' });
+  }
+
+  private inbound(socket: net.Socket): void {
+    const remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    const state = this.session.state;
+    const canTake = this.accepting && (state === 'Active' || state === 'Connect') && (!this.socket || !this.connected);
+    if (!canTake || remote !== this.options.peerAddress.replace(/^::ffff:/, '')) {
+      socket.destroy();
+      return;
+    }
+    if (this.socket) this.closeSocket(); // drop our pending outbound attempt in favour of this one
+    socket.setNoDelay(true);
+    this.adopt(socket, true);
+    this.dispatch({ type: 'TcpConnectionConfirmed' });
+  }
+
+  private emitError(error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+    else process.emitWarning(error.message, 'BgpSessionWarning');
+  }
+}
