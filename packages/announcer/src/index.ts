@@ -34,3 +34,44 @@ export {
   type SessionDriverEvents,
 } from './session/driver.js';
 export { systemClock, manualClock, type Clock, type ManualClock, type TimerHandle } from './session/clock.js';
+export {
+  routeKey,
+  parseRouteKey,
+  prefixFamily,
+  normalizeAttributes,
+  prependAsPath,
+  GRACEFUL_SHUTDOWN,
+  type RouteAttributes,
+  type NormalRouteAttributes,
+} from './rib/route.js';
+export {
+  newAdjRibOut,
+  diffAdjRibOut,
+  allUpdates,
+  routeRefreshUpdates,
+  endOfRibUpdates,
+  gracefulShutdownUpdates,
+  adjRibOutCounts,
+  advertised,
+  DEFAULT_LOCAL_PREF,
+  type AdjRibOut,
+  type SendSession,
+  type DesiredRoutes,
+  type RibOutChanges,
+} from './rib/adj-rib-out.js';
+export {
+  newAdjRibIn,
+  applyUpdate,
+  markStale,
+  sweepStale,
+  adjRibInCounts,
+  adjRibInEntries,
+  receivedRoute,
+  type AdjRibIn,
+  type AdjRibInConfig,
+  type MaxPrefixLimit,
+  type MaxPrefixAction,
+  type MaxPrefixExceeded,
+  type RibInResult,
+  type RibInEntry,
+} from './rib/adj-rib-in.js';

@@ -204,7 +204,7 @@ export function attributeKey(a: NormalRouteAttributes): string {
 /** `asPath` with `asn` put in front `times` times (into the leading AS_SEQUENCE when there is one). */
 export function prependAsPath(asPath: readonly AsPathSegment[], asn: number, times = 1): AsPathSegment[] {
   uint32(asn, 'asn');
-  if (!Number.isInteger(times) || times < 0) throw new RangeError(`times must be a non-negative integer, got ${times}`);
+  if (!Number.isInteger(times) || times < 0 || times > 255) throw new RangeError(`times must be an integer 0-255, got ${times}`);
   if (times === 0) return asPath.map((s) => ({ type: s.type, asns: [...s.asns] }));
   const added = new Array<number>(times).fill(asn);
   const [first, ...rest] = asPath;
