@@ -75,3 +75,14 @@ export {
   type RibInResult,
   type RibInEntry,
 } from './rib/adj-rib-in.js';
+export {
+  Speaker,
+  type SpeakerOptions,
+  type SpeakerEvents,
+  type PeerStatus,
+  type AdvertisedRoute,
+  type SpeakerStopOptions,
+  type AnnounceAttributes,
+  type PeerOptions,
+  type PeerRoutePolicy,
+} from './speaker.js';

@@ -211,8 +211,9 @@ export function diffAdjRibOut(rib: AdjRibOut, desired: DesiredRoutes, session: S
     const updates: Uint8Array[] = [];
     packWithdrawals(updates, w4, w6, ctx);
     packGroups(updates, groups, rib.table, ctx);
-    for (const key of withdrawKeys) commit(rib, key, undefined);
+    // Announcements first: a withdrawn route may hold the last reference to a set a new route reuses.
     for (let i = 0; i < changed.length; i++) commit(rib, changed[i]!, changedIds[i]!);
+    for (const key of withdrawKeys) commit(rib, key, undefined);
     return { updates, announced: changed.length, withdrawn: withdrawKeys.length };
   } finally {
     dropUnused(rib.table, created);

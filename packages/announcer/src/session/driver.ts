@@ -132,8 +132,11 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
    * Stops the session for good (ManualStop): a Cease/Administrative Shutdown with the optional RFC 9003
    * shutdown message if a session was open, then closes. Resolves once the sockets and listener are closed.
    */
-  async stop(shutdownMessage?: string): Promise<void> {
-    this.dispatch(shutdownMessage === undefined ? { type: 'ManualStop' } : { type: 'ManualStop', shutdownMessage });
+  async stop(shutdownMessage?: string, subcode?: number): Promise<void> {
+    const event: FsmEvent = { type: 'ManualStop' };
+    if (shutdownMessage !== undefined) event.shutdownMessage = shutdownMessage;
+    if (subcode !== undefined) event.subcode = subcode;
+    this.dispatch(event);
     this.accepting = false;
     const server = this.server;
     this.server = undefined;
@@ -155,6 +158,19 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
     for (const m of list) ok = this.socket.write(m);
     this.dispatch({ type: 'UpdateSent' });
     return ok;
+  }
+
+  /**
+   * Ends the session with a Cease of `subcode` (e.g. 1, maximum prefixes reached) and re-starts it
+   * after the back-off (AutomaticStop), unlike stop().
+   */
+  automaticStop(subcode: number, shutdownMessage?: string): void {
+    this.dispatch(shutdownMessage === undefined ? { type: 'AutomaticStop', subcode } : { type: 'AutomaticStop', subcode, shutdownMessage });
+  }
+
+  /** Our address on the current connection (IPv4-mapped IPv6 shown as IPv4), or undefined. */
+  get localAddress(): string | undefined {
+    return this.socket?.localAddress?.replace(/^::ffff:(?=\d+\.)/, '');
   }
 
   /** The codec context for encoding UPDATEs to this peer, once OPENs were exchanged. */

@@ -1,0 +1,158 @@
+// The Speaker's per-peer pieces as plain functions: peer options split into session settings and
+// route policy, prefix checking, and the desired routes for one peer (our routes with the peer's
+// defaults, next hop self and the AS path) that diffAdjRibOut compares with the Adj-RIB-Out.
+import { formatIpv4, formatIpv6, isIpv4, parseIp, type AsPathSegment, type ExtendedCommunity, type Family, type Origin } from '@bgp-announce/bgp-wire';
+import type { PeerConfigInput } from './session/config.js';
+import type { TransportOptions } from './session/driver.js';
+import type { AdjRibInConfig } from './rib/adj-rib-in.js';
+import type { RouteAttributes } from './rib/route.js';
+
+/** Attributes of an announced route; each one overrides (or for communities, adds to) the peer's default. */
+export interface AnnounceAttributes {
+  /** Default: next hop self (the session's local address, or the peer's nextHop/nextHopIpv6 option). */
+  nextHop?: string;
+  /** Default 'igp'. */
+  origin?: Origin;
+  communities?: string[];
+  largeCommunities?: string[];
+  extendedCommunities?: (ExtendedCommunity | string)[];
+  /** Sent on iBGP sessions only (default 100 there). */
+  localPref?: number;
+  med?: number;
+  /** How many extra times our AS is put in front of the AS path (0-255). */
+  asPathPrepend?: number;
+}
+
+/** Route policy applied to every route sent to one peer. */
+export interface PeerRoutePolicy extends Omit<AnnounceAttributes, 'nextHop' | 'origin'> {
+  /** Next hop for IPv4 routes. Default: our address on the session (when it is IPv4). */
+  nextHop?: string;
+  /** Next hop for IPv6 routes. Default: our address on the session (when it is IPv6). */
+  nextHopIpv6?: string;
+  /** Minimum route advertisement interval (ms) between two batches of changes. Default 0. */
+  minRouteAdvertisementIntervalMs?: number;
+  /** Maximum-prefix limits on what the peer sends us. */
+  maxPrefix?: AdjRibInConfig['maxPrefix'];
+}
+
+/** Everything addPeer takes: where the peer is, session settings (PeerConfig fields), route policy. */
+export type PeerOptions = TransportOptions & Omit<PeerConfigInput, 'localAs' | 'bgpId'> & PeerRoutePolicy;
+
+const POLICY_KEYS: readonly (keyof PeerRoutePolicy)[] = [
+  'communities',
+  'largeCommunities',
+  'extendedCommunities',
+  'localPref',
+  'med',
+  'asPathPrepend',
+  'nextHop',
+  'nextHopIpv6',
+  'minRouteAdvertisementIntervalMs',
+  'maxPrefix',
+];
+
+/** Splits peer options into the session part (a change re-creates the session) and the route policy. */
+export function splitPeerOptions(options: PeerOptions): { session: Omit<PeerOptions, keyof PeerRoutePolicy>; policy: PeerRoutePolicy } {
+  const session: Record<string, unknown> = {};
+  const policy: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (v === undefined) continue;
+    ((POLICY_KEYS as readonly string[]).includes(k) ? policy : session)[k] = v;
+  }
+  return { session: session as Omit<PeerOptions, keyof PeerRoutePolicy>, policy: policy as PeerRoutePolicy };
+}
+
+/** Structural equality of plain option values (JSON-shaped). */
+export function sameOptions(a: unknown, b: unknown): boolean {
+  const norm = (v: unknown): unknown =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, x]) => [k, norm(x)]))
+      : Array.isArray(v)
+        ? v.map(norm)
+        : v;
+  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
+}
+
+/**
+ * The canonical text of an IPv4 or IPv6 prefix ("192.0.2.0/24", "2001:db8::/32"). Throws TypeError
+ * for text that is not a prefix and RangeError for a bad length or host bits set.
+ */
+export function canonicalPrefix(prefix: string): string {
+  const slash = prefix.indexOf('/');
+  const bytes = slash > 0 ? parseIp(prefix.slice(0, slash)) : undefined;
+  const lenText = prefix.slice(slash + 1);
+  if (bytes === undefined || !/^\d{1,3}$/.test(lenText)) throw new TypeError(`not an IP prefix: ${JSON.stringify(prefix)}`);
+  const len = Number(lenText);
+  if (len > bytes.length * 8) throw new RangeError(`prefix ${prefix}: length ${len} is more than ${bytes.length * 8}`);
+  for (let bit = len; bit < bytes.length * 8; bit++) {
+    if ((bytes[bit >> 3]! >> (7 - (bit & 7))) & 1) throw new RangeError(`prefix ${prefix} has host bits set beyond /${len}`);
+  }
+  return `${bytes.length === 4 ? formatIpv4(bytes, 0) : formatIpv6(bytes, 0)}/${len}`;
+}
+
+/** What building a peer's desired routes needs to know about its session. */
+export interface PeerSendContext {
+  localAs: number;
+  ibgp: boolean;
+  /** Our address on the session (next hop self). */
+  localAddress?: string | undefined;
+  /** Families negotiated with an IPv6 next hop for IPv4 NLRI (RFC 8950). */
+  extendedNextHop?: readonly Family[];
+}
+
+/** The peer's desired routes, and the prefixes left out because no next hop of their family is known. */
+export interface PeerDesired {
+  routes: Map<string, RouteAttributes>;
+  noNextHop: string[];
+}
+
+function merged(a: readonly string[] | undefined, b: readonly string[] | undefined): string[] | undefined {
+  if (a === undefined) return b === undefined ? undefined : [...b];
+  return b === undefined ? [...a] : [...a, ...b];
+}
+
+/**
+ * Our routes as sent to one peer: the peer's defaults under each route's attributes, next hop self
+ * unless set, and the AS path (our AS once for eBGP, plus the prepends). Routes that share an
+ * attributes object share the result, so the Adj-RIB-Out interns each set once.
+ */
+export function peerDesiredRoutes(routes: ReadonlyMap<string, AnnounceAttributes>, policy: PeerRoutePolicy, ctx: PeerSendContext): PeerDesired {
+  const local = ctx.localAddress;
+  const localV4 = local !== undefined && isIpv4(local) ? local : undefined;
+  const localV6 = local !== undefined && !isIpv4(local) ? local : undefined;
+  const v4NextHop = policy.nextHop ?? localV4 ?? (ctx.extendedNextHop?.includes('ipv4-unicast') ? localV6 : undefined);
+  const v6NextHop = policy.nextHopIpv6 ?? localV6;
+  const byObject = new Map<AnnounceAttributes, { v4?: RouteAttributes; v6?: RouteAttributes }>();
+  const build = (a: AnnounceAttributes, nextHop: string): RouteAttributes => {
+    const prepend = a.asPathPrepend ?? policy.asPathPrepend ?? 0;
+    const times = (ctx.ibgp ? 0 : 1) + prepend;
+    const asPath: AsPathSegment[] = times > 0 ? [{ type: 'AS_SEQUENCE', asns: new Array<number>(times).fill(ctx.localAs) }] : [];
+    const out: RouteAttributes = { nextHop, origin: a.origin ?? 'igp', asPath };
+    const communities = merged(policy.communities, a.communities);
+    if (communities) out.communities = communities;
+    const large = merged(policy.largeCommunities, a.largeCommunities);
+    if (large) out.largeCommunities = large;
+    const ext = policy.extendedCommunities || a.extendedCommunities ? [...(policy.extendedCommunities ?? []), ...(a.extendedCommunities ?? [])] : undefined;
+    if (ext) out.extendedCommunities = ext;
+    const localPref = a.localPref ?? policy.localPref;
+    if (localPref !== undefined) out.localPref = localPref;
+    const med = a.med ?? policy.med;
+    if (med !== undefined) out.med = med;
+    return out;
+  };
+  const desired = new Map<string, RouteAttributes>();
+  const noNextHop: string[] = [];
+  for (const [prefix, a] of routes) {
+    const v6 = prefix.includes(':');
+    const nextHop = a.nextHop ?? (v6 ? v6NextHop : v4NextHop);
+    if (nextHop === undefined) {
+      noNextHop.push(prefix);
+      continue;
+    }
+    let cached = byObject.get(a);
+    if (cached === undefined) byObject.set(a, (cached = {}));
+    const attrs = a.nextHop !== undefined || !v6 ? (cached.v4 ??= build(a, nextHop)) : (cached.v6 ??= build(a, nextHop));
+    desired.set(prefix, attrs);
+  }
+  return { routes: desired, noNextHop };
+}

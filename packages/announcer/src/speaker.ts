@@ -1,0 +1,336 @@
+// The Speaker: the library API that holds peers and routes. Each peer is a SessionDriver plus an
+// Adj-RIB-Out and Adj-RIB-In; every change to our routes is diffed per peer (coalesced by the
+// minimum route advertisement interval on the injected clock) so only changes go on the wire.
+import { EventEmitter } from 'node:events';
+import { CEASE_SUBCODE, ROUTE_REFRESH_SUBTYPE, familyOf, type Family, type RouteRefreshMessage, type UpdateMessage } from '@bgp-announce/bgp-wire';
+import { peerConfig } from './session/config.js';
+import { SessionDriver } from './session/driver.js';
+import { systemClock, type Clock, type TimerHandle } from './session/clock.js';
+import type { DownReason, FsmStateName } from './session/fsm.js';
+import type { NegotiatedSession } from './session/open-policy.js';
+import { adjRibOutCounts, diffAdjRibOut, endOfRibUpdates, gracefulShutdownUpdates, newAdjRibOut, routeRefreshUpdates, type AdjRibOut } from './rib/adj-rib-out.js';
+import { adjRibInCounts, adjRibInEntries, applyUpdate, newAdjRibIn, type AdjRibIn, type RibInEntry, type RibInResult } from './rib/adj-rib-in.js';
+import { parseRouteKey, setOf, type NormalRouteAttributes } from './rib/route.js';
+import { canonicalPrefix, peerDesiredRoutes, sameOptions, splitPeerOptions, type AnnounceAttributes, type PeerOptions, type PeerRoutePolicy } from './speaker-peer.js';
+
+export type { AnnounceAttributes, PeerOptions, PeerRoutePolicy } from './speaker-peer.js';
+
+/** The speaker's identity, and (for tests) the clock and randomness its sessions use. */
+export interface SpeakerOptions {
+  localAs: number;
+  bgpId: string;
+  clock?: Clock;
+  random?: () => number;
+}
+
+/** Events a Speaker emits; the first argument is always the peer id. */
+export interface SpeakerEvents {
+  peerState: [id: string, to: FsmStateName, from: FsmStateName];
+  established: [id: string, negotiated: NegotiatedSession];
+  routesReceived: [id: string, result: RibInResult];
+  down: [id: string, reason: DownReason];
+  /** A passive/both peer's listener is up (port 0 picks one). */
+  listening: [id: string, address: { address: string; port: number }];
+  /** Something the speaker survives: socket errors, routes without a next hop, max-prefix warnings. */
+  error: [id: string, error: Error];
+}
+
+/** One peer, as peers() shows it. */
+export interface PeerStatus {
+  id: string;
+  peerAddress: string;
+  peerAs: number;
+  state: FsmStateName;
+  negotiated?: NegotiatedSession;
+  /** Routes in the Adj-RIB-Out. */
+  advertised: number;
+  /** Routes in the Adj-RIB-In. */
+  received: number;
+}
+
+/** One advertised route, as adjRibOut() shows it. */
+export interface AdvertisedRoute {
+  prefix: string;
+  attributes: NormalRouteAttributes;
+}
+
+/** What stop() does before the Cease. */
+export interface SpeakerStopOptions {
+  /** RFC 8326: re-announce every route with GRACEFUL_SHUTDOWN and wait drainMs before the Cease. */
+  gracefulShutdown?: { drainMs: number };
+  /** RFC 9003 shutdown communication sent in the Cease. */
+  message?: string;
+}
+
+interface Peer {
+  id: string;
+  options: PeerOptions;
+  policy: PeerRoutePolicy;
+  driver: SessionDriver;
+  ribOut: AdjRibOut;
+  ribIn: AdjRibIn;
+  /** A flush is scheduled. */
+  timer: TimerHandle | undefined;
+  /** When changes were last sent (clock ms), for the advertisement interval. */
+  lastSent: number;
+  /** Prefixes left out for lack of a next hop, last time (to report once). */
+  noNextHop: number;
+}
+
+/** A BGP speaker: peers, our routes, and per-peer Adj-RIBs. See the package README. */
+export class Speaker extends EventEmitter<SpeakerEvents> {
+  readonly localAs: number;
+  readonly bgpId: string;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly peerMap = new Map<string, Peer>();
+  private readonly routes = new Map<string, AnnounceAttributes>();
+  private stopping = false;
+
+  constructor(options: SpeakerOptions) {
+    super();
+    this.localAs = options.localAs;
+    this.bgpId = options.bgpId;
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    peerConfig({ localAs: this.localAs, peerAs: this.localAs, bgpId: this.bgpId }); // throws RangeError early
+  }
+
+  /** Adds a peer and starts its session. Throws Error if the id is taken, RangeError for bad settings. */
+  addPeer(id: string, options: PeerOptions): void {
+    if (this.stopping) throw new Error('speaker is stopping');
+    if (this.peerMap.has(id)) throw new Error(`peer ${JSON.stringify(id)} exists already`);
+    const { session, policy } = splitPeerOptions(options);
+    const { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs, ...configInput } = session;
+    const config = peerConfig({ ...configInput, localAs: this.localAs, bgpId: this.bgpId });
+    const transport = { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs };
+    const driver = new SessionDriver({ ...transport, config, clock: this.clock, random: this.random });
+    const peer: Peer = {
+      id,
+      options: { ...options },
+      policy,
+      driver,
+      ribOut: newAdjRibOut(),
+      ribIn: newAdjRibIn(policy.maxPrefix === undefined ? {} : { maxPrefix: policy.maxPrefix }),
+      timer: undefined,
+      lastSent: Number.NEGATIVE_INFINITY,
+      noNextHop: 0,
+    };
+    this.peerMap.set(id, peer);
+    this.wire(peer);
+    driver.start();
+  }
+
+  /** Removes a peer: Cease 3 (Peer De-configured), and resolves once its connection is closed. */
+  async removePeer(id: string, message?: string): Promise<void> {
+    const peer = this.peerMap.get(id);
+    if (!peer) return;
+    this.peerMap.delete(id);
+    this.cancelFlush(peer);
+    await peer.driver.stop(message, CEASE_SUBCODE.PEER_DECONFIGURED);
+  }
+
+  /**
+   * Changes a peer's options (merged into the current ones). Route policy changes are diffed onto the
+   * running session; anything else (address, port, AS, timers, capabilities) re-creates the session
+   * after a Cease 6 (Other Configuration Change).
+   */
+  async updatePeer(id: string, options: Partial<PeerOptions>): Promise<void> {
+    const peer = this.peerMap.get(id);
+    if (!peer) throw new Error(`no peer ${JSON.stringify(id)}`);
+    const next = { ...peer.options, ...options } as PeerOptions;
+    const before = splitPeerOptions(peer.options);
+    const after = splitPeerOptions(next);
+    if (!sameOptions(before.session, after.session)) {
+      this.peerMap.delete(id);
+      this.cancelFlush(peer);
+      await peer.driver.stop(undefined, CEASE_SUBCODE.OTHER_CONFIGURATION_CHANGE);
+      this.addPeer(id, next);
+      return;
+    }
+    peer.options = next;
+    peer.policy = after.policy;
+    peer.ribIn.config = after.policy.maxPrefix === undefined ? {} : { maxPrefix: after.policy.maxPrefix };
+    this.schedule(peer);
+  }
+
+  /** Announces (or changes) a route to every peer. Throws TypeError/RangeError for a bad prefix. */
+  announce(prefix: string, attributes: AnnounceAttributes = EMPTY): void {
+    this.routes.set(canonicalPrefix(prefix), attributes);
+    this.scheduleAll();
+  }
+
+  /** Withdraws a route from every peer (a no-op for a route not announced). */
+  withdraw(prefix: string): void {
+    if (this.routes.delete(canonicalPrefix(prefix))) this.scheduleAll();
+  }
+
+  /** Our routes: prefix to the attributes given to announce(). */
+  announced(): Map<string, AnnounceAttributes> {
+    return new Map(this.routes);
+  }
+
+  /** Every peer's state and route counts. */
+  peers(): PeerStatus[] {
+    return [...this.peerMap.values()].map((p) => {
+      const out: PeerStatus = {
+        id: p.id,
+        peerAddress: p.options.peerAddress,
+        peerAs: p.options.peerAs,
+        state: p.driver.state.state,
+        advertised: sum(adjRibOutCounts(p.ribOut)),
+        received: sum(Object.fromEntries(Object.entries(adjRibInCounts(p.ribIn)).map(([f, c]) => [f, c.routes])) as Record<Family, number>),
+      };
+      const negotiated = p.driver.negotiated;
+      if (negotiated) out.negotiated = negotiated;
+      return out;
+    });
+  }
+
+  /** What a peer sent us (undefined for an unknown peer). */
+  adjRibIn(id: string): RibInEntry[] | undefined {
+    const peer = this.peerMap.get(id);
+    return peer ? [...adjRibInEntries(peer.ribIn)] : undefined;
+  }
+
+  /** What we advertised to a peer (undefined for an unknown peer). */
+  adjRibOut(id: string): AdvertisedRoute[] | undefined {
+    const peer = this.peerMap.get(id);
+    if (!peer) return undefined;
+    return [...peer.ribOut.routes].map(([key, setId]) => ({ prefix: parseRouteKey(key).prefix, attributes: setOf(peer.ribOut.table, setId) }));
+  }
+
+  /**
+   * Stops every session: with gracefulShutdown, first re-announces every route with GRACEFUL_SHUTDOWN
+   * (65535:0) to each Established peer and waits drainMs on the clock; then a Cease (Administrative
+   * Shutdown, with `message`) to all. Resolves when every connection is closed.
+   */
+  async stop(options: SpeakerStopOptions = {}): Promise<void> {
+    this.stopping = true;
+    const peers = [...this.peerMap.values()];
+    for (const peer of peers) this.cancelFlush(peer);
+    if (options.gracefulShutdown) {
+      let sent = false;
+      for (const peer of peers) {
+        const negotiated = peer.driver.negotiated;
+        if (peer.driver.state.state !== 'Established' || !negotiated) continue;
+        this.flush(peer); // pending changes first, so the drain covers the current routes
+        const { updates } = gracefulShutdownUpdates(peer.ribOut, negotiated);
+        if (updates.length > 0) {
+          peer.driver.send(updates);
+          sent = true;
+        }
+      }
+      if (sent && options.gracefulShutdown.drainMs > 0) {
+        await new Promise<void>((resolve) => this.clock.setTimer(options.gracefulShutdown!.drainMs, resolve));
+      }
+    }
+    this.peerMap.clear();
+    await Promise.all(peers.map((p) => p.driver.stop(options.message)));
+  }
+
+  private wire(peer: Peer): void {
+    const d = peer.driver;
+    const current = (): boolean => this.peerMap.get(peer.id) === peer;
+    d.on('state', (to, from) => this.emit('peerState', peer.id, to, from));
+    d.on('established', (negotiated) => {
+      if (!current()) return;
+      this.emit('established', peer.id, negotiated);
+      if (this.stopping) return;
+      this.cancelFlush(peer);
+      this.flush(peer);
+      d.send(endOfRibUpdates(negotiated.families));
+    });
+    d.on('update', (update: UpdateMessage) => {
+      const result = applyUpdate(peer.ribIn, update);
+      this.emit('routesReceived', peer.id, result);
+      if (result.warning) {
+        const w = result.warning;
+        this.report(peer, new Error(`peer ${peer.id} sent ${w.count} ${w.family} routes, more than the limit of ${w.limit}`));
+      }
+      if (result.teardown) {
+        const t = result.teardown;
+        d.automaticStop(CEASE_SUBCODE.MAXIMUM_PREFIXES_REACHED, `maximum prefixes reached: ${t.count} ${t.family} routes, limit ${t.limit}`);
+      }
+    });
+    d.on('routeRefresh', (message: RouteRefreshMessage) => this.answerRouteRefresh(peer, message));
+    d.on('down', (reason) => {
+      // A new session starts from empty RIBs: the peer dropped what we sent, and we drop what it sent.
+      this.cancelFlush(peer);
+      peer.ribOut = newAdjRibOut();
+      peer.ribIn = newAdjRibIn(peer.ribIn.config);
+      peer.lastSent = Number.NEGATIVE_INFINITY;
+      this.emit('down', peer.id, reason);
+    });
+    d.on('listening', (address) => this.emit('listening', peer.id, address));
+    d.on('error', (err) => this.report(peer, err));
+  }
+
+  private answerRouteRefresh(peer: Peer, message: RouteRefreshMessage): void {
+    const negotiated = peer.driver.negotiated;
+    const family = familyOf(message.afi, message.safi);
+    // Only a request (subtype 0) is answered; a peer's BoRR/EoRR around its own re-send needs nothing.
+    if (!negotiated || family === undefined || message.subtype !== ROUTE_REFRESH_SUBTYPE.REQUEST || !negotiated.families.includes(family)) return;
+    if (this.stopping) return;
+    peer.driver.send(routeRefreshUpdates(peer.ribOut, negotiated, family, negotiated.enhancedRouteRefresh));
+  }
+
+  private scheduleAll(): void {
+    if (this.stopping) return;
+    for (const peer of this.peerMap.values()) this.schedule(peer);
+  }
+
+  /** Sends the peer's changes after the advertisement interval (now, on the next tick, when it is 0). */
+  private schedule(peer: Peer): void {
+    if (peer.timer !== undefined || peer.driver.state.state !== 'Established') return;
+    const interval = peer.policy.minRouteAdvertisementIntervalMs ?? 0;
+    const delay = Math.max(0, peer.lastSent + interval - this.clock.now());
+    peer.timer = this.clock.setTimer(delay, () => {
+      peer.timer = undefined;
+      if (this.peerMap.get(peer.id) === peer && !this.stopping) this.flush(peer);
+    });
+  }
+
+  private cancelFlush(peer: Peer): void {
+    if (peer.timer !== undefined) this.clock.clearTimer(peer.timer);
+    peer.timer = undefined;
+  }
+
+  /** Diffs our routes against the peer's Adj-RIB-Out and sends the changes. */
+  private flush(peer: Peer): void {
+    const d = peer.driver;
+    const negotiated = d.negotiated;
+    if (d.state.state !== 'Established' || !negotiated) return;
+    const { routes, noNextHop } = peerDesiredRoutes(this.routes, peer.policy, {
+      localAs: this.localAs,
+      ibgp: negotiated.ibgp,
+      localAddress: d.localAddress,
+      extendedNextHop: negotiated.extendedNextHop,
+    });
+    if (noNextHop.length !== peer.noNextHop && noNextHop.length > 0) {
+      this.report(peer, new Error(`${noNextHop.length} routes (e.g. ${noNextHop[0]}) not sent to peer ${peer.id}: no next hop of their family (set nextHop/nextHopIpv6)`));
+    }
+    peer.noNextHop = noNextHop.length;
+    let changes;
+    try {
+      changes = diffAdjRibOut(peer.ribOut, routes, negotiated);
+    } catch (err) {
+      this.report(peer, err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    if (changes.updates.length === 0) return;
+    peer.lastSent = this.clock.now();
+    d.send(changes.updates);
+  }
+
+  private report(peer: Peer, error: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', peer.id, error);
+    else process.emitWarning(error.message, 'BgpSpeakerWarning');
+  }
+}
+
+const EMPTY: AnnounceAttributes = Object.freeze({});
+
+function sum(counts: Record<Family, number>): number {
+  return counts['ipv4-unicast'] + counts['ipv6-unicast'];
+}
