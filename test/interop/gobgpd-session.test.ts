@@ -4,33 +4,16 @@
 // and next hop in gobgpd's RIB, the withdraw, and our Cease with a shutdown message seen by gobgpd.
 // Needs root, ip, gobgpd and gobgp: skipped elsewhere, a failure in CI (CI=true).
 import t, { type Test } from 'tap';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { interopUnavailable, requireOrSkip, vethPair } from './netns.js';
+import { poll, startGobgpd, GOBGP_ESTABLISHED } from './gobgpd.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const childScript = join(here, 'session-child.mjs');
 const builtDriver = join(here, '../../packages/announcer/dist/session/driver.js');
-const API_PORT = 50051; // gobgpd's gRPC API, on the loopback of its own namespace
-
-/** Polls fn (returning a value or undefined) every 100 ms until it returns a value; rejects after ms. */
-async function poll<T>(what: string, fn: () => T | undefined, ms = 15000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 /** Starts a process, collecting its output; t.teardown kills it and waits for it to exit. */
 function startProcess(t: Test, cmd: string, args: string[]): { proc: ChildProcess; output: () => string } {
@@ -59,37 +42,9 @@ t.test('a session with gobgpd: Established, route with community and next hop, w
   }
   const { a: gobgpSide, b: ourSide } = vethPair(t, '192.0.2.1/24', '192.0.2.2/24', 'bgpi');
 
-  const dir = mkdtempSync(join(tmpdir(), 'bgp-interop-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const conf = join(dir, 'gobgpd.toml');
-  writeFileSync(
-    conf,
-    [
-      '[global.config]',
-      '  as = 64496',
-      '  router-id = "192.0.2.1"',
-      '  local-address-list = ["192.0.2.1"]',
-      '[[neighbors]]',
-      '  [neighbors.config]',
-      '    neighbor-address = "192.0.2.2"',
-      '    peer-as = 64497',
-      '  [neighbors.transport.config]',
-      '    passive-mode = true',
-      '',
-    ].join('\n'),
-  );
-  const gobgpd = startProcess(t, 'ip', ['netns', 'exec', gobgpSide.ns, 'gobgpd', '-f', conf, '--api-hosts', `127.0.0.1:${API_PORT}`, '--pprof-disable']);
-  const gobgp = (...args: string[]): string =>
-    execFileSync('ip', ['netns', 'exec', gobgpSide.ns, 'gobgp', '-p', String(API_PORT), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  type NeighborJson = { state: { session_state: number; messages: { received: Record<string, number> } } };
-  const neighbor = (): NeighborJson => JSON.parse(gobgp('neighbor', '192.0.2.2', '-j')) as NeighborJson;
-  type RibJson = Record<string, { attrs: ({ type: number } & Record<string, unknown>)[] }[]>;
-  const rib = (): RibJson => JSON.parse(gobgp('global', 'rib', '-j') || '{}') as RibJson;
-
-  await poll('gobgpd to answer on its API', () => neighbor()).catch((err: Error) => {
-    throw new Error(`${err.message}\ngobgpd output:\n${gobgpd.output()}`);
-  });
-  const ESTABLISHED = 6; // GoBGP API SessionState: IDLE 1, CONNECT 2, ACTIVE 3, OPENSENT 4, OPENCONFIRM 5, ESTABLISHED 6
+  const gobgpd = await startGobgpd(t, { ns: gobgpSide.ns, as: 64496, address: '192.0.2.1', neighborAddress: '192.0.2.2', neighborAs: 64497 });
+  const { gobgp, neighbor, rib } = gobgpd;
+  const ESTABLISHED = GOBGP_ESTABLISHED;
   t.not(neighbor().state.session_state, ESTABLISHED, 'not Established before we start');
 
   // Our side, inside its namespace.

@@ -5,31 +5,15 @@
 // `softresetin` re-applies its own Adj-RIB-In and sends no ROUTE-REFRESH.)
 // Needs root, ip, gobgpd and gobgp: skipped elsewhere.
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { interopUnavailable, requireOrSkip, vethPair } from './netns.js';
+import { poll, startGobgpd } from './gobgpd.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const builtSpeaker = join(here, '../../packages/announcer/dist/speaker.js');
-const API_PORT = 50051;
-
-async function poll<T>(what: string, fn: () => T | undefined, ms = 15000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const v = fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 // The child: a Speaker announcing one route; on "stop" on stdin, a graceful shutdown with a 1.5 s drain.
 const child = (url: string): string => `
@@ -55,21 +39,7 @@ t.test('Speaker with gobgpd: route in the RIB, graceful shutdown community befor
     return;
   }
   const { a: gobgpSide, b: ourSide } = vethPair(t, '192.0.2.1/24', '192.0.2.2/24', 'bgps');
-  const dir = mkdtempSync(join(tmpdir(), 'bgp-interop-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const conf = join(dir, 'gobgpd.toml');
-  writeFileSync(
-    conf,
-    ['[global.config]', '  as = 64496', '  router-id = "192.0.2.1"', '  local-address-list = ["192.0.2.1"]', '[[neighbors]]', '  [neighbors.config]', '    neighbor-address = "192.0.2.2"', '    peer-as = 64497', '  [neighbors.transport.config]', '    passive-mode = true', ''].join('\n'),
-  );
-  const gobgpd = spawn('ip', ['netns', 'exec', gobgpSide.ns, 'gobgpd', '-f', conf, '--api-hosts', `127.0.0.1:${API_PORT}`, '--pprof-disable'], { stdio: 'ignore' });
-  t.teardown(() => void gobgpd.kill('SIGTERM'));
-  const gobgp = (...args: string[]): string => execFileSync('ip', ['netns', 'exec', gobgpSide.ns, 'gobgp', '-p', String(API_PORT), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  type NeighborJson = { state: { session_state: number; messages: { received: Record<string, number> } } };
-  const neighbor = (): NeighborJson => JSON.parse(gobgp('neighbor', '192.0.2.2', '-j')) as NeighborJson;
-  type RibJson = Record<string, { attrs: ({ type: number } & Record<string, unknown>)[] }[]>;
-  const rib = (): RibJson => JSON.parse(gobgp('global', 'rib', '-j') || '{}') as RibJson;
-  await poll('gobgpd to answer on its API', () => neighbor());
+  const { neighbor, rib } = await startGobgpd(t, { ns: gobgpSide.ns, as: 64496, address: '192.0.2.1', neighborAddress: '192.0.2.2', neighborAs: 64497 });
 
   const ours = spawn('ip', ['netns', 'exec', ourSide.ns, process.execPath, '--input-type=module', '-e', child(pathToFileURL(builtSpeaker).href)], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
