@@ -54,6 +54,24 @@ export function readHeader(buf: Uint8Array, at: number, maxMessageLength = MAX_M
   return { length, type };
 }
 
+const TYPE_NAMES: Record<number, string> = { 1: 'OPEN', 2: 'UPDATE', 3: 'NOTIFICATION', 4: 'KEEPALIVE', 5: 'ROUTE-REFRESH' };
+
+/**
+ * Throws the Bad Message Length error when buf[msgStart..msgEnd) is shorter than the smallest legal
+ * message of `type`: the per-type decoders are public and may be called without readHeader.
+ */
+export function requireMinimumLength(buf: Uint8Array, msgStart: number, msgEnd: number, type: number): void {
+  const length = msgEnd - msgStart;
+  const min = MIN_LENGTH[type] ?? HEADER_LENGTH;
+  if (length >= min) return;
+  throw new BgpWireError(`${TYPE_NAMES[type] ?? `type ${type}`} of ${length} bytes is shorter than the minimum of ${min}`, {
+    code: ERROR_CODE.MESSAGE_HEADER,
+    subcode: HEADER_SUBCODE.BAD_MESSAGE_LENGTH,
+    data: buf.slice(msgStart + 16, msgStart + 18),
+    offset: 16,
+  });
+}
+
 /** Writes the marker, length and type into out[0..19). */
 export function writeHeader(out: Uint8Array, length: number, type: number): void {
   out.fill(0xff, 0, 16);

@@ -1,9 +1,9 @@
 // NOTIFICATION (RFC 4271 4.5) with the RFC 9003 shutdown communication carried by Cease subcodes
 // 2 (Administrative Shutdown) and 4 (Administrative Reset).
 import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, MESSAGE_TYPE, type CodecContext, type NotificationMessage } from './types.js';
-import { BgpWireError, CEASE_SUBCODE, ERROR_CODE, HEADER_SUBCODE, notificationName } from './errors.js';
+import { CEASE_SUBCODE, ERROR_CODE, notificationName } from './errors.js';
 import { decodeUtf8, encodeUtf8, fromHex, toHex } from './bytes.js';
-import { writeHeader } from './framing.js';
+import { requireMinimumLength, writeHeader } from './framing.js';
 
 /** Header, error code and error subcode. */
 const FIXED_LENGTH = HEADER_LENGTH + 2;
@@ -31,14 +31,7 @@ function readShutdownMessage(buf: Uint8Array, start: number, end: number): strin
  */
 export function decodeNotification(buf: Uint8Array, msgStart: number, msgEnd: number): NotificationMessage {
   const length = msgEnd - msgStart;
-  if (length < FIXED_LENGTH) {
-    throw new BgpWireError(`NOTIFICATION of ${length} bytes is shorter than the minimum of ${FIXED_LENGTH}`, {
-      code: ERROR_CODE.MESSAGE_HEADER,
-      subcode: HEADER_SUBCODE.BAD_MESSAGE_LENGTH,
-      data: buf.slice(msgStart + 16, msgStart + 18),
-      offset: 16,
-    });
-  }
+  requireMinimumLength(buf, msgStart, msgEnd, MESSAGE_TYPE.NOTIFICATION);
   const code = buf[msgStart + HEADER_LENGTH]!;
   const subcode = buf[msgStart + HEADER_LENGTH + 1]!;
   const dataStart = msgStart + FIXED_LENGTH;

@@ -12,10 +12,10 @@
 // layout.otherParameters; refusing them (Unsupported Optional Parameter, RFC 4271 6.2) is the
 // session layer's decision, as is refusing capabilities it does not support.
 import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, MESSAGE_TYPE, type Capability, type OpenLayout, type OpenMessage } from './types.js';
-import { BgpWireError, ERROR_CODE, HEADER_SUBCODE, OPEN_SUBCODE } from './errors.js';
+import { BgpWireError, ERROR_CODE, OPEN_SUBCODE } from './errors.js';
 import { fromHex, readUint16, readUint32, toHex, writeUint16 } from './bytes.js';
 import { formatIpv4, parseIpv4Into } from './ip.js';
-import { writeHeader } from './framing.js';
+import { requireMinimumLength, writeHeader } from './framing.js';
 import {
   capabilityEncodingLength,
   decodeCapability,
@@ -56,14 +56,7 @@ function openError(subcode: number, message: string, offset: number, data?: Uint
  */
 export function decodeOpen(buf: Uint8Array, msgStart: number, msgEnd: number): OpenMessage {
   const length = msgEnd - msgStart;
-  if (length < FIXED_LENGTH) {
-    throw new BgpWireError(`OPEN of ${length} bytes is shorter than the minimum of ${FIXED_LENGTH}`, {
-      code: ERROR_CODE.MESSAGE_HEADER,
-      subcode: HEADER_SUBCODE.BAD_MESSAGE_LENGTH,
-      data: buf.slice(msgStart + 16, msgStart + 18),
-      offset: 16,
-    });
-  }
+  requireMinimumLength(buf, msgStart, msgEnd, MESSAGE_TYPE.OPEN);
   const version = buf[msgStart + AT_VERSION]!;
   if (version !== BGP_VERSION) {
     throw openError(OPEN_SUBCODE.UNSUPPORTED_VERSION, `unsupported BGP version ${version} (only 4)`, AT_VERSION, Uint8Array.of(0, BGP_VERSION));

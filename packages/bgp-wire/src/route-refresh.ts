@@ -8,9 +8,9 @@ import {
   type CodecContext,
   type RouteRefreshMessage,
 } from './types.js';
-import { BgpWireError, ERROR_CODE, HEADER_SUBCODE, ROUTE_REFRESH_ERROR_SUBCODE } from './errors.js';
+import { BgpWireError, ERROR_CODE, ROUTE_REFRESH_ERROR_SUBCODE } from './errors.js';
 import { fromHex, readUint16, toHex, writeUint16 } from './bytes.js';
-import { writeHeader } from './framing.js';
+import { requireMinimumLength, writeHeader } from './framing.js';
 
 /** Header, AFI (2), subtype (1), SAFI (1). */
 const FIXED_LENGTH = HEADER_LENGTH + 4;
@@ -22,14 +22,7 @@ const FIXED_LENGTH = HEADER_LENGTH + 4;
  */
 export function decodeRouteRefresh(buf: Uint8Array, msgStart: number, msgEnd: number): RouteRefreshMessage {
   const length = msgEnd - msgStart;
-  if (length < FIXED_LENGTH) {
-    throw new BgpWireError(`ROUTE-REFRESH of ${length} bytes is shorter than the minimum of ${FIXED_LENGTH}`, {
-      code: ERROR_CODE.MESSAGE_HEADER,
-      subcode: HEADER_SUBCODE.BAD_MESSAGE_LENGTH,
-      data: buf.slice(msgStart + 16, msgStart + 18),
-      offset: 16,
-    });
-  }
+  requireMinimumLength(buf, msgStart, msgEnd, MESSAGE_TYPE.ROUTE_REFRESH);
   const at = msgStart + HEADER_LENGTH;
   const afi = readUint16(buf, at);
   const subtype = buf[at + 2]!;
