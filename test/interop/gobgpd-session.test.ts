@@ -3,36 +3,16 @@
 // built from packages/*/dist. Checks: Established on both sides, an announced route with its community
 // and next hop in gobgpd's RIB, the withdraw, and our Cease with a shutdown message seen by gobgpd.
 // Needs root, ip, gobgpd and gobgp: skipped elsewhere, a failure in CI (CI=true).
-import t, { type Test } from 'tap';
-import { spawn, type ChildProcess } from 'node:child_process';
+import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { interopUnavailable, requireOrSkip, vethPair } from './netns.js';
-import { poll, startGobgpd, GOBGP_ESTABLISHED } from './gobgpd.js';
+import { poll, startGobgpd, startProcess, GOBGP_ESTABLISHED } from './gobgpd.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const childScript = join(here, 'session-child.mjs');
 const builtDriver = join(here, '../../packages/announcer/dist/session/driver.js');
-
-/** Starts a process, collecting its output; t.teardown kills it and waits for it to exit. */
-function startProcess(t: Test, cmd: string, args: string[]): { proc: ChildProcess; output: () => string } {
-  const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  t.teardown(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-  });
-  return { proc, output: () => out };
-}
-
 
 t.test('a session with gobgpd: Established, route with community and next hop, withdraw, Cease with shutdown message', async (t) => {
   if (!requireOrSkip(t, interopUnavailable(['gobgpd', 'gobgp']))) return;

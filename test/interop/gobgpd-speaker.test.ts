@@ -5,12 +5,11 @@
 // `softresetin` re-applies its own Adj-RIB-In and sends no ROUTE-REFRESH.)
 // Needs root, ip, gobgpd and gobgp: skipped elsewhere.
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { interopUnavailable, requireOrSkip, vethPair } from './netns.js';
-import { poll, startGobgpd } from './gobgpd.js';
+import { poll, startGobgpd, startProcess } from './gobgpd.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const builtSpeaker = join(here, '../../packages/announcer/dist/speaker.js');
@@ -41,15 +40,11 @@ t.test('Speaker with gobgpd: route in the RIB, graceful shutdown community befor
   const { a: gobgpSide, b: ourSide } = vethPair(t, '192.0.2.1/24', '192.0.2.2/24', 'bgps');
   const { neighbor, rib } = await startGobgpd(t, { ns: gobgpSide.ns, as: 64496, address: '192.0.2.1', neighborAddress: '192.0.2.2', neighborAs: 64497 });
 
-  const ours = spawn('ip', ['netns', 'exec', ourSide.ns, process.execPath, '--input-type=module', '-e', child(pathToFileURL(builtSpeaker).href)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  ours.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  ours.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  t.teardown(() => void ours.kill('SIGTERM'));
-  const events = (): Record<string, unknown>[] => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const { proc: ours, output } = startProcess(t, 'ip', ['netns', 'exec', ourSide.ns, process.execPath, '--input-type=module', '-e', child(pathToFileURL(builtSpeaker).href)]);
+  const events = (): Record<string, unknown>[] => output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 
   const paths = await poll('203.0.113.0/24 in gobgpd global rib', () => rib()['203.0.113.0/24']).catch((err: Error) => {
-    throw new Error(`${err.message}\nour output:\n${out}`);
+    throw new Error(`${err.message}\nour output:\n${output()}`);
   });
   const attr = (attrs: ({ type: number } & Record<string, unknown>)[], type: number): Record<string, unknown> | undefined => attrs.find((a) => a.type === type);
   t.equal(attr(paths[0]!.attrs, 3)?.nexthop, '192.0.2.2', 'next hop self');
@@ -57,7 +52,7 @@ t.test('Speaker with gobgpd: route in the RIB, graceful shutdown community befor
   t.equal(attr(paths[0]!.attrs, 4)?.metric, 7, 'MED 7');
   t.strictSame(attr(paths[0]!.attrs, 2)?.as_paths, [{ segment_type: 2, num: 1, asns: [64497] }], 'AS_PATH 64497');
 
-  ours.stdin.write('stop\n');
+  ours.stdin?.write('stop\n');
   const gshut = await poll('65535:0 on the route in gobgpd', () => {
     const p = rib()['203.0.113.0/24'];
     const c = p ? (attr(p[0]!.attrs, 8)?.communities as number[] | undefined) : undefined;

@@ -1,7 +1,7 @@
 // Shared by the gobgpd interop tests: polling with a deadline, and a gobgpd started in its own
 // network namespace (passive, one neighbor) with its CLI wrapped for queries.
 import type { Test } from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,24 @@ export async function poll<T>(what: string, fn: () => T | undefined, ms = 15000)
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** Starts a process, collecting its output; t.teardown kills it (SIGKILL after 3 s) and waits for it to exit. */
+export function startProcess(t: Test, cmd: string, args: string[]): { proc: ChildProcess; output: () => string } {
+  const proc = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  proc.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  t.teardown(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    }
+  });
+  return { proc, output: () => out };
 }
 
 export type NeighborJson = { state: { session_state: number; messages: { received: Record<string, number> } } };
@@ -61,25 +79,13 @@ export async function startGobgpd(t: Test, o: GobgpdOptions): Promise<{ gobgp: (
       '',
     ].join('\n'),
   );
-  const proc = spawn('ip', ['netns', 'exec', o.ns, 'gobgpd', '-f', conf, '--api-hosts', `127.0.0.1:${API_PORT}`, '--pprof-disable'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-  t.teardown(async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
-    }
-  });
+  const { output } = startProcess(t, 'ip', ['netns', 'exec', o.ns, 'gobgpd', '-f', conf, '--api-hosts', `127.0.0.1:${API_PORT}`, '--pprof-disable']);
   const gobgp = (...args: string[]): string =>
     execFileSync('ip', ['netns', 'exec', o.ns, 'gobgp', '-p', String(API_PORT), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const neighbor = (): NeighborJson => JSON.parse(gobgp('neighbor', o.neighborAddress, '-j')) as NeighborJson;
   const rib = (): RibJson => JSON.parse(gobgp('global', 'rib', '-j') || '{}') as RibJson;
   await poll('gobgpd to answer on its API', () => neighbor()).catch((err: Error) => {
-    throw new Error(`${err.message}\ngobgpd output:\n${out}`);
+    throw new Error(`${err.message}\ngobgpd output:\n${output()}`);
   });
-  return { gobgp, neighbor, rib, output: () => out };
+  return { gobgp, neighbor, rib, output };
 }
