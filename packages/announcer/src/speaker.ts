@@ -101,9 +101,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     if (this.stopping) throw new Error('speaker is stopping');
     if (this.peerMap.has(id)) throw new Error(`peer ${JSON.stringify(id)} exists already`);
     const { session, policy } = splitPeerOptions(options);
-    const { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs, ...configInput } = session;
+    const { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs, md5Password, ttlSecurity, ebgpMultihop, ...configInput } = session;
     const config = peerConfig({ ...configInput, localAs: this.localAs, bgpId: this.bgpId });
-    const transport = { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs };
+    const transport = { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs, md5Password, ttlSecurity, ebgpMultihop };
     const driver = new SessionDriver({ ...transport, config, clock: this.clock, random: this.random });
     const peer: Peer = {
       id,

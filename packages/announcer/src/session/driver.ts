@@ -37,6 +37,16 @@ export interface TransportOptions {
   listen?: { host?: string; port?: number };
   /** Linger after our FIN before the socket is destroyed if the peer does not close (ms). Default 3000. */
   closeTimeoutMs?: number;
+  /** RFC 2385 TCP MD5 signature key shared with the peer (1-80 bytes). Needs the native socket addon. */
+  md5Password?: string;
+  /**
+   * RFC 5082 GTSM: send with TTL (hop limit) 255 and accept only packets that arrived with a TTL of at
+   * least 256 - ttlSecurity, i.e. the peer is at most this many hops away (1: directly connected).
+   * Needs the native socket addon. Mutually exclusive with ebgpMultihop.
+   */
+  ttlSecurity?: number;
+  /** TTL (hop limit) of our packets, 1-255, for eBGP multihop. Default: the kernel's default (64). Needs the native socket addon. */
+  ebgpMultihop?: number;
 }
 
 /** A SessionDriver's configuration: the peer, the transport, and (for tests) the clock and randomness. */
