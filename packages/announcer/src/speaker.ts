@@ -6,76 +6,17 @@ import { CEASE_SUBCODE, ROUTE_REFRESH_SUBTYPE, familyOf, type Family, type Route
 import { peerConfig } from './session/config.js';
 import { SessionDriver } from './session/driver.js';
 import { systemClock, type Clock, type TimerHandle } from './session/clock.js';
-import type { DownReason, FsmStateName } from './session/fsm.js';
+import type { DownReason, FsmStateName, SessionState } from './session/fsm.js';
 import type { NegotiatedSession } from './session/open-policy.js';
 import { adjRibOutCounts, diffAdjRibOut, endOfRibUpdates, gracefulShutdownUpdates, newAdjRibOut, routeRefreshUpdates, type AdjRibOut } from './rib/adj-rib-out.js';
-import { adjRibInCounts, adjRibInEntries, applyUpdate, newAdjRibIn, type AdjRibIn, type RibInEntry, type RibInResult } from './rib/adj-rib-in.js';
+import { adjRibInCounts, adjRibInEntries, applyUpdate, markStale, newAdjRibIn, sweepStale, type AdjRibIn, type RibInEntry, type RibInResult } from './rib/adj-rib-in.js';
+import { RESTART_CEASE_SUBCODE, familiesToFlush, restartLeave, retentionOnDown } from './session/graceful-restart.js';
 import { parseRouteKey, setOf, type NormalRouteAttributes } from './rib/route.js';
 import { canonicalPrefix, peerDesiredRoutes, sameOptions, splitPeerOptions, type AnnounceAttributes, type PeerOptions, type PeerRoutePolicy } from './speaker-peer.js';
 
 export type { AnnounceAttributes, PeerOptions, PeerRoutePolicy } from './speaker-peer.js';
-
-/** The speaker's identity, and (for tests) the clock and randomness its sessions use. */
-export interface SpeakerOptions {
-  localAs: number;
-  bgpId: string;
-  clock?: Clock;
-  random?: () => number;
-}
-
-/** Events a Speaker emits; the first argument is always the peer id. */
-export interface SpeakerEvents {
-  peerState: [id: string, to: FsmStateName, from: FsmStateName];
-  established: [id: string, negotiated: NegotiatedSession];
-  routesReceived: [id: string, result: RibInResult];
-  down: [id: string, reason: DownReason];
-  /** A passive/both peer's listener is up (port 0 picks one). */
-  listening: [id: string, address: { address: string; port: number }];
-  /** Something the speaker survives: socket errors, routes without a next hop, max-prefix warnings. */
-  error: [id: string, error: Error];
-}
-
-/** One peer, as peers() shows it. */
-export interface PeerStatus {
-  id: string;
-  peerAddress: string;
-  peerAs: number;
-  state: FsmStateName;
-  negotiated?: NegotiatedSession;
-  /** Routes in the Adj-RIB-Out. */
-  advertised: number;
-  /** Routes in the Adj-RIB-In. */
-  received: number;
-}
-
-/** One advertised route, as adjRibOut() shows it. */
-export interface AdvertisedRoute {
-  prefix: string;
-  attributes: NormalRouteAttributes;
-}
-
-/** What stop() does before the Cease. */
-export interface SpeakerStopOptions {
-  /** RFC 8326: re-announce every route with GRACEFUL_SHUTDOWN and wait drainMs before the Cease. */
-  gracefulShutdown?: { drainMs: number };
-  /** RFC 9003 shutdown communication sent in the Cease. */
-  message?: string;
-}
-
-interface Peer {
-  id: string;
-  options: PeerOptions;
-  policy: PeerRoutePolicy;
-  driver: SessionDriver;
-  ribOut: AdjRibOut;
-  ribIn: AdjRibIn;
-  /** A flush is scheduled. */
-  timer: TimerHandle | undefined;
-  /** When changes were last sent (clock ms), for the advertisement interval. */
-  lastSent: number;
-  /** Prefixes left out for lack of a next hop, last time (to report once). */
-  noNextHop: number;
-}
+export type { AdvertisedRoute, PeerStatus, SpeakerEvents, SpeakerOptions, SpeakerStopOptions, StaleRemovalReason } from './speaker-types.js';
+import type { AdvertisedRoute, Peer, PeerStatus, SpeakerEvents, SpeakerOptions, SpeakerStopOptions, StaleRemovalReason } from './speaker-types.js';
 
 /** A BGP speaker: peers, our routes, and per-peer Adj-RIBs. See the package README. */
 export class Speaker extends EventEmitter<SpeakerEvents> {
@@ -115,6 +56,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       timer: undefined,
       lastSent: Number.NEGATIVE_INFINITY,
       noNextHop: 0,
+      negotiated: undefined,
+      staleFamilies: [],
+      staleTimer: undefined,
     };
     this.peerMap.set(id, peer);
     this.wire(peer);
@@ -127,6 +71,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     if (!peer) return;
     this.peerMap.delete(id);
     this.cancelFlush(peer);
+    this.cancelStaleTimer(peer);
     await peer.driver.stop(message, CEASE_SUBCODE.PEER_DECONFIGURED);
   }
 
@@ -144,6 +89,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     if (!sameOptions(before.session, after.session)) {
       this.peerMap.delete(id);
       this.cancelFlush(peer);
+      this.cancelStaleTimer(peer);
       await peer.driver.stop(undefined, CEASE_SUBCODE.OTHER_CONFIGURATION_CHANGE);
       this.addPeer(id, next);
       return;
@@ -183,6 +129,8 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       };
       const negotiated = p.driver.negotiated;
       if (negotiated) out.negotiated = negotiated;
+      const lastDown = p.driver.state.lastDown;
+      if (lastDown) out.lastDown = lastDown;
       return out;
     });
   }
@@ -207,8 +155,22 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
    */
   async stop(options: SpeakerStopOptions = {}): Promise<void> {
     this.stopping = true;
-    const peers = [...this.peerMap.values()];
-    for (const peer of peers) this.cancelFlush(peer);
+    const all = [...this.peerMap.values()];
+    for (const peer of all) {
+      this.cancelFlush(peer);
+      this.cancelStaleTimer(peer);
+    }
+    const leaving: Promise<void>[] = [];
+    let peers = all;
+    if (options.restart) {
+      peers = [];
+      for (const peer of all) {
+        const leave = restartLeave(peer.driver.state.config, peer.driver.negotiated);
+        if (leave === 'stop') peers.push(peer);
+        else if (leave === 'cease') leaving.push(peer.driver.stop(options.message ?? 'restarting', RESTART_CEASE_SUBCODE));
+        else leaving.push(peer.driver.stop(undefined, undefined, { notify: false }));
+      }
+    }
     if (options.gracefulShutdown) {
       let sent = false;
       for (const peer of peers) {
@@ -226,7 +188,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       }
     }
     this.peerMap.clear();
-    await Promise.all(peers.map((p) => p.driver.stop(options.message)));
+    await Promise.all([...leaving, ...peers.map((p) => p.driver.stop(options.message))]);
   }
 
   private wire(peer: Peer): void {
@@ -235,7 +197,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     d.on('state', (to, from) => this.emit('peerState', peer.id, to, from));
     d.on('established', (negotiated) => {
       if (!current()) return;
+      peer.negotiated = negotiated;
       this.emit('established', peer.id, negotiated);
+      this.peerBack(peer, negotiated);
       if (this.stopping) return;
       this.cancelFlush(peer);
       this.flush(peer);
@@ -243,7 +207,8 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     });
     d.on('update', (update: UpdateMessage) => {
       const result = applyUpdate(peer.ribIn, update);
-      this.emit('routesReceived', peer.id, result);
+      this.emit('routesReceived', peer.id, result, update);
+      if (result.endOfRib !== undefined && peer.staleFamilies.includes(result.endOfRib)) this.staleGone(peer, result.endOfRib, result.swept, 'end-of-rib');
       if (result.warning) {
         const w = result.warning;
         this.report(peer, new Error(`peer ${peer.id} sent ${w.count} ${w.family} routes, more than the limit of ${w.limit}`));
@@ -255,15 +220,63 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     });
     d.on('routeRefresh', (message: RouteRefreshMessage) => this.answerRouteRefresh(peer, message));
     d.on('down', (reason) => {
-      // A new session starts from empty RIBs: the peer dropped what we sent, and we drop what it sent.
+      // A new session starts from an empty Adj-RIB-Out: the peer dropped what we sent (or keeps it
+      // stale until our End-of-RIB). What it sent us is dropped too, unless graceful restart keeps it.
       this.cancelFlush(peer);
       peer.ribOut = newAdjRibOut();
-      peer.ribIn = newAdjRibIn(peer.ribIn.config);
       peer.lastSent = Number.NEGATIVE_INFINITY;
       this.emit('down', peer.id, reason);
+      if (current() && !this.stopping) this.peerAway(peer, reason);
+      else peer.ribIn = newAdjRibIn(peer.ribIn.config);
     });
     d.on('listening', (address) => this.emit('listening', peer.id, address));
     d.on('error', (err) => this.report(peer, err));
+  }
+
+  /** The peer's session ended: keep its routes stale for its Restart Time (RFC 4724 4.2), or drop them. */
+  private peerAway(peer: Peer, reason: DownReason): void {
+    this.cancelStaleTimer(peer);
+    const retention = retentionOnDown(peer.driver.state.config, peer.negotiated, reason);
+    if (!retention) {
+      peer.ribIn = newAdjRibIn(peer.ribIn.config);
+      peer.staleFamilies = [];
+      return;
+    }
+    const others = (['ipv4-unicast', 'ipv6-unicast'] as const).filter((f) => !retention.families.includes(f));
+    markStale(peer.ribIn, others);
+    for (const f of others) sweepStale(peer.ribIn, f);
+    const count = markStale(peer.ribIn, retention.families);
+    peer.staleFamilies = retention.families;
+    this.emit('staleRoutes', peer.id, { families: retention.families, count, restartTimeMs: retention.restartTimeMs });
+    peer.staleTimer = this.clock.setTimer(retention.restartTimeMs, () => this.expireStale(peer, 'restart-time-expired'));
+  }
+
+  /** The peer is back: drop the families it no longer preserves; the rest wait for its End-of-RIB. */
+  private peerBack(peer: Peer, negotiated: NegotiatedSession): void {
+    this.cancelStaleTimer(peer);
+    if (peer.staleFamilies.length === 0) return;
+    for (const f of familiesToFlush(peer.staleFamilies, negotiated)) this.staleGone(peer, f, sweepStale(peer.ribIn, f), 'not-preserved');
+    if (peer.staleFamilies.length === 0) return;
+    const stalePathMs = (peer.driver.state.config.gracefulRestart?.stalePathTime ?? 360) * 1000;
+    peer.staleTimer = this.clock.setTimer(stalePathMs, () => this.expireStale(peer, 'stale-path-time-expired'));
+  }
+
+  private expireStale(peer: Peer, reason: StaleRemovalReason): void {
+    peer.staleTimer = undefined;
+    if (this.peerMap.get(peer.id) !== peer) return;
+    for (const f of [...peer.staleFamilies]) this.staleGone(peer, f, sweepStale(peer.ribIn, f), reason);
+  }
+
+  /** Records that `family` has no stale routes left, and says how many went. */
+  private staleGone(peer: Peer, family: Family, count: number, reason: StaleRemovalReason): void {
+    peer.staleFamilies = peer.staleFamilies.filter((f) => f !== family);
+    if (peer.staleFamilies.length === 0) this.cancelStaleTimer(peer);
+    this.emit('staleRoutesRemoved', peer.id, { family, count, reason });
+  }
+
+  private cancelStaleTimer(peer: Peer): void {
+    if (peer.staleTimer !== undefined) this.clock.clearTimer(peer.staleTimer);
+    peer.staleTimer = undefined;
   }
 
   private answerRouteRefresh(peer: Peer, message: RouteRefreshMessage): void {

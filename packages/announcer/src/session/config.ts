@@ -17,6 +17,11 @@ export interface GracefulRestartConfig {
   families?: Family[];
   /** Of those, the ones whose forwarding state we preserve across a restart (F bit set). Default none. */
   forwardingState?: Family[];
+  /**
+   * Receiving side: after a restarted peer is back, how long its stale routes may wait for its
+   * End-of-RIB before they are removed anyway (seconds). Default 360.
+   */
+  stalePathTime?: number;
 }
 
 /** Everything a session needs to know about its peer. Times are in seconds, as in the RFCs. */
@@ -103,6 +108,15 @@ export function peerConfig(input: PeerConfigInput): PeerConfig {
   }
   if (config.holdTime === 1 || config.holdTime === 2) {
     throw new RangeError(`peer config holdTime ${config.holdTime} is not allowed (0 or at least 3, RFC 4271 4.2)`);
+  }
+  const gr = config.gracefulRestart;
+  if (gr !== undefined) {
+    if (!Number.isInteger(gr.restartTime) || gr.restartTime < 0 || gr.restartTime > 4095) {
+      throw new RangeError(`peer config gracefulRestart.restartTime ${String(gr.restartTime)} is outside 0-4095 (RFC 4724: 12 bits)`);
+    }
+    if (gr.stalePathTime !== undefined && !(gr.stalePathTime >= 1 && gr.stalePathTime <= 0xffff)) {
+      throw new RangeError(`peer config gracefulRestart.stalePathTime ${String(gr.stalePathTime)} is outside 1-65535`);
+    }
   }
   if (config.keepaliveTime !== undefined && !(config.keepaliveTime >= 1)) {
     throw new RangeError(`peer config keepaliveTime ${config.keepaliveTime} must be at least 1`);

@@ -140,12 +140,13 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
 
   /**
    * Stops the session for good (ManualStop): a Cease/Administrative Shutdown with the optional RFC 9003
-   * shutdown message if a session was open, then closes. Resolves once the sockets and listener are closed.
+   * shutdown message if a session was open (none with `notify: false`), then closes. Resolves once the sockets and listener are closed.
    */
-  async stop(shutdownMessage?: string, subcode?: number): Promise<void> {
+  async stop(shutdownMessage?: string, subcode?: number, options: { notify?: boolean } = {}): Promise<void> {
     const event: FsmEvent = { type: 'ManualStop' };
     if (shutdownMessage !== undefined) event.shutdownMessage = shutdownMessage;
     if (subcode !== undefined) event.subcode = subcode;
+    if (options.notify === false) event.notify = false;
     this.dispatch(event);
     this.accepting = false;
     const server = this.server;

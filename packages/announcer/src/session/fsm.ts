@@ -11,6 +11,7 @@
 import { CEASE_SUBCODE, ERROR_CODE, toHex, type NotificationMessage, type OpenMessage, type RouteRefreshMessage, type UpdateMessage } from '@bgp-announce/bgp-wire';
 import type { PeerConfig } from './config.js';
 import { buildOpen, cease, checkOpen, type NegotiatedSession } from './open-policy.js';
+import { withHardReset } from './graceful-restart.js';
 
 export type FsmStateName = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
 export type TimerName = 'ConnectRetry' | 'Hold' | 'Keepalive' | 'IdleHold';
@@ -27,8 +28,11 @@ export interface WireErrorLike {
 export type FsmEvent =
   | { type: 'ManualStart' }
   | { type: 'AutomaticStart' }
-  /** Cease to send: subcode (default 2, Administrative Shutdown) and an RFC 9003 shutdown communication. */
-  | { type: 'ManualStop'; subcode?: number; shutdownMessage?: string }
+  /**
+   * Cease to send: subcode (default 2, Administrative Shutdown) and an RFC 9003 shutdown communication.
+   * `notify: false` closes without a NOTIFICATION (leaving for a graceful restart, RFC 4724 4.1).
+   */
+  | { type: 'ManualStop'; subcode?: number; shutdownMessage?: string; notify?: boolean }
   /** E.g. maximum prefixes reached (Cease 1) or BFD down (Cease 10); the session re-starts after back-off. */
   | { type: 'AutomaticStop'; subcode: number; shutdownMessage?: string }
   | { type: 'ConnectRetryTimerExpires' }
@@ -203,6 +207,8 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
     send(notification);
     goIdle({ kind: 'notification-sent', message, notification }, { failure: true, stopSession });
   };
+  /** A Cease that ends an Established session becomes a Hard Reset where RFC 8538 asks for one. */
+  const established = (n: NotificationMessage): NotificationMessage => (from === 'Established' ? withHardReset(c, s.negotiated, n) : n);
   const fsmError = (): void => {
     const subcode = FSM_SUBCODE[from] ?? 0;
     notify({ type: 'NOTIFICATION', code: ERROR_CODE.FSM, subcode }, `unexpected ${event.type} in ${from}`);
@@ -244,9 +250,9 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
         return { session: s, actions };
       case 'ManualStop': {
         const message = `stopped by the operator${event.shutdownMessage ? `: ${event.shutdownMessage}` : ''}`;
-        if (from === 'Connect' || from === 'Active') goIdle({ kind: 'manual-stop', message }, { failure: false, stopSession: true });
+        if (from === 'Connect' || from === 'Active' || event.notify === false) goIdle({ kind: 'manual-stop', message }, { failure: false, stopSession: true });
         else {
-          const notification = cease(event.subcode ?? CEASE_SUBCODE.ADMINISTRATIVE_SHUTDOWN, event.shutdownMessage);
+          const notification = established(cease(event.subcode ?? CEASE_SUBCODE.ADMINISTRATIVE_SHUTDOWN, event.shutdownMessage));
           send(notification);
           goIdle({ kind: 'manual-stop', message, notification }, { failure: false, stopSession: true });
         }
@@ -314,7 +320,7 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
         case 'TcpConnectionConfirmed':
           break; // a second connection: collision.ts decides, the loser gets OpenCollisionDump
         case 'AutomaticStop':
-          notify(cease(event.subcode, event.shutdownMessage), `stopped automatically (Cease ${event.subcode})`);
+          notify(established(cease(event.subcode, event.shutdownMessage)), `stopped automatically (Cease ${event.subcode})`);
           break;
         case 'HoldTimerExpires':
           notify({ type: 'NOTIFICATION', code: ERROR_CODE.HOLD_TIMER_EXPIRED, subcode: 0 }, `hold timer expired in ${from}`);
@@ -368,6 +374,8 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
             s.state = 'Established';
             s.establishedAt = env.now;
             s.counters.establishedTransitions++;
+            // RFC 4724 3: the Restart State bit goes in the first OPEN after our restart only.
+            if (c.gracefulRestart?.restarting) s.config = { ...c, gracefulRestart: { ...c.gracefulRestart, restarting: false } };
             actions.push({ type: 'established', negotiated: s.negotiated! });
           }
           break;

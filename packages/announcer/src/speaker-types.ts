@@ -1,0 +1,100 @@
+// The Speaker's types: its options, events, status views and its internal per-peer record.
+import type { Family, UpdateMessage } from '@bgp-announce/bgp-wire';
+import type { SessionDriver } from './session/driver.js';
+import type { TimerHandle, Clock } from './session/clock.js';
+import type { DownReason, FsmStateName, SessionState } from './session/fsm.js';
+import type { NegotiatedSession } from './session/open-policy.js';
+import type { AdjRibOut } from './rib/adj-rib-out.js';
+import type { AdjRibIn, RibInResult } from './rib/adj-rib-in.js';
+import type { NormalRouteAttributes } from './rib/route.js';
+import type { PeerOptions, PeerRoutePolicy } from './speaker-peer.js';
+
+/** The speaker's identity, and (for tests) the clock and randomness its sessions use. */
+export interface SpeakerOptions {
+  localAs: number;
+  bgpId: string;
+  clock?: Clock;
+  random?: () => number;
+}
+
+/** Events a Speaker emits; the first argument is always the peer id. */
+export interface SpeakerEvents {
+  peerState: [id: string, to: FsmStateName, from: FsmStateName];
+  established: [id: string, negotiated: NegotiatedSession];
+  /** What one UPDATE did to the Adj-RIB-In, and the UPDATE itself (its prefixes and attributes). */
+  routesReceived: [id: string, result: RibInResult, update: UpdateMessage];
+  down: [id: string, reason: DownReason];
+  /** A passive/both peer's listener is up (port 0 picks one). */
+  listening: [id: string, address: { address: string; port: number }];
+  /** Something the speaker survives: socket errors, routes without a next hop, max-prefix warnings. */
+  error: [id: string, error: Error];
+  /** Graceful restart (receiving side): the peer's session ended and its routes are kept, marked stale. */
+  staleRoutes: [id: string, info: { families: Family[]; count: number; restartTimeMs: number }];
+  /** Stale routes of a family were removed. */
+  staleRoutesRemoved: [id: string, info: { family: Family; count: number; reason: StaleRemovalReason }];
+}
+
+/**
+ * Why stale routes went: the peer's End-of-RIB came; it did not come back within its Restart Time; it
+ * came back but no longer preserves that family (RFC 4724 4.2);
+ * or its End-of-RIB did not come within the stale-path time.
+ */
+export type StaleRemovalReason = 'end-of-rib' | 'restart-time-expired' | 'not-preserved' | 'stale-path-time-expired';
+
+/** One peer, as peers() shows it. */
+export interface PeerStatus {
+  id: string;
+  peerAddress: string;
+  peerAs: number;
+  state: FsmStateName;
+  negotiated?: NegotiatedSession;
+  /** Routes in the Adj-RIB-Out. */
+  advertised: number;
+  /** Routes in the Adj-RIB-In. */
+  received: number;
+  /** When and why the session (or the last attempt at one) last ended. */
+  lastDown?: SessionState['lastDown'];
+}
+
+/** One advertised route, as adjRibOut() shows it. */
+export interface AdvertisedRoute {
+  prefix: string;
+  attributes: NormalRouteAttributes;
+}
+
+/** What stop() does before the Cease. */
+export interface SpeakerStopOptions {
+  /** RFC 8326: re-announce every route with GRACEFUL_SHUTDOWN and wait drainMs before the Cease. */
+  gracefulShutdown?: { drainMs: number };
+  /** RFC 9003 shutdown communication sent in the Cease. */
+  message?: string;
+  /**
+   * We are restarting (RFC 4724 4.1): peers that negotiated graceful restart with us are left so they
+   * keep our routes for our Restart Time (TCP closed without a NOTIFICATION, or with a Cease
+   * Administrative Reset when both ends set the N bit); the other peers are stopped as usual
+   * (gracefulShutdown applies to them only).
+   */
+  restart?: boolean;
+}
+
+/** The Speaker's record of one peer (internal). */
+export interface Peer {
+  id: string;
+  options: PeerOptions;
+  policy: PeerRoutePolicy;
+  driver: SessionDriver;
+  ribOut: AdjRibOut;
+  ribIn: AdjRibIn;
+  /** A flush is scheduled. */
+  timer: TimerHandle | undefined;
+  /** When changes were last sent (clock ms), for the advertisement interval. */
+  lastSent: number;
+  /** Prefixes left out for lack of a next hop, last time (to report once). */
+  noNextHop: number;
+  /** The last Established session's negotiation, kept after it ends (graceful restart decisions). */
+  negotiated: NegotiatedSession | undefined;
+  /** Families whose received routes are stale, waiting for the restarted peer. */
+  staleFamilies: Family[];
+  /** The peer's Restart Time while it is away, then the stale-path time: removes the stale routes. */
+  staleTimer: TimerHandle | undefined;
+}
