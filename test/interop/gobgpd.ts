@@ -51,6 +51,8 @@ export interface GobgpdOptions {
   address: string;
   neighborAddress: string;
   neighborAs: number;
+  /** Graceful restart (RFC 4724) toward the neighbor for IPv4 unicast, as a helper (receiving side only). */
+  gracefulRestart?: { restartTime: number; notification?: boolean };
 }
 
 const API_PORT = 50051; // gobgpd's gRPC API, on the loopback of its own namespace
@@ -76,6 +78,20 @@ export async function startGobgpd(t: Test, o: GobgpdOptions): Promise<{ gobgp: (
       `    peer-as = ${o.neighborAs}`,
       '  [neighbors.transport.config]',
       '    passive-mode = true',
+      ...(o.gracefulRestart
+        ? [
+            '  [neighbors.graceful-restart.config]',
+            '    enabled = true',
+            '    helper-only = true',
+            `    restart-time = ${o.gracefulRestart.restartTime}`,
+            `    notification-enabled = ${o.gracefulRestart.notification ?? false}`,
+            '  [[neighbors.afi-safis]]',
+            '    [neighbors.afi-safis.config]',
+            '      afi-safi-name = "ipv4-unicast"',
+            '    [neighbors.afi-safis.mp-graceful-restart.config]',
+            '      enabled = true',
+          ]
+        : []),
       '',
     ].join('\n'),
   );
