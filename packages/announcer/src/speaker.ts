@@ -215,7 +215,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       }
       if (result.teardown) {
         const t = result.teardown;
-        d.automaticStop(CEASE_SUBCODE.MAXIMUM_PREFIXES_REACHED, `maximum prefixes reached: ${t.count} ${t.family} routes, limit ${t.limit}`);
+        const options: { reason: string; data?: string } = { reason: `maximum prefixes reached: ${t.count} ${t.family} routes, limit ${t.limit}` };
+        if (t.notification.data !== undefined) options.data = t.notification.data;
+        d.automaticStop(CEASE_SUBCODE.MAXIMUM_PREFIXES_REACHED, options);
       }
     });
     d.on('routeRefresh', (message: RouteRefreshMessage) => this.answerRouteRefresh(peer, message));

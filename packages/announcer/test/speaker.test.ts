@@ -200,6 +200,9 @@ t.test('maximum prefixes: more than the limit tears the session down with Cease 
   t.equal(reason.kind, 'notification-received');
   t.equal(reason.notification?.code, 6);
   t.equal(reason.notification?.subcode, 1, 'Cease 1, Maximum Number of Prefixes Reached');
+  t.equal(reason.notification?.data, '00010100000002', 'RFC 4486 data: AFI 1, SAFI 1, limit 2');
+  const bDown = b.peers()[0]?.lastDown;
+  t.match(bDown?.message, /maximum prefixes reached: 3 ipv4-unicast routes, limit 2/, 'the reason is in the down record');
   await Promise.all([a.stop(), b.stop()]);
 });
 

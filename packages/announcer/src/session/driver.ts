@@ -22,6 +22,7 @@ import type { PeerConfig } from './config.js';
 import { initialSession, transition, type DownReason, type FsmAction, type FsmEvent, type FsmStateName, type SessionState, type TimerName } from './fsm.js';
 import type { NegotiatedSession } from './open-policy.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { TransportSetupError, connectTransport, listenTransport } from './transport.js';
 
 /** Where to connect and listen. */
 export interface TransportOptions {
@@ -172,11 +173,15 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
   }
 
   /**
-   * Ends the session with a Cease of `subcode` (e.g. 1, maximum prefixes reached) and re-starts it
-   * after the back-off (AutomaticStop), unlike stop().
+   * Ends the session with a Cease of `subcode` (e.g. 1, maximum prefixes reached, with RFC 4486 `data`
+   * in hex) and re-starts it after the back-off (AutomaticStop), unlike stop(). `reason` is logged.
    */
-  automaticStop(subcode: number, shutdownMessage?: string): void {
-    this.dispatch(shutdownMessage === undefined ? { type: 'AutomaticStop', subcode } : { type: 'AutomaticStop', subcode, shutdownMessage });
+  automaticStop(subcode: number, options: { shutdownMessage?: string; data?: string; reason?: string } = {}): void {
+    const event: FsmEvent = { type: 'AutomaticStop', subcode };
+    if (options.shutdownMessage !== undefined) event.shutdownMessage = options.shutdownMessage;
+    if (options.data !== undefined) event.data = options.data;
+    if (options.reason !== undefined) event.reason = options.reason;
+    this.dispatch(event);
   }
 
   /** Our address on the current connection (IPv4-mapped IPv6 shown as IPv4), or undefined. */
@@ -256,12 +261,13 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
 
   private connect(): void {
     this.closeSocket();
-    const o = this.options;
-    const opts: net.TcpNetConnectOpts = { host: o.peerAddress, port: o.peerPort ?? 179, noDelay: true };
-    if (o.localAddress !== undefined) opts.localAddress = o.localAddress;
-    if (o.localPort !== undefined) opts.localPort = o.localPort;
-    const socket = net.connect(opts);
+    // md5Password, ttlSecurity and ebgpMultihop are set before the SYN (transport.ts). When they cannot
+    // be, the socket fails with a TransportSetupError, reported here, and the FSM retries after back-off.
+    const socket = connectTransport(this.options);
     this.adopt(socket, false);
+    socket.once('error', (err) => {
+      if (err instanceof TransportSetupError && this.socket === socket) this.emitError(err);
+    });
     socket.once('connect', () => {
       if (this.socket !== socket) return;
       this.connected = true;
@@ -367,7 +373,7 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
       this.emitError(err.code === 'EADDRINUSE' ? new Error(addressInUseMessage(where, port)) : new Error(`cannot listen on ${where}:${port}: ${err.message}`));
       this.fallBackToActive();
     });
-    server.listen({ host, port }, () => {
+    listenTransport(server, { host, port }, this.options, () => {
       const a = server.address();
       if (a && typeof a === 'object') this.emit('listening', { address: a.address, port: a.port });
     });

@@ -34,7 +34,8 @@ export type FsmEvent =
    */
   | { type: 'ManualStop'; subcode?: number; shutdownMessage?: string; notify?: boolean }
   /** E.g. maximum prefixes reached (Cease 1) or BFD down (Cease 10); the session re-starts after back-off. */
-  | { type: 'AutomaticStop'; subcode: number; shutdownMessage?: string }
+  /** `data` (hex) goes in the Cease, e.g. RFC 4486's AFI, SAFI and limit for Cease 1; `reason` in the down reason. */
+  | { type: 'AutomaticStop'; subcode: number; shutdownMessage?: string; data?: string; reason?: string }
   | { type: 'ConnectRetryTimerExpires' }
   | { type: 'HoldTimerExpires' }
   | { type: 'KeepaliveTimerExpires' }
@@ -319,8 +320,12 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
         case 'TcpCrAcked':
         case 'TcpConnectionConfirmed':
           break; // a second connection: collision.ts decides, the loser gets OpenCollisionDump
-        case 'AutomaticStop':
-          notify(established(cease(event.subcode, event.shutdownMessage)), `stopped automatically (Cease ${event.subcode})`);
+        case 'AutomaticStop': {
+          const n = cease(event.subcode, event.shutdownMessage);
+          if (event.data !== undefined) n.data = event.data;
+          notify(established(n), `stopped automatically (Cease ${event.subcode})${event.reason ? `: ${event.reason}` : ''}`);
+          break;
+        }
           break;
         case 'HoldTimerExpires':
           notify({ type: 'NOTIFICATION', code: ERROR_CODE.HOLD_TIMER_EXPIRED, subcode: 0 }, `hold timer expired in ${from}`);
