@@ -12,7 +12,12 @@ ensure_node || exit 2
 # and we are root; otherwise those tests say what is missing.
 need_debs=()
 command -v gobgpd >/dev/null || need_debs+=(gobgpd)
+{ command -v vtysh >/dev/null && [ -x /usr/lib/frr/bgpd ]; } || need_debs+=(frr)
+command -v bird >/dev/null || need_debs+=(bird2)
 command -v ip >/dev/null || need_debs+=(iproute2)
+# The native socket addon (packages/sockopt: TCP MD5, GTSM) is built from source by node-gyp.
+{ command -v g++ && command -v make; } >/dev/null || need_debs+=(build-essential)
+command -v python3 >/dev/null || need_debs+=(python3)
 if [ ${#need_debs[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     echo "scripts/test.sh: installing Debian packages: ${need_debs[*]}"
@@ -27,6 +32,10 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   echo "scripts/test.sh: installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund
 fi
+
+# npm ci builds the addon (its install script); build it here too if it is missing or stale. A failed
+# build only warns: its tests then fail in CI and skip elsewhere, saying how to build it.
+node packages/sockopt/scripts/build-addon.mjs --if-missing --optional
 
 npx tsc -b
 # tap only transpiles test files; type-check them too (against the built packages).

@@ -1,6 +1,6 @@
 // Graceful restart (RFC 4724, RFC 8538 N bit): the pure decisions, then two Speakers over loopback TCP
 // where one leaves for a restart and the other keeps its routes stale until the End-of-RIB or a timer.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { EventEmitter } from 'node:events';
 import type { NotificationMessage, OpenMessage } from '@bgp-announce/bgp-wire';
 import { peerConfig, type GracefulRestartConfig } from '../src/session/config.js';
@@ -143,7 +143,7 @@ t.test('FSM: ManualStop without NOTIFICATION; the R bit only in the first OPEN a
 });
 
 /** A passive Speaker (AS 64497, graceful restart with `gr`) on 127.0.0.1 and its port. */
-async function receiver(t: Tap.Test, gr: GracefulRestartConfig) {
+async function receiver(t: Test, gr: GracefulRestartConfig) {
   const clock = manualClock(1_000_000);
   const b = new Speaker({ localAs: 64497, bgpId: '192.0.2.2', clock });
   b.on('error', () => {});
@@ -155,7 +155,7 @@ async function receiver(t: Tap.Test, gr: GracefulRestartConfig) {
 }
 
 /** An active Speaker (AS 64496) announcing `prefixes` to the receiver. */
-function sender(t: Tap.Test, port: number, gr: GracefulRestartConfig, prefixes: string[]) {
+function sender(t: Test, port: number, gr: GracefulRestartConfig, prefixes: string[]) {
   const a = new Speaker({ localAs: 64496, bgpId: '192.0.2.1' });
   a.on('error', () => {});
   for (const p of prefixes) a.announce(p);
