@@ -33,6 +33,25 @@ export {
   type TransportOptions,
   type SessionDriverEvents,
 } from './session/driver.js';
+export {
+  socketOptionPlan,
+  connectTransport,
+  listenTransport,
+  TransportSetupError,
+  type TransportSecurity,
+  type ConnectTarget,
+  type SocketOptionPlan,
+} from './session/transport.js';
+export {
+  retentionOnDown,
+  familiesToFlush,
+  restartLeave,
+  withHardReset,
+  notificationGraceful,
+  RESTART_CEASE_SUBCODE,
+  type Retention,
+  type RestartLeave,
+} from './session/graceful-restart.js';
 export { systemClock, manualClock, type Clock, type ManualClock, type TimerHandle } from './session/clock.js';
 export {
   routeKey,
@@ -82,6 +101,7 @@ export {
   type PeerStatus,
   type AdvertisedRoute,
   type SpeakerStopOptions,
+  type StaleRemovalReason,
   type AnnounceAttributes,
   type PeerOptions,
   type PeerRoutePolicy,
