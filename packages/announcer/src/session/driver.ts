@@ -2,13 +2,15 @@
 // and the timers, turns received bytes into FSM events with bgp-wire's framer and decoder, and carries
 // out the actions transition() returns. All decisions stay in fsm.ts; this file only does I/O.
 //
-// Not done here yet: two simultaneous connections (collision detection with two FSMs). An inbound
-// connection is taken only while no connection has reached OpenSent; a pending outbound attempt is
-// then dropped in its favour, and later inbound connections are refused.
+// Connection collision (RFC 4271 6.8): an inbound connection taken before ours is up replaces our
+// pending attempt; one that arrives while ours is in OpenSent or OpenConfirm is read up to the peer's
+// OPEN (inbound-candidate.ts) and then one of the two is closed with Cease 7 by the BGP identifiers
+// (collision.ts); while Established, a new inbound connection is closed.
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import {
   BgpWireError,
+  CEASE_SUBCODE,
   ERROR_CODE,
   MessageFramer,
   decodeMessage,
@@ -19,6 +21,9 @@ import {
   type UpdateMessage,
 } from '@bgp-announce/bgp-wire';
 import type { PeerConfig } from './config.js';
+import { detectCollision, type ConnectionDirection } from './collision.js';
+import { InboundCandidate } from './inbound-candidate.js';
+import { cease } from './open-policy.js';
 import { initialSession, transition, type DownReason, type FsmAction, type FsmEvent, type FsmStateName, type SessionState, type TimerName } from './fsm.js';
 import type { NegotiatedSession } from './open-policy.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
@@ -71,6 +76,8 @@ export interface SessionDriverEvents {
   listening: [address: { address: string; port: number }];
   /** Something went wrong that the session survives (listener failure, socket errors). */
   error: [error: Error];
+  /** Two connections to the peer (RFC 4271 6.8): which one was kept; the other got Cease 7. */
+  collision: [kept: ConnectionDirection, peerBgpId: string];
 }
 
 const TIMER_EVENT: Record<TimerName, FsmEvent['type']> = {
@@ -106,6 +113,12 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
   private readonly timers = new Map<TimerName, TimerHandle>();
   private socket: net.Socket | undefined;
   private connected = false;
+  /** The current connection is the one we opened. */
+  private outbound = false;
+  /** A second, inbound connection waiting for the peer's OPEN (collision). */
+  private candidate: InboundCandidate | undefined;
+  /** The inbound connection collision resolution kept, for the FSM's takeInbound action. */
+  private keptInbound: { socket: net.Socket; framer: MessageFramer } | undefined;
   private framer = new MessageFramer();
   private receiveCtx: CodecContext | undefined;
   private sendCtx: CodecContext | undefined;
@@ -148,6 +161,8 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
     if (shutdownMessage !== undefined) event.shutdownMessage = shutdownMessage;
     if (subcode !== undefined) event.subcode = subcode;
     if (options.notify === false) event.notify = false;
+    this.candidate?.discard();
+    this.candidate = undefined;
     this.dispatch(event);
     this.accepting = false;
     const server = this.server;
@@ -224,6 +239,10 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
       case 'close':
         this.closeSocket();
         break;
+      case 'takeInbound':
+        if (this.keptInbound) this.adopt(this.keptInbound.socket, true, this.keptInbound.framer);
+        this.keptInbound = undefined;
+        break;
       case 'send':
         if (this.socket && this.connected) this.socket.write(encodeMessage(action.message, this.sendCtx));
         if (action.message.type === 'NOTIFICATION') this.emit('notificationSent', action.message);
@@ -265,6 +284,7 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
     // be, the socket fails with a TransportSetupError, reported here, and the FSM retries after back-off.
     const socket = connectTransport(this.options);
     this.adopt(socket, false);
+    this.outbound = true;
     socket.once('error', (err) => {
       if (err instanceof TransportSetupError && this.socket === socket) this.emitError(err);
     });
@@ -276,10 +296,11 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
   }
 
   /** Makes `socket` the session's connection and wires its events. */
-  private adopt(socket: net.Socket, connected: boolean): void {
+  private adopt(socket: net.Socket, connected: boolean, framer = new MessageFramer()): void {
     this.socket = socket;
     this.connected = connected;
-    this.framer = new MessageFramer();
+    this.outbound = false;
+    this.framer = framer;
     this.receiveCtx = undefined;
     this.sendCtx = undefined;
     socket.on('data', (chunk: Buffer) => this.receive(socket, chunk));
@@ -298,6 +319,12 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
   private receive(socket: net.Socket, chunk: Buffer): void {
     if (this.socket !== socket) return;
     const { messages, error } = this.framer.push(chunk);
+    this.process(socket, messages);
+    if (error && this.socket === socket) this.dispatch({ type: 'BGPHeaderErr', error });
+  }
+
+  /** Decodes framed messages with the negotiated context and feeds them to the FSM. */
+  private process(socket: net.Socket, messages: readonly Uint8Array[]): void {
     for (const bytes of messages) {
       if (this.socket !== socket) return; // the FSM closed this connection meanwhile
       let event: FsmEvent;
@@ -335,7 +362,6 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
         else if (event.type === 'RouteRefreshMsg' && event.message) this.emit('routeRefresh', event.message);
       }
     }
-    if (error && this.socket === socket) this.dispatch({ type: 'BGPHeaderErr', error });
   }
 
   /** Detaches the current connection and closes it after what was written is flushed. */
@@ -390,16 +416,59 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
 
   private inbound(socket: net.Socket): void {
     const remote = (socket.remoteAddress ?? '').replace(/^::ffff:/, '');
-    const state = this.session.state;
-    const canTake = this.accepting && (state === 'Active' || state === 'Connect') && (!this.socket || !this.connected);
-    if (!canTake || remote !== this.options.peerAddress.replace(/^::ffff:/, '')) {
+    if (!this.accepting || remote !== this.options.peerAddress.replace(/^::ffff:/, '')) {
       socket.destroy();
       return;
     }
-    if (this.socket) this.closeSocket(); // drop our pending outbound attempt in favour of this one
     socket.setNoDelay(true);
-    this.adopt(socket, true);
+    if (this.canTakeInbound()) {
+      this.takeInbound(socket);
+      return;
+    }
+    const state = this.session.state;
+    if (this.outbound && (state === 'OpenSent' || state === 'OpenConfirm') && !this.candidate) {
+      const openHoldMs = this.session.config.openHoldTime * 1000;
+      this.candidate = new InboundCandidate(socket, this.clock, openHoldMs, {
+        open: (open, framer, messages) => this.resolveCollision(socket, open.bgpId, framer, messages),
+        fail: () => (this.candidate = undefined),
+      });
+      return;
+    }
+    socket.destroy(); // Established (RFC 4271 6.8), or a second inbound connection
+  }
+
+  /** No connection of ours is up: an inbound one may replace a pending attempt. */
+  private canTakeInbound(): boolean {
+    const state = this.session.state;
+    return (state === 'Active' || state === 'Connect') && (!this.socket || !this.connected);
+  }
+
+  private takeInbound(socket: net.Socket, framer?: MessageFramer, messages: readonly Uint8Array[] = []): void {
+    if (this.socket) this.closeSocket(); // drop our pending outbound attempt in favour of this one
+    this.adopt(socket, true, framer);
     this.dispatch({ type: 'TcpConnectionConfirmed' });
+    if (messages.length > 0) this.process(socket, messages);
+  }
+
+  /** The peer's OPEN arrived on the second connection: keep one of the two (RFC 4271 6.8). */
+  private resolveCollision(socket: net.Socket, peerBgpId: string, framer: MessageFramer, messages: readonly Uint8Array[]): void {
+    this.candidate = undefined;
+    if (this.accepting && this.canTakeInbound()) {
+      this.takeInbound(socket, framer, messages); // ours failed meanwhile: no collision any more
+      return;
+    }
+    const c = this.session.config;
+    const { close } = detectCollision({ openOn: 'inbound', other: { state: this.session.state }, localBgpId: c.bgpId, peerBgpId, localAs: c.localAs, peerAs: c.peerAs });
+    if (close === 'outbound' && this.outbound && (this.session.state === 'OpenSent' || this.session.state === 'OpenConfirm')) {
+      this.keptInbound = { socket, framer };
+      this.dispatch({ type: 'CollisionKeepInbound' });
+      this.emit('collision', 'inbound', peerBgpId);
+      this.process(socket, messages);
+      return;
+    }
+    socket.end(encodeMessage(cease(CEASE_SUBCODE.CONNECTION_COLLISION_RESOLUTION)));
+    this.clock.setTimer(this.options.closeTimeoutMs ?? 3000, () => socket.destroy());
+    if (this.session.state !== 'Idle') this.emit('collision', 'outbound', peerBgpId);
   }
 
   private emitError(error: Error): void {

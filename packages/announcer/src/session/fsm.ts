@@ -55,7 +55,12 @@ export type FsmEvent =
   | { type: 'RouteRefreshMsg'; message?: RouteRefreshMessage }
   | { type: 'UpdateSent' }
   /** Collision resolution chose to close this connection (RFC 4271 6.8). */
-  | { type: 'OpenCollisionDump' };
+  | { type: 'OpenCollisionDump' }
+  /**
+   * Collision resolution (RFC 4271 6.8) kept the peer's inbound connection over ours, which is in
+   * OpenSent or OpenConfirm: Cease 7 on ours, then the session goes on over the inbound one from OpenSent.
+   */
+  | { type: 'CollisionKeepInbound' };
 
 /** Why a session (or an attempt at one) ended. */
 export interface DownReason {
@@ -70,6 +75,8 @@ export type FsmAction =
   /** Accept (or stop accepting) inbound connections from this peer. Never true in active mode. */
   | { type: 'accept'; enabled: boolean }
   | { type: 'close' }
+  /** Make the waiting inbound connection the session's connection (after 'close' of the old one). */
+  | { type: 'takeInbound' }
   | { type: 'send'; message: OpenMessage | NotificationMessage | { type: 'KEEPALIVE' } }
   | { type: 'startTimer'; timer: TimerName; durationMs: number }
   | { type: 'stopTimer'; timer: TimerName }
@@ -332,6 +339,18 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
           break;
         case 'OpenCollisionDump':
           notify(cease(CEASE_SUBCODE.CONNECTION_COLLISION_RESOLUTION), 'connection collision: this connection lost', true);
+          break;
+        case 'CollisionKeepInbound':
+          if (from === 'Established') {
+            fsmError();
+            break;
+          }
+          send(cease(CEASE_SUBCODE.CONNECTION_COLLISION_RESOLUTION));
+          stop('Hold');
+          stop('Keepalive');
+          actions.push({ type: 'close' }, { type: 'takeInbound' });
+          delete s.negotiated;
+          openSent();
           break;
         case 'BGPHeaderErr':
         case 'BGPOpenMsgErr':
