@@ -9,11 +9,8 @@
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import {
-  BgpWireError,
   CEASE_SUBCODE,
-  ERROR_CODE,
   MessageFramer,
-  decodeMessage,
   encodeMessage,
   type CodecContext,
   type NotificationMessage,
@@ -21,39 +18,18 @@ import {
   type UpdateMessage,
 } from '@bgp-announce/bgp-wire';
 import type { PeerConfig } from './config.js';
+import { TIMER_EVENT, addressInUseMessage, messageEvent } from './driver-events.js';
 import { detectCollision, type ConnectionDirection } from './collision.js';
 import { InboundCandidate } from './inbound-candidate.js';
 import { cease } from './open-policy.js';
 import { initialSession, transition, type DownReason, type FsmAction, type FsmEvent, type FsmStateName, type SessionState, type TimerName } from './fsm.js';
 import type { NegotiatedSession } from './open-policy.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
-import { TransportSetupError, connectTransport, listenTransport } from './transport.js';
 
-/** Where to connect and listen. */
-export interface TransportOptions {
-  /** The peer's address (IPv4 or IPv6 text). */
-  peerAddress: string;
-  /** The peer's TCP port. Default 179. */
-  peerPort?: number;
-  /** Our source address for outbound connections (and the listen address unless `listen` says otherwise). */
-  localAddress?: string;
-  /** Our source port for outbound connections. Default: an ephemeral port. */
-  localPort?: number;
-  /** Where to listen in passive/both mode. Default localAddress (or all addresses) and port 179. Port 0 picks one. */
-  listen?: { host?: string; port?: number };
-  /** Linger after our FIN before the socket is destroyed if the peer does not close (ms). Default 3000. */
-  closeTimeoutMs?: number;
-  /** RFC 2385 TCP MD5 signature key shared with the peer (1-80 bytes). Needs the native socket addon. */
-  md5Password?: string;
-  /**
-   * RFC 5082 GTSM: send with TTL (hop limit) 255 and accept only packets that arrived with a TTL of at
-   * least 256 - ttlSecurity, i.e. the peer is at most this many hops away (1: directly connected).
-   * Needs the native socket addon. Mutually exclusive with ebgpMultihop.
-   */
-  ttlSecurity?: number;
-  /** TTL (hop limit) of our packets, 1-255, for eBGP multihop. Default: the kernel's default (64). Needs the native socket addon. */
-  ebgpMultihop?: number;
-}
+export { addressInUseMessage, wireErrorEvent } from './driver-events.js';
+import { TransportSetupError, connectTransport, listenTransport, type TransportOptions } from './transport.js';
+
+export type { TransportOptions } from './transport.js';
 
 /** A SessionDriver's configuration: the peer, the transport, and (for tests) the clock and randomness. */
 export interface SessionDriverOptions extends TransportOptions {
@@ -78,30 +54,6 @@ export interface SessionDriverEvents {
   error: [error: Error];
   /** Two connections to the peer (RFC 4271 6.8): which one was kept; the other got Cease 7. */
   collision: [kept: ConnectionDirection, peerBgpId: string];
-}
-
-const TIMER_EVENT: Record<TimerName, FsmEvent['type']> = {
-  ConnectRetry: 'ConnectRetryTimerExpires',
-  Hold: 'HoldTimerExpires',
-  Keepalive: 'KeepaliveTimerExpires',
-  IdleHold: 'IdleHoldTimerExpires',
-};
-
-/** The FSM event for a decode error: by the NOTIFICATION code it asks for. */
-export function wireErrorEvent(error: BgpWireError): FsmEvent {
-  if (error.code === ERROR_CODE.OPEN_MESSAGE) return { type: 'BGPOpenMsgErr', error };
-  if (error.code === ERROR_CODE.UPDATE_MESSAGE) return { type: 'UpdateMsgErr', error };
-  // Header errors, and anything else (e.g. ROUTE-REFRESH 7/1): send the NOTIFICATION and close.
-  return { type: 'BGPHeaderErr', error };
-}
-
-/** The message to log when the listen address is taken. */
-export function addressInUseMessage(host: string, port: number): string {
-  const where = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-  return (
-    `cannot listen on ${where}: address in use. Another BGP speaker on this node (kube-vip, Cilium's BGP ` +
-    `control plane, MetalLB, FRR, BIRD) may hold it; carrying on active-only (connecting out, not listening)`
-  );
 }
 
 /** One BGP session over TCP, driven by the pure FSM. */
@@ -327,31 +279,8 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
   private process(socket: net.Socket, messages: readonly Uint8Array[]): void {
     for (const bytes of messages) {
       if (this.socket !== socket) return; // the FSM closed this connection meanwhile
-      let event: FsmEvent;
-      try {
-        const msg = decodeMessage(bytes, this.receiveCtx ?? { maxMessageLength: this.framer.maxMessageLength });
-        switch (msg.type) {
-          case 'OPEN':
-            event = { type: 'BGPOpen', open: msg };
-            break;
-          case 'KEEPALIVE':
-            event = { type: 'KeepAliveMsg' };
-            break;
-          case 'UPDATE':
-            event = { type: 'UpdateMsg', update: msg };
-            break;
-          case 'NOTIFICATION':
-            event = { type: 'NotifMsg', notification: msg };
-            this.emit('notificationReceived', msg);
-            break;
-          case 'ROUTE-REFRESH':
-            event = { type: 'RouteRefreshMsg', message: msg };
-            break;
-        }
-      } catch (err) {
-        if (!(err instanceof BgpWireError)) throw err;
-        event = wireErrorEvent(err);
-      }
+      const event = messageEvent(bytes, this.receiveCtx ?? { maxMessageLength: this.framer.maxMessageLength });
+      if (event.type === 'NotifMsg') this.emit('notificationReceived', event.notification);
       this.dispatch(event);
       if (event.type === 'BGPOpen' && this.session.negotiated) {
         this.receiveCtx = this.session.negotiated.receive;

@@ -9,6 +9,32 @@
 import net from 'node:net';
 import * as sockopt from '@bgp-announce/sockopt';
 
+/** Where to connect and listen. */
+export interface TransportOptions {
+  /** The peer's address (IPv4 or IPv6 text). */
+  peerAddress: string;
+  /** The peer's TCP port. Default 179. */
+  peerPort?: number;
+  /** Our source address for outbound connections (and the listen address unless `listen` says otherwise). */
+  localAddress?: string;
+  /** Our source port for outbound connections. Default: an ephemeral port. */
+  localPort?: number;
+  /** Where to listen in passive/both mode. Default localAddress (or all addresses) and port 179. Port 0 picks one. */
+  listen?: { host?: string; port?: number };
+  /** Linger after our FIN before the socket is destroyed if the peer does not close (ms). Default 3000. */
+  closeTimeoutMs?: number;
+  /** RFC 2385 TCP MD5 signature key shared with the peer (1-80 bytes). Needs the native socket addon. */
+  md5Password?: string;
+  /**
+   * RFC 5082 GTSM: send with TTL (hop limit) 255 and accept only packets that arrived with a TTL of at
+   * least 256 - ttlSecurity, i.e. the peer is at most this many hops away (1: directly connected).
+   * Needs the native socket addon. Mutually exclusive with ebgpMultihop.
+   */
+  ttlSecurity?: number;
+  /** TTL (hop limit) of our packets, 1-255, for eBGP multihop. Default: the kernel's default (64). Needs the native socket addon. */
+  ebgpMultihop?: number;
+}
+
 /** The TransportOptions fields that need socket options. */
 export interface TransportSecurity {
   /** RFC 2385 key shared with the peer, 1-80 bytes (UTF-8). */
