@@ -5,6 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { decode, type DecodeOptions } from './decode.js';
+import { collect, MD5_PASSWORD_ENV, type PeerCommandOptions } from './peer.js';
+import { peerCommand } from './peer-run.js';
 
 const USAGE_ERROR = 2;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -58,6 +60,41 @@ program
     write(process.stdout, result.lines);
     write(process.stderr, result.stderr);
     process.exitCode = result.status;
+  });
+
+program
+  .command('peer')
+  .description('open one BGP session, announce prefixes, print state changes and received routes (a lab peering test; see the README)')
+  .option('--local-as <asn>', 'our AS (1-4294967295, or asdot such as 1.10)')
+  .option('--peer-as <asn>', "the peer's AS; equal to --local-as for iBGP")
+  .option('--peer <address>', "the peer's IPv4 or IPv6 address")
+  .option('--local-address <address>', 'our source address (and the listen address in passive mode)')
+  .option('--port <port>', "the peer's TCP port (default 179)")
+  .option('--router-id <id>', 'our BGP identifier (default: our IPv4 address toward the peer)')
+  .option('--announce <prefix>', 'a prefix to announce (repeatable)', collect)
+  .option('--announce-file <file>', "prefixes to announce, one per line ('#' comments)")
+  .option('--family <families>', 'families to offer: ipv4-unicast, ipv6-unicast (default: the session\'s and the announced prefixes\')', collect)
+  .option('--next-hop <address>', 'IPv4 next hop of our IPv4 prefixes (default: our address on the session)')
+  .option('--next-hop-ipv6 <address>', 'IPv6 next hop of our IPv6 prefixes (needed on an IPv4 session)')
+  .option('--extended-next-hop', 'offer IPv4 prefixes with an IPv6 next hop (RFC 8950)')
+  .option('--community <A:B>', 'a community on our routes (repeatable)', collect)
+  .option('--large-community <A:B:C>', 'a large community on our routes (repeatable)', collect)
+  .option('--local-pref <n>', 'LOCAL_PREF on our routes (iBGP only)')
+  .option('--med <n>', 'MULTI_EXIT_DISC on our routes')
+  .option('--hold-time <seconds>', 'hold time we propose: 0 or 3-65535 (default 90)')
+  .option('--passive', 'do not connect: wait for the peer to connect to us')
+  .option('--listen <addr:port>', 'also accept the peer\'s connection here (ADDR:PORT or [IPv6]:PORT)')
+  .option('--md5-password <password>', `TCP MD5 key (RFC 2385); or set ${MD5_PASSWORD_ENV}`)
+  .option('--ttl-security [hops]', 'GTSM (RFC 5082): the peer is at most this many hops away (default 1)')
+  .option('--ebgp-multihop <ttl>', 'TTL of our packets (1-255)')
+  .option('--graceful-restart <seconds>', 'advertise graceful restart with this restart time (0-4095)')
+  .option('--graceful-shutdown <seconds>', 'on stop, re-announce with GRACEFUL_SHUTDOWN and wait this long before the Cease')
+  .option('--connect-timeout <seconds>', 'give up when no session is established this long (default 30; 0: never)')
+  .option('--until <what>', 'stop at: established, eor (End-of-RIB of every family received) or SECONDS after start')
+  .option('--json', 'print one JSON object per line')
+  .action(async (opts: PeerCommandOptions) => {
+    const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
+    process.exitCode = await peerCommand(opts, { out: line(process.stdout), err: line(process.stderr) });
   });
 
 // A reader that goes away (`| head`) is not an error.

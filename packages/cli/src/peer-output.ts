@@ -1,0 +1,238 @@
+// `bgp-announce peer` output: what happened on the session as plain event objects, printed as one
+// JSON object per line (--json) or as a readable line; and the sentence that says why a session could
+// not be established. Pure: peer-run.ts feeds it the Speaker's events and writes the lines.
+import {
+  asPathToString,
+  familyOf,
+  formatExtendedCommunity,
+  isTreatAsWithdraw,
+  notificationName,
+  reconcileAttributes,
+  type Family,
+  type NotificationMessage,
+  type UpdateMessage,
+} from '@bgp-announce/bgp-wire';
+import type { AdvertisedRoute, DownReason, FsmStateName, NegotiatedSession } from '@bgp-announce/announcer';
+
+/** A route's attributes as printed (received or advertised). */
+export interface RouteFields {
+  nextHop?: string;
+  linkLocalNextHop?: string;
+  /** AS path as text: "64496 64511", sets in braces; "" when empty. */
+  asPath: string;
+  origin?: string;
+  med?: number;
+  localPref?: number;
+  communities?: string[];
+  largeCommunities?: string[];
+  extendedCommunities?: string[];
+  originatorId?: string;
+  clusterList?: string[];
+}
+
+/** One line of output. `time` is ms since the epoch. */
+export type PeerEvent = { time: number; peer: string } & (
+  | { type: 'state'; from: FsmStateName; to: FsmStateName }
+  | { type: 'listening'; address: string; port: number }
+  | { type: 'established'; peerAs: number; peerBgpId: string; holdTime: number; families: Family[]; capabilities: string[] }
+  | ({ type: 'advertised'; prefix: string } & RouteFields)
+  | ({ type: 'received'; family: Family; prefix: string; pathId?: number } & RouteFields)
+  | { type: 'withdrawn'; family: Family; prefix: string; pathId?: number; treatAsWithdraw?: boolean }
+  | { type: 'end-of-rib'; family: Family }
+  | { type: 'down'; reason: string; notification?: string }
+  | { type: 'warning'; message: string }
+  | { type: 'stopped'; status: number; reason: string }
+);
+
+/** "NOTIFICATION 2/2 OPEN Message Error/Bad Peer AS", with the RFC 9003 shutdown message if any. */
+export function notificationText(n: NotificationMessage): string {
+  const text = `NOTIFICATION ${n.code}/${n.subcode} ${notificationName(n.code, n.subcode)}`;
+  return n.shutdownMessage ? `${text} ("${n.shutdownMessage}")` : text;
+}
+
+/** What the two OPENs agreed, as an event. */
+export function establishedEvent(time: number, peer: string, n: NegotiatedSession): PeerEvent {
+  const capabilities: string[] = [];
+  if (n.fourOctetAs) capabilities.push('4-octet-as');
+  if (n.routeRefresh) capabilities.push('route-refresh');
+  if (n.enhancedRouteRefresh) capabilities.push('enhanced-route-refresh');
+  if (n.extendedMessage) capabilities.push('extended-message');
+  if (n.extendedNextHop.length > 0) capabilities.push('extended-next-hop');
+  if (n.addPath.receive.length > 0 || n.addPath.send.length > 0) capabilities.push('add-path');
+  if (n.gracefulRestart) capabilities.push('graceful-restart');
+  return { time, peer, type: 'established', peerAs: n.peerAs, peerBgpId: n.peerBgpId, holdTime: n.holdTime, families: [...n.families], capabilities };
+}
+
+/** One route we advertised (from the Speaker's Adj-RIB-Out), as an event. */
+export function advertisedEvent(time: number, peer: string, route: AdvertisedRoute): PeerEvent {
+  const a = route.attributes;
+  const fields: RouteFields = { nextHop: a.nextHop, asPath: asPathToString(a.asPath), origin: a.origin };
+  if (a.linkLocalNextHop !== undefined) fields.linkLocalNextHop = a.linkLocalNextHop;
+  if (a.med !== undefined) fields.med = a.med;
+  if (a.localPref !== undefined) fields.localPref = a.localPref;
+  if (a.communities.length > 0) fields.communities = [...a.communities];
+  if (a.largeCommunities.length > 0) fields.largeCommunities = [...a.largeCommunities];
+  if (a.extendedCommunities.length > 0) fields.extendedCommunities = a.extendedCommunities.map(formatExtendedCommunity);
+  return { time, peer, type: 'advertised', prefix: route.prefix, ...fields };
+}
+
+/**
+ * The events of one received UPDATE: its withdrawals, then its announcements (as withdrawals when
+ * RFC 7606 says treat-as-withdraw), or its End-of-RIB. Families other than IPv4/IPv6 unicast are left out.
+ */
+export function updateEvents(time: number, peer: string, update: UpdateMessage): PeerEvent[] {
+  const out: PeerEvent[] = [];
+  if (update.endOfRib !== undefined) {
+    const family = familyOf(update.endOfRib.afi, update.endOfRib.safi);
+    if (family !== undefined) out.push({ time, peer, type: 'end-of-rib', family });
+    return out;
+  }
+  const attrs = reconcileAttributes(update.attributes);
+  const withdrawn = (family: Family, prefix: string, pathId: number | undefined, treatAsWithdraw = false): void => {
+    const e: PeerEvent = { time, peer, type: 'withdrawn', family, prefix };
+    if (pathId !== undefined) e.pathId = pathId;
+    if (treatAsWithdraw) e.treatAsWithdraw = true;
+    out.push(e);
+  };
+  for (const n of update.withdrawn) withdrawn('ipv4-unicast', n.prefix, n.pathId);
+  const unreach = attrs.mpUnreach;
+  const unreachFamily = unreach && familyOf(unreach.afi, unreach.safi);
+  if (unreachFamily) for (const n of unreach.withdrawn ?? []) withdrawn(unreachFamily, n.prefix, n.pathId);
+
+  const reach = attrs.mpReach;
+  const reachFamily = reach && familyOf(reach.afi, reach.safi);
+  const announced: [Family, { prefix: string; pathId?: number }[], string | undefined, string | undefined][] = [['ipv4-unicast', update.nlri, attrs.nextHop, undefined]];
+  if (reachFamily) announced.push([reachFamily, reach.nlri ?? [], reach.nextHops?.[0], reach.nextHops?.[1]]);
+  const treatAsWithdraw = isTreatAsWithdraw(update.errors);
+  const common: RouteFields = { asPath: asPathToString(attrs.asPath ?? []) };
+  if (attrs.origin !== undefined) common.origin = attrs.origin;
+  if (attrs.med !== undefined) common.med = attrs.med;
+  if (attrs.localPref !== undefined) common.localPref = attrs.localPref;
+  if (attrs.communities?.length) common.communities = attrs.communities;
+  if (attrs.largeCommunities?.length) common.largeCommunities = attrs.largeCommunities;
+  if (attrs.extendedCommunities?.length) common.extendedCommunities = attrs.extendedCommunities.map(formatExtendedCommunity);
+  if (attrs.originatorId !== undefined) common.originatorId = attrs.originatorId;
+  if (attrs.clusterList?.length) common.clusterList = attrs.clusterList;
+  for (const [family, list, nextHop, linkLocal] of announced) {
+    for (const n of list) {
+      if (treatAsWithdraw) {
+        withdrawn(family, n.prefix, n.pathId, true);
+        continue;
+      }
+      const fields: RouteFields = { ...common };
+      if (nextHop !== undefined) fields.nextHop = nextHop;
+      if (linkLocal !== undefined) fields.linkLocalNextHop = linkLocal;
+      out.push({ time, peer, type: 'received', family, prefix: n.prefix, ...(n.pathId === undefined ? {} : { pathId: n.pathId }), ...fields });
+    }
+  }
+  return out;
+}
+
+/** A session that ended (or an attempt that failed), as an event. */
+export function downEvent(time: number, peer: string, reason: DownReason): PeerEvent {
+  const e: PeerEvent = { time, peer, type: 'down', reason: reason.message };
+  if (reason.notification) e.notification = `${notificationText(reason.notification)} ${reason.kind === 'notification-received' ? 'received' : 'sent'}`;
+  return e;
+}
+
+function routeText(f: RouteFields): string {
+  const parts: string[] = [];
+  if (f.nextHop !== undefined) parts.push(`next-hop ${f.nextHop}${f.linkLocalNextHop ? ` (${f.linkLocalNextHop})` : ''}`);
+  parts.push(`as-path ${f.asPath === '' ? '(empty)' : f.asPath}`);
+  if (f.origin !== undefined) parts.push(`origin ${f.origin}`);
+  if (f.med !== undefined) parts.push(`med ${f.med}`);
+  if (f.localPref !== undefined) parts.push(`local-pref ${f.localPref}`);
+  if (f.communities) parts.push(`communities ${f.communities.join(' ')}`);
+  if (f.largeCommunities) parts.push(`large-communities ${f.largeCommunities.join(' ')}`);
+  if (f.extendedCommunities) parts.push(`extended-communities ${f.extendedCommunities.join(' ')}`);
+  if (f.originatorId !== undefined) parts.push(`originator-id ${f.originatorId}`);
+  if (f.clusterList) parts.push(`cluster-list ${f.clusterList.join(' ')}`);
+  return parts.join(' ');
+}
+
+/** One output line: the event as JSON (`type` first, `time` as ISO text), or as readable text with a UTC time. */
+export function formatEvent(e: PeerEvent, json: boolean): string {
+  const iso = new Date(e.time).toISOString();
+  if (json) {
+    const { type, time: _time, peer, ...rest } = e;
+    return JSON.stringify({ type, time: iso, peer, ...rest });
+  }
+  const at = `${iso.slice(11, 23)} `;
+  const path = (p: { prefix: string; pathId?: number }): string => (p.pathId === undefined ? p.prefix : `${p.prefix} path-id ${p.pathId}`);
+  switch (e.type) {
+    case 'state':
+      return `${at}${e.peer} ${e.from} -> ${e.to}`;
+    case 'listening':
+      return `${at}listening on ${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}`;
+    case 'established':
+      return `${at}${e.peer} established: AS ${e.peerAs}, router id ${e.peerBgpId}, hold time ${e.holdTime} s, families ${e.families.join(' ')}${e.capabilities.length ? `, ${e.capabilities.join(' ')}` : ''}`;
+    case 'advertised':
+      return `${at}advertised ${e.prefix} ${routeText(e)}`;
+    case 'received':
+      return `${at}received ${path(e)} ${routeText(e)}`;
+    case 'withdrawn':
+      return `${at}withdrawn ${path(e)}${e.treatAsWithdraw ? ' (malformed UPDATE treated as withdraw, RFC 7606)' : ''}`;
+    case 'end-of-rib':
+      return `${at}end-of-rib ${e.family}`;
+    case 'down':
+      return `${at}${e.peer} down: ${e.reason}${e.notification ? ` (${e.notification})` : ''}`;
+    case 'warning':
+      return `${at}warning: ${e.message}`;
+    case 'stopped':
+      return `${at}stopped (exit ${e.status}): ${e.reason}`;
+  }
+}
+
+/** A socket error in words: "connection refused (ECONNREFUSED)". */
+export function socketErrorText(err: { code?: string; message: string }): string {
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ECONNRESET: 'connection reset by the peer',
+    EHOSTUNREACH: 'no route to host',
+    ENETUNREACH: 'network unreachable',
+    ETIMEDOUT: 'connection timed out',
+    EADDRNOTAVAIL: 'the local address is not on this machine',
+    EACCES: 'permission denied',
+  };
+  const known = err.code === undefined ? undefined : words[err.code];
+  return known ? `${known} (${err.code})` : err.message;
+}
+
+/** What failureText needs to know about the session's last failure. */
+export interface FailureFacts {
+  peer: string;
+  port: number;
+  passive: boolean;
+  /** A TCP MD5 key is set: a peer without the same key never answers. */
+  md5?: boolean;
+  /** The session's last end (SessionState.lastDown), if any. */
+  lastDown?: DownReason & { state: FsmStateName };
+  /** The last error of a TCP connection attempt to the peer, if any. */
+  socketError?: { code?: string; message: string };
+}
+
+/**
+ * Why no session is Established, in one sentence naming the NOTIFICATION or the socket error:
+ * "peer 192.0.2.1 refused the session: NOTIFICATION 2/2 OPEN Message Error/Bad Peer AS".
+ */
+export function failureText(f: FailureFacts): string {
+  const d = f.lastDown;
+  const where = `${f.peer} port ${f.port}`;
+  if (d?.kind === 'notification-received' && d.notification) {
+    return d.state === 'Established' ? `peer ${f.peer} ended the session: ${notificationText(d.notification)}` : `peer ${f.peer} refused the session: ${notificationText(d.notification)}`;
+  }
+  if (d?.kind === 'notification-sent' && d.notification) {
+    const n = notificationText(d.notification);
+    if (d.notification.code === 2) return `we refused peer ${f.peer}'s OPEN (${d.message}): ${n} sent`;
+    if (d.notification.code === 4) return `hold timer expired in ${d.state}, the peer stopped talking: ${n} sent`;
+    return `${d.message}: ${n} sent`;
+  }
+  if (d?.kind === 'connection-failed' && (d.state === 'OpenSent' || d.state === 'OpenConfirm' || d.state === 'Established')) {
+    return `peer ${f.peer} closed the connection in ${d.state} without a NOTIFICATION (is this address configured as its neighbor? some routers also turn connections away for a while after a session ended)`;
+  }
+  if (f.socketError) return `cannot connect to ${where}: ${socketErrorText(f.socketError)}`;
+  if (f.passive) return `no connection from ${f.peer} (passive: waiting for the peer to connect)`;
+  if (d) return `cannot connect to ${where}: ${d.message}`;
+  const why = f.md5 ? 'a peer without the same TCP MD5 key drops our SYNs' : 'a firewall may drop the SYN';
+  return `no TCP connection to ${where}: no answer (is the address right? ${why})`;
+}
