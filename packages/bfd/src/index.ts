@@ -1,3 +1,2 @@
-// The BFD engine (RFC 5880/5881/5883) is not built yet: see issue 4. This package exists so the
-// workspace layout of DESIGN.md is in place; it exports nothing.
-export {};
+// The BFD engine (RFC 5880/5881/5883), being built under issue 4: the model in types.ts so far.
+export * from './types.js';
