@@ -20,6 +20,7 @@ export {
   type FsmAction,
   type TimerName,
   type DownReason,
+  type SocketError,
   type SessionState,
   type SessionCounters,
   type WireErrorLike,

@@ -6,6 +6,7 @@ import type { PeerConfigInput } from './session/config.js';
 import type { TransportOptions } from './session/driver.js';
 import type { AdjRibInConfig } from './rib/adj-rib-in.js';
 import type { RouteAttributes } from './rib/route.js';
+import type { DesiredRoutes } from './rib/adj-rib-out.js';
 
 /** Attributes of an announced route; each one overrides (or for communities, adds to) the peer's default. */
 export interface AnnounceAttributes {
@@ -78,6 +79,7 @@ export function sameOptions(a: unknown, b: unknown): boolean {
  * for text that is not a prefix and RangeError for a bad length or host bits set.
  */
 export function canonicalPrefix(prefix: string): string {
+  if (isCanonicalIpv4Prefix(prefix)) return prefix;
   const slash = prefix.indexOf('/');
   const bytes = slash > 0 ? parseIp(prefix.slice(0, slash)) : undefined;
   const lenText = prefix.slice(slash + 1);
@@ -88,6 +90,32 @@ export function canonicalPrefix(prefix: string): string {
     if ((bytes[bit >> 3]! >> (7 - (bit & 7))) & 1) throw new RangeError(`prefix ${prefix} has host bits set beyond /${len}`);
   }
   return `${bytes.length === 4 ? formatIpv4(bytes, 0) : formatIpv6(bytes, 0)}/${len}`;
+}
+
+/**
+ * True for IPv4 prefix text already in canonical form: four octets 0-255 and a length 0-32, without
+ * leading zeros, no host bits set. The common case of canonicalPrefix, checked without allocating.
+ */
+function isCanonicalIpv4Prefix(text: string): boolean {
+  let address = 0;
+  let value = 0;
+  let digits = 0;
+  let part = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if ((digits > 0 && value === 0) || digits === 3) return false;
+      value = value * 10 + (c - 48);
+      digits++;
+    } else if (digits > 0 && value <= 255 && ((c === 46 && part < 3) || (c === 47 && part === 3))) {
+      address = ((address << 8) | value) >>> 0;
+      part++;
+      value = 0;
+      digits = 0;
+    } else return false;
+  }
+  if (part !== 4 || digits === 0 || value > 32) return false;
+  return value === 32 || (value === 0 ? address === 0 : address << value === 0);
 }
 
 /** What building a peer's desired routes needs to know about its session. */
@@ -102,7 +130,8 @@ export interface PeerSendContext {
 
 /** The peer's desired routes, and the prefixes left out because no next hop of their family is known. */
 export interface PeerDesired {
-  routes: Map<string, RouteAttributes>;
+  /** A view over the routes given to peerDesiredRoutes (no copy): use it before they change. */
+  routes: DesiredRoutes;
   noNextHop: string[];
 }
 
@@ -114,7 +143,8 @@ function merged(a: readonly string[] | undefined, b: readonly string[] | undefin
 /**
  * Our routes as sent to one peer: the peer's defaults under each route's attributes, next hop self
  * unless set, and the AS path (our AS once for eBGP, plus the prepends). Routes that share an
- * attributes object share the result, so the Adj-RIB-Out interns each set once.
+ * attributes object share the result, so the Adj-RIB-Out interns each set once. The result is a view
+ * over `routes`, not a copy (a million routes would cost a second Map per peer and flush).
  */
 export function peerDesiredRoutes(routes: ReadonlyMap<string, AnnounceAttributes>, policy: PeerRoutePolicy, ctx: PeerSendContext): PeerDesired {
   const local = ctx.localAddress;
@@ -140,19 +170,41 @@ export function peerDesiredRoutes(routes: ReadonlyMap<string, AnnounceAttributes
     if (med !== undefined) out.med = med;
     return out;
   };
-  const desired = new Map<string, RouteAttributes>();
-  const noNextHop: string[] = [];
-  for (const [prefix, a] of routes) {
+  // Routes mostly share one attributes object: the last one resolved is remembered.
+  let lastA: AnnounceAttributes | undefined;
+  let lastV6 = false;
+  let lastOut: RouteAttributes | undefined;
+  /** The attributes sent for a route, or undefined when its family has no next hop. */
+  const resolve = (prefix: string, a: AnnounceAttributes): RouteAttributes | undefined => {
     const v6 = prefix.includes(':');
+    if (a === lastA && v6 === lastV6) return lastOut;
     const nextHop = a.nextHop ?? (v6 ? v6NextHop : v4NextHop);
-    if (nextHop === undefined) {
-      noNextHop.push(prefix);
-      continue;
+    let out: RouteAttributes | undefined;
+    if (nextHop !== undefined) {
+      let cached = byObject.get(a);
+      if (cached === undefined) byObject.set(a, (cached = {}));
+      out = a.nextHop !== undefined || !v6 ? (cached.v4 ??= build(a, nextHop)) : (cached.v6 ??= build(a, nextHop));
     }
-    let cached = byObject.get(a);
-    if (cached === undefined) byObject.set(a, (cached = {}));
-    const attrs = a.nextHop !== undefined || !v6 ? (cached.v4 ??= build(a, nextHop)) : (cached.v6 ??= build(a, nextHop));
-    desired.set(prefix, attrs);
+    lastA = a;
+    lastV6 = v6;
+    lastOut = out;
+    return out;
+  };
+  const noNextHop: string[] = [];
+  if (v4NextHop === undefined || v6NextHop === undefined) {
+    for (const [prefix, a] of routes) if (resolve(prefix, a) === undefined) noNextHop.push(prefix);
   }
-  return { routes: desired, noNextHop };
+  const view: DesiredRoutes = {
+    get(prefix: string): RouteAttributes | undefined {
+      const a = routes.get(prefix);
+      return a === undefined ? undefined : resolve(prefix, a);
+    },
+    *[Symbol.iterator](): Generator<[string, RouteAttributes]> {
+      for (const [prefix, a] of routes) {
+        const out = resolve(prefix, a);
+        if (out !== undefined) yield [prefix, out];
+      }
+    },
+  };
+  return { routes: view, noNextHop };
 }

@@ -273,3 +273,20 @@ t.test('manualClock fires due timers in order, and only those', async (t) => {
   t.strictSame(fired, ['a', 'a2', 'b']);
   t.equal(c.pending(), 0);
 });
+
+t.test('a refused connection attempt is recorded with the socket error in lastDown', async (t) => {
+  // A port that was just free: listen on an ephemeral port, note it, close the listener.
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as net.AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const d = new SessionDriver({ config: peerConfig({ localAs: 64496, peerAs: 64497, bgpId: '192.0.2.1', idleHoldTime: 60 }), peerAddress: '127.0.0.1', peerPort: port });
+  d.on('error', () => {});
+  const idle = new Promise<void>((resolve) => d.on('state', (to) => to === 'Idle' && resolve()));
+  d.start();
+  await idle;
+  t.match(d.state.lastDown, { kind: 'connection-failed', state: 'Connect' });
+  t.match(d.state.lastDown?.message, /^TCP connection failed in Connect: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
+  t.equal(d.state.lastDown?.socketError?.code, 'ECONNREFUSED', 'the errno code kept');
+  await d.stop();
+});

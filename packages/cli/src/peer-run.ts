@@ -2,9 +2,7 @@
 // 0 when --until is met or on SIGINT/SIGTERM (after the Cease, once the connection is closed), 1 when
 // no session is Established within the connect timeout or the OPENs disagree, 2 for a usage error.
 import dgram from 'node:dgram';
-import diagnosticsChannel from 'node:diagnostics_channel';
 import { readFile } from 'node:fs/promises';
-import type { Socket } from 'node:net';
 import { Speaker, type SpeakerStopOptions } from '@bgp-announce/announcer';
 import { isIpv4, type Family } from '@bgp-announce/bgp-wire';
 import { UsageError, parsePeerCommand, type PeerCommandOptions, type PeerPlan } from './peer.js';
@@ -102,7 +100,6 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
   let established = false;
   let negotiatedFamilies: Family[] = [];
   const endOfRib = new Set<Family>();
-  let socketError: FailureFacts['socketError'];
   let connectTimer: NodeJS.Timeout | undefined;
   let untilTimer: NodeJS.Timeout | undefined;
   let finishing = false;
@@ -114,19 +111,10 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     const f: FailureFacts = { peer, port, passive: plan.peer.mode === 'passive', md5: plan.peer.md5Password !== undefined };
     const lastDown = speaker.peers().find((p) => p.id === peer)?.lastDown;
     if (lastDown) f.lastDown = lastDown;
-    if (socketError) f.socketError = socketError;
+    // The last connection attempt's socket error (ECONNREFUSED, ...), while no TCP connection was made.
+    if (lastDown?.socketError && (lastDown.state === 'Connect' || lastDown.state === 'Active')) f.socketError = lastDown.socketError;
     return f;
   };
-
-  // The Speaker says a connection attempt failed, not why: watch our TCP client sockets for the error.
-  const sameHost = (a: string | undefined): boolean => a === undefined || a.replace(/^::ffff:/, '').toLowerCase() === plan.peer.peerAddress.toLowerCase();
-  const onClientSocket = (message: unknown): void => {
-    const socket = (message as { socket?: Socket }).socket;
-    socket?.on('error', (err: NodeJS.ErrnoException & { address?: string }) => {
-      if (!finishing && sameHost(err.address)) socketError = err.code === undefined ? { message: err.message } : { code: err.code, message: err.message };
-    });
-  };
-  diagnosticsChannel.subscribe('net.client.socket', onClientSocket);
 
   // The Speaker sends our routes right after its 'established' event: list them once, when they are in
   // the Adj-RIB-Out (on the next turn of the event loop, or before anything else the peer sent).
@@ -149,7 +137,6 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     } catch (err) {
       io.err(`${PREFIX}: while stopping: ${(err as Error).message}`);
     }
-    diagnosticsChannel.unsubscribe('net.client.socket', onClientSocket);
     signals.off('SIGINT', onSignal);
     signals.off('SIGTERM', onSignal);
     emit({ time: Date.now(), peer, type: 'stopped', status, reason });
@@ -178,7 +165,6 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
 
   speaker.on('peerState', (id, to, from) => {
     emit({ time: Date.now(), peer: id, type: 'state', from, to });
-    if (to === 'OpenSent') socketError = undefined; // a TCP connection was made
     if (to !== 'Idle' || finishing) return;
     const f = facts();
     if (f.lastDown) {
@@ -199,7 +185,6 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
   speaker.on('established', (id, negotiated) => {
     established = true;
     clearTimeout(connectTimer);
-    socketError = undefined;
     negotiatedFamilies = negotiated.families;
     emit(establishedEvent(Date.now(), id, negotiated));
     for (const family of plan.peer.families ?? []) {

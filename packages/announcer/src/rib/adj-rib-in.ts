@@ -1,8 +1,9 @@
 // Adj-RIB-In of one peer: what it announced to us, kept for inspection (never re-advertised). Per
-// family a Map from route key to an interned attribute set id; a stale route (graceful restart) is
+// family a RouteMap (IPv4 keys packed) from route key to an interned attribute set id; a stale route (graceful restart) is
 // stored as the negative -(id + 1), so marking stale costs no memory.
 import { AFI, SAFI, familyOf, isTreatAsWithdraw, toHex, type Family, type NotificationMessage, type Nlri, type PathAttributes, type UpdateMessage } from '@bgp-announce/bgp-wire';
 import { intern, newAttributeTable, parseRouteKey, release, retain, routeKey, setOf, type AttributeTable } from './route.js';
+import { RouteMap } from './route-map.js';
 
 export type MaxPrefixAction = 'warn' | 'teardown';
 export interface MaxPrefixLimit {
@@ -21,7 +22,8 @@ export interface AdjRibIn {
   config: AdjRibInConfig;
   /** Attribute sets as received, without NLRI (mpReach keeps afi, safi and nextHops only). */
   table: AttributeTable<PathAttributes>;
-  routes: Record<Family, Map<string, number>>;
+  /** Route key to set id per family (IPv4 packed: see route-map.ts). */
+  routes: Record<Family, RouteMap>;
   /** Stale routes per family (graceful restart). */
   stale: Record<Family, number>;
   /** End-of-RIB received per family. */
@@ -79,7 +81,7 @@ export function newAdjRibIn(config: AdjRibInConfig = {}): AdjRibIn {
   return {
     config,
     table: newAttributeTable(),
-    routes: perFamily(() => new Map<string, number>()),
+    routes: perFamily(() => new RouteMap()),
     stale: perFamily(() => 0),
     endOfRib: perFamily(() => false),
     warned: perFamily(() => false),
@@ -98,10 +100,8 @@ function remove(rib: AdjRibIn, family: Family, list: readonly Nlri[] | undefined
   const routes = rib.routes[family];
   let n = 0;
   for (const { prefix, pathId } of list) {
-    const key = routeKey(prefix, pathId);
-    const stored = routes.get(key);
+    const stored = routes.remove(routeKey(prefix, pathId));
     if (stored === undefined) continue;
-    routes.delete(key);
     if (stored < 0) rib.stale[family]--;
     release(rib.table, stored < 0 ? -stored - 1 : stored);
     n++;
@@ -113,10 +113,8 @@ function add(rib: AdjRibIn, family: Family, list: readonly Nlri[] | undefined, i
   if (list === undefined) return 0;
   const routes = rib.routes[family];
   for (const { prefix, pathId } of list) {
-    const key = routeKey(prefix, pathId);
-    const stored = routes.get(key);
+    const stored = routes.replace(routeKey(prefix, pathId), id);
     retain(rib.table, id);
-    routes.set(key, id);
     if (stored === undefined) continue;
     if (stored < 0) rib.stale[family]--;
     release(rib.table, stored < 0 ? -stored - 1 : stored);

@@ -29,12 +29,13 @@ import {
   type NormalRouteAttributes,
   type RouteAttributes,
 } from './route.js';
+import { RouteMap } from './route-map.js';
 
 /** What has been advertised to one peer. Plain data; change it only through the functions here. */
 export interface AdjRibOut {
   table: AttributeTable<NormalRouteAttributes>;
-  /** Route key ("prefix" or "prefix#pathId", see routeKey) to attribute set id. */
-  routes: Map<string, number>;
+  /** Route key ("prefix" or "prefix#pathId", see routeKey) to attribute set id (IPv4 packed: see route-map.ts). */
+  routes: RouteMap;
 }
 
 /** The part of a negotiated session the RIB needs (a NegotiatedSession fits). */
@@ -45,8 +46,13 @@ export interface SendSession {
   families: readonly Family[];
 }
 
-/** Desired routes: route key (see routeKey) to attributes. Share attribute objects between routes. */
-export type DesiredRoutes = ReadonlyMap<string, RouteAttributes>;
+/**
+ * Desired routes: route key (see routeKey) to attributes, e.g. a Map. Share attribute objects between
+ * routes: each distinct object is normalized and interned once per diff.
+ */
+export interface DesiredRoutes extends Iterable<readonly [string, RouteAttributes]> {
+  get(key: string): RouteAttributes | undefined;
+}
 
 export interface RibOutChanges {
   /** UPDATE messages to send, in order: withdrawals first, then announcements. */
@@ -65,7 +71,7 @@ const AFI_SAFI: Record<Family, { afi: number; safi: number }> = {
 
 /** An empty Adj-RIB-Out. */
 export function newAdjRibOut(): AdjRibOut {
-  return { table: newAttributeTable(), routes: new Map() };
+  return { table: newAttributeTable(), routes: new RouteMap() };
 }
 
 /** Announcements of one attribute set: IPv4 in the NLRI field, IPv4 with an IPv6 next hop, IPv6. */
@@ -73,10 +79,13 @@ interface Group {
   v4: Nlri[];
   v4mp: Nlri[];
   v6: Nlri[];
+  /** The set's next hop is IPv6 (IPv4 routes then go in MP_REACH_NLRI). */
+  v6NextHop: boolean;
 }
 type Groups = Map<number, Group>;
 
 function nlriOf(key: string, family: Family, ctx: CodecContext): Nlri {
+  if (key.indexOf('#') < 0) return { prefix: key };
   const { prefix, pathId } = parseRouteKey(key);
   if (pathId === undefined) return { prefix };
   if (!(ctx.addPath ?? []).includes(family)) throw new TypeError(`route ${JSON.stringify(key)} has a path identifier but ADD-PATH send is not negotiated for ${family}`);
@@ -84,17 +93,20 @@ function nlriOf(key: string, family: Family, ctx: CodecContext): Nlri {
   return { prefix, pathId };
 }
 
-function addToGroup(groups: Groups, id: number, attrs: NormalRouteAttributes, nlri: Nlri, family: Family): void {
+function groupOf(groups: Groups, id: number, attrs: NormalRouteAttributes): Group {
   let g = groups.get(id);
   if (g === undefined) {
-    g = { v4: [], v4mp: [], v6: [] };
+    g = { v4: [], v4mp: [], v6: [], v6NextHop: attrs.nextHop.includes(':') };
     groups.set(id, g);
   }
-  const v6NextHop = attrs.nextHop.includes(':');
+  return g;
+}
+
+function addToGroup(g: Group, attrs: NormalRouteAttributes, nlri: Nlri, family: Family): void {
   if (family === 'ipv6-unicast') {
-    if (!v6NextHop) throw new TypeError(`IPv6 prefix ${nlri.prefix} needs an IPv6 next hop, got ${attrs.nextHop}`);
+    if (!g.v6NextHop) throw new TypeError(`IPv6 prefix ${nlri.prefix} needs an IPv6 next hop, got ${attrs.nextHop}`);
     g.v6.push(nlri);
-  } else if (v6NextHop) g.v4mp.push(nlri);
+  } else if (g.v6NextHop) g.v4mp.push(nlri);
   else g.v4.push(nlri);
 }
 
@@ -158,11 +170,11 @@ function withGshut(table: AttributeTable<NormalRouteAttributes>, id: number, cac
 }
 
 function commit(rib: AdjRibOut, key: string, id: number | undefined): void {
-  const old = rib.routes.get(key);
+  let old: number | undefined;
   if (id !== undefined) {
     retain(rib.table, id);
-    rib.routes.set(key, id);
-  } else rib.routes.delete(key);
+    old = rib.routes.replace(key, id);
+  } else old = rib.routes.remove(key);
   if (old !== undefined) release(rib.table, old);
 }
 
@@ -194,19 +206,31 @@ export function diffAdjRibOut(rib: AdjRibOut, desired: DesiredRoutes, session: S
     const groups: Groups = new Map();
     const changed: string[] = [];
     const changedIds: number[] = [];
+    // Routes mostly share a few attribute objects: remember the last one and its set and group.
+    let lastAttrs: RouteAttributes | undefined;
+    let lastId = -1;
+    let lastSet: NormalRouteAttributes | undefined;
+    let lastGroup: Group | undefined;
     for (const [key, attrs] of desired) {
       const family = prefixFamily(key);
       if (!families.has(family)) continue;
-      let id = byObject.get(attrs);
-      if (id === undefined) {
-        id = internNormal(rib.table, normalizeAttributes(attrs), created);
-        byObject.set(attrs, id);
+      if (attrs !== lastAttrs) {
+        let id = byObject.get(attrs);
+        if (id === undefined) {
+          id = internNormal(rib.table, normalizeAttributes(attrs), created);
+          byObject.set(attrs, id);
+        }
+        if (options.gracefulShutdown === true) id = withGshut(rib.table, id, gshut, created);
+        lastAttrs = attrs;
+        lastId = id;
+        lastSet = setOf(rib.table, id);
+        lastGroup = undefined;
       }
-      if (options.gracefulShutdown === true) id = withGshut(rib.table, id, gshut, created);
-      if (rib.routes.get(key) === id) continue;
-      addToGroup(groups, id, setOf(rib.table, id), nlriOf(key, family, ctx), family);
+      if (rib.routes.get(key) === lastId) continue;
+      lastGroup ??= groupOf(groups, lastId, lastSet!);
+      addToGroup(lastGroup, lastSet!, nlriOf(key, family, ctx), family);
       changed.push(key);
-      changedIds.push(id);
+      changedIds.push(lastId);
     }
     const updates: Uint8Array[] = [];
     packWithdrawals(updates, w4, w6, ctx);
@@ -229,7 +253,9 @@ export function allUpdates(rib: AdjRibOut, session: SendSession, families: reado
   const groups: Groups = new Map();
   for (const [key, id] of rib.routes) {
     const family = prefixFamily(key);
-    if (wanted.has(family)) addToGroup(groups, id, setOf(rib.table, id), nlriOf(key, family, session.send), family);
+    if (!wanted.has(family)) continue;
+    const set = setOf(rib.table, id);
+    addToGroup(groupOf(groups, id, set), set, nlriOf(key, family, session.send), family);
   }
   const out: Uint8Array[] = [];
   packGroups(out, groups, rib.table, session.send);
@@ -271,7 +297,8 @@ export function gracefulShutdownUpdates(rib: AdjRibOut, session: SendSession): R
     for (const [key, id] of rib.routes) {
       const next = withGshut(rib.table, id, gshut, created);
       if (next === id) continue;
-      addToGroup(groups, next, setOf(rib.table, next), nlriOf(key, prefixFamily(key), session.send), prefixFamily(key));
+      const set = setOf(rib.table, next);
+      addToGroup(groupOf(groups, next, set), set, nlriOf(key, prefixFamily(key), session.send), prefixFamily(key));
       changed.push(key);
       changedIds.push(next);
     }

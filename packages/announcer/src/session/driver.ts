@@ -22,7 +22,7 @@ import { TIMER_EVENT, addressInUseMessage, messageEvent } from './driver-events.
 import { detectCollision, type ConnectionDirection } from './collision.js';
 import { InboundCandidate } from './inbound-candidate.js';
 import { cease } from './open-policy.js';
-import { initialSession, transition, type DownReason, type FsmAction, type FsmEvent, type FsmStateName, type SessionState, type TimerName } from './fsm.js';
+import { initialSession, transition, type DownReason, type FsmAction, type FsmEvent, type FsmStateName, type SessionState, type SocketError, type TimerName } from './fsm.js';
 import type { NegotiatedSession } from './open-policy.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 
@@ -256,14 +256,16 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
     this.receiveCtx = undefined;
     this.sendCtx = undefined;
     socket.on('data', (chunk: Buffer) => this.receive(socket, chunk));
-    socket.on('error', (err) => {
+    let lastError: SocketError | undefined;
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      lastError = err.code === undefined ? { message: err.message } : { code: err.code, message: err.message };
       if (this.socket === socket && this.connected) this.emitError(new Error(`connection to ${this.options.peerAddress}: ${err.message}`));
     });
     socket.on('close', () => {
       if (this.socket !== socket) return;
       this.socket = undefined;
       this.connected = false;
-      this.dispatch({ type: 'TcpConnectionFails' });
+      this.dispatch(lastError === undefined ? { type: 'TcpConnectionFails' } : { type: 'TcpConnectionFails', error: lastError });
     });
   }
 

@@ -44,7 +44,8 @@ export type FsmEvent =
   | { type: 'TcpCrAcked' }
   /** We accepted the peer's inbound connection. */
   | { type: 'TcpConnectionConfirmed' }
-  | { type: 'TcpConnectionFails' }
+  /** `error`: what the socket said (e.g. ECONNREFUSED), kept in lastDown. */
+  | { type: 'TcpConnectionFails'; error?: SocketError }
   | { type: 'BGPOpen'; open: OpenMessage }
   | { type: 'BGPHeaderErr'; error: WireErrorLike }
   | { type: 'BGPOpenMsgErr'; error: WireErrorLike }
@@ -67,6 +68,14 @@ export interface DownReason {
   kind: 'manual-stop' | 'notification-sent' | 'notification-received' | 'connection-failed';
   message: string;
   notification?: NotificationMessage;
+  /** For a failed TCP connection: the socket's error. */
+  socketError?: SocketError;
+}
+
+/** A socket error as the I/O edge saw it: errno code (ECONNREFUSED, ...) and Node's message. */
+export interface SocketError {
+  code?: string;
+  message: string;
 }
 
 /** What the I/O edge must do, in order. Stopping a timer that is not running is a no-op. */
@@ -267,7 +276,10 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
         return { session: s, actions };
       }
       case 'TcpConnectionFails':
-        goIdle({ kind: 'connection-failed', message: `TCP connection failed in ${from}` }, { failure: true });
+        goIdle(
+          { kind: 'connection-failed', message: `TCP connection failed in ${from}${event.error ? `: ${event.error.message}` : ''}`, ...(event.error ? { socketError: event.error } : {}) },
+          { failure: true },
+        );
         return { session: s, actions };
       case 'NotifMsg':
         if (from !== 'Connect' && from !== 'Active') {

@@ -1,0 +1,263 @@
+// A map from route key ("prefix" or "prefix#pathId", see routeKey in route.ts) to a 32-bit integer
+// (an attribute set id), with the methods of Map<string, number>. Keys in canonical IPv4 text are
+// kept packed in typed arrays (address, length, path identifier): no string, object or Map entry per
+// route, so a million IPv4 routes cost about 20-40 bytes each and nothing the garbage collector has
+// to trace. Any other key (IPv6, or text that is not canonical IPv4) goes to an ordinary Map, so the
+// map behaves exactly like Map<string, number>, except that iteration lists the packed IPv4 keys
+// first (in insertion order) and then the others (in insertion order), and that keys added while
+// iterating may be visited twice or not at all (setting existing keys and deleting are safe).
+
+const LENGTH_MASK = 0x3f; // prefix length 0-32
+const HAS_PATH_ID = 0x40;
+const LIVE = 0x80; // a deleted entry keeps its slot (a hole) until the next compaction
+const NONE = -1;
+
+/** The packed form of a parsed IPv4 key, reused by every call (the map is single-threaded). */
+const parsed = { address: 0, meta: 0, pathId: 0 };
+
+/**
+ * Parses canonical IPv4 route key text ("192.0.2.0/24", "192.0.2.0/24#7": no leading zeros, octets
+ * 0-255, length 0-32, path id 0-4294967295) into `parsed`. False for anything else.
+ */
+function parseIpv4Key(key: string): boolean {
+  const n = key.length;
+  let address = 0;
+  let value = 0;
+  let digits = 0;
+  let part = 0; // 0-3 octets, 4 length, 5 path id
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false; // a leading zero
+      value = value * 10 + (c - 48);
+      digits++;
+      if (digits > 10) return false;
+      continue;
+    }
+    if (digits === 0) return false;
+    if (c === 46 /* . */ && part < 3) {
+      if (value > 255) return false;
+      address = (address << 8) | value;
+    } else if (c === 47 /* / */ && part === 3) {
+      if (value > 255) return false;
+      address = (address << 8) | value;
+    } else if (c === 35 /* # */ && part === 4) {
+      if (value > 32) return false;
+      parsed.meta = value | HAS_PATH_ID;
+    } else return false;
+    part++;
+    value = 0;
+    digits = 0;
+  }
+  if (digits === 0) return false;
+  if (part === 4) {
+    if (value > 32) return false;
+    parsed.meta = value;
+    parsed.pathId = 0;
+  } else if (part === 5) {
+    if (value > 0xffffffff) return false;
+    parsed.pathId = value | 0;
+  } else return false;
+  parsed.address = address | 0;
+  return true;
+}
+
+function formatIpv4Key(address: number, meta: number, pathId: number): string {
+  const text = `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}/${meta & LENGTH_MASK}`;
+  return meta & HAS_PATH_ID ? `${text}#${pathId >>> 0}` : text;
+}
+
+/**
+ * Bucket hash. Prefixes that differ only in the last 12 bits of their network part (a /20 of /32s, a
+ * /12 of /24s) fall into one window of 4096 buckets, one bucket each, so the clustered keys a RIB
+ * mostly holds touch few memory pages (the hash tables are too big for the CPU caches). The rest of
+ * the key (higher network bits, length, path id) is mixed (murmur3's finalizer), so keys that are not
+ * close spread like a random hash, and a peer cannot pile its prefixes into one chain (at worst a few
+ * dozen share one while the table is small).
+ */
+function hash(address: number, meta: number, pathId: number): number {
+  const length = meta & LENGTH_MASK;
+  const network = length === 0 ? 0 : address >>> (32 - length);
+  let h = (network >>> 12) ^ Math.imul(meta, 0x9e3779b1) ^ Math.imul(pathId, 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  // Within the window the low bits are rotated by h, so small tables (< 4096 buckets) mix them too.
+  return (h << 12) | ((network + h) & 0xfff);
+}
+
+// Entry layout: five int32 words per entry, side by side so one lookup touches one cache line.
+const ADDRESS = 0;
+const META = 1; // prefix length, HAS_PATH_ID, LIVE
+const PATH_ID = 2;
+const VALUE = 3;
+const NEXT = 4; // next entry in the same hash bucket, or NONE
+const STRIDE = 5;
+
+/** See the file comment: Map<string, number> with IPv4 keys stored packed. */
+export class RouteMap implements Iterable<[string, number]> {
+  /** Packed entries in insertion order (STRIDE words each); deleted ones stay as holes until grow(). */
+  private entries32: Int32Array = new Int32Array(0);
+  /** Hash bucket to the word offset of its first entry (NONE when empty); two buckets per entry slot. */
+  private buckets: Int32Array = new Int32Array(0);
+  /** Entry slots used (live entries and holes). */
+  private used = 0;
+  private live = 0;
+  private readonly other = new Map<string, number>();
+
+  /** Number of entries. */
+  get size(): number {
+    return this.live + this.other.size;
+  }
+
+  /** The word offset of the packed entry for the key in `parsed`, or NONE. */
+  private find(): number {
+    const { address, meta, pathId } = parsed;
+    const e = this.entries32;
+    const mask = this.buckets.length - 1;
+    if (mask < 0) return NONE;
+    for (let at = this.buckets[hash(address, meta, pathId) & mask]!; at !== NONE; at = e[at + NEXT]!) {
+      if (e[at + ADDRESS] === address && (e[at + META]! & ~LIVE) === meta && e[at + PATH_ID] === pathId) return at;
+    }
+    return NONE;
+  }
+
+  get(key: string): number | undefined {
+    if (!parseIpv4Key(key)) return this.other.get(key);
+    const at = this.find();
+    return at === NONE ? undefined : this.entries32[at + VALUE];
+  }
+
+  has(key: string): boolean {
+    if (!parseIpv4Key(key)) return this.other.has(key);
+    return this.find() !== NONE;
+  }
+
+  set(key: string, value: number): this {
+    this.replace(key, value);
+    return this;
+  }
+
+  /** Sets the key's value and returns the one it replaces (undefined if the key is new). */
+  replace(key: string, value: number): number | undefined {
+    if (!parseIpv4Key(key)) {
+      const old = this.other.get(key);
+      this.other.set(key, value);
+      return old;
+    }
+    const found = this.find();
+    if (found !== NONE) {
+      const old = this.entries32[found + VALUE];
+      this.entries32[found + VALUE] = value;
+      return old;
+    }
+    if (this.used * STRIDE === this.entries32.length) this.grow();
+    const e = this.entries32;
+    const at = this.used++ * STRIDE;
+    const { address, meta, pathId } = parsed;
+    e[at + ADDRESS] = address;
+    e[at + META] = meta | LIVE;
+    e[at + PATH_ID] = pathId;
+    e[at + VALUE] = value;
+    const b = hash(address, meta, pathId) & (this.buckets.length - 1);
+    e[at + NEXT] = this.buckets[b]!;
+    this.buckets[b] = at;
+    this.live++;
+    return undefined;
+  }
+
+  delete(key: string): boolean {
+    return this.remove(key) !== undefined;
+  }
+
+  /** Deletes the key and returns its value (undefined if it was not there). */
+  remove(key: string): number | undefined {
+    if (!parseIpv4Key(key)) {
+      const old = this.other.get(key);
+      this.other.delete(key);
+      return old;
+    }
+    const { address, meta, pathId } = parsed;
+    const e = this.entries32;
+    const mask = this.buckets.length - 1;
+    if (mask < 0) return undefined;
+    const b = hash(address, meta, pathId) & mask;
+    for (let at = this.buckets[b]!, prev = NONE; at !== NONE; prev = at, at = e[at + NEXT]!) {
+      if (e[at + ADDRESS] !== address || (e[at + META]! & ~LIVE) !== meta || e[at + PATH_ID] !== pathId) continue;
+      if (prev === NONE) this.buckets[b] = e[at + NEXT]!;
+      else e[prev + NEXT] = e[at + NEXT]!;
+      e[at + META] = 0; // a hole: not LIVE
+      this.live--;
+      return e[at + VALUE];
+    }
+    return undefined;
+  }
+
+  clear(): void {
+    this.used = 0;
+    this.live = 0;
+    this.buckets.fill(NONE);
+    this.other.clear();
+  }
+
+  /**
+   * More room: drops the holes, and doubles the capacity when over half of it is live. There are two
+   * buckets per entry slot, so most new keys land in an empty bucket (no chain to read).
+   */
+  private grow(): void {
+    const slots = this.entries32.length / STRIDE;
+    const capacity = slots === 0 || this.live * 2 > slots ? Math.max(16, slots * 2) : slots;
+    const from = this.entries32;
+    const e = capacity === slots ? from : new Int32Array(capacity * STRIDE);
+    const buckets = capacity === slots ? this.buckets.fill(NONE) : new Int32Array(capacity * 2).fill(NONE);
+    const mask = buckets.length - 1;
+    let to = 0;
+    for (let at = 0; at < this.used * STRIDE; at += STRIDE) {
+      const meta = from[at + META]!;
+      if (!(meta & LIVE)) continue;
+      const address = from[at + ADDRESS]!;
+      const pathId = from[at + PATH_ID]!;
+      e[to + ADDRESS] = address;
+      e[to + META] = meta;
+      e[to + PATH_ID] = pathId;
+      e[to + VALUE] = from[at + VALUE]!;
+      const b = hash(address, meta & ~LIVE, pathId) & mask;
+      e[to + NEXT] = buckets[b]!;
+      buckets[b] = to;
+      to += STRIDE;
+    }
+    this.entries32 = e;
+    this.buckets = buckets;
+    this.used = to / STRIDE;
+  }
+
+  *entries(): IterableIterator<[string, number]> {
+    // Entries set while iterating are visited (`used` is re-read); holes are skipped.
+    for (let at = 0; at < this.used * STRIDE; at += STRIDE) {
+      const e = this.entries32;
+      const meta = e[at + META]!;
+      if (meta & LIVE) yield [formatIpv4Key(e[at + ADDRESS]!, meta, e[at + PATH_ID]!), e[at + VALUE]!];
+    }
+    yield* this.other.entries();
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [key] of this.entries()) yield key;
+  }
+
+  *values(): IterableIterator<number> {
+    for (let at = 0; at < this.used * STRIDE; at += STRIDE) {
+      const meta = this.entries32[at + META]!;
+      if (meta & LIVE) yield this.entries32[at + VALUE]!;
+    }
+    yield* this.other.values();
+  }
+
+  forEach(callback: (value: number, key: string, map: RouteMap) => void): void {
+    for (const [key, value] of this.entries()) callback(value, key, this);
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, number]> {
+    return this.entries();
+  }
+}
