@@ -97,6 +97,7 @@ export {
 } from './rib/adj-rib-in.js';
 export {
   Speaker,
+  MalformedUpdateError,
   type SpeakerOptions,
   type SpeakerEvents,
   type PeerStatus,

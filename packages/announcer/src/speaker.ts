@@ -2,7 +2,7 @@
 // Adj-RIB-Out and Adj-RIB-In; every change to our routes is diffed per peer (coalesced by the
 // minimum route advertisement interval on the injected clock) so only changes go on the wire.
 import { EventEmitter } from 'node:events';
-import { CEASE_SUBCODE, ROUTE_REFRESH_SUBTYPE, familyOf, type Family, type RouteRefreshMessage, type UpdateMessage } from '@bgp-announce/bgp-wire';
+import { CEASE_SUBCODE, ROUTE_REFRESH_SUBTYPE, familyOf, type Family, type RouteRefreshMessage, type UpdateError, type UpdateMessage } from '@bgp-announce/bgp-wire';
 import { peerConfig } from './session/config.js';
 import { SessionDriver } from './session/driver.js';
 import { systemClock, type Clock } from './session/clock.js';
@@ -208,6 +208,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     d.on('update', (update: UpdateMessage) => {
       const result = applyUpdate(peer.ribIn, update);
       this.emit('routesReceived', peer.id, result, update);
+      for (const e of update.errors ?? []) this.report(peer, new MalformedUpdateError(peer.id, e));
       if (result.endOfRib !== undefined && peer.staleFamilies.includes(result.endOfRib)) this.staleGone(peer, result.endOfRib, result.swept, 'end-of-rib');
       if (result.warning) {
         const w = result.warning;
@@ -341,6 +342,22 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private report(peer: Peer, error: Error): void {
     if (this.listenerCount('error') > 0) this.emit('error', peer.id, error);
     else process.emitWarning(error.message, 'BgpSpeakerWarning');
+  }
+}
+
+/**
+ * A peer sent an UPDATE with an error RFC 7606 handles without a session reset (treat-as-withdraw or
+ * attribute-discard); reported through the 'error' event with the offending bytes.
+ */
+export class MalformedUpdateError extends Error {
+  constructor(
+    readonly peerId: string,
+    readonly detail: UpdateError,
+  ) {
+    const attr = detail.attribute === undefined ? '' : ` in attribute ${detail.attribute}`;
+    const bytes = detail.data.length > 0 ? `, bytes ${detail.data}` : '';
+    super(`peer ${peerId} sent a malformed UPDATE${attr} at offset ${detail.offset}: ${detail.message}; ${detail.action === 'treat-as-withdraw' ? 'its routes are treated as withdrawn' : 'the attribute is discarded'} (RFC 7606)${bytes}`);
+    this.name = 'MalformedUpdateError';
   }
 }
 

@@ -274,3 +274,34 @@ t.test('prefixes and per-peer desired routes', async (t) => {
   t.same(out.routes.get('192.0.2.0/24'), { nextHop: '192.0.2.10', origin: 'igp', asPath: [{ type: 'AS_SEQUENCE', asns: [64496, 64496, 64496] }], communities: ['64496:1'] });
   t.equal(out.routes.get('192.0.2.0/24'), out.routes.get('198.51.100.0/24'), 'routes sharing attributes share the result');
 });
+
+t.test('a malformed UPDATE (RFC 7606 treat-as-withdraw) withdraws its routes and is reported with its bytes', async (t) => {
+  const b = new Speaker({ localAs: 64497, bgpId: '192.0.2.2' });
+  const errors: Error[] = [];
+  b.on('error', (_id, err) => errors.push(err));
+  const listening = next(b, 'listening');
+  b.addPeer('a', { peerAddress: '127.0.0.1', peerAs: 64496, mode: 'passive', listen: { host: '127.0.0.1', port: 0 }, idleHoldTime: 60 });
+  const [, { port }] = await listening;
+  const a = new SessionDriver({ config: peerConfig({ localAs: 64496, peerAs: 64497, bgpId: '192.0.2.1' }), peerAddress: '127.0.0.1', peerPort: port });
+  a.on('error', () => {});
+  const up = Promise.all([next(b, 'established'), next(a, 'established')]);
+  a.start();
+  await up;
+  // ORIGIN (40 01 01 xx), AS_PATH 64496 (4-octet), NEXT_HOP 192.0.2.1, NLRI 203.0.113.0/24.
+  const update = (origin: string): Buffer =>
+    Buffer.from(`${'ff'.repeat(16)}002f02 0000 0014 400101${origin} 4002060201 0000fbf0 400304c0000201 18cb0071`.replace(/\s+/g, ''), 'hex');
+  let received = next(b, 'routesReceived');
+  a.send(update('00'));
+  t.equal((await received)[1].announced, 1);
+  t.equal(b.adjRibIn('a')?.length, 1, 'the valid route is in');
+  received = next(b, 'routesReceived');
+  a.send(update('05')); // ORIGIN 5 is undefined: treat-as-withdraw (RFC 7606 7.1)
+  const [, result] = await received;
+  t.equal(result.treatAsWithdraw, true);
+  t.equal(b.adjRibIn('a')?.length, 0, 'the route is withdrawn');
+  t.equal(b.peers()[0]?.state, 'Established', 'no session reset');
+  t.equal(errors.length, 1, 'reported once');
+  t.equal(errors[0]?.name, 'MalformedUpdateError');
+  t.match(errors[0]?.message, /^peer a sent a malformed UPDATE in attribute 1 at offset \d+: .*treated as withdrawn \(RFC 7606\), bytes 40010105$/);
+  await Promise.all([a.stop(), b.stop()]);
+});
