@@ -1,2 +1,4 @@
-// The BFD engine (RFC 5880/5881/5883), being built under issue 4: the model in types.ts so far.
+// The BFD engine (RFC 5880/5881/5883), being built under issue 4.
 export * from './types.js';
+export * from './packet.js';
+export * from './auth.js';
