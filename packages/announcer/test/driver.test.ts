@@ -4,25 +4,14 @@
 import t from 'tap';
 import net from 'node:net';
 import { BgpWireError, packUpdates, type NotificationMessage, type UpdateMessage } from '@bgp-announce/bgp-wire';
-import { SessionDriver, addressInUseMessage, wireErrorEvent, type SessionDriverEvents } from '../src/session/driver.js';
+import { SessionDriver, addressInUseMessage, wireErrorEvent } from '../src/session/driver.js';
 import { manualClock } from '../src/session/clock.js';
 import { peerConfig } from '../src/session/config.js';
 import type { DownReason } from '../src/session/fsm.js';
+import { once } from './helpers/events.js';
 
 const M = 'ff'.repeat(16);
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const bytes = (h: string): Buffer => Buffer.from(h.replace(/\s+/g, ''), 'hex');
-
-/** Resolves with the arguments of the next `name` event (rejects after ms of real time, so a failure cannot hang). */
-function once<K extends keyof SessionDriverEvents>(d: SessionDriver, name: K, ms = 5000): Promise<SessionDriverEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${String(name)} event within ${ms} ms`)), ms);
-    (d as unknown as NodeJS.EventEmitter).once(name, (...args: unknown[]) => {
-      clearTimeout(timer);
-      resolve(args as SessionDriverEvents[K]);
-    });
-  });
-}
 
 /** A raw TCP peer on 127.0.0.1: collects what the driver sends; `waitFor(n)` resolves once n bytes arrived. */
 async function rawPeer(onConnection: (socket: net.Socket) => void = () => {}) {

@@ -1,7 +1,6 @@
 // Graceful restart (RFC 4724, RFC 8538 N bit): the pure decisions, then two Speakers over loopback TCP
 // where one leaves for a restart and the other keeps its routes stale until the End-of-RIB or a timer.
 import t, { type Test } from 'tap';
-import { EventEmitter } from 'node:events';
 import type { NotificationMessage, OpenMessage } from '@bgp-announce/bgp-wire';
 import { peerConfig, type GracefulRestartConfig } from '../src/session/config.js';
 import { checkOpen, type NegotiatedSession } from '../src/session/open-policy.js';
@@ -10,24 +9,7 @@ import type { DownReason } from '../src/session/fsm.js';
 import { initialSession, transition } from '../src/session/fsm.js';
 import { manualClock } from '../src/session/clock.js';
 import { Speaker } from '../src/speaker.js';
-
-/** The first `name` event whose arguments satisfy `pred`; rejects after 5 s real time so a failure cannot hang. */
-function next(emitter: EventEmitter<any>, name: string, pred: (...args: any[]) => boolean = () => true): Promise<any[]> {
-  const e = emitter as unknown as NodeJS.EventEmitter;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      e.off(name, on);
-      reject(new Error(`no matching ${name} event within 5 s`));
-    }, 5000);
-    const on = (...args: unknown[]): void => {
-      if (!pred(...args)) return;
-      clearTimeout(timer);
-      e.off(name, on);
-      resolve(args);
-    };
-    e.on(name, on);
-  });
-}
+import { next } from './helpers/events.js';
 
 const ours = (gr?: GracefulRestartConfig) => peerConfig({ localAs: 64496, peerAs: 64497, bgpId: '192.0.2.1', families: ['ipv4-unicast', 'ipv6-unicast'], ...(gr ? { gracefulRestart: gr } : {}) });
 

@@ -2,31 +2,13 @@
 // receiving router: what it decodes with bgp-wire is checked against values written here by hand.
 // Two Speakers check received routes, removePeer's Cease 3 and the maximum-prefix teardown.
 import t from 'tap';
-import { EventEmitter } from 'node:events';
 import type { NotificationMessage, RouteRefreshMessage, UpdateMessage } from '@bgp-announce/bgp-wire';
 import { Speaker } from '../src/speaker.js';
 import { SessionDriver } from '../src/session/driver.js';
 import { peerConfig } from '../src/session/config.js';
 import { manualClock } from '../src/session/clock.js';
 import { canonicalPrefix, peerDesiredRoutes, type AnnounceAttributes } from '../src/speaker-peer.js';
-
-/** Resolves with the arguments of the first `name` event that satisfies `pred` (rejects after ms real time, so a failure cannot hang). */
-function next(emitter: EventEmitter<any>, name: string, pred: (...args: any[]) => boolean = () => true, ms = 5000): Promise<any[]> {
-  const e = emitter as unknown as NodeJS.EventEmitter;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      e.off(name, on);
-      reject(new Error(`no matching ${name} event within ${ms} ms`));
-    }, ms);
-    const on = (...args: unknown[]): void => {
-      if (!pred(...args)) return;
-      clearTimeout(timer);
-      e.off(name, on);
-      resolve(args);
-    };
-    e.on(name, on);
-  });
-}
+import { next } from './helpers/events.js';
 
 type Logged = { kind: 'update'; update: UpdateMessage } | { kind: 'refresh'; message: RouteRefreshMessage } | { kind: 'notification'; notification: NotificationMessage };
 

@@ -7,8 +7,9 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { getMinTtl, getTtl, sockoptAvailable, SockoptError } from '@bgp-announce/sockopt';
 import { TransportSetupError, connectTransport, listenTransport, socketOptionPlan, type Sockopt } from '../src/session/transport.js';
-import { SessionDriver, type SessionDriverEvents } from '../src/session/driver.js';
+import { SessionDriver } from '../src/session/driver.js';
 import { peerConfig } from '../src/session/config.js';
+import { once } from './helpers/events.js';
 
 const KEY = 'bgp md5 key';
 
@@ -170,17 +171,6 @@ t.test('a taken port keeps its EADDRINUSE code for the driver\'s diagnosis', asy
   });
   t.equal(err.code, 'EADDRINUSE');
 });
-
-/** Resolves with the next `name` event of a driver (rejects after ms, so a failure cannot hang). */
-function once<K extends keyof SessionDriverEvents>(d: SessionDriver, name: K, ms = 5000): Promise<SessionDriverEvents[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${String(name)} event within ${ms} ms`)), ms);
-    (d as unknown as NodeJS.EventEmitter).once(name, (...args: unknown[]) => {
-      clearTimeout(timer);
-      resolve(args as SessionDriverEvents[K]);
-    });
-  });
-}
 
 /** A passive driver on 127.0.0.1 (ephemeral port) and an active one towards it, stopped in teardown. */
 async function pair(t: Test, passiveOpts: object, activeOpts: object) {
