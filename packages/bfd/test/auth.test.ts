@@ -17,6 +17,7 @@ import {
 } from '../src/auth.js';
 import { decodeControlPacket } from '../src/packet.js';
 import { BfdPacketError, type BfdAuthKey, type BfdAuthType, type BfdControlPacket } from '../src/types.js';
+import { controlPacket } from './helpers.js';
 
 const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -34,22 +35,7 @@ function dropCode(f: () => unknown): string {
 }
 
 // Up, Detect Mult 3, My Discriminator 1, Your Discriminator 2, 300 ms both ways.
-const packet: BfdControlPacket = {
-  version: 1,
-  diag: 0,
-  state: 'Up',
-  poll: false,
-  final: false,
-  controlPlaneIndependent: false,
-  demand: false,
-  multipoint: false,
-  detectMult: 3,
-  myDiscriminator: 1,
-  yourDiscriminator: 2,
-  desiredMinTxInterval: 300_000,
-  requiredMinRxInterval: 300_000,
-  requiredMinEchoRxInterval: 0,
-};
+const packet: BfdControlPacket = controlPacket({ state: 'Up', yourDiscriminator: 2, desiredMinTxInterval: 300_000 });
 const MANDATORY = '00000001 00000002 000493e0 000493e0 00000000';
 const SECRET = ascii('bgp-announce'); // 6267702d616e6e6f756e6365, 12 bytes: zero-padded to 16 or 20
 

@@ -13,6 +13,7 @@ import {
   type BfdSessionConfig,
 } from '../src/fsm.js';
 import type { BfdControlPacket, BfdState } from '../src/types.js';
+import { controlPacket } from './helpers.js';
 
 const OURS = 0x11111111;
 const PEER = 0x22222222;
@@ -24,41 +25,9 @@ const config = (o: Partial<BfdSessionConfig> = {}): BfdSessionConfig => ({
   ...o,
 });
 /** A packet from the peer: Down, no discriminator of ours, 1 s TX (it is not Up), 300 ms RX, mult 3. */
-const fromPeer = (o: Partial<BfdControlPacket> = {}): BfdControlPacket => ({
-  version: 1,
-  diag: 0,
-  state: 'Down',
-  poll: false,
-  final: false,
-  controlPlaneIndependent: false,
-  demand: false,
-  multipoint: false,
-  detectMult: 3,
-  myDiscriminator: PEER,
-  yourDiscriminator: 0,
-  desiredMinTxInterval: 1_000_000,
-  requiredMinRxInterval: 300_000,
-  requiredMinEchoRxInterval: 0,
-  ...o,
-});
+const fromPeer = (o: Partial<BfdControlPacket> = {}): BfdControlPacket => controlPacket({ myDiscriminator: PEER, ...o });
 /** What we send: the fields that vary, the rest as they always are. */
-const ours = (o: Partial<BfdControlPacket>): BfdControlPacket => ({
-  version: 1,
-  diag: 0,
-  state: 'Down',
-  poll: false,
-  final: false,
-  controlPlaneIndependent: false,
-  demand: false,
-  multipoint: false,
-  detectMult: 3,
-  myDiscriminator: OURS,
-  yourDiscriminator: PEER,
-  desiredMinTxInterval: 1_000_000,
-  requiredMinRxInterval: 300_000,
-  requiredMinEchoRxInterval: 0,
-  ...o,
-});
+const ours = (o: Partial<BfdControlPacket>): BfdControlPacket => controlPacket({ myDiscriminator: OURS, yourDiscriminator: PEER, ...o });
 
 interface Driver {
   readonly s: BfdSession;

@@ -11,27 +11,13 @@ import {
 } from '../src/packet.js';
 import { initialAuthReceiveState, verifyControlPacketAuth } from '../src/auth.js';
 import { BfdPacketError, type BfdControlPacket } from '../src/types.js';
+import { controlPacket } from './helpers.js';
 
 const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const ascii = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
 
-const base: BfdControlPacket = {
-  version: 1,
-  diag: 0,
-  state: 'Down',
-  poll: false,
-  final: false,
-  controlPlaneIndependent: false,
-  demand: false,
-  multipoint: false,
-  detectMult: 3,
-  myDiscriminator: 1,
-  yourDiscriminator: 0,
-  desiredMinTxInterval: 1_000_000,
-  requiredMinRxInterval: 1_000_000,
-  requiredMinEchoRxInterval: 0,
-};
+const base: BfdControlPacket = controlPacket({ requiredMinRxInterval: 1_000_000 });
 
 // Byte 0: Vers (3 bits) Diag (5). Byte 1: Sta (2) P F C A D M. Byte 2: Detect Mult. Byte 3: Length.
 // Then My Discriminator, Your Discriminator, Desired Min TX, Required Min RX, Required Min Echo RX.
