@@ -19,6 +19,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "udp.h"
+
 #ifndef TCP_MD5SIG
 #define TCP_MD5SIG 14
 #endif
@@ -284,6 +286,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"getMinTtl", NULL, GetMinTtl, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
+  if (udp_define(env, exports) != napi_ok) return NULL;
   return exports;
 }
 

@@ -6,14 +6,14 @@
 //                 addon is needed only for TCP MD5, GTSM and TTL; src/index.ts reports it missing)
 //   --if-missing  do nothing when the addon is already built and newer than its sources
 import { spawnSync } from 'node:child_process';
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(packageDir, 'build', 'Release', 'sockopt.node');
-const sources = [join(packageDir, 'native', 'sockopt.c'), join(packageDir, 'binding.gyp')];
+const sources = readdirSync(join(packageDir, 'native')).map((f) => join(packageDir, 'native', f)).concat(join(packageDir, 'binding.gyp'));
 const optional = process.argv.includes('--optional');
 const ifMissing = process.argv.includes('--if-missing');
 const HOW = 'needs g++, make and python3 (Debian: apt-get install build-essential python3)';

@@ -146,3 +146,6 @@ export function getTtl(fd: number): number {
 export function getMinTtl(fd: number): number {
   return call('reading the minimum TTL', (a) => a.getMinTtl(fd));
 }
+
+// UDP with the received TTL / hop limit, for BFD (RFC 5881, RFC 5883): see src/udp.ts.
+export { UdpTtlSocket, udpTtlAvailable, type UdpTtlMessage, type UdpTtlSocketOptions, type UdpTtlStats } from './udp.js';
