@@ -3,7 +3,7 @@
 //
 // Usage: node scripts/build-addon.mjs [--optional] [--if-missing]
 //   --optional    a failed build prints a warning and exits 0 (the package's npm install script: the
-//                 addon is needed only for TCP MD5, GTSM and TTL; src/index.ts reports it missing)
+//                 addon is needed only for TCP MD5, GTSM, TTL and the BFD UDP TTL check; src/index.ts reports it missing)
 //   --if-missing  do nothing when the addon is already built and newer than its sources
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
@@ -21,7 +21,7 @@ const HOW = 'needs g++, make and python3 (Debian: apt-get install build-essentia
 function fail(message) {
   if (optional) {
     console.warn(`@bgp-announce/sockopt: the native addon was not built: ${message}`);
-    console.warn('@bgp-announce/sockopt: TCP MD5 (md5Password), GTSM (ttlSecurity) and ebgpMultihop will be refused until it is; ' +
+    console.warn('@bgp-announce/sockopt: TCP MD5 (md5Password), GTSM (ttlSecurity), ebgpMultihop and BFD sessions with the TTL check will be refused until it is; ' +
       'build it with `npm run build:addon -w @bgp-announce/sockopt`');
     process.exit(0);
   }
@@ -62,7 +62,7 @@ function findNodeGyp() {
   return candidates.find((c) => c && existsSync(c));
 }
 
-if (process.platform !== 'linux') fail(`TCP MD5, GTSM and TTL are implemented for Linux only, not ${process.platform}`);
+if (process.platform !== 'linux') fail(`TCP MD5, GTSM, TTL and the UDP TTL check are implemented for Linux only, not ${process.platform}`);
 if (ifMissing && existsSync(addon)) {
   const built = statSync(addon).mtimeMs;
   if (sources.every((s) => statSync(s).mtimeMs <= built)) process.exit(0);
