@@ -45,8 +45,9 @@ export function measure(pass, { warmup = 2, rounds = 7 } = {}) {
 }
 
 function benchFiles() {
+  // `<name>-<part>.js` files are helpers or child scripts of bench `<name>.js`, not benches.
   return readdirSync(BENCH_DIR)
-    .filter((f) => f.endsWith('.js') && f !== basename(fileURLToPath(import.meta.url)))
+    .filter((f) => f.endsWith('.js') && !f.includes('-') && f !== basename(fileURLToPath(import.meta.url)))
     .sort()
     .map((f) => join(BENCH_DIR, f));
 }
@@ -102,14 +103,25 @@ function cpuModel() {
 
 const number = (n) => (n === null || n === undefined ? '' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3));
 
+/** The figure a row's goal is about: ours, or ours / reference for `goalOf: 'ratio'` (null when unknown). */
+function judged(r) {
+  if (r.goalOf !== 'ratio') return r.ours;
+  return r.ours !== null && r.reference ? r.ours / r.reference : null;
+}
+
+/** 'yes', 'NO', or '' when the row has no goal or nothing to judge it by. */
+function verdict(r) {
+  const value = judged(r);
+  if (r.goal === undefined || value === null || value === undefined) return '';
+  return (r.lowerIsBetter ? value <= r.goal : value >= r.goal) ? 'yes' : 'NO';
+}
+
 function formatTable(results) {
   const header = ['benchmark', 'ours', 'reference', 'ratio', 'goal', 'ok'];
   const lines = results.map((r) => {
     const ratio = r.ours !== null && r.reference ? `${(r.ours / r.reference).toFixed(2)}x` : '';
-    let ok = '';
-    if (r.error) ok = 'ERROR';
-    else if (r.goal !== undefined) ok = r.lowerIsBetter ? (r.ours <= r.goal ? 'yes' : 'NO') : r.ours >= r.goal ? 'yes' : 'NO';
-    const goal = r.goal === undefined ? '' : `${r.lowerIsBetter ? '<=' : '>='} ${number(r.goal)}`;
+    const ok = r.error ? 'ERROR' : verdict(r);
+    const goal = r.goal === undefined ? '' : `${r.goalOf === 'ratio' ? 'ratio ' : ''}${r.lowerIsBetter ? '<=' : '>='} ${r.goalOf === 'ratio' ? r.goal.toFixed(2) : number(r.goal)}`;
     return [`${r.name} (${r.unit})`, r.error ? 'error' : number(r.ours), number(r.reference), ratio, goal, ok];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
@@ -138,7 +150,7 @@ async function main(argv) {
     for (const { row, index } of selected) {
       if (!json) process.stderr.write(`running ${basename(file)}: ${row.name} ...\n`);
       const result = inline ? await runRow(row) : await runRowInChild(file, index, env);
-      results.push({ file: basename(file), name: row.name, unit: row.unit, goal: row.goal, lowerIsBetter: row.lowerIsBetter ?? false, ...result });
+      results.push({ file: basename(file), name: row.name, unit: row.unit, goal: row.goal, goalOf: row.goalOf ?? 'ours', lowerIsBetter: row.lowerIsBetter ?? false, ...result });
       if (result.note) notes.push(`${row.name}: ${result.note}`);
       if (result.error) notes.push(`${row.name}: ERROR ${result.error}`);
     }
@@ -163,7 +175,7 @@ async function main(argv) {
     if (notes.length > 0) out.push('', ...notes.map((n) => `- ${n}`));
     process.stdout.write(`${out.join('\n')}\n`);
   }
-  const missed = results.some((r) => r.error || (r.goal !== undefined && (r.lowerIsBetter ? r.ours > r.goal : r.ours < r.goal)));
+  const missed = results.some((r) => r.error || verdict(r) === 'NO');
   if (check && missed) process.exitCode = 1;
 }
 

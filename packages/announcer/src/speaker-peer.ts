@@ -199,11 +199,11 @@ export function peerDesiredRoutes(routes: ReadonlyMap<string, AnnounceAttributes
       const a = routes.get(prefix);
       return a === undefined ? undefined : resolve(prefix, a);
     },
-    *[Symbol.iterator](): Generator<[string, RouteAttributes]> {
-      for (const [prefix, a] of routes) {
+    forEach(callback: (attributes: RouteAttributes, prefix: string) => void): void {
+      routes.forEach((a, prefix) => {
         const out = resolve(prefix, a);
-        if (out !== undefined) yield [prefix, out];
-      }
+        if (out !== undefined) callback(out, prefix);
+      });
     },
   };
   return { routes: view, noNextHop };

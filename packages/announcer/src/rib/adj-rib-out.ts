@@ -50,8 +50,10 @@ export interface SendSession {
  * Desired routes: route key (see routeKey) to attributes, e.g. a Map. Share attribute objects between
  * routes: each distinct object is normalized and interned once per diff.
  */
-export interface DesiredRoutes extends Iterable<readonly [string, RouteAttributes]> {
+export interface DesiredRoutes {
   get(key: string): RouteAttributes | undefined;
+  /** Calls `callback` for every route (a Map's forEach fits). */
+  forEach(callback: (attributes: RouteAttributes, key: string) => void): void;
 }
 
 export interface RibOutChanges {
@@ -190,17 +192,9 @@ export function diffAdjRibOut(rib: AdjRibOut, desired: DesiredRoutes, session: S
   const ctx = session.send;
   const families = new Set(session.families);
   const created: number[] = [];
+  const routes = rib.routes;
+  const advertisedBefore = routes.size > 0; // the first send skips a lookup per route
   try {
-    const w4: Nlri[] = [];
-    const w6: Nlri[] = [];
-    const withdrawKeys: string[] = [];
-    for (const key of rib.routes.keys()) {
-      const attrs = desired.get(key);
-      if (attrs !== undefined && families.has(prefixFamily(key))) continue;
-      const family = prefixFamily(key);
-      (family === 'ipv6-unicast' ? w6 : w4).push(nlriOf(key, family, ctx));
-      withdrawKeys.push(key);
-    }
     const byObject = new Map<RouteAttributes, number>();
     const gshut = new Map<number, number>();
     const groups: Groups = new Map();
@@ -211,9 +205,10 @@ export function diffAdjRibOut(rib: AdjRibOut, desired: DesiredRoutes, session: S
     let lastId = -1;
     let lastSet: NormalRouteAttributes | undefined;
     let lastGroup: Group | undefined;
-    for (const [key, attrs] of desired) {
+    let added = 0;
+    desired.forEach((attrs, key) => {
       const family = prefixFamily(key);
-      if (!families.has(family)) continue;
+      if (!families.has(family)) return;
       if (attrs !== lastAttrs) {
         let id = byObject.get(attrs);
         if (id === undefined) {
@@ -226,20 +221,32 @@ export function diffAdjRibOut(rib: AdjRibOut, desired: DesiredRoutes, session: S
         lastSet = setOf(rib.table, id);
         lastGroup = undefined;
       }
-      if (rib.routes.get(key) === lastId) continue;
+      // Marks the advertised routes still desired: the others are withdrawn below.
+      const current = advertisedBefore ? routes.markedGet(key) : undefined;
+      if (current === lastId) return;
+      if (current === undefined) added++;
       lastGroup ??= groupOf(groups, lastId, lastSet!);
       addToGroup(lastGroup, lastSet!, nlriOf(key, family, ctx), family);
       changed.push(key);
       changedIds.push(lastId);
+    });
+    const w4: Nlri[] = [];
+    const w6: Nlri[] = [];
+    const withdrawKeys = advertisedBefore ? routes.unmarkedKeys() : [];
+    for (const key of withdrawKeys) {
+      const family = prefixFamily(key);
+      (family === 'ipv6-unicast' ? w6 : w4).push(nlriOf(key, family, ctx));
     }
     const updates: Uint8Array[] = [];
     packWithdrawals(updates, w4, w6, ctx);
     packGroups(updates, groups, rib.table, ctx);
     // Announcements first: a withdrawn route may hold the last reference to a set a new route reuses.
+    routes.reserve(routes.size + added);
     for (let i = 0; i < changed.length; i++) commit(rib, changed[i]!, changedIds[i]!);
     for (const key of withdrawKeys) commit(rib, key, undefined);
     return { updates, announced: changed.length, withdrawn: withdrawKeys.length };
   } finally {
+    routes.clearMarks();
     dropUnused(rib.table, created);
   }
 }
@@ -313,8 +320,9 @@ export function gracefulShutdownUpdates(rib: AdjRibOut, session: SendSession): R
 
 /** Routes advertised, per family. */
 export function adjRibOutCounts(rib: AdjRibOut): Record<Family, number> {
-  const counts: Record<Family, number> = { 'ipv4-unicast': 0, 'ipv6-unicast': 0 };
-  for (const key of rib.routes.keys()) counts[prefixFamily(key)]++;
+  // Packed keys are all IPv4: only the others need looking at.
+  const counts: Record<Family, number> = { 'ipv4-unicast': rib.routes.packedSize, 'ipv6-unicast': 0 };
+  for (const key of rib.routes.otherKeys()) counts[prefixFamily(key)]++;
   return counts;
 }
 

@@ -1,15 +1,18 @@
 // A map from route key ("prefix" or "prefix#pathId", see routeKey in route.ts) to a 32-bit integer
 // (an attribute set id), with the methods of Map<string, number>. Keys in canonical IPv4 text are
 // kept packed in typed arrays (address, length, path identifier): no string, object or Map entry per
-// route, so a million IPv4 routes cost about 20-40 bytes each and nothing the garbage collector has
-// to trace. Any other key (IPv6, or text that is not canonical IPv4) goes to an ordinary Map, so the
-// map behaves exactly like Map<string, number>, except that iteration lists the packed IPv4 keys
-// first (in insertion order) and then the others (in insertion order), and that keys added while
-// iterating may be visited twice or not at all (setting existing keys and deleting are safe).
+// route, so a million IPv4 routes cost about 30-60 bytes each (20 per entry, 8 of hash buckets, and
+// room to grow) and nothing the garbage collector has to trace. Any other key (IPv6, or text that is
+// not canonical IPv4) goes to an ordinary Map, so the map behaves exactly like Map<string, number>,
+// except that iteration lists the packed IPv4 keys first (in insertion order) and then the others
+// (in insertion order), and that keys added while iterating may be visited twice or not at all
+// (setting existing keys and deleting are safe).
 
 const LENGTH_MASK = 0x3f; // prefix length 0-32
 const HAS_PATH_ID = 0x40;
 const LIVE = 0x80; // a deleted entry keeps its slot (a hole) until the next compaction
+const MARK = 0x100; // see markedGet
+const KEY_BITS = LENGTH_MASK | HAS_PATH_ID; // the part of the meta word that belongs to the key
 const NONE = -1;
 
 /** The packed form of a parsed IPv4 key, reused by every call (the map is single-threaded). */
@@ -88,7 +91,7 @@ function hash(address: number, meta: number, pathId: number): number {
 
 // Entry layout: five int32 words per entry, side by side so one lookup touches one cache line.
 const ADDRESS = 0;
-const META = 1; // prefix length, HAS_PATH_ID, LIVE
+const META = 1; // prefix length, HAS_PATH_ID, LIVE, MARK
 const PATH_ID = 2;
 const VALUE = 3;
 const NEXT = 4; // next entry in the same hash bucket, or NONE
@@ -104,10 +107,23 @@ export class RouteMap implements Iterable<[string, number]> {
   private used = 0;
   private live = 0;
   private readonly other = new Map<string, number>();
+  /** Marked keys among `other` (packed entries carry a MARK bit). */
+  private readonly otherMarked = new Set<string>();
+  private marked = false;
 
   /** Number of entries. */
   get size(): number {
     return this.live + this.other.size;
+  }
+
+  /** Number of entries kept packed (all with canonical IPv4 keys). */
+  get packedSize(): number {
+    return this.live;
+  }
+
+  /** The keys not kept packed (IPv6 and non-canonical text), in insertion order. */
+  otherKeys(): IterableIterator<string> {
+    return this.other.keys();
   }
 
   /** The word offset of the packed entry for the key in `parsed`, or NONE. */
@@ -117,7 +133,7 @@ export class RouteMap implements Iterable<[string, number]> {
     const mask = this.buckets.length - 1;
     if (mask < 0) return NONE;
     for (let at = this.buckets[hash(address, meta, pathId) & mask]!; at !== NONE; at = e[at + NEXT]!) {
-      if (e[at + ADDRESS] === address && (e[at + META]! & ~LIVE) === meta && e[at + PATH_ID] === pathId) return at;
+      if (e[at + ADDRESS] === address && (e[at + META]! & KEY_BITS) === meta && e[at + PATH_ID] === pathId) return at;
     }
     return NONE;
   }
@@ -126,6 +142,48 @@ export class RouteMap implements Iterable<[string, number]> {
     if (!parseIpv4Key(key)) return this.other.get(key);
     const at = this.find();
     return at === NONE ? undefined : this.entries32[at + VALUE];
+  }
+
+  /**
+   * get(), and marks the key when it is there. unmarkedKeys() then lists, in one pass over the packed
+   * entries, the keys that were not asked for: a diff finds what to withdraw without looking up every
+   * key of the map elsewhere.
+   */
+  markedGet(key: string): number | undefined {
+    this.marked = true;
+    if (!parseIpv4Key(key)) {
+      const value = this.other.get(key);
+      if (value !== undefined) this.otherMarked.add(key);
+      return value;
+    }
+    const at = this.find();
+    if (at === NONE) return undefined;
+    this.entries32[at + META]! |= MARK;
+    return this.entries32[at + VALUE];
+  }
+
+  /** The keys markedGet did not mark (packed ones first, in insertion order); clears every mark. */
+  unmarkedKeys(): string[] {
+    const out: string[] = [];
+    const e = this.entries32;
+    for (let at = 0; at < this.used * STRIDE; at += STRIDE) {
+      const meta = e[at + META]!;
+      if (meta & MARK) e[at + META] = meta & ~MARK;
+      else if (meta & LIVE) out.push(formatIpv4Key(e[at + ADDRESS]!, meta, e[at + PATH_ID]!));
+    }
+    for (const key of this.other.keys()) if (!this.otherMarked.has(key)) out.push(key);
+    this.otherMarked.clear();
+    this.marked = false;
+    return out;
+  }
+
+  /** Clears the marks of markedGet (after a diff that failed half-way). */
+  clearMarks(): void {
+    if (!this.marked) return;
+    const e = this.entries32;
+    for (let at = 0; at < this.used * STRIDE; at += STRIDE) e[at + META]! &= ~MARK;
+    this.otherMarked.clear();
+    this.marked = false;
   }
 
   has(key: string): boolean {
@@ -183,7 +241,7 @@ export class RouteMap implements Iterable<[string, number]> {
     if (mask < 0) return undefined;
     const b = hash(address, meta, pathId) & mask;
     for (let at = this.buckets[b]!, prev = NONE; at !== NONE; prev = at, at = e[at + NEXT]!) {
-      if (e[at + ADDRESS] !== address || (e[at + META]! & ~LIVE) !== meta || e[at + PATH_ID] !== pathId) continue;
+      if (e[at + ADDRESS] !== address || (e[at + META]! & KEY_BITS) !== meta || e[at + PATH_ID] !== pathId) continue;
       if (prev === NONE) this.buckets[b] = e[at + NEXT]!;
       else e[prev + NEXT] = e[at + NEXT]!;
       e[at + META] = 0; // a hole: not LIVE
@@ -198,15 +256,27 @@ export class RouteMap implements Iterable<[string, number]> {
     this.live = 0;
     this.buckets.fill(NONE);
     this.other.clear();
+    this.otherMarked.clear();
+    this.marked = false;
+  }
+
+  /** Makes room for `count` entries in all (IPv4 ones), so that adding that many grows the table once at most. */
+  reserve(count: number): void {
+    const slots = this.entries32.length / STRIDE;
+    if (count <= slots) return;
+    let capacity = Math.max(16, slots);
+    while (capacity < count) capacity *= 2;
+    this.grow(capacity);
   }
 
   /**
-   * More room: drops the holes, and doubles the capacity when over half of it is live. There are two
-   * buckets per entry slot, so most new keys land in an empty bucket (no chain to read).
+   * More room: drops the holes, and doubles the capacity when over half of it is live (or makes it
+   * `wanted`). There are two buckets per entry slot, so most new keys land in an empty bucket (no
+   * chain to read).
    */
-  private grow(): void {
+  private grow(wanted = 0): void {
     const slots = this.entries32.length / STRIDE;
-    const capacity = slots === 0 || this.live * 2 > slots ? Math.max(16, slots * 2) : slots;
+    const capacity = wanted > slots ? wanted : slots === 0 || this.live * 2 > slots ? Math.max(16, slots * 2) : slots;
     const from = this.entries32;
     const e = capacity === slots ? from : new Int32Array(capacity * STRIDE);
     const buckets = capacity === slots ? this.buckets.fill(NONE) : new Int32Array(capacity * 2).fill(NONE);
@@ -221,7 +291,7 @@ export class RouteMap implements Iterable<[string, number]> {
       e[to + META] = meta;
       e[to + PATH_ID] = pathId;
       e[to + VALUE] = from[at + VALUE]!;
-      const b = hash(address, meta & ~LIVE, pathId) & mask;
+      const b = hash(address, meta & KEY_BITS, pathId) & mask;
       e[to + NEXT] = buckets[b]!;
       buckets[b] = to;
       to += STRIDE;

@@ -1,0 +1,43 @@
+// The Speaker's per-peer helpers on their fast paths: canonicalPrefix for text already canonical, and
+// peerDesiredRoutes as a view over the routes (no copy) that diffAdjRibOut reads.
+import t from 'tap';
+import { canonicalPrefix, peerDesiredRoutes, type AnnounceAttributes } from '../src/speaker-peer.js';
+
+t.test('canonicalPrefix: canonical IPv4 text comes back as is, everything else as before', async (t) => {
+  for (const p of ['0.0.0.0/0', '10.0.0.0/8', '192.0.2.0/24', '192.0.2.128/25', '203.0.113.7/32', '255.255.255.255/32']) t.equal(canonicalPrefix(p), p);
+  t.equal(canonicalPrefix('192.0.2.0/024'), '192.0.2.0/24', 'a length with a leading zero is canonicalized');
+  t.throws(() => canonicalPrefix('192.0.2.128/24'), RangeError, 'host bits set');
+  t.throws(() => canonicalPrefix('192.0.2.1/0'), RangeError, 'host bits set in a /0');
+  t.throws(() => canonicalPrefix('192.0.2.01/32'), TypeError, 'an octet with a leading zero is not an address');
+  t.throws(() => canonicalPrefix('192.0.2.256/32'), TypeError);
+  t.throws(() => canonicalPrefix('192.0.2.0/33'), RangeError);
+  t.throws(() => canonicalPrefix('192.0.2/24'), TypeError);
+});
+
+t.test('peerDesiredRoutes: a view that leaves out routes without a next hop', async (t) => {
+  const shared: AnnounceAttributes = { med: 5 };
+  const routes = new Map<string, AnnounceAttributes>([
+    ['192.0.2.0/24', shared],
+    ['2001:db8::/32', shared],
+    ['198.51.100.0/24', shared],
+    ['2001:db8:1::/48', { nextHop: '2001:db8::1' }],
+  ]);
+  const out = peerDesiredRoutes(routes, {}, { localAs: 64496, ibgp: false, localAddress: '192.0.2.10' });
+  t.strictSame(out.noNextHop, ['2001:db8::/32']);
+  const listed: [string, string][] = [];
+  out.routes.forEach((a, p) => listed.push([p, a.nextHop]));
+  t.strictSame(
+    listed,
+    [
+      ['192.0.2.0/24', '192.0.2.10'],
+      ['198.51.100.0/24', '192.0.2.10'],
+      ['2001:db8:1::/48', '2001:db8::1'],
+    ],
+  );
+  t.equal(out.routes.get('2001:db8::/32'), undefined, 'get agrees with the iteration');
+  t.equal(out.routes.get('203.0.113.0/24'), undefined);
+  t.equal(out.routes.get('192.0.2.0/24'), out.routes.get('198.51.100.0/24'), 'one result per shared attributes object');
+  t.equal(out.routes.get('192.0.2.0/24')?.med, 5);
+  routes.set('203.0.113.0/24', shared);
+  t.equal(out.routes.get('203.0.113.0/24')?.med, 5, 'a view, not a copy');
+});
