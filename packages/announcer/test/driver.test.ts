@@ -279,3 +279,29 @@ t.test('a refused connection attempt is recorded with the socket error in lastDo
   t.equal(d.state.lastDown?.socketError?.code, 'ECONNREFUSED', 'the errno code kept');
   await d.stop();
 });
+
+t.test('the hold timer runs from the last message received, however it is re-armed', async (t) => {
+  const clock = manualClock(1_000_000);
+  const peer = await rawPeer((s) => s.write(Buffer.concat([PEER_OPEN, KEEPALIVE])));
+  const d = new SessionDriver({ config: peerConfig({ localAs: 64497, peerAs: 64496, bgpId: '192.0.2.2' }), peerAddress: '127.0.0.1', peerPort: peer.port, clock, random: () => 0.5 });
+  d.on('error', () => {});
+  t.teardown(async () => {
+    await peer.close();
+    clock.advance(10_000);
+    await d.stop();
+  });
+  const up = once(d, 'established');
+  d.start();
+  await up; // hold time 3 s, from clock 1,000,000
+  clock.advance(2000);
+  const got = once(d, 'update');
+  peer.socket?.write(bytes(`${M} 0017 02 0000 0000`)); // End-of-RIB (IPv4): restarts the hold timer at 1,002,000
+  await got;
+  clock.advance(1000);
+  t.equal(d.state.state, 'Established', 'still up when the first deadline (3 s after Established) passes');
+  clock.advance(1999);
+  t.equal(d.state.state, 'Established', 'still up 2999 ms after the UPDATE');
+  const sent = once(d, 'notificationSent');
+  clock.advance(1);
+  t.equal(((await sent) as [NotificationMessage])[0].code, 4, 'Hold Timer Expired 3 s after the UPDATE');
+});

@@ -62,7 +62,8 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
   private session: SessionState;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly timers = new Map<TimerName, TimerHandle>();
+  /** Running timers: when each is due, and when its clock timer fires (earlier if it was pushed back). */
+  private readonly timers = new Map<TimerName, { due: number; firesAt: number; handle: TimerHandle }>();
   private socket: net.Socket | undefined;
   private connected = false;
   /** The current connection is the one we opened. */
@@ -199,18 +200,9 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
         if (this.socket && this.connected) this.socket.write(encodeMessage(action.message, this.sendCtx));
         if (action.message.type === 'NOTIFICATION') this.emit('notificationSent', action.message);
         break;
-      case 'startTimer': {
-        this.stopTimer(action.timer);
-        const timer = action.timer;
-        this.timers.set(
-          timer,
-          this.clock.setTimer(action.durationMs, () => {
-            this.timers.delete(timer);
-            this.dispatch({ type: TIMER_EVENT[timer] } as FsmEvent);
-          }),
-        );
+      case 'startTimer':
+        this.startTimer(action.timer, action.durationMs);
         break;
-      }
       case 'stopTimer':
         this.stopTimer(action.timer);
         break;
@@ -224,9 +216,37 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
     }
   }
 
+  /**
+   * (Re)starts a timer. The FSM restarts the Hold timer on every message received; re-arming the
+   * clock's timer each time costs more than the message itself at a million routes, so a restart that
+   * only moves the deadline later just records it, and the timer, when it fires early, sleeps again
+   * for the rest.
+   */
+  private startTimer(timer: TimerName, durationMs: number): void {
+    const due = this.clock.now() + durationMs;
+    const running = this.timers.get(timer);
+    if (running && running.firesAt <= due) {
+      running.due = due;
+      return;
+    }
+    this.stopTimer(timer);
+    this.arm(timer, due);
+  }
+
+  private arm(timer: TimerName, due: number): void {
+    const entry = { due, firesAt: due, handle: undefined as unknown as TimerHandle };
+    entry.handle = this.clock.setTimer(Math.max(0, due - this.clock.now()), () => {
+      if (this.timers.get(timer) !== entry) return;
+      if (this.clock.now() < entry.due) return this.arm(timer, entry.due); // moved later meanwhile
+      this.timers.delete(timer);
+      this.dispatch({ type: TIMER_EVENT[timer] } as FsmEvent);
+    });
+    this.timers.set(timer, entry);
+  }
+
   private stopTimer(timer: TimerName): void {
-    const handle = this.timers.get(timer);
-    if (handle !== undefined) this.clock.clearTimer(handle);
+    const entry = this.timers.get(timer);
+    if (entry !== undefined) this.clock.clearTimer(entry.handle);
     this.timers.delete(timer);
   }
 
