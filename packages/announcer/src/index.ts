@@ -64,6 +64,7 @@ export {
   type RouteAttributes,
   type NormalRouteAttributes,
 } from './rib/route.js';
+export { RouteMap } from './rib/route-map.js';
 export {
   newAdjRibOut,
   diffAdjRibOut,
