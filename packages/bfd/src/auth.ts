@@ -143,7 +143,7 @@ export function verifyControlPacketAuth(
   if (length < BFD_AUTH_DIGEST_OFFSET + digestLength || bytes.length < length) {
     throw new BfdPacketError('bad-auth-section', `BFD ${auth.type} packet of Length ${length} has no room for its digest`);
   }
-  const signed = bytes.slice(0, length);
+  const signed = new Uint8Array(bytes.subarray(0, length)); // a copy, also when bytes is a Buffer (its slice is a view)
   signed.set(paddedSecret(auth.type, key.secret), BFD_AUTH_DIGEST_OFFSET);
   if (!sameBytes(digestOf(auth.type, signed), auth.digest)) {
     throw new BfdPacketError('auth-failed', `BFD ${auth.type} digest for key ${auth.keyId} does not match`);

@@ -129,8 +129,9 @@ function decodeAuthSection(bytes: Uint8Array, view: DataView, length: number): B
     drop('bad-auth-section', `BFD Authentication Section of ${authLen} bytes does not fit in Length ${length}`);
   }
   const keyId = view.getUint8(at + 2);
-  if (type === 'simple') return { type, keyId, password: bytes.slice(at + 3, at + authLen) };
-  return { type, keyId, sequence: view.getUint32(at + 4), digest: bytes.slice(at + 8, at + authLen) };
+  // Copies (new Uint8Array(view)), also when bytes is a Buffer, whose slice() is a view.
+  if (type === 'simple') return { type, keyId, password: new Uint8Array(bytes.subarray(at + 3, at + authLen)) };
+  return { type, keyId, sequence: view.getUint32(at + 4), digest: new Uint8Array(bytes.subarray(at + 8, at + authLen)) };
 }
 
 /** Bytes the packet takes on the wire: 24, plus the Authentication Section when present. */

@@ -73,6 +73,10 @@ t.test('signing matches digests computed by openssl, and those packets verify', 
     // The digest covers Length bytes: bytes after the packet (link padding) do not matter.
     const padded = Uint8Array.from([...wire, 0, 0, 0xff, 0xff]);
     t.strictSame(verifyControlPacketAuth(padded, decodeControlPacket(padded), [key], initialAuthReceiveState()), state, `${v.type} with trailing bytes`);
+    // A Node Buffer, as a socket delivers it (Buffer#slice is a view, not a copy).
+    const buffer = Buffer.from(wire);
+    t.strictSame(verifyControlPacketAuth(buffer, decodeControlPacket(buffer), [key], initialAuthReceiveState()), state, `${v.type} from a Buffer`);
+    t.equal(buffer.toString('hex'), hex(wire), `${v.type}: verifying leaves the received bytes as they were`);
   }
   // Simple password: the secret goes on the wire as it is (Auth Len 3 + 12 = 15, Length 39).
   const simple: BfdAuthKey = { type: 'simple', keyId: 9, secret: SECRET };
