@@ -4,6 +4,7 @@
 import { formatIpv4, formatIpv6, isIpv4, parseIp, type AsPathSegment, type ExtendedCommunity, type Family, type Origin } from '@bgp-announce/bgp-wire';
 import type { PeerConfigInput } from './session/config.js';
 import type { TransportOptions } from './session/driver.js';
+import type { PeerBfdOptions } from './speaker-bfd.js';
 import type { AdjRibInConfig } from './rib/adj-rib-in.js';
 import type { RouteAttributes } from './rib/route.js';
 import type { DesiredRoutes } from './rib/adj-rib-out.js';
@@ -37,7 +38,12 @@ export interface PeerRoutePolicy extends Omit<AnnounceAttributes, 'nextHop' | 'o
 }
 
 /** Everything addPeer takes: where the peer is, session settings (PeerConfig fields), route policy. */
-export type PeerOptions = TransportOptions & Omit<PeerConfigInput, 'localAs' | 'bgpId'> & PeerRoutePolicy;
+export type PeerOptions = TransportOptions &
+  Omit<PeerConfigInput, 'localAs' | 'bgpId'> &
+  PeerRoutePolicy & {
+    /** Require BFD with this peer (the Speaker needs a BFD engine): see speaker-bfd.ts. */
+    bfd?: PeerBfdOptions;
+  };
 
 const POLICY_KEYS: readonly (keyof PeerRoutePolicy)[] = [
   'communities',

@@ -8,11 +8,15 @@ import type { AdjRibOut } from './rib/adj-rib-out.js';
 import type { AdjRibIn, RibInResult } from './rib/adj-rib-in.js';
 import type { NormalRouteAttributes } from './rib/route.js';
 import type { PeerOptions, PeerRoutePolicy } from './speaker-peer.js';
+import type { BfdChange, BfdSessions, PeerBfd } from './speaker-bfd.js';
+import type { BfdState } from '@bgp-announce/bfd';
 
 /** The speaker's identity, and (for tests) the clock and randomness its sessions use. */
 export interface SpeakerOptions {
   localAs: number;
   bgpId: string;
+  /** A running BFD engine (BfdEngine from @bgp-announce/bfd) for peers that require BFD; the caller owns it. */
+  bfd?: BfdSessions;
   clock?: Clock;
   random?: () => number;
 }
@@ -30,6 +34,8 @@ export interface SpeakerEvents {
   error: [id: string, error: Error];
   /** Graceful restart (receiving side): the peer's session ended and its routes are kept, marked stale. */
   staleRoutes: [id: string, info: { families: Family[]; count: number; restartTimeMs: number }];
+  /** A BFD state change of a peer's BFD session; `outcome` says what it did to the BGP session. */
+  bfd: [id: string, change: BfdChange, outcome: 'torn-down' | 'resumed' | undefined];
   /** Stale routes of a family were removed. */
   staleRoutesRemoved: [id: string, info: { family: Family; count: number; reason: StaleRemovalReason }];
 }
@@ -52,6 +58,8 @@ export interface PeerStatus {
   advertised: number;
   /** Routes in the Adj-RIB-In. */
   received: number;
+  /** The peer's BFD session, when it requires BFD. */
+  bfd?: { state: BfdState; holding: boolean };
   /** When and why the session (or the last attempt at one) last ended. */
   lastDown?: SessionState['lastDown'];
 }
@@ -97,4 +105,6 @@ export interface Peer {
   staleFamilies: Family[];
   /** The peer's Restart Time while it is away, then the stale-path time: removes the stale routes. */
   staleTimer: TimerHandle | undefined;
+  /** The BFD session, when the peer requires BFD. */
+  bfd: PeerBfd | undefined;
 }

@@ -12,6 +12,7 @@ import { adjRibOutCounts, diffAdjRibOut, endOfRibUpdates, gracefulShutdownUpdate
 import { adjRibInCounts, adjRibInEntries, applyUpdate, markStale, newAdjRibIn, sweepStale, type RibInEntry } from './rib/adj-rib-in.js';
 import { RESTART_CEASE_SUBCODE, familiesToFlush, restartLeave, retentionOnDown } from './session/graceful-restart.js';
 import { parseRouteKey, setOf } from './rib/route.js';
+import { applyBfdChange, bfdSessionOptions, type BfdChange, type BfdSessions } from './speaker-bfd.js';
 import { canonicalPrefix, peerDesiredRoutes, sameOptions, splitPeerOptions, type AnnounceAttributes, type PeerOptions } from './speaker-peer.js';
 
 export type { AnnounceAttributes, PeerOptions, PeerRoutePolicy } from './speaker-peer.js';
@@ -27,6 +28,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private readonly peerMap = new Map<string, Peer>();
   private readonly routes = new Map<string, AnnounceAttributes>();
   private stopping = false;
+  private readonly bfd: BfdSessions | undefined;
 
   constructor(options: SpeakerOptions) {
     super();
@@ -35,6 +37,8 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     peerConfig({ localAs: this.localAs, peerAs: this.localAs, bgpId: this.bgpId }); // throws RangeError early
+    this.bfd = options.bfd;
+    this.bfd?.on('state', this.onBfdState);
   }
 
   /** Adds a peer and starts its session. Throws Error if the id is taken, RangeError for bad settings. */
@@ -42,7 +46,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     if (this.stopping) throw new Error('speaker is stopping');
     if (this.peerMap.has(id)) throw new Error(`peer ${JSON.stringify(id)} exists already`);
     const { session, policy } = splitPeerOptions(options);
-    const { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs, md5Password, ttlSecurity, ebgpMultihop, ...configInput } = session;
+    const { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs, md5Password, ttlSecurity, ebgpMultihop, bfd, ...configInput } = session;
+    if (bfd !== undefined && !this.bfd) throw new Error(`peer ${JSON.stringify(id)} requires BFD, but the Speaker has no BFD engine (give SpeakerOptions.bfd)`);
+    const bfdOptions = bfd === undefined ? undefined : bfdSessionOptions(id, peerAddress, localAddress, bfd);
     const config = peerConfig({ ...configInput, localAs: this.localAs, bgpId: this.bgpId });
     const transport = { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs, md5Password, ttlSecurity, ebgpMultihop };
     const driver = new SessionDriver({ ...transport, config, clock: this.clock, random: this.random });
@@ -59,7 +65,10 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       negotiated: undefined,
       staleFamilies: [],
       staleTimer: undefined,
+      bfd: undefined,
     };
+    // The BFD session first (it may refuse the options), so nothing is left half made.
+    if (bfdOptions && this.bfd) peer.bfd = { sessionId: this.bfd.addSession(bfdOptions), state: 'Down', holding: false };
     this.peerMap.set(id, peer);
     this.wire(peer);
     driver.start();
@@ -72,7 +81,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     this.peerMap.delete(id);
     this.cancelFlush(peer);
     this.cancelStaleTimer(peer);
-    await peer.driver.stop(message, CEASE_SUBCODE.PEER_DECONFIGURED);
+    await Promise.all([peer.driver.stop(message, CEASE_SUBCODE.PEER_DECONFIGURED), this.removeBfd(peer)]);
   }
 
   /**
@@ -90,7 +99,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       this.peerMap.delete(id);
       this.cancelFlush(peer);
       this.cancelStaleTimer(peer);
-      await peer.driver.stop(undefined, CEASE_SUBCODE.OTHER_CONFIGURATION_CHANGE);
+      await Promise.all([peer.driver.stop(undefined, CEASE_SUBCODE.OTHER_CONFIGURATION_CHANGE), this.removeBfd(peer)]);
       this.addPeer(id, next);
       return;
     }
@@ -129,6 +138,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       };
       const negotiated = p.driver.negotiated;
       if (negotiated) out.negotiated = negotiated;
+      if (p.bfd) out.bfd = { state: p.bfd.state, holding: p.bfd.holding };
       const lastDown = p.driver.state.lastDown;
       if (lastDown) out.lastDown = lastDown;
       return out;
@@ -189,6 +199,8 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     }
     this.peerMap.clear();
     await Promise.all([...leaving, ...peers.map((p) => p.driver.stop(options.message))]);
+    await Promise.all(all.map((p) => this.removeBfd(p)));
+    this.bfd?.off('state', this.onBfdState);
   }
 
   private wire(peer: Peer): void {
@@ -280,6 +292,28 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private cancelStaleTimer(peer: Peer): void {
     if (peer.staleTimer !== undefined) this.clock.clearTimer(peer.staleTimer);
     peer.staleTimer = undefined;
+  }
+
+  /** A BFD state change from the engine: tear the peer's BGP session down, or let it come back. */
+  private readonly onBfdState = (sessionId: number, change: BfdChange): void => {
+    for (const peer of this.peerMap.values()) {
+      if (peer.bfd?.sessionId !== sessionId) continue;
+      const outcome = this.stopping ? undefined : applyBfdChange(peer.bfd, peer.driver, change);
+      this.emit('bfd', peer.id, change, outcome);
+      return;
+    }
+  };
+
+  /** Ends the peer's BFD session (the engine sends AdminDown first); errors are reported, not thrown. */
+  private async removeBfd(peer: Peer): Promise<void> {
+    const bfd = peer.bfd;
+    peer.bfd = undefined;
+    if (!bfd || !this.bfd) return;
+    try {
+      await this.bfd.removeSession(bfd.sessionId);
+    } catch (err) {
+      this.report(peer, err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   private answerRouteRefresh(peer: Peer, message: RouteRefreshMessage): void {
