@@ -65,6 +65,7 @@ export {
   type NormalRouteAttributes,
 } from './rib/route.js';
 export { RouteMap } from './rib/route-map.js';
+export { applyBfdChange, bfdSessionOptions, type BfdChange, type BfdSessions, type PeerBfdOptions, type PeerBfd } from './speaker-bfd.js';
 export {
   newAdjRibOut,
   diffAdjRibOut,
