@@ -120,3 +120,33 @@ export function birdProtocol(bird: Bird, name: string): Record<string, string> {
   }
   return out;
 }
+
+/** One line of `birdc show bfd sessions` (BIRD 2.0 format); intervals in seconds as printed. */
+export interface BirdBfdSession {
+  protocol: string;
+  address: string;
+  interface: string;
+  /** 'Up', 'Down', 'Init' or 'AdminDown'. */
+  state: string;
+  /** The negotiated transmit interval BIRD uses. */
+  interval: number;
+  /** BIRD's detection time for the session. */
+  timeout: number;
+}
+
+/** `birdc show bfd sessions`: every session of every BFD protocol. */
+export function birdBfdSessions(bird: Bird): BirdBfdSession[] {
+  const sessions: BirdBfdSession[] = [];
+  let protocol = '';
+  for (const line of bird.birdc('show', 'bfd', 'sessions').split('\n')) {
+    const header = /^(\S+):$/.exec(line);
+    if (header) {
+      protocol = header[1]!;
+      continue;
+    }
+    // "192.0.2.1                 p-bird     Up         14:04:30.378    0.100    0.500"
+    const m = /^([0-9a-f.:]+)\s+(\S+)\s+(Up|Down|Init|AdminDown)\s+\S+\s+([0-9.]+)\s+([0-9.]+)\s*$/.exec(line);
+    if (m) sessions.push({ protocol, address: m[1]!, interface: m[2]!, state: m[3]!, interval: Number(m[4]), timeout: Number(m[5]) });
+  }
+  return sessions;
+}

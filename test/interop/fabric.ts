@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AnnounceAttributes, PeerOptions } from '@bgp-announce/announcer';
+import type { BfdEngineOptions } from '@bgp-announce/bfd';
 import { ip } from './netns.js';
 import { poll, startProcess } from './gobgpd.js';
 
@@ -70,6 +71,8 @@ export function fabric(t: Test, hosts: Record<string, string[]>, prefix = 'bgpf'
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** The built Speaker the child imports (npx tsc -b makes it). */
 export const builtSpeaker = join(here, '../../packages/announcer/dist/speaker.js');
+/** The built BFD engine the child imports when it runs one. */
+export const builtBfdEngine = join(here, '../../packages/bfd/dist/index.js');
 
 /** What the Speaker child runs: the speaker's identity, its peers and the routes it announces. */
 export interface SpeakerChildOptions {
@@ -77,20 +80,27 @@ export interface SpeakerChildOptions {
   bgpId: string;
   peers: { id: string; options: PeerOptions }[];
   routes: { prefix: string; attributes?: AnnounceAttributes }[];
+  /** Start a BfdEngine with these options and give it to the Speaker (SpeakerOptions.bfd), for peers with `bfd`. */
+  bfd?: BfdEngineOptions;
 }
 
-/** A JSON event the child printed: {event: 'established' | 'down' | 'error' | 'peerState' | 'peers' | 'stopped', ...}. */
+/** A JSON event the child printed: {event: 'established' | 'down' | 'error' | 'peerState' | 'peers' | 'stopped' | 'bfd' | 'bfdError', ...}. */
 export type SpeakerChildEvent = { event: string } & Record<string, unknown>;
 
 // The child: a Speaker built from dist. Commands on stdin, one JSON object a line: {"cmd":"stop",
 // "drainMs"?, "message"?} (graceful stop, then exit), {"cmd":"peers"}, {"cmd":"announce", "prefix",
-// "attributes"?}, {"cmd":"withdraw", "prefix"}.
-const childSource = (url: string): string => `
+// "attributes"?}, {"cmd":"withdraw", "prefix"}. With options.bfd it runs a BfdEngine too: BFD state
+// changes are {event: 'bfd', id, from, to, diag, outcome, at} (at: the engine's time, ms since the epoch), engine errors
+// {event: 'bfdError', code, message}; the engine stops after the Speaker.
+const childSource = (url: string, bfdUrl: string): string => `
 import { createInterface } from 'node:readline';
 import { Speaker } from ${JSON.stringify(url)};
 const o = JSON.parse(process.argv[1]);
 const print = (x) => process.stdout.write(JSON.stringify(x) + '\\n');
-const s = new Speaker({ localAs: o.localAs, bgpId: o.bgpId });
+const bfd = o.bfd ? await (await import(${JSON.stringify(bfdUrl)})).BfdEngine.start(o.bfd) : undefined;
+bfd?.on('error', (e) => print({ event: 'bfdError', code: e.code, message: e.message }));
+const s = new Speaker({ localAs: o.localAs, bgpId: o.bgpId, ...(bfd ? { bfd } : {}) });
+s.on('bfd', (id, c, outcome) => print({ event: 'bfd', id, from: c.from, to: c.to, diag: c.diag, outcome: outcome ?? null, at: c.at ?? Date.now() }));
 s.on('peerState', (id, to, from) => print({ event: 'peerState', id, to, from }));
 s.on('established', (id, n) => print({ event: 'established', id, families: n.families, extendedNextHop: n.extendedNextHop, fourOctetAs: n.fourOctetAs, holdTime: n.holdTime, enhancedRouteRefresh: n.enhancedRouteRefresh }));
 s.on('down', (id, r) => print({ event: 'down', id, kind: r.kind, message: r.message }));
@@ -103,6 +113,7 @@ rl.on('line', async (line) => {
     const c = JSON.parse(line);
     if (c.cmd === 'stop') {
       await s.stop({ ...(c.drainMs === undefined ? {} : { gracefulShutdown: { drainMs: c.drainMs } }), message: c.message });
+      await bfd?.stop();
       print({ event: 'stopped' });
       process.exit(0);
     } else if (c.cmd === 'peers') print({ event: 'peers', peers: s.peers().map(({ negotiated, ...p }) => p) });
@@ -135,7 +146,8 @@ export interface SpeakerChild {
  */
 export function startSpeaker(t: Test, ns: string, options: SpeakerChildOptions): SpeakerChild {
   if (!existsSync(builtSpeaker)) throw new Error(`${builtSpeaker} is missing: build the packages first (npx tsc -b)`);
-  const script = childSource(pathToFileURL(builtSpeaker).href);
+  if (options.bfd !== undefined && !existsSync(builtBfdEngine)) throw new Error(`${builtBfdEngine} is missing: build the packages first (npx tsc -b)`);
+  const script = childSource(pathToFileURL(builtSpeaker).href, pathToFileURL(builtBfdEngine).href);
   const { proc, output } = startProcess(t, 'ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script, JSON.stringify(options)]);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const events = (): SpeakerChildEvent[] =>

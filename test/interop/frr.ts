@@ -19,6 +19,8 @@ export interface FrrOptions {
   bgpd: string;
   /** zebra's configuration after the common header. Default none. */
   zebra?: string;
+  /** bfdd's configuration after the common header (`bfd` / `peer ...` / `profile ...`); bfdd runs only when given. */
+  bfdd?: string;
   /** Log BGP updates and neighbor events (into the logs). Default true. */
   debug?: boolean;
 }
@@ -34,7 +36,7 @@ export interface Frr {
   /** The daemons' log files (last lines) and console output, for failure messages. */
   logs: () => string;
   /** One daemon's whole log file ('' before it has one). */
-  log: (daemon: 'zebra' | 'bgpd') => string;
+  log: (daemon: 'zebra' | 'bgpd' | 'bfdd') => string;
 }
 
 /** Why FRR cannot run here (its daemons or vtysh missing), or undefined. Use after interopUnavailable. */
@@ -50,6 +52,11 @@ export function frrUnavailable(): string | undefined {
   return undefined;
 }
 
+/** Why FRR's bfdd cannot run here, or undefined. Use after frrUnavailable. */
+export function bfddUnavailable(): string | undefined {
+  return existsSync(join(FRR_DAEMON_DIR, 'bfdd')) ? undefined : `interop tests need FRR's bfdd in ${FRR_DAEMON_DIR} (Debian: apt-get install frr)`;
+}
+
 function frrUser(): { uid: number; gid: number } {
   const id = (flag: string): number => Number(execFileSync('id', [flag, 'frr'], { encoding: 'utf8' }).trim());
   return { uid: id('-u'), gid: id('-g') };
@@ -60,15 +67,18 @@ function header(dir: string, daemon: string, debug: boolean): string {
     'frr defaults traditional',
     `hostname ${daemon}`,
     `log file ${join(dir, `${daemon}.log`)} debugging`,
+    'log timestamp precision 3',
     ...(debug && daemon === 'bgpd' ? ['debug bgp updates', 'debug bgp neighbor-events'] : []),
+    ...(debug && daemon === 'bfdd' ? ['debug bfd peer', 'debug bfd zebra'] : []),
     '!',
     '',
   ].join('\n');
 }
 
 /**
- * Starts zebra, then bgpd in `o.ns`, each in the foreground as user frr with its paths in
- * a fresh temporary directory; resolves once bgpd answers vtysh. Daemons and directory go in t.teardown.
+ * Starts zebra, then bfdd (only when `o.bfdd` is given; its control socket in the directory too), then
+ * bgpd in `o.ns`, each in the foreground as user frr with its paths in a fresh temporary directory;
+ * resolves once bgpd answers vtysh. Daemons and directory go in t.teardown.
  */
 export async function startFrr(t: Test, o: FrrOptions): Promise<Frr> {
   const dir = mkdtempSync(join(tmpdir(), 'bgp-frr-'));
@@ -87,10 +97,10 @@ export async function startFrr(t: Test, o: FrrOptions): Promise<Frr> {
     consoles.map(({ daemon, output }) => `--- ${daemon} console:\n${output()}\n--- ${daemon}.log:\n${log(daemon).split('\n').slice(-80).join('\n')}`).join('\n');
   const vtysh = (...commands: string[]): string =>
     execFileSync('vtysh', ['--vty_socket', dir, ...commands.flatMap((c) => ['-c', c])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const start = (daemon: string, config: string): void => {
+  const start = (daemon: string, config: string, extraArgs: string[] = []): void => {
     const conf = join(dir, `${daemon}.conf`);
     writeFileSync(conf, header(dir, daemon, debug) + config + '\n');
-    const args = ['netns', 'exec', o.ns, join(FRR_DAEMON_DIR, daemon), '-f', conf, '-i', join(dir, `${daemon}.pid`), '-z', zserv, '--vty_socket', dir, '-A', '127.0.0.1', '-P', '0'];
+    const args = ['netns', 'exec', o.ns, join(FRR_DAEMON_DIR, daemon), '-f', conf, '-i', join(dir, `${daemon}.pid`), '-z', zserv, '--vty_socket', dir, '-A', '127.0.0.1', '-P', '0', ...extraArgs];
     const { output } = startProcess(t, 'ip', args);
     consoles.push({ daemon, output });
   };
@@ -104,6 +114,10 @@ export async function startFrr(t: Test, o: FrrOptions): Promise<Frr> {
   start('zebra', o.zebra ?? '');
   // bgpd connects to zebra once at start (then retries slowly): wait for zebra first.
   await poll('zebra to answer vtysh', answers('zebra')).catch(failWithLogs);
+  if (o.bfdd !== undefined) {
+    start('bfdd', o.bfdd, ['--bfdctl', join(dir, 'bfdd.sock')]);
+    await poll('bfdd to answer vtysh', answers('bfdd')).catch(failWithLogs);
+  }
   start('bgpd', o.bgpd);
   await poll('bgpd to answer vtysh', answers('bgpd')).catch(failWithLogs);
   return {
