@@ -7,6 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { decode, type DecodeOptions } from './decode.js';
 import { collect, MD5_PASSWORD_ENV, type PeerCommandOptions } from './peer.js';
 import { peerCommand } from './peer-run.js';
+import { BFD_KEY_ENV, type BfdCommandOptions } from './bfd.js';
+import { bfdCommand } from './bfd-run.js';
 
 const USAGE_ERROR = 2;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -92,9 +94,39 @@ program
   .option('--connect-timeout <seconds>', 'give up when no session is established this long (default 30; 0: never)')
   .option('--until <what>', 'stop at: established, eor (End-of-RIB of every family received) or SECONDS after start')
   .option('--json', 'print one JSON object per line')
+  .option('--bfd', "require BFD with the peer (MetalLB's defaults: 300 ms x 3); BGP goes down when BFD does")
+  .option('--bfd-interval <ms>', 'BFD transmit and receive interval, 10-60000 ms (implies --bfd)')
+  .option('--bfd-multiplier <n>', 'BFD detect multiplier, 2-255 (implies --bfd)')
+  .option('--bfd-multihop', 'multihop BFD (RFC 5883, UDP 4784) (implies --bfd)')
+  .option('--bfd-passive', 'BFD passive mode: wait for the peer\'s first packet (implies --bfd)')
   .action(async (opts: PeerCommandOptions) => {
     const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
     process.exitCode = await peerCommand(opts, { out: line(process.stdout), err: line(process.stderr) });
+  });
+
+program
+  .command('bfd')
+  .description('run one BFD session (RFC 5880/5881/5883) and print its state changes and negotiated timers (see the README)')
+  .option('--peer <address>', "the peer's IPv4 or IPv6 address (fe80::2%eth0 for link-local)")
+  .option('--local-address <address>', 'our address (default: the one the kernel uses toward the peer)')
+  .option('--interface <dev>', 'bind to this network device (needed for link-local addresses)')
+  .option('--multihop', 'multihop BFD (RFC 5883, UDP 4784) instead of single hop (RFC 5881, UDP 3784)')
+  .option('--interval <ms>', 'transmit and receive interval, 10-60000 ms (default 300)')
+  .option('--receive-interval <ms>', 'the slowest rate we ask the peer to send at (Required Min RX), 10-60000 ms')
+  .option('--transmit-interval <ms>', 'the rate we want to send at once Up (Desired Min TX), 10-60000 ms')
+  .option('--multiplier <n>', 'detect multiplier, 2-255 (default 3)')
+  .option('--passive', "send nothing until the peer's first packet")
+  .option('--minimum-ttl <ttl>', 'multihop: lowest TTL accepted, 1-254 (default 254)')
+  .option('--auth <type>', 'authentication: simple, keyed-md5, meticulous-keyed-md5, keyed-sha1, meticulous-keyed-sha1')
+  .option('--key-id <n>', 'authentication key id, 0-255 (default 1)')
+  .option('--key <key>', `authentication key; or set ${BFD_KEY_ENV}`)
+  .option('--allow-unchecked-ttl', 'run even when received TTLs cannot be checked (the socket addon is not built)')
+  .option('--until <what>', 'stop at: up, or SECONDS after start')
+  .option('--timeout <seconds>', 'with --until up: give up when not Up this long (default 30; 0: never)')
+  .option('--json', 'print one JSON object per line')
+  .action(async (opts: BfdCommandOptions) => {
+    const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
+    process.exitCode = await bfdCommand(opts, { out: line(process.stdout), err: line(process.stderr) });
   });
 
 // A reader that goes away (`| head`) is not an error.

@@ -13,6 +13,7 @@ import {
   type UpdateMessage,
 } from '@bgp-announce/bgp-wire';
 import type { AdvertisedRoute, DownReason, FsmStateName, NegotiatedSession } from '@bgp-announce/announcer';
+import type { BfdState } from '@bgp-announce/bfd';
 
 /** A route's attributes as printed (received or advertised). */
 export interface RouteFields {
@@ -40,6 +41,8 @@ export type PeerEvent = { time: number; peer: string } & (
   | { type: 'withdrawn'; family: Family; prefix: string; pathId?: number; treatAsWithdraw?: boolean }
   | { type: 'end-of-rib'; family: Family }
   | { type: 'down'; reason: string; notification?: string }
+  /** A BFD state change (diag by its RFC 5880 name); outcome: what it did to the BGP session (RFC 5882). */
+  | { type: 'bfd'; from: BfdState; to: BfdState; diag: string; outcome?: 'torn-down' | 'resumed' }
   | { type: 'warning'; message: string }
   | { type: 'stopped'; status: number; reason: string }
 );
@@ -176,6 +179,10 @@ export function formatEvent(e: PeerEvent, json: boolean): string {
       return `${at}end-of-rib ${e.family}`;
     case 'down':
       return `${at}${e.peer} down: ${e.reason}${e.notification ? ` (${e.notification})` : ''}`;
+    case 'bfd': {
+      const outcome = e.outcome === 'torn-down' ? ': BGP session torn down until BFD is Up again' : e.outcome === 'resumed' ? ': BGP session started again' : '';
+      return `${at}${e.peer} BFD ${e.from} -> ${e.to} (diag: ${e.diag})${outcome}`;
+    }
     case 'warning':
       return `${at}warning: ${e.message}`;
     case 'stopped':

@@ -3,9 +3,11 @@
 // no session is Established within the connect timeout or the OPENs disagree, 2 for a usage error.
 import dgram from 'node:dgram';
 import { readFile } from 'node:fs/promises';
-import { Speaker, type SpeakerStopOptions } from '@bgp-announce/announcer';
+import { Speaker, type BfdSessions, type PeerOptions, type SpeakerOptions, type SpeakerStopOptions } from '@bgp-announce/announcer';
+import { BfdEngine, type BfdEngineOptions } from '@bgp-announce/bfd';
 import { isIpv4, type Family } from '@bgp-announce/bgp-wire';
 import { UsageError, parsePeerCommand, type PeerCommandOptions, type PeerPlan } from './peer.js';
+import { diagName, ttlUncheckedText } from './bfd-output.js';
 import { advertisedEvent, downEvent, establishedEvent, failureText, formatEvent, socketErrorText, updateEvents, type FailureFacts, type PeerEvent } from './peer-output.js';
 
 /** Where the run writes and what it listens to; tests pass their own. */
@@ -18,6 +20,8 @@ export interface PeerRunIo {
   signals?: NodeJS.EventEmitter;
   /** Called on a second SIGINT/SIGTERM while stopping. Default: process.exit. */
   forceExit?: (status: number) => void;
+  /** Starts the BFD engine for --bfd. Default: BfdEngine.start (tests choose ports). */
+  startBfdEngine?: (options: BfdEngineOptions) => Promise<BfdEngine>;
 }
 
 const PREFIX = 'bgp-announce peer';
@@ -57,6 +61,19 @@ export function sourceAddressToward(address: string, port: number): Promise<stri
   });
 }
 
+/**
+ * What the Speaker is given: its options (with the BFD engine when the peer requires BFD) and the
+ * peer's options (with `bfd.localAddress`, found at run time, when the command line gave no local address).
+ */
+export function peerSpeakerOptions(plan: PeerPlan, bgpId: string, bfd?: { engine: BfdSessions; localAddress: string | undefined }): { speaker: SpeakerOptions; peer: PeerOptions } {
+  const speaker: SpeakerOptions = { localAs: plan.localAs, bgpId };
+  if (plan.peer.bfd === undefined || bfd === undefined) return { speaker, peer: plan.peer };
+  speaker.bfd = bfd.engine;
+  const peerBfd = { ...plan.peer.bfd };
+  if (plan.peer.localAddress === undefined && peerBfd.localAddress === undefined && bfd.localAddress !== undefined) peerBfd.localAddress = bfd.localAddress;
+  return { speaker, peer: { ...plan.peer, bfd: peerBfd } };
+}
+
 /** The whole command: options in, exit status out. Never throws. */
 export async function peerCommand(options: PeerCommandOptions, io: PeerRunIo): Promise<number> {
   let plan: PeerPlan;
@@ -93,7 +110,30 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
       return 1;
     }
   }
-  const speaker = new Speaker({ localAs: plan.localAs, bgpId });
+  let bfd: { engine: BfdEngine; localAddress: string | undefined } | undefined;
+  if (plan.peer.bfd !== undefined) {
+    let localAddress = plan.peer.localAddress ?? plan.peer.bfd.localAddress;
+    try {
+      localAddress ??= await sourceAddressToward(plan.peer.peerAddress, port);
+    } catch (err) {
+      io.err(`${PREFIX}: cannot find our address toward ${peer} for BFD (${socketErrorText(err as Error)}); give --local-address`);
+      return 1;
+    }
+    try {
+      bfd = { engine: await (io.startBfdEngine ?? ((o: BfdEngineOptions) => BfdEngine.start(o)))({}), localAddress };
+    } catch (err) {
+      io.err(`${PREFIX}: cannot start the BFD engine: ${(err as Error).message}`);
+      return 1;
+    }
+    if (bfd.engine.ttlCheck === 'unavailable') {
+      await bfd.engine.stop();
+      io.err(`${PREFIX}: --bfd: ${ttlUncheckedText(bfd.engine.ttlCheckReason, 'leave --bfd out (`bgp-announce bfd --allow-unchecked-ttl` tests BFD alone without the check)')}`);
+      return 1;
+    }
+    bfd.engine.on('error', (e) => emit({ time: Date.now(), peer, type: 'warning', message: `BFD: ${e.message}` }));
+  }
+  const setup = peerSpeakerOptions(plan, bgpId, bfd);
+  const speaker = new Speaker(setup.speaker);
   const signals = io.signals ?? process;
   const forceExit = io.forceExit ?? ((status: number) => process.exit(status));
 
@@ -134,6 +174,7 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     if (plan.gracefulShutdownMs !== undefined) stop.gracefulShutdown = { drainMs: plan.gracefulShutdownMs };
     try {
       await speaker.stop(stop);
+      await bfd?.engine.stop(); // after the Speaker, which removes its BFD session (AdminDown to the peer)
     } catch (err) {
       io.err(`${PREFIX}: while stopping: ${(err as Error).message}`);
     }
@@ -180,6 +221,11 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     // The OPENs disagree (AS, BGP identifier, hold time, capabilities): retrying will not help.
     if (f.lastDown?.notification?.code === 2) void finish(1, 'OPEN refused', failureText(f));
   });
+  speaker.on('bfd', (id, change, outcome) => {
+    const e: PeerEvent = { time: Date.now(), peer: id, type: 'bfd', from: change.from, to: change.to, diag: diagName(change.diag) };
+    if (outcome !== undefined) e.outcome = outcome;
+    emit(e);
+  });
   speaker.on('listening', (id, a) => emit({ time: Date.now(), peer: id, type: 'listening', address: a.address, port: a.port }));
   speaker.on('error', (id, e) => emit({ time: Date.now(), peer: id, type: 'warning', message: e.message }));
   speaker.on('established', (id, negotiated) => {
@@ -210,7 +256,7 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
   signals.on('SIGTERM', onSignal);
   try {
     for (const prefix of plan.prefixes) speaker.announce(prefix);
-    speaker.addPeer(peer, plan.peer);
+    speaker.addPeer(peer, setup.peer);
   } catch (err) {
     // Settings the Speaker refuses that the command line parser let through.
     const status = err instanceof RangeError || err instanceof TypeError ? 2 : 1;

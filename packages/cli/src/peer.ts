@@ -2,7 +2,8 @@
 // options, the prefixes to announce) and what the run waits for. Pure: strings in, a plan out, or a
 // UsageError (exit status 2) whose message names the option. peer-run.ts does the I/O.
 import { formatIpv4, formatIpv6, isIpv4, isIpv6, parseCommunity, parseIp, parseLargeCommunity, type Family } from '@bgp-announce/bgp-wire';
-import type { PeerOptions } from '@bgp-announce/announcer';
+import type { PeerBfdOptions, PeerOptions } from '@bgp-announce/announcer';
+import { bfdProfile } from '@bgp-announce/bfd';
 import { UsageError } from './decode.js';
 
 export { UsageError };
@@ -37,6 +38,12 @@ export interface PeerCommandOptions {
   connectTimeout?: string;
   until?: string;
   json?: boolean;
+  /** BFD for the peer (MetalLB's defaults); any --bfd-* option turns it on too. */
+  bfd?: boolean;
+  bfdInterval?: string;
+  bfdMultiplier?: string;
+  bfdMultihop?: boolean;
+  bfdPassive?: boolean;
 }
 
 /** When the run ends by itself (besides SIGINT/SIGTERM, which always end it with status 0). */
@@ -193,6 +200,21 @@ function parseFamilies(list: string[]): Family[] {
 
 const familyOfPrefix = (prefix: string): Family => (prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast');
 
+/**
+ * The peer's BFD requirement from --bfd and --bfd-interval/--bfd-multiplier/--bfd-multihop/--bfd-passive
+ * (any of them turns BFD on), or undefined without them. The profile is complete (MetalLB's defaults
+ * filled in), so the plan shows what runs. The local address is found at run time when not given.
+ */
+export function parsePeerBfd(o: PeerCommandOptions): PeerBfdOptions | undefined {
+  if (!(o.bfd || o.bfdInterval !== undefined || o.bfdMultiplier !== undefined || o.bfdMultihop || o.bfdPassive)) return undefined;
+  const interval = o.bfdInterval === undefined ? undefined : parseInteger(o.bfdInterval, '--bfd-interval', 10, 60000, 'a number of milliseconds 10-60000');
+  const profile = bfdProfile({ name: 'command-line' });
+  if (interval !== undefined) profile.receiveInterval = profile.transmitInterval = interval;
+  if (o.bfdMultiplier !== undefined) profile.detectMultiplier = parseInteger(o.bfdMultiplier, '--bfd-multiplier', 2, 255);
+  if (o.bfdPassive) profile.passiveMode = true;
+  return o.bfdMultihop ? { profile, multihop: true } : { profile };
+}
+
 /** The command line as a plan. Throws UsageError (exit status 2) naming the option at fault. */
 export function parsePeerCommand(o: PeerCommandOptions, input: PeerCommandInput = {}): PeerPlan {
   for (const [value, option] of [[o.localAs, '--local-as'], [o.peerAs, '--peer-as'], [o.peer, '--peer']] as const) {
@@ -293,6 +315,8 @@ export function parsePeerCommand(o: PeerCommandOptions, input: PeerCommandInput 
     if (peer.ttlSecurity !== undefined) throw new UsageError('--ttl-security and --ebgp-multihop exclude each other (GTSM sends with TTL 255 already)');
     peer.ebgpMultihop = parseInteger(o.ebgpMultihop, '--ebgp-multihop', 1, 255, 'a TTL 1-255');
   }
+  const bfd = parsePeerBfd(o);
+  if (bfd !== undefined) peer.bfd = bfd;
   if (o.gracefulRestart !== undefined) peer.gracefulRestart = { restartTime: parseInteger(o.gracefulRestart, '--graceful-restart', 0, 4095, 'a restart time 0-4095 seconds') };
 
   const gracefulShutdownMs = o.gracefulShutdown === undefined ? undefined : parseInteger(o.gracefulShutdown, '--graceful-shutdown', 0, 3600, 'a drain time 0-3600 seconds') * 1000;

@@ -154,3 +154,11 @@ t.test('why a session could not be established', async (t) => {
   t.match(failureText({ ...f, passive: true }), /^no connection from 192\.0\.2\.1 \(passive/);
   t.equal(socketErrorText({ code: 'EWHATEVER', message: 'connect EWHATEVER' }), 'connect EWHATEVER', 'unknown codes: the message');
 });
+
+t.test('BFD events: the change, its diagnostic by name, and what it did to the BGP session', async (t) => {
+  const down: PeerEvent = { time: T, peer: P, type: 'bfd', from: 'Up', to: 'Down', diag: 'Control Detection Time Expired', outcome: 'torn-down' };
+  t.equal(formatEvent(down, false), '03:04:05.678 192.0.2.1 BFD Up -> Down (diag: Control Detection Time Expired): BGP session torn down until BFD is Up again');
+  t.equal(formatEvent(down, true), '{"type":"bfd","time":"2025-01-02T03:04:05.678Z","peer":"192.0.2.1","from":"Up","to":"Down","diag":"Control Detection Time Expired","outcome":"torn-down"}');
+  t.equal(formatEvent({ time: T, peer: P, type: 'bfd', from: 'Init', to: 'Up', diag: 'No Diagnostic', outcome: 'resumed' }, false), '03:04:05.678 192.0.2.1 BFD Init -> Up (diag: No Diagnostic): BGP session started again');
+  t.equal(formatEvent({ time: T, peer: P, type: 'bfd', from: 'Down', to: 'Init', diag: 'No Diagnostic' }, false), '03:04:05.678 192.0.2.1 BFD Down -> Init (diag: No Diagnostic)');
+});

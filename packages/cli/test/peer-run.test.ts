@@ -1,12 +1,17 @@
 // runPeer in-process against a scripted BGP peer on 127.0.0.1 (built with bgp-wire): --until eor and
 // the Cease with our shutdown message before it resolves, SIGTERM, a refused OPEN, a refused
-// connection, and a peer that never sends End-of-RIB. No root, no namespaces.
+// connection, and a peer that never sends End-of-RIB. --bfd: the options the Speaker gets, and a run
+// against a second BFD engine on 127.0.0.1 (BFD Down tears the session down, Up brings it back).
+// No root, no namespaces.
 import t, { type Test } from 'tap';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { MessageFramer, decodeMessage, encodeMessage, endOfRib, type BgpMessage, type Capability, type NotificationMessage } from '@bgp-announce/bgp-wire';
+import { bfdSessionOptions, type BfdSessions } from '@bgp-announce/announcer';
+import { BfdEngine, type BfdSessionOptions } from '@bgp-announce/bfd';
+import { freePort, pollUntil, requireTtlSocket, startEngine } from '../../bfd/test/engine-helpers.js';
 import { parsePeerCommand, type PeerCommandOptions } from '../src/peer.js';
-import { runPeer } from '../src/peer-run.js';
+import { peerSpeakerOptions, runPeer } from '../src/peer-run.js';
 
 interface FakePeerScript {
   /** Answer our OPEN with this NOTIFICATION instead of a KEEPALIVE. */
@@ -82,8 +87,8 @@ function capture() {
       },
       err: (l: string) => void err.push(l),
     },
-    line(re: RegExp, ms = 5000): Promise<string> {
-      const seen = out.find((l) => re.test(l));
+    line(re: RegExp, ms = 5000, from = 0): Promise<string> {
+      const seen = out.slice(from).find((l) => re.test(l));
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no line matching ${re} in ${ms} ms:\n${out.join('\n')}`)), ms);
@@ -187,4 +192,68 @@ t.test('--until eor with a peer that never sends End-of-RIB: exit 1 after the ti
   t.equal(await runPeer(parsePeerCommand(options(peer.port, { until: 'eor', connectTimeout: '1' })), c.io), 1);
   t.match(c.out.join('\n'), /warning: the peer may never send End-of-RIB \(graceful restart was not negotiated/);
   t.match(c.err, [/^bgp-announce peer: no End-of-RIB from 127\.0\.0\.1 for ipv4-unicast within 1 s of Established \(graceful restart was not negotiated.*try --graceful-restart\)$/]);
+});
+
+t.test('--bfd: the Speaker gets the engine, the peer its profile and the local address found at run time', async (t) => {
+  const engine: BfdSessions = { addSession: () => 1, removeSession: async () => {}, on: () => engine, off: () => engine };
+  const plan = parsePeerCommand({ localAs: '64497', peerAs: '64496', peer: '192.0.2.1', bfd: true, bfdInterval: '100', bfdMultiplier: '4' });
+  const profile = { name: 'command-line', receiveInterval: 100, transmitInterval: 100, detectMultiplier: 4, echoInterval: 50, echoMode: false, passiveMode: false, minimumTtl: 254 };
+  const { speaker, peer } = peerSpeakerOptions(plan, '192.0.2.2', { engine, localAddress: '192.0.2.2' });
+  t.equal(speaker.bfd, engine, 'SpeakerOptions.bfd is the engine');
+  t.strictSame({ ...speaker, bfd: undefined }, { localAs: 64497, bgpId: '192.0.2.2', bfd: undefined });
+  t.strictSame(peer.bfd, { profile, localAddress: '192.0.2.2' });
+  t.strictSame(plan.peer.bfd, { profile }, 'the plan is not changed');
+  // What the Speaker then asks of the engine (the announcer's own conversion).
+  t.strictSame(bfdSessionOptions(plan.peerId, peer.peerAddress, peer.localAddress, peer.bfd!), { peerAddress: '192.0.2.1', localAddress: '192.0.2.2', profile });
+
+  const withLocal = parsePeerCommand({ localAs: '64497', peerAs: '64496', peer: '192.0.2.1', localAddress: '192.0.2.3', bfd: true, bfdMultihop: true });
+  const second = peerSpeakerOptions(withLocal, '192.0.2.3', { engine, localAddress: '192.0.2.3' });
+  t.equal(second.peer.bfd?.localAddress, undefined, "--local-address given: the Speaker uses the peer's");
+  t.match(bfdSessionOptions(withLocal.peerId, second.peer.peerAddress, second.peer.localAddress, second.peer.bfd!), { localAddress: '192.0.2.3', multihop: true });
+
+  const none = peerSpeakerOptions(parsePeerCommand({ localAs: '64497', peerAs: '64496', peer: '192.0.2.1' }), '192.0.2.2', { engine, localAddress: '192.0.2.2' });
+  t.strictSame(none, { speaker: { localAs: 64497, bgpId: '192.0.2.2' }, peer: { peerAddress: '192.0.2.1', peerAs: 64496, families: ['ipv4-unicast'] } }, 'no --bfd: no engine, no bfd');
+});
+
+t.test('--bfd against a BFD engine on 127.0.0.1: BFD Down tears the session down, Up brings it back; stop sends AdminDown', async (t) => {
+  if (!requireTtlSocket(t)) return;
+  const bgp = await fakePeer(t);
+  const cliPorts = { singleHop: await freePort(4), multihop: await freePort(4) };
+  const peerPorts = { singleHop: await freePort(4), multihop: await freePort(4) };
+  const bfdPeer = await startEngine(t, { listenPorts: peerPorts });
+  const peerBfdId = bfdPeer.engine.addSession({ peerAddress: '127.0.0.1', localAddress: '127.0.0.1', port: cliPorts.singleHop, profile: { name: 'fast', transmitInterval: 50, receiveInterval: 50, detectMultiplier: 3 } });
+  let cliEngine: BfdEngine | undefined;
+  const startBfdEngine = async (): Promise<BfdEngine> => {
+    cliEngine = await BfdEngine.start({ listenPorts: cliPorts });
+    // PeerOptions.bfd has no port (3784 in real use): send to the test engine's free port instead.
+    const addSession = cliEngine.addSession.bind(cliEngine);
+    cliEngine.addSession = (o: BfdSessionOptions) => addSession({ ...o, port: peerPorts.singleHop });
+    return cliEngine;
+  };
+  const c = capture();
+  const signals = new EventEmitter();
+  const run = runPeer(parsePeerCommand(options(bgp.port, { bfd: true, bfdInterval: '50', json: true })), { ...c.io, signals, startBfdEngine });
+  t.teardown(async () => {
+    signals.emit('SIGTERM', 'SIGTERM');
+    await run;
+  });
+  await c.line(/"type":"bfd".*"to":"Up"/, 15000);
+  await c.line(/"type":"state".*"to":"Established"/, 15000);
+  // Our detection time is 3 x the peer's TX: 1 s until its Poll for 50 ms is done.
+  await pollUntil('our detection time 3 x 50 ms', async () => (await cliEngine!.session(cliEngine!.sessionIds()[0]!))?.detectionTimeMs === 150, 15000);
+  const mark = c.out.length;
+  await bfdPeer.engine.stallWorkerForTest(500); // no BFD packets for 500 ms against 3 x 50 ms
+  const torn = await c.line(/"type":"bfd".*"to":"Down"/, 15000, mark);
+  t.match(JSON.parse(torn), { type: 'bfd', peer: '127.0.0.1', from: 'Up', to: 'Down', diag: 'Control Detection Time Expired', outcome: 'torn-down' });
+  t.match(JSON.parse(await c.line(/"type":"state".*"from":"Established","to":"Idle"/, 15000, mark)), { peer: '127.0.0.1' }, 'the BGP session went down');
+  t.match(JSON.parse(await c.line(/"outcome":"resumed"/, 15000, mark)), { type: 'bfd', to: 'Up' }, 'BFD Up again: the BGP session is started again');
+  await c.line(/"type":"state".*"to":"Established"/, 15000, mark);
+  t.match(bgp.received.find((m) => m.type === 'NOTIFICATION'), { type: 'NOTIFICATION', code: 6, subcode: 10 }, 'the BGP peer got Cease/BFD Down');
+  const before = bfdPeer.changes.length;
+  signals.emit('SIGTERM', 'SIGTERM');
+  t.equal(await run, 0);
+  t.match(await bfdPeer.reached(peerBfdId, 'Down', 'the BFD peer Down', before, 15000), { diag: 3, remoteDiag: 7 }, 'the BFD peer was told AdminDown');
+  await t.rejects(cliEngine!.metrics(), { code: 'stopped' }, 'the engine is stopped after the Speaker');
+  t.match(JSON.parse(c.out.at(-1)!), { type: 'stopped', status: 0 });
+  t.strictSame(c.err, []);
 });

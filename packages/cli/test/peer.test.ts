@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MD5_PASSWORD_ENV, UsageError, parseAnnounceFile, parseAs, parseListen, parsePeerCommand, parsePrefix, parseUntil, type PeerCommandOptions } from '../src/peer.js';
+import { MD5_PASSWORD_ENV, UsageError, parseAnnounceFile, parseAs, parseListen, parsePeerBfd, parsePeerCommand, parsePrefix, parseUntil, type PeerCommandOptions } from '../src/peer.js';
 import { peerCommand } from '../src/peer-run.js';
 
 const base: PeerCommandOptions = { localAs: '64497', peerAs: '64496', peer: '192.0.2.1', localAddress: '192.0.2.2' };
@@ -82,6 +82,19 @@ t.test('defaults and derived settings', async (t) => {
   t.match(parsePeerCommand({ ...base, localPref: '200' }).warnings, [/--local-pref is sent to iBGP peers only/], 'warned on eBGP');
 });
 
+t.test('--bfd: MetalLB defaults; the tuning options imply it', async (t) => {
+  // MetalLB's BFDProfile defaults, written out here.
+  const metallb = { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3, echoInterval: 50, echoMode: false, passiveMode: false, minimumTtl: 254 };
+  t.equal(parsePeerCommand(base).peer.bfd, undefined, 'no BFD unless asked');
+  t.strictSame(parsePeerCommand({ ...base, bfd: true }).peer.bfd, { profile: { name: 'command-line', ...metallb } });
+  t.strictSame(parsePeerCommand({ ...base, bfdInterval: '50', bfdMultiplier: '5', bfdMultihop: true, bfdPassive: true }).peer.bfd, {
+    profile: { name: 'command-line', ...metallb, receiveInterval: 50, transmitInterval: 50, detectMultiplier: 5, passiveMode: true },
+    multihop: true,
+  });
+  t.match(parsePeerBfd({ bfdMultiplier: '2' }), { profile: { detectMultiplier: 2, transmitInterval: 300 } }, '--bfd-multiplier alone turns BFD on');
+  t.equal(parsePeerBfd({ bfd: false }), undefined);
+});
+
 t.test('families and next hops', async (t) => {
   const v6 = parsePeerCommand({ ...base, announce: ['2001:db8:1::/48'], nextHopIpv6: '2001:db8::2' });
   t.strictSame(v6.peer.families, ['ipv4-unicast', 'ipv6-unicast'], 'an IPv6 prefix offers ipv6-unicast');
@@ -149,6 +162,10 @@ const BAD: [string, PeerCommandOptions, RegExp][] = [
   ['connect timeout', { ...base, connectTimeout: '-5' }, /^--connect-timeout must be 0 \(no limit\) or 1-86400 seconds/],
   ['until', { ...base, until: 'forever' }, /^--until must be established, eor or a number of seconds, got "forever"$/],
   ['until 0', { ...base, until: '0' }, /^--until must be/],
+  ['bfd interval too short', { ...base, bfdInterval: '9' }, /^--bfd-interval must be a number of milliseconds 10-60000, got "9"$/],
+  ['bfd interval not a number', { ...base, bfd: true, bfdInterval: '0.3s' }, /^--bfd-interval must be a number of milliseconds 10-60000, got "0\.3s"$/],
+  ['bfd multiplier 1', { ...base, bfdMultiplier: '1' }, /^--bfd-multiplier must be a whole number 2-255, got "1"$/],
+  ['bfd multiplier 256', { ...base, bfd: true, bfdMultiplier: '256' }, /^--bfd-multiplier must be a whole number 2-255/],
   ['unknown family', { ...base, family: ['l2vpn-evpn'] }, /^--family must be ipv4-unicast or ipv6-unicast, got "l2vpn-evpn"$/],
   ['prefix outside --family', { ...base, family: ['ipv4-unicast'], announce: ['2001:db8::/32'], nextHopIpv6: '2001:db8::2' }, /^--announce 2001:db8::\/32 is ipv6-unicast but --family does not include ipv6-unicast$/],
   ['IPv6 next hop in --next-hop', { ...base, nextHop: '2001:db8::2' }, /^--next-hop is the next hop of IPv4 prefixes and must be IPv4; use --next-hop-ipv6/],
