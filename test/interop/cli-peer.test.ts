@@ -150,7 +150,9 @@ t.test('peer where nothing listens: exit 1 within the connect timeout, naming th
   const run = runCli(t, ourSide.ns, ['--local-as', '64497', '--peer-as', '64496', '--peer', '192.0.2.1', '--connect-timeout', '3', '--announce', '203.0.113.0/24']);
   const r = await run.exit(10000);
   t.equal(r.code, 1, 'exit 1');
-  t.ok(r.elapsedMs >= 3000 && r.elapsedMs < 6000, `gave up after the 3 s connect timeout (took ${r.elapsedMs} ms)`);
+  // Not before the timeout; the upper bound only rules out waiting for something else (Node's start-up
+  // alone takes seconds on a loaded machine).
+  t.ok(r.elapsedMs >= 3000 && r.elapsedMs < 20000, `gave up after the 3 s connect timeout (took ${r.elapsedMs} ms)`);
   t.match(run.stderr(), /^bgp-announce peer: session with 192\.0\.2\.1 not established within 3 s: cannot connect to 192\.0\.2\.1 port 179: connection refused \(ECONNREFUSED\)\n$/, 'clear message');
   t.match(run.stdout(), /192\.0\.2\.1 Idle -> Connect/, 'state lines while trying');
 });
