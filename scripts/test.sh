@@ -40,4 +40,13 @@ node packages/sockopt/scripts/build-addon.mjs --if-missing --optional
 npx tsc -b
 # tap only transpiles test files; type-check them too (against the built packages).
 npx tsc -p tsconfig.typecheck.json
-exec npx tap "$@"
+# With arguments: just those tests.
+if [ $# -gt 0 ]; then exec npx tap "$@"; fi
+# Files whose point is a timing property (BFD detection against FRR, the BFD worker carrying on while
+# the main thread is blocked, detection after a link cut) run after the rest, one at a time, so no
+# other test file shares the cores with them. Everything else runs first, two files at a time.
+timing=(test/interop/bfd-failover.test.ts packages/bfd/test/engine-timing.test.ts packages/bfd/test/engine-netns.test.ts)
+status=0
+npx tap "${timing[@]/#/--exclude=}" || status=1
+npx tap --jobs=1 "${timing[@]}" || status=1
+exit $status
