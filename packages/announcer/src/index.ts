@@ -107,6 +107,7 @@ export {
   type SpeakerStopOptions,
   type StaleRemovalReason,
   type AnnounceAttributes,
+  type Announcement,
   type PeerOptions,
   type PeerRoutePolicy,
 } from './speaker.js';

@@ -23,10 +23,18 @@ export interface AnnounceAttributes {
   med?: number;
   /** How many extra times our AS is put in front of the AS path (0-255). */
   asPathPrepend?: number;
+  /** Send the route only to these peers (ids given to addPeer). Default: every peer. */
+  peers?: readonly string[];
 }
 
+/**
+ * What announce() takes for one prefix: one set of attributes, or alternatives for different peers
+ * (each peer gets the first whose `peers` includes it, or that has no `peers`; none: not sent to it).
+ */
+export type Announcement = AnnounceAttributes | readonly AnnounceAttributes[];
+
 /** Route policy applied to every route sent to one peer. */
-export interface PeerRoutePolicy extends Omit<AnnounceAttributes, 'nextHop' | 'origin'> {
+export interface PeerRoutePolicy extends Omit<AnnounceAttributes, 'nextHop' | 'origin' | 'peers'> {
   /** Next hop for IPv4 routes. Default: our address on the session (when it is IPv4). */
   nextHop?: string;
   /** Next hop for IPv6 routes. Default: our address on the session (when it is IPv6). */
@@ -126,6 +134,8 @@ function isCanonicalIpv4Prefix(text: string): boolean {
 
 /** What building a peer's desired routes needs to know about its session. */
 export interface PeerSendContext {
+  /** The peer's id: routes whose `peers` leave it out are not sent. */
+  peerId?: string;
   localAs: number;
   ibgp: boolean;
   /** Our address on the session (next hop self). */
@@ -152,7 +162,7 @@ function merged(a: readonly string[] | undefined, b: readonly string[] | undefin
  * attributes object share the result, so the Adj-RIB-Out interns each set once. The result is a view
  * over `routes`, not a copy (a million routes would cost a second Map per peer and flush).
  */
-export function peerDesiredRoutes(routes: ReadonlyMap<string, AnnounceAttributes>, policy: PeerRoutePolicy, ctx: PeerSendContext): PeerDesired {
+export function peerDesiredRoutes(routes: ReadonlyMap<string, Announcement>, policy: PeerRoutePolicy, ctx: PeerSendContext): PeerDesired {
   const local = ctx.localAddress;
   const localV4 = local !== undefined && isIpv4(local) ? local : undefined;
   const localV6 = local !== undefined && !isIpv4(local) ? local : undefined;
@@ -176,29 +186,37 @@ export function peerDesiredRoutes(routes: ReadonlyMap<string, AnnounceAttributes
     if (med !== undefined) out.med = med;
     return out;
   };
+  const peerId = ctx.peerId;
+  /** The attributes this peer gets of an announcement, or undefined when it is not for this peer. */
+  const select = (a: Announcement): AnnounceAttributes | undefined => {
+    if (!isAlternatives(a)) return a.peers === undefined || (peerId !== undefined && a.peers.includes(peerId)) ? a : undefined;
+    for (const v of a) if (v.peers === undefined || (peerId !== undefined && v.peers.includes(peerId))) return v;
+    return undefined;
+  };
   // Routes mostly share one attributes object: the last one resolved is remembered.
-  let lastA: AnnounceAttributes | undefined;
+  let lastA: Announcement | undefined;
   let lastV6 = false;
   let lastOut: RouteAttributes | undefined;
   /** The attributes sent for a route, or undefined when its family has no next hop. */
-  const resolve = (prefix: string, a: AnnounceAttributes): RouteAttributes | undefined => {
+  const resolve = (prefix: string, announcement: Announcement): RouteAttributes | undefined => {
     const v6 = prefix.includes(':');
-    if (a === lastA && v6 === lastV6) return lastOut;
-    const nextHop = a.nextHop ?? (v6 ? v6NextHop : v4NextHop);
+    if (announcement === lastA && v6 === lastV6) return lastOut;
+    const a = select(announcement);
+    const nextHop = a === undefined ? undefined : (a.nextHop ?? (v6 ? v6NextHop : v4NextHop));
     let out: RouteAttributes | undefined;
-    if (nextHop !== undefined) {
+    if (a !== undefined && nextHop !== undefined) {
       let cached = byObject.get(a);
       if (cached === undefined) byObject.set(a, (cached = {}));
       out = a.nextHop !== undefined || !v6 ? (cached.v4 ??= build(a, nextHop)) : (cached.v6 ??= build(a, nextHop));
     }
-    lastA = a;
+    lastA = announcement;
     lastV6 = v6;
     lastOut = out;
     return out;
   };
   const noNextHop: string[] = [];
   if (v4NextHop === undefined || v6NextHop === undefined) {
-    for (const [prefix, a] of routes) if (resolve(prefix, a) === undefined) noNextHop.push(prefix);
+    for (const [prefix, a] of routes) if (resolve(prefix, a) === undefined && select(a) !== undefined) noNextHop.push(prefix);
   }
   const view: DesiredRoutes = {
     get(prefix: string): RouteAttributes | undefined {
@@ -213,4 +231,8 @@ export function peerDesiredRoutes(routes: ReadonlyMap<string, AnnounceAttributes
     },
   };
   return { routes: view, noNextHop };
+}
+
+function isAlternatives(a: Announcement): a is readonly AnnounceAttributes[] {
+  return Array.isArray(a);
 }

@@ -13,9 +13,9 @@ import { adjRibInCounts, adjRibInEntries, applyUpdate, markStale, newAdjRibIn, s
 import { RESTART_CEASE_SUBCODE, familiesToFlush, restartLeave, retentionOnDown } from './session/graceful-restart.js';
 import { parseRouteKey, setOf } from './rib/route.js';
 import { applyBfdChange, bfdSessionOptions, type BfdChange, type BfdSessions } from './speaker-bfd.js';
-import { canonicalPrefix, peerDesiredRoutes, sameOptions, splitPeerOptions, type AnnounceAttributes, type PeerOptions } from './speaker-peer.js';
+import { canonicalPrefix, peerDesiredRoutes, sameOptions, splitPeerOptions, type AnnounceAttributes, type Announcement, type PeerOptions } from './speaker-peer.js';
 
-export type { AnnounceAttributes, PeerOptions, PeerRoutePolicy } from './speaker-peer.js';
+export type { AnnounceAttributes, Announcement, PeerOptions, PeerRoutePolicy } from './speaker-peer.js';
 export type { AdvertisedRoute, PeerStatus, SpeakerEvents, SpeakerOptions, SpeakerStopOptions, StaleRemovalReason } from './speaker-types.js';
 import type { AdvertisedRoute, Peer, PeerStatus, SpeakerEvents, SpeakerOptions, SpeakerStopOptions, StaleRemovalReason } from './speaker-types.js';
 
@@ -26,7 +26,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly peerMap = new Map<string, Peer>();
-  private readonly routes = new Map<string, AnnounceAttributes>();
+  private readonly routes = new Map<string, Announcement>();
   private stopping = false;
   private readonly bfd: BfdSessions | undefined;
 
@@ -109,8 +109,11 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     this.schedule(peer);
   }
 
-  /** Announces (or changes) a route to every peer. Throws TypeError/RangeError for a bad prefix. */
-  announce(prefix: string, attributes: AnnounceAttributes = EMPTY): void {
+  /**
+   * Announces (or changes) a route: to every peer, to the peers its `peers` names, or with different
+   * attributes for different peers (an array of alternatives). Throws TypeError/RangeError for a bad prefix.
+   */
+  announce(prefix: string, attributes: Announcement = EMPTY): void {
     this.routes.set(canonicalPrefix(prefix), attributes);
     this.scheduleAll();
   }
@@ -121,7 +124,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   }
 
   /** Our routes: prefix to the attributes given to announce(). */
-  announced(): Map<string, AnnounceAttributes> {
+  announced(): Map<string, Announcement> {
     return new Map(this.routes);
   }
 
@@ -352,6 +355,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     const negotiated = d.negotiated;
     if (d.state.state !== 'Established' || !negotiated) return;
     const { routes, noNextHop } = peerDesiredRoutes(this.routes, peer.policy, {
+      peerId: peer.id,
       localAs: this.localAs,
       ibgp: negotiated.ibgp,
       localAddress: d.localAddress,

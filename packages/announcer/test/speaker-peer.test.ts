@@ -1,7 +1,7 @@
 // The Speaker's per-peer helpers on their fast paths: canonicalPrefix for text already canonical, and
 // peerDesiredRoutes as a view over the routes (no copy) that diffAdjRibOut reads.
 import t from 'tap';
-import { canonicalPrefix, peerDesiredRoutes, type AnnounceAttributes } from '../src/speaker-peer.js';
+import { canonicalPrefix, peerDesiredRoutes, type AnnounceAttributes, type Announcement } from '../src/speaker-peer.js';
 
 t.test('canonicalPrefix: canonical IPv4 text comes back as is, everything else as before', async (t) => {
   for (const p of ['0.0.0.0/0', '10.0.0.0/8', '192.0.2.0/24', '192.0.2.128/25', '203.0.113.7/32', '255.255.255.255/32']) t.equal(canonicalPrefix(p), p);
@@ -40,4 +40,29 @@ t.test('peerDesiredRoutes: a view that leaves out routes without a next hop', as
   t.equal(out.routes.get('192.0.2.0/24')?.med, 5);
   routes.set('203.0.113.0/24', shared);
   t.equal(out.routes.get('203.0.113.0/24')?.med, 5, 'a view, not a copy');
+});
+
+t.test('peerDesiredRoutes: routes for some peers only, and alternatives per peer', async (t) => {
+  const routes = new Map<string, Announcement>([
+    ['192.0.2.1/32', { peers: ['tor-a'], communities: ['64496:1'] }],
+    ['192.0.2.2/32', [{ peers: ['tor-b'], localPref: 200 }, { communities: ['64496:9'] }]],
+    ['192.0.2.3/32', [{ peers: ['tor-c'] }]],
+    ['2001:db8::1/128', { peers: ['tor-b'] }],
+  ]);
+  const view = (peerId: string) => {
+    const out = peerDesiredRoutes(routes, {}, { peerId, localAs: 64496, ibgp: true, localAddress: '192.0.2.10' });
+    const listed: Record<string, { communities?: string[]; localPref?: number }> = {};
+    out.routes.forEach((a, p) => {
+      listed[p] = { ...(a.communities ? { communities: a.communities } : {}), ...(a.localPref !== undefined ? { localPref: a.localPref } : {}) };
+    });
+    return { listed, noNextHop: out.noNextHop, get: (p: string) => out.routes.get(p) };
+  };
+  const a = view('tor-a');
+  t.strictSame(a.listed, { '192.0.2.1/32': { communities: ['64496:1'] }, '192.0.2.2/32': { communities: ['64496:9'] } });
+  t.strictSame(a.noNextHop, [], 'a route for another peer is not a route without a next hop');
+  t.equal(a.get('192.0.2.3/32'), undefined, 'get agrees: no alternative names tor-a');
+  const b = view('tor-b');
+  t.strictSame(b.listed, { '192.0.2.2/32': { localPref: 200 } }, 'tor-b gets its own alternative; the IPv6 route has no next hop');
+  t.strictSame(b.noNextHop, ['2001:db8::1/128']);
+  t.equal(view('tor-c').get('192.0.2.3/32')?.nextHop, '192.0.2.10');
 });
