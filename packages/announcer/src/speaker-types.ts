@@ -17,6 +17,8 @@ export interface SpeakerOptions {
   bgpId: string;
   /** A running BFD engine (BfdEngine from @bgp-announce/bfd) for peers that require BFD; the caller owns it. */
   bfd?: BfdSessions;
+  /** Keep the last N BGP messages of each peer for recentMessages() (default 0: none). */
+  messageHistory?: number;
   clock?: Clock;
   random?: () => number;
 }

@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { CEASE_SUBCODE, ROUTE_REFRESH_SUBTYPE, familyOf, type Family, type RouteRefreshMessage, type UpdateError, type UpdateMessage } from '@bgp-announce/bgp-wire';
 import { peerConfig } from './session/config.js';
 import { SessionDriver } from './session/driver.js';
+import { MessageLog, describeMessage, type DescribedMessage } from './session/message-log.js';
 import { systemClock, type Clock } from './session/clock.js';
 import type { DownReason } from './session/fsm.js';
 import type { NegotiatedSession } from './session/open-policy.js';
@@ -29,6 +30,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   private readonly routes = new Map<string, Announcement>();
   private stopping = false;
   private readonly bfd: BfdSessions | undefined;
+  private readonly messageHistory: number;
+  /** Each peer's message log; kept across the re-creation of its session by updatePeer. */
+  private readonly logs = new Map<string, MessageLog>();
 
   constructor(options: SpeakerOptions) {
     super();
@@ -38,6 +42,8 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     this.random = options.random ?? Math.random;
     peerConfig({ localAs: this.localAs, peerAs: this.localAs, bgpId: this.bgpId }); // throws RangeError early
     this.bfd = options.bfd;
+    this.messageHistory = options.messageHistory ?? 0;
+    if (this.messageHistory !== 0) new MessageLog(this.messageHistory); // throws RangeError early
     this.bfd?.on('state', this.onBfdState);
   }
 
@@ -51,7 +57,9 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     const bfdOptions = bfd === undefined ? undefined : bfdSessionOptions(id, peerAddress, localAddress, bfd);
     const config = peerConfig({ ...configInput, localAs: this.localAs, bgpId: this.bgpId });
     const transport = { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs, md5Password, ttlSecurity, ebgpMultihop };
-    const driver = new SessionDriver({ ...transport, config, clock: this.clock, random: this.random });
+    let messageLog = this.logs.get(id);
+    if (messageLog === undefined && this.messageHistory > 0) this.logs.set(id, (messageLog = new MessageLog(this.messageHistory)));
+    const driver = new SessionDriver({ ...transport, config, clock: this.clock, random: this.random, ...(messageLog ? { messageLog } : {}) });
     const peer: Peer = {
       id,
       options: { ...options },
@@ -79,6 +87,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     const peer = this.peerMap.get(id);
     if (!peer) return;
     this.peerMap.delete(id);
+    this.logs.delete(id);
     this.cancelFlush(peer);
     this.cancelStaleTimer(peer);
     await Promise.all([peer.driver.stop(message, CEASE_SUBCODE.PEER_DECONFIGURED), this.removeBfd(peer)]);
@@ -126,6 +135,12 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
   /** Our routes: prefix to the attributes given to announce(). */
   announced(): Map<string, Announcement> {
     return new Map(this.routes);
+  }
+
+  /** The peer's last messages (SpeakerOptions.messageHistory of them), oldest first, decoded; undefined for no such peer. */
+  recentMessages(id: string): DescribedMessage[] | undefined {
+    if (!this.peerMap.has(id)) return undefined;
+    return (this.logs.get(id)?.entries() ?? []).map(describeMessage);
   }
 
   /** Every peer's state and route counts. */

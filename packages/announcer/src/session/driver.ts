@@ -25,6 +25,7 @@ import { cease } from './open-policy.js';
 import { initialSession, transition, type DownReason, type FsmAction, type FsmEvent, type FsmStateName, type SessionState, type SocketError, type TimerName } from './fsm.js';
 import type { NegotiatedSession } from './open-policy.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import type { MessageLog } from './message-log.js';
 
 export { addressInUseMessage, wireErrorEvent } from './driver-events.js';
 import { TransportSetupError, connectTransport, listenTransport, type TransportOptions } from './transport.js';
@@ -34,6 +35,8 @@ export type { TransportOptions } from './transport.js';
 /** A SessionDriver's configuration: the peer, the transport, and (for tests) the clock and randomness. */
 export interface SessionDriverOptions extends TransportOptions {
   config: PeerConfig;
+  /** Where to record every message sent and received (for the daemon's admin endpoint). */
+  messageLog?: MessageLog;
   clock?: Clock;
   random?: () => number;
 }
@@ -135,7 +138,11 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
     }
     const list = messages instanceof Uint8Array ? [messages] : messages;
     let ok = true;
-    for (const m of list) ok = this.socket.write(m);
+    const log = this.options.messageLog;
+    for (const m of list) {
+      ok = this.socket.write(m);
+      log?.record('sent', m, this.sendCtx);
+    }
     this.dispatch({ type: 'UpdateSent' });
     return ok;
   }
@@ -197,7 +204,11 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
         this.keptInbound = undefined;
         break;
       case 'send':
-        if (this.socket && this.connected) this.socket.write(encodeMessage(action.message, this.sendCtx));
+        if (this.socket && this.connected) {
+          const bytes = encodeMessage(action.message, this.sendCtx);
+          this.socket.write(bytes);
+          this.options.messageLog?.record('sent', bytes, this.sendCtx);
+        }
         if (action.message.type === 'NOTIFICATION') this.emit('notificationSent', action.message);
         break;
       case 'startTimer':
@@ -301,7 +312,9 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
   private process(socket: net.Socket, messages: readonly Uint8Array[]): void {
     for (const bytes of messages) {
       if (this.socket !== socket) return; // the FSM closed this connection meanwhile
-      const event = messageEvent(bytes, this.receiveCtx ?? { maxMessageLength: this.framer.maxMessageLength });
+      const ctx = this.receiveCtx ?? { maxMessageLength: this.framer.maxMessageLength };
+      this.options.messageLog?.record('received', bytes, ctx);
+      const event = messageEvent(bytes, ctx);
       if (event.type === 'NotifMsg') this.emit('notificationReceived', event.notification);
       this.dispatch(event);
       if (event.type === 'BGPOpen' && this.session.negotiated) {
