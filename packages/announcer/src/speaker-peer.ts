@@ -49,6 +49,10 @@ export interface PeerRoutePolicy extends Omit<AnnounceAttributes, 'nextHop' | 'o
 export type PeerOptions = TransportOptions &
   Omit<PeerConfigInput, 'localAs' | 'bgpId'> &
   PeerRoutePolicy & {
+    /** Our AS on this session (MetalLB's per-peer myASN). Default: the Speaker's localAs. */
+    localAs?: number;
+    /** Our BGP identifier on this session (MetalLB's routerID). Default: the Speaker's bgpId. */
+    bgpId?: string;
     /** Require BFD with this peer (the Speaker needs a BFD engine): see speaker-bfd.ts. */
     bfd?: PeerBfdOptions;
   };

@@ -55,7 +55,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     const { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs, md5Password, ttlSecurity, ebgpMultihop, bfd, ...configInput } = session;
     if (bfd !== undefined && !this.bfd) throw new Error(`peer ${JSON.stringify(id)} requires BFD, but the Speaker has no BFD engine (give SpeakerOptions.bfd)`);
     const bfdOptions = bfd === undefined ? undefined : bfdSessionOptions(id, peerAddress, localAddress, bfd);
-    const config = peerConfig({ ...configInput, localAs: this.localAs, bgpId: this.bgpId });
+    const config = peerConfig({ ...configInput, localAs: configInput.localAs ?? this.localAs, bgpId: configInput.bgpId ?? this.bgpId });
     const transport = { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs, md5Password, ttlSecurity, ebgpMultihop };
     let messageLog = this.logs.get(id);
     if (messageLog === undefined && this.messageHistory > 0) this.logs.set(id, (messageLog = new MessageLog(this.messageHistory)));
@@ -371,7 +371,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     if (d.state.state !== 'Established' || !negotiated) return;
     const { routes, noNextHop } = peerDesiredRoutes(this.routes, peer.policy, {
       peerId: peer.id,
-      localAs: this.localAs,
+      localAs: peer.driver.state.config.localAs,
       ibgp: negotiated.ibgp,
       localAddress: d.localAddress,
       extendedNextHop: negotiated.extendedNextHop,

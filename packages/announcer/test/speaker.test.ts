@@ -287,3 +287,20 @@ t.test('a malformed UPDATE (RFC 7606 treat-as-withdraw) withdraws its routes and
   t.match(errors[0]?.message, /^peer a sent a malformed UPDATE in attribute 1 at offset \d+: .*treated as withdrawn \(RFC 7606\), bytes 40010105$/);
   await Promise.all([a.stop(), b.stop()]);
 });
+
+t.test('a peer with its own localAs and bgpId (per-peer myASN) uses them in OPEN and the AS path', async (t) => {
+  const r = await receiver(64500);
+  const speaker = new Speaker({ localAs: 64496, bgpId: '192.0.2.1' });
+  t.teardown(async () => {
+    await speaker.stop();
+    await r.driver.stop();
+  });
+  speaker.announce('192.0.2.0/24');
+  const established = next(r.driver, 'established');
+  speaker.addPeer('rtr', { peerAddress: '127.0.0.1', peerPort: r.port, peerAs: 64497, localAs: 64500, bgpId: '192.0.2.9' });
+  const [negotiated] = await established;
+  t.equal(negotiated.peerBgpId, '192.0.2.9');
+  await next(r.driver, 'update', () => updates(r.log).some((u) => u.nlri.length > 0));
+  const u = updates(r.log).find((x) => x.nlri.length > 0);
+  t.strictSame(u?.attributes.asPath, [{ type: 'AS_SEQUENCE', asns: [64500] }]);
+});
