@@ -1,0 +1,40 @@
+// Which nodes may announce at all, and which may announce a Service with externalTrafficPolicy Local:
+// the node-level rules of the announce plan (MetalLB's, see DESIGN.md).
+import { EXCLUDE_LABEL, type EndpointSlice, type Node } from './model.js';
+
+/** Why this node announces nothing, or undefined when it may announce. */
+export function nodeExclusion(nodeName: string, node: Node | undefined): string | undefined {
+  if (node === undefined) return `node ${nodeName} has not been seen yet`;
+  const labels = node.metadata?.labels;
+  if (labels !== undefined && Object.prototype.hasOwnProperty.call(labels, EXCLUDE_LABEL)) {
+    return `node ${nodeName} has the label ${EXCLUDE_LABEL}`;
+  }
+  if (node.status?.conditions?.some((c) => c.type === 'NetworkUnavailable' && c.status === 'True')) {
+    return `node ${nodeName} has the condition NetworkUnavailable=True`;
+  }
+  return undefined;
+}
+
+type Endpoint = NonNullable<EndpointSlice['endpoints']>[number];
+
+/**
+ * True when an endpoint may take traffic: serving (conditions.serving true, or serving unset and
+ * ready unset or true) and not terminating.
+ */
+export function endpointServing(endpoint: Endpoint): boolean {
+  const c = endpoint.conditions;
+  if (c === undefined) return true;
+  if (c.terminating === true) return false;
+  return c.serving === undefined ? c.ready !== false : c.serving;
+}
+
+/** True when one of the slices has a serving endpoint on node `nodeName`. */
+export function hasLocalEndpoint(slices: readonly EndpointSlice[] | undefined, nodeName: string): boolean {
+  if (slices === undefined) return false;
+  for (const slice of slices) {
+    for (const endpoint of slice.endpoints ?? []) {
+      if (endpoint.nodeName === nodeName && endpointServing(endpoint)) return true;
+    }
+  }
+  return false;
+}
