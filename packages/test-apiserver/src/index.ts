@@ -1,0 +1,6 @@
+// @bgp-announce/test-apiserver: a Kubernetes API server over an in-memory store, for tests and the lab.
+export { start, start as startTestApiServer, TestApiServer, type StartOptions } from './server.js';
+export { BGP_ANNOUNCE_CRDS } from './resources.js';
+export { ApiError } from './status.js';
+export { kubeconfigOptions, kubeconfigYaml, type KubeConfigOptions } from './kubeconfig.js';
+export type { ApiVerb, CustomResourceDefinition, KubeObject, ObjectMeta, RequestRecord, ResourceType, Validator } from './types.js';
