@@ -2,8 +2,9 @@
 import type { Family, UpdateMessage } from '@bgp-announce/bgp-wire';
 import type { SessionDriver } from './session/driver.js';
 import type { TimerHandle, Clock } from './session/clock.js';
-import type { DownReason, FsmStateName, SessionState } from './session/fsm.js';
+import type { DownReason, FsmStateName, SessionCounters, SessionState } from './session/fsm.js';
 import type { NegotiatedSession } from './session/open-policy.js';
+import type { RestartLeave } from './session/graceful-restart.js';
 import type { AdjRibOut } from './rib/adj-rib-out.js';
 import type { AdjRibIn, RibInResult } from './rib/adj-rib-in.js';
 import type { NormalRouteAttributes } from './rib/route.js';
@@ -60,10 +61,26 @@ export interface PeerStatus {
   advertised: number;
   /** Routes in the Adj-RIB-In. */
   received: number;
-  /** The peer's BFD session, when it requires BFD. */
-  bfd?: { state: BfdState; holding: boolean };
+  /** The peer's BFD session, when it requires BFD (sessionId: the engine's, for engine.session()). */
+  bfd?: { state: BfdState; holding: boolean; sessionId?: number };
   /** When and why the session (or the last attempt at one) last ended. */
   lastDown?: SessionState['lastDown'];
+  /** Our AS and BGP identifier on this session (the peer's own, or the Speaker's). */
+  localAs: number;
+  bgpId: string;
+  /** Our address on the current connection. */
+  localAddress?: string;
+  /** When the session became Established (clock ms), while it is. */
+  establishedAt?: number;
+  /** Messages counted on the peer's session (they start from 0 when updatePeer re-creates it). */
+  counters: PeerMessageCounters;
+  /** How stop({ restart: true }) would leave the peer now ('stop': it would not keep our routes). */
+  restartLeave: RestartLeave;
+}
+
+/** The FSM's message counters, and the UPDATE messages we sent (End-of-RIB included). */
+export interface PeerMessageCounters extends SessionCounters {
+  updatesOut: number;
 }
 
 /** One advertised route, as adjRibOut() shows it. */
@@ -75,7 +92,11 @@ export interface AdvertisedRoute {
 /** What stop() does before the Cease. */
 export interface SpeakerStopOptions {
   /** RFC 8326: re-announce every route with GRACEFUL_SHUTDOWN and wait drainMs before the Cease. */
-  gracefulShutdown?: { drainMs: number };
+  gracefulShutdown?: {
+    drainMs: number;
+    /** Aborting it ends the drain early (the Cease still follows): a second SIGTERM. */
+    signal?: AbortSignal;
+  };
   /** RFC 9003 shutdown communication sent in the Cease. */
   message?: string;
   /**
@@ -109,4 +130,6 @@ export interface Peer {
   staleTimer: TimerHandle | undefined;
   /** The BFD session, when the peer requires BFD. */
   bfd: PeerBfd | undefined;
+  /** UPDATE messages sent on this session record (End-of-RIB included). */
+  updatesOut: number;
 }

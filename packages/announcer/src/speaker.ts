@@ -17,7 +17,7 @@ import { applyBfdChange, bfdSessionOptions, type BfdChange, type BfdSessions } f
 import { canonicalPrefix, peerDesiredRoutes, sameOptions, splitPeerOptions, type AnnounceAttributes, type Announcement, type PeerOptions } from './speaker-peer.js';
 
 export type { AnnounceAttributes, Announcement, PeerOptions, PeerRoutePolicy } from './speaker-peer.js';
-export type { AdvertisedRoute, PeerStatus, SpeakerEvents, SpeakerOptions, SpeakerStopOptions, StaleRemovalReason } from './speaker-types.js';
+export type { AdvertisedRoute, PeerMessageCounters, PeerStatus, SpeakerEvents, SpeakerOptions, SpeakerStopOptions, StaleRemovalReason } from './speaker-types.js';
 import type { AdvertisedRoute, Peer, PeerStatus, SpeakerEvents, SpeakerOptions, SpeakerStopOptions, StaleRemovalReason } from './speaker-types.js';
 
 /** A BGP speaker: peers, our routes, and per-peer Adj-RIBs. See the package README. */
@@ -74,6 +74,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       staleFamilies: [],
       staleTimer: undefined,
       bfd: undefined,
+      updatesOut: 0,
     };
     // The BFD session first (it may refuse the options), so nothing is left half made.
     if (bfdOptions && this.bfd) peer.bfd = { sessionId: this.bfd.addSession(bfdOptions), state: 'Down', holding: false };
@@ -153,12 +154,20 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
         state: p.driver.state.state,
         advertised: sum(adjRibOutCounts(p.ribOut)),
         received: sum(Object.fromEntries(Object.entries(adjRibInCounts(p.ribIn)).map(([f, c]) => [f, c.routes])) as Record<Family, number>),
+        localAs: p.driver.state.config.localAs,
+        bgpId: p.driver.state.config.bgpId,
+        counters: { ...p.driver.state.counters, updatesOut: p.updatesOut },
+        restartLeave: restartLeave(p.driver.state.config, p.driver.negotiated),
       };
       const negotiated = p.driver.negotiated;
       if (negotiated) out.negotiated = negotiated;
-      if (p.bfd) out.bfd = { state: p.bfd.state, holding: p.bfd.holding };
+      if (p.bfd) out.bfd = { state: p.bfd.state, holding: p.bfd.holding, sessionId: p.bfd.sessionId };
       const lastDown = p.driver.state.lastDown;
       if (lastDown) out.lastDown = lastDown;
+      const localAddress = p.driver.localAddress;
+      if (localAddress !== undefined) out.localAddress = localAddress;
+      const establishedAt = p.driver.state.establishedAt;
+      if (establishedAt !== undefined && out.state === 'Established') out.establishedAt = establishedAt;
       return out;
     });
   }
@@ -207,12 +216,24 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
         this.flush(peer); // pending changes first, so the drain covers the current routes
         const { updates } = gracefulShutdownUpdates(peer.ribOut, negotiated);
         if (updates.length > 0) {
-          peer.driver.send(updates);
+          this.sendTo(peer, updates);
           sent = true;
         }
       }
-      if (sent && options.gracefulShutdown.drainMs > 0) {
-        await new Promise<void>((resolve) => this.clock.setTimer(options.gracefulShutdown!.drainMs, resolve));
+      const { drainMs, signal } = options.gracefulShutdown;
+      if (sent && drainMs > 0 && !signal?.aborted) {
+        await new Promise<void>((resolve) => {
+          const timer = this.clock.setTimer(drainMs, done);
+          function done(): void {
+            signal?.removeEventListener('abort', abort);
+            resolve();
+          }
+          const abort = (): void => {
+            this.clock.clearTimer(timer);
+            done();
+          };
+          signal?.addEventListener('abort', abort, { once: true });
+        });
       }
     }
     this.peerMap.clear();
@@ -233,7 +254,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       if (this.stopping) return;
       this.cancelFlush(peer);
       this.flush(peer);
-      d.send(endOfRibUpdates(negotiated.families));
+      this.sendTo(peer, endOfRibUpdates(negotiated.families));
     });
     d.on('update', (update: UpdateMessage) => {
       const result = applyUpdate(peer.ribIn, update);
@@ -340,7 +361,7 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     // Only a request (subtype 0) is answered; a peer's BoRR/EoRR around its own re-send needs nothing.
     if (!negotiated || family === undefined || message.subtype !== ROUTE_REFRESH_SUBTYPE.REQUEST || !negotiated.families.includes(family)) return;
     if (this.stopping) return;
-    peer.driver.send(routeRefreshUpdates(peer.ribOut, negotiated, family, negotiated.enhancedRouteRefresh));
+    this.sendTo(peer, routeRefreshUpdates(peer.ribOut, negotiated, family, negotiated.enhancedRouteRefresh));
   }
 
   private scheduleAll(): void {
@@ -389,7 +410,13 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
     }
     if (changes.updates.length === 0) return;
     peer.lastSent = this.clock.now();
-    d.send(changes.updates);
+    this.sendTo(peer, changes.updates);
+  }
+
+  /** Sends encoded messages on the peer's session, counting the UPDATEs (type 2 at byte 18) among them. */
+  private sendTo(peer: Peer, messages: readonly Uint8Array[]): void {
+    for (const m of messages) if (m[18] === 2) peer.updatesOut++;
+    peer.driver.send(messages);
   }
 
   private report(peer: Peer, error: Error): void {

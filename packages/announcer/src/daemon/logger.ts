@@ -1,0 +1,118 @@
+// The daemon's logs: pino, JSON lines on stdout, one child logger per peer (`peer` field), and the
+// Speaker's and the BFD engine's events as log lines. Levels: state changes and sessions that come
+// and go are info, a session lost or torn down by BFD and errors are warn, one line per received
+// UPDATE is debug.
+import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
+import { notificationName, type NotificationMessage } from '@bgp-announce/bgp-wire';
+import type { BfdEngineError } from '@bgp-announce/bfd';
+import type { Speaker, SpeakerEvents } from '../speaker.js';
+import type { NegotiatedSession } from '../session/open-policy.js';
+import type { DownReason } from '../session/fsm.js';
+
+export type { Logger };
+
+/** What createLogger takes. */
+export interface LoggerOptions {
+  /** Default 'info'. */
+  level?: LevelWithSilent;
+  /** Added to every line (e.g. the node name). */
+  base?: Record<string, unknown>;
+  /** Default stdout. */
+  destination?: DestinationStream;
+}
+
+/** A pino logger writing JSON lines with an ISO time (`time`) and the level as text (`level`). */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const config: pino.LoggerOptions = {
+    level: options.level ?? 'info',
+    base: { pid: process.pid, ...options.base },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  };
+  return options.destination ? pino(config, options.destination) : pino(config);
+}
+
+/** A child logger whose lines carry `peer: peerId`. */
+export function peerLogger(logger: Logger, peerId: string): Logger {
+  return logger.child({ peer: peerId });
+}
+
+/** "6/2 Cease/Administrative Shutdown ("maintenance")". */
+export function notificationSummary(n: NotificationMessage): string {
+  const text = `${n.code}/${n.subcode} ${notificationName(n.code, n.subcode)}`;
+  return n.shutdownMessage ? `${text} ("${n.shutdownMessage}")` : text;
+}
+
+/** The negotiated capabilities by name (4-octet-as, route-refresh, graceful-restart, ...). */
+export function capabilityNames(n: NegotiatedSession): string[] {
+  const out: string[] = [];
+  if (n.fourOctetAs) out.push('4-octet-as');
+  if (n.routeRefresh) out.push('route-refresh');
+  if (n.enhancedRouteRefresh) out.push('enhanced-route-refresh');
+  if (n.extendedMessage) out.push('extended-message');
+  if (n.extendedNextHop.length > 0) out.push('extended-next-hop');
+  if (n.addPath.receive.length > 0 || n.addPath.send.length > 0) out.push('add-path');
+  if (n.gracefulRestart) out.push('graceful-restart');
+  return out;
+}
+
+/** A DownReason as log fields. */
+function downFields(reason: DownReason): Record<string, unknown> {
+  const out: Record<string, unknown> = { kind: reason.kind, reason: reason.message };
+  if (reason.notification) out.notification = notificationSummary(reason.notification);
+  if (reason.socketError) out.socketError = reason.socketError.code ?? reason.socketError.message;
+  return out;
+}
+
+/**
+ * Logs every Speaker event through per-peer child loggers. Returns a function that stops logging.
+ * `stopping()` true turns the sessions our own shutdown ends into info lines instead of warnings.
+ */
+export function logSpeakerEvents(speaker: Speaker, logger: Logger, stopping: () => boolean = () => false): () => void {
+  const children = new Map<string, Logger>();
+  const log = (id: string): Logger => {
+    let child = children.get(id);
+    if (!child) children.set(id, (child = peerLogger(logger, id)));
+    return child;
+  };
+  const handlers: { [K in keyof SpeakerEvents]?: (...args: SpeakerEvents[K]) => void } = {
+    peerState: (id, to, from) => log(id).info({ event: 'state', from, to }, `session ${from} -> ${to}`),
+    established: (id, n) =>
+      log(id).info(
+        { event: 'established', peerAs: n.peerAs, peerBgpId: n.peerBgpId, holdTime: n.holdTime, families: n.families, capabilities: capabilityNames(n) },
+        `session established with AS ${n.peerAs} (${n.peerBgpId}), hold time ${n.holdTime} s`,
+      ),
+    down: (id, reason) => {
+      const level = reason.kind === 'manual-stop' || stopping() ? 'info' : 'warn';
+      log(id)[level]({ event: 'down', ...downFields(reason) }, `session down: ${reason.message}`);
+    },
+    routesReceived: (id, result, update) => {
+      const l = log(id);
+      if (!l.isLevelEnabled('debug')) return;
+      const announced = update.nlri.length + (update.attributes.mpReach?.nlri?.length ?? 0);
+      const withdrawn = update.withdrawn.length + (update.attributes.mpUnreach?.withdrawn?.length ?? 0);
+      l.debug({ event: 'update', announced, withdrawn, endOfRib: result.endOfRib }, 'UPDATE received');
+    },
+    listening: (id, a) => log(id).info({ event: 'listening', address: a.address, port: a.port }, `listening on ${a.address} port ${a.port}`),
+    error: (id, err) => log(id).warn({ event: 'error', err: { type: err.name, message: err.message } }, err.message),
+    staleRoutes: (id, info) =>
+      log(id).info({ event: 'stale-routes', ...info }, `peer restarting: ${info.count} routes kept stale for up to ${info.restartTimeMs / 1000} s (graceful restart)`),
+    staleRoutesRemoved: (id, info) => log(id).info({ event: 'stale-routes-removed', ...info }, `${info.count} stale ${info.family} routes removed (${info.reason})`),
+    bfd: (id, change, outcome) => {
+      const fields = { event: 'bfd', from: change.from, to: change.to, diag: change.diag, outcome };
+      if (outcome === 'torn-down') log(id).warn(fields, `BFD ${change.from} -> ${change.to} (diag ${change.diag}): BGP session torn down until BFD is Up again`);
+      else log(id).info(fields, `BFD ${change.from} -> ${change.to} (diag ${change.diag})${outcome === 'resumed' ? ': BGP session started again' : ''}`);
+    },
+  };
+  const emitter = speaker as unknown as NodeJS.EventEmitter;
+  for (const [name, handler] of Object.entries(handlers)) emitter.on(name, handler as (...args: unknown[]) => void);
+  return () => {
+    for (const [name, handler] of Object.entries(handlers)) emitter.off(name, handler as (...args: unknown[]) => void);
+    children.clear();
+  };
+}
+
+/** Logs the BFD engine's errors (socket, send, receive, worker) as warnings. */
+export function logBfdEngineErrors(engine: { on(event: 'error', listener: (err: BfdEngineError) => void): unknown }, logger: Logger): void {
+  engine.on('error', (err) => logger.warn({ event: 'bfd-error', code: err.code, bfdSession: err.sessionId }, `BFD: ${err.message}`));
+}

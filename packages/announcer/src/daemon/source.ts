@@ -1,0 +1,31 @@
+// The contract between the daemon (speaker, BFD engine, logs, metrics, admin endpoint, shutdown) and
+// where its peers and routes come from: the Kubernetes controller, or a config file on hosts without
+// Kubernetes. A source turns its input into BGP peers and announcements on the daemon's Speaker.
+import type { Logger } from 'pino';
+import type { Speaker } from '../speaker.js';
+
+/** One pool's usage per family (the allocator's PoolUsage), for the pool usage metric. */
+export type { PoolUsage } from '../controller/allocator.js';
+import type { PoolUsage } from '../controller/allocator.js';
+
+/** What the daemon hands a source. */
+export interface DaemonContext {
+  nodeName: string;
+  speaker: Speaker;
+  logger: Logger;
+  /** A reconcile (plan + apply) took this long: the reconcile latency histogram. */
+  observeReconcile(seconds: number, result: 'ok' | 'error'): void;
+  /** The allocator's pools (leader only; others never call it). */
+  setPoolUsage(usage: readonly PoolUsage[]): void;
+}
+
+export interface RouteSource {
+  /** Starts watching its input and applying peers and routes to ctx.speaker as they change. */
+  start(ctx: DaemonContext): Promise<void>;
+  /** True once the first good configuration (and for Kubernetes, the first list of every watched kind) is applied. */
+  ready(): boolean;
+  /** Plain JSON for the admin endpoint: the configuration, the Services, and why each is or is not announced. */
+  status(): unknown;
+  /** Stops watching. Peers and routes stay on the Speaker: the daemon's shutdown decides about them. */
+  stop(): Promise<void>;
+}

@@ -1,0 +1,57 @@
+// What went wrong in a call to the Kubernetes API, in a form fit for a log line and a decision:
+// the HTTP status (409 Conflict, 410 Gone, 404 Not Found) and the API server's own message, instead
+// of client-node's multi-line "HTTP-Code: ... Headers: ..." text.
+import type { Logger } from 'pino';
+
+/** The logging calls the Kubernetes layer makes (a pino Logger fits). */
+export type KubeLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+
+const noop = (): void => {};
+/** A logger that drops everything (the default when none is given). */
+export const silentLogger: KubeLogger = { debug: noop, info: noop, warn: noop, error: noop } as unknown as KubeLogger;
+
+/**
+ * The HTTP status of a failed API call: client-node's ApiException (`code`), a watch that was refused
+ * (`statusCode`), or a metav1.Status object (`code`). Undefined for network errors.
+ */
+export function statusCodeOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { code?: unknown; statusCode?: unknown };
+  if (typeof e.statusCode === 'number') return e.statusCode;
+  if (typeof e.code === 'number') return e.code;
+  return undefined;
+}
+
+/** The API server's message from a metav1.Status body (an object or its JSON text), if there is one. */
+function statusMessage(body: unknown): string | undefined {
+  let value: unknown = body;
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return body.length > 0 && body.length < 300 ? body : undefined;
+    }
+  }
+  if (typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string') {
+    return (value as { message: string }).message;
+  }
+  return undefined;
+}
+
+/** One line describing a failed API call: "409: Operation cannot be fulfilled on leases ...". */
+export function errorText(err: unknown): string {
+  if (typeof err !== 'object' || err === null) return String(err);
+  const code = statusCodeOf(err);
+  const e = err as { body?: unknown; message?: unknown };
+  const fromBody = statusMessage(e.body);
+  if (code !== undefined) return `${code}: ${fromBody ?? firstLine(e.message) ?? 'error'}`;
+  return firstLine(e.message) ?? String(err);
+}
+
+function firstLine(message: unknown): string | undefined {
+  if (typeof message !== 'string' || message === '') return undefined;
+  const lines = message.split('\n');
+  if (!lines[0]!.startsWith('HTTP-Code: ')) return lines[0];
+  // client-node's ApiException: "HTTP-Code: 409\nMessage: Conflict\nBody: ...".
+  return lines.find((l) => l.startsWith('Message: '))?.slice('Message: '.length);
+}

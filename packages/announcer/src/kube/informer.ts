@@ -1,0 +1,373 @@
+// A list+watch cache of one resource kind that keeps itself filled, behind the ObjectCache contract
+// (cache.ts). client-node's own informer stops for good on any error other than 410 Gone and has no
+// watchdog for silent watches, so this runs its own loop on client-node's Watch:
+//
+//   list (diffed against the cache) -> watch from the list's resourceVersion (with bookmarks)
+//   -> the watch ends:  410 Gone          -> re-list at once (back off if it keeps happening)
+//                       error / end       -> back off (exponential, jittered, capped), resume the watch
+//                       watchdog (silent) -> re-list
+//
+// A re-list reports only real differences: an object gone since the last list is a 'delete', one
+// with a new resourceVersion an 'update', a new one an 'add'; unchanged objects report nothing, so a
+// restart never makes a controller withdraw something that is still wanted.
+import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import { systemClock, type Clock, type TimerHandle } from '../session/clock.js';
+import { errorText, silentLogger, statusCodeOf, type KubeLogger } from './api-errors.js';
+import type { CacheChange, CacheHealth, ObjectCache } from './cache.js';
+
+/** What a list call returns (a client-node typed list, or a custom object list). */
+export interface ListResult {
+  items?: readonly unknown[];
+  metadata?: { resourceVersion?: string };
+}
+
+/** Selectors handed to the list call (the watch uses the same ones). */
+export interface ListSelectors {
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+/** Exponential back-off after failures: initialMs * 2^n, capped at maxMs, each delay jittered down to half. */
+export interface BackoffOptions {
+  /** Default 250 ms. */
+  initialMs?: number;
+  /** Default 30 s. */
+  maxMs?: number;
+  /** Default Math.random (tests pass a fixed value). */
+  random?: () => number;
+}
+
+/** The tuning every watched kind shares. */
+export interface WatchTuning {
+  /** No event or bookmark for this long: the watch is presumed dead and the cache re-lists. Default 5 min. */
+  watchdogMs?: number;
+  backoff?: BackoffOptions;
+  logger?: KubeLogger;
+  clock?: Clock;
+  /** The timeoutSeconds asked of the server per watch; default a random 5-10 minutes (as client-go). */
+  watchTimeoutSeconds?: number;
+}
+
+export interface WatchCacheOptions extends WatchTuning, ListSelectors {
+  kubeConfig: KubeConfig;
+  /** The collection's API path, e.g. "/api/v1/services" or "/apis/discovery.k8s.io/v1/endpointslices". */
+  path: string;
+  /** Lists the collection with the given selectors (a client-node list call). */
+  list: (selectors: ListSelectors) => Promise<ListResult>;
+  /** For logs: "services". Default the path. */
+  name?: string;
+}
+
+/** The minimum an object needs for the cache: its name, namespace and resourceVersion. */
+export interface CachedObject {
+  metadata?: { name?: string; namespace?: string; resourceVersion?: string };
+}
+
+const DEFAULT_WATCHDOG_MS = 5 * 60_000;
+
+/** Delay before retry number `failures` (0-based). */
+export function backoffDelay(failures: number, options: BackoffOptions = {}): number {
+  const initial = options.initialMs ?? 250;
+  const max = options.maxMs ?? 30_000;
+  const base = Math.min(max, initial * 2 ** Math.min(failures, 30));
+  const r = Math.min(Math.max((options.random ?? Math.random)(), 0), 1);
+  return Math.round(base * (0.5 + 0.5 * r));
+}
+
+/** "namespace/name", or "name" for cluster-scoped objects. */
+export function objectKey(obj: CachedObject): string {
+  const ns = obj.metadata?.namespace;
+  const name = obj.metadata?.name ?? '';
+  return ns === undefined || ns === '' ? name : `${ns}/${name}`;
+}
+
+/**
+ * A cache of one collection that lists, watches and repairs itself until stop(). Objects are kept as
+ * the API server sends them (plain JSON: timestamps are strings), whether they came from a list or a
+ * watch event.
+ */
+export function watchCache<T extends CachedObject>(options: WatchCacheOptions): ObjectCache<T> {
+  return new WatchCache<T>(options);
+}
+
+type WatchEnd = { kind: 'gone' | 'ended' | 'watchdog' | 'stopped' } | { kind: 'error'; error: unknown };
+type Listener<T> = (change: CacheChange, obj: T, old: T | undefined) => void;
+
+/** Plain JSON, as the server sent it: client-node's typed list results carry Date objects. */
+function plain<T>(value: unknown): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+class WatchCache<T extends CachedObject> implements ObjectCache<T> {
+  private readonly objects = new Map<string, T>();
+  private readonly listeners = new Set<Listener<T>>();
+  private readonly watch: Watch;
+  private readonly clock: Clock;
+  private readonly logger: KubeLogger;
+  private readonly name: string;
+  private readonly watchdogMs: number;
+  private resourceVersion = '';
+  private stopped = false;
+  private isSynced = false;
+  private watching = false;
+  private lists = 0;
+  private lastError: string | undefined;
+  private cancelWatch: (() => void) | undefined;
+  private sleepTimer: TimerHandle | undefined;
+  private wake: (() => void) | undefined;
+  private resolveSynced!: () => void;
+  private readonly syncedPromise = new Promise<void>((resolve) => (this.resolveSynced = resolve));
+
+  constructor(private readonly options: WatchCacheOptions) {
+    this.watch = new Watch(options.kubeConfig);
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ?? silentLogger;
+    this.name = options.name ?? options.path;
+    this.watchdogMs = options.watchdogMs ?? DEFAULT_WATCHDOG_MS;
+    void this.run();
+  }
+
+  key(obj: T): string {
+    return objectKey(obj);
+  }
+
+  get(key: string): T | undefined {
+    return this.objects.get(key);
+  }
+
+  list(): T[] {
+    return [...this.objects.values()];
+  }
+
+  synced(): Promise<void> {
+    return this.syncedPromise;
+  }
+
+  health(): CacheHealth {
+    const h: CacheHealth = { synced: this.isSynced, watching: this.watching, relists: Math.max(0, this.lists - 1) };
+    if (this.lastError !== undefined) h.lastError = this.lastError;
+    return h;
+  }
+
+  on(_event: 'change', listener: Listener<T>): this {
+    this.listeners.add(listener);
+    return this;
+  }
+
+  off(_event: 'change', listener: Listener<T>): this {
+    this.listeners.delete(listener);
+    return this;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.cancelWatch?.();
+    if (this.sleepTimer !== undefined) this.clock.clearTimer(this.sleepTimer);
+    this.wake?.();
+  }
+
+  /** The loop: list, watch, and on every end of the watch decide how to go on. Never throws. */
+  private async run(): Promise<void> {
+    let failures = 0;
+    let needList = true;
+    while (!this.stopped) {
+      if (needList) {
+        try {
+          await this.relist();
+          needList = false;
+        } catch (err) {
+          this.failed('list', err);
+          await this.sleep(backoffDelay(failures++, this.options.backoff));
+          continue;
+        }
+      }
+      const started = this.clock.now();
+      const { end, events } = await this.watchOnce();
+      if (this.stopped || end.kind === 'stopped') break;
+      // A watch that delivered something, or lasted, was healthy: start the back-off over.
+      if (events > 0 || this.clock.now() - started >= (this.options.backoff?.maxMs ?? 30_000)) failures = 0;
+      let delay = backoffDelay(failures, this.options.backoff);
+      switch (end.kind) {
+        case 'gone':
+          this.logger.info({ resource: this.name }, 'watch: resourceVersion too old (410 Gone), re-listing');
+          needList = true;
+          if (failures === 0) delay = 0;
+          break;
+        case 'watchdog':
+          this.logger.warn({ resource: this.name, silentMs: this.watchdogMs }, 'watch: no event or bookmark for too long, restarting with a re-list');
+          needList = true;
+          delay = 0;
+          break;
+        case 'error':
+          this.failed('watch', end.error);
+          break;
+        case 'ended':
+          this.logger.debug({ resource: this.name }, 'watch: stream ended, resuming');
+          break;
+      }
+      failures++;
+      if (delay > 0) await this.sleep(delay);
+    }
+    this.watching = false;
+  }
+
+  private failed(what: 'list' | 'watch', err: unknown): void {
+    this.lastError = `${what} ${this.name}: ${errorText(err)}`;
+    this.logger.warn({ resource: this.name, err: errorText(err) }, `${what} failed, retrying with back-off`);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stopped) return resolve();
+      this.wake = resolve;
+      this.sleepTimer = this.clock.setTimer(ms, () => {
+        this.sleepTimer = undefined;
+        this.wake = undefined;
+        resolve();
+      });
+    });
+  }
+
+  /** Lists the collection and brings the cache to it, reporting only what differs. */
+  private async relist(): Promise<void> {
+    const result = await this.options.list(this.selectors());
+    if (this.stopped) return;
+    const listed = new Map<string, T>();
+    for (const item of result.items ?? []) {
+      const obj = plain<T>(item);
+      listed.set(objectKey(obj), obj);
+    }
+    for (const [key, old] of [...this.objects]) {
+      if (listed.has(key)) continue;
+      this.objects.delete(key);
+      this.emit('delete', old, old);
+    }
+    for (const [key, obj] of listed) {
+      const old = this.objects.get(key);
+      this.objects.set(key, obj);
+      if (old === undefined) this.emit('add', obj, undefined);
+      else if (changed(old, obj)) this.emit('update', obj, old);
+    }
+    this.resourceVersion = result.metadata?.resourceVersion ?? '';
+    this.lists++;
+    this.lastError = undefined;
+    if (this.lists > 1) this.logger.info({ resource: this.name, objects: listed.size }, 're-listed');
+    if (!this.isSynced) {
+      this.isSynced = true;
+      this.resolveSynced();
+    }
+  }
+
+  private selectors(): ListSelectors {
+    const s: ListSelectors = {};
+    if (this.options.labelSelector !== undefined) s.labelSelector = this.options.labelSelector;
+    if (this.options.fieldSelector !== undefined) s.fieldSelector = this.options.fieldSelector;
+    return s;
+  }
+
+  /** One watch, from the cache's resourceVersion, until it ends for any reason. */
+  private watchOnce(): Promise<{ end: WatchEnd; events: number }> {
+    return new Promise((resolve) => {
+      let done = false;
+      let events = 0;
+      let abort: AbortController | undefined;
+      let watchdog: TimerHandle | undefined;
+      let lastActivity = this.clock.now();
+      const finish = (end: WatchEnd): void => {
+        if (done) return;
+        done = true;
+        if (watchdog !== undefined) this.clock.clearTimer(watchdog);
+        abort?.abort();
+        this.watching = false;
+        this.cancelWatch = undefined;
+        resolve({ end, events });
+      };
+      // The watchdog: one timer, moved on only when it fires (not on every event). When it fires,
+      // data may be waiting unread after a stall (libuv runs due timers before it polls sockets):
+      // look again after the poll phase (setImmediate) before calling the watch silent.
+      const check = (): void => {
+        if (done) return;
+        const idle = this.clock.now() - lastActivity;
+        if (idle < this.watchdogMs) watchdog = this.clock.setTimer(this.watchdogMs - idle, fired);
+        else finish({ kind: 'watchdog' });
+      };
+      const fired = (): void => {
+        watchdog = undefined;
+        setImmediate(check);
+      };
+      watchdog = this.clock.setTimer(this.watchdogMs, fired);
+      this.cancelWatch = () => finish({ kind: 'stopped' });
+      const params = {
+        ...this.selectors(),
+        resourceVersion: this.resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: this.options.watchTimeoutSeconds ?? Math.round(300 * (1 + Math.random())),
+      };
+      const onEvent = (type: string, obj: unknown): void => {
+        if (done) return;
+        if (type === 'ERROR') {
+          finish(statusCodeOf(obj) === 410 ? { kind: 'gone' } : { kind: 'error', error: obj });
+          return;
+        }
+        lastActivity = this.clock.now();
+        events++;
+        this.apply(type, obj);
+      };
+      const onDone = (err: unknown): void => {
+        if (err === null || err === undefined) finish({ kind: 'ended' });
+        else finish(statusCodeOf(err) === 410 ? { kind: 'gone' } : { kind: 'error', error: err });
+      };
+      this.watch.watch(this.options.path, params, onEvent, onDone).then(
+        (controller) => {
+          abort = controller;
+          if (done) {
+            controller.abort();
+            return;
+          }
+          this.watching = true;
+          this.lastError = undefined;
+        },
+        (err: unknown) => finish({ kind: 'error', error: err }),
+      );
+    });
+  }
+
+  /** One watch event into the cache. */
+  private apply(type: string, raw: unknown): void {
+    if (typeof raw !== 'object' || raw === null) return;
+    const obj = raw as T;
+    const rv = obj.metadata?.resourceVersion;
+    if (rv !== undefined && rv !== '') this.resourceVersion = rv;
+    if (type === 'BOOKMARK') return;
+    const key = objectKey(obj);
+    const old = this.objects.get(key);
+    if (type === 'DELETED') {
+      if (old === undefined) return;
+      this.objects.delete(key);
+      this.emit('delete', obj, old);
+      return;
+    }
+    if (type !== 'ADDED' && type !== 'MODIFIED') return;
+    if (old !== undefined && !changed(old, obj)) return;
+    this.objects.set(key, obj);
+    this.emit(old === undefined ? 'add' : 'update', obj, old);
+  }
+
+  private emit(change: CacheChange, obj: T, old: T | undefined): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(change, obj, old);
+      } catch (err) {
+        this.logger.error({ resource: this.name, err: errorText(err) }, 'a cache listener threw');
+      }
+    }
+  }
+}
+
+/** Different resourceVersions mean a change; without them, compare the content. */
+function changed(a: CachedObject, b: CachedObject): boolean {
+  const ra = a.metadata?.resourceVersion;
+  const rb = b.metadata?.resourceVersion;
+  if (ra !== undefined && rb !== undefined) return ra !== rb;
+  return JSON.stringify(a) !== JSON.stringify(b);
+}
