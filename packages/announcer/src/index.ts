@@ -238,7 +238,7 @@ export type { PeerMessageCounters } from './speaker.js';
 // kubernetes
 export type { ObjectCache, CacheChange, CacheHealth } from './kube/cache.js';
 export { KubeConnectError, loadKubeConfig, SERVICE_ACCOUNT_DIR, type KubeConnectOptions, type LoadedKubeConfig } from './kube/client.js';
-export { errorText, statusCodeOf, silentLogger, type KubeLogger } from './kube/api-errors.js';
+export { errorText, statusCodeOf, silentLogger, withTimeout, ApiTimeoutError, type KubeLogger } from './kube/api-errors.js';
 export {
   watchCache,
   backoffDelay,

@@ -318,3 +318,21 @@ t.test('a cache built on a list function that is not client-node: stop() ends ev
   t.equal(lists, 1);
   t.equal(cache.health().watching, false);
 });
+
+t.test('a list that never answers times out and is retried', async (t) => {
+  // A server that accepts connections and never says a word.
+  const sockets = new Set<net.Socket>();
+  const mute = net.createServer((c) => void sockets.add(c));
+  await new Promise<void>((r) => mute.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    sockets.forEach((c) => c.destroy());
+    return new Promise<void>((r) => mute.close(() => r()));
+  });
+  const { kubeConfig } = loadKubeConfig({ url: `http://127.0.0.1:${(mute.address() as net.AddressInfo).port}` });
+  const cache = watchServices(kubeConfig, { listTimeoutMs: 200, backoff: { initialMs: 50 } });
+  t.teardown(() => cache.stop());
+  await until('the timeout', () => cache.health().lastError);
+  t.equal(cache.health().lastError, 'list services: no answer from the API server within 200 ms');
+  await until('a second attempt', () => sockets.size >= 2, 3000);
+  t.equal(cache.health().synced, false);
+});

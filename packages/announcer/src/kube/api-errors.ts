@@ -1,6 +1,7 @@
 // What went wrong in a call to the Kubernetes API, in a form fit for a log line and a decision:
 // the HTTP status (409 Conflict, 410 Gone, 404 Not Found) and the API server's own message, instead
-// of client-node's multi-line "HTTP-Code: ... Headers: ..." text.
+// of client-node's multi-line "HTTP-Code: ... Headers: ..." text; and a time limit for calls, since
+// client-node sets none.
 import type { Logger } from 'pino';
 
 /** The logging calls the Kubernetes layer makes (a pino Logger fits). */
@@ -54,4 +55,25 @@ function firstLine(message: unknown): string | undefined {
   if (!lines[0]!.startsWith('HTTP-Code: ')) return lines[0];
   // client-node's ApiException: "HTTP-Code: 409\nMessage: Conflict\nBody: ...".
   return lines.find((l) => l.startsWith('Message: '))?.slice('Message: '.length);
+}
+
+/** A call to the API server that did not answer in time (client-node sets no timeout of its own). */
+export class ApiTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`no answer from the API server within ${ms} ms`);
+    this.name = 'ApiTimeoutError';
+  }
+}
+
+/**
+ * The promise's outcome, or an ApiTimeoutError after `ms` (the request itself is left to finish or
+ * fail on its own: the generated client offers no way to abort it).
+ */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ApiTimeoutError(ms)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

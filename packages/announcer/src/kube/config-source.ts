@@ -11,7 +11,7 @@ import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock, type TimerHandle } from '../session/clock.js';
 import { validateConfig, problemsOf } from '../config/validate.js';
 import { API_GROUP, API_GROUP_VERSION, API_VERSION, ConfigError, formatProblem, type AnnouncerConfig, type ConfigProblem } from '../config/types.js';
-import { errorText, silentLogger, statusCodeOf, type KubeLogger } from './api-errors.js';
+import { errorText, silentLogger, statusCodeOf, withTimeout, type KubeLogger } from './api-errors.js';
 import type { ObjectCache } from './cache.js';
 import type { WatchTuning } from './informer.js';
 import { CONFIG_PLURALS, watchConfigObjects, watchSecrets, type ClusterConfigKind, type CustomObject, type Secret, type StatusCondition } from './watches.js';
@@ -261,7 +261,8 @@ export class KubeConfigSource extends EventEmitter<ConfigSourceEvents> {
     const body: CustomObject = { ...object, status: { ...object.status, conditions: [...conditions.filter((c) => c.type !== ACCEPTED_CONDITION), condition] } };
     const name = object.metadata?.name ?? '';
     try {
-      await this.custom.replaceNamespacedCustomObjectStatus({ group: API_GROUP, version: API_VERSION, namespace: this.options.namespace, plural: CONFIG_PLURALS[kind], name, body });
+      const request = this.custom.replaceNamespacedCustomObjectStatus({ group: API_GROUP, version: API_VERSION, namespace: this.options.namespace, plural: CONFIG_PLURALS[kind], name, body });
+      await withTimeout(request, 30_000);
       return true;
     } catch (err) {
       const code = statusCodeOf(err);

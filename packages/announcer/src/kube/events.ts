@@ -6,7 +6,7 @@
 // caller: writes are queued and failures are logged.
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock } from '../session/clock.js';
-import { errorText, silentLogger, statusCodeOf, type KubeLogger } from './api-errors.js';
+import { errorText, silentLogger, statusCodeOf, withTimeout, type KubeLogger } from './api-errors.js';
 
 /** Our name as the reporting controller of Events. */
 export const REPORTING_CONTROLLER = 'bgp-announce.io/controller';
@@ -47,6 +47,8 @@ interface Bucket {
 }
 
 const MAX_REMEMBERED = 4096;
+/** A write that has not answered by then is given up (and logged), so the queue moves on. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /** Writes Events; see the file comment. */
 export class EventRecorder {
@@ -125,7 +127,8 @@ export class EventRecorder {
           return;
         }
       }
-      const event = await this.api.createNamespacedEvent({ namespace, body: this.newEvent(object, namespace, name, type, reason, message, now) });
+      const body = this.newEvent(object, namespace, name, type, reason, message, now);
+      const event = await withTimeout(this.api.createNamespacedEvent({ namespace, body }), REQUEST_TIMEOUT_MS);
       this.remember(key, event, now);
     } catch (err) {
       this.logger.warn({ object: `${namespace}/${name}`, reason, err: errorText(err) }, 'event: could not be written');
@@ -140,13 +143,13 @@ export class EventRecorder {
     for (let attempt = 0; attempt < 2; attempt++) {
       const body: CoreV1Event = { ...base, count: (base.count ?? 1) + 1, lastTimestamp: new Date(now) };
       try {
-        return await this.api.replaceNamespacedEvent({ name, namespace, body });
+        return await withTimeout(this.api.replaceNamespacedEvent({ name, namespace, body }), REQUEST_TIMEOUT_MS);
       } catch (err) {
         const code = statusCodeOf(err);
         if (code === 404) return undefined;
         if (code !== 409 || attempt > 0) throw err;
         // Someone else changed it (another instance counted too): count on from the stored one.
-        base = await this.api.readNamespacedEvent({ name, namespace });
+        base = await withTimeout(this.api.readNamespacedEvent({ name, namespace }), REQUEST_TIMEOUT_MS);
       }
     }
     return undefined;

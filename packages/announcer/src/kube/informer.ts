@@ -12,7 +12,7 @@
 // restart never makes a controller withdraw something that is still wanted.
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock, type TimerHandle } from '../session/clock.js';
-import { errorText, silentLogger, statusCodeOf, type KubeLogger } from './api-errors.js';
+import { errorText, silentLogger, statusCodeOf, withTimeout, type KubeLogger } from './api-errors.js';
 import type { CacheChange, CacheHealth, ObjectCache } from './cache.js';
 
 /** What a list call returns (a client-node typed list, or a custom object list). */
@@ -46,6 +46,8 @@ export interface WatchTuning {
   clock?: Clock;
   /** The timeoutSeconds asked of the server per watch; default a random 5-10 minutes (as client-go). */
   watchTimeoutSeconds?: number;
+  /** A list that has not answered after this long counts as failed. Default 60 s. */
+  listTimeoutMs?: number;
 }
 
 export interface WatchCacheOptions extends WatchTuning, ListSelectors {
@@ -230,7 +232,7 @@ class WatchCache<T extends CachedObject> implements ObjectCache<T> {
 
   /** Lists the collection and brings the cache to it, reporting only what differs. */
   private async relist(): Promise<void> {
-    const result = await this.options.list(this.selectors());
+    const result = await withTimeout(this.options.list(this.selectors()), this.options.listTimeoutMs ?? 60_000);
     if (this.stopped) return;
     const listed = new Map<string, T>();
     for (const item of result.items ?? []) {

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { systemClock, type Clock, type TimerHandle } from '../session/clock.js';
-import { errorText, silentLogger, statusCodeOf, type KubeLogger } from './api-errors.js';
+import { errorText, silentLogger, statusCodeOf, withTimeout, type KubeLogger } from './api-errors.js';
 
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;
@@ -128,7 +128,7 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     const spec = { ...lease.spec, renewTime: microTime(this.clock.now()), leaseDurationSeconds: 1 };
     delete spec.holderIdentity;
     try {
-      await this.api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body: { ...lease, spec } });
+      await withTimeout(this.api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body: { ...lease, spec } }), this.renewDeadlineMs);
       this.logger.info({ lease: this.leaseName() }, 'leader election: released the lease');
     } catch (err) {
       this.logger.warn({ lease: this.leaseName(), err: errorText(err) }, 'leader election: could not release the lease; it will expire');
@@ -166,7 +166,7 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     const stamped = this.clock.now();
     const body: V1Lease = { ...lease, spec: { ...lease.spec, holderIdentity: this.options.identity, renewTime: microTime(stamped) } };
     try {
-      const renewed = await this.api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body });
+      const renewed = await withTimeout(this.api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body }), this.renewDeadlineMs);
       if (epoch !== this.epoch) return false;
       this.holding(renewed, stamped);
       return this.leading;
@@ -187,7 +187,7 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     const now = this.clock.now();
     let current: V1Lease;
     try {
-      current = await this.api.readNamespacedLease({ name, namespace });
+      current = await withTimeout(this.api.readNamespacedLease({ name, namespace }), this.renewDeadlineMs);
     } catch (err) {
       if (statusCodeOf(err) !== 404) {
         this.logger.warn({ lease: this.leaseName(), err: errorText(err) }, 'leader election: cannot read the lease');
@@ -216,7 +216,7 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
 
   private async write(epoch: number, stamped: number, request: () => Promise<V1Lease>): Promise<boolean> {
     try {
-      const lease = await request();
+      const lease = await withTimeout(request(), this.renewDeadlineMs);
       if (epoch !== this.epoch) return false;
       this.holding(lease, stamped);
       return this.leading;
