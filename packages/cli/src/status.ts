@@ -3,7 +3,8 @@
 // BFD state changes (--messages), or the JSON as the daemon sent it (--json). Exit status: 0 shown,
 // 1 no daemon or no such peer, 2 usage error.
 import http from 'node:http';
-import { DEFAULT_ADMIN_ADDRESS, formatListenAddress, parseListenAddress, type ListenAddress, type MessagesView, type RoutesView, type StatusView } from '@bgp-announce/announcer';
+import type { MessagesView, RoutesView, StatusView } from '@bgp-announce/announcer';
+import { DEFAULT_ADMIN_ADDRESS, formatListenAddress, parseListenAddress, type ListenAddress } from '@bgp-announce/announcer/daemon-options';
 import { UsageError, parseInteger } from './peer.js';
 import { formatMessages, formatPeer, formatRoutes, formatStatus } from './status-output.js';
 
