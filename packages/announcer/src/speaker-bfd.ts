@@ -32,6 +32,8 @@ export interface PeerBfdOptions {
   localAddress?: string;
   /** Bind to this network device. */
   interface?: string;
+  /** The peer's BFD UDP port; 3784 (single hop) or 4784 (multihop) unless given (tests, unusual set-ups). */
+  port?: number;
 }
 
 /** One peer's BFD session and whether its BGP session waits for BFD to come back Up. */
@@ -51,6 +53,7 @@ export function bfdSessionOptions(peerId: string, peerAddress: string, localAddr
   if (o.multihop !== undefined) options.multihop = o.multihop;
   if (o.auth !== undefined) options.auth = o.auth;
   if (o.interface !== undefined) options.interface = o.interface;
+  if (o.port !== undefined) options.port = o.port;
   return options;
 }
 

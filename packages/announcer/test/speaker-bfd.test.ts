@@ -88,3 +88,10 @@ t.test('a peer requiring BFD needs an engine and a local address', async (t) => 
   t.same(withBfd.peers(), [], 'nothing half made');
   await Promise.all([plain.stop(), withBfd.stop()]);
 });
+
+t.test('bfdSessionOptions: the peer BFD options as the engine takes them, port included', async (t) => {
+  const { bfdSessionOptions } = await import('../src/speaker-bfd.js');
+  t.strictSame(bfdSessionOptions('rtr', '192.0.2.1', '192.0.2.10', { multihop: true, port: 14784 }), { peerAddress: '192.0.2.1', localAddress: '192.0.2.10', multihop: true, port: 14784 });
+  t.strictSame(bfdSessionOptions('rtr', '192.0.2.1', undefined, { localAddress: '192.0.2.11' }), { peerAddress: '192.0.2.1', localAddress: '192.0.2.11' }, 'bfd.localAddress when the peer has none');
+  t.throws(() => bfdSessionOptions('rtr', '192.0.2.1', undefined, {}), /BFD needs a local address/);
+});

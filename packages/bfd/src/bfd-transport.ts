@@ -33,13 +33,12 @@ export function bfdTransportStatus(): BfdTransportStatus {
   return status.ok ? { ttlCheck: 'available' } : { ttlCheck: 'unavailable', reason: status.reason };
 }
 
-/** One received datagram: payload, source, and the TTL it arrived with (undefined: not known). */
-export interface BfdDatagram {
-  payload: Uint8Array;
-  address: string;
-  port: number;
-  ttl: number | undefined;
-}
+/**
+ * Called with each received datagram: the payload, its source, and the TTL it arrived with (undefined:
+ * not known). Arguments rather than an object: this runs for every packet. The payload is the
+ * receiver's to keep.
+ */
+export type BfdDatagramHandler = (payload: Uint8Array, address: string, port: number, ttl: number | undefined) => void;
 
 /** Where to bind: the address may carry a zone for IPv6 link-local ('fe80::1%eth0'). */
 export interface BfdBindOptions {
@@ -55,7 +54,7 @@ export interface BfdReceiveSocket {
 
 export interface BfdSendSocket {
   readonly localPort: number;
-  /** Sends at once; failures go to the onError given at opening (never thrown). */
+  /** Sends at once; failures go to the onError given at opening (never thrown). The bytes may be reused once it returns. */
   send(bytes: Uint8Array, address: string, port: number): void;
   /** Closes once what was handed to send() has left. */
   close(): Promise<void>;
@@ -64,7 +63,7 @@ export interface BfdSendSocket {
 /** Opens the engine's sockets. Errors name the address and the cause. */
 export interface BfdSockets {
   readonly ttlCheck: BfdTtlCheck;
-  listen(options: BfdBindOptions & { port: number }, onDatagram: (d: BfdDatagram) => void, onError: (e: Error) => void): Promise<BfdReceiveSocket>;
+  listen(options: BfdBindOptions & { port: number }, onDatagram: BfdDatagramHandler, onError: (e: Error) => void): Promise<BfdReceiveSocket>;
   /** A socket bound to a random free source port in 49152-65535, sending with TTL 255. */
   openSender(options: BfdBindOptions, onError: (e: Error) => void, random?: () => number): Promise<BfdSendSocket>;
 }
@@ -73,15 +72,6 @@ const PORT_ATTEMPTS = 64;
 
 function randomSourcePort(random: () => number): number {
   return BFD_SOURCE_PORT_MIN + Math.floor(random() * (BFD_SOURCE_PORT_MAX - BFD_SOURCE_PORT_MIN + 1));
-}
-
-/**
- * The payload as a plain Uint8Array over the same memory. A Buffer's slice() is a view where a
- * Uint8Array's is a copy, and the codec relies on copies: verifying a digest writes the secret into
- * its copy of the packet, which must not be the decoded packet's digest.
- */
-function plainBytes(payload: Buffer): Uint8Array {
-  return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
 }
 
 function endpoint(address: string, port: number): string {
@@ -116,7 +106,8 @@ export function nativeBfdSockets(): BfdSockets {
         port: o.port,
         ttl: 255,
         ...(o.device === undefined ? {} : { device: o.device }),
-        onMessage: (m) => onDatagram({ payload: plainBytes(m.payload), address: m.address, port: m.port, ttl: m.ttl < 0 ? undefined : m.ttl }),
+        // The payload Buffer goes on as it is (the codec copies what it keeps, never slice()s).
+        onMessage: (m) => onDatagram(m.payload, m.address, m.port, m.ttl < 0 ? undefined : m.ttl),
         onError,
       });
       return {
@@ -187,7 +178,7 @@ export function dgramBfdSockets(): BfdSockets {
         socket.close();
         throw dgramError(`listening for BFD on ${endpoint(o.address, o.port)}`, err);
       }
-      socket.on('message', (payload, rinfo) => onDatagram({ payload: plainBytes(payload), address: rinfo.address, port: rinfo.port, ttl: undefined }));
+      socket.on('message', (payload, rinfo) => onDatagram(payload, rinfo.address, rinfo.port, undefined));
       socket.on('error', (err) => onError(dgramError(`receiving BFD on ${endpoint(o.address, o.port)}`, err)));
       return { localPort: socket.address().port, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
     },
@@ -215,7 +206,8 @@ export function dgramBfdSockets(): BfdSockets {
         localPort: socket.address().port,
         send(bytes, address, port) {
           pending++;
-          socket.send(bytes, port, address, (err) => {
+          // A copy: dgram sends after a lookup on a later tick, and the caller reuses its buffer.
+          socket.send(Buffer.from(bytes), port, address, (err) => {
             pending--;
             if (err) onError(dgramError(`sending BFD to ${endpoint(address, port)}`, err));
             if (pending === 0) drained?.();
@@ -243,11 +235,16 @@ export interface BfdListenerKey {
 /** The receive sockets of an engine, shared by the sessions on the same address, port and device. */
 export class BfdListenerPool {
   readonly #sockets: BfdSockets;
-  readonly #onDatagram: (key: BfdListenerKey, d: BfdDatagram) => void;
+  readonly #onDatagram: (key: BfdListenerKey, payload: Uint8Array, address: string, port: number, ttl: number | undefined) => void;
   readonly #onError: (key: BfdListenerKey, e: Error) => void;
   readonly #open = new Map<string, { users: number; socket: Promise<BfdReceiveSocket> }>();
 
-  constructor(sockets: BfdSockets, onDatagram: (key: BfdListenerKey, d: BfdDatagram) => void, onError: (key: BfdListenerKey, e: Error) => void) {
+  /** `onDatagram` gets the key of the socket a datagram came in on: the same object for every datagram of that socket. */
+  constructor(
+    sockets: BfdSockets,
+    onDatagram: (key: BfdListenerKey, payload: Uint8Array, address: string, port: number, ttl: number | undefined) => void,
+    onError: (key: BfdListenerKey, e: Error) => void,
+  ) {
     this.#sockets = sockets;
     this.#onDatagram = onDatagram;
     this.#onError = onError;
@@ -269,7 +266,7 @@ export class BfdListenerPool {
     const copy = { ...key };
     const socket = this.#sockets.listen(
       { family: key.family, address: key.bindAddress, port: key.port, device: key.device },
-      (d) => this.#onDatagram(copy, d),
+      (payload, address, port, ttl) => this.#onDatagram(copy, payload, address, port, ttl),
       (e) => this.#onError(copy, e),
     );
     this.#open.set(id, { users: 1, socket });

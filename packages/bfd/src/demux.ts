@@ -44,7 +44,23 @@ export function describeBfdPath(path: BfdPath): string {
 interface DemuxEntry<T> {
   key: string;
   path: BfdPath;
-  session: T;
+  /** The path's parts as compared with a received packet's: canonical addresses, '' for no interface. */
+  multihop: boolean;
+  peer: string;
+  local: string;
+  iface: string;
+  /** What lookup returns for this session (one object, not one per packet). */
+  found: { session: T };
+}
+
+/** Whether `address` is `canonical` (already in canonical form): a string comparison first, parsed only when that fails. */
+function sameAddress(canonical: string, address: string): boolean {
+  if (address === canonical) return true;
+  try {
+    return canonicalAddress(address) === canonical;
+  } catch {
+    return false;
+  }
 }
 
 /** The session table of one engine, by bfd.LocalDiscr and by path. */
@@ -78,7 +94,15 @@ export class BfdDemux<T> {
     const key = bfdPathKey(path);
     if (this.#byDiscriminator.has(localDiscr)) throw new Error(`BFD discriminator ${localDiscr} is already in use`);
     if (this.#byPath.has(key)) throw new Error(`a BFD session ${describeBfdPath(path)} already exists`);
-    this.#byDiscriminator.set(localDiscr, { key, path: { ...path }, session });
+    this.#byDiscriminator.set(localDiscr, {
+      key,
+      path: { ...path },
+      multihop: path.multihop,
+      peer: canonicalAddress(path.peerAddress),
+      local: canonicalAddress(path.localAddress),
+      iface: path.interface ?? '',
+      found: { session },
+    });
     this.#byPath.set(key, localDiscr);
   }
 
@@ -93,8 +117,17 @@ export class BfdDemux<T> {
   /**
    * RFC 5880 6.8.6: the session of a packet with `yourDiscriminator` that arrived over `received`
    * (its source address as `peerAddress`, the address it was sent to, the interface of the socket).
+   * `received` is only read, so a caller may reuse one object for every packet; a found session comes
+   * back in the same result object every time.
    */
   lookup(yourDiscriminator: number, received: BfdPath): BfdDemuxResult<T> {
+    if (yourDiscriminator !== 0) {
+      // The common case, once per received packet: no key built, addresses compared as they come.
+      const entry = this.#byDiscriminator.get(yourDiscriminator);
+      if (entry !== undefined && entry.multihop === received.multihop && entry.iface === (received.interface ?? '')) {
+        if (sameAddress(entry.peer, received.peerAddress) && sameAddress(entry.local, received.localAddress)) return entry.found;
+      }
+    }
     let key: string;
     try {
       key = bfdPathKey(received);
@@ -104,17 +137,14 @@ export class BfdDemux<T> {
     if (yourDiscriminator !== 0) {
       const entry = this.#byDiscriminator.get(yourDiscriminator);
       if (entry === undefined) return { session: undefined, reason: `no session has discriminator ${yourDiscriminator} (${describeBfdPath(received)})` };
-      if (entry.key !== key) {
-        return {
-          session: undefined,
-          reason: `discriminator ${yourDiscriminator} is the session ${describeBfdPath(entry.path)}, not ${describeBfdPath(received)}`,
-        };
-      }
-      return { session: entry.session };
+      return {
+        session: undefined,
+        reason: `discriminator ${yourDiscriminator} is the session ${describeBfdPath(entry.path)}, not ${describeBfdPath(received)}`,
+      };
     }
     const discriminator = this.#byPath.get(key);
     const entry = discriminator === undefined ? undefined : this.#byDiscriminator.get(discriminator);
     if (entry === undefined) return { session: undefined, reason: `no session ${describeBfdPath(received)}` };
-    return { session: entry.session };
+    return entry.found;
   }
 }

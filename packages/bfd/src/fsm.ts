@@ -6,26 +6,37 @@
 // peer's Demand mode is honoured (6.8.7). The Echo function is not implemented: Required Min Echo
 // RX Interval is always 0. Authentication is checked before a packet gets here and the auth section
 // is added after: this module only keeps bfd.AuthType. Intervals are in microseconds, as on the wire.
-import { BFD_DIAG, type BfdAuthType, type BfdControlPacket, type BfdState } from './types.js';
+//
+// It runs for every packet sent and received, so it allocates little: the session is copied only
+// when an event changes it (a steady Up session's packets and timers change nothing, and the session
+// given is returned as it is), the periodic packet and the detection timer restart of an unchanged
+// session are made once and shared (frozen), and the working state of a step is one reused object.
+import { assign, changing, current, emit, releaseStep, shared, takeStep, type Step } from './fsm-step.js';
+import {
+  checkConfig,
+  detectionTime,
+  finalInterval,
+  jitteredTransmitInterval,
+  negotiatedTransmitInterval,
+  SLOW_DESIRED_MIN_TX_INTERVAL,
+  type BfdSession,
+} from './session-state.js';
+import { BFD_DIAG, type BfdControlPacket, type BfdState } from './types.js';
 
-/** RFC 5880 6.8.3: while the session is not Up, bfd.DesiredMinTxInterval is at least one second. */
-export const SLOW_DESIRED_MIN_TX_INTERVAL = 1_000_000;
+export {
+  createBfdSession,
+  detectionTime,
+  finalInterval,
+  jitteredTransmitInterval,
+  negotiatedTransmitInterval,
+  SLOW_DESIRED_MIN_TX_INTERVAL,
+  type BfdCounters,
+  type BfdSession,
+  type BfdSessionConfig,
+} from './session-state.js';
 
-/** What the operator asks of a session (a BfdProfile gives these, see profile.ts). */
-export interface BfdSessionConfig {
-  /** bfd.DesiredMinTxInterval once Up (µs, 1-2^32-1); at least 1 s while not Up. */
-  desiredMinTxInterval: number;
-  /** bfd.RequiredMinRxInterval (µs, 0-2^32-1; 0 asks the peer to send nothing periodically). */
-  requiredMinRxInterval: number;
-  /** bfd.DetectMult, 1-255. */
-  detectMult: number;
-  /** Passive role (RFC 5880 6.1): send nothing until the peer has sent something. */
-  passive: boolean;
-  /** bfd.AuthType; absent: no authentication. */
-  authType?: BfdAuthType;
-}
-
-export type BfdTimerName = 'transmit' | 'detection';
+/** 'final': a Final held back by the rate limit (RFC 5880 6.8.7) goes out when it expires. */
+export type BfdTimerName = 'transmit' | 'detection' | 'final';
 
 export type BfdEvent =
   | { type: 'start' }
@@ -38,6 +49,7 @@ export type BfdEvent =
   | { type: 'packetReceived'; packet: BfdControlPacket }
   | { type: 'transmitTimerExpired' }
   | { type: 'detectionTimerExpired' }
+  | { type: 'finalTimerExpired' }
   /** New operator values (µs); a Poll Sequence tells the peer (6.8.3). */
   | { type: 'parametersChanged'; desiredMinTxInterval?: number; requiredMinRxInterval?: number; detectMult?: number };
 
@@ -49,126 +61,6 @@ export type BfdAction =
   | { type: 'stateChange'; from: BfdState; to: BfdState; diag: number }
   /** A received packet was dropped (RFC 5880 6.8.6); the reason is for logs. */
   | { type: 'discard'; reason: string };
-
-export interface BfdCounters {
-  controlPacketsIn: number;
-  controlPacketsOut: number;
-  discarded: number;
-  upTransitions: number;
-}
-
-/** The RFC 5880 6.8.1 state variables (names kept, minus the "bfd." prefix) and our bookkeeping. Plain data. */
-export interface BfdSession {
-  config: BfdSessionConfig;
-  started: boolean;
-  sessionState: BfdState;
-  remoteSessionState: BfdState;
-  localDiscr: number;
-  remoteDiscr: number;
-  localDiag: number;
-  /** As advertised in our packets. */
-  desiredMinTxInterval: number;
-  requiredMinRxInterval: number;
-  remoteMinRxInterval: number;
-  /** We never ask for Demand mode. */
-  demandMode: false;
-  remoteDemandMode: boolean;
-  detectMult: number;
-  authType: BfdAuthType | undefined;
-  /** From the peer's last packet: its Desired Min TX Interval and Detect Mult (for the Detection Time). */
-  remoteDesiredMinTxInterval: number;
-  remoteDetectMult: number;
-  /**
-   * The values in force (6.8.3): while Up, a slower TX and a faster RX wait for the Poll Sequence
-   * that announces them to end, so these can differ from the advertised ones until then.
-   */
-  actingDesiredMinTxInterval: number;
-  actingRequiredMinRxInterval: number;
-  /** A Poll Sequence (6.5) is running; `pollCovers` holds the values its Poll packets first carried. */
-  pollActive: boolean;
-  pollCovers: { desiredMinTxInterval: number; requiredMinRxInterval: number } | undefined;
-  /** The values changed again during the Poll Sequence: a new one follows when it ends. */
-  pollPending: boolean;
-  /** The unjittered transmit interval the transmit timer was last armed for (µs). */
-  transmitInterval: number;
-  /** env.now at the last state change. */
-  lastStateChangeAt: number;
-  counters: BfdCounters;
-}
-
-const U32_MAX = 0xffffffff;
-
-function checkRange(name: string, value: unknown, min: number, max: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`BFD session ${name} ${String(value)} is outside ${min}-${max}`);
-  }
-}
-
-function checkConfig(c: BfdSessionConfig): void {
-  checkRange('desiredMinTxInterval', c.desiredMinTxInterval, 1, U32_MAX);
-  checkRange('requiredMinRxInterval', c.requiredMinRxInterval, 0, U32_MAX);
-  checkRange('detectMult', c.detectMult, 1, 255);
-}
-
-/**
- * A new session in Down, not started (RFC 5880 6.8.1 initial values). `localDiscr` must be non-zero
- * and unique among our sessions (the caller picks it, ideally at random). Throws RangeError on bad values.
- */
-export function createBfdSession(config: BfdSessionConfig, localDiscr: number, now = 0): BfdSession {
-  checkConfig(config);
-  checkRange('localDiscr', localDiscr, 1, U32_MAX);
-  const desired = Math.max(config.desiredMinTxInterval, SLOW_DESIRED_MIN_TX_INTERVAL);
-  return {
-    config: { ...config },
-    started: false,
-    sessionState: 'Down',
-    remoteSessionState: 'Down',
-    localDiscr,
-    remoteDiscr: 0,
-    localDiag: BFD_DIAG.NONE,
-    desiredMinTxInterval: desired,
-    requiredMinRxInterval: config.requiredMinRxInterval,
-    remoteMinRxInterval: 1,
-    demandMode: false,
-    remoteDemandMode: false,
-    detectMult: config.detectMult,
-    authType: config.authType,
-    remoteDesiredMinTxInterval: 0,
-    remoteDetectMult: 0,
-    actingDesiredMinTxInterval: desired,
-    actingRequiredMinRxInterval: config.requiredMinRxInterval,
-    pollActive: false,
-    pollCovers: undefined,
-    pollPending: false,
-    transmitInterval: desired,
-    lastStateChangeAt: now,
-    counters: { controlPacketsIn: 0, controlPacketsOut: 0, discarded: 0, upTransitions: 0 },
-  };
-}
-
-/**
- * RFC 5880 6.8.7: the time to the next periodic packet, `interval` less a random 0-25 % (µs, rounded
- * inward so the bounds hold exactly); with detectMult 1, 75-90 % of it. random() is in [0, 1).
- */
-export function jitteredTransmitInterval(interval: number, detectMult: number, random: () => number): number {
-  const low = Math.ceil(interval * 0.75);
-  const high = Math.floor(interval * (detectMult === 1 ? 0.9 : 1));
-  const r = Math.min(Math.max(random(), 0), 1 - Number.EPSILON);
-  return Math.max(low, Math.min(high, low + Math.floor(r * (high - low + 1))));
-}
-
-/** RFC 5880 6.8.2/6.8.7: the negotiated transmit interval, the larger of ours and the peer's required RX (µs). */
-export function negotiatedTransmitInterval(s: BfdSession): number {
-  return Math.max(s.actingDesiredMinTxInterval, s.remoteMinRxInterval);
-}
-
-/**
- * RFC 5880 6.8.4, Asynchronous mode: the peer's Detect Mult times the larger of our Required Min RX
- * and its Desired Min TX (µs); 0 before the peer has sent anything.
- */
-export function detectionTime(s: BfdSession): number {
-  return s.remoteDetectMult * Math.max(s.actingRequiredMinRxInterval, s.remoteDesiredMinTxInterval);
-}
 
 /** RFC 5880 6.8.7: whether periodic packets may go out now. */
 function mayTransmit(s: BfdSession): boolean {
@@ -221,12 +113,13 @@ function endPoll(s: BfdSession): void {
  * A change starts a Poll Sequence (or queues one behind the running one). While Up a faster TX and a
  * slower RX act at once; a slower TX and a faster RX wait for the Final (6.8.3).
  */
-function updateAdvertised(s: BfdSession): void {
-  const c = s.config;
-  const up = s.sessionState === 'Up';
+function updateAdvertised(t: Step): void {
+  const c = current(t).config;
+  const up = current(t).sessionState === 'Up';
   const tx = up ? c.desiredMinTxInterval : Math.max(c.desiredMinTxInterval, SLOW_DESIRED_MIN_TX_INTERVAL);
   const rx = c.requiredMinRxInterval;
-  if (tx === s.desiredMinTxInterval && rx === s.requiredMinRxInterval && c.detectMult === s.detectMult) return;
+  if (tx === current(t).desiredMinTxInterval && rx === current(t).requiredMinRxInterval && c.detectMult === current(t).detectMult) return;
+  const s = changing(t);
   s.actingDesiredMinTxInterval = up ? Math.min(s.actingDesiredMinTxInterval, tx) : tx;
   s.actingRequiredMinRxInterval = up ? Math.max(s.actingRequiredMinRxInterval, rx) : rx;
   s.desiredMinTxInterval = tx;
@@ -237,13 +130,13 @@ function updateAdvertised(s: BfdSession): void {
 }
 
 /** RFC 5880 6.8.1/6.8.18: a Detection Time without packets: forget the peer. */
-function forgetRemote(s: BfdSession): void {
-  s.remoteDiscr = 0;
-  s.remoteSessionState = 'Down';
-  s.remoteMinRxInterval = 1;
-  s.remoteDemandMode = false;
-  s.remoteDesiredMinTxInterval = 0;
-  s.remoteDetectMult = 0;
+function forgetRemote(t: Step): void {
+  assign(t, 'remoteDiscr', 0);
+  assign(t, 'remoteSessionState', 'Down');
+  assign(t, 'remoteMinRxInterval', 1);
+  assign(t, 'remoteDemandMode', false);
+  assign(t, 'remoteDesiredMinTxInterval', 0);
+  assign(t, 'remoteDetectMult', 0);
 }
 
 /** Why RFC 5880 6.8.6 drops this packet before touching the session, or undefined to go on. */
@@ -262,128 +155,188 @@ function rejectReason(s: BfdSession, p: BfdControlPacket): string | undefined {
   return undefined;
 }
 
+function setState(t: Step, to: BfdState, diag: number): void {
+  const s = changing(t);
+  emit(t, { type: 'stateChange', from: s.sessionState, to, diag });
+  s.sessionState = to;
+  s.localDiag = diag;
+  s.lastStateChangeAt = t.now;
+  if (to === 'Up') s.counters.upTransitions++;
+  t.stateChanged = true;
+  updateAdvertised(t);
+}
+
+function armTransmit(t: Step): void {
+  const interval = negotiatedTransmitInterval(current(t));
+  assign(t, 'transmitInterval', interval);
+  emit(t, { type: 'startTimer', timer: 'transmit', durationUs: jitteredTransmitInterval(interval, current(t).detectMult, t.random) });
+}
+
+function send(t: Step, final: boolean): void {
+  if (final) {
+    const s = changing(t);
+    s.finalPending = false;
+    s.lastFinalSentAt = t.now;
+  } else if (t.copy === undefined) {
+    // The periodic packet of a session that has not changed: the same every time.
+    const a = shared(t.given);
+    emit(t, (a.send ??= Object.freeze({ type: 'send', packet: Object.freeze(controlPacket(t.given, false)) })));
+    return;
+  }
+  emit(t, { type: 'send', packet: controlPacket(current(t), final) });
+}
+
+/** Restart the detection timer for the Detection Time in force. */
+function restartDetection(t: Step): void {
+  if (t.copy === undefined) {
+    const a = shared(t.given);
+    emit(t, (a.detection ??= Object.freeze({ type: 'startTimer', timer: 'detection', durationUs: detectionTime(t.given) })));
+    return;
+  }
+  emit(t, { type: 'startTimer', timer: 'detection', durationUs: detectionTime(t.copy) });
+}
+
+function discard(t: Step, reason: string): void {
+  changing(t).counters.discarded++;
+  emit(t, { type: 'discard', reason });
+}
+
+/**
+ * RFC 5880 6.8.7: a Poll is answered with a Final at once, unless one went out less than
+ * finalInterval() ago: then one Final follows when that has passed, for all the Polls in between.
+ * Returns whether a Final went out now.
+ */
+function answerPoll(t: Step): boolean {
+  const s = current(t);
+  const sinceUs = s.lastFinalSentAt === undefined ? Infinity : (t.now - s.lastFinalSentAt) * 1000;
+  const limitUs = finalInterval(s);
+  if (sinceUs >= limitUs) {
+    if (s.finalPending) emit(t, { type: 'stopTimer', timer: 'final' }); // the limit got shorter meanwhile
+    send(t, true);
+    return true;
+  }
+  if (!s.finalPending) {
+    changing(t).finalPending = true;
+    emit(t, { type: 'startTimer', timer: 'final', durationUs: Math.ceil(limitUs - sinceUs) });
+  }
+  return false;
+}
+
 /**
  * One step of the state machine: the new session and the actions to carry out. `env.now` (ms) stamps
- * state changes; `env.random` (in [0, 1)) jitters the transmit timer. Never mutates its input.
+ * state changes and paces Finals; `env.random` (in [0, 1)) jitters the transmit timer. Never mutates
+ * its input; returns the session it was given when the event changed nothing.
  */
 export function bfdTransition(session: BfdSession, event: BfdEvent, env: { now: number; random: () => number }): { session: BfdSession; actions: BfdAction[] } {
-  const s: BfdSession = { ...session, config: { ...session.config }, counters: { ...session.counters } };
-  const actions: BfdAction[] = [];
-  let stateChanged = false;
-  let sendFinal = false;
-
-  const setState = (to: BfdState, diag: number): void => {
-    actions.push({ type: 'stateChange', from: s.sessionState, to, diag });
-    s.sessionState = to;
-    s.localDiag = diag;
-    s.lastStateChangeAt = env.now;
-    if (to === 'Up') s.counters.upTransitions++;
-    stateChanged = true;
-    updateAdvertised(s);
-  };
-  const armTransmit = (): void => {
-    s.transmitInterval = negotiatedTransmitInterval(s);
-    actions.push({ type: 'startTimer', timer: 'transmit', durationUs: jitteredTransmitInterval(s.transmitInterval, s.detectMult, env.random) });
-  };
-  const send = (final: boolean): void => {
-    actions.push({ type: 'send', packet: controlPacket(s, final) });
-    s.counters.controlPacketsOut++;
-  };
-  const discard = (reason: string): { session: BfdSession; actions: BfdAction[] } => {
-    s.counters.discarded++;
-    actions.push({ type: 'discard', reason });
-    return { session: s, actions };
-  };
-
-  if (!s.started && (event.type === 'stop' || event.type === 'transmitTimerExpired' || event.type === 'detectionTimerExpired')) {
-    return { session: s, actions }; // a stopped session has no timers
+  const t = takeStep(session, env);
+  try {
+    transition(t, event);
+    return { session: t.copy ?? session, actions: t.actions.slice(0, t.count) as BfdAction[] };
+  } finally {
+    releaseStep(t);
   }
+}
 
+function transition(t: Step, event: BfdEvent): void {
+  const session = t.given;
+  const stoppedTimer = event.type === 'stop' || event.type === 'transmitTimerExpired' || event.type === 'detectionTimerExpired' || event.type === 'finalTimerExpired';
+  if (!session.started && stoppedTimer) return; // a stopped session has no timers
   switch (event.type) {
     case 'start':
-      if (s.started) break;
-      s.started = true;
-      if (mayTransmit(s)) send(false);
-      armTransmit();
-      return { session: s, actions };
+      if (session.started) break;
+      changing(t).started = true;
+      if (mayTransmit(current(t))) send(t, false);
+      armTransmit(t);
+      return;
 
-    case 'stop':
+    case 'stop': {
+      const s = changing(t);
       s.started = false;
-      actions.push({ type: 'stopTimer', timer: 'transmit' }, { type: 'stopTimer', timer: 'detection' });
-      return { session: s, actions };
+      emit(t, { type: 'stopTimer', timer: 'transmit' });
+      emit(t, { type: 'stopTimer', timer: 'detection' });
+      if (s.finalPending) emit(t, { type: 'stopTimer', timer: 'final' });
+      s.finalPending = false;
+      return;
+    }
 
     case 'adminDown':
       // RFC 5880 6.8.16. Packets keep going out (at 1 s) so the peer learns of it; the detection timer
       // keeps running only to forget the peer after a Detection Time (received packets are discarded).
-      if (s.sessionState !== 'AdminDown') setState('AdminDown', event.diag ?? BFD_DIAG.ADMINISTRATIVELY_DOWN);
+      if (session.sessionState !== 'AdminDown') setState(t, 'AdminDown', event.diag ?? BFD_DIAG.ADMINISTRATIVELY_DOWN);
       break;
 
     case 'adminUp':
-      if (s.sessionState === 'AdminDown') setState('Down', s.localDiag);
+      if (session.sessionState === 'AdminDown') setState(t, 'Down', session.localDiag);
       break;
 
     case 'parametersChanged': {
-      const c = { ...s.config };
+      const c = { ...session.config };
       if (event.desiredMinTxInterval !== undefined) c.desiredMinTxInterval = event.desiredMinTxInterval;
       if (event.requiredMinRxInterval !== undefined) c.requiredMinRxInterval = event.requiredMinRxInterval;
       if (event.detectMult !== undefined) c.detectMult = event.detectMult;
       checkConfig(c);
-      s.config = c;
-      updateAdvertised(s);
+      changing(t).config = c;
+      updateAdvertised(t);
       break;
     }
 
     case 'transmitTimerExpired':
-      if (mayTransmit(s)) send(false);
-      armTransmit();
-      return { session: s, actions };
+      if (mayTransmit(session)) send(t, false);
+      armTransmit(t);
+      return;
+
+    case 'finalTimerExpired':
+      if (session.finalPending) send(t, true);
+      return;
 
     case 'detectionTimerExpired':
       // RFC 5880 6.8.4: the session has gone down; 6.8.1: forget the peer's discriminator either way.
-      if (s.sessionState === 'Init' || s.sessionState === 'Up') setState('Down', BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED);
-      forgetRemote(s);
+      if (session.sessionState === 'Init' || session.sessionState === 'Up') setState(t, 'Down', BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED);
+      forgetRemote(t);
       break;
 
     case 'packetReceived': {
-      s.counters.controlPacketsIn++;
       const p = event.packet;
-      const reason = rejectReason(s, p);
-      if (reason !== undefined) return discard(reason);
-      s.remoteDiscr = p.myDiscriminator;
-      s.remoteSessionState = p.state;
-      s.remoteDemandMode = p.demand;
-      s.remoteMinRxInterval = p.requiredMinRxInterval;
-      s.remoteDesiredMinTxInterval = p.desiredMinTxInterval;
-      s.remoteDetectMult = p.detectMult;
-      if (p.final && s.pollActive) endPoll(s);
-      if (s.sessionState === 'AdminDown') {
-        s.counters.discarded++;
-        actions.push({ type: 'discard', reason: 'session is AdminDown' });
+      const reason = rejectReason(session, p);
+      if (reason !== undefined) {
+        discard(t, reason);
+        return;
+      }
+      assign(t, 'remoteDiscr', p.myDiscriminator);
+      assign(t, 'remoteSessionState', p.state);
+      assign(t, 'remoteDemandMode', p.demand);
+      assign(t, 'remoteMinRxInterval', p.requiredMinRxInterval);
+      assign(t, 'remoteDesiredMinTxInterval', p.desiredMinTxInterval);
+      assign(t, 'remoteDetectMult', p.detectMult);
+      if (p.final && session.pollActive) endPoll(changing(t));
+      const local = current(t).sessionState;
+      if (local === 'AdminDown') {
+        discard(t, 'session is AdminDown');
         break;
       }
-      const local = s.sessionState;
       if (p.state === 'AdminDown') {
-        if (local !== 'Down') setState('Down', BFD_DIAG.NEIGHBOR_SIGNALED_SESSION_DOWN);
+        if (local !== 'Down') setState(t, 'Down', BFD_DIAG.NEIGHBOR_SIGNALED_SESSION_DOWN);
       } else if (local === 'Down') {
-        if (p.state === 'Down') setState('Init', BFD_DIAG.NONE);
-        else if (p.state === 'Init') setState('Up', BFD_DIAG.NONE);
+        if (p.state === 'Down') setState(t, 'Init', BFD_DIAG.NONE);
+        else if (p.state === 'Init') setState(t, 'Up', BFD_DIAG.NONE);
       } else if (local === 'Init') {
-        if (p.state === 'Init' || p.state === 'Up') setState('Up', BFD_DIAG.NONE);
+        if (p.state === 'Init' || p.state === 'Up') setState(t, 'Up', BFD_DIAG.NONE);
       } else if (p.state === 'Down') {
-        setState('Down', BFD_DIAG.NEIGHBOR_SIGNALED_SESSION_DOWN);
+        setState(t, 'Down', BFD_DIAG.NEIGHBOR_SIGNALED_SESSION_DOWN);
       }
-      if (p.poll) sendFinal = true;
+      t.pollReceived = p.poll;
       // With a Required Min RX of 0 we asked for no periodic packets: nothing to time.
-      if (s.actingRequiredMinRxInterval > 0) actions.push({ type: 'startTimer', timer: 'detection', durationUs: detectionTime(s) });
+      if (current(t).actingRequiredMinRxInterval > 0) restartDetection(t);
       break;
     }
   }
 
-  // RFC 5880 6.8.7: answer a Poll at once, whatever the timers or the passive role say; send a packet
-  // between periodic ones when its contents changed (a new state), so the peer learns of it quickly.
-  if (sendFinal) send(true);
-  else if (stateChanged && mayTransmit(s)) send(false);
+  // RFC 5880 6.8.7: answer a Poll (within the rate limit), whatever the timers or the passive role say;
+  // send a packet between periodic ones when its contents changed (a new state), so the peer learns of
+  // it quickly, unless a Final just told it.
+  const finalSent = t.pollReceived && answerPoll(t);
+  if (!finalSent && t.stateChanged && mayTransmit(current(t))) send(t, false);
   // 6.8.3: a shorter transmit interval is honoured at once, not after the running timer.
-  if (s.started && negotiatedTransmitInterval(s) < s.transmitInterval) armTransmit();
-  return { session: s, actions };
+  const s = current(t);
+  if (s.started && negotiatedTransmitInterval(s) < s.transmitInterval) armTransmit(t);
 }

@@ -6,6 +6,7 @@ export * from './auth.js';
 export * from './fsm.js';
 export * from './profile.js';
 export * from './demux.js';
+export * from './clock.js';
 export * from './runner.js';
 export * from './bfd-transport.js';
 export * from './engine.js';

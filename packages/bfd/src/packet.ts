@@ -62,19 +62,21 @@ function drop(code: BfdPacketError['code'], message: string): never {
  * bytes, Detect Mult non-zero, M bit clear, My Discriminator non-zero, Your Discriminator zero only in
  * Down or AdminDown, and an Authentication Section of a known type with the Auth Len that type needs,
  * inside Length. Bytes after Length are ignored. Throws only BfdPacketError; never verifies a digest
- * or password (see verifyControlPacketAuth in auth.ts).
+ * or password (see verifyControlPacketAuth in auth.ts). With `into`, every field (`auth` too, undefined
+ * when absent) is written into that object, which is returned: a receiver that keeps no packet can
+ * reuse one object for all (left as it was when the packet is dropped).
  */
-export function decodeControlPacket(bytes: Uint8Array): BfdControlPacket {
+export function decodeControlPacket(bytes: Uint8Array, into?: BfdControlPacket): BfdControlPacket {
   if (bytes.length < BFD_MANDATORY_SECTION_LENGTH) {
     drop('too-short', `BFD control packet of ${bytes.length} bytes, shorter than the 24-byte Mandatory Section`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const first = view.getUint8(0);
-  const flags = view.getUint8(1);
+  // Read byte by byte (no DataView): this runs for every packet received.
+  const first = bytes[0]!;
+  const flags = bytes[1]!;
   const version = first >>> 5;
   if (version !== BFD_VERSION) drop('bad-version', `BFD version ${version}, expected 1`);
   const authPresent = (flags & AUTH_PRESENT_BIT) !== 0;
-  const length = view.getUint8(3);
+  const length = bytes[3]!;
   const minimum = authPresent ? BFD_MANDATORY_SECTION_LENGTH + 2 : BFD_MANDATORY_SECTION_LENGTH;
   if (length < minimum) {
     drop('bad-length', `BFD Length ${length} is below the minimum ${minimum}${authPresent ? ' (A bit set)' : ''}`);
@@ -82,41 +84,71 @@ export function decodeControlPacket(bytes: Uint8Array): BfdControlPacket {
   if (length > bytes.length) {
     drop('bad-length', `BFD Length ${length} is more than the ${bytes.length} bytes received`);
   }
-  const detectMult = view.getUint8(2);
+  const detectMult = bytes[2]!;
   if (detectMult === 0) drop('zero-detect-mult', 'BFD Detect Mult is zero');
   if ((flags & MULTIPOINT_BIT) !== 0) drop('multipoint', 'BFD Multipoint (M) bit is set');
-  const myDiscriminator = view.getUint32(4);
+  const myDiscriminator = readUint32(bytes, 4);
   if (myDiscriminator === 0) drop('zero-my-discriminator', 'BFD My Discriminator is zero');
-  const yourDiscriminator = view.getUint32(8);
+  const yourDiscriminator = readUint32(bytes, 8);
   const state = STATE_BY_NUMBER[flags >>> 6] as BfdState;
   if (yourDiscriminator === 0 && state !== 'Down' && state !== 'AdminDown') {
     drop('zero-your-discriminator', `BFD Your Discriminator is zero in state ${state} (allowed only in Down or AdminDown)`);
   }
-  const packet: BfdControlPacket = {
-    version,
-    diag: first & 0x1f,
-    state,
-    poll: (flags & POLL_BIT) !== 0,
-    final: (flags & FINAL_BIT) !== 0,
-    controlPlaneIndependent: (flags & CONTROL_PLANE_INDEPENDENT_BIT) !== 0,
-    demand: (flags & DEMAND_BIT) !== 0,
-    multipoint: false,
-    detectMult,
-    myDiscriminator,
-    yourDiscriminator,
-    desiredMinTxInterval: view.getUint32(12),
-    requiredMinRxInterval: view.getUint32(16),
-    requiredMinEchoRxInterval: view.getUint32(20),
-  };
-  if (authPresent) packet.auth = decodeAuthSection(bytes, view, length);
-  return packet;
+  const auth = authPresent ? decodeAuthSection(bytes, length) : undefined;
+  if (into === undefined) {
+    const packet: BfdControlPacket = {
+      version,
+      diag: first & 0x1f,
+      state,
+      poll: (flags & POLL_BIT) !== 0,
+      final: (flags & FINAL_BIT) !== 0,
+      controlPlaneIndependent: (flags & CONTROL_PLANE_INDEPENDENT_BIT) !== 0,
+      demand: (flags & DEMAND_BIT) !== 0,
+      multipoint: false,
+      detectMult,
+      myDiscriminator,
+      yourDiscriminator,
+      desiredMinTxInterval: readUint32(bytes, 12),
+      requiredMinRxInterval: readUint32(bytes, 16),
+      requiredMinEchoRxInterval: readUint32(bytes, 20),
+    };
+    if (auth !== undefined) packet.auth = auth;
+    return packet;
+  }
+  into.version = version;
+  into.diag = first & 0x1f;
+  into.state = state;
+  into.poll = (flags & POLL_BIT) !== 0;
+  into.final = (flags & FINAL_BIT) !== 0;
+  into.controlPlaneIndependent = (flags & CONTROL_PLANE_INDEPENDENT_BIT) !== 0;
+  into.demand = (flags & DEMAND_BIT) !== 0;
+  into.multipoint = false;
+  into.detectMult = detectMult;
+  into.myDiscriminator = myDiscriminator;
+  into.yourDiscriminator = yourDiscriminator;
+  into.desiredMinTxInterval = readUint32(bytes, 12);
+  into.requiredMinRxInterval = readUint32(bytes, 16);
+  into.requiredMinEchoRxInterval = readUint32(bytes, 20);
+  into.auth = auth;
+  return into;
+}
+
+function readUint32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
+}
+
+function writeUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value >>> 24;
+  bytes[at + 1] = value >>> 16;
+  bytes[at + 2] = value >>> 8;
+  bytes[at + 3] = value;
 }
 
 /** The Authentication Section at offset 24 of a packet whose Length (already checked >= 26) is `length`. */
-function decodeAuthSection(bytes: Uint8Array, view: DataView, length: number): BfdAuthSection {
+function decodeAuthSection(bytes: Uint8Array, length: number): BfdAuthSection {
   const at = BFD_MANDATORY_SECTION_LENGTH;
-  const typeNumber = view.getUint8(at);
-  const authLen = view.getUint8(at + 1);
+  const typeNumber = bytes[at]!;
+  const authLen = bytes[at + 1]!;
   const type = AUTH_TYPE_BY_NUMBER[typeNumber];
   if (type === undefined) return drop('bad-auth-section', `BFD Auth Type ${typeNumber} is not defined`);
   if (type === 'simple') {
@@ -128,10 +160,10 @@ function decodeAuthSection(bytes: Uint8Array, view: DataView, length: number): B
   if (at + authLen > length) {
     drop('bad-auth-section', `BFD Authentication Section of ${authLen} bytes does not fit in Length ${length}`);
   }
-  const keyId = view.getUint8(at + 2);
+  const keyId = bytes[at + 2]!;
   // Copies (new Uint8Array(view)), also when bytes is a Buffer, whose slice() is a view.
   if (type === 'simple') return { type, keyId, password: new Uint8Array(bytes.subarray(at + 3, at + authLen)) };
-  return { type, keyId, sequence: view.getUint32(at + 4), digest: new Uint8Array(bytes.subarray(at + 8, at + authLen)) };
+  return { type, keyId, sequence: readUint32(bytes, at + 4), digest: new Uint8Array(bytes.subarray(at + 8, at + authLen)) };
 }
 
 /** Bytes the packet takes on the wire: 24, plus the Authentication Section when present. */
@@ -153,10 +185,12 @@ const checkField = (name: string, value: number, max: number): void => {
  * Encode a control packet as RFC 5880 4.1 lays it out: the A bit is set when `auth` is present, Length
  * is computed, and the Authentication Section is written as given (a digest is not computed here: use
  * signControlPacket in auth.ts). Fields are written as they are, including a zero Detect Mult or a set
- * M bit, so tests can build packets the decoder must drop. Throws RangeError for a value that does not
- * fit its field or an auth section of the wrong size (a programming error, not peer input).
+ * M bit, so tests can build packets the decoder must drop. With `into` (exactly the packet's length,
+ * see controlPacketLength) the bytes are written there and `into` is returned, so a sender can reuse
+ * one buffer. Throws RangeError for a value that does not fit its field or an auth section of the
+ * wrong size (a programming error, not peer input).
  */
-export function encodeControlPacket(p: BfdControlPacket): Uint8Array {
+export function encodeControlPacket(p: BfdControlPacket, into?: Uint8Array): Uint8Array {
   checkField('version', p.version, 7);
   checkField('Diag', p.diag, 31);
   checkField('Detect Mult', p.detectMult, 255);
@@ -168,38 +202,36 @@ export function encodeControlPacket(p: BfdControlPacket): Uint8Array {
   const stateNumber = BFD_STATE[p.state];
   if (stateNumber === undefined) throw new RangeError(`BFD state ${String(p.state)} is not defined`);
   const length = controlPacketLength(p);
-  const bytes = new Uint8Array(length);
-  const view = new DataView(bytes.buffer);
-  view.setUint8(0, (p.version << 5) | p.diag);
-  view.setUint8(
-    1,
+  if (into !== undefined && into.length !== length) throw new RangeError(`BFD packet of ${length} bytes cannot be encoded into ${into.length} bytes`);
+  const bytes = into ?? new Uint8Array(length);
+  bytes[0] = (p.version << 5) | p.diag;
+  bytes[1] =
     (stateNumber << 6) |
-      (p.poll ? POLL_BIT : 0) |
-      (p.final ? FINAL_BIT : 0) |
-      (p.controlPlaneIndependent ? CONTROL_PLANE_INDEPENDENT_BIT : 0) |
-      (p.auth !== undefined ? AUTH_PRESENT_BIT : 0) |
-      (p.demand ? DEMAND_BIT : 0) |
-      (p.multipoint ? MULTIPOINT_BIT : 0),
-  );
-  view.setUint8(2, p.detectMult);
-  view.setUint8(3, length);
-  view.setUint32(4, p.myDiscriminator);
-  view.setUint32(8, p.yourDiscriminator);
-  view.setUint32(12, p.desiredMinTxInterval);
-  view.setUint32(16, p.requiredMinRxInterval);
-  view.setUint32(20, p.requiredMinEchoRxInterval);
-  if (p.auth !== undefined) encodeAuthSection(p.auth, bytes, view);
+    (p.poll ? POLL_BIT : 0) |
+    (p.final ? FINAL_BIT : 0) |
+    (p.controlPlaneIndependent ? CONTROL_PLANE_INDEPENDENT_BIT : 0) |
+    (p.auth !== undefined ? AUTH_PRESENT_BIT : 0) |
+    (p.demand ? DEMAND_BIT : 0) |
+    (p.multipoint ? MULTIPOINT_BIT : 0);
+  bytes[2] = p.detectMult;
+  bytes[3] = length;
+  writeUint32(bytes, 4, p.myDiscriminator);
+  writeUint32(bytes, 8, p.yourDiscriminator);
+  writeUint32(bytes, 12, p.desiredMinTxInterval);
+  writeUint32(bytes, 16, p.requiredMinRxInterval);
+  writeUint32(bytes, 20, p.requiredMinEchoRxInterval);
+  if (p.auth !== undefined) encodeAuthSection(p.auth, bytes);
   return bytes;
 }
 
-function encodeAuthSection(auth: BfdAuthSection, bytes: Uint8Array, view: DataView): void {
+function encodeAuthSection(auth: BfdAuthSection, bytes: Uint8Array): void {
   const at = BFD_MANDATORY_SECTION_LENGTH;
   const typeNumber = BFD_AUTH_TYPE[auth.type];
   if (typeNumber === undefined) throw new RangeError(`BFD Auth Type ${String(auth.type)} is not defined`);
   checkField('Auth Key ID', auth.keyId, 255);
-  view.setUint8(at, typeNumber);
-  view.setUint8(at + 1, authSectionLength(auth));
-  view.setUint8(at + 2, auth.keyId);
+  bytes[at] = typeNumber;
+  bytes[at + 1] = authSectionLength(auth);
+  bytes[at + 2] = auth.keyId;
   if (auth.type === 'simple') {
     if (auth.password.length < 1 || auth.password.length > 16) {
       throw new RangeError(`BFD simple password of ${auth.password.length} bytes, expected 1 to 16`);
@@ -212,7 +244,7 @@ function encodeAuthSection(auth: BfdAuthSection, bytes: Uint8Array, view: DataVi
   if (auth.digest.length !== digestLength) {
     throw new RangeError(`BFD ${auth.type} digest of ${auth.digest.length} bytes, expected ${digestLength}`);
   }
-  view.setUint8(at + 3, 0); // Reserved
-  view.setUint32(at + 4, auth.sequence);
+  bytes[at + 3] = 0; // Reserved
+  writeUint32(bytes, at + 4, auth.sequence);
   bytes.set(auth.digest, at + 8);
 }

@@ -2,14 +2,15 @@
 // that need more than the packet: the received TTL (RFC 5881 5: 255 on single hop; RFC 5883 5: a
 // configured minimum on multihop), authentication (auth.ts; bfd.AuthSeqKnown reset after twice the
 // Detection Time without an authentic packet, RFC 5880 6.8.1), signing of what goes out, and the
-// timers. The clock is injected (tests run in virtual time); sockets are the caller's (`send`).
+// timers. The clock is injected (tests run in virtual time); sockets are the caller's (`send`). The
+// detection timer (detection-timer.ts) expires at its deadline to well under a millisecond and only
+// after the packets waiting on the sockets have been read.
 //
-// A stall (the thread was descheduled, a long garbage collection) can make the detection timer fire
-// while the peer's packets are waiting, unread, on the socket: libuv runs due timers before it polls
-// for I/O. So an expired detection timer is only acted on after the pending I/O has been read
-// (clock.afterPendingIo, setImmediate in the engine): if a packet restarted the timer meanwhile, the
-// session stays up and the expiry counts as rescued.
+// It runs for every packet, so it allocates little: the state machine's events and environment are
+// reused objects, timer callbacks are bound once, and packets are encoded into one buffer per session.
 import { initialAuthReceiveState, nextXmitAuthSeq, randomXmitAuthSeq, signControlPacket, verifyControlPacketAuth, type BfdAuthReceiveState } from './auth.js';
+import type { BfdClock } from './clock.js';
+import { BfdDetectionTimer } from './detection-timer.js';
 import {
   bfdTransition,
   createBfdSession,
@@ -20,22 +21,15 @@ import {
   type BfdSession,
   type BfdSessionConfig,
 } from './fsm.js';
-import { encodeControlPacket } from './packet.js';
-import { BfdPacketError, type BfdAuthKey, type BfdAuthType, type BfdControlPacket, type BfdState } from './types.js';
+import { BFD_MANDATORY_SECTION_LENGTH, encodeControlPacket } from './packet.js';
+import type { BfdReceiveOutcome, BfdRunnerCounters, BfdRunnerStatus, BfdSessionDropReason, BfdStateChange } from './runner-status.js';
+import { BfdPacketError, type BfdAuthKey, type BfdControlPacket, type BfdState } from './types.js';
+
+export type { BfdClock } from './clock.js';
+export * from './runner-status.js';
 
 /** The TTL (hop limit) every single-hop packet is sent and must be received with (RFC 5881 5). */
 export const BFD_SINGLE_HOP_TTL = 255;
-
-/** Time and timers for a runner. Milliseconds, monotonic. The engine's worker uses performance.now, setTimeout and setImmediate. */
-export interface BfdClock {
-  now(): number;
-  setTimer(ms: number, fn: () => void): unknown;
-  clearTimer(handle: unknown): void;
-  /** Runs fn once the datagrams already waiting on the sockets have been read (setImmediate: libuv's check phase follows its poll phase). */
-  afterPendingIo(fn: () => void): void;
-  /** In [0, 1), for the transmit jitter. */
-  random(): number;
-}
 
 export interface BfdRunnerOptions {
   config: BfdSessionConfig;
@@ -50,76 +44,27 @@ export interface BfdRunnerOptions {
   /** A transmission later than its due time by more than this counts as late. */
   lateTransmissionSlackMs: number;
   clock: BfdClock;
-  /** Puts one encoded (and signed) packet on the wire. Should not throw; if it does, the error is counted and passed to onSendError. */
+  /**
+   * Puts one encoded (and signed) packet on the wire. The bytes are reused for the next packet once
+   * it returns: send them (or copy them) before. Should not throw; if it does, the error is counted
+   * and passed to onSendError.
+   */
   send(bytes: Uint8Array): void;
   onStateChange(change: BfdStateChange): void;
   /** Every transmit timer expiry with how late it ran (ms, may be ~0); for the engine's lateness histogram. */
   onTransmitLateness?(latenessMs: number): void;
+  /** Every detection timeout acted on, with how long after its deadline (ms, >= 0); for the engine's histogram. */
+  onDetectionLateness?(latenessMs: number): void;
   onSendError?(error: unknown): void;
   /** The first bfd.XmitAuthSeq (random when absent), for tests. */
   initialXmitAuthSeq?: number;
 }
 
-/** A state change of a session: our new state, our diag, and the diag of the peer's last packet. */
-export interface BfdStateChange {
-  from: BfdState;
-  to: BfdState;
-  diag: number;
-  remoteDiag: number;
-  /** clock.now() when it happened. */
-  at: number;
-}
-
-/** Why a received packet was dropped after demultiplexing. */
-export type BfdSessionDropReason = 'ttl' | 'auth' | 'rejected';
-
-export type BfdReceiveOutcome = { accepted: true } | { accepted: false; reason: BfdSessionDropReason; detail: string };
-
-export interface BfdRunnerCounters {
-  packetsIn: number;
-  packetsOut: number;
-  dropped: Record<BfdSessionDropReason, number>;
-  sendErrors: number;
-  upTransitions: number;
-  /** Transmit timer expiries later than their due time by more than the slack. */
-  lateTransmissions: number;
-  maxTransmitLatenessMs: number;
-  /** Detection timer expiries acted on (the session went Down, or the peer was forgotten). */
-  detectionTimeouts: number;
-  /** Detection timer expiries cancelled because a packet that was waiting on the socket arrived first. */
-  detectionsRescued: number;
-  /** bfd.AuthSeqKnown reset after 2 x Detection Time without an authentic packet. */
-  authSequenceResets: number;
-}
-
-/** What a session looks like now. Intervals in milliseconds. */
-export interface BfdRunnerStatus {
-  state: BfdState;
-  remoteState: BfdState;
-  localDiag: number;
-  remoteDiag: number;
-  localDiscr: number;
-  remoteDiscr: number;
-  /** The negotiated transmit interval: max(our Desired Min TX in force, the peer's Required Min RX). */
-  transmitIntervalMs: number;
-  /** The interval the peer should send at: max(our Required Min RX in force, its Desired Min TX); 0 before it has sent. */
-  receiveIntervalMs: number;
-  /** The peer's Detect Mult x receiveIntervalMs; 0 before the peer has sent. */
-  detectionTimeMs: number;
-  detectMult: number;
-  remoteDetectMult: number;
-  /** As advertised in our packets. */
-  desiredMinTxIntervalMs: number;
-  requiredMinRxIntervalMs: number;
-  remoteMinRxIntervalMs: number;
-  pollActive: boolean;
-  authType: BfdAuthType | undefined;
-  /** bfd.AuthSeqKnown. */
-  authSequenceKnown: boolean;
-  /** clock.now() at the last state change. */
-  lastStateChangeAt: number;
-  counters: BfdRunnerCounters;
-}
+const ACCEPTED: BfdReceiveOutcome = Object.freeze({ accepted: true });
+// Events without data are the same every time: one object each.
+const TRANSMIT_TIMER_EXPIRED: BfdEvent = Object.freeze({ type: 'transmitTimerExpired' });
+const DETECTION_TIMER_EXPIRED: BfdEvent = Object.freeze({ type: 'detectionTimerExpired' });
+const FINAL_TIMER_EXPIRED: BfdEvent = Object.freeze({ type: 'finalTimerExpired' });
 
 /** Drives one BFD session: call start(), feed received packets to receive(), stop() to end it. */
 export class BfdSessionRunner {
@@ -134,10 +79,19 @@ export class BfdSessionRunner {
   #remoteDiag = 0;
   #transmitTimer: unknown;
   #transmitDueAt = 0;
-  #detectionTimer: unknown;
-  /** Bumped whenever the detection timer is started or stopped: a deferred expiry with an old number is stale. */
-  #detectionGeneration = 0;
+  #finalTimer: unknown;
+  readonly #detection: BfdDetectionTimer;
   #stopped = false;
+  /** Reused for every transition: the state machine keeps neither. */
+  readonly #env: { now: number; random: () => number };
+  readonly #received: { type: 'packetReceived'; packet: BfdControlPacket };
+  /** The encoded packet of an unauthenticated session, rewritten for every packet sent. */
+  readonly #sendBuffer = new Uint8Array(BFD_MANDATORY_SECTION_LENGTH);
+  readonly #onTransmitTimerBound = (): void => this.#onTransmitTimer();
+  readonly #onFinalTimerBound = (): void => {
+    this.#finalTimer = undefined;
+    this.#apply(FINAL_TIMER_EXPIRED);
+  };
   readonly #counters: BfdRunnerCounters = {
     packetsIn: 0,
     packetsOut: 0,
@@ -147,6 +101,7 @@ export class BfdSessionRunner {
     lateTransmissions: 0,
     maxTransmitLatenessMs: 0,
     detectionTimeouts: 0,
+    maxDetectionLatenessMs: 0,
     detectionsRescued: 0,
     authSequenceResets: 0,
   };
@@ -158,6 +113,15 @@ export class BfdSessionRunner {
     this.#session = createBfdSession({ ...options.config, ...(authType === undefined ? {} : { authType }) }, options.localDiscr, options.clock.now());
     this.#minimumTtl = options.minimumTtl;
     this.#xmitAuthSeq = options.initialXmitAuthSeq ?? randomXmitAuthSeq();
+    this.#env = { now: 0, random: options.clock.random };
+    this.#received = { type: 'packetReceived', packet: undefined as unknown as BfdControlPacket };
+    this.#detection = new BfdDetectionTimer(
+      options.clock,
+      (latenessMs) => this.#onDetectionExpired(latenessMs),
+      () => {
+        if (this.#session.sessionState === 'Up' || this.#session.sessionState === 'Init') this.#counters.detectionsRescued++;
+      },
+    );
   }
 
   /** The session's state machine variables (read-only use). */
@@ -228,17 +192,19 @@ export class BfdSessionRunner {
     }
     const previousRemoteDiag = this.#remoteDiag;
     this.#remoteDiag = packet.diag;
-    const actions = this.#apply({ type: 'packetReceived', packet });
+    this.#received.packet = packet;
+    const actions = this.#apply(this.#received);
     if (authenticated) {
       this.#lastAuthenticAt = this.#o.clock.now();
       this.#authResetAfterMs = (2 * detectionTime(this.#session)) / 1000;
     }
-    const discard = actions.find((a) => a.type === 'discard');
-    if (discard !== undefined) {
+    for (let i = 0; i < actions.length; i++) {
+      const action = actions[i]!;
+      if (action.type !== 'discard') continue;
       if (this.#session.sessionState !== 'AdminDown') this.#remoteDiag = previousRemoteDiag; // rejected before its values were taken
-      return this.#drop('rejected', discard.reason);
+      return this.#drop('rejected', action.reason);
     }
-    return { accepted: true };
+    return ACCEPTED;
   }
 
   /** A snapshot of the session for status displays. */
@@ -282,12 +248,13 @@ export class BfdSessionRunner {
     this.#counters.authSequenceResets++;
   }
 
-  #apply(event: BfdEvent): BfdAction[] {
+  /** Runs one transition at `now` (read from the clock unless given) and carries out its actions. */
+  #apply(event: BfdEvent, now = this.#o.clock.now()): BfdAction[] {
     if (this.#stopped && event.type !== 'start') return [];
-    const clock = this.#o.clock;
-    const { session, actions } = bfdTransition(this.#session, event, { now: clock.now(), random: clock.random });
+    this.#env.now = now;
+    const { session, actions } = bfdTransition(this.#session, event, this.#env);
     this.#session = session;
-    for (const action of actions) this.#carryOut(action);
+    for (let i = 0; i < actions.length; i++) this.#carryOut(actions[i]!);
     return actions;
   }
 
@@ -297,29 +264,22 @@ export class BfdSessionRunner {
       case 'send':
         this.#transmit(action.packet);
         break;
-      case 'startTimer': {
+      case 'startTimer':
         if (action.timer === 'transmit') {
           if (this.#transmitTimer !== undefined) clock.clearTimer(this.#transmitTimer);
           const ms = Math.max(1, Math.floor(action.durationUs / 1000)); // never late by rounding
-          this.#transmitDueAt = clock.now() + ms;
-          this.#transmitTimer = clock.setTimer(ms, () => this.#onTransmitTimer());
+          this.#transmitDueAt = this.#env.now + ms;
+          this.#transmitTimer = clock.setTimer(ms, this.#onTransmitTimerBound);
+        } else if (action.timer === 'detection') {
+          this.#detection.start(action.durationUs / 1000, this.#env.now);
         } else {
-          if (this.#detectionTimer !== undefined) clock.clearTimer(this.#detectionTimer);
-          const generation = ++this.#detectionGeneration;
-          const ms = Math.max(1, Math.ceil(action.durationUs / 1000)); // never early by rounding
-          this.#detectionTimer = clock.setTimer(ms, () => this.#onDetectionTimer(generation));
+          if (this.#finalTimer !== undefined) clock.clearTimer(this.#finalTimer);
+          this.#finalTimer = clock.setTimer(Math.max(1, Math.ceil(action.durationUs / 1000)), this.#onFinalTimerBound); // never early: it is a rate limit
         }
         break;
-      }
       case 'stopTimer':
-        if (action.timer === 'transmit') {
-          if (this.#transmitTimer !== undefined) clock.clearTimer(this.#transmitTimer);
-          this.#transmitTimer = undefined;
-        } else {
-          if (this.#detectionTimer !== undefined) clock.clearTimer(this.#detectionTimer);
-          this.#detectionTimer = undefined;
-          this.#detectionGeneration++;
-        }
+        if (action.timer === 'detection') this.#detection.stop();
+        else this.#clearTimer(action.timer);
         break;
       case 'stateChange':
         if (action.to === 'Up') this.#counters.upTransitions++;
@@ -334,7 +294,7 @@ export class BfdSessionRunner {
     const key = this.#keys[0];
     let bytes: Uint8Array;
     if (key === undefined) {
-      bytes = encodeControlPacket(packet);
+      bytes = encodeControlPacket(packet, this.#sendBuffer);
     } else {
       bytes = signControlPacket(packet, key, this.#xmitAuthSeq);
       this.#xmitAuthSeq = nextXmitAuthSeq(this.#xmitAuthSeq);
@@ -350,34 +310,32 @@ export class BfdSessionRunner {
 
   #onTransmitTimer(): void {
     this.#transmitTimer = undefined;
-    const lateness = this.#o.clock.now() - this.#transmitDueAt;
+    const now = this.#o.clock.now();
+    const lateness = now - this.#transmitDueAt;
     if (lateness > this.#o.lateTransmissionSlackMs) this.#counters.lateTransmissions++;
     if (lateness > this.#counters.maxTransmitLatenessMs) this.#counters.maxTransmitLatenessMs = lateness;
     this.#o.onTransmitLateness?.(Math.max(0, lateness));
-    this.#apply({ type: 'transmitTimerExpired' });
+    this.#apply(TRANSMIT_TIMER_EXPIRED, now);
   }
 
-  #onDetectionTimer(generation: number): void {
-    if (generation !== this.#detectionGeneration) return;
-    this.#detectionTimer = undefined;
-    // Read what waits on the socket first: a packet that arrived during a stall restarts the timer.
-    this.#o.clock.afterPendingIo(() => {
-      if (this.#stopped) return;
-      if (generation !== this.#detectionGeneration) {
-        if (this.#session.sessionState === 'Up' || this.#session.sessionState === 'Init') this.#counters.detectionsRescued++;
-        return;
-      }
-      this.#counters.detectionTimeouts++;
-      this.#apply({ type: 'detectionTimerExpired' });
-    });
+  #onDetectionExpired(latenessMs: number): void {
+    if (this.#stopped) return;
+    this.#counters.detectionTimeouts++;
+    if (latenessMs > this.#counters.maxDetectionLatenessMs) this.#counters.maxDetectionLatenessMs = latenessMs;
+    this.#o.onDetectionLateness?.(latenessMs);
+    this.#apply(DETECTION_TIMER_EXPIRED);
+  }
+
+  #clearTimer(timer: 'transmit' | 'final'): void {
+    const handle = timer === 'transmit' ? this.#transmitTimer : this.#finalTimer;
+    if (handle !== undefined) this.#o.clock.clearTimer(handle);
+    if (timer === 'transmit') this.#transmitTimer = undefined;
+    else this.#finalTimer = undefined;
   }
 
   #clearTimers(): void {
-    const clock = this.#o.clock;
-    if (this.#transmitTimer !== undefined) clock.clearTimer(this.#transmitTimer);
-    if (this.#detectionTimer !== undefined) clock.clearTimer(this.#detectionTimer);
-    this.#transmitTimer = undefined;
-    this.#detectionTimer = undefined;
-    this.#detectionGeneration++;
+    this.#clearTimer('transmit');
+    this.#clearTimer('final');
+    this.#detection.stop();
   }
 }

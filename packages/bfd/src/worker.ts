@@ -10,18 +10,18 @@ import {
   bfdTransportStatus,
   dgramBfdSockets,
   nativeBfdSockets,
-  type BfdDatagram,
   type BfdListenerKey,
   type BfdSendSocket,
   type BfdSockets,
   type BfdTtlCheck,
 } from './bfd-transport.js';
-import { BfdDemux, describeBfdPath, type BfdPath } from './demux.js';
+import { nodeClock } from './clock.js';
+import { BfdDemux, canonicalAddress, describeBfdPath, type BfdPath } from './demux.js';
 import type { BfdEngineMetrics, BfdLatencySummary, BfdSessionStatus } from './engine.js';
 import { decodeControlPacket } from './packet.js';
 import { sessionConfigFromProfile, type BfdProfile } from './profile.js';
-import { BfdSessionRunner, type BfdClock, type BfdRunnerCounters, type BfdStateChange } from './runner.js';
-import type { BfdAuthKey } from './types.js';
+import { BfdSessionRunner, type BfdRunnerCounters, type BfdStateChange } from './runner.js';
+import type { BfdAuthKey, BfdControlPacket } from './types.js';
 
 export interface BfdWorkerData {
   bfdEngineWorker: true;
@@ -103,6 +103,7 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
   loopDelay.enable();
   const transmitLateness: RecordableHistogram = createHistogram();
+  const detectionLateness: RecordableHistogram = createHistogram();
   const counters = { packetsIn: 0, packetsOut: 0, sendErrors: 0, malformed: 0, noSession: 0 };
   const retired: Pick<BfdRunnerCounters, 'dropped' | 'lateTransmissions' | 'detectionTimeouts' | 'detectionsRescued'> = {
     dropped: { ttl: 0, auth: 0, rejected: 0 },
@@ -113,37 +114,43 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
   let lastDropped: BfdEngineMetrics['lastDropped'];
   let stopped = false;
 
-  const clock: BfdClock = {
-    now: () => performance.now(),
-    setTimer: (ms, fn) => setTimeout(fn, ms),
-    clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-    afterPendingIo: (fn) => setImmediate(fn),
-    random: Math.random,
+  const clock = nodeClock();
+  const drop = (reason: keyof BfdEngineMetrics['dropped'], detail: string, address: string, port: number): void => {
+    lastDropped = { reason, detail, from: `${address} port ${port}`, at: Date.now() };
   };
-  const drop = (reason: keyof BfdEngineMetrics['dropped'], detail: string, from: string): void => {
-    lastDropped = { reason, detail, from, at: Date.now() };
+  /** The path packets on a receive socket arrive over, one object per socket: only the source changes. */
+  const receivePaths = new WeakMap<BfdListenerKey, BfdPath>();
+  const receivePath = (key: BfdListenerKey): BfdPath => {
+    let path = receivePaths.get(key);
+    if (path === undefined) {
+      path = { multihop: key.multihop, peerAddress: '', localAddress: canonicalAddress(key.bindAddress), interface: key.device };
+      receivePaths.set(key, path);
+    }
+    return path;
   };
 
+  // Every received packet comes through here, decoded into one reused object (nothing keeps it).
+  let received: BfdControlPacket | undefined;
   const pool = new BfdListenerPool(
     sockets,
-    (key: BfdListenerKey, d: BfdDatagram) => {
+    (key: BfdListenerKey, payload: Uint8Array, address: string, port: number, ttl: number | undefined) => {
       counters.packetsIn++;
-      const from = `${d.address} port ${d.port}`;
       let packet;
       try {
-        packet = decodeControlPacket(d.payload);
+        packet = received === undefined ? (received = decodeControlPacket(payload)) : decodeControlPacket(payload, received);
       } catch (err) {
         counters.malformed++;
-        return drop('malformed', message(err), from);
+        return drop('malformed', message(err), address, port);
       }
-      const path: BfdPath = { multihop: key.multihop, peerAddress: d.address, localAddress: key.bindAddress, interface: key.device };
+      const path = receivePath(key);
+      path.peerAddress = address;
       const found = demux.lookup(packet.yourDiscriminator, path);
       if (found.session === undefined) {
         counters.noSession++;
-        return drop('noSession', found.reason, from);
+        return drop('noSession', found.reason, address, port);
       }
-      const outcome = found.session.runner.receive(packet, d.payload, d.ttl);
-      if (!outcome.accepted) drop(outcome.reason, outcome.detail, from);
+      const outcome = found.session.runner.receive(packet, payload, ttl);
+      if (!outcome.accepted) drop(outcome.reason, outcome.detail, address, port);
     },
     (key, e) => post({ type: 'error', code: 'receive', message: `BFD receive socket ${key.bindAddress} port ${key.port}: ${e.message}` }),
   );
@@ -185,6 +192,7 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
       },
       onStateChange: (change) => post({ type: 'state', id: spec.id, change: { ...change, at: performance.timeOrigin + change.at } }),
       onTransmitLateness: (ms) => transmitLateness.record(Math.max(1, Math.round(ms * 1000))),
+      onDetectionLateness: (ms) => detectionLateness.record(Math.max(1, Math.round(ms * 1000))),
       onSendError: (err) => onSendError(entry, err, true),
     });
     sessions.set(spec.id, entry);
@@ -259,6 +267,7 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
       ttlCheck: sockets.ttlCheck,
       eventLoopLagMs: summary(loopDelay, 1e6, LOOP_DELAY_RESOLUTION_MS),
       transmitLatenessMs: summary(transmitLateness, 1e3),
+      detectionLatenessMs: summary(detectionLateness, 1e3),
       lateTransmissions: sum((c) => c.lateTransmissions),
       lateTransmissionSlackMs: data.lateTransmissionSlackMs,
       packetsIn: counters.packetsIn,

@@ -31,6 +31,8 @@ const ours = (o: Partial<BfdControlPacket>): BfdControlPacket => controlPacket({
 
 interface Driver {
   readonly s: BfdSession;
+  /** Virtual time (ms) given to the transitions as env.now; 0 at first. */
+  now: number;
   ev(event: BfdEvent): BfdAction[];
   rx(o?: Partial<BfdControlPacket>): BfdAction[];
   up(): Driver;
@@ -43,8 +45,9 @@ function driver(cfg = config(), r = 0.5): Driver {
     get s() {
       return session;
     },
+    now: 0,
     ev(event: BfdEvent): BfdAction[] {
-      const out = bfdTransition(session, event, { now: 0, random: () => r });
+      const out = bfdTransition(session, event, { now: this.now, random: () => r });
       session = out.session;
       return out.actions;
     },
@@ -286,8 +289,9 @@ t.test('the peer sets the pace: a larger Required Min RX slows us, a smaller one
   t.strictSame(sent(d.ev({ type: 'transmitTimerExpired' })), [ours({ state: 'Up', poll: true, detectMult: 4, desiredMinTxInterval: 300_000 })], 'but a Poll Sequence goes out');
   d.rx({ state: 'Up', yourDiscriminator: OURS, desiredMinTxInterval: 300_000, demand: true, final: true });
   t.strictSame(sent(d.ev({ type: 'transmitTimerExpired' })), [], 'Poll done: silent');
-  t.equal(sent(d.rx({ state: 'Up', yourDiscriminator: OURS, demand: true, poll: true }))[0]?.final, true);
-  t.equal(sent(d.rx({ state: 'Up', yourDiscriminator: OURS, demand: true, poll: true }))[0]?.demand, false, 'we never set D');
+  const final = sent(d.rx({ state: 'Up', yourDiscriminator: OURS, demand: true, poll: true }))[0];
+  t.equal(final?.final, true);
+  t.equal(final?.demand, false, 'we never set D');
 });
 
 t.test('jitter bounds: 75-100 %, 75-90 % with detect mult 1', async (t) => {
@@ -396,7 +400,7 @@ function network(cfgA: BfdSessionConfig, cfgB: BfdSessionConfig, seed = 1) {
         if (linkUp[node]) push(now + 1000, 1 - node, { type: 'packetReceived', packet: a.packet });
       } else if (a.type === 'startTimer') {
         const key = `${node}:${a.timer}`;
-        armed.set(key, push(now + a.durationUs, node, { type: a.timer === 'transmit' ? 'transmitTimerExpired' : 'detectionTimerExpired' }, key));
+        armed.set(key, push(now + a.durationUs, node, { type: `${a.timer}TimerExpired` }, key));
       } else if (a.type === 'stopTimer') armed.delete(`${node}:${a.timer}`);
       else if (a.type === 'stateChange') log.push({ at: now, node: node === 0 ? 'A' : 'B', from: a.from, to: a.to, diag: a.diag });
     }

@@ -153,6 +153,23 @@ t.test('hand-built packets decode to the fields the RFC layout says, and encode 
   }
 });
 
+t.test('encoding into a given buffer and decoding into a given object give the same as fresh ones', async (t) => {
+  const into: BfdControlPacket = decodeControlPacket(bytes(vectors[0]!.wire));
+  for (const v of vectors) {
+    const wire = bytes(v.wire);
+    const buffer = new Uint8Array(wire.length).fill(0xee);
+    t.equal(encodeControlPacket(v.packet, buffer), buffer, `the buffer given comes back: ${v.name}`);
+    t.equal(hex(buffer), hex(wire), `encoded into it: ${v.name}`);
+    t.equal(decodeControlPacket(wire, into), into, `the object given comes back: ${v.name}`);
+    t.strictSame({ ...into }, { auth: undefined, ...v.packet }, `decoded into it (auth undefined when absent): ${v.name}`);
+  }
+  t.equal(decodeControlPacket(bytes(vectors[0]!.wire), into).auth, undefined, 'an auth section of the previous packet does not stay');
+  t.throws(() => encodeControlPacket(base, new Uint8Array(25)), /BFD packet of 24 bytes cannot be encoded into 25 bytes/);
+  const kept = { ...into };
+  t.throws(() => decodeControlPacket(bytes('20 40 00 18 00000001 00000000 000f4240 000f4240 00000000'), into), BfdPacketError);
+  t.strictSame(into, kept, 'a dropped packet leaves the object as it was');
+});
+
 t.test('bytes after Length are ignored; a non-zero Reserved byte is ignored', async (t) => {
   t.strictSame(decodeControlPacket(bytes('20 40 03 18 00000001 00000000 000f4240 000f4240 00000000 deadbeef')), base);
   const md5 = vectors.find((v) => v.packet.auth?.type === 'keyed-md5');

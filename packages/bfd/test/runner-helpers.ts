@@ -2,6 +2,12 @@
 // iteration: due timers, then I/O that has arrived, then setImmediate callbacks), sharing one clock.
 // A loop can be stalled (its thread descheduled): its timers and I/O wait until the stall ends, then
 // run in libuv's order, timers first. Links carry encoded packets between runners with a latency.
+//
+// Timers are exact unless a loop is made with `libuv`: then they run on a whole-millisecond clock as
+// Node's do (setTimeout truncates its delay, at least 1 ms; a timer is due once the loop's clock, the
+// time floored to the millisecond, reaches start + delay; a sleeping loop wakes for it that many
+// whole milliseconds after the millisecond it went to sleep in, so at the same fraction of a
+// millisecond), and an iteration that only runs setImmediate callbacks takes `iterationMs`.
 import { decodeControlPacket } from '../src/packet.js';
 import { BfdSessionRunner, type BfdClock, type BfdRunnerOptions, type BfdStateChange } from '../src/runner.js';
 import { sessionConfigFromProfile, bfdProfile, type BfdProfileInput } from '../src/profile.js';
@@ -30,8 +36,8 @@ export class VirtualWorld {
   seq = 0;
   readonly loops: VirtualLoop[] = [];
 
-  loop(seed: number, options: { naive?: boolean } = {}): VirtualLoop {
-    const loop = new VirtualLoop(this, seeded(seed), options.naive === true);
+  loop(seed: number, options: { naive?: boolean; libuv?: { iterationMs: number } } = {}): VirtualLoop {
+    const loop = new VirtualLoop(this, seeded(seed), options.naive === true, options.libuv);
     this.loops.push(loop);
     return loop;
   }
@@ -78,11 +84,17 @@ export class VirtualLoop implements BfdClock {
   readonly random: () => number;
   /** naive: afterPendingIo runs at once (what a session would do without reading pending packets first). */
   readonly #naive: boolean;
+  readonly #libuv: { iterationMs: number } | undefined;
+  /** When the loop last finished an iteration (went to sleep). */
+  #sleptAt = 0;
+  readonly timerGranularityMs: number;
 
-  constructor(world: VirtualWorld, random: () => number, naive: boolean) {
+  constructor(world: VirtualWorld, random: () => number, naive: boolean, libuv?: { iterationMs: number }) {
     this.#world = world;
     this.random = random;
     this.#naive = naive;
+    this.#libuv = libuv;
+    this.timerGranularityMs = libuv === undefined ? 0 : 1;
   }
 
   now(): number {
@@ -91,7 +103,9 @@ export class VirtualLoop implements BfdClock {
 
   setTimer(ms: number, fn: () => void): unknown {
     const handle = this.#nextHandle++;
-    this.#timers.set(handle, { at: this.#world.now + ms, seq: this.#world.seq++, fn });
+    // libuv: due on the millisecond clock (Node truncates the delay and makes it at least 1 ms).
+    const at = this.#libuv === undefined ? this.#world.now + ms : Math.floor(this.#world.now) + (ms >= 1 ? Math.trunc(ms) : 1);
+    this.#timers.set(handle, { at, seq: this.#world.seq++, fn });
     return handle;
   }
 
@@ -119,8 +133,9 @@ export class VirtualLoop implements BfdClock {
   }
 
   nextEventTime(): number {
-    let next = this.#immediates.length > 0 ? this.#world.now : Infinity;
-    for (const t of this.#timers.values()) next = Math.min(next, t.at);
+    let next = this.#immediates.length === 0 ? Infinity : this.#libuv === undefined ? this.#world.now : this.#sleptAt + this.#libuv.iterationMs;
+    const phase = this.#sleptAt - Math.floor(this.#sleptAt);
+    for (const t of this.#timers.values()) next = Math.min(next, this.#libuv === undefined ? t.at : Math.max(this.#sleptAt, t.at + phase));
     for (const e of this.#io) next = Math.min(next, e.at);
     return Math.max(next, this.stalledUntil);
   }
@@ -128,7 +143,8 @@ export class VirtualLoop implements BfdClock {
   /** One libuv iteration: due timers (in order), then arrived I/O, then immediates queued before the check phase. */
   iterate(): void {
     const now = this.#world.now;
-    const due = [...this.#timers.entries()].filter(([, t]) => t.at <= now).sort(([, a], [, b]) => a.at - b.at || a.seq - b.seq);
+    const clock = this.#libuv === undefined ? now : Math.floor(now);
+    const due = [...this.#timers.entries()].filter(([, t]) => t.at <= clock).sort(([, a], [, b]) => a.at - b.at || a.seq - b.seq);
     for (const [handle, t] of due) {
       if (!this.#timers.has(handle)) continue; // cleared by an earlier timer
       this.#timers.delete(handle);
@@ -142,6 +158,7 @@ export class VirtualLoop implements BfdClock {
     const immediates = this.#immediates;
     this.#immediates = [];
     for (const fn of immediates) fn();
+    this.#sleptAt = now;
   }
 }
 
@@ -153,6 +170,8 @@ export interface TestRunner {
   /** Where sent packets go: the peer's receive, or nothing while the link is cut. */
   link: { to?: TestRunner; latencyMs: number; ttl: number; up: boolean };
   outcomes: ReturnType<BfdSessionRunner['receive']>[];
+  /** loop.now() when each packet was handed to the runner. */
+  receivedAt: number[];
 }
 
 export interface TestRunnerOptions {
@@ -174,6 +193,7 @@ export function testRunner(loop: VirtualLoop, o: TestRunnerOptions): TestRunner 
     sent: [],
     link: { latencyMs: 0.1, ttl: 255, up: true },
     outcomes: [],
+    receivedAt: [],
     runner: undefined as unknown as BfdSessionRunner,
   };
   const options: BfdRunnerOptions = {
@@ -186,7 +206,8 @@ export function testRunner(loop: VirtualLoop, o: TestRunnerOptions): TestRunner 
     ...(o.initialXmitAuthSeq === undefined ? {} : { initialXmitAuthSeq: o.initialXmitAuthSeq }),
     lateTransmissionSlackMs: o.lateTransmissionSlackMs ?? 5,
     clock: loop,
-    send: (bytes) => {
+    send: (sentBytes) => {
+      const bytes = sentBytes.slice(); // the runner reuses its buffer for the next packet
       self.sent.push(bytes);
       const { to, latencyMs, ttl, up } = self.link;
       if (to === undefined || !up) return;
@@ -202,6 +223,7 @@ export function testRunner(loop: VirtualLoop, o: TestRunnerOptions): TestRunner 
 export function deliver(to: TestRunner, bytes: Uint8Array, ttl: number | undefined): ReturnType<BfdSessionRunner['receive']> {
   const outcome = to.runner.receive(decodeControlPacket(bytes), bytes, ttl);
   to.outcomes.push(outcome);
+  to.receivedAt.push(to.loop.now());
   return outcome;
 }
 
