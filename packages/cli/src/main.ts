@@ -3,12 +3,16 @@
 // command line, does the I/O and sets the exit status (0 good, 1 bad input data, 2 usage error).
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { decode, type DecodeOptions } from './decode.js';
 import { collect, MD5_PASSWORD_ENV, type PeerCommandOptions } from './peer.js';
 import { peerCommand } from './peer-run.js';
 import { BFD_KEY_ENV, type BfdCommandOptions } from './bfd.js';
 import { bfdCommand } from './bfd-run.js';
+import type { DaemonCommandOptions } from './daemon.js';
+import { ADMIN_ADDRESS_ENV, statusCommand, type StatusCommandOptions } from './status.js';
+import type { CheckCommandOptions } from './check.js';
+import type { LabCommandOptions } from './lab/plan.js';
 
 const USAGE_ERROR = 2;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -127,6 +131,82 @@ program
   .action(async (opts: BfdCommandOptions) => {
     const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
     process.exitCode = await bfdCommand(opts, { out: line(process.stdout), err: line(process.stderr) });
+  });
+
+program
+  .command('check')
+  .description('on a node: who listens on :179, another speaker\'s session to our routers from our source address, another controller on our Services; each finding with its fix (no root needed)')
+  .option('--config <file>', 'our configuration from this file (default: our resources in the cluster)')
+  .option('--kubeconfig <file>', 'the cluster (default: $KUBECONFIG, in-cluster, or ~/.kube/config); with --config, used for the Services only')
+  .option('--namespace <ns>', 'where our resources are (default: the pod\'s namespace in a cluster, else bgp-announce)')
+  .option('--node-name <name>', 'this node, for the peers\' nodeSelectors (default: $NODE_NAME or the host name)')
+  .option('--load-balancer-class <class>', 'our spec.loadBalancerClass (default bgp-announce.io/bgp)')
+  .option('--default-load-balancer', 'we also handle LoadBalancer Services with no class')
+  .option('--json', 'print one JSON object per finding')
+  .addOption(new Option('--proc-root <dir>', 'read this directory instead of /proc (tests)').hideHelp())
+  .action(async (opts: CheckCommandOptions) => {
+    const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
+    const { checkCommand } = await import('./check.js'); // loads the Kubernetes client: only when needed
+    const status = await checkCommand(opts, { out: line(process.stdout), err: line(process.stderr) });
+    // An API call that timed out may still hold a socket open: leave once the output is written.
+    process.stdout.write('', () => process.exit(status));
+  });
+
+program
+  .command('daemon')
+  .description('run the announcer: peers and routes from Kubernetes (default) or from --config FILE; logs, metrics, admin endpoint; SIGTERM drains (see the README)')
+  .option('--config <file>', 'take peers and routes from this YAML file (hosts without Kubernetes) instead of Kubernetes')
+  .option('--kubeconfig <file>', 'Kubernetes: a kubeconfig file (default: $KUBECONFIG, the pod\'s service account, ~/.kube/config)')
+  .option('--kube-url <url>', 'Kubernetes: the API server URL (e.g. https://127.0.0.1:7445 for Talos KubePrism)')
+  .option('--kube-context <name>', 'Kubernetes: a kubeconfig context other than the current one')
+  .option('--namespace <ns>', 'Kubernetes: where our objects and the Lease live (default: the service account\'s namespace, else bgp-announce)')
+  .option('--lb-class <class>', 'Kubernetes: the spec.loadBalancerClass we handle (default bgp-announce.io/bgp)')
+  .option('--default-lb', 'Kubernetes: also handle LoadBalancer Services without a class')
+  .option('--node-name <name>', 'this node (default $NODE_NAME; with --config, the host name)')
+  .option('--router-id <id>', 'our BGP identifier for peers without their own (default: the first IPv4 address of the host)')
+  .option('--local-as <asn>', 'our AS for peers without their own (peers from our config always have one)')
+  .option('--metrics-address <addr>', 'metrics, /healthz and /readyz: HOST:PORT or off (default 0.0.0.0:7475)')
+  .option('--admin-address <addr>', 'admin endpoint for `bgp-announce status`: HOST:PORT, unix:/path or off (default 127.0.0.1:7474)')
+  .option('--admin-allow-remote', 'let the admin endpoint listen on a non-loopback address (it has no authentication)')
+  .option('--log-level <level>', 'trace, debug, info (default), warn, error, fatal or silent')
+  .option('--message-history <n>', 'BGP messages and BFD state changes kept per peer for the admin endpoint (default 50)')
+  .option('--drain-time <seconds>', 'on SIGTERM, GRACEFUL_SHUTDOWN drain before the Cease (default 5; keep it below the pod\'s terminationGracePeriodSeconds)')
+  .option('--no-graceful-restart', 'on SIGTERM, drain every peer, even those that negotiated graceful restart')
+  .option('--no-bfd', 'do not start the BFD engine (peers that require BFD are refused)')
+  .option('--bfd-allow-unchecked-ttl', 'run BFD even when received TTLs cannot be checked (the socket addon is not built)')
+  .action(async (opts: DaemonCommandOptions) => {
+    process.title = 'bgp-announce'; // how `bgp-announce check` and ps recognise the daemon, whatever the entrypoint
+    const { daemonCommand } = await import('./daemon.js');
+    const result = await daemonCommand(opts, { err: (line) => void process.stderr.write(`${line}\n`) });
+    if (typeof result === 'number') process.exitCode = result;
+  });
+
+program
+  .command('status')
+  .description("show a running daemon's peers, routes and last messages (from its admin endpoint)")
+  .option('--admin <addr>', `the daemon's admin endpoint: HOST:PORT or unix:/path (default $${ADMIN_ADDRESS_ENV}, else 127.0.0.1:7474)`)
+  .option('--peer <id>', 'one peer in detail, with its advertised and received routes')
+  .option('--messages', 'also the last BGP messages and BFD state changes (of --peer, or of every peer)')
+  .option('--limit <n>', 'with --peer: at most this many routes of each list (default 1000)')
+  .option('--json', 'print the JSON the daemon answered')
+  .action(async (opts: StatusCommandOptions) => {
+    const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
+    process.exitCode = await statusCommand(opts, { out: line(process.stdout), err: line(process.stderr) });
+  });
+
+program
+  .command('lab')
+  .description("a lab on this machine (root): a router (gobgpd, FRR or BIRD) and nodes running the daemon in network namespaces, with a built-in Kubernetes API server; shows the sessions, each Service's VIP and the router's ECMP next hops, then tears down")
+  .option('--peer <router>', 'the router: gobgp (default), frr or bird')
+  .option('--nodes <n>', 'how many nodes, 1-32 (default 3)')
+  .option('--bfd', 'BFD between the nodes and the router (frr or bird)')
+  .option('--hold', 'keep the lab up and print how to look inside; Ctrl-C tears it down')
+  .option('--json', 'print the result as one JSON object (progress goes to stderr)')
+  .action(async (opts: LabCommandOptions) => {
+    const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
+    const { labCommand } = await import('./lab/lab.js');
+    const status = await labCommand(opts, { out: line(process.stdout), err: line(process.stderr) });
+    process.stdout.write('', () => process.exit(status));
   });
 
 // A reader that goes away (`| head`) is not an error.

@@ -1,0 +1,87 @@
+// The lab's output for people: the sessions, each Service with its VIP and the router's ECMP next hops
+// for it, the router's paths, and the verdict; with --hold, the namespaces and the commands to look
+// inside. (--json prints the LabReport itself.)
+import { table } from '../status-output.js';
+import type { LabReport, ServiceReport } from './snapshot.js';
+
+const PEER_NAMES = { gobgp: 'gobgpd', frr: 'FRR', bird: 'BIRD' } as const;
+
+function hops(n: number): string {
+  return n === 1 ? '1 next hop' : `${n} ECMP next hops`;
+}
+
+/** "node-2" for 192.0.2.12, or the address. */
+function nodeAt(report: Pick<LabReport, 'nodes'>, address: string): string {
+  return report.nodes.find((n) => n.address === address)?.name ?? address;
+}
+
+/** One Service's row: name, policy, VIP, where the router sends it. */
+function serviceRows(report: LabReport, s: ServiceReport): string[][] {
+  const id = `${s.namespace}/${s.name}`;
+  if (!s.ours) {
+    const what = s.vips.length === 0 ? 'not ours: no VIP, left alone' : `not ours, yet has ${s.vips.join(', ')}`;
+    return [[id, s.externalTrafficPolicy, '-', `class ${s.loadBalancerClass ?? 'none'}: ${what}`]];
+  }
+  if (s.vips.length === 0) return [[id, s.externalTrafficPolicy, '(none yet)', '']];
+  return s.vips.map((vip) => {
+    const route = s.routes.find((r) => r.prefix.startsWith(`${vip}/`));
+    const nextHops = route?.nextHops ?? [];
+    const where = nextHops.length === 0 ? 'no route' : `${hops(nextHops.length)}: ${nextHops.map((a) => `${a} (${nodeAt(report, a)})`).join(', ')}`;
+    const mismatch = nextHops.join(',') !== s.expectedNextHops.join(',') ? `  [expected ${s.expectedNextHops.join(', ') || 'no route'}]` : '';
+    const local = s.externalTrafficPolicy === 'Local' ? ` [endpoints on ${s.endpointNodes.join(', ') || 'no node'}]` : '';
+    return [id, s.externalTrafficPolicy, vip, `${where}${local}${mismatch}`];
+  });
+}
+
+/** The report as lines for a terminal. */
+export function formatReport(report: LabReport): string[] {
+  const lines: string[] = [];
+  const r = report.router;
+  lines.push(`Router: ${r.software} in ${r.namespace}, ${r.address} AS ${r.asn}${report.bfd ? ', BFD on' : ''}`);
+  lines.push('', 'Sessions (as the router sees them):');
+  const withBfd = report.sessions.some((s) => s.bfd !== undefined);
+  const sessionRows = report.sessions.map((s) => [s.node, s.address, s.state, ...(withBfd ? [s.bfd ?? ''] : [])]);
+  lines.push(...table([['NODE', 'ADDRESS', 'STATE', ...(withBfd ? ['BFD'] : [])], ...sessionRows], '  '));
+  lines.push('', 'Services (LoadBalancer):');
+  lines.push(...table([['SERVICE', 'POLICY', 'VIP', "ROUTER'S NEXT HOPS"], ...report.services.flatMap((s) => serviceRows(report, s))], '  '));
+  const routes = report.services.flatMap((s) => s.routes);
+  if (routes.length > 0) {
+    lines.push('', `The router's paths (next hops from ${routes[0]!.nextHopsFrom}):`);
+    const rows: string[][] = [];
+    for (const route of routes) {
+      for (const [i, p] of route.paths.entries()) {
+        const mark = p.best ? '*>' : p.multipath ? '*=' : '* ';
+        rows.push([i === 0 ? route.prefix : '', mark, p.nextHop, `AS path ${p.asPath || '(empty)'}`]);
+      }
+      if (route.paths.length === 0) rows.push([route.prefix, '', '(no path)', '']);
+    }
+    lines.push(...table(rows, '  '), "  (*> best, *= also used for ECMP)");
+  }
+  lines.push('');
+  const ours = report.services.filter((s) => s.ours);
+  const vips = ours.reduce((n, s) => n + s.vips.length, 0);
+  const up = report.sessions.filter((s) => s.established).length;
+  const seconds = (report.elapsedMs / 1000).toFixed(1);
+  if (report.ok) lines.push(`All good after ${seconds} s: ${up} sessions Established, ${vips} VIPs routed to the expected next hops, the other class's Service left alone.`);
+  else lines.push(`Not settled after ${seconds} s:`, ...report.problems.map((p) => `  - ${p}`));
+  return lines;
+}
+
+/** With --hold: the namespaces and how to look inside. */
+export function formatHold(report: LabReport): string[] {
+  const rows: string[][] = [
+    ['switch', report.fabric.switchNamespace, 'bridge br0'],
+    ['router', report.router.namespace, `${PEER_NAMES[report.peer]} ${report.router.address}`],
+    ['api', report.fabric.apiNamespace, `${report.fabric.apiUrl} -> ${report.fabric.apiServer} (the lab's API server)`],
+    ...report.nodes.map((n) => [n.name, n.namespace, `bgp-announce daemon ${n.address}`]),
+  ];
+  return [
+    '',
+    'The lab stays up; Ctrl-C tears it down. Namespaces:',
+    ...table(rows, '  '),
+    '',
+    'Look inside:',
+    ...report.inspect.map((c) => `  ${c}`),
+    `  logs and configs: ${report.workDir}`,
+  ];
+}

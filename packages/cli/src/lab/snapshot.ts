@@ -1,0 +1,166 @@
+// What the lab shows at a moment: the router's sessions, each LoadBalancer Service with its VIPs and
+// the router's view of each, which next hops the lab expects for it (every node not excluded; for
+// externalTrafficPolicy Local only those with a serving endpoint), and whether all of that agrees.
+import { DEFAULT_LOAD_BALANCER_CLASS, endpointServing, nodeExclusion } from '@bgp-announce/announcer';
+import type { TestApiServer } from '@bgp-announce/test-apiserver';
+import type { LabPlan, PeerKind } from './plan.js';
+import { compareAddresses, type Router, type RouterRoute, type RouterSession } from './router.js';
+
+/** One LoadBalancer Service as the lab shows it. */
+export interface ServiceReport {
+  namespace: string;
+  name: string;
+  loadBalancerClass: string | null;
+  externalTrafficPolicy: string;
+  /** Of our class (handled by the daemons). */
+  ours: boolean;
+  /** status.loadBalancer.ingress addresses. */
+  vips: string[];
+  finalizers: string[];
+  /** Nodes with a serving endpoint. */
+  endpointNodes: string[];
+  /** The next hops the lab expects for each VIP (empty for Services not ours). */
+  expectedNextHops: string[];
+  /** The router's view of each VIP. */
+  routes: RouterRoute[];
+}
+
+/** The lab at one moment; `problems` says what does not agree yet (empty: all good). */
+export interface LabReport {
+  ok: boolean;
+  problems: string[];
+  peer: PeerKind;
+  bfd: boolean;
+  router: { software: string; namespace: string; address: string; asn: number };
+  nodes: { name: string; namespace: string; address: string; asn: number; daemonRunning: boolean; log: string }[];
+  sessions: RouterSession[];
+  services: ServiceReport[];
+  /** Every prefix in the router's BGP table. */
+  routerPrefixes: string[];
+  /** The switch namespace and the API namespace with the forwarder. */
+  fabric: { switchNamespace: string; apiNamespace: string; apiUrl: string; apiServer: string };
+  /** Every namespace of the lab. */
+  namespaces: string[];
+  workDir: string;
+  /** Commands to look inside (router, nodes, API). */
+  inspect: string[];
+  elapsedMs: number;
+}
+
+type Obj = {
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string };
+  spec?: { type?: string; loadBalancerClass?: string; externalTrafficPolicy?: string };
+  status?: { loadBalancer?: { ingress?: { ip?: string }[] } };
+};
+type Slice = {
+  metadata?: { namespace?: string; labels?: Record<string, string> };
+  endpoints?: { addresses?: string[]; nodeName?: string; conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean } }[];
+};
+type NodeObject = Parameters<typeof nodeExclusion>[1];
+
+/** The Services and the lab's expectations, read from the API server's store. */
+export function readServices(server: Pick<TestApiServer, 'list'>, plan: LabPlan): Omit<ServiceReport, 'routes'>[] {
+  const nodes = server.list('nodes') as NodeObject[];
+  const eligible = plan.nodes.filter((n) => nodeExclusion(n.name, nodes.find((o) => o?.metadata?.name === n.name)) === undefined);
+  const slices = server.list('endpointslices.discovery.k8s.io') as Slice[];
+  const services = (server.list('services') as Obj[]).filter((s) => s.spec?.type === 'LoadBalancer');
+  return services.map((s) => {
+    const namespace = s.metadata?.namespace ?? 'default';
+    const name = s.metadata?.name ?? '';
+    const mine = slices.filter((sl) => sl.metadata?.namespace === namespace && sl.metadata?.labels?.['kubernetes.io/service-name'] === name);
+    const endpointNodes = [...new Set(mine.flatMap((sl) => (sl.endpoints ?? []).filter((e) => endpointServing(e) && e.nodeName !== undefined).map((e) => e.nodeName!)))].sort();
+    const cls = s.spec?.loadBalancerClass ?? null;
+    const ours = cls === DEFAULT_LOAD_BALANCER_CLASS && s.metadata?.deletionTimestamp === undefined;
+    const policy = s.spec?.externalTrafficPolicy ?? 'Cluster';
+    const announcing = policy === 'Local' ? eligible.filter((n) => endpointNodes.includes(n.name)) : eligible;
+    return {
+      namespace,
+      name,
+      loadBalancerClass: cls,
+      externalTrafficPolicy: policy,
+      ours,
+      vips: (s.status?.loadBalancer?.ingress ?? []).map((i) => i.ip).filter((ip): ip is string => ip !== undefined),
+      finalizers: s.metadata?.finalizers ?? [],
+      endpointNodes,
+      expectedNextHops: ours ? announcing.map((n) => n.address).sort(compareAddresses) : [],
+    };
+  });
+}
+
+/** The host route of a VIP. */
+export function vipPrefix(vip: string): string {
+  return vip.includes(':') ? `${vip}/128` : `${vip}/32`;
+}
+
+/** What does not agree yet, in words (empty: sessions up, every VIP routed to the expected next hops, nothing else routed). */
+export function labProblems(report: Pick<LabReport, 'sessions' | 'services' | 'routerPrefixes' | 'nodes'>): string[] {
+  const problems: string[] = [];
+  for (const n of report.nodes) if (!n.daemonRunning) problems.push(`the daemon of ${n.name} is not running (log: ${n.log})`);
+  for (const s of report.sessions) {
+    if (!s.established) problems.push(`session with ${s.node} (${s.address}) is ${s.state}`);
+    if (s.bfd !== undefined && s.bfd !== 'Up') problems.push(`BFD with ${s.node} (${s.address}) is ${s.bfd}`);
+  }
+  const wanted = new Set<string>();
+  for (const svc of report.services) {
+    const id = `${svc.namespace}/${svc.name}`;
+    if (!svc.ours) {
+      if (svc.vips.length > 0) problems.push(`${id} (class ${svc.loadBalancerClass ?? 'none'}) is not ours but has VIPs ${svc.vips.join(', ')}`);
+      continue;
+    }
+    if (svc.vips.length === 0) {
+      problems.push(`${id} has no VIP yet`);
+      continue;
+    }
+    for (const vip of svc.vips) {
+      const prefix = vipPrefix(vip);
+      wanted.add(prefix);
+      const route = svc.routes.find((r) => r.prefix === prefix);
+      const got = route?.nextHops ?? [];
+      if (got.join(',') !== svc.expectedNextHops.join(',')) {
+        problems.push(`${id}: the router sends ${prefix} to ${got.length > 0 ? got.join(', ') : 'nowhere'}, expected ${svc.expectedNextHops.join(', ') || 'no route'}`);
+      }
+    }
+  }
+  const extra = report.routerPrefixes.filter((p) => !wanted.has(p));
+  if (extra.length > 0) problems.push(`the router holds prefixes no Service of ours has: ${extra.join(', ')}`);
+  return problems;
+}
+
+/** The parts of a running lab a snapshot reads. */
+export interface SnapshotSources {
+  plan: LabPlan;
+  server: Pick<TestApiServer, 'list'>;
+  router: Router;
+  nodes: LabReport['nodes'];
+  fabric: LabReport['fabric'];
+  namespaces: string[];
+  workDir: string;
+  inspect: string[];
+  startedAt: number;
+}
+
+/** Asks the router and the API server, and says what does not agree. */
+export async function takeSnapshot(src: SnapshotSources): Promise<LabReport> {
+  const services = readServices(src.server, src.plan);
+  const [sessions, routerPrefixes, routes] = await Promise.all([
+    src.router.sessions(),
+    src.router.prefixes(),
+    Promise.all(services.map((s) => Promise.all(s.vips.map((vip) => src.router.route(vipPrefix(vip)))))),
+  ]);
+  const full: ServiceReport[] = services.map((s, i) => ({ ...s, routes: routes[i] ?? [] }));
+  const base = { sessions, services: full, routerPrefixes, nodes: src.nodes };
+  const problems = labProblems(base);
+  return {
+    ok: problems.length === 0,
+    problems,
+    peer: src.plan.peer,
+    bfd: src.plan.bfd,
+    router: { software: src.router.software, namespace: src.plan.router.namespace, address: src.plan.router.address, asn: src.plan.router.asn },
+    ...base,
+    fabric: src.fabric,
+    namespaces: src.namespaces,
+    workDir: src.workDir,
+    inspect: src.inspect,
+    elapsedMs: Date.now() - src.startedAt,
+  };
+}

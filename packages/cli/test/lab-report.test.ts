@@ -1,0 +1,126 @@
+// The lab's verdict and output: what counts as settled, the lines a person reads, the --hold help.
+import t from 'tap';
+import { formatHold, formatReport } from '../src/lab/report.js';
+import { labProblems, type LabReport, type ServiceReport } from '../src/lab/snapshot.js';
+
+const nodes = [1, 2, 3].map((i) => ({ name: `node-${i}`, namespace: `bgplab-r-n${i}`, address: `192.0.2.1${i}`, asn: 64497, daemonRunning: true, log: `/tmp/w/daemon-node-${i}.log` }));
+const all = ['192.0.2.11', '192.0.2.12', '192.0.2.13'];
+const route = (vip: string, nextHops: string[]) => ({
+  prefix: `${vip}/32`,
+  nextHops,
+  paths: nextHops.map((nextHop, i) => ({ nextHop, asPath: '64497', best: i === 0, multipath: true })),
+  nextHopsFrom: 'the kernel route zebra installed (ip -n bgplab-r-rtr route show)',
+});
+const svc = (name: string, policy: string, vips: string[], expected: string[], got: string[], extra: Partial<ServiceReport> = {}): ServiceReport => ({
+  namespace: 'demo',
+  name,
+  loadBalancerClass: 'bgp-announce.io/bgp',
+  externalTrafficPolicy: policy,
+  ours: true,
+  vips,
+  finalizers: vips.length > 0 ? ['service.kubernetes.io/load-balancer-cleanup'] : [],
+  endpointNodes: policy === 'Local' ? ['node-2'] : ['node-1'],
+  expectedNextHops: expected,
+  routes: vips.map((v) => route(v, got)),
+  ...extra,
+});
+
+function report(services: ServiceReport[], routerPrefixes: string[], sessions = nodes.map((n) => ({ node: n.name, address: n.address, state: 'Established', established: true }))): LabReport {
+  const base = { sessions, services, routerPrefixes, nodes };
+  const problems = labProblems(base);
+  return {
+    ok: problems.length === 0,
+    problems,
+    peer: 'frr',
+    bfd: false,
+    router: { software: 'FRR (zebra, bgpd)', namespace: 'bgplab-r-rtr', address: '192.0.2.1', asn: 64496 },
+    ...base,
+    fabric: { switchNamespace: 'bgplab-r-sw', apiNamespace: 'bgplab-r-api', apiUrl: 'http://192.0.2.100:6443', apiServer: 'http://127.0.0.1:40000' },
+    namespaces: ['bgplab-r-sw', 'bgplab-r-rtr', 'bgplab-r-api', ...nodes.map((n) => n.namespace)],
+    workDir: '/tmp/w',
+    inspect: ["vtysh -N bgplab-r-rtr -c 'show bgp summary'", 'ip netns exec bgplab-r-n1 bgp-announce status'],
+    elapsedMs: 12345,
+  };
+}
+
+const other = svc('other-class', 'Cluster', [], [], [], { loadBalancerClass: 'kube-vip.io/kube-vip-class', ours: false });
+const good = report(
+  [svc('web', 'Cluster', ['203.0.113.1'], all, all), svc('ingress', 'Local', ['203.0.113.2'], ['192.0.2.12'], ['192.0.2.12']), other],
+  ['203.0.113.1/32', '203.0.113.2/32'],
+);
+
+t.test('settled: sessions up, every VIP to the expected next hops, nothing else', async (t) => {
+  t.same(good.problems, []);
+  t.equal(good.ok, true);
+  const bad = report(
+    [
+      svc('web', 'Cluster', ['203.0.113.1'], all, all.slice(0, 2)),
+      svc('dns', 'Cluster', [], all, []),
+      { ...other, vips: ['203.0.113.9'] },
+    ],
+    ['203.0.113.1/32', '203.0.113.9/32'],
+    [{ node: 'node-1', address: '192.0.2.11', state: 'Active', established: false }],
+  );
+  t.same(bad.problems, [
+    'session with node-1 (192.0.2.11) is Active',
+    'demo/web: the router sends 203.0.113.1/32 to 192.0.2.11, 192.0.2.12, expected 192.0.2.11, 192.0.2.12, 192.0.2.13',
+    'demo/dns has no VIP yet',
+    'demo/other-class (class kube-vip.io/kube-vip-class) is not ours but has VIPs 203.0.113.9',
+    'the router holds prefixes no Service of ours has: 203.0.113.9/32',
+  ]);
+  const bfdDown = labProblems({ ...good, sessions: [{ node: 'node-1', address: '192.0.2.11', state: 'Established', established: true, bfd: 'Down' }] });
+  t.same(bfdDown, ['BFD with node-1 (192.0.2.11) is Down'], 'with BFD, an Established session also needs BFD Up');
+  const stopped = labProblems({ ...good, nodes: [{ ...nodes[0]!, daemonRunning: false }] });
+  t.same(stopped, ['the daemon of node-1 is not running (log: /tmp/w/daemon-node-1.log)']);
+});
+
+t.test('the lines a person reads', async (t) => {
+  t.same(formatReport(good), [
+    'Router: FRR (zebra, bgpd) in bgplab-r-rtr, 192.0.2.1 AS 64496',
+    '',
+    'Sessions (as the router sees them):',
+    '  NODE    ADDRESS     STATE',
+    '  node-1  192.0.2.11  Established',
+    '  node-2  192.0.2.12  Established',
+    '  node-3  192.0.2.13  Established',
+    '',
+    'Services (LoadBalancer):',
+    "  SERVICE           POLICY   VIP          ROUTER'S NEXT HOPS",
+    '  demo/web          Cluster  203.0.113.1  3 ECMP next hops: 192.0.2.11 (node-1), 192.0.2.12 (node-2), 192.0.2.13 (node-3)',
+    '  demo/ingress      Local    203.0.113.2  1 next hop: 192.0.2.12 (node-2) [endpoints on node-2]',
+    '  demo/other-class  Cluster  -            class kube-vip.io/kube-vip-class: not ours: no VIP, left alone',
+    '',
+    "The router's paths (next hops from the kernel route zebra installed (ip -n bgplab-r-rtr route show)):",
+    '  203.0.113.1/32  *>  192.0.2.11  AS path 64497',
+    '                  *=  192.0.2.12  AS path 64497',
+    '                  *=  192.0.2.13  AS path 64497',
+    '  203.0.113.2/32  *>  192.0.2.12  AS path 64497',
+    '  (*> best, *= also used for ECMP)',
+    '',
+    "All good after 12.3 s: 3 sessions Established, 2 VIPs routed to the expected next hops, the other class's Service left alone.",
+  ]);
+  const unsettled = report([svc('web', 'Cluster', ['203.0.113.1'], all, ['192.0.2.11'])], ['203.0.113.1/32']);
+  const lines = formatReport(unsettled);
+  t.ok(lines.includes('  demo/web  Cluster  203.0.113.1  1 next hop: 192.0.2.11 (node-1)  [expected 192.0.2.11, 192.0.2.12, 192.0.2.13]'), 'a mismatch shows what was expected');
+  const withBfd = formatReport({ ...good, bfd: true, sessions: good.sessions.map((s) => ({ ...s, bfd: 'Up' })) });
+  t.same(withBfd.slice(0, 5), ['Router: FRR (zebra, bgpd) in bgplab-r-rtr, 192.0.2.1 AS 64496, BFD on', '', 'Sessions (as the router sees them):', '  NODE    ADDRESS     STATE        BFD', '  node-1  192.0.2.11  Established  Up']);
+  t.same(lines.slice(-2), ['Not settled after 12.3 s:', '  - demo/web: the router sends 203.0.113.1/32 to 192.0.2.11, expected 192.0.2.11, 192.0.2.12, 192.0.2.13']);
+});
+
+t.test('--hold: the namespaces and how to look inside', async (t) => {
+  t.same(formatHold(good), [
+    '',
+    'The lab stays up; Ctrl-C tears it down. Namespaces:',
+    '  switch  bgplab-r-sw   bridge br0',
+    '  router  bgplab-r-rtr  FRR 192.0.2.1',
+    "  api     bgplab-r-api  http://192.0.2.100:6443 -> http://127.0.0.1:40000 (the lab's API server)",
+    '  node-1  bgplab-r-n1   bgp-announce daemon 192.0.2.11',
+    '  node-2  bgplab-r-n2   bgp-announce daemon 192.0.2.12',
+    '  node-3  bgplab-r-n3   bgp-announce daemon 192.0.2.13',
+    '',
+    'Look inside:',
+    "  vtysh -N bgplab-r-rtr -c 'show bgp summary'",
+    '  ip netns exec bgplab-r-n1 bgp-announce status',
+    '  logs and configs: /tmp/w',
+  ]);
+});
