@@ -27,17 +27,9 @@ if [ ${#need_debs[@]} -gt 0 ]; then
   fi
 fi
 
-# npm ci when node_modules is absent or older than the lock file.
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "scripts/test.sh: installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund
-fi
-
-# npm ci builds the addon (its install script); build it here too if it is missing or stale. A failed
-# build only warns: its tests then fail in CI and skip elsewhere, saying how to build it.
-node packages/sockopt/scripts/build-addon.mjs --if-missing --optional
-
-npx tsc -b
+# shellcheck source=lib/build.sh
+. scripts/lib/build.sh
+ensure_build scripts/test.sh
 # tap only transpiles test files; type-check them too (against the built packages).
 npx tsc -p tsconfig.typecheck.json
 # With arguments: just those tests.
