@@ -2,6 +2,7 @@
 // file, line and column, unreadable files, and the shipped examples in deploy/examples.
 import t from 'tap';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,8 +141,27 @@ t.test('the examples in deploy/examples are valid, with the objects they describ
   const core = file.config.peers.find((p) => p.name === 'core');
   t.match(core, { holdTime: 180, keepaliveTime: 60, connectTime: 30, connectionMode: 'both', listenPort: 1179 });
 
-  const kube = await loadConfigFile(join(EXAMPLES, 'kubernetes.yaml'));
+  // kubernetes.yaml holds CRs for a cluster, where its passwordSecret is read from a Secret: valid as
+  // objects, and refused only as a config file (a file has no Secrets).
+  const kube = parseConfigText(readFileSync(join(EXAMPLES, 'kubernetes.yaml'), 'utf8'), 'kubernetes.yaml');
   t.strictSame(kube.problems, [], 'kubernetes.yaml has no problems');
   t.equal(kube.config.staticRoutes.length, 0, 'no StaticRoute among the custom resources');
   t.ok(kube.config.peers.length > 0 && kube.config.pools.length > 0 && kube.config.advertisements.length > 0 && kube.config.bfdProfiles.length > 0, 'every CRD kind is shown');
+});
+
+t.test('a config file cannot use passwordSecret: no Secret to read the MD5 key from', async (t) => {
+  const { loadConfigFile } = await import('../src/config/file.js');
+  const { writeFileSync, mkdtempSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const text = `apiVersion: bgp-announce.io/v1alpha1
+kind: BGPPeer
+metadata: { name: tor-a }
+spec: { myASN: 64500, peerASN: 64496, peerAddress: 192.0.2.1, passwordSecret: { name: tor-a-md5 } }
+`;
+  const file = join(mkdtempSync(join(tmpdir(), 'bgp-announce-config-')), 'node.yaml');
+  writeFileSync(file, text);
+  const { problems } = await loadConfigFile(file);
+  t.strictSame(problems.map((p) => [p.kind, p.name, p.field]), [['BGPPeer', 'tor-a', 'spec.passwordSecret']]);
+  t.match(problems[0]?.message, /spec\.password/);
 });

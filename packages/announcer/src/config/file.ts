@@ -95,6 +95,13 @@ export function parseConfigText(text: string, source: string): { config: Announc
   return { config: result.config, problems: [...problems, ...result.problems] };
 }
 
+/** A config file has no Secrets to read: a passwordSecret would leave the session without its MD5 key. */
+export function fileOnlyProblems(config: AnnouncerConfig): ConfigProblem[] {
+  return config.peers
+    .filter((p) => p.passwordSecret !== undefined)
+    .map((p) => ({ kind: 'BGPPeer', name: p.name, field: 'spec.passwordSecret', message: 'a config file has no Secrets to read it from: give the key in spec.password' }));
+}
+
 /**
  * Reads, parses and validates a config file. Never throws for a bad file: an unreadable file, YAML
  * syntax errors and invalid objects all come back as problems (the config is only to be used when
@@ -109,5 +116,6 @@ export async function loadConfigFile(path: string): Promise<{ config: AnnouncerC
     const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message;
     return { config: validateConfig([]).config, problems: [{ kind: 'unknown', name: path, field: 'file', message: `cannot read the config file: ${why}` }] };
   }
-  return parseConfigText(text, path);
+  const result = parseConfigText(text, path);
+  return { config: result.config, problems: [...result.problems, ...fileOnlyProblems(result.config)] };
 }

@@ -6,6 +6,7 @@ import { planAnnouncements, type AnnouncePlan, type PlanInput } from '../control
 import type { PeerOptions } from '../speaker.js';
 import { applyPeers, peerOptionsFor } from './peer-options.js';
 import { RouteApplier } from './apply-routes.js';
+import { carriedBySessions } from './session-families.js';
 import type { DaemonContext } from './source.js';
 
 /** Everything one reconcile reads: the plan's input and the node's addresses (BFD source addresses). */
@@ -65,7 +66,7 @@ export class NodeReconciler {
   }
 
   private async reconcile(input: ReconcileInput): Promise<void> {
-    const plan = planAnnouncements(input);
+    const plan = carriedBySessions(planAnnouncements(input));
     for (const w of plan.warnings) if (!this.last?.warnings.includes(w)) this.ctx.logger.warn(w);
     const wanted = new Map<string, PeerOptions>();
     const errors: string[] = [];
