@@ -1,7 +1,7 @@
 // The per-peer message log: a ring of the last N messages, decoded for people, recorded by the
 // session driver on both directions and shown by Speaker.recentMessages.
 import t from 'tap';
-import { encodeMessage } from '@bgp-announce/bgp-wire';
+import { encodeMessage, type UpdateMessage } from '@bgp-announce/bgp-wire';
 import { MessageLog, describeMessage } from '../src/session/message-log.js';
 import { Speaker } from '../src/speaker.js';
 import { SessionDriver } from '../src/session/driver.js';
@@ -58,7 +58,7 @@ t.test('Speaker.recentMessages: OPEN, KEEPALIVE and UPDATE both ways, kept acros
   });
   t.equal(new Speaker({ localAs: 64496, bgpId: '192.0.2.1' }).recentMessages('rtr'), undefined, 'no such peer');
   speaker.announce('192.0.2.0/24');
-  const update = next(router, 'update', (u) => u.nlri.some((n) => n.prefix === '192.0.2.0/24'));
+  const update = next(router, 'update', (u: UpdateMessage) => u.nlri.some((n) => n.prefix === '192.0.2.0/24'));
   speaker.addPeer('rtr', { peerAddress: '127.0.0.1', peerPort: port, peerAs: 64497 });
   await update;
   const seen = speaker.recentMessages('rtr') ?? [];

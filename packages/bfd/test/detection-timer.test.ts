@@ -11,21 +11,28 @@ function handClock(granularity: number) {
   const timers = new Map<number, { at: number; fn: () => void }>();
   let immediates: (() => void)[] = [];
   let next = 1;
+  const state = { time: 0, armed: [] as number[] };
+  const clock = {
+    now: () => state.time,
+    setTimer: (ms: number, fn: () => void) => {
+      state.armed.push(ms);
+      timers.set(next, { at: state.time + ms, fn });
+      return next++;
+    },
+    clearTimer: (h: unknown) => void timers.delete(h as number),
+    afterPendingIo: (fn: () => void) => void immediates.push(fn),
+    random: () => 0.5,
+    timerGranularityMs: granularity,
+  } satisfies BfdClock;
   const c = {
-    time: 0,
-    armed: [] as number[],
-    clock: {
-      now: () => c.time,
-      setTimer: (ms: number, fn: () => void) => {
-        c.armed.push(ms);
-        timers.set(next, { at: c.time + ms, fn });
-        return next++;
-      },
-      clearTimer: (h: unknown) => void timers.delete(h as number),
-      afterPendingIo: (fn: () => void) => void immediates.push(fn),
-      random: () => 0.5,
-      timerGranularityMs: granularity,
-    } satisfies BfdClock,
+    get time(): number {
+      return state.time;
+    },
+    set time(value: number) {
+      state.time = value;
+    },
+    armed: state.armed,
+    clock,
     /** Advances to `to`, firing due timers in order at their time (or all at `to`: a stall until then). */
     advance(to: number, stalled = false): void {
       for (;;) {
