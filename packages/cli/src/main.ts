@@ -157,7 +157,7 @@ program
   .description('run the announcer: peers and routes from Kubernetes (default) or from --config FILE; logs, metrics, admin endpoint; SIGTERM drains (see the README)')
   .option('--config <file>', 'take peers and routes from this YAML file (hosts without Kubernetes) instead of Kubernetes')
   .option('--kubeconfig <file>', 'Kubernetes: a kubeconfig file (default: $KUBECONFIG, the pod\'s service account, ~/.kube/config)')
-  .option('--kube-url <url>', 'Kubernetes: the API server URL (e.g. https://127.0.0.1:7445 for Talos KubePrism)')
+  .option('--kube-url <url>', 'Kubernetes: the API server URL, without credentials (the lab and tests); in a pod the service account is used by default, which on Talos reaches KubePrism')
   .option('--kube-context <name>', 'Kubernetes: a kubeconfig context other than the current one')
   .option('--namespace <ns>', 'Kubernetes: where our objects and the Lease live (default: the service account\'s namespace, else bgp-announce)')
   .option('--lb-class <class>', 'Kubernetes: the spec.loadBalancerClass we handle (default bgp-announce.io/bgp)')

@@ -95,12 +95,12 @@ class FileSource implements RouteSource {
     try {
       result = await loadConfigFile(this.options.path);
     } catch (err) {
-      log.error({ err, why }, `cannot read ${this.options.path}; the previous configuration keeps running`);
+      log.error({ err, why }, `cannot read ${this.options.path}; ${this.keeps()}`);
       return;
     }
     if (result.problems.length > 0) {
       this.rejected = { at: new Date(), problems: result.problems };
-      log.error({ why, problems: result.problems.map(formatProblem) }, `${this.options.path} rejected; the previous configuration keeps running`);
+      log.error({ why, problems: result.problems.map(formatProblem) }, `${this.options.path} rejected; ${this.keeps()}`);
       return;
     }
     this.config = result.config;
@@ -108,6 +108,11 @@ class FileSource implements RouteSource {
     this.rejected = undefined;
     log.info({ why, peers: result.config.peers.length, staticRoutes: result.config.staticRoutes.length }, `configuration loaded from ${this.options.path}`);
     await this.reconciler!.request();
+  }
+
+  /** What a failed reload leaves running, in words for the log. */
+  private keeps(): string {
+    return this.config === undefined ? 'no configuration is running yet' : 'the previous configuration keeps running';
   }
 
   private input(): ReconcileInput | undefined {
