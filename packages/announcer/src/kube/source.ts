@@ -156,7 +156,8 @@ class KubernetesSource implements RouteSource {
     await p.announcer.stop();
     await p.allocation?.stop();
     p.config.stop();
-    p.lease.stop();
+    // release() stops the election and clears the holder so another instance takes over at once
+    // (stopping first would leave it nothing to release: the Lease would wait out its duration).
     await p.lease.release().catch(() => undefined);
     await p.events.flush();
     for (const c of Object.values(p.caches)) c.stop();
