@@ -6,13 +6,13 @@ import {
   familyOf,
   formatExtendedCommunity,
   isTreatAsWithdraw,
-  notificationName,
   reconcileAttributes,
   type Family,
   type NotificationMessage,
   type UpdateMessage,
 } from '@bgp-announce/bgp-wire';
 import type { AdvertisedRoute, DownReason, FsmStateName, NegotiatedSession } from '@bgp-announce/announcer';
+import { capabilityNames, notificationSummary } from '@bgp-announce/announcer/describe';
 import type { BfdState } from '@bgp-announce/bfd';
 
 /** A route's attributes as printed (received or advertised). */
@@ -49,21 +49,12 @@ export type PeerEvent = { time: number; peer: string } & (
 
 /** "NOTIFICATION 2/2 OPEN Message Error/Bad Peer AS", with the RFC 9003 shutdown message if any. */
 export function notificationText(n: NotificationMessage): string {
-  const text = `NOTIFICATION ${n.code}/${n.subcode} ${notificationName(n.code, n.subcode)}`;
-  return n.shutdownMessage ? `${text} ("${n.shutdownMessage}")` : text;
+  return `NOTIFICATION ${notificationSummary(n)}`;
 }
 
 /** What the two OPENs agreed, as an event. */
 export function establishedEvent(time: number, peer: string, n: NegotiatedSession): PeerEvent {
-  const capabilities: string[] = [];
-  if (n.fourOctetAs) capabilities.push('4-octet-as');
-  if (n.routeRefresh) capabilities.push('route-refresh');
-  if (n.enhancedRouteRefresh) capabilities.push('enhanced-route-refresh');
-  if (n.extendedMessage) capabilities.push('extended-message');
-  if (n.extendedNextHop.length > 0) capabilities.push('extended-next-hop');
-  if (n.addPath.receive.length > 0 || n.addPath.send.length > 0) capabilities.push('add-path');
-  if (n.gracefulRestart) capabilities.push('graceful-restart');
-  return { time, peer, type: 'established', peerAs: n.peerAs, peerBgpId: n.peerBgpId, holdTime: n.holdTime, families: [...n.families], capabilities };
+  return { time, peer, type: 'established', peerAs: n.peerAs, peerBgpId: n.peerBgpId, holdTime: n.holdTime, families: [...n.families], capabilities: capabilityNames(n) };
 }
 
 /** One route we advertised (from the Speaker's Adj-RIB-Out), as an event. */

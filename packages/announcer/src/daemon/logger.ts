@@ -3,7 +3,7 @@
 // and go are info, a session lost or torn down by BFD and errors are warn, one line per received
 // UPDATE is debug.
 import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
-import { notificationName, type NotificationMessage } from '@bgp-announce/bgp-wire';
+import { capabilityNames, notificationSummary } from '../session/describe.js';
 import type { BfdEngineError } from '@bgp-announce/bfd';
 import type { Speaker, SpeakerEvents } from '../speaker.js';
 import type { NegotiatedSession } from '../session/open-policy.js';
@@ -37,24 +37,7 @@ export function peerLogger(logger: Logger, peerId: string): Logger {
   return logger.child({ peer: peerId });
 }
 
-/** "6/2 Cease/Administrative Shutdown ("maintenance")". */
-export function notificationSummary(n: NotificationMessage): string {
-  const text = `${n.code}/${n.subcode} ${notificationName(n.code, n.subcode)}`;
-  return n.shutdownMessage ? `${text} ("${n.shutdownMessage}")` : text;
-}
-
-/** The negotiated capabilities by name (4-octet-as, route-refresh, graceful-restart, ...). */
-export function capabilityNames(n: NegotiatedSession): string[] {
-  const out: string[] = [];
-  if (n.fourOctetAs) out.push('4-octet-as');
-  if (n.routeRefresh) out.push('route-refresh');
-  if (n.enhancedRouteRefresh) out.push('enhanced-route-refresh');
-  if (n.extendedMessage) out.push('extended-message');
-  if (n.extendedNextHop.length > 0) out.push('extended-next-hop');
-  if (n.addPath.receive.length > 0 || n.addPath.send.length > 0) out.push('add-path');
-  if (n.gracefulRestart) out.push('graceful-restart');
-  return out;
-}
+export { capabilityNames, notificationSummary } from '../session/describe.js';
 
 /** A DownReason as log fields. */
 function downFields(reason: DownReason): Record<string, unknown> {
