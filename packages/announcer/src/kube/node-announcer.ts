@@ -118,36 +118,45 @@ export class NodeAnnouncer {
     const plan = this.reconciler.plan();
     if (!writer || !plan || this.stopped) return;
     const type = nodeConditionType(this.ctx.nodeName);
-    const todo: { key: string; text: string; plan: ServicePlan | undefined }[] = [];
+    const todo: { key: string; plan: ServicePlan | undefined; before: string | undefined }[] = [];
     const seen = new Set<string>();
     for (const sp of plan.services) {
       seen.add(sp.key);
-      const text = sp.announced ? `announced to ${sp.peers.join(', ')}` : `not announced: ${sp.reason ?? 'unknown'}`;
-      if (this.written.get(sp.key) !== text) todo.push({ key: sp.key, text, plan: sp });
+      const text = conditionMessage(this.ctx.nodeName, sp);
+      const before = this.written.get(sp.key);
+      if (before === text) continue;
+      // Recorded as written when queued, so the reconciles that run meanwhile do not queue it again;
+      // a write that fails forgets it, and the next reconcile tries again.
+      this.written.set(sp.key, text);
+      todo.push({ key: sp.key, plan: sp, before });
     }
-    for (const key of this.written.keys()) if (!seen.has(key)) todo.push({ key, text: '', plan: undefined });
+    for (const key of [...this.written.keys()]) {
+      if (seen.has(key)) continue;
+      this.written.delete(key);
+      todo.push({ key, plan: undefined, before: undefined });
+    }
     if (todo.length === 0) return;
     this.statusWork = this.statusWork.then(async () => {
-      for (const { key, text, plan: sp } of todo) {
+      for (const { key, plan: sp, before } of todo) {
         if (this.stopped) return;
         const cached = services.get(key);
         try {
           if (sp === undefined) {
-            this.written.delete(key);
             if (cached) await writer.updateStatus(key, (s) => removeCondition(s, type), cached);
             continue;
           }
-          const message = sp.announced ? `node ${this.ctx.nodeName} announces ${sp.ips.join(', ')} to peers ${sp.peers.join(', ')}` : `node ${this.ctx.nodeName} does not announce: ${sp.reason ?? 'unknown'}`;
-          await writer.updateStatus(key, (s) => setCondition(s, { type, status: sp.announced ? 'True' : 'False', reason: sp.announced ? 'Announced' : 'NotAnnounced', message }), cached);
-          const before = this.written.get(key);
-          this.written.set(key, text);
-          if (events && cached && before !== undefined) events.record(cached, 'Normal', sp.announced ? 'Announced' : 'NotAnnounced', message);
-          else if (events && cached && sp.announced) events.record(cached, 'Normal', 'Announced', message);
+          const message = conditionMessage(this.ctx.nodeName, sp);
+          if (this.written.get(key) !== message) continue; // a newer plan changed it meanwhile: its own entry writes it
+          const condition = { type, status: sp.announced ? ('True' as const) : ('False' as const), reason: sp.announced ? 'Announced' : 'NotAnnounced', message };
+          // After a restart the Service often says so already: no write and no Event then.
+          const current = cached?.status?.conditions?.find((c) => c.type === type);
+          if (current?.status === condition.status && current.message === message) continue;
+          await writer.updateStatus(key, (s) => setCondition(s, condition), cached);
+          // Events tell of changes: the first "not announced yet" of a new Service is not one.
+          if (events && cached && (sp.announced || before !== undefined)) events.record(cached, 'Normal', condition.reason, message);
         } catch (err) {
-          if (err instanceof ServiceGoneError) {
-            this.written.delete(key);
-            continue;
-          }
+          if (this.written.get(key) === (sp ? conditionMessage(this.ctx.nodeName, sp) : undefined)) this.written.delete(key);
+          if (err instanceof ServiceGoneError) continue;
           this.logger.warn({ service: key }, `cannot write this node's condition: ${err instanceof Error ? err.message : String(err)}`);
         }
       }
@@ -155,3 +164,8 @@ export class NodeAnnouncer {
   }
 }
 
+
+/** The condition message of one node about one Service. */
+function conditionMessage(nodeName: string, sp: ServicePlan): string {
+  return sp.announced ? `node ${nodeName} announces ${sp.ips.join(', ')} to peers ${sp.peers.join(', ')}` : `node ${nodeName} does not announce: ${sp.reason ?? 'unknown'}`;
+}
