@@ -2,9 +2,7 @@
 // JSON object per line (--json) or as a readable line; and the sentence that says why a session could
 // not be established. Pure: peer-run.ts feeds it the Speaker's events and writes the lines.
 import {
-  asPathToString,
   familyOf,
-  formatExtendedCommunity,
   isTreatAsWithdraw,
   reconcileAttributes,
   type Family,
@@ -12,7 +10,7 @@ import {
   type UpdateMessage,
 } from '@bgp-announce/bgp-wire';
 import type { AdvertisedRoute, DownReason, FsmStateName, NegotiatedSession } from '@bgp-announce/announcer';
-import { capabilityNames, notificationSummary } from '@bgp-announce/announcer/describe';
+import { advertisedFields, capabilityNames, notificationSummary, receivedFields } from '@bgp-announce/announcer/describe';
 import type { BfdState } from '@bgp-announce/bfd';
 
 /** A route's attributes as printed (received or advertised). */
@@ -60,13 +58,10 @@ export function establishedEvent(time: number, peer: string, n: NegotiatedSessio
 /** One route we advertised (from the Speaker's Adj-RIB-Out), as an event. */
 export function advertisedEvent(time: number, peer: string, route: AdvertisedRoute): PeerEvent {
   const a = route.attributes;
-  const fields: RouteFields = { nextHop: a.nextHop, asPath: asPathToString(a.asPath), origin: a.origin };
+  const { nextHop, asPath, origin, ...rest } = advertisedFields(a);
+  const fields: RouteFields = { nextHop, asPath, origin };
   if (a.linkLocalNextHop !== undefined) fields.linkLocalNextHop = a.linkLocalNextHop;
-  if (a.med !== undefined) fields.med = a.med;
-  if (a.localPref !== undefined) fields.localPref = a.localPref;
-  if (a.communities.length > 0) fields.communities = [...a.communities];
-  if (a.largeCommunities.length > 0) fields.largeCommunities = [...a.largeCommunities];
-  if (a.extendedCommunities.length > 0) fields.extendedCommunities = a.extendedCommunities.map(formatExtendedCommunity);
+  Object.assign(fields, rest);
   return { time, peer, type: 'advertised', prefix: route.prefix, ...fields };
 }
 
@@ -98,13 +93,7 @@ export function updateEvents(time: number, peer: string, update: UpdateMessage):
   const announced: [Family, { prefix: string; pathId?: number }[], string | undefined, string | undefined][] = [['ipv4-unicast', update.nlri, attrs.nextHop, undefined]];
   if (reachFamily) announced.push([reachFamily, reach.nlri ?? [], reach.nextHops?.[0], reach.nextHops?.[1]]);
   const treatAsWithdraw = isTreatAsWithdraw(update.errors);
-  const common: RouteFields = { asPath: asPathToString(attrs.asPath ?? []) };
-  if (attrs.origin !== undefined) common.origin = attrs.origin;
-  if (attrs.med !== undefined) common.med = attrs.med;
-  if (attrs.localPref !== undefined) common.localPref = attrs.localPref;
-  if (attrs.communities?.length) common.communities = attrs.communities;
-  if (attrs.largeCommunities?.length) common.largeCommunities = attrs.largeCommunities;
-  if (attrs.extendedCommunities?.length) common.extendedCommunities = attrs.extendedCommunities.map(formatExtendedCommunity);
+  const common: RouteFields = receivedFields(attrs);
   if (attrs.originatorId !== undefined) common.originatorId = attrs.originatorId;
   if (attrs.clusterList?.length) common.clusterList = attrs.clusterList;
   for (const [family, list, nextHop, linkLocal] of announced) {

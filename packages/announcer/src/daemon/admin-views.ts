@@ -1,6 +1,7 @@
 // What the admin endpoint answers, as plain JSON-ready objects built from the Speaker, the BFD
 // engine, the BFD history and the route source. `bgp-announce status` prints these.
-import { asPathToString, familyOf, formatExtendedCommunity, notificationName, type PathAttributes } from '@bgp-announce/bgp-wire';
+import { familyOf, notificationName, type PathAttributes } from '@bgp-announce/bgp-wire';
+import { advertisedFields, receivedFields } from '../session/describe.js';
 import type { BfdEngineMetrics, BfdSessionStatus } from '@bgp-announce/bfd';
 import type { PeerMessageCounters, PeerStatus, Speaker } from '../speaker.js';
 import type { NormalRouteAttributes } from '../rib/route.js';
@@ -178,28 +179,18 @@ export async function statusView(ctx: AdminContext): Promise<StatusView> {
 }
 
 function fromAdvertised(prefix: string, a: NormalRouteAttributes): RouteView {
-  const out: RouteView = { family: prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast', prefix, nextHop: a.nextHop, asPath: asPathToString(a.asPath), origin: a.origin };
-  if (a.med !== undefined) out.med = a.med;
-  if (a.localPref !== undefined) out.localPref = a.localPref;
-  if (a.communities.length > 0) out.communities = [...a.communities];
-  if (a.largeCommunities.length > 0) out.largeCommunities = [...a.largeCommunities];
-  if (a.extendedCommunities.length > 0) out.extendedCommunities = a.extendedCommunities.map(formatExtendedCommunity);
-  return out;
+  return { family: prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast', prefix, ...advertisedFields(a) };
 }
 
 function fromReceived(e: RibInEntry): RouteView {
   const a: PathAttributes = e.attributes;
   const reach = a.mpReach;
   const nextHop = reach && familyOf(reach.afi, reach.safi) === e.family ? reach.nextHops?.[0] : (a.nextHop ?? reach?.nextHops?.[0]);
-  const out: RouteView = { family: e.family, prefix: e.prefix, asPath: asPathToString(a.asPath ?? []) };
+  const { asPath, ...rest } = receivedFields(a);
+  const out: RouteView = { family: e.family, prefix: e.prefix, asPath };
   if (e.pathId !== undefined) out.pathId = e.pathId;
   if (nextHop !== undefined) out.nextHop = nextHop;
-  if (a.origin !== undefined) out.origin = a.origin;
-  if (a.med !== undefined) out.med = a.med;
-  if (a.localPref !== undefined) out.localPref = a.localPref;
-  if (a.communities?.length) out.communities = [...a.communities];
-  if (a.largeCommunities?.length) out.largeCommunities = [...a.largeCommunities];
-  if (a.extendedCommunities?.length) out.extendedCommunities = a.extendedCommunities.map(formatExtendedCommunity);
+  Object.assign(out, rest);
   if (e.stale) out.stale = true;
   return out;
 }
