@@ -1,4 +1,4 @@
-// Our side of the BGP benchmarks: the built Speaker (packages/announcer/dist) in its own process,
+// Our side of the BGP benchmarks: the built Speaker (packages/bgp-speaker/dist) in its own process,
 // started by bench/bgp.js inside a network namespace as
 //   node --expose-gc bench/bgp-speaker.js '<settings as JSON>'
 // It prints one JSON object per line (events, measurements) and reads commands, one per line, on
@@ -32,7 +32,7 @@ function cpuUs() {
 }
 
 async function main(settings) {
-  const { Speaker } = await import('@bgp-announce/announcer');
+  const { Speaker } = await import('@bgp-announce/bgp-speaker');
   const speaker = new Speaker({ localAs: settings.localAs, bgpId: settings.bgpId });
   speaker.on('error', (id, err) => print({ event: 'error', id, message: err.message }));
   speaker.on('down', (id, reason) => print({ event: 'down', id, reason: reason.kind ?? String(reason) }));

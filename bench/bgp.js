@@ -21,7 +21,7 @@ import { COUNT, IDLE_HOLD_TIME, IDLE_PEERS, ROUNDS, announceExperiment, idleExpe
 import { alive, netnsUnavailable, sweepStale } from './bgp-netns.js';
 import { median } from './run.js';
 
-const BUILT_SPEAKER = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'announcer', 'dist', 'speaker.js');
+const BUILT_SPEAKER = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'bgp-speaker', 'dist', 'speaker.js');
 
 const referenceOn = () => process.env.BENCH_REFERENCE !== 'skip';
 const mb = (bytes) => bytes / 1e6;

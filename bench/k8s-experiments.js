@@ -5,7 +5,7 @@
 //
 //   node bench/k8s-experiments.js latency|reconcile|idle <router-namespace>
 import { execFileSync } from 'node:child_process';
-import { Speaker } from '@bgp-announce/announcer';
+import { Speaker } from '@bgp-announce/bgp-speaker';
 import { alive, daemonReady, diagnosed, followRequests, idleWithGc, logCounts, phaseLoad, reconcileMetrics, settle, summary, warnings, writesIn } from './k8s-observe.js';
 import {
   HOST_V4,

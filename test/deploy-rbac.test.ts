@@ -11,7 +11,8 @@
 import t, { type Test } from 'tap';
 import pino from 'pino';
 import { start, type RequestRecord, type TestApiServer } from '@bgp-announce/test-apiserver';
-import { Speaker, kubernetesSource, listServices, loadKubeConfig, readClusterConfig, readNodeLabels, type DaemonContext, type RouteSource } from '@bgp-announce/announcer';
+import { Speaker } from '@bgp-announce/bgp-speaker';
+import { kubernetesSource, listServices, loadKubeConfig, readClusterConfig, readNodeLabels, type DaemonContext, type RouteSource } from '@bgp-announce/announcer';
 import { readYamlFile, type YamlDoc } from './deploy-lib/yaml.js';
 import { allowedBy, describeCall, describePermission, permissionUsed, permissionsOf, type ApiCall, type Grant, type PolicyRule } from './deploy-lib/rbac.js';
 

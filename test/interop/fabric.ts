@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { AnnounceAttributes, PeerOptions } from '@bgp-announce/announcer';
+import type { AnnounceAttributes, PeerOptions } from '@bgp-announce/bgp-speaker';
 import type { BfdEngineOptions } from '@bgp-announce/bfd';
 import { ip } from './netns.js';
 import { poll, startProcess } from './gobgpd.js';
@@ -70,7 +70,7 @@ export function fabric(t: Test, hosts: Record<string, string[]>, prefix = 'bgpf'
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** The built Speaker the child imports (npx tsc -b makes it). */
-export const builtSpeaker = join(here, '../../packages/announcer/dist/speaker.js');
+export const builtSpeaker = join(here, '../../packages/bgp-speaker/dist/speaker.js');
 /** The built BFD engine the child imports when it runs one. */
 export const builtBfdEngine = join(here, '../../packages/bfd/dist/index.js');
 

@@ -11,7 +11,7 @@ import { interopUnavailable, requireOrSkip, vethPair } from './netns.js';
 import { GOBGP_ESTABLISHED, poll, startGobgpd, startProcess } from './gobgpd.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const builtSpeaker = join(here, '../../packages/announcer/dist/speaker.js');
+const builtSpeaker = join(here, '../../packages/bgp-speaker/dist/speaker.js');
 
 // The child: a Speaker with graceful restart announcing the prefixes in argv; on a line on stdin it
 // stops, for a restart ("restart") or for good ("stop"), prints "stopped" and exits.

@@ -12,7 +12,7 @@ import { poll, startGobgpd, startProcess, GOBGP_ESTABLISHED } from './gobgpd.js'
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const childScript = join(here, 'session-child.mjs');
-const builtDriver = join(here, '../../packages/announcer/dist/session/driver.js');
+const builtDriver = join(here, '../../packages/bgp-speaker/dist/session/driver.js');
 
 t.test('a session with gobgpd: Established, route with community and next hop, withdraw, Cease with shutdown message', async (t) => {
   if (!requireOrSkip(t, interopUnavailable(['gobgpd', 'gobgp']))) return;

@@ -12,7 +12,7 @@ import { interopUnavailable, requireOrSkip, vethPair } from './netns.js';
 import { poll, startGobgpd, startProcess } from './gobgpd.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const builtSpeaker = join(here, '../../packages/announcer/dist/speaker.js');
+const builtSpeaker = join(here, '../../packages/bgp-speaker/dist/speaker.js');
 
 // The child: a Speaker announcing one route; on "stop" on stdin, a graceful shutdown with a 1.5 s drain.
 const child = (url: string): string => `

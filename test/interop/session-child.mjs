@@ -5,7 +5,7 @@
 // and {"cmd":"stop", "message"}; exits after stop.
 import { createInterface } from 'node:readline';
 import { packUpdates } from '../../packages/bgp-wire/dist/index.js';
-import { peerConfig, SessionDriver } from '../../packages/announcer/dist/index.js';
+import { peerConfig, SessionDriver } from '../../packages/bgp-speaker/dist/session/index.js';
 
 const opts = JSON.parse(process.argv[2] ?? '{}');
 const print = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);

@@ -1,117 +1,7 @@
-// Public API of @bgp-announce/announcer: see README.md. So far: the session core (FSM, OPEN policy,
-// collision resolution) as pure functions; sockets, timers, RIBs and the Speaker come next.
-export { peerConfig, type PeerConfig, type PeerConfigInput, type ConnectionMode, type GracefulRestartConfig } from './session/config.js';
-export {
-  buildOpen,
-  checkOpen,
-  cease,
-  type NegotiatedSession,
-  type OpenCheck,
-  type PeerGracefulRestart,
-} from './session/open-policy.js';
-export {
-  initialSession,
-  transition,
-  jitter,
-  backoffMs,
-  notificationOf,
-  type FsmStateName,
-  type FsmEvent,
-  type FsmAction,
-  type TimerName,
-  type DownReason,
-  type SocketError,
-  type SessionState,
-  type SessionCounters,
-  type WireErrorLike,
-} from './session/fsm.js';
-export { resolveCollision, detectCollision, type ConnectionDirection } from './session/collision.js';
-export {
-  SessionDriver,
-  addressInUseMessage,
-  wireErrorEvent,
-  type SessionDriverOptions,
-  type TransportOptions,
-  type SessionDriverEvents,
-} from './session/driver.js';
-export {
-  socketOptionPlan,
-  connectTransport,
-  listenTransport,
-  TransportSetupError,
-  type TransportSecurity,
-  type ConnectTarget,
-  type SocketOptionPlan,
-} from './session/transport.js';
-export {
-  retentionOnDown,
-  familiesToFlush,
-  restartLeave,
-  withHardReset,
-  notificationGraceful,
-  RESTART_CEASE_SUBCODE,
-  type Retention,
-  type RestartLeave,
-} from './session/graceful-restart.js';
-export { MessageLog, describeMessage, type LoggedMessage, type DescribedMessage, type MessageDirection } from './session/message-log.js';
-export { systemClock, manualClock, type Clock, type ManualClock, type TimerHandle } from './session/clock.js';
-export {
-  routeKey,
-  parseRouteKey,
-  prefixFamily,
-  normalizeAttributes,
-  prependAsPath,
-  GRACEFUL_SHUTDOWN,
-  type RouteAttributes,
-  type NormalRouteAttributes,
-} from './rib/route.js';
-export { RouteMap } from './rib/route-map.js';
-export { applyBfdChange, bfdSessionOptions, type BfdChange, type BfdSessions, type PeerBfdOptions, type PeerBfd } from './speaker-bfd.js';
-export {
-  newAdjRibOut,
-  diffAdjRibOut,
-  allUpdates,
-  routeRefreshUpdates,
-  endOfRibUpdates,
-  gracefulShutdownUpdates,
-  adjRibOutCounts,
-  advertised,
-  DEFAULT_LOCAL_PREF,
-  type AdjRibOut,
-  type SendSession,
-  type DesiredRoutes,
-  type RibOutChanges,
-} from './rib/adj-rib-out.js';
-export {
-  newAdjRibIn,
-  applyUpdate,
-  markStale,
-  sweepStale,
-  adjRibInCounts,
-  adjRibInEntries,
-  receivedRoute,
-  type AdjRibIn,
-  type AdjRibInConfig,
-  type MaxPrefixLimit,
-  type MaxPrefixAction,
-  type MaxPrefixExceeded,
-  type RibInResult,
-  type RibInEntry,
-} from './rib/adj-rib-in.js';
-export {
-  Speaker,
-  MalformedUpdateError,
-  type SpeakerOptions,
-  type SpeakerEvents,
-  type PeerStatus,
-  type AdvertisedRoute,
-  type SpeakerStopOptions,
-  type StaleRemovalReason,
-  type AnnounceAttributes,
-  type Announcement,
-  type PeerOptions,
-  type PeerRoutePolicy,
-} from './speaker.js';
+// Public API of @bgp-announce/announcer, what a Kubernetes load-balancer controller needs: config
+// objects and their validation, the IP allocator and the announce plan (pure), the daemon and its
+// sources (Kubernetes, config file), the node checks. The BGP speaker itself is
+// @bgp-announce/bgp-speaker. See README.md.
 // allocation
 export {
   Allocator,
@@ -121,9 +11,9 @@ export {
   type RestoreResult,
   type Assignment,
   type PoolUsage,
-} from './controller/allocator.js';
-export { isOurService, wantedFamilies, type ServiceClassOptions, type FamilyWish } from './controller/service-class.js';
-export { parseIP, formatIP, canonicalIP, type IPFamily, type IPValue } from './controller/allocator-ip.js';
+} from './allocation/allocator.js';
+export { isOurService, wantedFamilies, type ServiceClassOptions, type FamilyWish } from './service/service-class.js';
+export { parseIP, formatIP, canonicalIP, type IPFamily, type IPValue } from './allocation/allocator-ip.js';
 // config
 export {
   validateConfig,
@@ -170,8 +60,8 @@ export {
   type PlannedRoute,
   type RouteAttributesPlan,
   type ServicePlan,
-} from './controller/announce-plan.js';
-export { nodeExclusion, endpointServing, hasLocalEndpoint } from './controller/announce-plan-node.js';
+} from './plan/announce-plan.js';
+export { nodeExclusion, endpointServing, hasLocalEndpoint } from './plan/announce-plan-node.js';
 // check
 export {
   parseProcNetTcp,
@@ -208,7 +98,7 @@ export {
   type OtherControllerInput,
 } from './check/checks-services.js';
 export { kernelSourceAddress, kernelSources } from './check/kernel-source.js';
-export { DEFAULT_LOAD_BALANCER_CLASS } from './controller/model.js';
+export { DEFAULT_LOAD_BALANCER_CLASS } from './service/model.js';
 export { readClusterConfig, readNodeLabels, listServices, withDeadline, API_TIMEOUT_MS } from './check/cluster.js';
 // daemon
 export { startDaemon, resolveDaemonOptions, type RunningDaemon } from './daemon/daemon.js';
@@ -234,7 +124,6 @@ export { statusView, peerView, routesView, messagesView, type AdminContext, type
 export { BfdHistory, type BfdHistoryEntry } from './daemon/bfd-history.js';
 export { Shutdown, stopPlan, handleSignals, type ShutdownOptions, type ShutdownResult } from './daemon/shutdown.js';
 export type { RouteSource, DaemonContext, PoolUsage as DaemonPoolUsage } from './daemon/source.js';
-export type { PeerMessageCounters } from './speaker.js';
 // kubernetes
 export type { ObjectCache, CacheChange, CacheHealth } from './kube/cache.js';
 export { KubeConnectError, loadKubeConfig, SERVICE_ACCOUNT_DIR, type KubeConnectOptions, type LoadedKubeConfig } from './kube/client.js';

@@ -13,8 +13,8 @@ import { ALLOCATED_CONDITION, ServiceWriter } from '../src/kube/service-status.j
 import { watchNamespaces, watchServices } from '../src/kube/watches.js';
 import { validateConfig } from '../src/config/validate.js';
 import type { IPAddressPool } from '../src/config/types.js';
-import { CLEANUP_FINALIZER, DEFAULT_LOAD_BALANCER_CLASS, type Service } from '../src/controller/model.js';
-import type { PoolUsage } from '../src/controller/allocator.js';
+import { CLEANUP_FINALIZER, DEFAULT_LOAD_BALANCER_CLASS, type Service } from '../src/service/model.js';
+import type { PoolUsage } from '../src/allocation/allocator.js';
 import { CONDITION_REASON_RE, RecordingEvents, apiServer, manualTime, recordingLogger, until } from './helpers/kube-harness.js';
 
 function pools(...addresses: string[]): IPAddressPool[] {

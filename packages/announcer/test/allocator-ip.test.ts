@@ -1,6 +1,6 @@
 // The allocator's address arithmetic: parse, canonical text (RFC 5952), buggy-address counting.
 import t from 'tap';
-import { canonicalIP, countBuggyIPs, formatIP, isBuggyIP, parseIP } from '../src/controller/allocator-ip.js';
+import { canonicalIP, countBuggyIPs, formatIP, isBuggyIP, parseIP } from '../src/allocation/allocator-ip.js';
 
 t.test('parse and format', async (t) => {
   t.strictSame(parseIP('192.0.2.1'), { family: 4, value: 0xc0000201n });

@@ -3,9 +3,9 @@
 // pool (or a .0/.255 of an avoidBuggyIPs pool), and keep the usage figures equal to a recount.
 // The sharing rule is written again here, independently of allocator-request.ts.
 import t from 'tap';
-import { Allocator } from '../src/controller/allocator.js';
+import { Allocator } from '../src/allocation/allocator.js';
 import type { AddressRange, IPAddressPool } from '../src/config/types.js';
-import type { Service } from '../src/controller/model.js';
+import type { Service } from '../src/service/model.js';
 
 /** Deterministic pseudo-random numbers (xorshift32), so a failure can be replayed. */
 function random(seed: number): () => number {

@@ -1,9 +1,9 @@
 // Address sharing (bgp-announce.io/allow-shared-ip) and restoring assignments from Service status
 // after a restart: one address never goes to two Services that may not share it.
 import t from 'tap';
-import { Allocator, type AllocationResult } from '../src/controller/allocator.js';
+import { Allocator, type AllocationResult } from '../src/allocation/allocator.js';
 import type { AddressRange, IPAddressPool } from '../src/config/types.js';
-import type { Service } from '../src/controller/model.js';
+import type { Service } from '../src/service/model.js';
 
 const range = (first: string, last: string): AddressRange => ({ family: first.includes(':') ? 6 : 4, text: `${first}-${last}`, first, last });
 const pool = (name: string, ranges: AddressRange[]): IPAddressPool => ({ name, ranges, autoAssign: true, avoidBuggyIPs: false, labels: {} });

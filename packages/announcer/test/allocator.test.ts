@@ -2,9 +2,9 @@
 // address-pool annotation and autoAssign, priority, serviceAllocation, avoidBuggyIPs, dual stack,
 // pool changes, usage figures. Sharing and restore are in allocator-sharing.test.ts.
 import t from 'tap';
-import { Allocator, type AllocationResult } from '../src/controller/allocator.js';
+import { Allocator, type AllocationResult } from '../src/allocation/allocator.js';
 import type { AddressRange, IPAddressPool } from '../src/config/types.js';
-import type { Service } from '../src/controller/model.js';
+import type { Service } from '../src/service/model.js';
 
 const range = (first: string, last: string): AddressRange => ({ family: first.includes(':') ? 6 : 4, text: `${first}-${last}`, first, last });
 const pool = (name: string, ranges: AddressRange[], extra: Partial<IPAddressPool> = {}): IPAddressPool => ({

@@ -1,7 +1,7 @@
 // diffPlannedRoutes: what changed between two plans, compared by value (plans are rebuilt from scratch
 // on every change, so equal attributes are different objects).
 import t from 'tap';
-import { diffPlannedRoutes, planAnnouncements, type PlannedRoute } from '../src/controller/announce-plan.js';
+import { diffPlannedRoutes, planAnnouncements, type PlannedRoute } from '../src/plan/announce-plan.js';
 import { advertisement, config, input, service } from './announce-plan-fixtures.js';
 
 const SERVICES = [service('a/one', ['203.0.113.1']), service('a/two', ['203.0.113.2']), service('a/six', ['2001:db8:1::6'])];

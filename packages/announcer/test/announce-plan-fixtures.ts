@@ -2,8 +2,8 @@
 // Services, EndpointSlices and Nodes as plain literals, and a readable view of a plan.
 import { parseIp } from '@bgp-announce/bgp-wire';
 import type { AnnouncerConfig, BGPAdvertisement, BGPPeer, IPAddressPool, StaticRoute } from '../src/config/types.js';
-import type { EndpointSlice, Node, Service } from '../src/controller/model.js';
-import type { AnnouncePlan, PlanInput } from '../src/controller/announce-plan.js';
+import type { EndpointSlice, Node, Service } from '../src/service/model.js';
+import type { AnnouncePlan, PlanInput } from '../src/plan/announce-plan.js';
 
 export function peer(name: string, rack?: string): BGPPeer {
   return {

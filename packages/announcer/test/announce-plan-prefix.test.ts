@@ -1,7 +1,7 @@
 // Prefix text of the announce plan: covering prefixes and static route prefixes, canonical text.
 import t from 'tap';
 import { formatIpv6, parseIp } from '@bgp-announce/bgp-wire';
-import { coveringPrefix, parseAddress, parseStaticPrefix } from '../src/controller/announce-plan-prefix.js';
+import { coveringPrefix, parseAddress, parseStaticPrefix } from '../src/plan/announce-plan-prefix.js';
 
 /** Deterministic pseudo-random numbers (xorshift32), so a failure can be replayed. */
 function random(seed: number): () => number {

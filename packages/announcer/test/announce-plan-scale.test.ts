@@ -2,8 +2,8 @@
 // node with 4 peers must plan in well under 100 ms, with attribute objects shared between routes.
 import t from 'tap';
 import { performance } from 'node:perf_hooks';
-import { planAnnouncements, type PlanInput } from '../src/controller/announce-plan.js';
-import type { EndpointSlice } from '../src/controller/model.js';
+import { planAnnouncements, type PlanInput } from '../src/plan/announce-plan.js';
+import type { EndpointSlice } from '../src/service/model.js';
 import { advertisement, config, node, peer, pool, service, slice } from './announce-plan-fixtures.js';
 
 const SERVICES = 5000;

@@ -1,7 +1,7 @@
 // The announce plan: a table of scenarios on a two-rack cluster (rack r1: tor-1a, tor-1b; rack r2:
 // tor-2a, tor-2b), each checking the exact routes, peers, per-Service reasons and warnings.
 import t from 'tap';
-import { planAnnouncements, type PlanInput } from '../src/controller/announce-plan.js';
+import { planAnnouncements, type PlanInput } from '../src/plan/announce-plan.js';
 import {
   N1,
   N2,

@@ -5,9 +5,9 @@
 import t from 'tap';
 import { BFD_PROFILE_DEFAULTS, type BfdProfile } from '@bgp-announce/bfd';
 import { GRACEFUL_RESTART_TIME, applyPeers, peerOptionsFor } from '../src/daemon/peer-options.js';
-import { Speaker, type PeerOptions } from '../src/speaker.js';
+import { Speaker, type PeerOptions } from '@bgp-announce/bgp-speaker';
 import type { BGPPeer } from '../src/config/types.js';
-import { peerConfig } from '../src/session/config.js';
+import { peerConfig } from '@bgp-announce/bgp-speaker';
 import { validateConfig } from '../src/config/validate.js';
 
 function bgpPeer(fields: Partial<BGPPeer> = {}): BGPPeer {

@@ -3,9 +3,9 @@
 // is logged and observed as 'error' and the next one works, and peer problems are logged once.
 import t, { type Test } from 'tap';
 import { NodeReconciler, type ReconcileInput } from '../src/daemon/node-reconciler.js';
-import { Speaker } from '../src/speaker.js';
+import { Speaker } from '@bgp-announce/bgp-speaker';
 import type { AnnouncerConfig, BGPPeer, StaticRoute } from '../src/config/types.js';
-import type { Service } from '../src/controller/model.js';
+import type { Service } from '../src/service/model.js';
 import { LEVEL, daemonContext, recordingLogger } from './helpers/kube-harness.js';
 
 /** A passive peer (a listener on 127.0.0.1, an ephemeral port): nothing is sent anywhere. */

@@ -4,8 +4,8 @@
 // reach the Speaker, and a prefix gone from the plan is withdrawn on the wire.
 import t from 'tap';
 import { announcementOf, RouteApplier } from '../src/daemon/apply-routes.js';
-import type { PlannedRoute, RouteAttributesPlan } from '../src/controller/announce-plan.js';
-import { Speaker } from '../src/speaker.js';
+import type { PlannedRoute, RouteAttributesPlan } from '../src/plan/announce-plan.js';
+import { Speaker } from '@bgp-announce/bgp-speaker';
 import { next } from './helpers/events.js';
 import { announcedIn, startReceiver, withdrawnIn } from './helpers/kube-bgp-receiver.js';
 import { until } from './helpers/kube-harness.js';

@@ -4,9 +4,9 @@
 import http from 'node:http';
 import type { Test } from 'tap';
 import type { NotificationMessage, UpdateMessage } from '@bgp-announce/bgp-wire';
-import { Speaker, type PeerOptions } from '../src/speaker.js';
-import { SessionDriver } from '../src/session/driver.js';
-import { peerConfig, type GracefulRestartConfig } from '../src/session/config.js';
+import { Speaker, type PeerOptions } from '@bgp-announce/bgp-speaker';
+import { SessionDriver } from '@bgp-announce/bgp-speaker/session';
+import { peerConfig, type GracefulRestartConfig } from '@bgp-announce/bgp-speaker';
 import { startDaemon, type RunningDaemon } from '../src/daemon/daemon.js';
 import type { DaemonOptions, ListenAddress } from '../src/daemon/options.js';
 import type { DaemonContext, RouteSource } from '../src/daemon/source.js';

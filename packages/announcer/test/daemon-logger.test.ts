@@ -2,7 +2,7 @@
 // level each Speaker event gets (an emitter stands in for the Speaker).
 import t from 'tap';
 import { EventEmitter } from 'node:events';
-import type { Speaker } from '../src/speaker.js';
+import type { Speaker } from '@bgp-announce/bgp-speaker';
 import { createLogger, logSpeakerEvents, notificationSummary, peerLogger } from '../src/daemon/logger.js';
 import { captureLog } from './daemon-helpers.js';
 

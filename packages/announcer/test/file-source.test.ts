@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { fileSource, type FileSourceStatus } from '../src/daemon/file-source.js';
-import { Speaker } from '../src/speaker.js';
+import { Speaker } from '@bgp-announce/bgp-speaker';
 import { startReceiver, type Receiver } from './helpers/kube-bgp-receiver.js';
 import { LEVEL, daemonContext, recordingLogger, until } from './helpers/kube-harness.js';
 

@@ -5,7 +5,7 @@ import t, { type Test } from 'tap';
 import { start } from '@bgp-announce/test-apiserver';
 import { loadKubeConfig } from '../src/kube/client.js';
 import { EventRecorder, REPORTING_CONTROLLER, type EventRecorderOptions } from '../src/kube/events.js';
-import { manualClock } from '../src/session/clock.js';
+import { manualClock } from '@bgp-announce/bgp-speaker';
 import type { KubeLogger } from '../src/kube/api-errors.js';
 
 interface StoredEvent {

@@ -10,9 +10,9 @@ import { NodeAnnouncer } from '../src/kube/node-announcer.js';
 import { ServiceWriter, nodeConditionType } from '../src/kube/service-status.js';
 import { watchEndpointSlices, watchNodes, watchServices } from '../src/kube/watches.js';
 import { validateConfig } from '../src/config/validate.js';
-import { DEFAULT_LOAD_BALANCER_CLASS, EXCLUDE_LABEL, type EndpointSlice, type Node, type Service } from '../src/controller/model.js';
+import { DEFAULT_LOAD_BALANCER_CLASS, EXCLUDE_LABEL, type EndpointSlice, type Node, type Service } from '../src/service/model.js';
 import type { CacheChange, CacheHealth, ObjectCache } from '../src/kube/cache.js';
-import { Speaker } from '../src/speaker.js';
+import { Speaker } from '@bgp-announce/bgp-speaker';
 import { startReceiver } from './helpers/kube-bgp-receiver.js';
 import { RecordingEvents, apiServer, daemonContext, recordingLogger, until } from './helpers/kube-harness.js';
 

@@ -1,7 +1,7 @@
 // Which Services are ours (never another controller's class) and which families they want.
 import t from 'tap';
-import { isOurService, wantedFamilies } from '../src/controller/service-class.js';
-import { DEFAULT_LOAD_BALANCER_CLASS, type Service } from '../src/controller/model.js';
+import { isOurService, wantedFamilies } from '../src/service/service-class.js';
+import { DEFAULT_LOAD_BALANCER_CLASS, type Service } from '../src/service/model.js';
 
 const lb = (loadBalancerClass?: string, type = 'LoadBalancer'): Service => ({
   metadata: { name: 'web', namespace: 'default' },

@@ -16,7 +16,7 @@ import {
   setFinalizer,
   setIngress,
 } from '../src/kube/service-status.js';
-import { CLEANUP_FINALIZER, type Service } from '../src/controller/model.js';
+import { CLEANUP_FINALIZER, type Service } from '../src/service/model.js';
 import { CONDITION_REASON_RE, CONDITION_TYPE_RE, apiServer } from './helpers/kube-harness.js';
 
 t.test('nodeConditionType: valid condition types; long node names keep 54 characters and a hash', async (t) => {

@@ -1,7 +1,7 @@
 // carriedBySessions: an IPv4 session does not carry IPv6 VIPs (nor the other way round), so the plan
 // applied and the conditions written name only the peers that can carry each address.
 import t from 'tap';
-import { planAnnouncements } from '../src/controller/announce-plan.js';
+import { planAnnouncements } from '../src/plan/announce-plan.js';
 import { carriedBySessions } from '../src/daemon/session-families.js';
 import { config, input, peer, service } from './announce-plan-fixtures.js';
 

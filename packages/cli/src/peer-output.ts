@@ -9,8 +9,8 @@ import {
   type NotificationMessage,
   type UpdateMessage,
 } from '@bgp-announce/bgp-wire';
-import type { AdvertisedRoute, DownReason, FsmStateName, NegotiatedSession } from '@bgp-announce/announcer';
-import { advertisedFields, capabilityNames, notificationSummary, receivedFields } from '@bgp-announce/announcer/describe';
+import type { AdvertisedRoute, DownReason, FsmStateName, NegotiatedSession } from '@bgp-announce/bgp-speaker';
+import { advertisedFields, capabilityNames, notificationSummary, receivedFields } from '@bgp-announce/bgp-speaker';
 import type { BfdState } from '@bgp-announce/bfd';
 
 /** A route's attributes as printed (received or advertised). */

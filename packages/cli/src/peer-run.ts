@@ -4,8 +4,8 @@
 import dgram from 'node:dgram';
 import { readFile } from 'node:fs/promises';
 // The speaker alone (its subpath): the package's index also loads the Kubernetes client, ~1 s per start.
-import { Speaker, type PeerOptions, type SpeakerOptions, type SpeakerStopOptions } from '@bgp-announce/announcer/speaker';
-import type { BfdSessions } from '@bgp-announce/announcer';
+import { Speaker, type PeerOptions, type SpeakerOptions, type SpeakerStopOptions } from '@bgp-announce/bgp-speaker';
+import type { BfdSessions } from '@bgp-announce/bgp-speaker';
 import { BfdEngine, type BfdEngineOptions } from '@bgp-announce/bfd';
 import { isIpv4, type Family } from '@bgp-announce/bgp-wire';
 import { UsageError, parsePeerCommand, type PeerCommandOptions, type PeerPlan } from './peer.js';

@@ -2,7 +2,7 @@
 // options, the prefixes to announce) and what the run waits for. Pure: strings in, a plan out, or a
 // UsageError (exit status 2) whose message names the option. peer-run.ts does the I/O.
 import { formatIpv4, formatIpv6, isIpv4, isIpv6, parseCommunity, parseIp, parseLargeCommunity, type Family } from '@bgp-announce/bgp-wire';
-import type { PeerBfdOptions, PeerOptions } from '@bgp-announce/announcer';
+import type { PeerBfdOptions, PeerOptions } from '@bgp-announce/bgp-speaker';
 import { bfdProfile } from '@bgp-announce/bfd';
 import { UsageError } from './decode.js';
 

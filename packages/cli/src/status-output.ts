@@ -1,7 +1,8 @@
 // `bgp-announce status` output: the admin endpoint's JSON as tables and lines for people. Pure: JSON
 // views in, lines out (status.ts fetches them). Times are UTC.
 import { familyOf, reconcileAttributes, asPathToString, formatExtendedCommunity, type BgpMessage, type Capability, type UpdateMessage } from '@bgp-announce/bgp-wire';
-import type { BfdHistoryEntry, DescribedMessage, MessagesView, PeerView, RouteView, RoutesView, StatusView } from '@bgp-announce/announcer';
+import type { DescribedMessage } from '@bgp-announce/bgp-speaker';
+import type { BfdHistoryEntry, MessagesView, PeerView, RouteView, RoutesView, StatusView } from '@bgp-announce/announcer';
 import { diagName } from './bfd-output.js';
 import { notificationText } from './peer-output.js';
 

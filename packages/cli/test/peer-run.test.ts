@@ -7,7 +7,7 @@ import t, { type Test } from 'tap';
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { MessageFramer, decodeMessage, encodeMessage, endOfRib, type BgpMessage, type Capability, type NotificationMessage } from '@bgp-announce/bgp-wire';
-import { bfdSessionOptions, type BfdSessions } from '@bgp-announce/announcer';
+import { bfdSessionOptions, type BfdSessions } from '@bgp-announce/bgp-speaker';
 import { BfdEngine, type BfdSessionOptions } from '@bgp-announce/bfd';
 import { freePort, pollUntil, requireTtlSocket, startEngine } from '../../bfd/test/engine-helpers.js';
 import { parsePeerCommand, type PeerCommandOptions } from '../src/peer.js';

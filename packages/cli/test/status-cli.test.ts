@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Speaker, type RouteSource, type RunningDaemon } from '@bgp-announce/announcer';
+import { Speaker } from '@bgp-announce/bgp-speaker';
+import type { RouteSource, RunningDaemon } from '@bgp-announce/announcer';
 import { daemonCommand, type DaemonSources } from '../src/daemon.js';
 import { statusCommand, type StatusCommandOptions } from '../src/status.js';
 

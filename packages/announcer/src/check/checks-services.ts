@@ -3,8 +3,8 @@
 // status holds addresses none of our pools contain, has (or had) another controller on it.
 import { parseAddress } from '../config/address.js';
 import type { IPAddressPool } from '../config/types.js';
-import { serviceKey, type ObjectMeta, type Service } from '../controller/model.js';
-import { isOurService, type ServiceClassOptions } from '../controller/service-class.js';
+import { serviceKey, type ObjectMeta, type Service } from '../service/model.js';
+import { isOurService, type ServiceClassOptions } from '../service/service-class.js';
 import type { Finding } from './checks.js';
 
 /** One metadata.managedFields entry (server-side apply field ownership). */

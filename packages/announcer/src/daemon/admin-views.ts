@@ -1,12 +1,8 @@
 // What the admin endpoint answers, as plain JSON-ready objects built from the Speaker, the BFD
 // engine, the BFD history and the route source. `bgp-announce status` prints these.
 import { familyOf, notificationName, type PathAttributes } from '@bgp-announce/bgp-wire';
-import { advertisedFields, receivedFields } from '../session/describe.js';
+import { advertisedFields, receivedFields, type PeerMessageCounters, type PeerStatus, type Speaker, type NormalRouteAttributes, type DescribedMessage, type RibInEntry } from '@bgp-announce/bgp-speaker';
 import type { BfdEngineMetrics, BfdSessionStatus } from '@bgp-announce/bfd';
-import type { PeerMessageCounters, PeerStatus, Speaker } from '../speaker.js';
-import type { NormalRouteAttributes } from '../rib/route.js';
-import type { DescribedMessage } from '../session/message-log.js';
-import type { RibInEntry } from '../rib/adj-rib-in.js';
 import { capabilityNames } from './logger.js';
 import type { BfdHistory, BfdHistoryEntry } from './bfd-history.js';
 import type { RouteSource } from './source.js';

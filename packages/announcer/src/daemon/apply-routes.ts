@@ -1,9 +1,9 @@
 // From an announce plan to the Speaker: each planned prefix becomes one announcement whose
 // alternatives name the peers that get each attribute set, and only the difference from the last
 // plan applied is announced or withdrawn.
-import type { PlannedRoute, RouteAttributesPlan } from '../controller/announce-plan-types.js';
-import { diffPlannedRoutes } from '../controller/announce-plan.js';
-import type { AnnounceAttributes, Announcement, Speaker } from '../speaker.js';
+import type { PlannedRoute, RouteAttributesPlan } from '../plan/announce-plan-types.js';
+import { diffPlannedRoutes } from '../plan/announce-plan.js';
+import type { AnnounceAttributes, Announcement, Speaker } from '@bgp-announce/bgp-speaker';
 
 /**
  * The Speaker announcement of one planned route: one alternative per distinct attribute set, naming

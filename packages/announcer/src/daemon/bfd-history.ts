@@ -2,8 +2,7 @@
 // endpoint. The BFD packets themselves live in the engine's worker thread and are not kept anywhere;
 // the engine's metrics() has its counters and the last dropped packet.
 import type { BfdState } from '@bgp-announce/bfd';
-import type { Speaker } from '../speaker.js';
-import type { BfdChange } from '../speaker-bfd.js';
+import type { Speaker, BfdChange } from '@bgp-announce/bgp-speaker';
 
 /** One BFD state change of a peer's session. */
 export interface BfdHistoryEntry {

@@ -4,7 +4,7 @@
 import { BfdEngine, type BfdEngineOptions } from '@bgp-announce/bfd';
 import { isIpv4 } from '@bgp-announce/bgp-wire';
 import type { Logger } from 'pino';
-import { Speaker } from '../speaker.js';
+import { Speaker } from '@bgp-announce/bgp-speaker';
 import { createLogger, logBfdEngineErrors, logSpeakerEvents } from './logger.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { startMetricsServer, type RunningServer } from './http.js';

@@ -3,11 +3,8 @@
 // and go are info, a session lost or torn down by BFD and errors are warn, one line per received
 // UPDATE is debug.
 import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
-import { capabilityNames, notificationSummary } from '../session/describe.js';
+import { capabilityNames, notificationSummary, type Speaker, type SpeakerEvents, type NegotiatedSession, type DownReason } from '@bgp-announce/bgp-speaker';
 import type { BfdEngineError } from '@bgp-announce/bfd';
-import type { Speaker, SpeakerEvents } from '../speaker.js';
-import type { NegotiatedSession } from '../session/open-policy.js';
-import type { DownReason } from '../session/fsm.js';
 
 export type { Logger };
 
@@ -37,7 +34,7 @@ export function peerLogger(logger: Logger, peerId: string): Logger {
   return logger.child({ peer: peerId });
 }
 
-export { capabilityNames, notificationSummary } from '../session/describe.js';
+export { capabilityNames, notificationSummary } from '@bgp-announce/bgp-speaker';
 
 /** A DownReason as log fields. */
 function downFields(reason: DownReason): Record<string, unknown> {

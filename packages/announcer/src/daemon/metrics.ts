@@ -5,8 +5,7 @@
 // file descriptors) come with the same `bgp_announce_` prefix. Every metric is listed in the README.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BfdEngineMetrics, BfdState } from '@bgp-announce/bfd';
-import type { FsmStateName } from '../session/fsm.js';
-import type { PeerStatus, Speaker } from '../speaker.js';
+import type { FsmStateName, PeerStatus, Speaker } from '@bgp-announce/bgp-speaker';
 import type { PoolUsage } from './source.js';
 
 export const METRIC_PREFIX = 'bgp_announce_';

@@ -2,8 +2,8 @@
 // node announces (announce-plan.ts), move the Speaker's peers to the planned ones and apply the
 // route difference. Reconciles run one at a time; requests that arrive meanwhile are folded into one
 // more run, so a burst of watch events costs two plans, not hundreds.
-import { planAnnouncements, type AnnouncePlan, type PlanInput } from '../controller/announce-plan.js';
-import type { PeerOptions } from '../speaker.js';
+import { planAnnouncements, type AnnouncePlan, type PlanInput } from '../plan/announce-plan.js';
+import type { PeerOptions } from '@bgp-announce/bgp-speaker';
 import { applyPeers, peerOptionsFor } from './peer-options.js';
 import { RouteApplier } from './apply-routes.js';
 import { carriedBySessions } from './session-families.js';

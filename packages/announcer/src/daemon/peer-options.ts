@@ -4,8 +4,7 @@
 import { isIpv4 } from '@bgp-announce/bgp-wire';
 import type { BfdProfile } from '@bgp-announce/bfd';
 import type { BGPPeer } from '../config/types.js';
-import type { PeerOptions, Speaker } from '../speaker.js';
-import { sameOptions } from '../speaker-peer.js';
+import { type PeerOptions, type Speaker, samePeerOptions as sameOptions } from '@bgp-announce/bgp-speaker';
 
 /** Restart Time we advertise with graceful restart (seconds), as MetalLB does. */
 export const GRACEFUL_RESTART_TIME = 120;

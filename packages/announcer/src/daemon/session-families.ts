@@ -1,7 +1,7 @@
 // A BGP session carries the family of its peer's address only (peer-options.ts offers just that
 // one), so an IPv6 VIP planned for an IPv4 peer would never reach it. This narrows a plan to what the
 // sessions can carry, before it is applied and before the Services are told who announces them.
-import type { AnnouncePlan, PlannedRoute, RouteAttributesPlan, ServicePlan } from '../controller/announce-plan.js';
+import type { AnnouncePlan, PlannedRoute, RouteAttributesPlan, ServicePlan } from '../plan/announce-plan.js';
 
 const familyOf = (address: string): 4 | 6 => (address.includes(':') ? 6 : 4);
 

@@ -6,7 +6,7 @@
 //  3. the daemon's other parts (endpoints, BFD engine) close, and the process exits 0.
 // A second signal cuts the drain short, but the Cease still goes to every peer before the exit.
 import type { Logger } from 'pino';
-import type { Speaker, SpeakerStopOptions } from '../speaker.js';
+import type { Speaker, SpeakerStopOptions } from '@bgp-announce/bgp-speaker';
 import type { RouteSource } from './source.js';
 
 /** What a shutdown does, once. */

@@ -2,11 +2,11 @@
 // where its peers and routes come from: the Kubernetes controller, or a config file on hosts without
 // Kubernetes. A source turns its input into BGP peers and announcements on the daemon's Speaker.
 import type { Logger } from 'pino';
-import type { Speaker } from '../speaker.js';
+import type { Speaker } from '@bgp-announce/bgp-speaker';
 
 /** One pool's usage per family (the allocator's PoolUsage), for the pool usage metric. */
-export type { PoolUsage } from '../controller/allocator.js';
-import type { PoolUsage } from '../controller/allocator.js';
+export type { PoolUsage } from '../allocation/allocator.js';
+import type { PoolUsage } from '../allocation/allocator.js';
 
 /** What the daemon hands a source. */
 export interface DaemonContext {

@@ -5,11 +5,11 @@
 // and the load-balancer-cleanup finalizer so an address is released before its Service is gone.
 import type { KubeLogger } from './api-errors.js';
 import type { ObjectCache } from './cache.js';
-import { Allocator, type AllocationResult } from '../controller/allocator.js';
-import { isOurService, type ServiceClassOptions } from '../controller/service-class.js';
-import { CLEANUP_FINALIZER, serviceKey, type Namespace, type Service } from '../controller/model.js';
+import { Allocator, type AllocationResult } from '../allocation/allocator.js';
+import { isOurService, type ServiceClassOptions } from '../service/service-class.js';
+import { CLEANUP_FINALIZER, serviceKey, type Namespace, type Service } from '../service/model.js';
 import type { IPAddressPool } from '../config/types.js';
-import type { PoolUsage } from '../controller/allocator.js';
+import type { PoolUsage } from '../allocation/allocator.js';
 import { ALLOCATED_CONDITION, ServiceGoneError, ingressIps, setCondition, setFinalizer, setIngress, type ServiceWriter } from './service-status.js';
 
 /** Where Events go (kube/events.ts's recorder has this shape). */

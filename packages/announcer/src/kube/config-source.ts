@@ -8,7 +8,7 @@
 // in force and, if not, what is wrong with it, so `kubectl get bgppeers -o yaml` explains a rejection.
 import { EventEmitter } from 'node:events';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { systemClock, type Clock, type TimerHandle } from '../session/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '@bgp-announce/bgp-speaker';
 import { validateConfig, problemsOf } from '../config/validate.js';
 import { API_GROUP, API_GROUP_VERSION, API_VERSION, ConfigError, formatProblem, type AnnouncerConfig, type ConfigProblem } from '../config/types.js';
 import { errorText, silentLogger, statusCodeOf, withTimeout, type KubeLogger } from './api-errors.js';

@@ -5,7 +5,7 @@
 // so a flapping Service cannot flood the API server. Recording never throws and never blocks the
 // caller: writes are queued and failures are logged.
 import { CoreV1Api, type CoreV1Event, type KubeConfig } from '@kubernetes/client-node';
-import { systemClock, type Clock } from '../session/clock.js';
+import { systemClock, type Clock } from '@bgp-announce/bgp-speaker';
 import { errorText, silentLogger, statusCodeOf, withTimeout, type KubeLogger } from './api-errors.js';
 
 /** Our name as the reporting controller of Events. */

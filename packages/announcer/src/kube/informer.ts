@@ -11,7 +11,7 @@
 // with a new resourceVersion an 'update', a new one an 'add'; unchanged objects report nothing, so a
 // restart never makes a controller withdraw something that is still wanted.
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
-import { systemClock, type Clock, type TimerHandle } from '../session/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '@bgp-announce/bgp-speaker';
 import { errorText, silentLogger, statusCodeOf, withTimeout, type KubeLogger } from './api-errors.js';
 import type { CacheChange, CacheHealth, ObjectCache } from './cache.js';
 

@@ -6,7 +6,7 @@
 // before anyone else can have taken over (the deadline is shorter than the lease).
 import { EventEmitter } from 'node:events';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { systemClock, type Clock, type TimerHandle } from '../session/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '@bgp-announce/bgp-speaker';
 import { errorText, silentLogger, statusCodeOf, withTimeout, type KubeLogger } from './api-errors.js';
 
 export interface LeaderElectionOptions {

@@ -6,10 +6,10 @@
 import type { KubeLogger } from './api-errors.js';
 import type { ObjectCache } from './cache.js';
 import type { AnnouncerConfig } from '../config/types.js';
-import { Allocator } from '../controller/allocator.js';
-import { isOurService, type ServiceClassOptions } from '../controller/service-class.js';
-import { serviceKey, sliceServiceKey, type EndpointSlice, type Node, type Service } from '../controller/model.js';
-import type { ServicePlan } from '../controller/announce-plan.js';
+import { Allocator } from '../allocation/allocator.js';
+import { isOurService, type ServiceClassOptions } from '../service/service-class.js';
+import { serviceKey, sliceServiceKey, type EndpointSlice, type Node, type Service } from '../service/model.js';
+import type { ServicePlan } from '../plan/announce-plan.js';
 import { NodeReconciler, type ReconcileInput } from '../daemon/node-reconciler.js';
 import type { DaemonContext } from '../daemon/source.js';
 import type { EventSink } from './allocation-controller.js';

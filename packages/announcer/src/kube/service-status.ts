@@ -4,7 +4,7 @@
 // functions of the object; ServiceWriter does the read-modify-write with the resourceVersion and
 // retries on 409 Conflict, since the allocator and every node write the same Services.
 import type { CoreV1Api, V1Service } from '@kubernetes/client-node';
-import { CLEANUP_FINALIZER, type Service } from '../controller/model.js';
+import { CLEANUP_FINALIZER, type Service } from '../service/model.js';
 import { errorText, statusCodeOf } from './api-errors.js';
 
 /** A metav1.Condition as we write it. */

@@ -4,8 +4,8 @@
 // writes the Accepted conditions of our objects. Losing the Lease stops the allocator at once; the
 // routes of this node are not touched by it.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { DEFAULT_LOAD_BALANCER_CLASS } from '../controller/model.js';
-import type { ServiceClassOptions } from '../controller/service-class.js';
+import { DEFAULT_LOAD_BALANCER_CLASS } from '../service/model.js';
+import type { ServiceClassOptions } from '../service/service-class.js';
 import type { DaemonContext, RouteSource } from '../daemon/source.js';
 import { formatProblem } from '../config/types.js';
 import { AllocationController, type AllocationStatus } from './allocation-controller.js';

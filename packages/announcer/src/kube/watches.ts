@@ -2,7 +2,7 @@
 // EndpointSlices, Nodes, Namespaces, Secrets of one namespace, and our custom resources.
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { API_GROUP, API_VERSION, type KubeObject } from '../config/types.js';
-import type { EndpointSlice, Namespace, Node, ObjectMeta, Service } from '../controller/model.js';
+import type { EndpointSlice, Namespace, Node, ObjectMeta, Service } from '../service/model.js';
 import type { ObjectCache } from './cache.js';
 import { watchCache, type ListResult, type ListSelectors, type WatchTuning } from './informer.js';
 

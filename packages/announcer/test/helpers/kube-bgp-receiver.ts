@@ -3,8 +3,8 @@
 // test can check what a Speaker really sent without trusting the Speaker's own view.
 import type { Test } from 'tap';
 import type { PathAttributes, UpdateMessage } from '@bgp-announce/bgp-wire';
-import { SessionDriver } from '../../src/session/driver.js';
-import { peerConfig } from '../../src/session/config.js';
+import { SessionDriver } from '@bgp-announce/bgp-speaker/session';
+import { peerConfig } from '@bgp-announce/bgp-speaker';
 import { next } from './events.js';
 
 export interface Receiver {

@@ -6,10 +6,10 @@ import pino, { type Logger } from 'pino';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { start, type StartOptions, type TestApiServer } from '@bgp-announce/test-apiserver';
 import { loadKubeConfig } from '../../src/kube/client.js';
-import type { Speaker } from '../../src/speaker.js';
+import type { Speaker } from '@bgp-announce/bgp-speaker';
 import type { DaemonContext, PoolUsage } from '../../src/daemon/source.js';
 import type { EventSink } from '../../src/kube/allocation-controller.js';
-import type { Service } from '../../src/controller/model.js';
+import type { Service } from '../../src/service/model.js';
 
 /** Resolves with fn()'s value once it is neither undefined nor false; rejects after `ms` of real time. */
 export async function until<T>(what: string, fn: () => T | undefined | false, ms = 5000): Promise<T> {

@@ -16,7 +16,7 @@
 //   only after the cursor wraps around, and allocation never rescans a range from its start.
 // autoAssign turning false does not invalidate Services already holding the pool's addresses.
 import type { IPAddressPool } from '../config/types.js';
-import { serviceKey, type Service } from './model.js';
+import { serviceKey, type Service } from '../service/model.js';
 import { canonicalIP, familyName, parseIP, type IPFamily } from './allocator-ip.js';
 import { admits, comparePools, familyUsage, indexPools, nextFree, poolAllows, poolHasFamily, rangeAllows, type PoolIndex } from './allocator-pools.js';
 import { readRequest, shareInfo, sharingConflict, type ServiceRequest, type ShareInfo } from './allocator-request.js';

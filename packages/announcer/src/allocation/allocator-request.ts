@@ -8,9 +8,9 @@
 //   (spec.selector). With Local, a node announces the address when it has a ready endpoint of the
 //   Service; two Local Services on different pods would draw traffic for one to nodes that only run
 //   the other's pods, so that is refused.
-import { ANNOTATION, serviceKey, type Service } from './model.js';
+import { ANNOTATION, serviceKey, type Service } from '../service/model.js';
 import { canonicalIP, familyName, parseIP, type IPFamily } from './allocator-ip.js';
-import { wantedFamilies, type FamilyWish } from './service-class.js';
+import { wantedFamilies, type FamilyWish } from '../service/service-class.js';
 
 /** What decides whether a Service may share an address with another. */
 export interface ShareInfo {

@@ -4,7 +4,7 @@
 // those with no class. Another controller's class (kube-vip, Cilium's io.cilium/bgp-control-plane,
 // MetalLB's metallb.io/metallb) is never ours.
 import type { Service } from './model.js';
-import type { IPFamily } from './allocator-ip.js';
+import type { IPFamily } from '../allocation/allocator-ip.js';
 
 export interface ServiceClassOptions {
   /** Our class, DEFAULT_LOAD_BALANCER_CLASS unless configured otherwise. */

@@ -4,7 +4,7 @@
 // advertisements select pools, peers select nodes, Local Services need a serving endpoint here.
 import { matchesAny, matchesSelector } from '../config/selector.js';
 import type { AnnouncerConfig, BGPAdvertisement, BGPPeer } from '../config/types.js';
-import { serviceKey, type Service } from './model.js';
+import { serviceKey, type Service } from '../service/model.js';
 import {
   localPrefWarnings,
   makeSource,

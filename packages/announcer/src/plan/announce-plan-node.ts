@@ -1,6 +1,6 @@
 // Which nodes may announce at all, and which may announce a Service with externalTrafficPolicy Local:
 // the node-level rules of the announce plan (MetalLB's, see DESIGN.md).
-import { EXCLUDE_LABEL, type EndpointSlice, type Node } from './model.js';
+import { EXCLUDE_LABEL, type EndpointSlice, type Node } from '../service/model.js';
 
 /** Why this node announces nothing, or undefined when it may announce. */
 export function nodeExclusion(nodeName: string, node: Node | undefined): string | undefined {

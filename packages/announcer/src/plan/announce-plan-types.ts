@@ -1,7 +1,7 @@
 // The announce plan's input and output: what one node announces, to which peers, with which
 // attributes, and why each Service is or is not announced. Plain data; see announce-plan.ts.
 import type { AnnouncerConfig, BGPPeer } from '../config/types.js';
-import type { EndpointSlice, Node, Service } from './model.js';
+import type { EndpointSlice, Node, Service } from '../service/model.js';
 
 /** Everything the plan depends on: the watched state as seen by one node. */
 export interface PlanInput {
