@@ -6,7 +6,7 @@ import { BFD_MULTIHOP_PORT, BFD_SINGLE_HOP_PORT } from './bfd-transport.js';
 import { canonicalAddress } from './demux.js';
 import { bfdProfile, type BfdProfile, type BfdProfileInput } from './profile.js';
 import { BFD_AUTH_TYPE, type BfdAuthKey, type BfdAuthType } from './types.js';
-import type { BfdWorkerData, BfdWorkerSessionSpec } from './worker.js';
+import type { BfdWorkerData, BfdWorkerSessionSpec } from './worker-protocol.js';
 
 export interface BfdEngineOptions {
   /** UDP ports to listen on: 3784 single hop and 4784 multihop unless given (tests on loopback use others). */

@@ -2,7 +2,7 @@
 // made on the first change only (copy on write), the actions so far in a scratch array that keeps its
 // storage, and the actions shared between steps of an unchanged session. This is how a transition
 // that changes nothing allocates next to nothing: it runs for every packet sent and received.
-import type { BfdAction } from './fsm.js';
+import type { BfdAction } from './fsm-types.js';
 import type { BfdSession } from './session-state.js';
 
 /** One transition under way: the session given, its copy once something changed, the actions so far. */

@@ -12,6 +12,7 @@
 // given is returned as it is), the periodic packet and the detection timer restart of an unchanged
 // session are made once and shared (frozen), and the working state of a step is one reused object.
 import { assign, changing, current, emit, releaseStep, shared, takeStep, type Step } from './fsm-step.js';
+import type { BfdAction, BfdEvent } from './fsm-types.js';
 import {
   checkConfig,
   detectionTime,
@@ -35,32 +36,7 @@ export {
   type BfdSessionConfig,
 } from './session-state.js';
 
-/** 'final': a Final held back by the rate limit (RFC 5880 6.8.7) goes out when it expires. */
-export type BfdTimerName = 'transmit' | 'detection' | 'final';
-
-export type BfdEvent =
-  | { type: 'start' }
-  /** Stop the session's timers and ignore everything but 'start' (the session is being removed). */
-  | { type: 'stop' }
-  /** RFC 5880 6.8.16; diag defaults to 7 (Administratively Down), 5 (Path Down) fits a failed path. */
-  | { type: 'adminDown'; diag?: number }
-  | { type: 'adminUp' }
-  /** A decoded packet for this session whose authentication (if any) has been checked. */
-  | { type: 'packetReceived'; packet: BfdControlPacket }
-  | { type: 'transmitTimerExpired' }
-  | { type: 'detectionTimerExpired' }
-  | { type: 'finalTimerExpired' }
-  /** New operator values (µs); a Poll Sequence tells the peer (6.8.3). */
-  | { type: 'parametersChanged'; desiredMinTxInterval?: number; requiredMinRxInterval?: number; detectMult?: number };
-
-/** What the I/O edge must do, in order. Starting a running timer restarts it; stopping a stopped one is a no-op. */
-export type BfdAction =
-  | { type: 'send'; packet: BfdControlPacket }
-  | { type: 'startTimer'; timer: BfdTimerName; durationUs: number }
-  | { type: 'stopTimer'; timer: BfdTimerName }
-  | { type: 'stateChange'; from: BfdState; to: BfdState; diag: number }
-  /** A received packet was dropped (RFC 5880 6.8.6); the reason is for logs. */
-  | { type: 'discard'; reason: string };
+export type { BfdAction, BfdEvent, BfdTimerName } from './fsm-types.js';
 
 /** RFC 5880 6.8.7: whether periodic packets may go out now. */
 function mayTransmit(s: BfdSession): boolean {

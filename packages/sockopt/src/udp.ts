@@ -4,7 +4,7 @@
 // through the addon's native/udp.c (recvmsg with IP_RECVTTL / IPV6_RECVHOPLIMIT, IP_PKTINFO /
 // IPV6_RECVPKTINFO). It runs on the libuv loop of the thread that opens it: main thread or worker.
 import { getSystemErrorName } from 'node:util';
-import { probeAddon, SockoptError, type SockoptStatus } from './index.js';
+import { probeAddon, SockoptError, type SockoptStatus } from './addon.js';
 
 /** The functions native/udp.c exports. */
 interface UdpAddon {
