@@ -22,7 +22,8 @@ export { peerConfig, type PeerConfig, type PeerConfigInput, type ConnectionMode,
 export type { TransportOptions } from './session/driver.js';
 export type { TransportSecurity } from './session/transport.js';
 export type { NegotiatedSession } from './session/open-policy.js';
-export type { FsmStateName, DownReason, SessionCounters } from './session/fsm.js';
+export type { FsmStateName, SessionCounters } from './session/fsm.js';
+export type { DownReason } from './session/down-reason.js';
 export type { DescribedMessage, LoggedMessage, MessageDirection } from './session/message-log.js';
 export { systemClock, manualClock, type Clock, type ManualClock, type TimerHandle } from './session/clock.js';
 export { notificationSummary, capabilityNames, advertisedFields, receivedFields, type AttributeFields } from './session/describe.js';

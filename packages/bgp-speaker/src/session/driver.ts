@@ -22,7 +22,8 @@ import { TIMER_EVENT, addressInUseMessage, messageEvent } from './driver-events.
 import { detectCollision, type ConnectionDirection } from './collision.js';
 import { InboundCandidate } from './inbound-candidate.js';
 import { cease } from './open-policy.js';
-import { initialSession, transition, type DownReason, type FsmAction, type FsmEvent, type FsmStateName, type SessionState, type SocketError, type TimerName } from './fsm.js';
+import { initialSession, transition, type FsmAction, type FsmEvent, type FsmStateName, type SessionState, type TimerName } from './fsm.js';
+import type { DownReason, SocketError } from './down-reason.js';
 import type { NegotiatedSession } from './open-policy.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 import type { MessageLog } from './message-log.js';

@@ -12,6 +12,9 @@ import { CEASE_SUBCODE, ERROR_CODE, toHex, type NotificationMessage, type OpenMe
 import type { PeerConfig } from './config.js';
 import { buildOpen, cease, checkOpen, type NegotiatedSession } from './open-policy.js';
 import { withHardReset } from './graceful-restart.js';
+import type { DownReason, SocketError } from './down-reason.js';
+
+export type { DownReason, SocketError } from './down-reason.js';
 
 export type FsmStateName = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established';
 export type TimerName = 'ConnectRetry' | 'Hold' | 'Keepalive' | 'IdleHold';
@@ -62,21 +65,6 @@ export type FsmEvent =
    * OpenSent or OpenConfirm: Cease 7 on ours, then the session goes on over the inbound one from OpenSent.
    */
   | { type: 'CollisionKeepInbound' };
-
-/** Why a session (or an attempt at one) ended. */
-export interface DownReason {
-  kind: 'manual-stop' | 'notification-sent' | 'notification-received' | 'connection-failed';
-  message: string;
-  notification?: NotificationMessage;
-  /** For a failed TCP connection: the socket's error. */
-  socketError?: SocketError;
-}
-
-/** A socket error as the I/O edge saw it: errno code (ECONNREFUSED, ...) and Node's message. */
-export interface SocketError {
-  code?: string;
-  message: string;
-}
 
 /** What the I/O edge must do, in order. Stopping a timer that is not running is a no-op. */
 export type FsmAction =

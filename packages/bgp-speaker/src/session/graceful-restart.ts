@@ -3,7 +3,7 @@
 // and how we leave when we are the one restarting. The Speaker carries them out with its timers.
 import { CEASE_SUBCODE, ERROR_CODE, encodeMessage, familyOf, toHex, type Family, type NotificationMessage } from '@bgp-announce/bgp-wire';
 import type { PeerConfig } from './config.js';
-import type { DownReason } from './fsm.js';
+import type { DownReason } from './down-reason.js';
 import type { NegotiatedSession } from './open-policy.js';
 
 /** What to keep of a peer's routes after its session went down. */

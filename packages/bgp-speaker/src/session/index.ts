@@ -12,12 +12,11 @@ export {
   type FsmEvent,
   type FsmAction,
   type TimerName,
-  type DownReason,
-  type SocketError,
   type SessionState,
   type SessionCounters,
   type WireErrorLike,
 } from './fsm.js';
+export type { DownReason, SocketError } from './down-reason.js';
 export { resolveCollision, detectCollision, type ConnectionDirection } from './collision.js';
 export {
   SessionDriver,
