@@ -24,7 +24,9 @@ const MANDATORY: readonly number[] = [ATTR.ORIGIN, ATTR.AS_PATH];
  * Decodes the UPDATE in buf[msgStart..msgEnd) (header included). Fatal problems throw BgpWireError
  * with the NOTIFICATION to send and the RFC 7606 action ('session-reset', or 'afi-safi-disable' with
  * afi/safi for a malformed MP_REACH_NLRI/MP_UNREACH_NLRI); the others come back in `errors`, where any
- * 'treat-as-withdraw' means every announced prefix must be handled as withdrawn. `layout` is set when
+ * 'treat-as-withdraw' means every announced prefix must be handled as withdrawn; an UPDATE with no
+ * prefix in its NLRI field or MP_REACH_NLRI but other attributes than MP_UNREACH_NLRI throws instead
+ * (session reset, RFC 7606 5.2) unless its errors are all attribute discards. `layout` is set when
  * the attributes are not in canonical order or carry non-canonical flags, so that encodeUpdate gives
  * back the same bytes. Offsets are relative to msgStart. With ctx.ibgp === false (an external
  * peer) LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST are discarded (RFC 7606 7.5, 7.9, 7.10); with
@@ -59,9 +61,9 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
   const nlri: Nlri[] = attributesEnd === msgEnd ? [] : decodePrefixes(buf, attributesEnd, msgEnd, AFI.IPV4, v4AddPath, msgStart);
   const { attributes, errors, order } = decoded;
 
-  // Missing well-known attributes (RFC 4271 6.3, RFC 4760 3, RFC 7606 3.d), only when something is announced.
-  const announces = nlri.length > 0 || attributes.mpReach !== undefined;
-  if (announces) {
+  // Missing well-known attributes (RFC 4271 6.3, RFC 4760 3, RFC 7606 3.d): ORIGIN and AS_PATH come
+  // with any NLRI and with MP_REACH_NLRI, NEXT_HOP with the NLRI field.
+  if (nlri.length > 0 || attributes.mpReach !== undefined) {
     const missing: number[] = [];
     for (const code of MANDATORY) if (!order.includes(code)) missing.push(code);
     if (nlri.length > 0 && !order.includes(ATTR.NEXT_HOP)) missing.push(ATTR.NEXT_HOP);
@@ -77,14 +79,15 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
         offset: at - msgStart,
       });
     }
-  } else if (errors.length > 0) {
-    // RFC 7606 5.2: with nothing announced there is nothing to treat as withdrawn, and no proof the
-    // message was read right: an error that is not a discard resets the session, unless the
-    // message holds nothing but MP_UNREACH_NLRI.
-    const severe = errors.find((e) => e.action === 'treat-as-withdraw');
-    const onlyUnreach = severe?.attribute === ATTR.MP_UNREACH_NLRI && order.every((code) => code === ATTR.MP_UNREACH_NLRI);
+  }
+  // RFC 7606 5.2: an UPDATE that encodes no reachable NLRI (nothing in the NLRI field or in
+  // MP_REACH_NLRI) but holds attributes other than MP_UNREACH_NLRI gives no proof that its NLRI were
+  // read right: any error other than attribute discard resets the session.
+  if (errors.length > 0 && nlri.length === 0 && !hasReachableNlri(attributes.mpReach)) {
+    const severe = errors.find((e) => e.action !== 'attribute-discard');
+    const onlyUnreach = order.every((code) => code === ATTR.MP_UNREACH_NLRI) && errors.every((e) => e.action === 'attribute-discard' || e.attribute === ATTR.MP_UNREACH_NLRI);
     if (severe !== undefined && !onlyUnreach) {
-      throw new BgpWireError(`${severe.message}, in an UPDATE that announces nothing`, {
+      throw new BgpWireError(`${severe.message}, in an UPDATE with no reachable NLRI (RFC 7606 5.2)`, {
         code: severe.code,
         subcode: severe.subcode,
         data: fromHex(severe.data),
@@ -105,6 +108,11 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
     msg.layout = layout;
   }
   return msg;
+}
+
+function hasReachableNlri(mp: UpdateMessage['attributes']['mpReach']): boolean {
+  if (mp === undefined) return false;
+  return mp.nlriHex !== undefined ? mp.nlriHex !== '' : mp.nlri !== undefined && mp.nlri.length > 0;
 }
 
 function isEmptyUnreach(mp: UpdateMessage['attributes']['mpUnreach']): boolean {

@@ -5,7 +5,7 @@ import { decodeUpdate, encodeUpdate, isTreatAsWithdraw } from '../src/update.js'
 import { BgpWireError } from '../src/errors.js';
 import type { CodecContext, UpdateError, UpdateMessage } from '../src/types.js';
 
-import { MARKER, hex, bytes, u16, wireError as thrown, updateBytes as update, ORIGIN, AS_PATH, NEXT_HOP, BASE, NLRI } from './helpers/wire.js';
+import { MARKER, hex, bytes, u16, thrown as caught, wireError as thrown, updateBytes as update, ORIGIN, AS_PATH, NEXT_HOP, BASE, NLRI } from './helpers/wire.js';
 
 const decode = (buf: Uint8Array, ctx?: CodecContext): UpdateMessage => decodeUpdate(buf, 0, buf.length, ctx);
 
@@ -279,4 +279,38 @@ t.test('random damage only ever yields BgpWireError', async (t) => {
     }
   }
   t.equal(bad, 0, 'nothing but BgpWireError thrown');
+});
+
+t.test('RFC 7606 5.2: reachable NLRI, not the presence of MP_REACH_NLRI, decides treat-as-withdraw', async (t) => {
+  const NH6 = '20010db8000000000000000000000001';
+  const emptyReach = `800e15 0002 01 10 ${NH6} 00`;
+  const fullReach = `800e1c 0002 01 10 ${NH6} 00 30 20010db80001`;
+  const resets = (name: string, attrs: string, expected: Record<string, unknown>): void => {
+    const err = caught(() => decode(update('', attrs, '')));
+    t.match(err, { code: 3, action: 'session-reset', ...expected }, name);
+  };
+  // An MP_REACH_NLRI without prefixes announces nothing: a non-discard error resets the session.
+  resets('ORIGIN value 3 next to an empty MP_REACH_NLRI', emptyReach + '40010103' + AS_PATH, { subcode: 6, offset: 47, data: bytes('40010103') });
+  resets('MED flags error next to an empty MP_REACH_NLRI', emptyReach + ORIGIN + AS_PATH + '40040400000001', { subcode: 4 });
+  resets('ORIGIN missing next to an empty MP_REACH_NLRI (RFC 4760 3)', emptyReach + AS_PATH, { subcode: 3 });
+  resets('a family kept raw, its NLRI empty', '800e09 0001 80 04 c0000201 00' + '40010103' + AS_PATH, { subcode: 6 });
+  // Withdrawn prefixes are not reachable NLRI: MP_UNREACH_NLRI with prefixes next to other attributes resets.
+  resets('MP_UNREACH_NLRI with prefixes and a bad ORIGIN', '800f0a 000201 30 20010db80001' + '40010103' + AS_PATH, { subcode: 6 });
+  // MP_UNREACH_NLRI alone is exempt, but not when something else in the attributes is wrong too.
+  resets('MP_UNREACH_NLRI with conflicting flags and a truncated attribute', 'c00f0a 000201 30 20010db80001 c008', { subcode: 4 });
+  const alone = decode(update('', 'c00f0a 000201 30 20010db80001', ''));
+  t.match(alone.errors, [{ action: 'treat-as-withdraw', subcode: 4, attribute: 15 }], 'MP_UNREACH_NLRI alone');
+
+  // Attribute discard stays a discard.
+  const discard = decode(update('', emptyReach + ORIGIN + AS_PATH + '40060100', ''));
+  t.match(discard.errors, [{ action: 'attribute-discard', subcode: 5 }]);
+  t.strictSame(discard.attributes.mpReach?.nlri, []);
+  // With prefixes in MP_REACH_NLRI (decoded or raw) or in the NLRI field it is treat-as-withdraw.
+  const reach = decode(update('', fullReach + '40010103' + AS_PATH, ''));
+  t.match(reach.errors, [{ action: 'treat-as-withdraw', subcode: 6 }]);
+  t.strictSame(reach.attributes.mpReach?.nlri, [{ prefix: '2001:db8:1::/48' }]);
+  const raw = decode(update('', '800e0d 0001 80 04 c0000201 00 18cb0071' + '40010103' + AS_PATH, ''));
+  t.match(raw.errors, [{ action: 'treat-as-withdraw', subcode: 6 }]);
+  const field = decode(update('', emptyReach + '40010103' + AS_PATH + NEXT_HOP, NLRI));
+  t.match(field.errors, [{ action: 'treat-as-withdraw', subcode: 6 }]);
 });
