@@ -5,6 +5,7 @@
 import net from 'node:net';
 import t, { type Test } from 'tap';
 import { start, type TestApiServer } from '@bgp-announce/test-apiserver';
+import { manualClock } from '@bgp-announce/bgp-speaker';
 import { loadKubeConfig } from '../src/kube/client.js';
 import { backoffDelay, watchCache, type CachedObject } from '../src/kube/informer.js';
 import { watchConfigObjects, watchEndpointSlices, watchNamespaces, watchNodes, watchSecrets, watchServices } from '../src/kube/watches.js';
@@ -163,7 +164,7 @@ t.test('a failing list backs off and recovers; a failing watch resumes without a
   t.equal(cache.health().relists, 0);
 });
 
-t.test('an API server restart and abruptly reset watches: the watch resumes from where it was, no re-list', async (t) => {
+t.test('a restart that keeps the history (a warm API server behind the same address) and abruptly reset watches: the watch resumes from where it was, no re-list', async (t) => {
   const s = await server(t);
   s.create('services', svc('a'));
   const { kubeConfig } = loadKubeConfig({ url: s.url });
@@ -174,7 +175,7 @@ t.test('an API server restart and abruptly reset watches: the watch resumes from
   await until('the watch', () => cache.health().watching && s.openWatches() === 1);
   seen.length = 0;
 
-  await s.restart();
+  await s.restart({ keepHistory: true });
   const b = s.create('services', svc('b'));
   await until('b after the restart', () => seen.length === 1);
   t.same(seen, [['add', 'default/b', b.metadata.resourceVersion]]);
@@ -186,6 +187,71 @@ t.test('an API server restart and abruptly reset watches: the watch resumes from
   t.same(seen[1]?.slice(0, 2), ['delete', 'default/a']);
   t.equal(cache.health().relists, 0, 'the history was still there: no re-list');
   t.same(cache.list().map((o) => cache.key(o)).sort(), ['default/b', 'default/kubernetes']);
+});
+
+t.test('410 Gone re-lists at once, whatever back-off the failures before it built up', async (t) => {
+  // In virtual time: a sleep is a timer on the manual clock, which moves only when the test says so.
+  // Three failed watches build up a back-off; the 410 that follows must not wait it out.
+  const s = await server(t);
+  s.create('services', svc('a'));
+  const { kubeConfig } = loadKubeConfig({ url: s.url });
+  const manual = manualClock(1_000_000);
+  const sleeps: number[] = []; // back-off sleeps (the watchdog's timers are 5 min)
+  const clock = {
+    now: () => manual.now(),
+    setTimer: (ms: number, fn: () => void) => {
+      if (ms < 60_000) sleeps.push(ms);
+      return manual.setTimer(ms, fn);
+    },
+    clearTimer: (h: Parameters<typeof manual.clearTimer>[0]) => manual.clearTimer(h),
+  };
+  const cache = watchServices(kubeConfig, { clock, backoff: { initialMs: 1000, random: () => 1 } });
+  t.teardown(() => cache.stop());
+  await cache.synced();
+  await until('the watch', () => cache.health().watching && s.openWatches() === 1);
+  s.clearRequests();
+  for (let i = 0; i < 3; i++) s.failNext('watch', 'services', 503, 'unavailable');
+  s.failNext('watch', 'services', 410);
+  s.dropWatches();
+  // The dropped stream and each refused watch are followed by a back-off sleep: let each one pass.
+  for (let n = 1; n <= 4; n++) {
+    await until(`back-off sleep ${n}`, () => sleeps.length === n);
+    manual.advance(sleeps[n - 1]!);
+  }
+  t.same(sleeps, [1000, 2000, 4000, 8000], 'the back-off grew with each failure');
+  await until('the 410', () => s.requests().some((r) => r.watchError === 410));
+  const b = s.create('services', svc('b'));
+  await until('b, through a re-list made without the clock moving', () => cache.get('default/b'), 3000);
+  t.equal(cache.health().relists, 1);
+  t.equal(sleeps.length, 4, 'no back-off sleep before the re-list');
+  t.same(cache.get('default/b')?.metadata?.resourceVersion, b.metadata.resourceVersion);
+  t.same(
+    s.requests().slice(0, 5).map((r) => [r.verb, r.watchError ?? r.status]),
+    [['watch', 503], ['watch', 503], ['watch', 503], ['watch', 410], ['list', 200]],
+  );
+});
+
+t.test('a restarted API server has lost its watch history: resumed watches get 410 and the cache re-lists', async (t) => {
+  const s = await server(t);
+  s.create('services', svc('a'));
+  const { kubeConfig } = loadKubeConfig({ url: s.url });
+  const cache = watchServices(kubeConfig, { backoff: { initialMs: 20 } });
+  t.teardown(() => cache.stop());
+  const seen = record(cache);
+  await cache.synced();
+  await until('the watch', () => cache.health().watching && s.openWatches() === 1);
+  seen.length = 0;
+  s.clearRequests();
+  await s.restart();
+  const b = s.create('services', svc('b'));
+  await until('b after the restart', () => cache.get('default/b'));
+  t.equal(cache.health().relists, 1, 'one re-list');
+  t.ok(
+    s.requests().some((r) => r.verb === 'watch' && r.watchError === 410),
+    'the resumed watch was refused as too old',
+  );
+  t.same(seen.map((e) => e.slice(0, 2)), [['add', 'default/b']], `the re-list reports only what changed: ${JSON.stringify(seen)}`);
+  t.same(cache.get('default/b')?.metadata?.resourceVersion, b.metadata.resourceVersion);
 });
 
 /** A TCP proxy that can freeze its watch connections: they stay open but nothing more gets through. */

@@ -201,14 +201,17 @@ export class TestApiServer {
   }
 
   /**
-   * Restarts as an API server restart looks to clients: every connection closes (watch streams end)
-   * and the same port answers again at once, with the store and its history kept. After stop(),
-   * listens again.
+   * Restarts as a kube-apiserver restart looks to clients: every connection closes (watch streams end)
+   * and the same port answers again at once, with the objects kept (they live in etcd) but the watch
+   * history lost (the new server's watch cache starts empty): a watch resumed from an older
+   * resourceVersion gets 410 Gone. `keepHistory` keeps the history, as when a load balancer in front
+   * of several API servers moves the client to another, warm one. After stop(), listens again.
    */
-  async restart(): Promise<void> {
+  async restart(opts: { keepHistory?: boolean } = {}): Promise<void> {
     const old = this.server;
     this.server = undefined;
     const closed = old ? closing(old) : undefined;
+    if (!opts.keepHistory) this.state.ctx.store.restartWatchCache();
     await this.listen();
     if (old && closed) await this.drain(old, closed);
   }

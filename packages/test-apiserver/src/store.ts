@@ -117,6 +117,16 @@ export class ObjectStore {
     this.historyStart = this.revision;
   }
 
+  /**
+   * As a restarted API server sees it: its watch cache starts empty at etcd's current revision, which
+   * has moved on meanwhile (leases and events are written all the time), so a watch resumed from any
+   * resourceVersion a client holds is too old.
+   */
+  restartWatchCache(): void {
+    this.revision += 1;
+    this.compact();
+  }
+
   /** Registers a change listener; returns the function that removes it. */
   subscribe(listener: StoreListener): () => void {
     this.listeners.add(listener);

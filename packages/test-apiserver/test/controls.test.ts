@@ -55,7 +55,7 @@ t.test('a watch failed with 410 gets an ERROR event; with another code the infor
   t.equal((errors[0] as { statusCode?: number }).statusCode, 500);
 });
 
-t.test('restart keeps the store and the port; watches end', async (t) => {
+t.test('restart keeps the store and the port; watches end and resuming them gets 410 (keepHistory: they resume)', async (t) => {
   const server = await startServer(t);
   const kc = kubeConfig(server);
   const core = kc.makeApiClient(CoreV1Api);
@@ -66,12 +66,21 @@ t.test('restart keeps the store and the port; watches end', async (t) => {
   await informer.start();
   t.teardown(() => informer.stop());
   await poll('watching', () => server.openWatches() === 1);
+  server.clearRequests();
   await server.restart();
   t.equal(server.port, port);
-  t.equal(server.resourceVersion(), rv);
+  t.ok(Number(server.resourceVersion()) > Number(rv), 'the revision moved on, as etcd does while a server restarts');
   const again = await core.readNamespacedSecret({ name: 'keep', namespace: 'default' });
-  t.equal(again.metadata?.resourceVersion, rv);
+  t.equal(again.metadata?.resourceVersion, rv, 'the object is kept as it was');
   await poll('informer watching again', () => server.openWatches() === 1);
+  const verbs = server.requests().filter((r) => r.verb === 'watch' || r.verb === 'list');
+  t.same(verbs.slice(0, 2).map((r) => [r.verb, r.watchError]), [['watch', 410], ['list', undefined]], 'the resumed watch got 410, the informer re-listed');
+  server.clearRequests();
+  const before = server.resourceVersion();
+  await server.restart({ keepHistory: true });
+  t.equal(server.resourceVersion(), before, 'keepHistory: nothing moved');
+  await poll('informer watching again after a warm restart', () => server.openWatches() === 1);
+  t.notOk(server.requests().some((r) => r.watchError === 410 || r.verb === 'list'), 'resumed without 410 or list');
   await server.stop();
   const down = await core.readNamespacedSecret({ name: 'keep', namespace: 'default' }).catch((e: unknown) => e);
   t.match(String(down), /ECONNREFUSED|fetch failed|connect/i, 'nothing listens after stop');

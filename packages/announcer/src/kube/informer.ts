@@ -192,8 +192,10 @@ class WatchCache<T extends CachedObject> implements ObjectCache<T> {
       switch (end.kind) {
         case 'gone':
           this.logger.info({ resource: this.name }, 'watch: resourceVersion too old (410 Gone), re-listing');
+          // The server answered: it is there, only our resourceVersion is too old (after a restart
+          // or compaction). Re-list at once, whatever back-off earlier failures built up.
           needList = true;
-          if (failures === 0) delay = 0;
+          delay = 0;
           break;
         case 'watchdog':
           this.logger.warn({ resource: this.name, silentMs: this.watchdogMs }, 'watch: no event or bookmark for too long, restarting with a re-list');
