@@ -127,7 +127,8 @@ function fatal(message: string, subcode: number, buf: Uint8Array, start: number,
  * then left out); the fatal ones throw BgpWireError: MP_REACH_NLRI/MP_UNREACH_NLRI repeated (3/1) or
  * malformed (3/9, 'afi-safi-disable' when the family can be read), an unrecognized well-known
  * attribute (3/2). With ctx.ibgp === false (an external peer), LOCAL_PREF, ORIGINATOR_ID and
- * CLUSTER_LIST are discarded (RFC 7606 7.5, 7.9, 7.10).
+ * CLUSTER_LIST are discarded (RFC 7606 7.5, 7.9, 7.10); unless ctx.fourOctetAs === false, AS4_PATH and
+ * AS4_AGGREGATOR are discarded (RFC 6793 4.1). These discards are reported with subcode 0.
  */
 export function decodeAttributes(buf: Uint8Array, start: number, end: number, msgStart: number, ctx?: CodecContext): DecodedAttributes {
   const attributes: PathAttributes = {};
@@ -186,6 +187,11 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ms
         throw fatal(`unrecognized well-known attribute ${code}`, UPDATE_SUBCODE.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE, buf, attrStart, valueEnd, msgStart);
       }
       (attributes.unknown ??= []).push({ code, flags, hex: toHex(buf, valueStart, valueEnd) });
+      continue;
+    }
+    if ((code === ATTR.AS4_PATH || code === ATTR.AS4_AGGREGATOR) && asnSize === 4) {
+      // RFC 6793 4.1: a NEW speaker never sends them to another NEW speaker; received anyway, they are discarded.
+      report(st, DISCARD, 0, code, attrStart, valueEnd, `${nameOf(code)} from a 4-octet AS speaker is ignored (RFC 6793 4.1)`);
       continue;
     }
     const isMp = code === ATTR.MP_REACH_NLRI || code === ATTR.MP_UNREACH_NLRI;

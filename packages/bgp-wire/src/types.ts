@@ -29,7 +29,10 @@ export const MAX_EXTENDED_MESSAGE_LENGTH = 65535;
  * Every field is optional; the defaults are a modern session (4-octet AS, no ADD-PATH, 4096 bytes).
  */
 export interface CodecContext {
-  /** AS numbers in AS_PATH/AGGREGATOR are 4 octets (both ends sent the 4-octet AS capability). Default true. */
+  /**
+   * AS numbers in AS_PATH/AGGREGATOR are 4 octets (both ends sent the 4-octet AS capability). Default
+   * true. AS4_PATH and AS4_AGGREGATOR are then discarded on decode (RFC 6793 4.1).
+   */
   fourOctetAs?: boolean;
   /** Families whose NLRI carry a 4-byte ADD-PATH path identifier (RFC 7911) in this direction. */
   addPath?: readonly Family[];
@@ -238,8 +241,9 @@ export interface PathAttributes {
   mpReach?: MpReach;
   mpUnreach?: MpUnreach;
   extendedCommunities?: ExtendedCommunity[];
-  /** RFC 6793 AS4_PATH (only meaningful on a 2-octet session; see reconcileAsPath). */
+  /** RFC 6793 AS4_PATH: decoded only on a 2-octet session (ctx.fourOctetAs false); see reconcileAsPath. */
   as4Path?: AsPathSegment[];
+  /** RFC 6793 AS4_AGGREGATOR: decoded only on a 2-octet session, like as4Path. */
   as4Aggregator?: Aggregator;
   largeCommunities?: string[];
   unknown?: UnknownAttribute[];

@@ -30,7 +30,8 @@ const MANDATORY: readonly number[] = [ATTR.ORIGIN, ATTR.AS_PATH];
  * the attributes are not in canonical order or carry non-canonical flags, so that encodeUpdate gives
  * back the same bytes. Offsets are relative to msgStart. With ctx.ibgp === false (an external
  * peer) LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST are discarded (RFC 7606 7.5, 7.9, 7.10); with
- * ctx.ibgp === true a missing LOCAL_PREF is an error.
+ * ctx.ibgp === true a missing LOCAL_PREF is an error. Unless ctx.fourOctetAs === false, AS4_PATH and
+ * AS4_AGGREGATOR are discarded (RFC 6793 4.1).
  */
 export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, ctx?: CodecContext): UpdateMessage {
   const length = msgEnd - msgStart;

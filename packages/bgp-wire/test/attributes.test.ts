@@ -98,8 +98,9 @@ const vectors: [string, string, PathAttributes, CodecContext?][] = [
       ],
     },
   ],
-  ['AS4_PATH (RFC 6793)', 'c0 11 0a 02 02 00010000 0000fbf0', { as4Path: [{ type: 'AS_SEQUENCE', asns: [65536, 64496] }] }],
-  ['AS4_AGGREGATOR (RFC 6793)', 'c0 12 08 00010000 c0000209', { as4Aggregator: { asn: 65536, address: '192.0.2.9' } }],
+  // AS4_PATH and AS4_AGGREGATOR only come from a 2-octet AS speaker (RFC 6793 4.1).
+  ['AS4_PATH (RFC 6793)', 'c0 11 0a 02 02 00010000 0000fbf0', { as4Path: [{ type: 'AS_SEQUENCE', asns: [65536, 64496] }] }, { fourOctetAs: false }],
+  ['AS4_AGGREGATOR (RFC 6793)', 'c0 12 08 00010000 c0000209', { as4Aggregator: { asn: 65536, address: '192.0.2.9' } }, { fourOctetAs: false }],
   ['LARGE_COMMUNITY (RFC 8092)', 'c0 20 18 0000fbf0 00000001 00000002 00010000 ffffffff 00000000', { largeCommunities: ['64496:1:2', '65536:4294967295:0'] }],
   ['an unknown optional transitive attribute, partial bit kept', 'e0 f1 03 010203', { unknown: [{ code: 241, flags: 0xe0, hex: '010203' }] }],
   ['an unknown optional attribute with extended length', 'd0 f2 0000', { unknown: [{ code: 242, flags: 0xd0, hex: '' }] }],
@@ -117,7 +118,8 @@ t.test('each attribute decodes from, and encodes to, its RFC layout', async (t) 
 t.test('all of them together, in canonical order', async (t) => {
   const attrs: PathAttributes = {};
   let wire = '';
-  const order = [14, 15, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 17, 18, 32, 241];
+  // 4-octet AS: no AS4_PATH (17) or AS4_AGGREGATOR (18).
+  const order = [14, 15, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 16, 32, 241];
   const byCode = new Map<number, [string, PathAttributes]>();
   for (const [, w, a, ctx] of vectors) {
     if (ctx !== undefined) continue;
@@ -159,6 +161,24 @@ t.test('flags: standard values, and what is recorded', async (t) => {
 t.test('unknown attributes sort in between known ones by code', async (t) => {
   const out = encode({ origin: 'igp', communities: ['64496:1'], unknown: [{ code: 35, flags: 0xc0, hex: '0000fbf0' }, { code: 11, flags: 0x80, hex: '' }] });
   t.equal(out, '40010100' + 'c00804fbf00001' + '800b00' + 'c0230 4 0000fbf0'.replace(/\s/g, ''));
+});
+
+t.test('AS4_PATH and AS4_AGGREGATOR: kept from a 2-octet AS speaker, discarded between 4-octet ones (RFC 6793 4.1)', async (t) => {
+  const wire = 'c0 11 0a 02 02 00010000 0000fbf0 c0 12 08 00010000 c0000209';
+  const two = decode(wire, { fourOctetAs: false });
+  t.strictSame(two.attributes, { as4Path: [{ type: 'AS_SEQUENCE', asns: [65536, 64496] }], as4Aggregator: { asn: 65536, address: '192.0.2.9' } });
+  t.strictSame(two.errors, []);
+  for (const ctx of [undefined, { fourOctetAs: true }]) {
+    const four = decode(wire, ctx);
+    t.strictSame(four.attributes, {}, `fourOctetAs ${String(ctx?.fourOctetAs)}: both left out`);
+    t.match(four.errors, [
+      { action: 'attribute-discard', code: 3, subcode: 0, attribute: 17, offset: 0, data: 'c0110a0202000100000000fbf0' },
+      { action: 'attribute-discard', code: 3, subcode: 0, attribute: 18, offset: 13, data: 'c0120800010000c0000209' },
+    ]);
+    t.strictSame(four.order, [17, 18], 'still in the order, so a layout keeps their place');
+  }
+  // Discarded whatever their shape: a malformed one is not reported as malformed.
+  t.match(decode('c0 11 03 02 01 00').errors, [{ action: 'attribute-discard', subcode: 0, attribute: 17 }]);
 });
 
 t.test('decode errors are plain data; fatal ones throw BgpWireError', async (t) => {

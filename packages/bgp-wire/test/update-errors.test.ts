@@ -24,6 +24,10 @@ interface NonFatalCase {
   gone?: string;
 }
 
+// A 2-octet AS session (no 4-octet AS capability on one side): AS_PATH 64496 in 2-octet form.
+const TWO_OCTET: CodecContext = { fourOctetAs: false };
+const BASE2 = ORIGIN + '4002040201fbf0' + NEXT_HOP;
+
 const nonFatal: NonFatalCase[] = [
   { name: 'ORIGIN length 2', attrs: AS_PATH + NEXT_HOP + '4001020000', bad: '4001020000', action: 'treat-as-withdraw', subcode: 5, gone: 'origin' },
   { name: 'ORIGIN value 3', attrs: '40010103' + AS_PATH + NEXT_HOP, bad: '40010103', action: 'treat-as-withdraw', subcode: 6, gone: 'origin' },
@@ -47,12 +51,14 @@ const nonFatal: NonFatalCase[] = [
   { name: 'EXTENDED_COMMUNITIES length 12', attrs: BASE + 'c0100c 0002fbf000000064 00000000', bad: 'c0100c0002fbf00000006400000000', action: 'treat-as-withdraw', subcode: 5 },
   { name: 'EXTENDED_COMMUNITIES length 0', attrs: BASE + 'c01000', bad: 'c01000', action: 'treat-as-withdraw', subcode: 5 },
   { name: 'LARGE_COMMUNITY length 8', attrs: BASE + 'c02008 0000fbf000000001', bad: 'c020080000fbf000000001', action: 'treat-as-withdraw', subcode: 5 },
-  { name: 'AS4_PATH malformed', attrs: BASE + 'c01106 0203 0000fbf0', bad: 'c011060203 0000fbf0', action: 'attribute-discard', subcode: 11, gone: 'as4Path' },
-  { name: 'AS4_AGGREGATOR length 6', attrs: BASE + 'c01206 fbf0c0000202', bad: 'c01206fbf0c0000202', action: 'attribute-discard', subcode: 5, gone: 'as4Aggregator' },
+  { name: 'AS4_PATH malformed', attrs: BASE2 + 'c01106 0203 0000fbf0', bad: 'c011060203 0000fbf0', action: 'attribute-discard', subcode: 11, gone: 'as4Path', ctx: TWO_OCTET },
+  { name: 'AS4_AGGREGATOR length 6', attrs: BASE2 + 'c01206 fbf0c0000202', bad: 'c01206fbf0c0000202', action: 'attribute-discard', subcode: 5, gone: 'as4Aggregator', ctx: TWO_OCTET },
   { name: 'ORIGIN marked optional', attrs: 'c0010100' + AS_PATH + NEXT_HOP, bad: 'c0010100', action: 'treat-as-withdraw', subcode: 4, gone: 'origin' },
   { name: 'MULTI_EXIT_DISC marked well-known', attrs: BASE + '40040400000001', bad: '40040400000001', action: 'treat-as-withdraw', subcode: 4, gone: 'med' },
   { name: 'COMMUNITIES marked non-transitive', attrs: BASE + '800804fbf00001', bad: '800804fbf00001', action: 'treat-as-withdraw', subcode: 4, gone: 'communities' },
-  { name: 'AS4_PATH marked non-transitive', attrs: BASE + '801106 0201 00010000', bad: '8011060201 00010000', action: 'attribute-discard', subcode: 4, gone: 'as4Path' },
+  { name: 'AS4_PATH marked non-transitive', attrs: BASE2 + '801106 0201 00010000', bad: '8011060201 00010000', action: 'attribute-discard', subcode: 4, gone: 'as4Path', ctx: TWO_OCTET },
+  { name: 'AS4_PATH from a 4-octet AS peer (RFC 6793 4.1)', attrs: BASE + 'c01106 0201 00010000', bad: 'c011060201 00010000', action: 'attribute-discard', subcode: 0, gone: 'as4Path' },
+  { name: 'AS4_AGGREGATOR from a 4-octet AS peer (RFC 6793 4.1)', attrs: BASE + 'c01208 00010000 c0000202', bad: 'c0120800010000c0000202', action: 'attribute-discard', subcode: 0, gone: 'as4Aggregator', ctx: { fourOctetAs: true } },
   { name: 'a second ORIGIN', attrs: BASE + '40010102', bad: '40010102', action: 'attribute-discard', subcode: 1 },
 ];
 
