@@ -76,3 +76,34 @@ export function applyBfdChange(bfd: PeerBfd, driver: SessionDriver, change: BfdC
   }
   return undefined;
 }
+
+/** A peer as the BFD wiring sees it (the Speaker's peer record fits). */
+export interface BfdPeer {
+  readonly id: string;
+  readonly driver: SessionDriver;
+  bfd: PeerBfd | undefined;
+}
+
+/**
+ * The engine reported a change of `sessionId`: applies it to the peer that owns the session (unless
+ * the Speaker is stopping) and returns that peer and the outcome, or undefined when no peer owns it.
+ */
+export function bfdStateChange<P extends BfdPeer>(peers: Iterable<P>, sessionId: number, change: BfdChange, stopping: boolean): { peer: P; outcome: 'torn-down' | 'resumed' | undefined } | undefined {
+  for (const peer of peers) {
+    if (peer.bfd?.sessionId !== sessionId) continue;
+    return { peer, outcome: stopping ? undefined : applyBfdChange(peer.bfd, peer.driver, change) };
+  }
+  return undefined;
+}
+
+/** Ends the peer's BFD session (the engine sends AdminDown first); an error goes to `onError`, not thrown. */
+export async function removeBfd(engine: BfdSessions | undefined, peer: BfdPeer, onError: (err: unknown) => void): Promise<void> {
+  const bfd = peer.bfd;
+  peer.bfd = undefined;
+  if (!bfd || !engine) return;
+  try {
+    await engine.removeSession(bfd.sessionId);
+  } catch (err) {
+    onError(err);
+  }
+}

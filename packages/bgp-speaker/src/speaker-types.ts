@@ -1,14 +1,18 @@
-// The Speaker's types: its options, events, status views and its internal per-peer record.
+// The Speaker's types: its options, events, status views, and (internal) its per-peer record and the
+// state its parts share.
+import type { EventEmitter } from 'node:events';
 import type { Family, UpdateMessage } from '@bgp-announce/bgp-wire';
 import type { SessionDriver } from './session/driver.js';
+import type { MessageLog } from './session/message-log.js';
 import type { TimerHandle, Clock } from './session/clock.js';
-import type { DownReason, FsmStateName, SessionCounters, SessionState } from './session/fsm.js';
+import type { FsmStateName, SessionCounters, SessionState } from './session/fsm.js';
+import type { DownReason } from './session/down-reason.js';
 import type { NegotiatedSession } from './session/open-policy.js';
 import type { RestartLeave } from './session/graceful-restart.js';
 import type { AdjRibOut } from './rib/adj-rib-out.js';
 import type { AdjRibIn, RibInResult } from './rib/adj-rib-in.js';
 import type { NormalRouteAttributes } from './rib/route.js';
-import type { PeerOptions, PeerRoutePolicy } from './speaker-peer.js';
+import type { Announcement, PeerOptions, PeerRoutePolicy } from './speaker-peer.js';
 import type { BfdChange, BfdSessions, PeerBfd } from './speaker-bfd.js';
 import type { BfdState } from '@bgp-announce/bfd';
 
@@ -132,4 +136,26 @@ export interface Peer {
   bfd: PeerBfd | undefined;
   /** UPDATE messages sent on this session record (End-of-RIB included). */
   updatesOut: number;
+}
+
+/** What the Speaker's parts (speaker-*.ts) share: its identity and clock, its peers and routes (internal). */
+export interface SpeakerCore {
+  readonly localAs: number;
+  readonly bgpId: string;
+  readonly clock: Clock;
+  readonly random: () => number;
+  /** The BFD engine for peers that require BFD (the caller owns it). */
+  readonly bfd: BfdSessions | undefined;
+  /** BGP messages kept per peer (0: none). */
+  readonly messageHistory: number;
+  /** The current peers by id: a peer no longer here (removed, re-created) must not act any more. */
+  readonly peers: Map<string, Peer>;
+  /** Our routes: canonical prefix to the attributes given to announce(). */
+  readonly routes: Map<string, Announcement>;
+  /** Each peer's message log; kept across the re-creation of its session by updatePeer. */
+  readonly logs: Map<string, MessageLog>;
+  /** stop() has begun: nothing new is scheduled or started. */
+  stopping: boolean;
+  /** The Speaker itself, for its events. */
+  readonly events: Pick<EventEmitter<SpeakerEvents>, 'emit' | 'listenerCount'>;
 }
