@@ -5,7 +5,7 @@
 import { BfdEngine, BfdEngineError, type BfdEngineOptions, type BfdSessionId, type BfdSessionOptions, type BfdSessionStatus, type BfdState, type BfdStateChangeEvent } from '@bgp-announce/bfd';
 import { parseBfdCommand, type BfdCommandOptions, type BfdPlan } from './bfd.js';
 import { diagName, formatBfdEvent, notUpText, sameTimers, timersOf, ttlUncheckedText, type BfdEvent, type BfdTimers } from './bfd-output.js';
-import { UsageError } from './decode.js';
+import { UsageError } from './options.js';
 import { socketErrorText } from './peer-output.js';
 import { sourceAddressToward } from './peer-run.js';
 

@@ -3,8 +3,7 @@
 // in, a plan out, or a UsageError (exit status 2) whose message names the option. bfd-run.ts does the I/O.
 import { isIpv4 } from '@bgp-announce/bgp-wire';
 import { BFD_AUTH_TYPE, authKeyProblem, bfdProfile, type BfdAuthOptions, type BfdAuthType, type BfdProfile, type BfdSessionOptions } from '@bgp-announce/bfd';
-import { UsageError } from './decode.js';
-import { parseAddress, parseInteger } from './peer.js';
+import { UsageError, parseAddress, parseInteger } from './options.js';
 
 /** The options of `bgp-announce bfd` as commander hands them over. */
 export interface BfdCommandOptions {

@@ -26,7 +26,7 @@ import {
   type LoadedKubeConfig,
   type NodeSockets,
 } from '@bgp-announce/announcer';
-import { UsageError } from './decode.js';
+import { UsageError } from './options.js';
 
 type KubeConfig = LoadedKubeConfig['kubeConfig'];
 

@@ -17,7 +17,7 @@ import {
   type RouteSource,
   type RunningDaemon,
 } from '@bgp-announce/announcer';
-import { UsageError, parseAs, parseInteger } from './peer.js';
+import { UsageError, parseAs, parseInteger } from './options.js';
 
 /** The options as commander hands them over. */
 export interface DaemonCommandOptions {

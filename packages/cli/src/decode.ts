@@ -13,6 +13,7 @@ import {
   type CodecContext,
   type Family,
 } from '@bgp-announce/bgp-wire';
+import { UsageError } from './options.js';
 
 /** Options of the decode command, as given on the command line. */
 export interface DecodeOptions {
@@ -33,11 +34,6 @@ export interface DecodeResult {
   /** Lines for stderr (usage errors). */
   stderr: string[];
   status: 0 | 1 | 2;
-}
-
-/** A mistake in the command line or in the --hex text: exit status 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
 }
 
 /** The families --add-path accepts. */

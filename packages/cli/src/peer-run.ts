@@ -8,7 +8,8 @@ import { Speaker, type PeerOptions, type SpeakerOptions, type SpeakerStopOptions
 import type { BfdSessions } from '@bgp-announce/bgp-speaker';
 import { BfdEngine, type BfdEngineOptions } from '@bgp-announce/bfd';
 import { isIpv4, type Family } from '@bgp-announce/bgp-wire';
-import { UsageError, parsePeerCommand, type PeerCommandOptions, type PeerPlan } from './peer.js';
+import { UsageError } from './options.js';
+import { parsePeerCommand, type PeerCommandOptions, type PeerPlan } from './peer.js';
 import { diagName, ttlUncheckedText } from './bfd-output.js';
 import { advertisedEvent, downEvent, establishedEvent, failureText, formatEvent, socketErrorText, updateEvents, type FailureFacts, type PeerEvent } from './peer-output.js';
 

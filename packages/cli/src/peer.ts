@@ -4,9 +4,7 @@
 import { formatIpv4, formatIpv6, isIpv4, isIpv6, parseCommunity, parseIp, parseLargeCommunity, type Family } from '@bgp-announce/bgp-wire';
 import type { PeerBfdOptions, PeerOptions } from '@bgp-announce/bgp-speaker';
 import { bfdProfile } from '@bgp-announce/bfd';
-import { UsageError } from './decode.js';
-
-export { UsageError };
+import { UsageError, parseAddress, parseAs, parseInteger } from './options.js';
 
 /** The options as commander hands them over: text, flags, and lists of the repeatable ones. */
 export interface PeerCommandOptions {
@@ -88,33 +86,6 @@ export const MD5_PASSWORD_ENV = 'BGP_ANNOUNCE_MD5_PASSWORD';
 
 const DEFAULT_CONNECT_TIMEOUT_S = 30;
 const FAMILY_NAMES: Record<string, Family> = { 'ipv4-unicast': 'ipv4-unicast', ipv4: 'ipv4-unicast', 'ipv6-unicast': 'ipv6-unicast', ipv6: 'ipv6-unicast' };
-
-/** Appends one value of a repeatable option (commander's argParser). */
-export function collect(value: string, previous: string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-/** A whole number within [min, max] from decimal text. Throws UsageError naming the option. */
-export function parseInteger(text: string, option: string, min: number, max: number, what = `a whole number ${min}-${max}`): number {
-  const n = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
-  if (!(n >= min && n <= max)) throw new UsageError(`${option} must be ${what}, got ${JSON.stringify(text)}`);
-  return n;
-}
-
-/** An AS number: asplain 1-4294967295, or asdot "1.10" (1 * 65536 + 10, RFC 5396). */
-export function parseAs(text: string, option: string): number {
-  const dot = /^(\d{1,5})\.(\d{1,5})$/.exec(text);
-  const n = dot ? (Number(dot[1]) <= 0xffff && Number(dot[2]) <= 0xffff ? Number(dot[1]) * 65536 + Number(dot[2]) : NaN) : /^\d{1,10}$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= 0xffffffff)) throw new UsageError(`${option} must be an AS number 1-4294967295 (or asdot such as 1.10), got ${JSON.stringify(text)}`);
-  return n;
-}
-
-/** An IPv4 or IPv6 address in canonical text (RFC 5952 for IPv6). */
-export function parseAddress(text: string, option: string): string {
-  const bytes = parseIp(text);
-  if (bytes === undefined) throw new UsageError(`${option} must be an IPv4 or IPv6 address, got ${JSON.stringify(text)}`);
-  return bytes.length === 4 ? formatIpv4(bytes, 0) : formatIpv6(bytes, 0);
-}
 
 /** A prefix "192.0.2.0/24" or "2001:db8::/32" in canonical text; host bits beyond the length are an error. */
 export function parsePrefix(text: string, option: string): string {

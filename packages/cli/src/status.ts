@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { MessagesView, RoutesView, StatusView } from '@bgp-announce/announcer';
 import { DEFAULT_ADMIN_ADDRESS, formatListenAddress, parseListenAddress, type ListenAddress } from '@bgp-announce/announcer/daemon-options';
-import { UsageError, parseInteger } from './peer.js';
+import { UsageError, parseInteger } from './options.js';
 import { formatMessages, formatPeer, formatRoutes, formatStatus } from './status-output.js';
 
 export interface StatusCommandOptions {

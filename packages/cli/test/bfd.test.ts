@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BFD_KEY_ENV, parseBfdCommand, parseBfdUntil, type BfdCommandOptions } from '../src/bfd.js';
 import { bfdCommand } from '../src/bfd-run.js';
-import { UsageError } from '../src/decode.js';
+import { UsageError } from '../src/options.js';
 
 // MetalLB's BFDProfile defaults, written out here rather than read from the bfd package.
 const DEFAULTS = { receiveInterval: 300, transmitInterval: 300, detectMultiplier: 3, echoInterval: 50, echoMode: false, passiveMode: false, minimumTtl: 254 };

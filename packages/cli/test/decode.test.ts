@@ -2,7 +2,8 @@ import t from 'tap';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { encodeMessage } from '@bgp-announce/bgp-wire';
-import { decode, parseFamilies, parseHexInput, UsageError } from '../src/decode.js';
+import { decode, parseFamilies, parseHexInput } from '../src/decode.js';
+import { UsageError } from '../src/options.js';
 
 const MARKER = 'ff'.repeat(16);
 const flat = (hex: string): string => hex.replace(/\s+/g, '');

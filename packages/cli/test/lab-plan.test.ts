@@ -11,7 +11,7 @@ import { debianNeeds, ensurePackages, missingPackages } from '../src/lab/package
 import { cleanupStale, newState, ownerAlive, parseStartTime, parseState, processStartTime, writeState } from '../src/lab/state.js';
 import { fabricCommands } from '../src/lab/fabric.js';
 import { findCommand, GiveUp, run, waitFor } from '../src/lab/run.js';
-import { UsageError } from '../src/peer.js';
+import { UsageError } from '../src/options.js';
 
 t.test('options: defaults and bad input', async (t) => {
   t.same(parseLabOptions({}), { peer: 'gobgp', nodes: 3, bfd: false, hold: false, json: false });

@@ -6,7 +6,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MD5_PASSWORD_ENV, UsageError, parseAnnounceFile, parseAs, parseListen, parsePeerBfd, parsePeerCommand, parsePrefix, parseUntil, type PeerCommandOptions } from '../src/peer.js';
+import { MD5_PASSWORD_ENV, parseAnnounceFile, parseListen, parsePeerBfd, parsePeerCommand, parsePrefix, parseUntil, type PeerCommandOptions } from '../src/peer.js';
+import { UsageError, parseAs } from '../src/options.js';
 import { peerCommand } from '../src/peer-run.js';
 
 const base: PeerCommandOptions = { localAs: '64497', peerAs: '64496', peer: '192.0.2.1', localAddress: '192.0.2.2' };

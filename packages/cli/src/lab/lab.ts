@@ -6,7 +6,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../peer.js';
+import { UsageError } from '../options.js';
 import { forwarderScript, startCluster, type LabCluster } from './cluster.js';
 import { builtCli, cliBin, cliCommand, requireBuilt, startDaemons, stopDaemons, type LabDaemon } from './daemons.js';
 import { createFabric } from './fabric.js';

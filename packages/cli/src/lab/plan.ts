@@ -1,7 +1,7 @@
 // The lab's plan: every name, address and AS number of one run, decided up front from the options and
 // a run id, as plain data. Documentation ranges only: the fabric is 192.0.2.0/24 (RFC 5737), the VIP
 // pool 203.0.113.0/28, the AS numbers 64496-64511 (RFC 5398).
-import { UsageError } from '../peer.js';
+import { UsageError } from '../options.js';
 
 /** The routers the lab can run. */
 export const PEER_KINDS = ['gobgp', 'frr', 'bird'] as const;
