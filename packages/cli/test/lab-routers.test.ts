@@ -7,7 +7,7 @@ import { labPlan } from '../src/lab/plan.js';
 import { gobgpConfig, gobgpPrefixes, parseGobgpNeighbors, parseGobgpRoute } from '../src/lab/router-gobgp.js';
 import { frrConfigs, parseFrrBfdPeers, parseFrrNeighbors, parseFrrTable } from '../src/lab/router-frr.js';
 import { birdConfig, parseBirdBfdSessions, parseBirdProtocols, parseBirdRoutes } from '../src/lab/router-bird.js';
-import { bfdStateName, compareAddresses, parseKernelNextHops, withBfd } from '../src/lab/router.js';
+import { bfdStateName, compareAddresses, parseKernelNextHops, withBfd } from '../src/lab/router-common.js';
 
 const plan = labPlan({ peer: 'gobgp', nodes: 3, bfd: false }, 'cap');
 const bfdPlan = labPlan({ peer: 'frr', nodes: 2, bfd: true }, 'cap');

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAB_BFD, type LabPlan } from './plan.js';
 import { startProcess, tailFile } from './process.js';
-import { compareAddresses, kernelNextHops, withBfd, type Router, type RouterPath, type RouterSession, type RouterSetup } from './router.js';
+import { compareAddresses, kernelNextHops, withBfd, type Router, type RouterPath, type RouterSession, type RouterSetup } from './router-common.js';
 import { GiveUp, run, waitFor } from './run.js';
 
 /** BIRD's configuration for the plan. */

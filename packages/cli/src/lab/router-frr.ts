@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { LAB_BFD, type LabPlan } from './plan.js';
 import { FRR_DAEMON_DIR } from './packages.js';
 import { startProcess, type LabProcess } from './process.js';
-import { bfdStateName, compareAddresses, kernelNextHops, withBfd, type Router, type RouterPath, type RouterSession, type RouterSetup } from './router.js';
+import { bfdStateName, compareAddresses, kernelNextHops, withBfd, type Router, type RouterPath, type RouterSession, type RouterSetup } from './router-common.js';
 import { GiveUp, run, waitFor } from './run.js';
 
 /** Where FRR keeps a pathspace's pid files and vty sockets. */

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabPlan } from './plan.js';
 import { startProcess } from './process.js';
-import { compareAddresses, type Router, type RouterPath, type RouterRoute, type RouterSession, type RouterSetup } from './router.js';
+import { compareAddresses, type Router, type RouterPath, type RouterRoute, type RouterSession, type RouterSetup } from './router-common.js';
 import { GiveUp, run, waitFor } from './run.js';
 
 /** gobgpd's API port (its default), on 127.0.0.1 inside the router namespace. */

@@ -4,7 +4,7 @@
 import { DEFAULT_LOAD_BALANCER_CLASS, endpointServing, nodeExclusion } from '@bgp-announce/announcer';
 import type { TestApiServer } from '@bgp-announce/test-apiserver';
 import type { LabPlan, PeerKind } from './plan.js';
-import { compareAddresses, type Router, type RouterRoute, type RouterSession } from './router.js';
+import { compareAddresses, type Router, type RouterRoute, type RouterSession } from './router-common.js';
 
 /** One LoadBalancer Service as the lab shows it. */
 export interface ServiceReport {
