@@ -126,7 +126,7 @@ export { Shutdown, stopPlan, handleSignals, type ShutdownOptions, type ShutdownR
 export type { RouteSource, DaemonContext, PoolUsage as DaemonPoolUsage } from './daemon/source.js';
 // kubernetes
 export type { ObjectCache, CacheChange, CacheHealth } from './kube/cache.js';
-export { KubeConnectError, loadKubeConfig, SERVICE_ACCOUNT_DIR, type KubeConnectOptions, type LoadedKubeConfig } from './kube/client.js';
+export { KubeConnectError, loadKubeConfig, userAgentOf, SERVICE_ACCOUNT_DIR, type KubeConnectOptions, type LoadedKubeConfig } from './kube/client.js';
 export { errorText, statusCodeOf, silentLogger, withTimeout, ApiTimeoutError, type KubeLogger } from './kube/api-errors.js';
 export {
   watchCache,

@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, Watch } from '@kubernetes/client-node';
 import { start } from '@bgp-announce/test-apiserver';
-import { KubeConnectError, loadKubeConfig } from '../src/kube/client.js';
+import { KubeConnectError, loadKubeConfig, userAgentOf } from '../src/kube/client.js';
 
 function tmpDir(t: Test): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kube-client-'));
@@ -39,6 +39,24 @@ t.test('a URL and a kubeconfig file both reach the API server', async (t) => {
   fs.mkdirSync(path.join(home, '.kube'), { recursive: true });
   fs.copyFileSync(file, path.join(home, '.kube', 'config'));
   t.match(loadKubeConfig({ ...empty, homeDir: home }).source, `kubeconfig ${path.join(home, '.kube', 'config')}`);
+});
+
+t.test('every request, API calls and watches alike, carries the User-Agent asked for', async (t) => {
+  const s = await start();
+  t.teardown(() => s.stop());
+  const ua = userAgentOf('bgp-announce', '0.1.0', 'node-1');
+  t.equal(ua, 'bgp-announce/0.1.0 (node-1)');
+  const { kubeConfig } = loadKubeConfig({ ...empty, url: s.url, userAgent: ua });
+  await kubeConfig.makeApiClient(CoreV1Api).listNamespace();
+  const watch = new Watch(kubeConfig);
+  const req = await watch.watch('/api/v1/namespaces', {}, () => {}, () => {});
+  t.teardown(() => req.abort());
+  const seen = s.requests().map((r) => [r.verb, r.userAgent]);
+  t.same(seen, [['list', ua], ['watch', ua]]);
+  const plain = loadKubeConfig({ ...empty, url: s.url });
+  s.clearRequests();
+  await plain.kubeConfig.makeApiClient(CoreV1Api).listNamespace();
+  t.not(s.requests()[0]?.userAgent, ua, 'only where asked');
 });
 
 t.test('in-cluster: the service account token, CA and namespace', async (t) => {

@@ -92,6 +92,8 @@ export async function handleRequest(state: HttpState, req: IncomingMessage, res:
   const query = Object.fromEntries(url.searchParams);
   const method = (req.method ?? 'GET').toUpperCase();
   const record: RequestRecord = { method, path: url.pathname, query, status: 0 };
+  const userAgent = req.headers['user-agent'];
+  if (userAgent !== undefined) record.userAgent = userAgent;
   state.log.push(record);
   if (state.log.length > MAX_LOG) state.log.splice(0, MAX_LOG / 10);
   try {

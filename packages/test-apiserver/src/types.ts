@@ -103,4 +103,6 @@ export interface RequestRecord {
   status: number;
   /** For watches: the code of an ERROR event sent (410 when the resourceVersion was too old). */
   watchError?: number;
+  /** The client's User-Agent header, as audit logs record it. */
+  userAgent?: string;
 }

@@ -26,6 +26,11 @@ export interface KubeConnectOptions {
   serviceAccountDir?: string;
   /** Where ~/.kube/config is looked for; default the user's home. */
   homeDir?: string;
+  /**
+   * The User-Agent of every request, so audit logs tell us apart: "bgp-announce/0.1.0 (node-1)".
+   * Default client-node's own ("node-fetch/1.0").
+   */
+  userAgent?: string;
 }
 
 /** No usable Kubernetes API configuration; the message says what was tried and what failed. */
@@ -50,6 +55,34 @@ export interface LoadedKubeConfig {
  * next one); throws KubeConnectError when nothing works.
  */
 export function loadKubeConfig(options: KubeConnectOptions = {}): LoadedKubeConfig {
+  const loaded = findKubeConfig(options);
+  if (options.userAgent !== undefined) setUserAgent(loaded.kubeConfig, options.userAgent);
+  return loaded;
+}
+
+/** "bgp-announce/<version> (<node>)", the User-Agent the daemon and the CLI send. */
+export function userAgentOf(component: string, version: string, node?: string): string {
+  return node ? `${component}/${version} (${node})` : `${component}/${version}`;
+}
+
+/**
+ * Every request made through this KubeConfig carries this User-Agent: the generated API clients take
+ * their headers from applySecurityAuthentication, Watch from applyToHTTPSOptions.
+ */
+function setUserAgent(kc: KubeConfig, userAgent: string): void {
+  const applyHttps = kc.applyToHTTPSOptions.bind(kc);
+  kc.applyToHTTPSOptions = async (opts) => {
+    await applyHttps(opts);
+    opts.headers = { ...opts.headers, 'User-Agent': userAgent };
+  };
+  const applyAuth = kc.applySecurityAuthentication.bind(kc);
+  kc.applySecurityAuthentication = async (context) => {
+    await applyAuth(context);
+    context.setHeaderParam('User-Agent', userAgent);
+  };
+}
+
+function findKubeConfig(options: KubeConnectOptions): LoadedKubeConfig {
   const env = options.env ?? process.env;
   if (options.url !== undefined) return fromUrl(options.url, options);
   if (options.kubeconfig !== undefined) return fromFile(options.kubeconfig, options.context);
