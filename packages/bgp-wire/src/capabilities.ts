@@ -6,9 +6,11 @@
 // and the session layer decides whether to refuse it. Tell the two apart with isRawCapability(): a raw
 // capability of a known code carries the same name as the typed one (e.g. "graceful-restart").
 //
-// Reserved bits the RFCs tell receivers to ignore are dropped: the multiprotocol reserved octet, the
-// graceful-restart flag bits other than R and N, and the per-family flag bits other than F (GR and
-// LLGR). encode(decode(x)) equals x only when those bits are zero, as every implementation sends them.
+// Reserved bits the RFCs tell receivers to ignore are not in the typed forms: the multiprotocol
+// reserved octet, the graceful-restart flag bits other than R and N, and the per-family flag bits
+// other than F (GR and LLGR). A capability on its own re-encodes byte for byte only when they are
+// zero, as every implementation sends them; within an OPEN, decodeOpen keeps a non-zero multiprotocol
+// reserved octet in layout.multiprotocolReserved, and encodeOpen writes it back.
 import type {
   AddPathDirection,
   Capability,

@@ -2,11 +2,12 @@
 // extended optional parameters length.
 //
 // Decode records in `layout` how the capabilities were spread over parameters (BIRD and GoBGP send
-// them all in one, FRR one per capability) so that encodeOpen(decodeOpen(x)) reproduces x.
-// Two cases do not round-trip byte for byte, and no implementation we know produces them: a
-// non-capability parameter placed before a capabilities parameter (it is written back after them),
-// and an RFC 9072 Non-Ext OP Len other than 255 (the receiver must ignore it; encode writes 255).
-// Reserved capability bits are dropped too: see capabilities.ts.
+// them all in one, FRR one per capability), where other parameters sat among them, and the
+// multiprotocol capabilities' reserved octets that were not zero, so that encodeOpen(decodeOpen(x))
+// reproduces x. What does not round-trip byte for byte (no implementation we know produces it): an
+// RFC 9072 Non-Ext OP Len other than 255 (the receiver must ignore it; encode writes 255), and the
+// reserved bits of the graceful restart and long-lived graceful restart capabilities (see
+// capabilities.ts).
 //
 // Parameters other than capabilities (type 1 authentication is deprecated) are kept raw in
 // layout.otherParameters; refusing them (Unsupported Optional Parameter, RFC 4271 6.2) is the
@@ -117,19 +118,24 @@ export function decodeOpen(buf: Uint8Array, msgStart: number, msgEnd: number): O
     if (type === PARAM_CAPABILITIES) {
       const before = capabilities.length;
       for (let c = start; c < end; ) {
-        const capOffset = c - msgStart;
+        const capStart = c;
         c = decodeCapability(buf, c, end, msgStart, capabilities);
         const cap = capabilities[capabilities.length - 1]!;
-        if (!isRawCapability(cap) && cap.code === 65 && cap.asn === 0) {
-          throw openError(OPEN_SUBCODE.BAD_PEER_AS, 'four-octet-as capability carries AS 0 (RFC 7607)', capOffset);
+        if (isRawCapability(cap)) continue;
+        if (cap.code === 65 && cap.asn === 0) {
+          throw openError(OPEN_SUBCODE.BAD_PEER_AS, 'four-octet-as capability carries AS 0 (RFC 7607)', capStart - msgStart);
         }
+        // Code, length, AFI (2), then the reserved octet.
+        if (cap.code === 1 && buf[capStart + 4] !== 0) (layout.multiprotocolReserved ??= {})[capabilities.length - 1] = buf[capStart + 4]!;
       }
       layout.groups.push(capabilities.length - before);
     } else {
-      (layout.otherParameters ??= []).push({ type, hex: toHex(buf, start, end) });
+      (layout.otherParameters ??= []).push({ type, hex: toHex(buf, start, end), afterGroups: layout.groups.length });
     }
     at = end;
   }
+  // Parameters after the last capabilities parameter are where encode puts them by default.
+  for (const p of layout.otherParameters ?? []) if (p.afterGroups === layout.groups.length) delete p.afterGroups;
   return { type: 'OPEN', length, version, myAs, holdTime, bgpId: formatIpv4(buf, msgStart + AT_BGP_ID), capabilities, layout };
 }
 
@@ -147,16 +153,31 @@ interface Parameter {
   valueLength: number;
 }
 
-/** Splits the capabilities into parameters as the layout (or the canonical one-parameter form) asks. */
+/**
+ * Splits the capabilities into parameters as the layout (or the canonical one-parameter form) asks,
+ * with the other parameters in their places.
+ */
 function parameters(msg: OpenMessage): Parameter[] {
   const caps = msg.capabilities;
   if (!Array.isArray(caps)) throw new TypeError('OPEN capabilities must be an array');
   const groups = msg.layout ? msg.layout.groups : caps.length > 0 ? [caps.length] : [];
   if (!Array.isArray(groups)) throw new TypeError('OPEN layout.groups must be an array');
+  const others = (msg.layout?.otherParameters ?? []).map((p) => {
+    let value: Uint8Array;
+    try {
+      value = fromHex(p.hex);
+    } catch {
+      throw new TypeError(`OPEN optional parameter ${p.type} hex is not even-length hex`);
+    }
+    const after = p.afterGroups === undefined ? groups.length : checkInt(p.afterGroups, groups.length, 'optional parameter afterGroups');
+    return { after, param: { type: checkInt(p.type, 255, 'optional parameter type'), value, valueLength: value.length } };
+  });
   const params: Parameter[] = [];
   let next = 0;
-  for (const count of groups) {
-    checkInt(count, caps.length, 'layout.groups entry');
+  for (let g = 0; g <= groups.length; g++) {
+    for (const o of others) if (o.after === g) params.push(o.param);
+    if (g === groups.length) break;
+    const count = checkInt(groups[g], caps.length, 'layout.groups entry');
     const group = caps.slice(next, next + count);
     next += count;
     params.push({ type: PARAM_CAPABILITIES, capabilities: group, valueLength: group.reduce((n, c) => n + capabilityEncodingLength(c), 0) });
@@ -164,16 +185,24 @@ function parameters(msg: OpenMessage): Parameter[] {
   if (next !== caps.length) {
     throw new RangeError(`OPEN layout.groups account for ${next} capabilities, the message has ${caps.length}`);
   }
-  for (const p of msg.layout?.otherParameters ?? []) {
-    let value: Uint8Array;
-    try {
-      value = fromHex(p.hex);
-    } catch {
-      throw new TypeError(`OPEN optional parameter ${p.type} hex is not even-length hex`);
-    }
-    params.push({ type: checkInt(p.type, 255, 'optional parameter type'), value, valueLength: value.length });
-  }
   return params;
+}
+
+/** layout.multiprotocolReserved checked against the capabilities: reserved octet by capability index. */
+function multiprotocolReserved(msg: OpenMessage): Map<number, number> | undefined {
+  const reserved = msg.layout?.multiprotocolReserved;
+  if (reserved === undefined) return undefined;
+  if (reserved === null || typeof reserved !== 'object') throw new TypeError('OPEN layout.multiprotocolReserved must be an object');
+  const out = new Map<number, number>();
+  for (const [key, value] of Object.entries(reserved)) {
+    const index = Number(key);
+    const cap = msg.capabilities[index];
+    if (!Number.isInteger(index) || cap === undefined || cap.code !== 1 || isRawCapability(cap)) {
+      throw new RangeError(`OPEN layout.multiprotocolReserved names capability ${key}, which is not a typed multiprotocol capability`);
+    }
+    out.set(index, checkInt(value, 0xff, 'layout.multiprotocolReserved entry'));
+  }
+  return out;
 }
 
 /**
@@ -191,6 +220,7 @@ export function encodeOpen(msg: OpenMessage): Uint8Array {
     throw new TypeError(`OPEN bgpId must be dotted-quad IPv4 text, got ${JSON.stringify(msg.bgpId)}`);
   }
   const params = parameters(msg);
+  const reserved = multiprotocolReserved(msg);
   const classicLength = params.reduce((n, p) => n + 2 + p.valueLength, 0);
   const fitsClassic = classicLength <= 255 && params.every((p) => p.valueLength <= 255);
   const extended = msg.layout ? msg.layout.extended === true : !fitsClassic;
@@ -219,13 +249,20 @@ export function encodeOpen(msg: OpenMessage): Uint8Array {
   } else {
     out[AT_OPT_LEN] = paramsLength;
   }
+  let capIndex = 0;
   for (const p of params) {
     out[at] = p.type;
     if (extended) writeUint16(out, at + 1, p.valueLength);
     else out[at + 1] = p.valueLength;
     at += extended ? 3 : 2;
-    if (p.capabilities) for (const cap of p.capabilities) at = writeCapability(out, at, cap);
-    else {
+    if (p.capabilities) {
+      for (const cap of p.capabilities) {
+        const capStart = at;
+        at = writeCapability(out, at, cap);
+        const octet = reserved?.get(capIndex++);
+        if (octet !== undefined) out[capStart + 4] = octet; // after code, length and AFI
+      }
+    } else {
       out.set(p.value!, at);
       at += p.valueLength;
     }

@@ -150,8 +150,17 @@ export interface OpenLayout {
   groups: number[];
   /** RFC 9072 extended optional parameters length was used. */
   extended: boolean;
-  /** Optional parameters other than capabilities (type != 2), kept raw, written after the capabilities. */
-  otherParameters?: { type: number; hex: string }[];
+  /**
+   * Optional parameters other than capabilities (type != 2), kept raw, in wire order. `afterGroups` is
+   * how many capabilities parameters (entries of `groups`) come before one; without it, it comes after
+   * all of them.
+   */
+  otherParameters?: { type: number; hex: string; afterGroups?: number }[];
+  /**
+   * The reserved octet of multiprotocol capabilities (RFC 4760 8: sent as 0, ignored on receipt) where
+   * it was not 0, by index in `capabilities`.
+   */
+  multiprotocolReserved?: Record<number, number>;
 }
 
 export interface OpenMessage {

@@ -82,6 +82,46 @@ t.test('parameter groupings other than all-or-one, empty parameters, other param
   t.equal(hexOf(encodeOpen({ type: 'OPEN', version: 4, myAs: 64496, holdTime: 0, bgpId: '198.51.100.1', capabilities: [] })), hexOf(bare));
 });
 
+t.test('non-capability parameters before or between capabilities parameters keep their place', async (t) => {
+  // A type-1 parameter, then one capabilities parameter: 6 + 8 = 14 (0x0e); message 43 (0x2b).
+  const first = bytes(`${M} 002b 01 ${FIXED} 0e  01 04 deadbeef  02 06 01 04 0001 00 01`);
+  const f = decode(first);
+  t.strictSame(f.layout, { groups: [1], extended: false, otherParameters: [{ type: 1, hex: 'deadbeef', afterGroups: 0 }] });
+  t.equal(hexOf(encodeOpen(f)), hexOf(first), 'first: round trip');
+  // Capabilities, type 1, capabilities, type 3: 8 + 6 + 4 + 3 = 21 (0x15); message 50 (0x32).
+  const between = bytes(`${M} 0032 01 ${FIXED} 15  02 06 01 04 0001 00 01  01 04 deadbeef  02 02 02 00  03 01 aa`);
+  const b = decode(between);
+  t.strictSame(b.layout, {
+    groups: [1, 1],
+    extended: false,
+    otherParameters: [
+      { type: 1, hex: 'deadbeef', afterGroups: 1 },
+      { type: 3, hex: 'aa' },
+    ],
+  });
+  t.equal(hexOf(encodeOpen(b)), hexOf(between), 'between: round trip');
+  // The RFC 9072 form: type 1 (3 + 4), then capabilities (3 + 6): 16 (0x0010); message 32 + 16 = 48 (0x30).
+  const ext = bytes(`${M} 0030 01 ${FIXED} ff ff 0010  01 0004 deadbeef  02 0006 01 04 0001 00 01`);
+  const e = decode(ext);
+  t.strictSame(e.layout, { groups: [1], extended: true, otherParameters: [{ type: 1, hex: 'deadbeef', afterGroups: 0 }] });
+  t.equal(hexOf(encodeOpen(e)), hexOf(ext), 'extended: round trip');
+});
+
+t.test('a multiprotocol capability with a non-zero reserved octet round-trips through the layout', async (t) => {
+  // Multiprotocol IPv4 unicast reserved 0xff, then IPv6 unicast reserved 0: 2 + 12 = 14 (0x0e); message 43 (0x2b).
+  const wire = bytes(`${M} 002b 01 ${FIXED} 0e  02 0c 01 04 0001 ff 01  01 04 0002 00 01`);
+  const d = decode(wire);
+  t.strictSame(d.capabilities, [
+    { code: 1, name: 'multiprotocol', afi: 1, safi: 1 },
+    { code: 1, name: 'multiprotocol', afi: 2, safi: 1 },
+  ]);
+  t.strictSame(d.layout, { groups: [2], extended: false, multiprotocolReserved: { 0: 0xff } });
+  t.equal(hexOf(encodeOpen(d)), hexOf(wire), 'round trip');
+  const { layout: _layout, ...canonical } = d;
+  const zero = bytes(`${M} 002b 01 ${FIXED} 0e  02 0c 01 04 0001 00 01  01 04 0002 00 01`);
+  t.equal(hexOf(encodeOpen(canonical)), hexOf(zero), 'without the layout the octet is zero');
+});
+
 t.test('RFC 9072: a non-zero Non-Ext OP Len other than 255 still announces the extended form', async (t) => {
   const odd = bytes(`${M} 0039 01 ${FIXED} 07 ff 0019  02 0016 ${CAPS_HEX}`);
   const d = decode(odd);
@@ -299,6 +339,9 @@ t.test('encoding rejects bad input with TypeError or RangeError', async (t) => {
     ['other parameter hex invalid', { ...good, layout: { groups: [4], extended: false, otherParameters: [{ type: 1, hex: 'xyz' }] } }, TypeError],
     ['other parameter type 255 first in the classic form', { ...good, capabilities: [], layout: { groups: [], extended: false, otherParameters: [{ type: 255, hex: '' }] } }, RangeError],
     ['a bad capability', { ...good, capabilities: [{ code: 65, name: 'four-octet-as', asn: -5 }] }, RangeError],
+    ['other parameter after a capabilities parameter that is not there', { ...good, layout: { groups: [4], extended: false, otherParameters: [{ type: 1, hex: '', afterGroups: 2 }] } }, RangeError],
+    ['multiprotocol reserved octet of a capability that is not multiprotocol', { ...good, layout: { groups: [4], extended: false, multiprotocolReserved: { 1: 1 } } }, RangeError],
+    ['multiprotocol reserved octet over 255', { ...good, layout: { groups: [4], extended: false, multiprotocolReserved: { 0: 256 } } }, RangeError],
     [
       'over 4096 bytes',
       { ...good, capabilities: Array.from({ length: 17 }, () => ({ code: 200, name: 'unknown', hex: '00'.repeat(255) })) },
