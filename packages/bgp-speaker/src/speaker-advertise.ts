@@ -1,6 +1,7 @@
 // Advertisement scheduling: our routes are diffed against each peer's Adj-RIB-Out and only the changes
 // are sent, coalesced over the peer's minimum route advertisement interval on the Speaker's clock. All
-// the Speaker sends goes through sendTo, which counts the UPDATE messages.
+// the Speaker sends goes through sendTo, which counts the UPDATE messages by their header's type.
+import { MAX_EXTENDED_MESSAGE_LENGTH, MESSAGE_TYPE, readHeader } from '@bgp-announce/bgp-wire';
 import { diffAdjRibOut, gracefulShutdownUpdates } from './rib/adj-rib-out.js';
 import { peerDesiredRoutes } from './speaker-peer.js';
 import { asError, report } from './speaker-errors.js';
@@ -76,8 +77,15 @@ export function sendGracefulShutdown(core: SpeakerCore, peers: readonly Peer[]):
   return sent;
 }
 
-/** Sends encoded messages on the peer's session, counting the UPDATEs (type 2 at byte 18) among them. */
+/** Sends encoded messages on the peer's session, counting the UPDATEs among them. */
 export function sendTo(peer: Peer, messages: readonly Uint8Array[]): void {
-  for (const m of messages) if (m[18] === 2) peer.updatesOut++;
+  peer.updatesOut += updateCount(messages);
   peer.driver.send(messages);
+}
+
+/** How many of these encoded messages are UPDATEs (End-of-RIB included), read from their headers. */
+export function updateCount(messages: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const m of messages) if (readHeader(m, 0, MAX_EXTENDED_MESSAGE_LENGTH).type === MESSAGE_TYPE.UPDATE) n++;
+  return n;
 }
