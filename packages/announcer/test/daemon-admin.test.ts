@@ -56,6 +56,7 @@ t.test('status, routes and messages of an Established peer', async (t) => {
   t.equal(routes.status, 200);
   t.same(routes.json.advertised, [{ family: 'ipv4-unicast', prefix: '192.0.2.0/24', nextHop: '127.0.0.1', asPath: '64496', origin: 'igp', communities: ['64496:100'] }]);
   t.same(routes.json.received, [{ family: 'ipv4-unicast', prefix: '198.51.100.0/24', asPath: '64497', nextHop: '127.0.0.1', origin: 'igp' }]);
+  t.same([routes.json.advertised[0], routes.json.received[0]].map(Object.keys), [['family', 'prefix', 'nextHop', 'asPath', 'origin', 'communities'], ['family', 'prefix', 'nextHop', 'asPath', 'origin']], 'one key order both ways');
   t.same(routes.json.counts, { advertised: 1, received: 1 });
   const none = await getJson(daemon.adminAddress, '/v1/peers/rtr/routes?limit=0');
   t.same([none.json.advertised, none.json.received, none.json.counts], [[], [], { advertised: 1, received: 1 }], 'limit cuts the lists, counts stay');

@@ -26,6 +26,7 @@ export type { FsmStateName, SessionCounters } from './session/fsm.js';
 export type { DownReason } from './session/down-reason.js';
 export type { DescribedMessage, LoggedMessage, MessageDirection } from './session/message-log.js';
 export { systemClock, manualClock, type Clock, type ManualClock, type TimerHandle } from './session/clock.js';
-export { notificationSummary, capabilityNames, advertisedFields, receivedFields, type AttributeFields } from './session/describe.js';
+export { notificationSummary, capabilityNames } from './session/describe.js';
+export { printableAdvertised, printableReceived, type PrintableRoute } from './printable-route.js';
 export { GRACEFUL_SHUTDOWN, type RouteAttributes, type NormalRouteAttributes } from './rib/route.js';
 export type { RibInEntry } from './rib/adj-rib-in.js';

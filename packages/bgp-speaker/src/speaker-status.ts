@@ -35,7 +35,12 @@ export function peerStatus(p: Peer): PeerStatus {
 
 /** The peer's Adj-RIB-Out as adjRibOut() shows it. */
 export function advertisedRoutes(p: Peer): AdvertisedRoute[] {
-  return [...p.ribOut.routes].map(([key, setId]) => ({ prefix: parseRouteKey(key).prefix, attributes: setOf(p.ribOut.table, setId) }));
+  return [...p.ribOut.routes].map(([key, setId]) => {
+    const { prefix, pathId } = parseRouteKey(key);
+    const route: AdvertisedRoute = { prefix, attributes: setOf(p.ribOut.table, setId) };
+    if (pathId !== undefined) route.pathId = pathId;
+    return route;
+  });
 }
 
 function sum(counts: Record<Family, number>): number {

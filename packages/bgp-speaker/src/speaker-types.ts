@@ -90,6 +90,8 @@ export interface PeerMessageCounters extends SessionCounters {
 /** One advertised route, as adjRibOut() shows it. */
 export interface AdvertisedRoute {
   prefix: string;
+  /** ADD-PATH path identifier, for a route advertised with one (the Speaker's own routes have none). */
+  pathId?: number;
   attributes: NormalRouteAttributes;
 }
 

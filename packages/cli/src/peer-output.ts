@@ -1,41 +1,19 @@
 // `bgp-announce peer` output: what happened on the session as plain event objects, printed as one
 // JSON object per line (--json) or as a readable line; and the sentence that says why a session could
 // not be established. Pure: peer-run.ts feeds it the Speaker's events and writes the lines.
-import {
-  familyOf,
-  isTreatAsWithdraw,
-  reconcileAttributes,
-  type Family,
-  type NotificationMessage,
-  type UpdateMessage,
-} from '@bgp-announce/bgp-wire';
-import type { AdvertisedRoute, DownReason, FsmStateName, NegotiatedSession } from '@bgp-announce/bgp-speaker';
-import { advertisedFields, capabilityNames, notificationSummary, receivedFields } from '@bgp-announce/bgp-speaker';
+import { familyOf, isTreatAsWithdraw, type Family, type NotificationMessage, type UpdateMessage } from '@bgp-announce/bgp-wire';
+import type { AdvertisedRoute, DownReason, FsmStateName, NegotiatedSession, PrintableRoute } from '@bgp-announce/bgp-speaker';
+import { capabilityNames, notificationSummary, printableAdvertised, printableReceived } from '@bgp-announce/bgp-speaker';
 import type { BfdState } from '@bgp-announce/bfd';
-
-/** A route's attributes as printed (received or advertised). */
-export interface RouteFields {
-  nextHop?: string;
-  linkLocalNextHop?: string;
-  /** AS path as text: "64496 64511", sets in braces; "" when empty. */
-  asPath: string;
-  origin?: string;
-  med?: number;
-  localPref?: number;
-  communities?: string[];
-  largeCommunities?: string[];
-  extendedCommunities?: string[];
-  originatorId?: string;
-  clusterList?: string[];
-}
 
 /** One line of output. `time` is ms since the epoch. */
 export type PeerEvent = { time: number; peer: string } & (
   | { type: 'state'; from: FsmStateName; to: FsmStateName }
   | { type: 'listening'; address: string; port: number }
   | { type: 'established'; peerAs: number; peerBgpId: string; holdTime: number; families: Family[]; capabilities: string[] }
-  | ({ type: 'advertised'; prefix: string } & RouteFields)
-  | ({ type: 'received'; family: Family; prefix: string; pathId?: number } & RouteFields)
+  /** A route in the Speaker's printable form (family, prefix, path id, next hops, attributes). */
+  | ({ type: 'advertised' } & PrintableRoute)
+  | ({ type: 'received' } & PrintableRoute)
   | { type: 'withdrawn'; family: Family; prefix: string; pathId?: number; treatAsWithdraw?: boolean }
   | { type: 'end-of-rib'; family: Family }
   | { type: 'down'; reason: string; notification?: string }
@@ -57,12 +35,7 @@ export function establishedEvent(time: number, peer: string, n: NegotiatedSessio
 
 /** One route we advertised (from the Speaker's Adj-RIB-Out), as an event. */
 export function advertisedEvent(time: number, peer: string, route: AdvertisedRoute): PeerEvent {
-  const a = route.attributes;
-  const { nextHop, asPath, origin, ...rest } = advertisedFields(a);
-  const fields: RouteFields = { nextHop, asPath, origin };
-  if (a.linkLocalNextHop !== undefined) fields.linkLocalNextHop = a.linkLocalNextHop;
-  Object.assign(fields, rest);
-  return { time, peer, type: 'advertised', prefix: route.prefix, ...fields };
+  return { time, peer, type: 'advertised', ...printableAdvertised(route) };
 }
 
 /**
@@ -76,7 +49,7 @@ export function updateEvents(time: number, peer: string, update: UpdateMessage):
     if (family !== undefined) out.push({ time, peer, type: 'end-of-rib', family });
     return out;
   }
-  const attrs = reconcileAttributes(update.attributes);
+  const attrs = update.attributes;
   const withdrawn = (family: Family, prefix: string, pathId: number | undefined, treatAsWithdraw = false): void => {
     const e: PeerEvent = { time, peer, type: 'withdrawn', family, prefix };
     if (pathId !== undefined) e.pathId = pathId;
@@ -88,24 +61,15 @@ export function updateEvents(time: number, peer: string, update: UpdateMessage):
   const unreachFamily = unreach && familyOf(unreach.afi, unreach.safi);
   if (unreachFamily) for (const n of unreach.withdrawn ?? []) withdrawn(unreachFamily, n.prefix, n.pathId);
 
-  const reach = attrs.mpReach;
+  const { mpReach: reach, ...nlriAttrs } = attrs; // NLRI-field routes take NEXT_HOP, even beside an IPv4 MP_REACH_NLRI
   const reachFamily = reach && familyOf(reach.afi, reach.safi);
-  const announced: [Family, { prefix: string; pathId?: number }[], string | undefined, string | undefined][] = [['ipv4-unicast', update.nlri, attrs.nextHop, undefined]];
-  if (reachFamily) announced.push([reachFamily, reach.nlri ?? [], reach.nextHops?.[0], reach.nextHops?.[1]]);
+  const announced: [Family, { prefix: string; pathId?: number }[], typeof attrs][] = [['ipv4-unicast', update.nlri, nlriAttrs]];
+  if (reachFamily) announced.push([reachFamily, reach.nlri ?? [], attrs]);
   const treatAsWithdraw = isTreatAsWithdraw(update.errors);
-  const common: RouteFields = receivedFields(attrs);
-  if (attrs.originatorId !== undefined) common.originatorId = attrs.originatorId;
-  if (attrs.clusterList?.length) common.clusterList = attrs.clusterList;
-  for (const [family, list, nextHop, linkLocal] of announced) {
+  for (const [family, list, attributes] of announced) {
     for (const n of list) {
-      if (treatAsWithdraw) {
-        withdrawn(family, n.prefix, n.pathId, true);
-        continue;
-      }
-      const fields: RouteFields = { ...common };
-      if (nextHop !== undefined) fields.nextHop = nextHop;
-      if (linkLocal !== undefined) fields.linkLocalNextHop = linkLocal;
-      out.push({ time, peer, type: 'received', family, prefix: n.prefix, ...(n.pathId === undefined ? {} : { pathId: n.pathId }), ...fields });
+      if (treatAsWithdraw) withdrawn(family, n.prefix, n.pathId, true);
+      else out.push({ time, peer, type: 'received', ...printableReceived({ family, prefix: n.prefix, pathId: n.pathId, attributes }) });
     }
   }
   return out;
@@ -118,7 +82,7 @@ export function downEvent(time: number, peer: string, reason: DownReason): PeerE
   return e;
 }
 
-function routeText(f: RouteFields): string {
+function routeText(f: PrintableRoute): string {
   const parts: string[] = [];
   if (f.nextHop !== undefined) parts.push(`next-hop ${f.nextHop}${f.linkLocalNextHop ? ` (${f.linkLocalNextHop})` : ''}`);
   parts.push(`as-path ${f.asPath === '' ? '(empty)' : f.asPath}`);

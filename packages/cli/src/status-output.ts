@@ -92,8 +92,15 @@ function routeAttributes(r: RouteView): string {
   if (r.communities) parts.push(`communities ${r.communities.join(' ')}`);
   if (r.largeCommunities) parts.push(`large-communities ${r.largeCommunities.join(' ')}`);
   if (r.extendedCommunities) parts.push(`extended-communities ${r.extendedCommunities.join(' ')}`);
+  if (r.originatorId !== undefined) parts.push(`originator-id ${r.originatorId}`);
+  if (r.clusterList) parts.push(`cluster-list ${r.clusterList.join(' ')}`);
   if (r.stale) parts.push('STALE (peer restarting)');
   return parts.join(', ');
+}
+
+function nextHopText(r: RouteView): string {
+  if (r.nextHop === undefined) return '-';
+  return r.linkLocalNextHop === undefined ? r.nextHop : `${r.nextHop} (${r.linkLocalNextHop})`;
 }
 
 /** The advertised and received routes of a peer, as two tables. */
@@ -103,7 +110,7 @@ export function formatRoutes(v: RoutesView): string[] {
     lines.push(`${title} (${count}${list.length < count ? `, first ${list.length} shown` : ''}):`);
     if (list.length === 0) continue;
     const rows = [['PREFIX', 'NEXT HOP', 'AS PATH', 'ATTRIBUTES']];
-    for (const r of list) rows.push([r.pathId === undefined ? r.prefix : `${r.prefix} path-id ${r.pathId}`, r.nextHop ?? '-', r.asPath === '' ? '(empty)' : r.asPath, routeAttributes(r)]);
+    for (const r of list) rows.push([r.pathId === undefined ? r.prefix : `${r.prefix} path-id ${r.pathId}`, nextHopText(r), r.asPath === '' ? '(empty)' : r.asPath, routeAttributes(r)]);
     lines.push(...table(rows, '  '));
   }
   return lines;

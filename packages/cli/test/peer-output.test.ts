@@ -1,7 +1,8 @@
 // `bgp-announce peer` output: events from UPDATEs, readable and JSON lines, and the failure sentences.
 import t from 'tap';
 import type { UpdateMessage } from '@bgp-announce/bgp-wire';
-import { downEvent, failureText, formatEvent, notificationText, socketErrorText, updateEvents, type PeerEvent } from '../src/peer-output.js';
+import { normalizeAttributes } from '@bgp-announce/bgp-speaker/rib';
+import { advertisedEvent, downEvent, failureText, formatEvent, notificationText, socketErrorText, updateEvents, type PeerEvent } from '../src/peer-output.js';
 
 const T = Date.UTC(2025, 0, 2, 3, 4, 5, 678);
 const P = '192.0.2.1';
@@ -98,6 +99,36 @@ t.test('IPv6 in MP_REACH/MP_UNREACH, a 2-octet AS path, treat-as-withdraw, End-o
   const eor = updateEvents(T, P, { type: 'UPDATE', withdrawn: [], nlri: [], attributes: { mpUnreach: { afi: 2, safi: 1, withdrawn: [] } }, endOfRib: { afi: 2, safi: 1 } });
   t.strictSame(eor, [{ time: T, peer: P, type: 'end-of-rib', family: 'ipv6-unicast' }]);
   t.equal(formatEvent(eor[0]!, false), '03:04:05.678 end-of-rib ipv6-unicast');
+});
+
+t.test('routes in the JSON lines: the printable form the admin endpoint shows too, family included', async (t) => {
+  const attributes = normalizeAttributes({ nextHop: '192.0.2.2', asPath: [{ type: 'AS_SEQUENCE', asns: [64496] }], communities: ['64496:100'], med: 5 });
+  t.equal(
+    formatEvent(advertisedEvent(T, P, { prefix: '203.0.113.0/24', attributes }), true),
+    '{"type":"advertised","time":"2025-01-02T03:04:05.678Z","peer":"192.0.2.1","family":"ipv4-unicast","prefix":"203.0.113.0/24","nextHop":"192.0.2.2","asPath":"64496","origin":"igp","med":5,"communities":["64496:100"]}',
+  );
+  // IPv4 both in the NLRI field (NEXT_HOP) and in MP_REACH_NLRI (an IPv6 next hop, RFC 8950); route reflection.
+  const update: UpdateMessage = {
+    type: 'UPDATE',
+    withdrawn: [],
+    nlri: [{ prefix: '198.51.100.0/24' }],
+    attributes: {
+      origin: 'igp',
+      asPath: [],
+      nextHop: '192.0.2.1',
+      localPref: 100,
+      originatorId: '192.0.2.9',
+      clusterList: ['192.0.2.10'],
+      mpReach: { afi: 1, safi: 1, nextHops: ['2001:db8::1'], nlri: [{ prefix: '203.0.113.0/24', pathId: 2 }] },
+    },
+  };
+  t.strictSame(
+    updateEvents(T, P, update).map((e) => formatEvent(e, true)),
+    [
+      '{"type":"received","time":"2025-01-02T03:04:05.678Z","peer":"192.0.2.1","family":"ipv4-unicast","prefix":"198.51.100.0/24","nextHop":"192.0.2.1","asPath":"","origin":"igp","localPref":100,"originatorId":"192.0.2.9","clusterList":["192.0.2.10"]}',
+      '{"type":"received","time":"2025-01-02T03:04:05.678Z","peer":"192.0.2.1","family":"ipv4-unicast","prefix":"203.0.113.0/24","pathId":2,"nextHop":"2001:db8::1","asPath":"","origin":"igp","localPref":100,"originatorId":"192.0.2.9","clusterList":["192.0.2.10"]}',
+    ],
+  );
 });
 
 t.test('readable lines of the other events', async (t) => {

@@ -84,6 +84,24 @@ t.test('one peer in detail, and its routes', async (t) => {
   ]);
 });
 
+t.test('routes with a link-local next hop and route reflection attributes', async (t) => {
+  const routes: RoutesView = {
+    peer: 'rr',
+    advertised: [],
+    received: [
+      { family: 'ipv6-unicast', prefix: '2001:db8:1::/48', pathId: 4, nextHop: '2001:db8::fe', linkLocalNextHop: 'fe80::fe', asPath: '', origin: 'igp', localPref: 100, originatorId: '192.0.2.9', clusterList: ['192.0.2.10', '192.0.2.11'] },
+    ],
+    counts: { advertised: 0, received: 1 },
+    limit: 1000,
+  };
+  t.same(formatRoutes(routes), [
+    'advertised (0):',
+    'received (1):',
+    '  PREFIX                     NEXT HOP                 AS PATH  ATTRIBUTES',
+    '  2001:db8:1::/48 path-id 4  2001:db8::fe (fe80::fe)  (empty)  origin igp, local-pref 100, originator-id 192.0.2.9, cluster-list 192.0.2.10 192.0.2.11',
+  ]);
+});
+
 t.test('messages: one line each, BGP and BFD merged by time', async (t) => {
   const view: MessagesView = {
     peer: 'tor-a',

@@ -1,7 +1,7 @@
 // What the admin endpoint answers, as plain JSON-ready objects built from the Speaker, the BFD
 // engine, the BFD history and the route source. `bgp-announce status` prints these.
-import { familyOf, notificationName, type PathAttributes } from '@bgp-announce/bgp-wire';
-import { advertisedFields, receivedFields, type PeerMessageCounters, type PeerStatus, type Speaker, type NormalRouteAttributes, type DescribedMessage, type RibInEntry } from '@bgp-announce/bgp-speaker';
+import { familyOf, notificationName } from '@bgp-announce/bgp-wire';
+import { printableAdvertised, printableReceived, type PeerMessageCounters, type PeerStatus, type PrintableRoute, type Speaker, type DescribedMessage, type RibInEntry } from '@bgp-announce/bgp-speaker';
 import type { BfdEngineMetrics, BfdSessionStatus } from '@bgp-announce/bfd';
 import { capabilityNames } from './logger.js';
 import type { BfdHistory, BfdHistoryEntry } from './bfd-history.js';
@@ -68,19 +68,8 @@ export interface PeerView {
   bfd?: { state: string; holding: boolean; session?: BfdSessionStatus };
 }
 
-/** One route in GET /v1/peers/{id}/routes. */
-export interface RouteView {
-  family: string;
-  prefix: string;
-  pathId?: number;
-  nextHop?: string;
-  asPath: string;
-  origin?: string;
-  med?: number;
-  localPref?: number;
-  communities?: string[];
-  largeCommunities?: string[];
-  extendedCommunities?: string[];
+/** One route in GET /v1/peers/{id}/routes: the Speaker's printable route, and whether it is stale. */
+export interface RouteView extends PrintableRoute {
   /** Received routes only: kept stale while the peer restarts (graceful restart). */
   stale?: boolean;
 }
@@ -174,19 +163,8 @@ export async function statusView(ctx: AdminContext): Promise<StatusView> {
   return view;
 }
 
-function fromAdvertised(prefix: string, a: NormalRouteAttributes): RouteView {
-  return { family: prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast', prefix, ...advertisedFields(a) };
-}
-
 function fromReceived(e: RibInEntry): RouteView {
-  const a: PathAttributes = e.attributes;
-  const reach = a.mpReach;
-  const nextHop = reach && familyOf(reach.afi, reach.safi) === e.family ? reach.nextHops?.[0] : (a.nextHop ?? reach?.nextHops?.[0]);
-  const { asPath, ...rest } = receivedFields(a);
-  const out: RouteView = { family: e.family, prefix: e.prefix, asPath };
-  if (e.pathId !== undefined) out.pathId = e.pathId;
-  if (nextHop !== undefined) out.nextHop = nextHop;
-  Object.assign(out, rest);
+  const out: RouteView = printableReceived(e);
   if (e.stale) out.stale = true;
   return out;
 }
@@ -198,7 +176,7 @@ export function routesView(speaker: Speaker, id: string, limit: number): RoutesV
   if (advertised === undefined || received === undefined) return undefined;
   return {
     peer: id,
-    advertised: advertised.slice(0, limit).map((r) => fromAdvertised(r.prefix, r.attributes)),
+    advertised: advertised.slice(0, limit).map(printableAdvertised),
     received: received.slice(0, limit).map(fromReceived),
     counts: { advertised: advertised.length, received: received.length },
     limit,
