@@ -38,7 +38,10 @@ export interface BfdLatencySummary {
 export interface BfdEngineMetrics {
   sessions: number;
   ttlCheck: BfdTtlCheck;
-  /** How late the worker's event loop ran a 5 ms timer (monitorEventLoopDelay), in ms. */
+  /**
+   * How late the worker's event loop ran its sampling timer, in ms. Sampled only while the engine has
+   * sessions, every tenth of the shortest detection time (min(TX, RX) x Detect Mult) within 5-100 ms.
+   */
   eventLoopLagMs: BfdLatencySummary;
   /** How late each transmit timer expiry ran, in ms. */
   transmitLatenessMs: BfdLatencySummary;

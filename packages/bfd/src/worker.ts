@@ -2,8 +2,8 @@
 // away from the main thread's garbage collection and busy spells (DESIGN.md: timers in a worker run
 // ~4 ms late where the main loop runs ~20 ms late). The main thread (engine.ts) sends commands and
 // gets state changes, errors and replies back as messages. Also measured here: the worker's
-// event-loop lag (monitorEventLoopDelay) and how late each transmission went out.
-import { createHistogram, monitorEventLoopDelay, performance, type RecordableHistogram } from 'node:perf_hooks';
+// event-loop lag (loop-lag.ts, sampled while there are sessions) and how late each transmission went out.
+import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
   BfdListenerPool,
@@ -17,6 +17,7 @@ import {
 import { nodeClock } from './clock.js';
 import { BfdDemux, canonicalAddress, describeBfdPath, type BfdPath } from './demux.js';
 import type { BfdEngineMetrics, BfdLatencySummary, BfdSessionStatus } from './engine-types.js';
+import { LoopLagSampler, loopLagInterval } from './loop-lag.js';
 import { decodeControlPacket } from './packet.js';
 import { sessionConfigFromProfile, type BfdProfile } from './profile.js';
 import { BfdSessionRunner, type BfdRunnerCounters } from './runner.js';
@@ -36,7 +37,6 @@ interface SessionEntry {
 }
 
 const SEND_ERROR_REPEAT_MS = 10_000;
-const LOOP_DELAY_RESOLUTION_MS = 5;
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -50,9 +50,9 @@ function withZone(address: string, iface: string | undefined): string {
   return iface !== undefined && isLinkLocal(address) ? `${address}%${iface}` : address;
 }
 
-function summary(h: { count: number; percentile(p: number): number; max: number }, scale: number, offset = 0): BfdLatencySummary {
+function summary(h: { count: number; percentile(p: number): number; max: number }, scale: number): BfdLatencySummary {
   if (h.count === 0) return { p50: 0, p99: 0, max: 0, samples: 0 };
-  const ms = (v: number): number => Math.max(0, Math.round((v / scale - offset) * 1000) / 1000);
+  const ms = (v: number): number => Math.max(0, Math.round((v / scale) * 1000) / 1000);
   return { p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), max: ms(h.max), samples: h.count };
 }
 
@@ -62,8 +62,17 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
   const sockets: BfdSockets = status.ttlCheck === 'available' ? nativeBfdSockets() : dgramBfdSockets();
   const sessions = new Map<number, SessionEntry>();
   const demux = new BfdDemux<SessionEntry>();
-  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
-  loopDelay.enable();
+  const loopLag = new LoopLagSampler();
+  /** Samples the loop's lag at a tenth of the shortest detection time of any session (min(TX, RX) x Detect Mult), not at all without one. */
+  const resampleLoopLag = (): void => {
+    let fastest: number | undefined;
+    for (const { spec } of sessions.values()) {
+      const p = spec.profile;
+      const detectionMs = Math.min(p.receiveInterval, p.transmitInterval) * p.detectMultiplier;
+      if (fastest === undefined || detectionMs < fastest) fastest = detectionMs;
+    }
+    loopLag.setInterval(loopLagInterval(fastest));
+  };
   const transmitLateness: RecordableHistogram = createHistogram();
   const detectionLateness: RecordableHistogram = createHistogram();
   const counters = { packetsIn: 0, packetsOut: 0, sendErrors: 0, malformed: 0, noSession: 0 };
@@ -158,6 +167,7 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
       onSendError: (err) => onSendError(entry, err, true),
     });
     sessions.set(spec.id, entry);
+    resampleLoopLag();
     try {
       if (demux.hasPath(path)) throw new Error(`a BFD session ${describeBfdPath(path)} already exists`);
       const listener: BfdListenerKey = { multihop: spec.multihop, family: spec.family, bindAddress: withZone(spec.localAddress, spec.interface), port: entry.listenPort, device: spec.interface };
@@ -190,6 +200,7 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
     entry.runner.stop();
     entry.running = false;
     sessions.delete(entry.spec.id);
+    resampleLoopLag();
     const c = entry.runner.status().counters;
     for (const r of ['ttl', 'auth', 'rejected'] as const) retired.dropped[r] += c.dropped[r];
     retired.lateTransmissions += c.lateTransmissions;
@@ -227,7 +238,7 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
     return {
       sessions: sessions.size,
       ttlCheck: sockets.ttlCheck,
-      eventLoopLagMs: summary(loopDelay, 1e6, LOOP_DELAY_RESOLUTION_MS),
+      eventLoopLagMs: summary(loopLag.histogram, 1e3),
       transmitLatenessMs: summary(transmitLateness, 1e3),
       detectionLatenessMs: summary(detectionLateness, 1e3),
       lateTransmissions: sum((c) => c.lateTransmissions),
@@ -270,7 +281,7 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
         stopped = true;
         await Promise.all([...sessions.values()].map(removeSession));
         await pool.closeAll();
-        loopDelay.disable();
+        loopLag.setInterval(undefined);
         return undefined;
     }
   };
@@ -296,6 +307,7 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
         entry.runner.changeParameters({ desiredMinTxInterval: config.desiredMinTxInterval, requiredMinRxInterval: config.requiredMinRxInterval, detectMult: config.detectMult });
         entry.runner.setMinimumTtl(m.profile.minimumTtl);
         entry.spec = { ...entry.spec, profile: m.profile };
+        resampleLoopLag();
       }
     } catch (err) {
       post({ type: 'error', id: m.id, code: 'config', message: message(err) });
