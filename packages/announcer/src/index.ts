@@ -13,6 +13,19 @@ export {
   type PoolUsage,
 } from './allocation/allocator.js';
 export { isOurService, wantedFamilies, type ServiceClassOptions, type FamilyWish } from './service/service-class.js';
+export {
+  ANNOTATION,
+  EXCLUDE_LABEL,
+  CLEANUP_FINALIZER,
+  DEFAULT_LOAD_BALANCER_CLASS,
+  serviceKey,
+  type Service,
+  type ServicePort,
+  type EndpointSlice,
+  type Node,
+  type Namespace,
+  type ObjectMeta,
+} from './service/model.js';
 export { parseIP, formatIP, canonicalIP, type IPFamily, type IPValue } from './allocation/allocator-ip.js';
 // config
 export {
@@ -98,7 +111,6 @@ export {
   type OtherControllerInput,
 } from './check/checks-services.js';
 export { kernelSourceAddress, kernelSources } from './check/kernel-source.js';
-export { DEFAULT_LOAD_BALANCER_CLASS } from './service/model.js';
 export { readClusterConfig, readNodeLabels, listServices, withDeadline, API_TIMEOUT_MS } from './check/cluster.js';
 // daemon
 export { startDaemon, resolveDaemonOptions, type RunningDaemon } from './daemon/daemon.js';
