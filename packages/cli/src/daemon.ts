@@ -3,12 +3,14 @@
 // SIGTERM/SIGINT, which drain (or, with graceful restart, leave) every peer before exiting 0.
 // The sources (fileSource, kubernetesSource) sit behind the small DaemonSources interface, so tests
 // can give theirs.
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import {
   DaemonOptionError,
   fileSource,
   kubernetesSource,
   loadKubeConfig,
+  userAgentOf,
   resolveDaemonOptions,
   startDaemon,
   type DaemonOptions,
@@ -18,6 +20,9 @@ import {
   type RunningDaemon,
 } from '@bgp-announce/announcer';
 import { UsageError, parseAs, parseInteger } from './options.js';
+
+/** Sent in the User-Agent of every Kubernetes API request: bgp-announce/<version> (<node>). */
+const { version: VERSION } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 /** The options as commander hands them over. */
 export interface DaemonCommandOptions {
@@ -114,17 +119,22 @@ export function parseDaemonCommand(o: DaemonCommandOptions, env: Record<string, 
   return { daemon, source };
 }
 
+/** How the daemon reaches the API server; its requests say who they are from (audit logs). */
+export function kubeConnectOptions(plan: Extract<SourcePlan, { kind: 'kubernetes' }>, nodeName: string): KubeConnectOptions {
+  const connect: KubeConnectOptions = { userAgent: userAgentOf('bgp-announce', VERSION, nodeName) };
+  if (plan.kubeconfig !== undefined) connect.kubeconfig = plan.kubeconfig;
+  if (plan.url !== undefined) connect.url = plan.url;
+  if (plan.context !== undefined) connect.context = plan.context;
+  return connect;
+}
+
 /** The announcer's sources: fileSource({ path }) and kubernetesSource({ kubeConfig, namespace, ... }). */
 export const announcerSources: DaemonSources = {
   file(plan) {
     return fileSource({ path: plan.path });
   },
   kubernetes(plan, nodeName) {
-    const connect: KubeConnectOptions = {};
-    if (plan.kubeconfig !== undefined) connect.kubeconfig = plan.kubeconfig;
-    if (plan.url !== undefined) connect.url = plan.url;
-    if (plan.context !== undefined) connect.context = plan.context;
-    const loaded = loadKubeConfig(connect);
+    const loaded = loadKubeConfig(kubeConnectOptions(plan, nodeName));
     const options: KubernetesSourceOptions = {
       kubeConfig: loaded.kubeConfig,
       namespace: plan.namespace ?? loaded.namespace ?? DEFAULT_NAMESPACE,

@@ -2,7 +2,8 @@
 // options and a source choice, and the errors that stop it from starting, each with its exit status.
 import t from 'tap';
 import type { RouteSource } from '@bgp-announce/announcer';
-import { DEFAULT_NAMESPACE, daemonCommand, parseDaemonCommand, type DaemonSources } from '../src/daemon.js';
+import { createRequire } from 'node:module';
+import { DEFAULT_NAMESPACE, daemonCommand, kubeConnectOptions, parseDaemonCommand, type DaemonSources } from '../src/daemon.js';
 
 t.test('parseDaemonCommand', async (t) => {
   t.same(parseDaemonCommand({}, { NODE_NAME: 'node-a' }), { daemon: { nodeName: 'node-a' }, source: { kind: 'kubernetes', defaultLoadBalancer: false } }, 'Kubernetes by default, node from NODE_NAME');
@@ -49,6 +50,13 @@ t.test('parseDaemonCommand', async (t) => {
   ];
   for (const [options, message] of bad) t.throws(() => parseDaemonCommand(options, {}), { name: 'UsageError', message }, JSON.stringify(options));
   t.equal(DEFAULT_NAMESPACE, 'bgp-announce');
+});
+
+t.test('the daemon names itself to the API server: bgp-announce/<version> (<node>)', async (t) => {
+  const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+  const plan = parseDaemonCommand({ kubeUrl: 'https://127.0.0.1:7445' }, { NODE_NAME: 'node-a' }).source;
+  if (plan.kind !== 'kubernetes') throw new Error('expected the Kubernetes source');
+  t.same(kubeConnectOptions(plan, 'node-a'), { userAgent: `bgp-announce/${version} (node-a)`, url: 'https://127.0.0.1:7445' });
 });
 
 t.test('daemonCommand: what stops it from starting', async (t) => {
