@@ -40,7 +40,7 @@ export interface BfdEngineMetrics {
   ttlCheck: BfdTtlCheck;
   /**
    * How late the worker's event loop ran its sampling timer, in ms. Sampled only while the engine has
-   * sessions, every tenth of the shortest detection time (min(TX, RX) x Detect Mult) within 5-100 ms.
+   * sessions, every fifth of the shortest detection time (min(TX, RX) x Detect Mult) within 5-200 ms.
    */
   eventLoopLagMs: BfdLatencySummary;
   /** How late each transmit timer expiry ran, in ms. */

@@ -63,7 +63,7 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
   const sessions = new Map<number, SessionEntry>();
   const demux = new BfdDemux<SessionEntry>();
   const loopLag = new LoopLagSampler();
-  /** Samples the loop's lag at a tenth of the shortest detection time of any session (min(TX, RX) x Detect Mult), not at all without one. */
+  /** Samples the loop's lag at a fifth of the shortest detection time of any session (min(TX, RX) x Detect Mult), not at all without one. */
   const resampleLoopLag = (): void => {
     let fastest: number | undefined;
     for (const { spec } of sessions.values()) {
