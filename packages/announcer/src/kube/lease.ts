@@ -1,13 +1,34 @@
-// Leader election on a coordination.k8s.io/v1 Lease (client-node has none). One instance holds the
-// Lease and renews it every leaseDuration/3; the others retry now and then and take it over only when
-// it is free (no holder, after a release) or expired (renewTime + leaseDurationSeconds < now). Every
-// write carries the resourceVersion read, so two candidates cannot both win: the loser gets 409.
-// A leader that gets 409 on renew, or cannot renew before its deadline, has lost and says so at once,
-// before anyone else can have taken over (the deadline is shorter than the lease).
+// Leader election on a coordination.k8s.io/v1 Lease (client-node has none).
+//
+// The leader renews the Lease every leaseDuration/3. A leader that gets 409 on renew, or cannot renew
+// within its renew deadline (2/3 of the lease, counted from the renewTime it last wrote), has lost and
+// says so at once, before anyone else can have taken over.
+//
+// The other candidates do not poll: each WATCHES the Lease (lease-watch.ts: one list, then one watch
+// request per 5-10 minute watch timeout, well under one request a minute at idle; the watch cache
+// repairs itself after 410 Gone, errors and silence) and keeps the last record seen and the local time
+// it first saw it. It tries to take the Lease
+// - when leaseDurationSeconds have passed since the last change it saw (the holder stopped renewing;
+//   timed by its own clock from the sighting, not from renewTime, so clock skew cannot shorten it),
+// - at once when the Lease is free: absent, deleted, or released (holderIdentity cleared),
+// - at once when the Lease names this candidate (a restart with the same identity),
+// in the first two cases after a random 0..acquireJitterMs: the first candidate's write reaches the
+// others through their watch while they wait, and they do not try at all. An attempt is one update
+// carrying the resourceVersion of the record seen (or a create), so of two candidates writing the
+// same record one gets 409 and has lost: the 409 alone keeps the election safe, the jitter keeps the
+// losers' writes off the API server. A 409 the watch has not explained yet (it is stale or down) is
+// followed by one read (a list by name); failed requests are retried with back-off.
+// Failover after a crash: leaseDuration minus the time from the last renewal to the crash, plus the
+// watch's delivery time and the jitter (10-17 s with the defaults).
 import { EventEmitter } from 'node:events';
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { CoordinationV1Api, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
 import { systemClock, type Clock, type TimerHandle } from '@bgp-announce/bgp-speaker';
 import { errorText, silentLogger, statusCodeOf, withTimeout, type KubeLogger } from './api-errors.js';
+import type { ObjectCache } from './cache.js';
+import { backoffDelay, type WatchTuning } from './informer.js';
+import { microTime, sameRecord, takeoverAt, watchLease, type LeaseSighting } from './lease-watch.js';
+
+export { leaseExpired, microTime } from './lease-watch.js';
 
 export interface LeaderElectionOptions {
   kubeConfig: KubeConfig;
@@ -22,8 +43,17 @@ export interface LeaderElectionOptions {
   renewIntervalMs?: number;
   /** A leader that could not renew for this long gives up. Default leaseDuration * 2/3. */
   renewDeadlineMs?: number;
-  /** How often a candidate tries to acquire, and a failed renew is retried. Default 2 s. */
+  /**
+   * How soon a failed renew is retried, and a failed attempt to take the Lease (doubling while it keeps
+   * failing, up to the lease duration); also the pause after losing the Lease. Default 2 s.
+   */
   retryPeriodMs?: number;
+  /** A candidate waits a random 0..acquireJitterMs before taking a free or expired Lease. Default 2 s. */
+  acquireJitterMs?: number;
+  /** Tuning of the watch on the Lease (watchdog, back-off, watch timeout); clock and logger default to ours. */
+  watch?: WatchTuning;
+  /** Random numbers in [0, 1) for the jitter and back-off. Default Math.random. */
+  random?: () => number;
   clock?: Clock;
   logger?: KubeLogger;
 }
@@ -35,43 +65,45 @@ export interface LeaderElectionEvents {
   lost: [reason: string];
 }
 
-/** A time as the Lease API wants it (RFC 3339 with 6 fractional digits, metav1.MicroTime). */
-export function microTime(ms: number): V1MicroTime {
-  return new V1MicroTime(ms);
+/** What a candidate last saw of the Lease (for status and tests). */
+export interface LeaseObservation {
+  holder?: string;
+  resourceVersion?: string;
+  /** When this record was first seen (this candidate's clock). */
+  observedAt: number;
+  /** When this candidate will try to take the Lease (its clock); absent while leading or trying. */
+  nextAttemptAt?: number;
 }
 
-/** Milliseconds of a MicroTime read back (a string on the wire; a Date if someone built it). */
-function timeMs(value: unknown): number | undefined {
-  if (value instanceof Date) return value.getTime();
-  if (typeof value !== 'string') return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : ms;
-}
-
-/** The Lease is free: nobody holds it, or its holder has not renewed within its duration. */
-export function leaseExpired(lease: V1Lease, nowMs: number): boolean {
-  const spec = lease.spec;
-  if (spec?.holderIdentity === undefined || spec.holderIdentity === '') return true;
-  const renewed = timeMs(spec.renewTime) ?? timeMs(spec.acquireTime);
-  if (renewed === undefined) return true;
-  return renewed + (spec.leaseDurationSeconds ?? 0) * 1000 < nowMs;
-}
+type Attempt = 'won' | 'conflict' | 'failed';
 
 /** One candidate in the election for one Lease. Call start(); listen for 'leading' and 'lost'. */
 export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
   private readonly api: CoordinationV1Api;
   private readonly clock: Clock;
   private readonly logger: KubeLogger;
+  private readonly random: () => number;
   private readonly durationSeconds: number;
   private readonly renewIntervalMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
+  private readonly acquireJitterMs: number;
   private leading = false;
   private running = false;
+  /** The Lease as we last wrote it while leading (the next renew carries its resourceVersion). */
   private lease: V1Lease | undefined;
-  private observedHolder: string | undefined;
-  private tickTimer: TimerHandle | undefined;
+  private cache: ObjectCache<V1Lease> | undefined;
+  /** The newest record of the Lease seen (watch or read), and when. */
+  private seen: LeaseSighting | undefined;
+  private renewTimer: TimerHandle | undefined;
+  private acquireTimer: TimerHandle | undefined;
+  private nextAttemptAt: number | undefined;
   private deadlineTimer: TimerHandle | undefined;
+  private attempting = false;
+  /** Attempts in a row that failed without the API server answering (for the back-off). */
+  private failures = 0;
+  /** No attempt before this time (after a failure or a loss). */
+  private notBefore = 0;
   private inflight: Promise<void> = Promise.resolve();
   /** Bumped when leadership is lost or the election stops: answers to older requests are ignored. */
   private epoch = 0;
@@ -81,17 +113,29 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     this.api = options.kubeConfig.makeApiClient(CoordinationV1Api);
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
+    this.random = options.random ?? Math.random;
     this.durationSeconds = options.leaseDurationSeconds ?? 15;
     this.renewIntervalMs = options.renewIntervalMs ?? (this.durationSeconds * 1000) / 3;
     this.renewDeadlineMs = options.renewDeadlineMs ?? (this.durationSeconds * 2000) / 3;
     this.retryPeriodMs = options.retryPeriodMs ?? 2000;
+    this.acquireJitterMs = options.acquireJitterMs ?? 2000;
   }
 
-  /** Starts campaigning (the first attempt is made at once). */
+  /** Starts campaigning: watches the Lease and takes it when it is (or becomes) free. */
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.schedule(0);
+    this.seen = undefined;
+    this.notBefore = 0;
+    this.failures = 0;
+    const { kubeConfig, namespace, name } = this.options;
+    const cache = watchLease(kubeConfig, namespace, name, { clock: this.clock, logger: this.logger, ...this.options.watch });
+    this.cache = cache;
+    cache.on('change', (change, obj) => this.observe(change === 'delete' ? undefined : obj));
+    // A Lease that exists arrives as an 'add' before synced() resolves; one that does not, only here.
+    void cache.synced().then(() => {
+      if (this.cache === cache) this.observe(cache.get(`${namespace}/${name}`));
+    });
   }
 
   isLeader(): boolean {
@@ -100,7 +144,20 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
 
   /** The holder last seen in the Lease (ourselves when leading). */
   holder(): string | undefined {
-    return this.leading ? this.options.identity : this.observedHolder;
+    return this.leading ? this.options.identity : this.seen?.lease?.spec?.holderIdentity || undefined;
+  }
+
+  /** What this candidate last saw of the Lease; undefined before the first list. */
+  observed(): LeaseObservation | undefined {
+    const seen = this.seen;
+    if (seen === undefined) return undefined;
+    const o: LeaseObservation = { observedAt: seen.observedAt };
+    const holder = seen.lease?.spec?.holderIdentity;
+    if (holder) o.holder = holder;
+    const rv = seen.lease?.metadata?.resourceVersion;
+    if (rv !== undefined) o.resourceVersion = rv;
+    if (this.nextAttemptAt !== undefined) o.nextAttemptAt = this.nextAttemptAt;
+    return o;
   }
 
   /** Stops campaigning without touching the Lease (as a crash would: others wait for it to expire). */
@@ -111,7 +168,10 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
   private halt(reason: string): void {
     this.running = false;
     this.epoch++;
-    if (this.tickTimer !== undefined) this.clock.clearTimer(this.tickTimer);
+    this.clearRenew();
+    this.clearAcquire();
+    this.cache?.stop();
+    this.cache = undefined;
     this.lose(reason);
   }
 
@@ -139,25 +199,108 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     return `${this.options.namespace}/${this.options.name}`;
   }
 
-  private schedule(ms: number): void {
+  /** A record from the watch or a read: if it is new, note when we saw it and plan the next attempt. */
+  private observe(lease: V1Lease | undefined): void {
     if (!this.running) return;
-    if (this.tickTimer !== undefined) this.clock.clearTimer(this.tickTimer);
-    this.tickTimer = this.clock.setTimer(ms, () => {
-      this.tickTimer = undefined;
-      this.inflight = this.tick();
+    if (this.seen !== undefined && sameRecord(this.seen.lease, lease)) return;
+    this.seen = { lease, observedAt: this.clock.now() };
+    this.plan();
+  }
+
+  /** Arms the timer of the next attempt to take the Lease (candidates only). */
+  private plan(): void {
+    this.clearAcquire();
+    const seen = this.seen;
+    if (!this.running || this.leading || this.attempting || seen === undefined) return;
+    const takeover = takeoverAt(seen, this.options.identity, this.durationSeconds);
+    const jitter = takeover.reason === 'ours' ? 0 : Math.floor(this.random() * this.acquireJitterMs);
+    const at = Math.max(takeover.at + jitter, this.notBefore);
+    this.nextAttemptAt = at;
+    this.acquireTimer = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => {
+      this.acquireTimer = undefined;
+      this.nextAttemptAt = undefined;
+      this.inflight = this.attempt();
     });
   }
 
-  private async tick(): Promise<void> {
+  private clearAcquire(): void {
+    if (this.acquireTimer !== undefined) this.clock.clearTimer(this.acquireTimer);
+    this.acquireTimer = undefined;
+    this.nextAttemptAt = undefined;
+  }
+
+  private scheduleRenew(ms: number): void {
+    this.clearRenew();
+    if (!this.running || !this.leading) return;
+    this.renewTimer = this.clock.setTimer(ms, () => {
+      this.renewTimer = undefined;
+      this.inflight = this.renewTick();
+    });
+  }
+
+  private clearRenew(): void {
+    if (this.renewTimer !== undefined) this.clock.clearTimer(this.renewTimer);
+    this.renewTimer = undefined;
+  }
+
+  /** One try to take the Lease as last seen; then lead, or plan the next try. */
+  private async attempt(): Promise<void> {
     const epoch = this.epoch;
-    let next = this.retryPeriodMs;
+    const seen = this.seen;
+    if (!this.running || this.leading || seen === undefined) return;
+    this.attempting = true;
+    let outcome: Attempt = 'failed';
     try {
-      if (this.leading) next = (await this.renew(epoch)) ? this.renewIntervalMs : Math.min(this.retryPeriodMs, this.renewIntervalMs);
-      else if (await this.tryAcquire(epoch)) next = this.renewIntervalMs;
+      outcome = await this.tryAcquire(epoch, seen.lease);
+      // 409 (or 404: gone meanwhile) and the watch has not shown us why yet: read the Lease once.
+      if (outcome === 'conflict' && epoch === this.epoch && this.seen === seen) await this.refresh(epoch);
+    } catch (err) {
+      this.logger.error({ lease: this.leaseName(), err: errorText(err) }, 'leader election: unexpected error');
+    } finally {
+      this.attempting = false;
+    }
+    if (epoch !== this.epoch || !this.running) return;
+    if (this.leading) {
+      this.failures = 0;
+      this.scheduleRenew(this.renewIntervalMs);
+      return;
+    }
+    if (outcome === 'conflict') this.failures = 0;
+    // An attempt that neither won nor taught us something new must not be repeated at once.
+    if (this.seen === seen) {
+      const backoff = { initialMs: this.retryPeriodMs, maxMs: Math.max(this.retryPeriodMs, this.durationSeconds * 1000), random: this.random };
+      this.notBefore = this.clock.now() + backoffDelay(this.failures++, backoff);
+    }
+    this.plan();
+  }
+
+  /**
+   * Reads the Lease (after a 409 the watch has not explained), as the watch does: a list selecting it
+   * by name, so that RBAC needs list, watch and update on this one name, and no get.
+   */
+  private async refresh(epoch: number): Promise<void> {
+    const { name, namespace } = this.options;
+    try {
+      const list = await withTimeout(this.api.listNamespacedLease({ namespace, fieldSelector: `metadata.name=${name}` }), this.renewDeadlineMs);
+      const lease = list.items.find((l) => l.metadata?.name === name);
+      if (epoch === this.epoch) this.observe(lease === undefined ? undefined : (JSON.parse(JSON.stringify(lease)) as V1Lease));
+    } catch (err) {
+      this.logger.warn({ lease: this.leaseName(), err: errorText(err) }, 'leader election: cannot read the lease');
+    }
+  }
+
+  private async renewTick(): Promise<void> {
+    const epoch = this.epoch;
+    if (!this.leading) return;
+    let ok = false;
+    try {
+      ok = await this.renew(epoch);
     } catch (err) {
       this.logger.error({ lease: this.leaseName(), err: errorText(err) }, 'leader election: unexpected error');
     }
-    this.schedule(next);
+    if (epoch !== this.epoch || !this.running) return;
+    if (this.leading) this.scheduleRenew(ok ? this.renewIntervalMs : Math.min(this.retryPeriodMs, this.renewIntervalMs));
+    else this.plan();
   }
 
   /** Renews our Lease; false when it failed (and was perhaps lost). */
@@ -181,25 +324,16 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     }
   }
 
-  /** Reads the Lease and takes it if it is absent, free or expired; true when we hold it now. */
-  private async tryAcquire(epoch: number): Promise<boolean> {
+  /** Takes the Lease as seen (`current`; undefined: create it) with one write carrying its resourceVersion. */
+  private async tryAcquire(epoch: number, current: V1Lease | undefined): Promise<Attempt> {
     const { name, namespace, identity } = this.options;
     const now = this.clock.now();
-    let current: V1Lease;
-    try {
-      current = await withTimeout(this.api.readNamespacedLease({ name, namespace }), this.renewDeadlineMs);
-    } catch (err) {
-      if (statusCodeOf(err) !== 404) {
-        this.logger.warn({ lease: this.leaseName(), err: errorText(err) }, 'leader election: cannot read the lease');
-        return false;
-      }
+    if (current === undefined) {
       const spec = { holderIdentity: identity, leaseDurationSeconds: this.durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 };
       return this.write(epoch, now, () => this.api.createNamespacedLease({ namespace, body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec } }));
     }
     const spec = current.spec ?? {};
     const ours = spec.holderIdentity === identity;
-    this.observedHolder = spec.holderIdentity || undefined;
-    if (!ours && !leaseExpired(current, now)) return false;
     const body: V1Lease = {
       ...current,
       spec: {
@@ -214,16 +348,18 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     return this.write(epoch, now, () => this.api.replaceNamespacedLease({ name, namespace, body }));
   }
 
-  private async write(epoch: number, stamped: number, request: () => Promise<V1Lease>): Promise<boolean> {
+  private async write(epoch: number, stamped: number, request: () => Promise<V1Lease>): Promise<Attempt> {
     try {
       const lease = await withTimeout(request(), this.renewDeadlineMs);
-      if (epoch !== this.epoch) return false;
+      if (epoch !== this.epoch) return 'failed';
       this.holding(lease, stamped);
-      return this.leading;
+      return this.leading ? 'won' : 'failed';
     } catch (err) {
-      // 409: another candidate wrote first (it won this round).
-      if (statusCodeOf(err) !== 409) this.logger.warn({ lease: this.leaseName(), err: errorText(err) }, 'leader election: cannot take the lease');
-      return false;
+      // 409: another candidate wrote first (it won this round); 404: the Lease was deleted meanwhile.
+      const code = statusCodeOf(err);
+      if (code === 409 || code === 404) return 'conflict';
+      this.logger.warn({ lease: this.leaseName(), err: errorText(err) }, 'leader election: cannot take the lease');
+      return 'failed';
     }
   }
 
@@ -243,12 +379,13 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     this.deadlineTimer = this.clock.setTimer(left, () => {
       this.deadlineTimer = undefined;
       this.epoch++;
+      this.clearRenew();
       this.lose(`could not renew the lease within ${this.renewDeadlineMs} ms`);
-      this.schedule(this.retryPeriodMs);
+      this.plan();
     });
     if (!this.leading) {
       this.leading = true;
-      this.observedHolder = this.options.identity;
+      this.clearAcquire();
       this.logger.info({ lease: this.leaseName(), identity: this.options.identity }, 'leader election: leading');
       this.emit('leading');
     }
@@ -258,6 +395,8 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     this.clearDeadline();
     if (!this.leading) return;
     this.leading = false;
+    // Not straight back: whatever made us lose (a conflict, an unreachable server) needs a moment.
+    this.notBefore = this.clock.now() + this.retryPeriodMs;
     this.logger.warn({ lease: this.leaseName(), reason }, 'leader election: lost the lease');
     this.emit('lost', reason);
   }
