@@ -3,13 +3,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { coreVersions, groupInfo, groupList, resourceList, versionInfo } from './discovery.js';
 import { listObjects, listItem } from './list.js';
+import { negotiate } from './negotiate.js';
 import { createObject, deleteObject, getObject, updateObject, type ApiContext, type DeletePreconditions } from './operations.js';
 import { patchObject } from './patch-object.js';
 import { route } from './routes.js';
 import { parseFieldSelector, parseLabelSelector, type ObjectFilter } from './selectors.js';
 import { apiVersionOf, resourceKey } from './resources.js';
 import { ApiError, badRequest, errorForCode, expired, methodNotAllowed, pathNotFound, statusBody, successStatus } from './status.js';
-import type { ApiVerb, RequestRecord, ResourceType } from './types.js';
+import { transformResponse } from './table.js';
+import type { ApiVerb, KubeObject, RequestRecord, ResourceType } from './types.js';
 import type { WatchHub } from './watch.js';
 
 const MAX_BODY = 3 * 1024 * 1024;
@@ -94,6 +96,8 @@ export async function handleRequest(state: HttpState, req: IncomingMessage, res:
   const record: RequestRecord = { method, path: url.pathname, query, status: 0 };
   const userAgent = req.headers['user-agent'];
   if (userAgent !== undefined) record.userAgent = userAgent;
+  const accept = req.headers.accept;
+  if (accept !== undefined) record.accept = accept;
   state.log.push(record);
   if (state.log.length > MAX_LOG) state.log.splice(0, MAX_LOG / 10);
   try {
@@ -173,6 +177,11 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
   }
 
   const ctx = state.ctx;
+  // As the real server: the Accept header decides the response's form (a Table for kubectl get).
+  const { target } = negotiate(req.headers.accept);
+  const includeObject = query.includeObject;
+  const send = (code: number, body: object): void =>
+    sendJson(res, record, code, target ? transformResponse(rt, target, body as Record<string, unknown>, { includeObject, now: ctx.now() }) : body);
   const filter = (): ObjectFilter => {
     const fields = query.fieldSelector ? parseFieldSelector(query.fieldSelector, rt) : [];
     if (r.legacyWatch && name !== undefined) fields.push({ field: 'metadata.name', operator: '=', value: name });
@@ -183,12 +192,12 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
   const mode = subresource === 'status' ? 'status' : 'main';
   switch (verb) {
     case 'get':
-      return sendJson(res, record, 200, getObject(ctx, rt, namespace, name as string));
+      return send(200, getObject(ctx, rt, namespace, name as string));
     case 'list': {
       const limit = query.limit === undefined || query.limit === '' ? undefined : Number(query.limit);
       if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw badRequest(`invalid limit: ${query.limit}`);
       const paging = { ...(limit !== undefined ? { limit } : {}), ...(query.continue ? { continue: query.continue } : {}) };
-      return sendJson(res, record, 200, listObjects(ctx, rt, filter(), paging));
+      return send(200, listObjects(ctx, rt, filter(), paging));
     }
     case 'watch': {
       const rv = query.resourceVersion;
@@ -198,6 +207,14 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
       const f = filter();
       if (r.legacyWatch && name !== undefined && namespace === undefined && rt.namespaced) throw pathNotFound();
       record.status = 200;
+      let headers = true;
+      const transform = target
+        ? (object: KubeObject): unknown => {
+            const out = transformResponse(rt, target, object as unknown as Record<string, unknown>, { includeObject, noHeaders: !headers, now: ctx.now() });
+            headers = false;
+            return out;
+          }
+        : undefined;
       state.watches.serve(
         res,
         {
@@ -207,6 +224,7 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
           allowWatchBookmarks: flag(query.allowWatchBookmarks),
           ...(query.sendInitialEvents !== undefined ? { sendInitialEvents: flag(query.sendInitialEvents) } : {}),
           ...(timeout !== undefined ? { timeoutSeconds: timeout } : {}),
+          ...(transform ? { transform } : {}),
         },
         (code) => (record.watchError = code),
       );
@@ -214,16 +232,16 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
     }
     case 'create': {
       const body = await readBody(req);
-      return sendJson(res, record, 201, createObject(ctx, rt, namespace, body, { dryRun: dryRun(query) }));
+      return send(201, createObject(ctx, rt, namespace, body, { dryRun: dryRun(query) }));
     }
     case 'update': {
       const body = await readBody(req);
-      return sendJson(res, record, 200, updateObject(ctx, rt, namespace, name as string, body, mode, { dryRun: dryRun(query), requireResourceVersion: true }));
+      return send(200, updateObject(ctx, rt, namespace, name as string, body, mode, { dryRun: dryRun(query), requireResourceVersion: true }));
     }
     case 'patch': {
       const body = await readBody(req);
       const type = req.headers['content-type'] ?? '';
-      return sendJson(res, record, 200, patchObject(ctx, rt, namespace, name as string, type, body, mode, { dryRun: dryRun(query) }));
+      return send(200, patchObject(ctx, rt, namespace, name as string, type, body, mode, { dryRun: dryRun(query) }));
     }
     case 'delete': {
       const body = (await readBody(req)) as { preconditions?: DeletePreconditions; dryRun?: string[] } | undefined;
@@ -231,7 +249,7 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
       const dry = dryRun(query) || (Array.isArray(body?.dryRun) && body.dryRun.includes('All'));
       const last = deleteObject(ctx, rt, namespace, name as string, { dryRun: dry, ...(preconditions ? { preconditions } : {}) });
       const removed = !dry && !ctx.store.get(resourceKey(rt), last.metadata.namespace, name as string);
-      return sendJson(res, record, 200, removed && !rt.returnDeletedObject ? successStatus(rt, name as string, last.metadata.uid) : last);
+      return send(200, removed && !rt.returnDeletedObject ? successStatus(rt, name as string, last.metadata.uid) : last);
     }
     case 'deletecollection': {
       await readBody(req);
@@ -239,7 +257,7 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
       const listed = listObjects(ctx, rt, filter()).items as { metadata: { namespace?: string; name: string } }[];
       const items = listed.map((o) => listItem(rt, deleteObject(ctx, rt, o.metadata.namespace, o.metadata.name, { dryRun: dry })));
       const metadata = { resourceVersion: String(ctx.store.currentRevision) };
-      return sendJson(res, record, 200, { kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata, items });
+      return send(200, { kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata, items });
     }
   }
 }

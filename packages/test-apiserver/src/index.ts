@@ -3,4 +3,4 @@ export { start, start as startTestApiServer, TestApiServer, type StartOptions } 
 export { BGP_ANNOUNCE_CRDS } from './resources.js';
 export { ApiError } from './status.js';
 export { kubeconfigOptions, kubeconfigYaml, type KubeConfigOptions } from './kubeconfig.js';
-export type { ApiVerb, CustomResourceDefinition, KubeObject, ObjectMeta, RequestRecord, ResourceType, Validator } from './types.js';
+export type { ApiVerb, CustomResourceDefinition, KubeObject, ObjectMeta, PrinterColumn, RequestRecord, ResourceType, Validator } from './types.js';

@@ -1,5 +1,6 @@
 // The resources the server serves: the built-in ones our controller uses, custom resources
 // registered at start, and lookups by group/version/plural or by a short name for test controls.
+import { validatePrinterColumns } from './printers.js';
 import type { CustomResourceDefinition, ResourceType } from './types.js';
 
 /** The key under which the store keeps a resource's objects: "group/version/plural" ("core" for ''). */
@@ -71,16 +72,12 @@ export function builtInResources(): ResourceType[] {
   ];
 }
 
-/** Our CRDs (bgp-announce.io/v1alpha1), registered by default. */
-export const BGP_ANNOUNCE_CRDS: readonly CustomResourceDefinition[] = [
-  { group: 'bgp-announce.io', version: 'v1alpha1', plural: 'ipaddresspools', kind: 'IPAddressPool' },
-  { group: 'bgp-announce.io', version: 'v1alpha1', plural: 'bgppeers', kind: 'BGPPeer' },
-  { group: 'bgp-announce.io', version: 'v1alpha1', plural: 'bgpadvertisements', kind: 'BGPAdvertisement' },
-  { group: 'bgp-announce.io', version: 'v1alpha1', plural: 'bfdprofiles', kind: 'BFDProfile' },
-];
+export { BGP_ANNOUNCE_CRDS } from './crds.js';
 
-/** The ResourceType of a custom resource definition. */
+/** The ResourceType of a custom resource definition; throws if its printer columns are invalid. */
 export function customResource(def: CustomResourceDefinition): ResourceType {
+  const columns = def.additionalPrinterColumns ?? [];
+  validatePrinterColumns(def.kind, columns);
   return {
     group: def.group,
     version: def.version,
@@ -97,6 +94,7 @@ export function customResource(def: CustomResourceDefinition): ResourceType {
     returnDeletedObject: false,
     generation: true,
     fieldSelectors: [],
+    ...(columns.length > 0 ? { printerColumns: structuredClone(columns) } : {}),
   };
 }
 

@@ -50,6 +50,20 @@ export interface ResourceType {
   returnDeletedObject: boolean;
   /** Field selector labels beyond metadata.name and metadata.namespace. */
   fieldSelectors: string[];
+  /** Custom resources: the CRD version's additionalPrinterColumns (kubectl's columns come from them). */
+  printerColumns?: readonly PrinterColumn[];
+}
+
+/** One of a CRD version's additionalPrinterColumns (apiextensions.k8s.io/v1 CustomResourceColumnDefinition). */
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  /** A simple JSONPath evaluated on each object: `.spec.x`, `.spec.list[0]`, `.status.conditions[?(@.type=="Ready")].status`. */
+  jsonPath: string;
+  format?: string;
+  description?: string;
+  /** 0 (default) is always shown; greater only with `kubectl get -o wide`. */
+  priority?: number;
 }
 
 /** A custom resource to register at start, as its CRD would declare it. */
@@ -64,6 +78,8 @@ export interface CustomResourceDefinition {
   /** Has a status subresource; default true. */
   status?: boolean;
   shortNames?: string[];
+  /** The served version's additionalPrinterColumns; none means NAME and AGE, as on a real server. */
+  additionalPrinterColumns?: readonly PrinterColumn[];
 }
 
 /** Watch event types on the wire. */
@@ -105,4 +121,6 @@ export interface RequestRecord {
   watchError?: number;
   /** The client's User-Agent header, as audit logs record it. */
   userAgent?: string;
+  /** The client's Accept header (kubectl asks for `application/json;as=Table;v=v1;g=meta.k8s.io,...`). */
+  accept?: string;
 }

@@ -18,6 +18,11 @@ export interface WatchRequest {
   allowWatchBookmarks: boolean;
   sendInitialEvents?: boolean;
   timeoutSeconds?: number;
+  /**
+   * Turns each event's object into what the client asked for (a Table for `kubectl get -w`). A
+   * transformation that throws sends the object as it is, as the real server does.
+   */
+  transform?: (object: KubeObject) => unknown;
 }
 
 interface OpenWatch {
@@ -50,7 +55,16 @@ export class WatchHub {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
     res.flushHeaders();
     const send = (type: WatchEventType, object: unknown): void => {
-      if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({ type, object })}\n`);
+      if (res.writableEnded || res.destroyed) return;
+      let out = object;
+      if (req.transform && type !== 'ERROR') {
+        try {
+          out = req.transform(object as KubeObject);
+        } catch {
+          out = object;
+        }
+      }
+      res.write(`${JSON.stringify({ type, object: out })}\n`);
     };
     const initial = req.resourceVersion === undefined || req.resourceVersion === '' || req.resourceVersion === '0' || req.sendInitialEvents === true;
     let replay: StoredEvent[] = [];
