@@ -1,9 +1,13 @@
 // The allocator's view of the address pools: each range as numbers, how many of its usable addresses
 // are held, and a cursor where the next search for a free address starts (next fit), so handing out
 // thousands of addresses from a /16 never rescans the range from its start.
+// The pools' ranges are read with ip-num (config/address.ts) once per setPools(); what runs per
+// address (containment of a parsed address, the next-fit walk and its text) is plain bigint math and
+// allocator-ip.ts, which bench/address.js measures against ip-num.
+import { rangeSet } from '../config/address.js';
 import type { IPAddressPool } from '../config/types.js';
 import { matchesAny, matchesSelector } from '../config/selector.js';
-import { countBuggyIPs, formatIP, isBuggyIP, parseIP, type IPFamily, type IPValue } from './allocator-ip.js';
+import { countBuggyIPs, formatIP, isBuggyIP, type IPFamily, type IPValue } from './allocator-ip.js';
 
 /** One range of one pool, indexed. */
 export interface RangeIndex {
@@ -38,22 +42,21 @@ export function indexPools(pools: readonly IPAddressPool[]): Map<string, PoolInd
     if (byName.has(pool.name)) throw new RangeError(`IPAddressPool ${pool.name}: defined twice`);
     const ranges: RangeIndex[] = [];
     for (const r of pool.ranges) {
-      const first = parseIP(r.first);
-      const last = parseIP(r.last);
-      if (first === undefined || last === undefined || first.family !== last.family || first.family !== r.family || first.value > last.value) {
-        throw new RangeError(`IPAddressPool ${pool.name}: range ${r.text}: not an address range (${r.first} - ${r.last})`);
-      }
-      const size = last.value - first.value + 1n;
+      const set = rangeSet(r);
+      if (set === undefined) throw new RangeError(`IPAddressPool ${pool.name}: range ${r.text}: not an address range (${r.first} - ${r.last})`);
+      const first = set.getFirst().value;
+      const last = set.getLast().value;
+      const size = set.getSize();
       ranges.push({
         pool: pool.name,
         family: r.family,
         text: r.text,
-        first: first.value,
-        last: last.value,
+        first,
+        last,
         avoidBuggyIPs: pool.avoidBuggyIPs,
-        total: pool.avoidBuggyIPs ? size - countBuggyIPs(r.family, first.value, last.value) : size,
+        total: pool.avoidBuggyIPs ? size - countBuggyIPs(r.family, first, last) : size,
         used: 0,
-        cursor: first.value,
+        cursor: first,
       });
     }
     byName.set(pool.name, { pool, ranges });
