@@ -6,7 +6,7 @@ import t from 'tap';
 import { announcementOf, RouteApplier } from '../src/daemon/apply-routes.js';
 import type { PlannedRoute, RouteAttributesPlan } from '../src/plan/announce-plan.js';
 import { Speaker } from '@bgp-announce/bgp-speaker';
-import { next } from './helpers/events.js';
+import { next } from '../../bgp-speaker/test/helpers/events.js';
 import { announcedIn, startReceiver, withdrawnIn } from './helpers/kube-bgp-receiver.js';
 import { until } from './helpers/kube-harness.js';
 

@@ -10,7 +10,7 @@ import { peerConfig, type GracefulRestartConfig } from '@bgp-announce/bgp-speake
 import { startDaemon, type RunningDaemon } from '../src/daemon/daemon.js';
 import type { DaemonOptions, ListenAddress } from '../src/daemon/options.js';
 import type { DaemonContext, RouteSource } from '../src/daemon/source.js';
-import { next } from './helpers/events.js';
+import { next } from '../../bgp-speaker/test/helpers/events.js';
 
 /** Polls `fn` every 20 ms until it returns something other than undefined; rejects after `ms`. */
 export async function poll<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 10_000): Promise<T> {
