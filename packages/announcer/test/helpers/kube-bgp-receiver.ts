@@ -5,7 +5,7 @@ import type { Test } from 'tap';
 import type { PathAttributes, UpdateMessage } from '@bgp-announce/bgp-wire';
 import { SessionDriver } from '@bgp-announce/bgp-speaker/session';
 import { peerConfig } from '@bgp-announce/bgp-speaker';
-import { next } from './events.js';
+import { next } from '../../../bgp-speaker/test/helpers/events.js';
 
 export interface Receiver {
   driver: SessionDriver;
