@@ -2,7 +2,7 @@
 // meta.k8s.io/v1 Table of Services (kube-apiserver's printer), of custom resources (the CRD's
 // printer columns), of a resource without a printer (NAME and "Created At") and of the other
 // built-in kinds; includeObject, paging, a single object, watch, and the Accept negotiation.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import type { TestApiServer } from '../src/index.js';
 import { startServer } from './helpers.js';
 
@@ -48,7 +48,7 @@ const cellsByName = (tbl: Table): Record<string, unknown[]> =>
 
 /** A server whose clock the test moves. */
 async function clockedServer(
-  t: Parameters<Parameters<typeof t.test>[1]>[0],
+  t: Test,
 ): Promise<{ server: TestApiServer; advance: (ms: number) => void }> {
   let now = Date.parse('2025-06-01T12:00:00Z');
   const server = await startServer(t, { now: () => new Date(now) });
