@@ -3,10 +3,11 @@
 // this process, the daemon is its child, gobgpd routers run in the router namespace given as the
 // second argument. It prints one result line (RESULT_MARK + JSON) and exits.
 //
-//   node bench/k8s-experiments.js latency|reconcile|idle <router-namespace>
+//   node bench/k8s-experiments.js latency|reconcile|idle|idle-bfd <router-namespace>
 import { execFileSync } from 'node:child_process';
 import { Speaker } from '@bgp-announce/bgp-speaker';
-import { alive, daemonReady, diagnosed, followRequests, idleWithGc, logCounts, phaseLoad, reconcileMetrics, settle, summary, warnings, writesIn } from './k8s-observe.js';
+import { startEngine } from './bfd-engine.js';
+import { alive, daemonReady, diagnosed, followRequests, idleWithGc, logCounts, phaseLoad, reconcileMetrics, settle, settleGc, summary, warnings, writesIn } from './k8s-observe.js';
 import {
   HOST_V4,
   NODE_NAME,
@@ -25,7 +26,7 @@ import {
   watchIngress,
 } from './k8s-rig.js';
 import { neighborState, startRouters, whenRibsHold } from './k8s-routers.js';
-import { DAEMON_LOG_LEVEL, DAEMON_NODE, DAEMON_NODE_ARGS, LATENCY_SERVICES, PACE_MS, RECONCILE_PEERS, RECONCILE_SERVICES, RESULT_MARK, SMALL_PEERS, SMALL_SERVICES } from './k8s-settings.js';
+import { DAEMON_LOG_LEVEL, DAEMON_NODE, DAEMON_NODE_ARGS, LATENCY_SERVICES, PACE_MS, RECONCILE_PEERS, RECONCILE_SERVICES, RESULT_MARK, SMALL_BFD, SMALL_PEERS, SMALL_SERVICES } from './k8s-settings.js';
 
 const WARMUP_SERVICES = 10;
 const SINGLE_SERVICES = 20;
@@ -212,30 +213,53 @@ async function reconcile(ns) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Idle small cluster: 20 Services, 2 peers
+// Idle small cluster: 20 Services, 2 peers; with `bfd`, every peer runs BFD (SMALL_BFD) too
 
-async function idle(ns) {
+/**
+ * The routers' side of BFD: gobgpd has none, so our own engine (bench/bfd-engine.js, another process
+ * in the router namespace, its CPU not counted) runs one session from each router's address to our node.
+ */
+async function bfdPeers(ns, routers) {
+  const profile = { name: 'bench', transmitInterval: SMALL_BFD.intervalMs, receiveInterval: SMALL_BFD.intervalMs, detectMultiplier: SMALL_BFD.detectMultiplier };
+  return startEngine(ns, { sessions: routers.map((r) => ({ peerAddress: HOST_V4, localAddress: r.address, profile })) });
+}
+
+async function idle(ns, { bfd = false } = {}) {
   const rig = await startRouters(ns, Array(SMALL_PEERS).fill(4), { monitor: false });
   const routers = rig.routers;
-  const server = await startCluster({ pools: [{ name: 'bench', addresses: ['198.51.100.0/24'] }], peerAddresses: routers.map((r) => r.address) });
+  const server = await startCluster({ pools: [{ name: 'bench', addresses: ['198.51.100.0/24'] }], peerAddresses: routers.map((r) => r.address), bfd: bfd ? SMALL_BFD : undefined });
   const peers = routers.map((_, i) => peerName(i));
   let daemon;
+  let bfdPeer;
   try {
+    if (bfd) bfdPeer = await bfdPeers(ns, routers);
     preloadServices(server, Array.from({ length: SMALL_SERVICES }, (_, i) => serviceObject(`svc-${i}`, { ip: v4Vip(i), pool: 'bench', peers })));
     daemon = startDaemon(server.url, { node: DAEMON_NODE, nodeArgs: DAEMON_NODE_ARGS, logLevel: DAEMON_LOG_LEVEL });
     await diagnosed(whenRibsHold(routers, SMALL_SERVICES, { everyMs: 100, check: () => alive(daemon) }), daemon, routers);
+    if (bfdPeer) await until('BFD Up with every router', () => (alive(daemon), bfdPeer.failure() === undefined && bfdPeer.upCount() === routers.length), { ms: 30_000, everyMs: 50 });
     const settleMs = await settle(server, daemon);
+    const gcSettleMs = await settleGc();
     server.clearRequests();
+    const changesBefore = bfdPeer?.changes.length ?? 0;
     const window = await idleWithGc(daemon.pid);
-    return { logs: logCounts(daemon), warnings: warnings(daemon), services: SMALL_SERVICES, peers: routers.length, settleMs, idle: window, idleRequestCount: server.requests().length, idleRequests: writesIn(server.requests()) };
+    const bfdResult = bfdPeer && {
+      ...SMALL_BFD,
+      sessions: routers.length,
+      upAtEnd: bfdPeer.upCount(),
+      changesInWindow: bfdPeer.changes.length - changesBefore,
+      packetsIn: (await bfdPeer.request('metrics')).packetsIn,
+    };
+    if (bfdResult && (bfdResult.upAtEnd !== routers.length || bfdResult.changesInWindow !== 0)) throw new Error(`BFD did not stay Up through the idle window: ${JSON.stringify(bfdResult)}`);
+    return { logs: logCounts(daemon), warnings: warnings(daemon), services: SMALL_SERVICES, peers: routers.length, bfd: bfdResult, settleMs, gcSettleMs, idle: window, idleRequestCount: server.requests().length, idleRequests: writesIn(server.requests()) };
   } finally {
     await daemon?.stop();
+    await bfdPeer?.exit();
     await rig.stop();
     await server.stop();
   }
 }
 
-const EXPERIMENTS = { latency, reconcile, idle };
+const EXPERIMENTS = { latency, reconcile, idle, 'idle-bfd': (ns) => idle(ns, { bfd: true }) };
 const daemonNodeVersion = () => execFileSync(DAEMON_NODE, ['--version'], { encoding: 'utf8' }).trim();
 
 async function main([name, ns]) {

@@ -122,6 +122,29 @@ async function gcMetrics() {
   }
 }
 
+/**
+ * Waits until the daemon has run no garbage collection for `quietMs` (at most `maxMs`): after start-up
+ * V8's memory reducer runs a few full collections once allocation stops, which shrink the heap (RSS
+ * then drops by ~40 MB) and cost ~0.2 s of CPU. A window that begins before they are done measures a
+ * random share of them; one that begins after measures the daemon's steady idle state. A daemon that
+ * keeps collecting is measured after maxMs all the same. Returns how long it waited.
+ */
+export async function settleGc({ quietMs = 10_000, maxMs = 30_000 } = {}) {
+  const started = now();
+  const total = (gc) => Object.values(gc).reduce((n, g) => n + g.count, 0);
+  let count = total(await gcMetrics());
+  let quietSince = now();
+  while (now() - quietSince < quietMs && now() - started < maxMs) {
+    await sleep(1000);
+    const c = total(await gcMetrics());
+    if (c !== count) {
+      count = c;
+      quietSince = now();
+    }
+  }
+  return now() - started;
+}
+
 /** GC done during an idle window: the difference of two gcMetrics() readings. */
 export async function idleWithGc(pid) {
   const before = await gcMetrics();

@@ -98,9 +98,10 @@ export function percentile(values, p) {
 /**
  * Starts the test API server in this process with our namespace, this node (Ready, InternalIP
  * 192.0.2.10), one IPAddressPool per entry of `pools` ({ name, addresses }), one BGPPeer per router
- * address (named rtr-1, rtr-2, ...) and one BGPAdvertisement for every pool and peer.
+ * address (named rtr-1, rtr-2, ...) and one BGPAdvertisement for every pool and peer. With `bfd`
+ * ({ intervalMs, detectMultiplier }), a BFDProfile `bench-bfd` that every BGPPeer names.
  */
-export async function startCluster({ pools, peerAddresses }) {
+export async function startCluster({ pools, peerAddresses, bfd }) {
   const server = await startTestApiServer({ serviceClusterIPRange: '198.18.0.0/16' });
   server.create('namespaces', { metadata: { name: CONFIG_NAMESPACE } });
   server.create('nodes', {
@@ -109,10 +110,15 @@ export async function startCluster({ pools, peerAddresses }) {
   });
   const crd = (kind, name, spec) => ({ apiVersion: CRD_VERSION, kind, metadata: { name, namespace: CONFIG_NAMESPACE }, spec });
   for (const p of pools) server.create('ipaddresspools', crd('IPAddressPool', p.name, { addresses: p.addresses }));
-  peerAddresses.forEach((address, i) => server.create('bgppeers', crd('BGPPeer', peerName(i), { myASN: OUR_AS, peerASN: ROUTER_AS, peerAddress: address })));
+  if (bfd) server.create('bfdprofiles', crd('BFDProfile', BFD_PROFILE, { receiveInterval: bfd.intervalMs, transmitInterval: bfd.intervalMs, detectMultiplier: bfd.detectMultiplier }));
+  const bfdProfile = bfd ? { bfdProfile: BFD_PROFILE } : {};
+  peerAddresses.forEach((address, i) => server.create('bgppeers', crd('BGPPeer', peerName(i), { myASN: OUR_AS, peerASN: ROUTER_AS, peerAddress: address, ...bfdProfile })));
   server.create('bgpadvertisements', crd('BGPAdvertisement', 'all', {}));
   return server;
 }
+
+/** The BFDProfile of startCluster's `bfd`. */
+export const BFD_PROFILE = 'bench-bfd';
 
 /** Name of the BGPPeer for router i. */
 export const peerName = (i) => `rtr-${i + 1}`;

@@ -12,6 +12,8 @@ export const RECONCILE_PEERS = 4;
 /** The small cluster of the idle rows. */
 export const SMALL_SERVICES = 20;
 export const SMALL_PEERS = 2;
+/** The BFD profile of the small cluster's BFD variant: both intervals in ms, and the Detect Mult. */
+export const SMALL_BFD = { intervalMs: 300, detectMultiplier: 3 };
 /** The idle window: K8S_BENCH_IDLE_SECONDS, default 30 s (5 s when CI=true). */
 export const IDLE_MS = Number(env.K8S_BENCH_IDLE_SECONDS ?? (env.CI === 'true' ? 5 : 30)) * 1000;
 /** The Node binary that runs the daemon (K8S_BENCH_DAEMON_NODE; default the one running the bench). */

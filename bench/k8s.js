@@ -1,7 +1,8 @@
 // Kubernetes benchmarks of the daemon (issue 5): Service created -> route at the router and endpoint
 // gone -> route withdrawn (p50/p99 over 200 Services each), the full reconcile of 5,000 Services x 4
 // peers after a restart, and the idle daemon's RSS and CPU (5,000 Services x 4 peers, and a small
-// cluster of 20 Services x 2 peers).
+// cluster of 20 Services x 2 peers, without BFD and with BFD at 300 ms x 3 on both sessions; gobgpd has
+// no BFD, so the routers' side of BFD is our own engine, bench/bfd-engine.js, in the router namespace).
 //
 // Each experiment gets two network namespaces made here (bench/bgp-netns.js: removed on exit, also on
 // an error or Ctrl-C, and swept by the next run if this one was killed): `k8s-host` is the node, where
@@ -19,7 +20,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive, ip, namespace, netnsUnavailable, onCleanup, startIn, sweepStale, teardown } from './bgp-netns.js';
-import { DAEMON_LOG_LEVEL, LATENCY_SERVICES, PACE_MS, RECONCILE_PEERS, RECONCILE_SERVICES, RESULT_MARK, SMALL_PEERS, SMALL_SERVICES } from './k8s-settings.js';
+import { DAEMON_LOG_LEVEL, DAEMON_NODE_ARGS, LATENCY_SERVICES, PACE_MS, RECONCILE_PEERS, RECONCILE_SERVICES, RESULT_MARK, SMALL_BFD, SMALL_PEERS, SMALL_SERVICES } from './k8s-settings.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SCRIPT = join(ROOT, 'bench', 'k8s-experiments.js');
@@ -111,8 +112,8 @@ export async function prepare() {
   };
 }
 
-/** Which Node ran the daemon. */
-const daemonText = (r) => `daemon on Node ${r.daemonNode}`;
+/** Which Node ran the daemon, and with which options. */
+const daemonText = (r) => `daemon on Node ${r.daemonNode}${DAEMON_NODE_ARGS.length ? ` with ${DAEMON_NODE_ARGS.join(' ')}` : ''}`;
 
 /** "p50 x, p99 y, max z ms". */
 const spread = (s) => `p50 ${fixed(s.p50)}, p99 ${fixed(s.p99)}, max ${fixed(s.max)} ms`;
@@ -162,7 +163,9 @@ function idleNote(r) {
   const w = r.idle;
   const requests = Object.entries(r.idleRequests).map(([k, n]) => `${n} ${k}`).join(', ');
   return (
-    `${daemonText(r)}; ${thousands(r.services)} Services x ${r.peers} peers, window ${fixed(w.windowMs / 1000, 0)} s with no change, once the daemon had been quiet for 2 s (no API request, under 5 % CPU), ${fixed(r.settleMs / 1000, 1)} s after all routes were in; ` +
+    `${daemonText(r)}; ${thousands(r.services)} Services x ${r.peers} peers${r.bfd ? `, BFD ${r.bfd.intervalMs} ms x ${r.bfd.detectMultiplier} with each (the routers' side: our engine in another process; Up through the window, ${r.bfd.packetsIn} packets received by it in all)` : ''}, window ${fixed(w.windowMs / 1000, 0)} s with no change, once the daemon had been quiet for 2 s (no API request, under 5 % CPU), ${fixed(r.settleMs / 1000, 1)} s after all routes were in` +
+    (r.gcSettleMs !== undefined ? `, and then without a garbage collection for 10 s (${fixed(r.gcSettleMs / 1000, 1)} s)` : '') +
+    `; ` +
     `VmRSS ${fixed(mb(w.rss), 1)} MB at the end (highest sample ${fixed(mb(w.maxRss), 1)}, VmHWM ${fixed(mb(w.hwm), 1)}; the daemon's V8 heap ${fixed(mb(w.daemon?.heapUsed), 1)} MB used of ${fixed(mb(w.daemon?.heapTotal), 1)}, external ${fixed(mb(w.daemon?.external), 1)}); ` +
     `CPU ${fixed(w.cpuMs, 0)} ms over the window (/proc/<pid>/stat, all threads; schedstat by thread: ${Object.entries(w.threads ?? {}).map(([t, ms]) => `${t} ${fixed(ms, 0)}`).join(', ')} ms), ` +
     `of which garbage collection ${Object.entries(w.gc ?? {}).map(([k, g]) => `${g.count} ${k} ${fixed(g.ms, 0)} ms`).join(', ') || 'none'} (the daemon's GC metrics); ` +
@@ -174,6 +177,7 @@ function idleNote(r) {
 const LATENCY_NAME = `${LATENCY_SERVICES} Services`;
 const BIG = `${thousands(RECONCILE_SERVICES)} Services x ${RECONCILE_PEERS} peers`;
 const SMALL = `${SMALL_SERVICES} Services x ${SMALL_PEERS} peers`;
+const SMALL_WITH_BFD = `${SMALL}, BFD ${SMALL_BFD.intervalMs} ms x ${SMALL_BFD.detectMultiplier}`;
 
 export const rows = [
   {
@@ -260,6 +264,26 @@ export const rows = [
     lowerIsBetter: true,
     async run() {
       const r = await experiment('idle');
+      return { ours: r.idle.cpuPercent };
+    },
+  },
+  {
+    name: `K8S idle daemon RSS, ${SMALL_WITH_BFD}`,
+    unit: 'MB',
+    goal: 100,
+    lowerIsBetter: true,
+    async run() {
+      const r = await experiment('idle-bfd');
+      return { ours: mb(r.idle.rss), note: idleNote(r) };
+    },
+  },
+  {
+    name: `K8S idle daemon CPU, ${SMALL_WITH_BFD}`,
+    unit: '% of a core',
+    goal: 1,
+    lowerIsBetter: true,
+    async run() {
+      const r = await experiment('idle-bfd');
       return { ours: r.idle.cpuPercent };
     },
   },
