@@ -4,9 +4,12 @@
 // with the API server's rules; CEL rules are not evaluated) and by the daemon's own validateConfig;
 // a table of broken objects must be rejected by both. Rows whose fault only a CEL rule catches in the
 // cluster are rejected by validateConfig, and the test checks that the CRD has that rule.
+// BGPNodeState is status only (no configuration): the objects the daemon really builds, a full one and
+// one for 10,000 Services, must pass its schema and stay small; broken ones must not.
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
-import { validateConfig, type KubeObject } from '@bgp-announce/announcer';
+import { buildNodeStatus, nodeStateObject, validateConfig, type KubeObject, type NodeStateStatus } from '@bgp-announce/announcer';
+import type { PeerStatus } from '@bgp-announce/bgp-speaker';
 import { SUPPORTED_FORMATS, SUPPORTED_KEYWORDS, invalidDefaults, keywordsUsed, validate, type Schema } from './deploy-lib/openapi.js';
 import { parseYamlText, readYamlFile } from './deploy-lib/yaml.js';
 import { documentationExamples, yamlBlocks, type DocBlock } from './deploy-lib/docs.js';
@@ -39,10 +42,13 @@ export function schemaErrors(object: KubeObject): string[] {
   return validate(version.schema.openAPIV3Schema, object);
 }
 
-const problemsOf = (objects: KubeObject[]): string[] => validateConfig(objects).problems.map((p) => `${p.kind} ${p.name}: ${p.field}: ${p.message}`);
+/** Kinds that are reports, not configuration: checked by their schema only. */
+const STATUS_KINDS = new Set(['BGPNodeState']);
+const problemsOf = (objects: KubeObject[]): string[] =>
+  validateConfig(objects.filter((o) => !STATUS_KINDS.has(String(o.kind)))).problems.map((p) => `${p.kind} ${p.name}: ${p.field}: ${p.message}`);
 
 t.test('the CRDs: our group and version, a schema in the subset the validator knows, valid defaults', async (t) => {
-  t.strictSame([...crds.keys()].sort(), ['BFDProfile', 'BGPAdvertisement', 'BGPPeer', 'IPAddressPool']);
+  t.strictSame([...crds.keys()].sort(), ['BFDProfile', 'BGPAdvertisement', 'BGPNodeState', 'BGPPeer', 'IPAddressPool']);
   for (const [kind, crd] of crds) {
     t.equal(`${crd.spec.group}/${crd.spec.versions[0]!.name}`, API_VERSION, `${kind}: ${API_VERSION}`);
     t.equal(crd.spec.scope, 'Namespaced');
@@ -76,7 +82,8 @@ t.test('deploy/examples: every object is accepted by its CRD schema and by valid
 
 /** validateConfig on one block; references to objects that another block of the same file defines are fine. */
 function blockProblems(block: DocBlock, sameFile: DocBlock[]): string[] {
-  const objects = block.docs.map((d) => d.raw as KubeObject);
+  const objects = block.docs.map((d) => d.raw as KubeObject).filter((o) => !STATUS_KINDS.has(String(o.kind)));
+  if (objects.length === 0) return [];
   const elsewhere = new Set(sameFile.filter((b) => b !== block).flatMap((b) => b.docs.map((d) => `${d.raw.kind} ${JSON.stringify((d.raw.metadata as { name?: string })?.name)}`)));
   return validateConfig(objects)
     .problems.filter((p) => {
@@ -202,4 +209,73 @@ t.test('broken objects are rejected by the CRD schema (or its CEL rule) and by v
   const metallb = { ...brokenObject({ why: '', kind: 'IPAddressPool', set: {} }), apiVersion: 'metallb.io/v1beta1' };
   t.ok(schemaErrors(metallb).length > 0 && problemsOf([metallb]).length > 0, "a MetalLB object under MetalLB's group");
   t.strictSame(parseYamlText('kind: X\n', 'x')[0]!.raw, { kind: 'X' });
+});
+
+/** A Speaker peer as peers() shows it, for buildNodeStatus. */
+function peer(id: string, over: Partial<PeerStatus> = {}): PeerStatus {
+  return {
+    id,
+    peerAddress: '192.0.2.1',
+    peerAs: 64497,
+    state: 'Established',
+    advertised: 2,
+    received: 1,
+    localAs: 64500,
+    bgpId: '192.0.2.21',
+    establishedAt: Date.parse('2026-01-01T10:00:00Z'),
+    counters: {} as PeerStatus['counters'],
+    restartLeave: 'stop' as PeerStatus['restartLeave'],
+    ...over,
+  };
+}
+
+t.test('BGPNodeState: what the daemon builds passes the schema, stays small at 10,000 Services; broken ones fail', async (t) => {
+  const peers = [
+    peer('tor-a', { bfd: { state: 'Up', holding: false } }),
+    peer('tor-b', { peerAddress: '2001:db8::1', state: 'Active', establishedAt: undefined, lastDown: { at: Date.parse('2026-01-01T09:00:00Z'), state: 'Established', kind: 'notification-received', message: 'hold timer expired' } as PeerStatus['lastDown'] }),
+  ];
+  const plan = {
+    services: [
+      { key: 'demo/web', ips: ['203.0.113.5', '2001:db8:5::5'], announced: true, peers: ['tor-a', 'tor-b'] },
+      { key: 'demo/local', ips: ['203.0.113.6'], announced: false, peers: [], reason: 'no ready local endpoint (externalTrafficPolicy Local)' },
+    ],
+  };
+  const status = buildNodeStatus({ nodeName: 'node-a', plan, peers });
+  const object = nodeStateObject('bgp-announce', { name: 'node-a', uid: '0b6a5c8e-1b7e-4c6a-9d1e-2f1e1c9b7a11' }, status) as unknown as KubeObject;
+  t.strictSame(schemaErrors(object), [], 'a node with two sessions (one down), one Service announced and one not');
+  t.match(status, { sessionsEstablished: 1, sessionsTotal: 2, servicesAnnounced: 1, servicesNotAnnounced: 1, announced: [{ service: 'demo/web', peers: ['tor-a'] }] });
+
+  // 10,000 Services with long names, two addresses, eight peers: the lists are cut, the object stays small.
+  const many = Array.from({ length: 8 }, (_, i) => peer(`tor-${'x'.repeat(40)}-${i}`));
+  const services = Array.from({ length: 10_000 }, (_, i) => ({
+    key: `${'n'.repeat(60)}${i % 7}/${'s'.repeat(55)}-${String(i).padStart(5, '0')}`,
+    ips: [`10.${i >> 8}.${i & 255}.1`, `2001:db8:ffff:ffff:ffff:ffff:${i.toString(16)}:1`],
+    announced: i % 3 !== 0,
+    peers: many.map((p) => p.id),
+    ...(i % 3 === 0 ? { reason: `no ready local endpoint (externalTrafficPolicy Local) ${'because '.repeat(20)}` } : {}),
+  }));
+  const big = buildNodeStatus({ nodeName: 'node-a', plan: { services }, peers: many });
+  const bytes = JSON.stringify(nodeStateObject('bgp-announce', { name: 'node-a', uid: 'u' }, big)).length;
+  t.ok(bytes < 300 * 1024, `10,000 Services: ${Math.round(bytes / 1024)} KiB (etcd's limit is 1.5 MiB)`);
+  t.equal(big.servicesAnnounced + big.servicesNotAnnounced, 10_000, 'every Service counted');
+  t.equal(big.announced.length + big.notAnnounced.length + big.unlisted, 10_000, 'listed + unlisted = all');
+  t.ok(big.unlisted > 0, `${big.unlisted} unlisted`);
+  t.strictSame(schemaErrors(nodeStateObject('bgp-announce', { name: 'node-a', uid: 'u' }, big) as unknown as KubeObject), [], 'the cut lists pass the schema (maxItems, maxLength)');
+
+  const broken: [string, (s: NodeStateStatus) => void][] = [
+    ['a session state the schema does not know', (s) => void ((s.sessions[0] as { state: string }).state = 'Connect')],
+    ['a negative prefix count', (s) => void (s.sessions[0]!.prefixesSent = -1)],
+    ['a session without a peer', (s) => void delete (s.sessions[0] as { peer?: string }).peer],
+    ['a BFD state the schema does not know', (s) => void ((s.sessions[0] as { bfd?: string }).bfd = 'Broken')],
+    ['an establishedSince that is no time', (s) => void (s.sessions[0]!.establishedSince = 'yesterday')],
+    ['a Service listed twice', (s) => void s.announced.push({ ...s.announced[0]! })],
+    ['more than 1000 Services listed', (s) => void s.notAnnounced.push(...Array.from({ length: 1000 }, (_, i) => ({ service: `x/${i}`, addresses: [], reason: 'r' })))],
+    ['a reason longer than 1024', (s) => void (s.notAnnounced[0]!.reason = 'r'.repeat(1025))],
+  ];
+  for (const [why, breakIt] of broken) {
+    const s = structuredClone(status);
+    breakIt(s);
+    const errors = schemaErrors(nodeStateObject('bgp-announce', { name: 'node-a', uid: 'u' }, s) as unknown as KubeObject);
+    t.ok(errors.length > 0, `${why}: rejected (${errors[0]})`);
+  }
 });

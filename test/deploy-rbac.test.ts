@@ -4,8 +4,10 @@
 // subresource, namespace and name. The scenario walks every path that calls the API: the Lease taken
 // and released, the configuration accepted (an Accepted condition on one object of each kind), a
 // Service of our class allocated (finalizer, status, Event) with a 409 Conflict on its first update
-// (so it is read again), this node's condition and Events with a repeated Event (count + 1) that
-// meets a 409 too, and the Service deleted (finalizer removed). Then every call must be allowed by
+// (so it is read again), this node's BGPNodeState created and its status updated (with a 409 that
+// makes it read the object again), the leader's Announced condition and Events with a repeated Event
+// (count + 1) that meets a 409 too, and the Service deleted (finalizer removed). A receiving router
+// on 127.0.0.1 brings the session up. Then every call must be allowed by
 // the ServiceAccount's Role and ClusterRole, and every verb they grant must have been used by some
 // call (fewest verbs; EXCEPTIONS lists any granted verb the scenario cannot reach, with the reason).
 import t, { type Test } from 'tap';
@@ -14,6 +16,7 @@ import { start, type RequestRecord, type TestApiServer } from '@bgp-announce/tes
 import { Speaker } from '@bgp-announce/bgp-speaker';
 import { kubernetesSource, listServices, loadKubeConfig, readClusterConfig, readNodeLabels, type DaemonContext, type RouteSource } from '@bgp-announce/announcer';
 import { readYamlFile, type YamlDoc } from './deploy-lib/yaml.js';
+import { startReceiver } from '../packages/announcer/test/helpers/kube-bgp-receiver.js';
 import { allowedBy, describeCall, describePermission, permissionUsed, permissionsOf, type ApiCall, type Grant, type PolicyRule } from './deploy-lib/rbac.js';
 
 const ROOT = new URL('../', import.meta.url);
@@ -42,6 +45,8 @@ type Obj = { metadata: { name: string; namespace?: string; labels?: Record<strin
 type Svc = Obj & { status?: { loadBalancer?: { ingress?: { ip?: string }[] }; conditions?: { type: string; status: string }[] } };
 type Ev = Obj & { reason?: string; count?: number; involvedObject?: { name?: string } };
 type Lease = Obj & { spec?: { holderIdentity?: string } };
+type NodeState = Obj & { metadata: { ownerReferences?: { kind: string; name: string; uid: string }[] }; status?: { sessionsEstablished?: number; servicesAnnounced?: number } };
+const ANNOUNCED = 'bgp-announce.io/Announced';
 
 /** The grants of the DaemonSet's ServiceAccount, from deploy/rbac.yaml and deploy/daemonset.yaml. */
 function serviceAccountGrants(t: Test): Grant[] {
@@ -76,7 +81,12 @@ function callOf(r: RequestRecord): ApiCall | undefined {
 }
 
 /** The configuration in our namespace: one object of each kind, and a Secret the BGPPeer could name. */
-function seed(server: TestApiServer): void {
+function seed(server: TestApiServer, peerPort: number): void {
+  try {
+    server.resource('bgpnodestates');
+  } catch {
+    server.addCustomResource({ group: 'bgp-announce.io', version: 'v1alpha1', plural: 'bgpnodestates', kind: 'BGPNodeState', shortNames: ['banode'] });
+  }
   for (const name of [NAMESPACE, 'demo']) server.create('namespaces', { metadata: { name } });
   server.create('nodes', {
     metadata: { name: NODE, labels: { 'kubernetes.io/hostname': NODE } },
@@ -85,8 +95,8 @@ function seed(server: TestApiServer): void {
   server.create('secrets', { metadata: { name: 'tor-md5', namespace: NAMESPACE }, type: 'kubernetes.io/basic-auth', data: { password: Buffer.from('not-used').toString('base64') } });
   const ns = { namespace: NAMESPACE };
   server.create('bfdprofiles', { apiVersion: GROUP, kind: 'BFDProfile', metadata: { name: 'fast', ...ns }, spec: { receiveInterval: 300 } });
-  // A router on 127.0.0.1 where nothing listens: the session never comes up, which this test does not need.
-  server.create('bgppeers', { apiVersion: GROUP, kind: 'BGPPeer', metadata: { name: 'tor', ...ns }, spec: { myASN: 64496, peerASN: 64497, peerAddress: '127.0.0.1', peerPort: 9 } });
+  // The receiving router on 127.0.0.1: the session comes up, so the Service is announced.
+  server.create('bgppeers', { apiVersion: GROUP, kind: 'BGPPeer', metadata: { name: 'tor', ...ns }, spec: { myASN: 64496, peerASN: 64497, peerAddress: '127.0.0.1', peerPort } });
   server.create('ipaddresspools', { apiVersion: GROUP, kind: 'IPAddressPool', metadata: { name: 'blue', ...ns }, spec: { addresses: ['203.0.113.0/28'] } });
   server.create('bgpadvertisements', { apiVersion: GROUP, kind: 'BGPAdvertisement', metadata: { name: 'all', ...ns }, spec: {} });
 }
@@ -95,7 +105,8 @@ t.test('every API call of the daemon and of `bgp-announce check` is allowed by d
   const grants = serviceAccountGrants(t);
   const server = await start({ port: 0, bookmarkIntervalMs: 200 });
   t.teardown(() => server.stop());
-  seed(server);
+  const receiver = await startReceiver(t);
+  seed(server, receiver.port);
   const { kubeConfig } = loadKubeConfig({ url: server.url });
 
   const speaker = new Speaker({ localAs: 64496, bgpId: '192.0.2.21' });
@@ -103,7 +114,14 @@ t.test('every API call of the daemon and of `bgp-announce check` is allowed by d
   t.teardown(() => speaker.stop());
   const ctx: DaemonContext = { nodeName: NODE, speaker, logger: pino({ level: 'silent' }), observeReconcile: () => {}, setPoolUsage: () => {} };
   // A short Lease, so that it is renewed (updated) within the test: every 1 s.
-  const source: RouteSource = kubernetesSource({ kubeConfig, namespace: NAMESPACE, loadBalancerClass: LB_CLASS, leaseDurationSeconds: 3 });
+  const source: RouteSource = kubernetesSource({
+    kubeConfig,
+    namespace: NAMESPACE,
+    loadBalancerClass: LB_CLASS,
+    leaseDurationSeconds: 3,
+    nodeStateIntervalMs: 200,
+    announced: { settleMs: 100, maxSettleMs: 500 },
+  });
   let stopped = false;
   t.teardown(async () => {
     if (!stopped) await source.stop();
@@ -124,16 +142,22 @@ t.test('every API call of the daemon and of `bgp-announce check` is allowed by d
   const vip = await until('an address on the Service', () => web()?.status?.loadBalancer?.ingress?.[0]?.ip);
   t.match(vip, /^203\.0\.113\.([0-9]|1[0-5])$/, `web got ${vip} from the pool`);
   t.ok(web()?.metadata.finalizers?.includes(FINALIZER), 'our finalizer is on the Service');
-  const condition = `announced.bgp-announce.io/${NODE}`;
   await until('a renewal of the Lease', () => server.requests().some((r) => r.resource === 'leases' && r.verb === 'update'));
-  await until("this node's condition on the Service", () => web()?.status?.conditions?.find((c) => c.type === condition)?.status === 'True');
+  // This node's BGPNodeState (created, then its status written), owned by the Node; the leader's Announced condition.
+  const state = () => server.get('bgpnodestates', NODE, NAMESPACE) as NodeState | undefined;
+  await until('the BGPNodeState saying the session is up and web announced', () => state()?.status?.sessionsEstablished === 1 && state()?.status?.servicesAnnounced === 1);
+  t.match(state()?.metadata.ownerReferences, [{ kind: 'Node', name: NODE, uid: (server.get('nodes', NODE) as { metadata: { uid: string } }).metadata.uid }], 'owned by the Node');
+  const announced = () => web()?.status?.conditions?.find((c) => c.type === ANNOUNCED);
+  await until('the Announced condition on the Service', () => announced()?.status === 'True');
   const events = (reason: string) => server.list('events', 'demo').filter((e) => (e as Ev).reason === reason && (e as Ev).involvedObject?.name === 'web') as Ev[];
   await until('the IPAllocated and Announced Events', () => events('IPAllocated').length === 1 && events('Announced').length === 1);
 
-  // The exclude label withdraws (NotAnnounced), its removal announces again: the same Event as the
-  // first one, so the recorder counts it (update), after a 409 that makes it read the Event (get).
+  // The exclude label withdraws (the node's status update meets a 409, so it reads its object again:
+  // NotAnnounced), its removal announces again: the same Event as the first one, so the recorder counts
+  // it (update), after a 409 that makes it read the Event (get).
+  server.failNext('update', 'bgpnodestates/status', 409, 'the object has been modified');
   server.patch('nodes', NODE, { metadata: { labels: { [EXCLUDE]: '' } } });
-  await until('NotAnnounced', () => web()?.status?.conditions?.find((c) => c.type === condition)?.status === 'False' && events('NotAnnounced').length === 1);
+  await until('NotAnnounced', () => announced()?.status === 'False' && events('NotAnnounced').length === 1);
   server.failNext('update', 'events', 409, 'the object has been modified');
   server.patch('nodes', NODE, { metadata: { labels: { [EXCLUDE]: null } } });
   await until('the Announced Event counted twice', () => events('Announced')[0]?.count === 2).catch((err: Error) => {
@@ -166,6 +190,7 @@ t.test('every API call of the daemon and of `bgp-announce check` is allowed by d
     'list endpointslices.discovery.k8s.io', 'watch endpointslices.discovery.k8s.io', 'list nodes', 'watch nodes', 'get nodes',
     'list namespaces', 'watch namespaces', 'create events', 'update events', 'get events', 'list secrets', 'watch secrets',
     'get leases.coordination.k8s.io bgp-announce-allocator', 'create leases.coordination.k8s.io', 'update leases.coordination.k8s.io bgp-announce-allocator',
+    'list bgpnodestates.bgp-announce.io', 'watch bgpnodestates.bgp-announce.io', 'create bgpnodestates.bgp-announce.io', 'get bgpnodestates.bgp-announce.io', 'update bgpnodestates.bgp-announce.io/status',
     ...['ipaddresspools', 'bgppeers', 'bgpadvertisements', 'bfdprofiles'].flatMap((p) => [`list ${p}.bgp-announce.io`, `watch ${p}.bgp-announce.io`, `update ${p}.bgp-announce.io/status`]),
   ]) {
     t.ok(distinct.includes(want), `the scenario calls: ${want}`);

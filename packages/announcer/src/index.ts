@@ -158,6 +158,7 @@ export {
   watchNamespaces,
   watchSecrets,
   watchConfigObjects,
+  watchNodeStates,
   type Secret,
   type CustomObject,
   type StatusCondition,
@@ -177,11 +178,38 @@ export { announcementOf, RouteApplier } from './daemon/apply-routes.js';
 export { AllocationController, type AllocationControllerOptions, type AllocationStatus, type EventSink } from './kube/allocation-controller.js';
 export { NodeAnnouncer, type NodeAnnouncerOptions } from './kube/node-announcer.js';
 export {
+  buildNodeStatus,
+  nodeStateObject,
+  nodeFreeReason,
+  sameStatus,
+  canonicalJson,
+  NODE_STATE_KIND,
+  NODE_STATE_PLURAL,
+  MAX_LISTED_SERVICES,
+  MAX_LISTED_BYTES,
+  MAX_REASON_LENGTH,
+  type BGPNodeState,
+  type NodeStateStatus,
+  type NodeSessionState,
+  type AnnouncedService,
+  type NotAnnouncedService,
+  type NodeStateInput,
+} from './kube/node-state.js';
+export { NodeStateWriter, type NodeStateWriterOptions, type NodeStateWriterStats } from './kube/node-state-writer.js';
+export {
+  NodeStateIndex,
+  ANNOUNCED_CONDITION,
+  LEGACY_NODE_CONDITION_PREFIX,
+  NAMES_IN_MESSAGE,
+  removeLegacyConditions,
+  messageOnlyChange,
+  type IndexChange,
+} from './kube/announced-aggregate.js';
+export {
   ServiceWriter,
   ServiceGoneError,
   FIELD_MANAGER,
   ALLOCATED_CONDITION,
-  nodeConditionType,
   ingressIps,
   setIngress,
   setCondition,

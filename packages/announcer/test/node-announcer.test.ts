@@ -1,22 +1,23 @@
 // NodeAnnouncer for node n1 against the in-repo test API server (the caches of kube/watches.ts over
 // the real @kubernetes/client-node) with a real Speaker and a receiving router on 127.0.0.1. Checked
 // on the wire and on the stored Services: a Cluster Service is announced; a Local one only while an
-// EndpointSlice has a serving endpoint on n1; n1's condition says so on each Service (with an Event
-// when it changes); the exclude label withdraws everything; another class's Service is left alone.
+// EndpointSlice has a serving endpoint on n1; n1's BGPNodeState says so (the session, each Service
+// announced to which peer or why not) and the Services are never written by a node; the exclude label
+// withdraws everything; another class's Service is left alone.
 import t, { type Test } from 'tap';
-import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { TestApiServer } from '@bgp-announce/test-apiserver';
 import { NodeAnnouncer } from '../src/kube/node-announcer.js';
-import { ServiceWriter, nodeConditionType } from '../src/kube/service-status.js';
-import { watchEndpointSlices, watchNodes, watchServices } from '../src/kube/watches.js';
+import { watchEndpointSlices, watchNodeStates, watchNodes, watchServices } from '../src/kube/watches.js';
+import type { BGPNodeState } from '../src/kube/node-state.js';
 import { validateConfig } from '../src/config/validate.js';
 import { DEFAULT_LOAD_BALANCER_CLASS, EXCLUDE_LABEL, type EndpointSlice, type Node, type Service } from '../src/service/model.js';
 import type { CacheChange, CacheHealth, ObjectCache } from '../src/kube/cache.js';
 import { Speaker } from '@bgp-announce/bgp-speaker';
 import { startReceiver } from './helpers/kube-bgp-receiver.js';
-import { RecordingEvents, apiServer, daemonContext, recordingLogger, until } from './helpers/kube-harness.js';
+import { apiServer, daemonContext, recordingLogger, until } from './helpers/kube-harness.js';
 
-const CONDITION = nodeConditionType('n1');
+const NS = 'bgp-announce';
 
 function announcerConfig(port: number) {
   const g = 'bgp-announce.io/v1alpha1';
@@ -41,7 +42,17 @@ function createService(server: TestApiServer, name: string, ip: string, policy: 
 type Endpoint = { nodeName: string; conditions: { ready?: boolean; serving?: boolean; terminating?: boolean } };
 const sliceEndpoints = (endpoints: Endpoint[]) => endpoints.map((e, i) => ({ addresses: [`198.51.100.${30 + i}`], ...e }));
 
-const conditionOf = (server: TestApiServer, name: string) => (server.get('services', name) as Service | undefined)?.status?.conditions?.find((c) => c.type === CONDITION);
+const stateOf = (server: TestApiServer) => (server.get('bgpnodestates', 'n1', NS) as BGPNodeState | undefined)?.status;
+/** n1's report on one Service: ['announced', peers] or ['not', reason]; undefined when it does not list it. */
+function reportOf(server: TestApiServer, name: string): [string, string] | undefined {
+  const s = stateOf(server);
+  const a = s?.announced.find((e) => e.service === `default/${name}`);
+  if (a) return ['announced', a.peers.join(',')];
+  const n = s?.notAnnounced.find((e) => e.service === `default/${name}`);
+  return n ? ['not', n.reason] : undefined;
+}
+/** Requests that wrote Services. */
+const serviceWrites = (server: TestApiServer) => server.requests().filter((r) => r.resource === 'services' && !['get', 'list', 'watch'].includes(r.verb ?? ''));
 
 async function start(t: Test, kubeConfig: KubeConfig, port: number) {
   const speaker = new Speaker({ localAs: 64496, bgpId: '192.0.2.21' });
@@ -51,27 +62,27 @@ async function start(t: Test, kubeConfig: KubeConfig, port: number) {
   const services = watchServices(kubeConfig);
   const endpointSlices = watchEndpointSlices(kubeConfig);
   const nodes = watchNodes(kubeConfig, { nodeName: 'n1' });
-  const events = new RecordingEvents();
+  const own = watchNodeStates(kubeConfig, NS, { nodeName: 'n1' });
   const announcer = new NodeAnnouncer(ctx, {
     services,
     endpointSlices,
     nodes,
     serviceClass: { loadBalancerClass: DEFAULT_LOAD_BALANCER_CLASS, defaultLoadBalancer: false },
-    writer: new ServiceWriter(kubeConfig.makeApiClient(CoreV1Api)),
-    events,
+    nodeState: { kubeConfig, namespace: NS, own, minIntervalMs: 50 },
   });
   t.teardown(async () => {
     await announcer.stop();
-    for (const c of [services, endpointSlices, nodes]) c.stop();
+    for (const c of [services, endpointSlices, nodes, own]) c.stop();
   });
   announcer.setConfig(announcerConfig(port));
   await announcer.start();
-  return { speaker, announcer, events, nodes };
+  return { speaker, announcer, nodes };
 }
 
-t.test('Local Services follow the endpoints on this node, conditions say so, the exclude label withdraws', async (t) => {
+t.test("Local Services follow the endpoints on this node, the node's BGPNodeState says so, the exclude label withdraws", async (t) => {
   const { server, kubeConfig } = await apiServer(t);
   const receiver = await startReceiver(t);
+  server.create('namespaces', { metadata: { name: NS } });
   server.create('nodes', { metadata: { name: 'n1', labels: { rack: 'r1' } }, status: { addresses: [{ type: 'InternalIP', address: '192.0.2.21' }], conditions: [{ type: 'Ready', status: 'True' }] } });
   server.create('nodes', { metadata: { name: 'n2' }, status: { addresses: [{ type: 'InternalIP', address: '192.0.2.22' }] } });
   createService(server, 'api', '203.0.113.6', 'Cluster');
@@ -83,7 +94,7 @@ t.test('Local Services follow the endpoints on this node, conditions say so, the
     endpoints: sliceEndpoints([{ nodeName: 'n2', conditions: { ready: true, serving: true, terminating: false } }]),
   });
 
-  const { speaker, announcer, events, nodes } = await start(t, kubeConfig, receiver.port);
+  const { speaker, announcer, nodes } = await start(t, kubeConfig, receiver.port);
   t.equal(announcer.ready(), true);
   t.same(nodes.list().map((n) => n.metadata?.name), ['n1'], 'the node cache holds this node only');
 
@@ -91,9 +102,11 @@ t.test('Local Services follow the endpoints on this node, conditions say so, the
   await until('api on the wire', () => receiver.routes.has('203.0.113.6/32'));
   t.same(receiver.routes.get('203.0.113.6/32')?.communities, ['64496:7']);
   t.same([...speaker.announced().keys()], ['203.0.113.6/32'], 'web is not announced');
-  await until('the conditions', () => conditionOf(server, 'api') && conditionOf(server, 'web'));
-  t.match(conditionOf(server, 'api'), { status: 'True', reason: 'Announced', message: 'node n1 announces 203.0.113.6 to peers rtr' });
-  t.match(conditionOf(server, 'web'), { status: 'False', reason: 'NotAnnounced', message: /^node n1 does not announce: no ready local endpoint/ });
+  await until('the BGPNodeState with api announced', () => reportOf(server, 'api')?.[0] === 'announced' && reportOf(server, 'web'));
+  t.strictSame(reportOf(server, 'api'), ['announced', 'rtr']);
+  t.strictSame(reportOf(server, 'web'), ['not', 'no ready local endpoint (externalTrafficPolicy Local)']);
+  t.match(stateOf(server), { sessionsEstablished: 1, sessionsTotal: 1, servicesAnnounced: 1, servicesNotAnnounced: 1, sessions: [{ peer: 'rtr', peerAddress: '127.0.0.1', state: 'Established', prefixesSent: 1 }] });
+  t.match(server.get('bgpnodestates', 'n1', NS), { metadata: { ownerReferences: [{ kind: 'Node', name: 'n1', uid: server.get('nodes', 'n1')?.metadata.uid }] } });
   t.same(
     announcer.status().services.map((s) => [s.key, s.announced]),
     [
@@ -110,10 +123,8 @@ t.test('Local Services follow the endpoints on this node, conditions say so, the
     ]),
   });
   await until('web on the wire', () => receiver.routes.has('203.0.113.5/32'));
-  await until('web condition True', () => conditionOf(server, 'web')?.status === 'True');
-  t.match(conditionOf(server, 'web'), { reason: 'Announced', message: 'node n1 announces 203.0.113.5 to peers rtr' });
-  await until('the Event', () => events.of('default/web').some((e) => e.reason === 'Announced'));
-  t.match(events.of('default/web').at(-1), { type: 'Normal', reason: 'Announced', message: 'node n1 announces 203.0.113.5 to peers rtr' });
+  await until('web announced in the BGPNodeState', () => reportOf(server, 'web')?.[0] === 'announced');
+  t.strictSame(reportOf(server, 'web'), ['announced', 'rtr']);
 
   // The endpoint on n1 stops serving: withdrawn, api stays.
   server.patch('endpointslices', 'web-abcde', {
@@ -124,14 +135,14 @@ t.test('Local Services follow the endpoints on this node, conditions say so, the
   });
   await until('web withdrawn', () => !receiver.routes.has('203.0.113.5/32'));
   t.ok(receiver.routes.has('203.0.113.6/32'));
-  await until('web condition False', () => conditionOf(server, 'web')?.status === 'False');
+  await until('web not announced', () => reportOf(server, 'web')?.[0] === 'not');
 
   // The exclude label (any value) withdraws everything from this node.
   server.patch('nodes', 'n1', { metadata: { labels: { [EXCLUDE_LABEL]: '' } } });
   await until('all withdrawn', () => receiver.routes.size === 0);
   t.same([...speaker.announced().keys()], []);
-  await until('api condition False', () => conditionOf(server, 'api')?.status === 'False');
-  t.match(conditionOf(server, 'api'), { reason: 'NotAnnounced', message: `node n1 does not announce: node n1 has the label ${EXCLUDE_LABEL}` });
+  await until('api not announced', () => reportOf(server, 'api')?.[0] === 'not');
+  t.strictSame(reportOf(server, 'api'), ['not', `the node has the label ${EXCLUDE_LABEL}`]);
   t.same(speaker.peers().map((p) => p.id), ['rtr'], 'the session stays up');
 
   server.patch('nodes', 'n1', { metadata: { labels: { [EXCLUDE_LABEL]: null } } });
@@ -141,11 +152,15 @@ t.test('Local Services follow the endpoints on this node, conditions say so, the
   t.notOk(receiver.routes.has('198.51.100.50/32'));
   t.equal(server.get('services', 'vip')?.metadata.resourceVersion, kubeVip.metadata.resourceVersion, "kube-vip's Service is unchanged");
   t.same(server.requests().filter((r) => r.method !== 'GET' && r.name === 'vip'), []);
+  t.strictSame(serviceWrites(server), [], 'a node never writes a Service');
+  const w = announcer.nodeStateWriter()!.stats;
+  t.ok(w.writes >= 5 && w.requests <= w.writes + 1, `its BGPNodeState written ${w.writes} times in ${w.requests} requests (one create)`);
 });
 
 t.test('a Service that leaves (deleted, or no longer ours) has its route withdrawn', async (t) => {
   const { server, kubeConfig } = await apiServer(t);
   const receiver = await startReceiver(t);
+  server.create('namespaces', { metadata: { name: NS } });
   server.create('nodes', { metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: '192.0.2.21' }] } });
   createService(server, 'api', '203.0.113.6', 'Cluster');
   createService(server, 'db', '203.0.113.7', 'Cluster');
@@ -155,11 +170,11 @@ t.test('a Service that leaves (deleted, or no longer ours) has its route withdra
   server.delete('services', 'db');
   await until('db withdrawn', () => !receiver.routes.has('203.0.113.7/32'));
   t.ok(receiver.routes.has('203.0.113.6/32'));
-  // A Service changed to ClusterIP: no longer a load balancer, so withdrawn and its condition removed.
-  await until('api condition', () => conditionOf(server, 'api'));
+  await until('db gone from the BGPNodeState', () => reportOf(server, 'db') === undefined && reportOf(server, 'api')?.[0] === 'announced');
+  // A Service changed to ClusterIP: no longer a load balancer, so withdrawn and no longer reported.
   server.patch('services', 'api', { spec: { type: 'ClusterIP', loadBalancerClass: null, externalTrafficPolicy: null, ports: [{ port: 80, protocol: 'TCP' }] } });
   await until('api withdrawn', () => !receiver.routes.has('203.0.113.6/32'));
-  await until('api condition removed', () => conditionOf(server, 'api') === undefined);
+  await until('api gone from the BGPNodeState', () => reportOf(server, 'api') === undefined && stateOf(server)?.servicesAnnounced === 0);
   t.same(announcer.status().services, []);
 });
 

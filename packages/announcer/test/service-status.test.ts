@@ -1,5 +1,4 @@
-// What we write on Services: the per-node condition type (valid for metav1.Condition, long node names
-// hashed), the pure mutations (ingress with ipMode VIP, conditions keeping their transition time while
+// What we write on Services: the condition types (valid for metav1.Condition), the pure mutations (ingress with ipMode VIP, conditions keeping their transition time while
 // the status holds, the cleanup finalizer), and ServiceWriter through the real @kubernetes/client-node
 // against the in-repo test API server: no write when nothing changes, a stale write (409) re-read and
 // re-applied, a Service that is gone (404) reported as ServiceGoneError.
@@ -10,36 +9,19 @@ import {
   ServiceGoneError,
   ServiceWriter,
   ingressIps,
-  nodeConditionType,
   removeCondition,
   setCondition,
   setFinalizer,
   setIngress,
 } from '../src/kube/service-status.js';
+import { ANNOUNCED_CONDITION, LEGACY_NODE_CONDITION_PREFIX } from '../src/kube/announced-aggregate.js';
 import { CLEANUP_FINALIZER, type Service } from '../src/service/model.js';
 import { CONDITION_REASON_RE, CONDITION_TYPE_RE, apiServer } from './helpers/kube-harness.js';
 
-t.test('nodeConditionType: valid condition types; long node names keep 54 characters and a hash', async (t) => {
-  t.equal(nodeConditionType('n1'), 'announced.bgp-announce.io/n1');
-  t.equal(nodeConditionType('worker-1.rack-2.example.org'), 'announced.bgp-announce.io/worker-1.rack-2.example.org');
-  const max = 'a'.repeat(62) + 'z';
-  t.equal(nodeConditionType(max), `announced.bgp-announce.io/${max}`, '63 characters fit as they are');
-  const long = `${'node-'.repeat(20)}1.example.org`; // 113 characters, a valid DNS subdomain
-  const type = nodeConditionType(long);
-  const name = type.slice('announced.bgp-announce.io/'.length);
-  t.equal(name.length, 63);
-  t.equal(name.slice(0, 55), `${long.slice(0, 54)}-`);
-  t.match(name.slice(55), /^[0-9a-f]{8}$/);
-  t.equal(nodeConditionType(long), type, 'the same name, the same type');
-  t.not(nodeConditionType(`${'node-'.repeat(20)}2.example.org`), type, 'names that differ only after 54 characters still differ');
-  t.not(nodeConditionType('a'.repeat(64)), nodeConditionType('a'.repeat(65)));
-  const names = ['n1', max, long, 'a'.repeat(64), 'x'.repeat(253), `${'a'.repeat(53)}.${'b'.repeat(40)}`, 'Node_With:Odd/Chars'];
-  for (const n of names) {
-    const ct = nodeConditionType(n);
-    t.match(ct, CONDITION_TYPE_RE, `${ct} is a valid condition type`);
-    t.ok(ct.length <= 316, 'at most 316 characters');
-  }
+t.test('our condition types and the legacy prefix are valid for metav1.Condition', async (t) => {
   t.match(ALLOCATED_CONDITION, CONDITION_TYPE_RE);
+  t.match(ANNOUNCED_CONDITION, CONDITION_TYPE_RE);
+  t.match(`${LEGACY_NODE_CONDITION_PREFIX}node-a`, CONDITION_TYPE_RE, 'the per-node conditions of earlier versions were too');
 });
 
 const svc = (status?: Service['status'], finalizers?: string[]): Service => ({

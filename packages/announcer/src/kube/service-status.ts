@@ -1,8 +1,8 @@
-// What we write on Services: the load balancer addresses (status.loadBalancer.ingress with ipMode
-// VIP), conditions (the allocator's IPAllocated, and one per node saying whether that node announces
-// the Service and to which peers), and the load-balancer-cleanup finalizer. Mutations are pure
-// functions of the object; ServiceWriter does the read-modify-write with the resourceVersion and
-// retries on 409 Conflict, since the allocator and every node write the same Services.
+// What we write on Services, all of it by the leader (the allocator): the load balancer addresses
+// (status.loadBalancer.ingress with ipMode VIP), conditions (IPAllocated, and Announced aggregated
+// from every node's BGPNodeState: announced-aggregate.ts), and the load-balancer-cleanup finalizer.
+// Mutations are pure functions of the object; ServiceWriter does the read-modify-write with the
+// resourceVersion and retries on 409 Conflict (someone else, kubectl or another controller, wrote it).
 import type { CoreV1Api, V1Service } from '@kubernetes/client-node';
 import { CLEANUP_FINALIZER, type Service } from '../service/model.js';
 import { errorText, statusCodeOf } from './api-errors.js';
@@ -21,23 +21,6 @@ export const FIELD_MANAGER = 'bgp-announce';
 
 /** The allocator's condition type. */
 export const ALLOCATED_CONDITION = 'bgp-announce.io/IPAllocated';
-
-/**
- * The condition type of one node's announcement: "announced.bgp-announce.io/<node>". A condition
- * type's name part holds at most 63 characters ([A-Za-z0-9][-A-Za-z0-9_.]*[A-Za-z0-9]); longer node
- * names keep their first 54 characters and a hash of the whole name.
- */
-export function nodeConditionType(nodeName: string): string {
-  let name = nodeName.replace(/[^-A-Za-z0-9_.]/g, '-');
-  if (name.length > 63) name = `${name.slice(0, 54)}-${fnv1a(nodeName)}`;
-  return `announced.bgp-announce.io/${name}`;
-}
-
-function fnv1a(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h.toString(16).padStart(8, '0');
-}
 
 /** The ingress addresses the Service's status shows. */
 export function ingressIps(svc: Service): string[] {
@@ -105,7 +88,12 @@ export class ServiceWriter {
 
   /** Changes the status subresource. Resolves true when something was written. */
   async updateStatus(key: string, mutate: (svc: Service) => boolean, cached?: Service): Promise<boolean> {
-    return (await this.write(key, mutate, cached, (namespace, name, body) => this.api.replaceNamespacedServiceStatus({ namespace, name, body, fieldManager: FIELD_MANAGER }))).written;
+    return (await this.writeStatus(key, mutate, cached)).written;
+  }
+
+  /** updateStatus that also gives the object as the API server now has it (see writeObject). */
+  writeStatus(key: string, mutate: (svc: Service) => boolean, cached?: Service): Promise<{ written: boolean; object: Service }> {
+    return this.write(key, mutate, cached, (namespace, name, body) => this.api.replaceNamespacedServiceStatus({ namespace, name, body, fieldManager: FIELD_MANAGER }));
   }
 
   /** Changes the object itself (metadata: finalizers). Resolves true when something was written. */

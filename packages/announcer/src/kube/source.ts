@@ -1,8 +1,9 @@
 // The Kubernetes source of the daemon: every instance watches our configuration objects, the
-// Services, the EndpointSlices and its own Node, and announces what the plan says for this node; the
-// one instance holding the Lease also runs the allocator (addresses, status, finalizers, Events) and
-// writes the Accepted conditions of our objects. Losing the Lease stops the allocator at once; the
-// routes of this node are not touched by it.
+// Services, the EndpointSlices, its own Node and its own BGPNodeState, announces what the plan says
+// for this node and reports it in its BGPNodeState; the one instance holding the Lease also runs the
+// allocator (addresses, status, finalizers, Events), watches every BGPNodeState to write the Services'
+// Announced condition, and writes the Accepted conditions of our objects. Losing the Lease stops the
+// allocator at once; the routes of this node are not touched by it.
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_LOAD_BALANCER_CLASS } from '../service/model.js';
 import type { ServiceClassOptions } from '../service/service-class.js';
@@ -16,7 +17,7 @@ import type { WatchTuning } from './informer.js';
 import { LeaderElection } from './lease.js';
 import { NodeAnnouncer } from './node-announcer.js';
 import { ServiceWriter } from './service-status.js';
-import { watchEndpointSlices, watchNamespaces, watchNodes, watchServices } from './watches.js';
+import { watchEndpointSlices, watchNamespaces, watchNodeStates, watchNodes, watchServices } from './watches.js';
 
 export interface KubernetesSourceOptions {
   kubeConfig: KubeConfig;
@@ -36,6 +37,10 @@ export interface KubernetesSourceOptions {
   allocate?: boolean;
   /** Watch tuning (watchdog, back-off); tests shorten it. */
   watch?: WatchTuning;
+  /** Least time between two writes of this node's BGPNodeState. Default 1000 ms. */
+  nodeStateIntervalMs?: number;
+  /** The leader's timing of the Services' Announced condition (allocation-controller.ts); tests shorten it. */
+  announced?: { settleMs?: number; maxSettleMs?: number; messageIntervalMs?: number };
 }
 
 /** What the admin endpoint shows of the Kubernetes source. */
@@ -80,14 +85,27 @@ class KubernetesSource implements RouteSource {
     const endpointSlices = watchEndpointSlices(kubeConfig, tuning);
     const nodes = watchNodes(kubeConfig, { ...tuning, nodeName: ctx.nodeName });
     const namespaces = watchNamespaces(kubeConfig, tuning);
+    const ownState = watchNodeStates(kubeConfig, namespace, { ...tuning, nodeName: ctx.nodeName });
     const writer = new ServiceWriter(kubeConfig.makeApiClient(CoreV1Api));
     const events = new EventRecorder({ kubeConfig, reportingInstance: ctx.nodeName, logger: ctx.logger });
     const config = new KubeConfigSource({ ...tuning, kubeConfig, namespace });
-    const announcer = new NodeAnnouncer(ctx, { services, endpointSlices, nodes, serviceClass: this.serviceClass, writer, events });
+    const nodeState = { kubeConfig, namespace, own: ownState, ...(this.options.nodeStateIntervalMs !== undefined ? { minIntervalMs: this.options.nodeStateIntervalMs } : {}) };
+    const announcer = new NodeAnnouncer(ctx, { services, endpointSlices, nodes, serviceClass: this.serviceClass, nodeState });
     const allocation =
       this.options.allocate === false
         ? undefined
-        : new AllocationController({ services, namespaces, writer, events, serviceClass: this.serviceClass, logger: ctx.logger, setPoolUsage: (u) => ctx.setPoolUsage(u) });
+        : new AllocationController({
+            services,
+            namespaces,
+            writer,
+            events,
+            serviceClass: this.serviceClass,
+            logger: ctx.logger,
+            setPoolUsage: (u) => ctx.setPoolUsage(u),
+            // Only the leader watches every node's BGPNodeState, for the term it leads.
+            nodeStates: () => watchNodeStates(kubeConfig, namespace, tuning),
+            ...this.options.announced,
+          });
     const lease = new LeaderElection({
       kubeConfig,
       namespace,
@@ -96,7 +114,7 @@ class KubernetesSource implements RouteSource {
       ...(this.options.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: this.options.leaseDurationSeconds } : {}),
       logger: ctx.logger,
     });
-    this.parts = { caches: { services, endpointSlices, nodes, namespaces }, config, lease, announcer, allocation, events };
+    this.parts = { caches: { services, endpointSlices, nodes, namespaces, nodeState: ownState }, config, lease, announcer, allocation, events };
 
     config.on('config', (c) => {
       ctx.logger.info({ peers: c.peers.length, pools: c.pools.length, advertisements: c.advertisements.length }, 'configuration accepted');
@@ -129,7 +147,8 @@ class KubernetesSource implements RouteSource {
   ready(): boolean {
     const p = this.parts;
     if (!p) return false;
-    return p.announcer.ready() && Object.values(p.caches).every((c) => c.health().synced);
+    // This node's BGPNodeState is a report, not an input: its watch (say, the CRD missing) does not hold readiness.
+    return p.announcer.ready() && Object.entries(p.caches).every(([name, c]) => name === 'nodeState' || c.health().synced);
   }
 
   status(): KubernetesSourceStatus {

@@ -4,6 +4,7 @@ import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@k
 import { API_GROUP, API_VERSION, type KubeObject } from '../config/types.js';
 import type { EndpointSlice, Namespace, Node, ObjectMeta, Service } from '../service/model.js';
 import type { ObjectCache } from './cache.js';
+import { NODE_STATE_PLURAL, type BGPNodeState } from './node-state.js';
 import { watchCache, type ListResult, type ListSelectors, type WatchTuning } from './informer.js';
 
 /** A Secret, as far as we read it (data values are base64). */
@@ -119,5 +120,20 @@ export function watchConfigObjects(kubeConfig: KubeConfig, kind: ClusterConfigKi
     name: `${plural} in ${namespace}`,
     path: `/apis/${API_GROUP}/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/${plural}`,
     list: (s: ListSelectors) => custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural, ...s }) as Promise<ListResult>,
+  });
+}
+
+/** The BGPNodeStates in our namespace; with `nodeName`, only that node's (fieldSelector metadata.name=...). */
+export function watchNodeStates(kubeConfig: KubeConfig, namespace: string, tuning: SelectorTuning & { nodeName?: string } = {}): ObjectCache<BGPNodeState> {
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const { nodeName, ...rest } = tuning;
+  const fieldSelector = nodeName === undefined ? undefined : `metadata.name=${nodeName}`;
+  return watchCache<BGPNodeState>({
+    ...rest,
+    ...(fieldSelector === undefined ? {} : { fieldSelector }),
+    kubeConfig,
+    name: nodeName === undefined ? `${NODE_STATE_PLURAL} in ${namespace}` : `${NODE_STATE_PLURAL} ${namespace}/${nodeName}`,
+    path: `/apis/${API_GROUP}/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/${NODE_STATE_PLURAL}`,
+    list: (s: ListSelectors) => custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: NODE_STATE_PLURAL, ...s }) as Promise<ListResult>,
   });
 }

@@ -80,11 +80,21 @@ export class RecordingEvents implements EventSink {
   }
 }
 
-/** A test API server (stopped in teardown) and a KubeConfig for it. */
+/** A test API server (stopped in teardown) and a KubeConfig for it; it serves bgpnodestates too. */
 export async function apiServer(t: Test, options: StartOptions = {}): Promise<{ server: TestApiServer; kubeConfig: KubeConfig }> {
   const server = await start(options);
   t.teardown(() => server.stop());
+  serveNodeStates(server);
   return { server, kubeConfig: loadKubeConfig({ url: server.url }).kubeConfig };
+}
+
+/** Registers the BGPNodeState resource unless the server already serves it. */
+export function serveNodeStates(server: TestApiServer): void {
+  try {
+    server.resource('bgpnodestates');
+  } catch {
+    server.addCustomResource({ group: 'bgp-announce.io', version: 'v1alpha1', plural: 'bgpnodestates', kind: 'BGPNodeState', shortNames: ['banode'] });
+  }
 }
 
 /** A clock the test API server stamps objects with; `advance` moves it on (whole seconds matter there). */
