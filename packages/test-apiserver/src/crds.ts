@@ -89,4 +89,45 @@ export const BGP_ANNOUNCE_CRDS: readonly CustomResourceDefinition[] = [
       AGE,
     ],
   },
+  {
+    group: 'bgp-announce.io',
+    version: 'v1alpha1',
+    plural: 'bgpnodestates',
+    kind: 'BGPNodeState',
+    shortNames: ['banode'],
+    additionalPrinterColumns: [
+      {
+        name: 'Established',
+        type: 'integer',
+        jsonPath: '.status.sessionsEstablished',
+        description: 'BGP sessions Established',
+      },
+      {
+        name: 'Sessions',
+        type: 'integer',
+        jsonPath: '.status.sessionsTotal',
+        description: 'BGP sessions this node runs',
+      },
+      {
+        name: 'Announced',
+        type: 'integer',
+        jsonPath: '.status.servicesAnnounced',
+        description: 'Services this node announces',
+      },
+      {
+        name: 'Not Announced',
+        type: 'integer',
+        jsonPath: '.status.servicesNotAnnounced',
+        description: 'Services of our class this node does not announce (status.notAnnounced says why)',
+      },
+      {
+        name: 'Unlisted',
+        type: 'integer',
+        jsonPath: '.status.unlisted',
+        description: 'Services counted but left out of the lists (the size cap)',
+        priority: 1,
+      },
+      AGE,
+    ],
+  },
 ];
