@@ -7,6 +7,7 @@ import { formatIpv4 } from './ip.js';
 import { decodeAsPath } from './as-path.js';
 import { decodeCommunities, decodeExtendedCommunities, decodeLargeCommunities } from './communities.js';
 import { decodeMpReach, decodeMpUnreach, mpOverrunError, type AttributeSpan } from './mp-nlri.js';
+import type { PrefixTally } from './nlri.js';
 
 /** Path attribute type codes (IANA "BGP Path Attributes"). */
 export const ATTR = {
@@ -128,9 +129,10 @@ function fatal(message: string, subcode: number, buf: Uint8Array, start: number,
  * malformed (3/9, 'afi-safi-disable' when the family can be read), an unrecognized well-known
  * attribute (3/2). With ctx.ibgp === false (an external peer), LOCAL_PREF, ORIGINATOR_ID and
  * CLUSTER_LIST are discarded (RFC 7606 7.5, 7.9, 7.10); unless ctx.fourOctetAs === false, AS4_PATH and
- * AS4_AGGREGATOR are discarded (RFC 6793 4.1). These discards are reported with subcode 0.
+ * AS4_AGGREGATOR are discarded (RFC 6793 4.1). These discards are reported with subcode 0. MP_REACH_NLRI
+ * and MP_UNREACH_NLRI prefixes whose trailing bits were cleared are counted in tally.
  */
-export function decodeAttributes(buf: Uint8Array, start: number, end: number, msgStart: number, ctx?: CodecContext): DecodedAttributes {
+export function decodeAttributes(buf: Uint8Array, start: number, end: number, msgStart: number, ctx?: CodecContext, tally?: PrefixTally): DecodedAttributes {
   const attributes: PathAttributes = {};
   const st: State = { buf, msgStart, errors: [] };
   const order: number[] = [];
@@ -269,12 +271,12 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ms
         break;
       case ATTR.MP_REACH_NLRI: {
         const span: AttributeSpan = { start: attrStart, end: valueEnd, msgStart };
-        attributes.mpReach = decodeMpReach(buf, valueStart, valueEnd, span, ctx);
+        attributes.mpReach = decodeMpReach(buf, valueStart, valueEnd, span, ctx, tally);
         break;
       }
       case ATTR.MP_UNREACH_NLRI: {
         const span: AttributeSpan = { start: attrStart, end: valueEnd, msgStart };
-        attributes.mpUnreach = decodeMpUnreach(buf, valueStart, valueEnd, span, ctx);
+        attributes.mpUnreach = decodeMpUnreach(buf, valueStart, valueEnd, span, ctx, tally);
         break;
       }
       case ATTR.EXTENDED_COMMUNITIES:

@@ -5,7 +5,7 @@ export { readHeader, writeHeader, splitMessages, MessageFramer, type MessageHead
 export { decodeMessage, encodeMessage } from './message.js';
 export { toHex, fromHex } from './bytes.js';
 export { formatIpv4, formatIpv6, parseIp, isIpv4, isIpv6 } from './ip.js';
-export { familyOf, decodePrefixes, writePrefix, prefixEncodingLength } from './nlri.js';
+export { familyOf, decodePrefixes, writePrefix, prefixEncodingLength, type PrefixTally } from './nlri.js';
 export { decodeOpen, encodeOpen, effectiveAsn, findCapability, findCapabilities, BGP_VERSION } from './open.js';
 export {
   CAPABILITY_CODE,

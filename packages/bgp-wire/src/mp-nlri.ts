@@ -5,7 +5,7 @@ import { AFI, type CodecContext, type MpReach, type MpUnreach } from './types.js
 import { BgpWireError, ERROR_CODE, UPDATE_SUBCODE } from './errors.js';
 import { readUint16, toHex, writeUint16, fromHex } from './bytes.js';
 import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from './ip.js';
-import { decodePrefixes, familyOf, hasAddPath, writePrefix } from './nlri.js';
+import { decodePrefixes, familyOf, hasAddPath, writePrefix, type PrefixTally } from './nlri.js';
 import { type Writer, reserve, checkUint } from './update-writer.js';
 
 /** Where an MP attribute sits in the message, for error reports. */
@@ -41,9 +41,19 @@ export function mpOverrunError(name: string, buf: Uint8Array, valueStart: number
   return mpError(`${name} length overruns the path attributes`, buf, span, afi, safi);
 }
 
-function decodeNlriField(buf: Uint8Array, start: number, end: number, afi: number, safi: number, addPath: boolean, span: AttributeSpan, what: string): ReturnType<typeof decodePrefixes> {
+function decodeNlriField(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  afi: number,
+  safi: number,
+  addPath: boolean,
+  span: AttributeSpan,
+  what: string,
+  tally: PrefixTally | undefined,
+): ReturnType<typeof decodePrefixes> {
   try {
-    return decodePrefixes(buf, start, end, afi, addPath, span.msgStart);
+    return decodePrefixes(buf, start, end, afi, addPath, span.msgStart, tally);
   } catch (err) {
     if (!(err instanceof BgpWireError)) throw err;
     throw mpError(`${what}: ${err.message}`, buf, span, afi, safi, err.offset + span.msgStart);
@@ -51,11 +61,11 @@ function decodeNlriField(buf: Uint8Array, start: number, end: number, afi: numbe
 }
 
 /**
- * Decodes an MP_REACH_NLRI value buf[start..end). Throws BgpWireError: 'afi-safi-disable' (with
- * afi/safi) when the family can be read but the rest is malformed, 'session-reset' when even that
- * cannot be read.
+ * Decodes an MP_REACH_NLRI value buf[start..end); prefixes whose trailing bits were cleared are counted
+ * in tally (see decodePrefixes). Throws BgpWireError: 'afi-safi-disable' (with afi/safi) when the
+ * family can be read but the rest is malformed, 'session-reset' when even that cannot be read.
  */
-export function decodeMpReach(buf: Uint8Array, start: number, end: number, span: AttributeSpan, ctx?: CodecContext): MpReach {
+export function decodeMpReach(buf: Uint8Array, start: number, end: number, span: AttributeSpan, ctx?: CodecContext, tally?: PrefixTally): MpReach {
   if (end - start < 3) throw mpError(`MP_REACH_NLRI of ${end - start} bytes has no AFI/SAFI`, buf, span);
   const afi = readUint16(buf, start);
   const safi = buf[start + 2]!;
@@ -73,18 +83,18 @@ export function decodeMpReach(buf: Uint8Array, start: number, end: number, span:
   else if (nhLength === 32) nextHops = [formatIpv6(buf, nhStart), formatIpv6(buf, nhStart + 16)];
   else if (nhLength === 4 && afi === AFI.IPV4) nextHops = [formatIpv4(buf, nhStart)];
   else throw mpError(`MP_REACH_NLRI next hop length ${nhLength} is not valid for ${family}`, buf, span, afi, safi);
-  const nlri = nlriStart === end ? [] : decodeNlriField(buf, nlriStart, end, afi, safi, hasAddPath(ctx, family), span, 'MP_REACH_NLRI');
+  const nlri = nlriStart === end ? [] : decodeNlriField(buf, nlriStart, end, afi, safi, hasAddPath(ctx, family), span, 'MP_REACH_NLRI', tally);
   return { afi, safi, nextHops, nlri };
 }
 
 /** Decodes an MP_UNREACH_NLRI value buf[start..end); errors as decodeMpReach. */
-export function decodeMpUnreach(buf: Uint8Array, start: number, end: number, span: AttributeSpan, ctx?: CodecContext): MpUnreach {
+export function decodeMpUnreach(buf: Uint8Array, start: number, end: number, span: AttributeSpan, ctx?: CodecContext, tally?: PrefixTally): MpUnreach {
   if (end - start < 3) throw mpError(`MP_UNREACH_NLRI of ${end - start} bytes has no AFI/SAFI`, buf, span);
   const afi = readUint16(buf, start);
   const safi = buf[start + 2]!;
   const family = familyOf(afi, safi);
   if (family === undefined) return { afi, safi, withdrawnHex: toHex(buf, start + 3, end) };
-  const withdrawn = start + 3 === end ? [] : decodeNlriField(buf, start + 3, end, afi, safi, hasAddPath(ctx, family), span, 'MP_UNREACH_NLRI');
+  const withdrawn = start + 3 === end ? [] : decodeNlriField(buf, start + 3, end, afi, safi, hasAddPath(ctx, family), span, 'MP_UNREACH_NLRI', tally);
   return { afi, safi, withdrawn };
 }
 

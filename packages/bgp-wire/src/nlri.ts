@@ -19,14 +19,26 @@ export function hasAddPath(ctx: CodecContext | undefined, family: Family): boole
 
 const pad = new Uint8Array(16);
 
+/** TRAILING[bits]: the bits of a prefix's last byte that lie past its length (0 when bits is a multiple of 8). */
+const TRAILING = new Uint8Array(129);
+for (let bits = 0; bits <= 128; bits++) TRAILING[bits] = bits & 7 ? 0xff >>> (bits & 7) : 0;
+
+/** What decodePrefixes counts for its caller, across calls: prefixes whose trailing bits it cleared. */
+export interface PrefixTally {
+  trailingBitsCleared: number;
+}
+
 /**
- * Decodes the prefixes in buf[start..end). Throws BgpWireError (3/10 Invalid Network Field,
- * session-reset) with `offset` relative to msgStart when a prefix is too long or overruns the field;
- * callers that need another classification catch and rethrow.
+ * Decodes the prefixes in buf[start..end). Bits past a prefix's length are cleared in its text (RFC
+ * 4271 4.3: their value is irrelevant), so a route reads the same however it was sent; each such
+ * prefix adds one to tally.trailingBitsCleared when a tally is given. Throws BgpWireError (3/10
+ * Invalid Network Field, session-reset) with `offset` relative to msgStart when a prefix is too long
+ * or overruns the field; callers that need another classification catch and rethrow.
  */
-export function decodePrefixes(buf: Uint8Array, start: number, end: number, afi: number, addPath: boolean, msgStart: number): Nlri[] {
+export function decodePrefixes(buf: Uint8Array, start: number, end: number, afi: number, addPath: boolean, msgStart: number, tally?: PrefixTally): Nlri[] {
   const out: Nlri[] = [];
-  const maxBits = afi === AFI.IPV4 ? 32 : 128;
+  const v4 = afi === AFI.IPV4;
+  const maxBits = v4 ? 32 : 128;
   let at = start;
   while (at < end) {
     let pathId: number | undefined;
@@ -40,11 +52,26 @@ export function decodePrefixes(buf: Uint8Array, start: number, end: number, afi:
     if (bits > maxBits) throw invalidNetwork(`prefix length ${bits} exceeds ${maxBits}`, buf, at, end, msgStart);
     const bytes = (bits + 7) >>> 3;
     if (at + 1 + bytes > end) throw invalidNetwork(`prefix of length ${bits} overruns the NLRI field`, buf, at, end, msgStart);
-    const prefix = afi === AFI.IPV4 ? formatV4Prefix(buf, at + 1, bytes, bits) : formatV6Prefix(buf, at + 1, bytes, bits);
+    let prefix: string;
+    const trailing = TRAILING[bits]!;
+    if (trailing !== 0 && (buf[at + bytes]! & trailing) !== 0) {
+      prefix = formatCleared(buf, at + 1, bytes, bits, v4);
+      if (tally !== undefined) tally.trailingBitsCleared++;
+    } else {
+      prefix = v4 ? formatV4Prefix(buf, at + 1, bytes, bits) : formatV6Prefix(buf, at + 1, bytes, bits);
+    }
     out.push(pathId === undefined ? { prefix } : { prefix, pathId });
     at += 1 + bytes;
   }
   return out;
+}
+
+/** The prefix with its trailing bits cleared (off the hot path: only for prefixes that have some set). */
+function formatCleared(buf: Uint8Array, at: number, bytes: number, bits: number, v4: boolean): string {
+  pad.fill(0);
+  pad.set(buf.subarray(at, at + bytes), 0);
+  pad[bytes - 1] = pad[bytes - 1]! & ~TRAILING[bits]!;
+  return v4 ? formatV4Prefix(pad, 0, bytes, bits) : `${formatIpv6(pad, 0)}/${bits}`;
 }
 
 function formatV4Prefix(buf: Uint8Array, at: number, bytes: number, bits: number): string {

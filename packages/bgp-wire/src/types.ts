@@ -301,6 +301,13 @@ export interface UpdateMessage {
    * 'attribute-discard' have already been left out of `attributes`.
    */
   errors?: UpdateError[];
+  /**
+   * How many prefixes (in withdrawn, nlri, MP_REACH_NLRI and MP_UNREACH_NLRI) had bits set past their
+   * prefix length. RFC 4271 4.3 makes their value irrelevant, so they are cleared in `prefix` (the same
+   * route reads the same however it was sent) and this is no error; absent when there were none.
+   * Encoding writes them as zero, so such a message does not re-encode byte for byte.
+   */
+  trailingBitsCleared?: number;
   layout?: UpdateLayout;
 }
 

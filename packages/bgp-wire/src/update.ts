@@ -3,7 +3,7 @@ import { AFI, HEADER_LENGTH, MAX_MESSAGE_LENGTH, MESSAGE_TYPE, type CodecContext
 import { BgpWireError, ERROR_CODE, HEADER_SUBCODE, UPDATE_SUBCODE } from './errors.js';
 import { fromHex, readUint16, writeUint16 } from './bytes.js';
 import { writeHeader } from './framing.js';
-import { decodePrefixes, hasAddPath } from './nlri.js';
+import { decodePrefixes, hasAddPath, type PrefixTally } from './nlri.js';
 import { ATTR, decodeAttributes } from './attributes.js';
 import { writeAttributes } from './attributes-encode.js';
 import { writeNlriList } from './mp-nlri.js';
@@ -16,6 +16,9 @@ function malformedList(message: string, at: number, msgStart: number): BgpWireEr
     offset: at - msgStart,
   });
 }
+
+/** Prefixes with trailing bits cleared in the UPDATE being decoded; reset by each decodeUpdate (no object per message). */
+const tally: PrefixTally = { trailingBitsCleared: 0 };
 
 /** Well-known mandatory attributes of every UPDATE that announces something (RFC 4271 5, RFC 4760 3). */
 const MANDATORY: readonly number[] = [ATTR.ORIGIN, ATTR.AS_PATH];
@@ -31,7 +34,8 @@ const MANDATORY: readonly number[] = [ATTR.ORIGIN, ATTR.AS_PATH];
  * back the same bytes. Offsets are relative to msgStart. With ctx.ibgp === false (an external
  * peer) LOCAL_PREF, ORIGINATOR_ID and CLUSTER_LIST are discarded (RFC 7606 7.5, 7.9, 7.10); with
  * ctx.ibgp === true a missing LOCAL_PREF is an error. Unless ctx.fourOctetAs === false, AS4_PATH and
- * AS4_AGGREGATOR are discarded (RFC 6793 4.1).
+ * AS4_AGGREGATOR are discarded (RFC 6793 4.1). Bits past a prefix's length are cleared in every
+ * prefix field (RFC 4271 4.3); `trailingBitsCleared` then says how many prefixes had some.
  */
 export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, ctx?: CodecContext): UpdateMessage {
   const length = msgEnd - msgStart;
@@ -43,6 +47,7 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
       offset: Math.min(16, Math.max(0, length)),
     });
   }
+  tally.trailingBitsCleared = 0;
   let at = msgStart + HEADER_LENGTH;
   const withdrawnLength = readUint16(buf, at);
   at += 2;
@@ -50,7 +55,7 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
     throw malformedList(`withdrawn routes length ${withdrawnLength} overruns the message`, at - 2, msgStart);
   }
   const v4AddPath = hasAddPath(ctx, 'ipv4-unicast');
-  const withdrawn: Nlri[] = withdrawnLength === 0 ? [] : decodePrefixes(buf, at, at + withdrawnLength, AFI.IPV4, v4AddPath, msgStart);
+  const withdrawn: Nlri[] = withdrawnLength === 0 ? [] : decodePrefixes(buf, at, at + withdrawnLength, AFI.IPV4, v4AddPath, msgStart, tally);
   at += withdrawnLength;
   const attributesLength = readUint16(buf, at);
   at += 2;
@@ -58,8 +63,8 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
   if (attributesEnd > msgEnd) {
     throw malformedList(`total path attribute length ${attributesLength} overruns the message`, at - 2, msgStart);
   }
-  const decoded = decodeAttributes(buf, at, attributesEnd, msgStart, ctx);
-  const nlri: Nlri[] = attributesEnd === msgEnd ? [] : decodePrefixes(buf, attributesEnd, msgEnd, AFI.IPV4, v4AddPath, msgStart);
+  const decoded = decodeAttributes(buf, at, attributesEnd, msgStart, ctx, tally);
+  const nlri: Nlri[] = attributesEnd === msgEnd ? [] : decodePrefixes(buf, attributesEnd, msgEnd, AFI.IPV4, v4AddPath, msgStart, tally);
   const { attributes, errors, order } = decoded;
 
   // Missing well-known attributes (RFC 4271 6.3, RFC 4760 3, RFC 7606 3.d): ORIGIN and AS_PATH come
@@ -103,6 +108,7 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
     else if (order.length === 1 && isEmptyUnreach(attributes.mpUnreach)) msg.endOfRib = { afi: attributes.mpUnreach!.afi, safi: attributes.mpUnreach!.safi };
   }
   if (errors.length > 0) msg.errors = errors;
+  if (tally.trailingBitsCleared > 0) msg.trailingBitsCleared = tally.trailingBitsCleared;
   if (!decoded.canonicalOrder || decoded.flags !== undefined) {
     const layout: UpdateLayout = { order };
     if (decoded.flags !== undefined) layout.flags = decoded.flags;

@@ -96,13 +96,14 @@ function badWireError(err: unknown, inputLength: number): string | undefined {
 }
 
 /**
- * The message without what may legitimately change on a round trip: `length` always; `errors`,
- * `layout` and `endOfRib` when the first decode discarded attributes (the re-encoded message has
- * neither those attributes nor errors, its layout lacks them, and with nothing else left it is an
- * End-of-RIB marker, which the damaged original was not).
+ * The message without what may legitimately change on a round trip: `length` and
+ * `trailingBitsCleared` (the bits are written back as zero) always; `errors`, `layout` and `endOfRib`
+ * when the first decode discarded attributes (the re-encoded message has neither those attributes nor
+ * errors, its layout lacks them, and with nothing else left it is an End-of-RIB marker, which the
+ * damaged original was not).
  */
 function comparable(msg: BgpMessage, discarded: boolean): Record<string, unknown> {
-  const { length: _length, ...rest } = msg as BgpMessage & { length?: number };
+  const { length: _length, trailingBitsCleared: _cleared, ...rest } = msg as BgpMessage & { length?: number; trailingBitsCleared?: number };
   if (!discarded) return rest;
   const { errors: _errors, layout: _layout, endOfRib: _endOfRib, ...clean } = rest as typeof rest & { errors?: unknown; layout?: unknown; endOfRib?: unknown };
   return clean;

@@ -153,3 +153,34 @@ t.test('encode rejects what cannot be encoded', async (t) => {
   t.throws(() => encodeUpdate({ ...base, attributes: { mpReach: { afi: 2, safi: 1, nextHops: ['192.0.2.1'], nlri: [] } } }), TypeError);
   t.throws(() => encodeUpdate({ ...base, attributes: { mpReach: { afi: 1, safi: 128, nextHops: ['192.0.2.1'], nlri: [{ prefix: '203.0.113.0/24' }] } } }), TypeError);
 });
+
+t.test('bits past the prefix length are cleared and counted (RFC 4271 4.3: trailing bits are irrelevant)', async (t) => {
+  // 11.13.0.0/13 announced, 11.8.0.0/13 withdrawn: the same route. 198.51.100.129/25 is 198.51.100.128/25.
+  const v4 = decode(update('0d0b08', BASE, '0d0b0d 19c6336481 01ff 18cb0071'));
+  t.strictSame(v4.withdrawn, [{ prefix: '11.8.0.0/13' }]);
+  t.strictSame(v4.nlri, [{ prefix: '11.8.0.0/13' }, { prefix: '198.51.100.128/25' }, { prefix: '128.0.0.0/1' }, { prefix: '203.0.113.0/24' }]);
+  t.equal(v4.trailingBitsCleared, 3);
+  t.equal(v4.errors, undefined, 'no error: nothing is wrong with the message');
+  t.equal(hex(encodeUpdate(v4)), hex(update('0d0b08', BASE, '0d0b08 19c6336480 0180 18cb0071')), 'encodes with the bits cleared');
+
+  // IPv6 in MP_REACH_NLRI (/47 with bit 48 set; /127 with bit 128 set) and MP_UNREACH_NLRI (/33 with bit 34 set).
+  const reach = '800e2d 0002 01 10 20010db8000000000000000000000001 00 2f 20010db80001 7f 20010db8000000000000000000000003';
+  const unreach = '800f09 0002 01 21 20010db8c0';
+  const v6 = decode(update('', reach + unreach + ORIGIN + AS_PATH, ''));
+  t.strictSame(v6.attributes.mpReach?.nlri, [{ prefix: '2001:db8::/47' }, { prefix: '2001:db8::2/127' }]);
+  t.strictSame(v6.attributes.mpUnreach?.withdrawn, [{ prefix: '2001:db8:8000::/33' }]);
+  t.equal(v6.trailingBitsCleared, 3);
+
+  // ADD-PATH forms: path identifier kept, prefix cleared.
+  const ctx: CodecContext = { addPath: ['ipv4-unicast', 'ipv6-unicast'] };
+  const ap = decode(update('00000007 0d0b0f', BASE + '800e20 0002 01 10 20010db8000000000000000000000001 00 00000002 2f 20010db80001', '00000005 0d0b0d'), ctx);
+  t.strictSame(ap.withdrawn, [{ prefix: '11.8.0.0/13', pathId: 7 }]);
+  t.strictSame(ap.nlri, [{ prefix: '11.8.0.0/13', pathId: 5 }]);
+  t.strictSame(ap.attributes.mpReach?.nlri, [{ prefix: '2001:db8::/47', pathId: 2 }]);
+  t.equal(ap.trailingBitsCleared, 3);
+
+  // Clean prefixes: no count.
+  const clean = decode(update('0d0b08', BASE, '0d0b08 19c6336480'));
+  t.equal(clean.trailingBitsCleared, undefined);
+  t.notOk('trailingBitsCleared' in clean);
+});
