@@ -197,6 +197,14 @@ export {
 } from './kube/node-state.js';
 export { NodeStateWriter, type NodeStateWriterOptions, type NodeStateWriterStats } from './kube/node-state-writer.js';
 export {
+  readClusterStatus,
+  type ClusterStatus,
+  type ClusterStatusOptions,
+  type NodeStateView,
+  type ServiceStatusView,
+  type ConditionView,
+} from './kube/cluster-status.js';
+export {
   NodeStateIndex,
   ANNOUNCED_CONDITION,
   LEGACY_NODE_CONDITION_PREFIX,

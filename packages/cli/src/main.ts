@@ -184,12 +184,18 @@ program
 
 program
   .command('status')
-  .description("show a running daemon's peers, routes and last messages (from its admin endpoint)")
+  .description("show a running daemon's peers, routes and last messages (from its admin endpoint); with --cluster, every node's sessions and Services through the Kubernetes API")
   .option('--admin <addr>', `the daemon's admin endpoint: HOST:PORT or unix:/path (default $${ADMIN_ADDRESS_ENV}, else 127.0.0.1:7474)`)
   .option('--peer <id>', 'one peer in detail, with its advertised and received routes')
   .option('--messages', 'also the last BGP messages and BFD state changes (of --peer, or of every peer)')
   .option('--limit <n>', 'with --peer: at most this many routes of each list (default 1000)')
-  .option('--json', 'print the JSON the daemon answered')
+  .option('--cluster', "the whole cluster instead of this node: each node's BGPNodeState and each Service's Announced condition, read through the Kubernetes API (no exec into a pod)")
+  .option('--kubeconfig <file>', 'with --cluster: a kubeconfig file (default: $KUBECONFIG, the pod\'s service account, ~/.kube/config)')
+  .option('--kube-url <url>', 'with --cluster: the API server URL, without credentials (the lab and tests)')
+  .option('--kube-context <name>', 'with --cluster: a kubeconfig context other than the current one')
+  .option('--namespace <ns>', "with --cluster: where the BGPNodeStates are (default: the pod's namespace, else bgp-announce)")
+  .option('--node <name>', 'with --cluster: only this node')
+  .option('--json', 'print the JSON the daemon answered (with --cluster: the cluster view)')
   .action(async (opts: StatusCommandOptions) => {
     const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
     process.exitCode = await statusCommand(opts, { out: line(process.stdout), err: line(process.stderr) });

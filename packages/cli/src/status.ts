@@ -1,7 +1,9 @@
 // `bgp-announce status`: asks a running daemon's admin endpoint (default 127.0.0.1:7474, or a unix
 // socket) and prints its peers, one peer's details and routes (--peer), and the last BGP messages and
-// BFD state changes (--messages), or the JSON as the daemon sent it (--json). Exit status: 0 shown,
-// 1 no daemon or no such peer, 2 usage error.
+// BFD state changes (--messages), or the JSON as the daemon sent it (--json). With --cluster, the
+// whole cluster instead, through the Kubernetes API (status-cluster.ts: every node's BGPNodeState and
+// the Services' Announced condition). Exit status: 0 shown, 1 no daemon, no such peer or no answer
+// from the cluster, 2 usage error.
 import http from 'node:http';
 import type { MessagesView, RoutesView, StatusView } from '@bgp-announce/announcer';
 import { DEFAULT_ADMIN_ADDRESS, formatListenAddress, parseListenAddress, type ListenAddress } from '@bgp-announce/announcer/daemon-options';
@@ -14,7 +16,29 @@ export interface StatusCommandOptions {
   peer?: string;
   messages?: boolean;
   limit?: string;
+  /** The cluster view (status-cluster.ts), with its options. */
+  cluster?: boolean;
+  kubeconfig?: string;
+  kubeUrl?: string;
+  kubeContext?: string;
+  namespace?: string;
+  node?: string;
 }
+
+/** The options of each view: mixing them is a usage error. */
+const NODE_ONLY = [
+  ['admin', '--admin'],
+  ['peer', '--peer'],
+  ['messages', '--messages'],
+  ['limit', '--limit'],
+] as const;
+const CLUSTER_ONLY = [
+  ['kubeconfig', '--kubeconfig'],
+  ['kubeUrl', '--kube-url'],
+  ['kubeContext', '--kube-context'],
+  ['namespace', '--namespace'],
+  ['node', '--node'],
+] as const;
 
 /** Environment variable read for the admin address when --admin is absent. */
 export const ADMIN_ADDRESS_ENV = 'BGP_ANNOUNCE_ADMIN';
@@ -109,6 +133,12 @@ export async function statusLines(o: StatusCommandOptions, address: ListenAddres
 
 /** The whole command: options in, lines written, exit status out. Never throws. */
 export async function statusCommand(o: StatusCommandOptions, io: { out(line: string): void; err(line: string): void; env?: Record<string, string | undefined> }): Promise<number> {
+  const misplaced = o.cluster ? NODE_ONLY.filter(([k]) => o[k] !== undefined && o[k] !== false) : CLUSTER_ONLY.filter(([k]) => o[k] !== undefined);
+  if (misplaced.length > 0) {
+    io.err(`${PREFIX}: ${misplaced.map(([, flag]) => flag).join(', ')} ${o.cluster ? 'asks a node, not --cluster' : 'needs --cluster'}`);
+    return 2;
+  }
+  if (o.cluster) return clusterCommand(o, io);
   let address: ListenAddress;
   try {
     address = statusAddress(o, io.env);
@@ -123,5 +153,17 @@ export async function statusCommand(o: StatusCommandOptions, io: { out(line: str
   } catch (err) {
     io.err(`${PREFIX}: ${err instanceof AdminError ? err.message : `unexpected error: ${(err as Error).message}`}`);
     return 1;
+  }
+}
+
+/** `status --cluster`: loads the Kubernetes client only now. */
+async function clusterCommand(o: StatusCommandOptions, io: { out(line: string): void; err(line: string): void; env?: Record<string, string | undefined> }): Promise<number> {
+  const { clusterStatusLines } = await import('./status-cluster.js');
+  try {
+    for (const line of await clusterStatusLines(o, io.env ?? process.env)) io.out(line);
+    return 0;
+  } catch (err) {
+    io.err(`${PREFIX} --cluster: ${(err as Error).message}`);
+    return err instanceof UsageError ? 2 : 1;
   }
 }
