@@ -13,6 +13,7 @@ import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { start as startTestApiServer } from '@bgp-announce/test-apiserver';
+import { NodeStateIndex } from '@bgp-announce/announcer';
 
 export const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'cli', 'bin', 'bgp-announce.js');
 export const NODE_NAME = 'bench-node';
@@ -126,7 +127,8 @@ export const peerName = (i) => `rtr-${i + 1}`;
 /**
  * A LoadBalancer Service of our class in namespace default. With `ip`, it is as our daemon leaves it
  * (as after a restart): the address in status.loadBalancer.ingress, the cleanup finalizer, the
- * allocator's IPAllocated condition and this node's announced condition naming `peers`.
+ * allocator's IPAllocated condition and the leader's Announced condition (this node announcing it to
+ * `peers`, worded by the daemon's own code, so that the restarted leader finds nothing to rewrite).
  */
 export function serviceObject(name, { policy = 'Cluster', family = 4, ip, pool, peers = [] } = {}) {
   const svc = {
@@ -149,10 +151,17 @@ export function serviceObject(name, { policy = 'Cluster', family = 4, ip, pool, 
     loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] },
     conditions: [
       { type: 'bgp-announce.io/IPAllocated', status: 'True', reason: 'Allocated', message: `${ip} from pool ${pool}`, lastTransitionTime: at },
-      { type: `announced.bgp-announce.io/${NODE_NAME}`, status: 'True', reason: 'Announced', message: `node ${NODE_NAME} announces ${ip} to peers ${peers.join(', ')}`, lastTransitionTime: at },
+      { ...announcedCondition(`default/${name}`, ip, peers), lastTransitionTime: at },
     ],
   };
   return svc;
+}
+
+/** The Announced condition of a Service that this node alone announces to `peers`. */
+function announcedCondition(key, ip, peers) {
+  const index = new NodeStateIndex();
+  index.set(NODE_NAME, { announced: [{ service: key, addresses: [ip], peers }], notAnnounced: [], unlisted: 0 });
+  return index.aggregate(key, [ip]);
 }
 
 /** An EndpointSlice of Service `name` with one ready endpoint on each of `nodes`. */
