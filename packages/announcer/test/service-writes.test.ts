@@ -107,12 +107,8 @@ t.test('ten nodes: a Service change costs at most two writes to the Service, wha
     const speaker = new Speaker({ localAs: 64496, bgpId: `192.0.2.${i + 1}` });
     speaker.on('error', () => {});
     t.teardown(() => speaker.stop());
-    const source = kubernetesSource({
-      kubeConfig,
-      namespace: NS,
-      loadBalancerClass: DEFAULT_LOAD_BALANCER_CLASS,
-      announced: { messageIntervalMs: 0 },
-    });
+    // The daemon's defaults: at most a write a second per node, the leader's reports let settle 1.5 s.
+    const source = kubernetesSource({ kubeConfig, namespace: NS, loadBalancerClass: DEFAULT_LOAD_BALANCER_CLASS });
     sources.push(source);
     t.teardown(() => source.stop());
     await source.start(daemonContext(speaker, pino({ level: 'silent' }), node).ctx);

@@ -103,7 +103,7 @@ async function cluster(t: Test): Promise<TestApiServer> {
     kubeConfig: loadKubeConfig({ url: s.url }).kubeConfig,
     namespace: NS,
     nodeStateIntervalMs: 100,
-    announced: { settleMs: 100, messageIntervalMs: 0 },
+    announced: { settleMs: 100 },
   });
   t.teardown(() => source.stop());
   const ctx: DaemonContext = {

@@ -7,9 +7,11 @@
 // It is also the only writer of the Announced condition: it watches every node's BGPNodeState,
 // indexes them by Service (announced-aggregate.ts) and writes one aggregate condition per Service in
 // the same status write as the address. Node reports are let settle first (they come within a second
-// of each other after a change), so a change costs one write whatever the node count, and a change of
-// the message alone (a count, a name) is written at most once per messageIntervalMs per Service. The
-// per-node conditions of earlier versions are removed in the same write.
+// of each other after a change), so a change costs one write whatever the node count; and when the
+// message gives counts rather than names (more than NAMES_IN_MESSAGE nodes), a change of the counts
+// alone is written at most once per messageIntervalMs per Service, so that nodes coming and going in
+// a large cluster do not rewrite every Service each time. The per-node conditions of earlier versions
+// are removed in the same write.
 import { systemClock, type Clock, type TimerHandle } from '@bgp-announce/bgp-speaker';
 import type { KubeLogger } from './api-errors.js';
 import type { CacheChange, ObjectCache } from './cache.js';
@@ -49,7 +51,10 @@ export interface AllocationControllerOptions {
   settleMs?: number;
   /** ...but no later than this after the first report. Default 5000 ms. */
   maxSettleMs?: number;
-  /** A change of the aggregate's message alone is written at most this often per Service. Default 30 s. */
+  /**
+   * A change of the aggregate's message alone, when it gives counts, not names (more than
+   * NAMES_IN_MESSAGE nodes), is written at most this often per Service. Default 30 s.
+   */
   messageIntervalMs?: number;
   /** How long start() waits for the first list of the BGPNodeStates (their CRD may be missing). Default 10 s. */
   nodeStatesSyncMs?: number;
@@ -368,15 +373,17 @@ export class AllocationController {
 
   /**
    * The Announced condition to write on `s` (which shows `ips` once written), or undefined to leave it
-   * as it is: no node has reported on these addresses yet, or only the message would change and it
-   * was written less than messageIntervalMs ago (a recheck is then set for when it may be).
+   * as it is: no node has reported on these addresses yet, or only the counts of a message over many
+   * nodes would change and it was written less than messageIntervalMs ago (a recheck is then set for
+   * when it may be).
    */
   private announcedFor(key: string, s: Service, ips: readonly string[]): Condition | undefined {
     if (this.states === undefined) return undefined;
-    const wanted = this.index.aggregate(key, ips);
-    if (wanted === undefined) return undefined;
+    const summary = this.index.summarize(key, ips);
+    if (summary === undefined) return undefined;
+    const wanted = summary.condition;
     const current = s.status?.conditions?.find((c) => c.type === ANNOUNCED_CONDITION);
-    if (!messageOnlyChange(current, wanted)) return wanted;
+    if (!messageOnlyChange(current, wanted) || !summary.countsOnly) return wanted;
     const interval = this.options.messageIntervalMs ?? 30_000;
     const last = this.announcedWrittenAt.get(key);
     const now = this.clock.now();

@@ -89,6 +89,14 @@ export class NodeStateIndex {
    * node's report about other addresses is stale: it has not seen the new ones yet).
    */
   aggregate(key: string, addresses: readonly string[]): Condition | undefined {
+    return this.summarize(key, addresses)?.condition;
+  }
+
+  /**
+   * aggregate(), and whether its message gives counts only (more than NAMES_IN_MESSAGE nodes announce
+   * it, or, not announced, report on it): the leader puts off changes of such counts.
+   */
+  summarize(key: string, addresses: readonly string[]): { condition: Condition; countsOnly: boolean } | undefined {
     if (addresses.length === 0) return undefined;
     const want = addressKey(addresses);
     const announcing: string[] = [];
@@ -114,22 +122,20 @@ export class NodeStateIndex {
     const cut = unlisted === 0 ? '' : `; ${count(unlisted, 'node')} list too many Services to include it`;
     if (announcing.length > 0) {
       announcing.sort();
+      const message = `announced by ${named(announcing, 'node')} to ${named([...peers].sort(), 'peer')}${cut}`;
       return {
-        type: ANNOUNCED_CONDITION,
-        status: 'True',
-        reason: 'Announced',
-        message: `announced by ${named(announcing, 'node')} to ${named([...peers].sort(), 'peer')}${cut}`,
+        condition: { type: ANNOUNCED_CONDITION, status: 'True', reason: 'Announced', message },
+        countsOnly: announcing.length > NAMES_IN_MESSAGE,
       };
     }
     if (reporting === 0) return undefined;
     const ranked = [...reasons].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
     const [top, n] = ranked[0]!;
     const others = ranked.length > 1 ? `; ${count(ranked.length - 1, 'other reason')}` : '';
+    const message = `announced by no node: ${top} (${n} of ${count(reporting, 'node')}${others})${cut}`;
     return {
-      type: ANNOUNCED_CONDITION,
-      status: 'False',
-      reason: 'NotAnnounced',
-      message: `announced by no node: ${top} (${n} of ${count(reporting, 'node')}${others})${cut}`,
+      condition: { type: ANNOUNCED_CONDITION, status: 'False', reason: 'NotAnnounced', message },
+      countsOnly: reporting > NAMES_IN_MESSAGE,
     };
   }
 }
