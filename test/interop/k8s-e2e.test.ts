@@ -10,7 +10,10 @@
 //   - watches dropped abruptly with the history compacted (watch errors, then 410 Gone), then an API
 //     server restart: the kernel route never loses a next hop meanwhile (sampled all along), and a
 //     change made after the restart is still followed;
-//   - `bgp-announce status` inside a node namespace shows the peer Established and its VIP routes.
+//   - `bgp-announce status` inside a node namespace shows the peer Established and its VIP routes;
+//   - each node reports in its BGPNodeState (owned by its Node), the leader sums them up in one
+//     Announced condition per Service (no per-node condition), which follows the exclude label with at
+//     most two writes to the Service, and `bgp-announce status --cluster` shows it all through the API.
 // Needs root, ip and FRR: skipped elsewhere, a failure in CI (CI=true).
 import t from 'tap';
 import { execFile } from 'node:child_process';
@@ -26,7 +29,15 @@ const [N1, N2, N3] = ['192.0.2.11', '192.0.2.12', '192.0.2.13'] as const;
 const EXCLUDE = 'node.kubernetes.io/exclude-from-external-load-balancers';
 const FINALIZER = 'service.kubernetes.io/load-balancer-cleanup';
 
-type Svc = { metadata: { finalizers?: string[]; deletionTimestamp?: string }; status?: { loadBalancer?: { ingress?: { ip?: string }[] } } };
+type Svc = {
+  metadata: { finalizers?: string[]; deletionTimestamp?: string };
+  status?: { loadBalancer?: { ingress?: { ip?: string }[] }; conditions?: { type: string; status: string; message?: string }[] };
+};
+type NodeState = {
+  metadata: { ownerReferences?: { kind: string; name: string; uid: string }[] };
+  status?: { sessionsEstablished: number; sessionsTotal: number; sessions: { peer: string; state: string }[]; announced: { service: string }[] };
+};
+const ANNOUNCED = 'bgp-announce.io/Announced';
 
 /** Runs a command; resolves with stdout (rejects with stderr). */
 function run(cmd: string, args: string[]): Promise<string> {
@@ -88,9 +99,31 @@ t.test('Kubernetes to kernel ECMP route, end to end with FRR and three daemons',
   const statusJson = JSON.parse(await run('ip', ['netns', 'exec', n1, process.execPath, BIN, 'status', '--json'])) as { peers: { id: string; peerAddress: string; state: string }[] };
   t.strictSame(statusJson.peers.map((p) => [p.id, p.peerAddress, p.state]), [['router', '192.0.2.1', 'Established']]);
 
-  // The exclude label takes node-3 out; removing it brings it back.
+  // Each node's BGPNodeState, owned by its Node; the leader's one Announced condition per Service.
+  for (const node of ['node-1', 'node-2', 'node-3']) {
+    const state = api.get('bgpnodestates', node, 'bgp-announce') as NodeState | undefined;
+    const uid = (api.get('nodes', node) as { metadata: { uid: string } }).metadata.uid;
+    t.match(state?.metadata.ownerReferences, [{ kind: 'Node', name: node, uid }], `${node}: its BGPNodeState, owned by its Node`);
+    t.match(state?.status, { sessionsEstablished: 1, sessionsTotal: 1, sessions: [{ peer: 'router', state: 'Established' }] });
+  }
+  const announcedOf = (name: string) => (api.get('services', name, 'demo') as Svc | undefined)?.status?.conditions?.find((c) => c.type === ANNOUNCED)?.message;
+  t.equal(announcedOf('web'), 'announced by 3 nodes (node-1, node-2, node-3) to 1 peer (router)', "web's Announced condition");
+  t.equal(announcedOf('ingress'), 'announced by 1 node (node-2) to 1 peer (router)', "ingress's (Local)");
+  const perNode = api.list('services').flatMap((s) => ((s as Svc).status?.conditions ?? []).filter((c) => c.type.startsWith('announced.bgp-announce.io/')));
+  t.strictSame(perNode, [], 'no per-node condition on any Service');
+  // The cluster view, through the API (from node-1's namespace, as a person would from anywhere).
+  const clusterText = await run('ip', ['netns', 'exec', n1, process.execPath, BIN, 'status', '--cluster', '--kube-url', lab.cluster.url]);
+  t.match(clusterText, /^node-1\s+1\/1\s+2\s+1\s/m, '`status --cluster`: node-1 announces two Services, not the Local one');
+  t.match(clusterText, /^node-2\s+1\/1\s+3\s+0\s/m, 'node-2 all three');
+  t.match(clusterText, /^ {2}demo\/web\s+\S+\s+True\s+announced by 3 nodes \(node-1, node-2, node-3\) to 1 peer \(router\)$/m, "and web's aggregate");
+
+  // The exclude label takes node-3 out (the Service written at most twice for it); removing it brings it back.
+  const beforeLabel = api.requests().length;
   api.patch('nodes', 'node-3', { metadata: { labels: { [EXCLUDE]: '' } } });
   t.strictSame(await until('node-3 to leave the route', hopsAre(web, [N1, N2])).catch(withLogs), [N1, N2], `${EXCLUDE} on node-3: two next hops`);
+  await until('the Announced condition to follow', async () => (announcedOf('web') === 'announced by 2 nodes (node-1, node-2) to 1 peer (router)' ? true : undefined)).catch(withLogs);
+  const webWrites = api.requests().slice(beforeLabel).filter((r) => r.resource === 'services' && r.name === 'web' && (r.verb === 'update' || r.verb === 'patch'));
+  t.ok(webWrites.length <= 2, `the Service was written ${webWrites.length} times for it (at most 2, whatever the node count)`);
   api.patch('nodes', 'node-3', { metadata: { labels: { [EXCLUDE]: null } } });
   await until('node-3 to come back', hopsAre(web, [N1, N2, N3])).catch(withLogs);
   t.pass('label removed: three next hops again');

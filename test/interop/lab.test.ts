@@ -1,7 +1,8 @@
 // `bgp-announce lab --json` end to end, once per router (gobgpd, FRR, BIRD): three sessions
 // Established, each Service of ours with a VIP from 203.0.113.0/28 routed to all three nodes (Cluster)
-// or to node-2 alone (Local, its endpoint's node), the other class's Service untouched and unrouted,
-// and nothing left afterwards. Then --hold: the lab stays up until SIGINT, then is gone; and a lab
+// or to node-2 alone (Local, its endpoint's node), each node's BGPNodeState and each Service's
+// Announced condition saying so, the other class's Service untouched and unrouted, and nothing left
+// afterwards. Then --hold: the lab stays up until SIGINT, then is gone; and a lab
 // killed with SIGKILL is cleaned up by the next run.
 // Needs root, ip and the router's Debian package: skipped elsewhere, a failure in CI (CI=true).
 import t, { type Test } from 'tap';
@@ -23,7 +24,17 @@ interface Report {
   problems: string[];
   peer: string;
   sessions: { node: string; address: string; state: string }[];
-  services: { namespace: string; name: string; loadBalancerClass: string; externalTrafficPolicy: string; vips: string[]; finalizers: string[]; routes: { prefix: string; nextHops: string[] }[] }[];
+  nodeStates: { node: string; sessionsEstablished: number; sessionsTotal: number; servicesAnnounced: number; servicesNotAnnounced: number }[];
+  services: {
+    namespace: string;
+    name: string;
+    loadBalancerClass: string;
+    externalTrafficPolicy: string;
+    vips: string[];
+    finalizers: string[];
+    routes: { prefix: string; nextHops: string[] }[];
+    announced?: { status: string; message: string };
+  }[];
   routerPrefixes: string[];
   namespaces: string[];
   workDir: string;
@@ -76,6 +87,15 @@ function checkReport(t: Test, r: Report, peer: string): void {
     NODES.map((a, i) => [`node-${i + 1}`, a, 'Established']),
     'three sessions Established',
   );
+  t.same(
+    r.nodeStates.map((n) => [n.node, n.sessionsEstablished, n.sessionsTotal, n.servicesAnnounced, n.servicesNotAnnounced]),
+    [
+      ['node-1', 1, 1, 2, 1],
+      ['node-2', 1, 1, 3, 0],
+      ['node-3', 1, 1, 2, 1],
+    ],
+    'each node reports its session and its Services in its BGPNodeState (ingress is Local, on node-2)',
+  );
   const byName = Object.fromEntries(r.services.map((s) => [`${s.namespace}/${s.name}`, s]));
   t.same(Object.keys(byName).sort(), ['demo/dns', 'demo/ingress', 'demo/other-class', 'demo/web']);
   const vips: string[] = [];
@@ -91,6 +111,8 @@ function checkReport(t: Test, r: Report, peer: string): void {
     t.ok(inPool(vip), `${name}: ${vip} is from the pool 203.0.113.0/28`);
     t.same(s.routes.find((x) => x.prefix === `${vip}/32`)?.nextHops, expected, `${name}: the router sends ${vip} to ${expected.join(', ')}`);
     t.ok(s.finalizers.includes('service.kubernetes.io/load-balancer-cleanup'), `${name} carries our cleanup finalizer`);
+    const nodes = expected.map((a) => `node-${NODES.indexOf(a) + 1}`);
+    t.same(s.announced, { status: 'True', message: `announced by ${nodes.length} node${nodes.length === 1 ? '' : 's'} (${nodes.join(', ')}) to 1 peer (router)` }, `${name}: its Announced condition`);
   }
   t.equal(new Set(vips).size, 3, 'three different VIPs');
   t.equal(byName['demo/ingress']!.externalTrafficPolicy, 'Local');

@@ -6,7 +6,7 @@ import { validateConfig, type KubeObject } from '@bgp-announce/announcer';
 import { start } from '@bgp-announce/test-apiserver';
 import { labObjects, labServices, OTHER_CLASS } from '../src/lab/cluster.js';
 import { labPlan } from '../src/lab/plan.js';
-import { readServices, vipPrefix } from '../src/lab/snapshot.js';
+import { readNodeStates, readServices, vipPrefix } from '../src/lab/snapshot.js';
 
 const plan = labPlan({ peer: 'frr', nodes: 3, bfd: true }, 'test');
 
@@ -48,6 +48,7 @@ t.test('the API server takes every object; expectations follow the cluster', asy
   t.same(s.web!.expectedNextHops, ['192.0.2.11', '192.0.2.12', '192.0.2.13']);
   t.same(s.dns!.expectedNextHops, ['192.0.2.11', '192.0.2.12', '192.0.2.13'], 'Cluster: every node, wherever the pods are');
   t.same(s.ingress!.expectedNextHops, ['192.0.2.12'], "Local: the endpoint's node");
+  t.same(s.ingress!.expectedNodes, ['node-2']);
   t.same(s['other-class']!.expectedNextHops, []);
   t.same([s.web!.vips, s.web!.finalizers, s.web!.ours], [[], [], true]);
 
@@ -58,6 +59,13 @@ t.test('the API server takes every object; expectations follow the cluster', asy
   t.same(s.web!.expectedNextHops, ['192.0.2.11', '192.0.2.12'], 'an excluded node is not expected');
   t.same(s.ingress!.expectedNextHops, ['192.0.2.11'], 'the endpoint moved to node-1');
   t.same(s.web!.vips, ['203.0.113.1']);
+  t.same(s.web!.expectedNodes, ['node-1', 'node-2']);
+  t.equal(s.web!.announced, undefined, 'no Announced condition yet');
+  server.patch('services', 'web', { status: { conditions: [{ type: 'bgp-announce.io/Announced', status: 'True', reason: 'Announced', message: 'announced by 2 nodes (node-1, node-2) to 1 peer (router)', lastTransitionTime: '2026-01-01T00:00:00Z' }] } }, 'demo');
+  t.same(byName().web!.announced, { status: 'True', message: 'announced by 2 nodes (node-1, node-2) to 1 peer (router)' }, "the leader's condition");
+  t.same(readNodeStates(server), [], 'no BGPNodeState yet');
+  server.create('bgpnodestates', { metadata: { name: 'node-1', namespace: 'bgp-announce' }, status: { sessionsEstablished: 1, sessionsTotal: 1, servicesAnnounced: 1, servicesNotAnnounced: 0 } });
+  t.same(readNodeStates(server), [{ node: 'node-1', sessionsEstablished: 1, sessionsTotal: 1, servicesAnnounced: 1, servicesNotAnnounced: 0 }]);
   t.equal(vipPrefix('203.0.113.1'), '203.0.113.1/32');
   t.equal(vipPrefix('2001:db8::1'), '2001:db8::1/128');
 });

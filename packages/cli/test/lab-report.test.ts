@@ -1,7 +1,8 @@
-// The lab's verdict and output: what counts as settled, the lines a person reads, the --hold help.
+// The lab's verdict and output: what counts as settled (the routes, and what the nodes' BGPNodeStates
+// and the Services' Announced condition say), the lines a person reads, the --hold help.
 import t from 'tap';
 import { formatHold, formatReport } from '../src/lab/report.js';
-import { labProblems, type LabReport, type ServiceReport } from '../src/lab/snapshot.js';
+import { expectedAnnounced, labProblems, type LabReport, type ServiceReport } from '../src/lab/snapshot.js';
 
 const nodes = [1, 2, 3].map((i) => ({ name: `node-${i}`, namespace: `bgplab-r-n${i}`, address: `192.0.2.1${i}`, asn: 64497, daemonRunning: true, log: `/tmp/w/daemon-node-${i}.log` }));
 const all = ['192.0.2.11', '192.0.2.12', '192.0.2.13'];
@@ -11,6 +12,8 @@ const route = (vip: string, nextHops: string[]) => ({
   paths: nextHops.map((nextHop, i) => ({ nextHop, asPath: '64497', best: i === 0, multipath: true })),
   nextHopsFrom: 'the kernel route zebra installed (ip -n bgplab-r-rtr route show)',
 });
+const nodeAt = (address: string): string => nodes.find((n) => n.address === address)!.name;
+const nodeStates = nodes.map((n) => ({ node: n.name, sessionsEstablished: 1, sessionsTotal: 1, servicesAnnounced: 2, servicesNotAnnounced: 0 }));
 const svc = (name: string, policy: string, vips: string[], expected: string[], got: string[], extra: Partial<ServiceReport> = {}): ServiceReport => ({
   namespace: 'demo',
   name,
@@ -21,12 +24,14 @@ const svc = (name: string, policy: string, vips: string[], expected: string[], g
   finalizers: vips.length > 0 ? ['service.kubernetes.io/load-balancer-cleanup'] : [],
   endpointNodes: policy === 'Local' ? ['node-2'] : ['node-1'],
   expectedNextHops: expected,
+  expectedNodes: expected.map(nodeAt),
+  ...(vips.length > 0 ? { announced: { status: 'True', message: `${expectedAnnounced(expected.map(nodeAt))} 1 peer (router)` } } : {}),
   routes: vips.map((v) => route(v, got)),
   ...extra,
 });
 
 function report(services: ServiceReport[], routerPrefixes: string[], sessions = nodes.map((n) => ({ node: n.name, address: n.address, state: 'Established', established: true }))): LabReport {
-  const base = { sessions, services, routerPrefixes, nodes };
+  const base = { sessions, nodeStates, services, routerPrefixes, nodes };
   const problems = labProblems(base);
   return {
     ok: problems.length === 0,
@@ -72,6 +77,17 @@ t.test('settled: sessions up, every VIP to the expected next hops, nothing else'
   t.same(bfdDown, ['BFD with node-1 (192.0.2.11) is Down'], 'with BFD, an Established session also needs BFD Up');
   const stopped = labProblems({ ...good, nodes: [{ ...nodes[0]!, daemonRunning: false }] });
   t.same(stopped, ['the daemon of node-1 is not running (log: /tmp/w/daemon-node-1.log)']);
+  t.same(labProblems({ ...good, nodeStates: nodeStates.slice(1) }), ['node-1 has no BGPNodeState yet']);
+  const web = good.services[0]!;
+  t.same(
+    labProblems({ ...good, services: [{ ...web, announced: { status: 'True', message: 'announced by 2 nodes (node-1, node-2) to 1 peer (router)' } }, ...good.services.slice(1)] }),
+    ['demo/web: its Announced condition says "announced by 2 nodes (node-1, node-2) to 1 peer (router)", expected "announced by 3 nodes (node-1, node-2, node-3) to..."'],
+    "the Service's aggregate must name the nodes the router has",
+  );
+  const { announced: _none, ...silent } = web;
+  t.same(labProblems({ ...good, services: [silent, ...good.services.slice(1)] }), ['demo/web: its Announced condition says nothing yet, expected "announced by 3 nodes (node-1, node-2, node-3) to..."']);
+  t.equal(expectedAnnounced([]), 'announced by no node');
+  t.equal(expectedAnnounced(['a', 'b', 'c', 'd', 'e', 'f']), 'announced by 6 nodes to', 'beyond five nodes, a count');
 });
 
 t.test('the lines a person reads', async (t) => {
@@ -84,11 +100,21 @@ t.test('the lines a person reads', async (t) => {
     '  node-2  192.0.2.12  Established',
     '  node-3  192.0.2.13  Established',
     '',
+    'Nodes (as their BGPNodeState says):',
+    '  NODE    SESSIONS  ANNOUNCED  NOT ANNOUNCED',
+    '  node-1  1/1       2          0',
+    '  node-2  1/1       2          0',
+    '  node-3  1/1       2          0',
+    '',
     'Services (LoadBalancer):',
     "  SERVICE           POLICY   VIP          ROUTER'S NEXT HOPS",
     '  demo/web          Cluster  203.0.113.1  3 ECMP next hops: 192.0.2.11 (node-1), 192.0.2.12 (node-2), 192.0.2.13 (node-3)',
     '  demo/ingress      Local    203.0.113.2  1 next hop: 192.0.2.12 (node-2) [endpoints on node-2]',
     '  demo/other-class  Cluster  -            class kube-vip.io/kube-vip-class: not ours: no VIP, left alone',
+    '',
+    'What the Services say (condition bgp-announce.io/Announced, written by the leader):',
+    '  demo/web      True  announced by 3 nodes (node-1, node-2, node-3) to 1 peer (router)',
+    '  demo/ingress  True  announced by 1 node (node-2) to 1 peer (router)',
     '',
     "The router's paths (next hops from the kernel route zebra installed (ip -n bgplab-r-rtr route show)):",
     '  203.0.113.1/32  *>  192.0.2.11  AS path 64497',

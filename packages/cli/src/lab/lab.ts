@@ -120,6 +120,7 @@ export async function startLab(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd
     ...router.inspect,
     cliCommand(plan.nodes[0]!.namespace, 'status'),
     cliCommand(plan.nodes[0]!.namespace, 'status --peer router'),
+    cliCommand(plan.nodes[0]!.namespace, `status --cluster --kube-url ${running.cluster.url}`),
     `kubectl --kubeconfig ${join(workDir, 'kubeconfig')} get services -A`,
   ];
   const snapshot = (): Promise<LabReport> =>

@@ -1,6 +1,7 @@
-// The lab's output for people: the sessions, each Service with its VIP and the router's ECMP next hops
-// for it, the router's paths, and the verdict; with --hold, the namespaces and the commands to look
-// inside. (--json prints the LabReport itself.)
+// The lab's output for people: the sessions, what each node reports in its BGPNodeState, each Service
+// with its VIP and the router's ECMP next hops for it and what its Announced condition says, the
+// router's paths, and the verdict; with --hold, the namespaces and the commands to look inside.
+// (--json prints the LabReport itself.)
 import { table } from '../status-output.js';
 import type { LabReport, ServiceReport } from './snapshot.js';
 
@@ -42,8 +43,18 @@ export function formatReport(report: LabReport): string[] {
   const withBfd = report.sessions.some((s) => s.bfd !== undefined);
   const sessionRows = report.sessions.map((s) => [s.node, s.address, s.state, ...(withBfd ? [s.bfd ?? ''] : [])]);
   lines.push(...table([['NODE', 'ADDRESS', 'STATE', ...(withBfd ? ['BFD'] : [])], ...sessionRows], '  '));
+  if (report.nodeStates.length > 0) {
+    lines.push('', 'Nodes (as their BGPNodeState says):');
+    const rows = report.nodeStates.map((n) => [n.node, `${n.sessionsEstablished}/${n.sessionsTotal}`, String(n.servicesAnnounced), String(n.servicesNotAnnounced)]);
+    lines.push(...table([['NODE', 'SESSIONS', 'ANNOUNCED', 'NOT ANNOUNCED'], ...rows], '  '));
+  }
   lines.push('', 'Services (LoadBalancer):');
   lines.push(...table([['SERVICE', 'POLICY', 'VIP', "ROUTER'S NEXT HOPS"], ...report.services.flatMap((s) => serviceRows(report, s))], '  '));
+  const said = report.services.filter((s) => s.ours && s.announced !== undefined);
+  if (said.length > 0) {
+    lines.push('', 'What the Services say (condition bgp-announce.io/Announced, written by the leader):');
+    lines.push(...table(said.map((s) => [`${s.namespace}/${s.name}`, s.announced!.status, s.announced!.message]), '  '));
+  }
   const routes = report.services.flatMap((s) => s.routes);
   if (routes.length > 0) {
     lines.push('', `The router's paths (next hops from ${routes[0]!.nextHopsFrom}):`);

@@ -1,7 +1,10 @@
 // What the lab shows at a moment: the router's sessions, each LoadBalancer Service with its VIPs and
 // the router's view of each, which next hops the lab expects for it (every node not excluded; for
-// externalTrafficPolicy Local only those with a serving endpoint), and whether all of that agrees.
-import { DEFAULT_LOAD_BALANCER_CLASS, endpointServing, nodeExclusion } from '@bgp-announce/announcer';
+// externalTrafficPolicy Local only those with a serving endpoint), what each node reports in its
+// BGPNodeState and what the Service's Announced condition (the leader's aggregate) says, and whether
+// all of that agrees.
+import { ANNOUNCED_CONDITION, DEFAULT_LOAD_BALANCER_CLASS, NAMES_IN_MESSAGE, endpointServing, nodeExclusion } from '@bgp-announce/announcer';
+import { CONFIG_NAMESPACE } from './cluster.js';
 import type { TestApiServer } from '@bgp-announce/test-apiserver';
 import type { LabPlan, PeerKind } from './plan.js';
 import { compareAddresses, type Router, type RouterRoute, type RouterSession } from './router-common.js';
@@ -21,6 +24,10 @@ export interface ServiceReport {
   endpointNodes: string[];
   /** The next hops the lab expects for each VIP (empty for Services not ours). */
   expectedNextHops: string[];
+  /** The nodes behind them. */
+  expectedNodes: string[];
+  /** The Service's Announced condition, as the leader wrote it. */
+  announced?: { status: string; message: string };
   /** The router's view of each VIP. */
   routes: RouterRoute[];
 }
@@ -34,6 +41,8 @@ export interface LabReport {
   router: { software: string; namespace: string; address: string; asn: number };
   nodes: { name: string; namespace: string; address: string; asn: number; daemonRunning: boolean; log: string }[];
   sessions: RouterSession[];
+  /** What each node reports in its BGPNodeState. */
+  nodeStates: NodeStateReport[];
   services: ServiceReport[];
   /** Every prefix in the router's BGP table. */
   routerPrefixes: string[];
@@ -47,11 +56,21 @@ export interface LabReport {
   elapsedMs: number;
 }
 
+/** One node's BGPNodeState, in short. */
+export interface NodeStateReport {
+  node: string;
+  sessionsEstablished: number;
+  sessionsTotal: number;
+  servicesAnnounced: number;
+  servicesNotAnnounced: number;
+}
+
 type Obj = {
   metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string };
   spec?: { type?: string; loadBalancerClass?: string; externalTrafficPolicy?: string };
-  status?: { loadBalancer?: { ingress?: { ip?: string }[] } };
+  status?: { loadBalancer?: { ingress?: { ip?: string }[] }; conditions?: { type: string; status: string; message?: string }[] };
 };
+type NodeStateObject = { metadata?: { name?: string }; status?: Omit<NodeStateReport, 'node'> };
 type Slice = {
   metadata?: { namespace?: string; labels?: Record<string, string> };
   endpoints?: { addresses?: string[]; nodeName?: string; conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean } }[];
@@ -73,6 +92,7 @@ export function readServices(server: Pick<TestApiServer, 'list'>, plan: LabPlan)
     const ours = cls === DEFAULT_LOAD_BALANCER_CLASS && s.metadata?.deletionTimestamp === undefined;
     const policy = s.spec?.externalTrafficPolicy ?? 'Cluster';
     const announcing = policy === 'Local' ? eligible.filter((n) => endpointNodes.includes(n.name)) : eligible;
+    const condition = s.status?.conditions?.find((c) => c.type === ANNOUNCED_CONDITION);
     return {
       namespace,
       name,
@@ -83,8 +103,30 @@ export function readServices(server: Pick<TestApiServer, 'list'>, plan: LabPlan)
       finalizers: s.metadata?.finalizers ?? [],
       endpointNodes,
       expectedNextHops: ours ? announcing.map((n) => n.address).sort(compareAddresses) : [],
+      expectedNodes: ours ? announcing.map((n) => n.name).sort() : [],
+      ...(condition ? { announced: { status: condition.status, message: condition.message ?? '' } } : {}),
     };
   });
+}
+
+/** Each node's BGPNodeState (in the namespace the daemons read), in short, by node name. */
+export function readNodeStates(server: Pick<TestApiServer, 'list'>): NodeStateReport[] {
+  return (server.list('bgpnodestates', CONFIG_NAMESPACE) as NodeStateObject[])
+    .map((o) => ({
+      node: o.metadata?.name ?? '',
+      sessionsEstablished: o.status?.sessionsEstablished ?? 0,
+      sessionsTotal: o.status?.sessionsTotal ?? 0,
+      servicesAnnounced: o.status?.servicesAnnounced ?? 0,
+      servicesNotAnnounced: o.status?.servicesNotAnnounced ?? 0,
+    }))
+    .sort((a, b) => (a.node < b.node ? -1 : 1));
+}
+
+/** What the Announced condition of a Service announced by `nodes` begins with ("announced by 2 nodes (node-1, node-2) to"). */
+export function expectedAnnounced(nodes: readonly string[]): string {
+  if (nodes.length === 0) return 'announced by no node';
+  const count = `${nodes.length} node${nodes.length === 1 ? '' : 's'}`;
+  return `announced by ${nodes.length <= NAMES_IN_MESSAGE ? `${count} (${nodes.join(', ')})` : count} to`;
 }
 
 /** The host route of a VIP. */
@@ -93,9 +135,10 @@ export function vipPrefix(vip: string): string {
 }
 
 /** What does not agree yet, in words (empty: sessions up, every VIP routed to the expected next hops, nothing else routed). */
-export function labProblems(report: Pick<LabReport, 'sessions' | 'services' | 'routerPrefixes' | 'nodes'>): string[] {
+export function labProblems(report: Pick<LabReport, 'sessions' | 'services' | 'routerPrefixes' | 'nodes' | 'nodeStates'>): string[] {
   const problems: string[] = [];
   for (const n of report.nodes) if (!n.daemonRunning) problems.push(`the daemon of ${n.name} is not running (log: ${n.log})`);
+  for (const n of report.nodes) if (!report.nodeStates.some((s) => s.node === n.name)) problems.push(`${n.name} has no BGPNodeState yet`);
   for (const s of report.sessions) {
     if (!s.established) problems.push(`session with ${s.node} (${s.address}) is ${s.state}`);
     if (s.bfd !== undefined && s.bfd !== 'Up') problems.push(`BFD with ${s.node} (${s.address}) is ${s.bfd}`);
@@ -120,6 +163,8 @@ export function labProblems(report: Pick<LabReport, 'sessions' | 'services' | 'r
         problems.push(`${id}: the router sends ${prefix} to ${got.length > 0 ? got.join(', ') : 'nowhere'}, expected ${svc.expectedNextHops.join(', ') || 'no route'}`);
       }
     }
+    const said = expectedAnnounced(svc.expectedNodes);
+    if (!svc.announced?.message.startsWith(said)) problems.push(`${id}: its Announced condition says ${svc.announced ? JSON.stringify(svc.announced.message) : 'nothing yet'}, expected "${said}..."`);
   }
   const extra = report.routerPrefixes.filter((p) => !wanted.has(p));
   if (extra.length > 0) problems.push(`the router holds prefixes no Service of ours has: ${extra.join(', ')}`);
@@ -148,7 +193,7 @@ export async function takeSnapshot(src: SnapshotSources): Promise<LabReport> {
     Promise.all(services.map((s) => Promise.all(s.vips.map((vip) => src.router.route(vipPrefix(vip)))))),
   ]);
   const full: ServiceReport[] = services.map((s, i) => ({ ...s, routes: routes[i] ?? [] }));
-  const base = { sessions, services: full, routerPrefixes, nodes: src.nodes };
+  const base = { sessions, nodeStates: readNodeStates(src.server), services: full, routerPrefixes, nodes: src.nodes };
   const problems = labProblems(base);
   return {
     ok: problems.length === 0,
