@@ -77,6 +77,10 @@ function callOf(r: RequestRecord): ApiCall | undefined {
   if (r.subresource !== undefined) call.subresource = r.subresource;
   if (r.namespace !== undefined) call.namespace = r.namespace;
   if (r.name !== undefined) call.name = r.name;
+  // kube-apiserver authorizes a list or watch with the field selector metadata.name=X as a request
+  // for the object X, so resourceNames rules cover it (the Lease watch relies on that).
+  const byName = /(?:^|,)metadata\.name=([^,]+)/.exec(r.query.fieldSelector ?? '')?.[1];
+  if ((r.verb === 'list' || r.verb === 'watch') && byName !== undefined) call.name = byName;
   return call;
 }
 
@@ -128,7 +132,7 @@ t.test('every API call of the daemon and of `bgp-announce check` is allowed by d
   });
   await source.start(ctx);
 
-  // Leader election: read (404), create; then the Accepted condition on each of our objects.
+  // Leader election: the Lease watched by name (absent), created; then the Accepted condition on each of our objects.
   await until('the Lease held by this node', () => (server.get('leases', 'bgp-announce-allocator', NAMESPACE) as Lease | undefined)?.spec?.holderIdentity === NODE);
   for (const resource of ['bfdprofiles', 'bgppeers', 'ipaddresspools', 'bgpadvertisements']) {
     await until(`the Accepted condition on the ${resource}`, () => server.list(resource, NAMESPACE).every((o) => JSON.stringify((o as Obj).status ?? {}).includes('"Accepted"')));
@@ -189,7 +193,7 @@ t.test('every API call of the daemon and of `bgp-announce check` is allowed by d
     'list services', 'watch services', 'get services', 'update services', 'update services/status',
     'list endpointslices.discovery.k8s.io', 'watch endpointslices.discovery.k8s.io', 'list nodes', 'watch nodes', 'get nodes',
     'list namespaces', 'watch namespaces', 'create events', 'update events', 'get events', 'list secrets', 'watch secrets',
-    'get leases.coordination.k8s.io bgp-announce-allocator', 'create leases.coordination.k8s.io', 'update leases.coordination.k8s.io bgp-announce-allocator',
+    'list leases.coordination.k8s.io bgp-announce-allocator', 'watch leases.coordination.k8s.io bgp-announce-allocator', 'create leases.coordination.k8s.io', 'update leases.coordination.k8s.io bgp-announce-allocator',
     'list bgpnodestates.bgp-announce.io', 'watch bgpnodestates.bgp-announce.io', 'create bgpnodestates.bgp-announce.io', 'get bgpnodestates.bgp-announce.io', 'update bgpnodestates.bgp-announce.io/status',
     ...['ipaddresspools', 'bgppeers', 'bgpadvertisements', 'bfdprofiles'].flatMap((p) => [`list ${p}.bgp-announce.io`, `watch ${p}.bgp-announce.io`, `update ${p}.bgp-announce.io/status`]),
   ]) {
