@@ -120,6 +120,7 @@ t.test('values change the DaemonSet as they say', async (t) => {
   const talos = ds({ kubePrism: { enabled: true } });
   t.strictSame(container(talos).env.slice(1), [{ name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' }, { name: 'KUBERNETES_SERVICE_PORT', value: '7445' }], 'KubePrism');
   t.equal(container(base).env.length, 1, 'only NODE_NAME by default');
+  t.strictSame(container(base).env[0], { name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } }, 'NODE_NAME with the defaulted apiVersion written out');
 
   const passive = ds({ bindPrivilegedPorts: true });
   t.strictSame(passive.spec.template.spec.securityContext.runAsUser, 0);

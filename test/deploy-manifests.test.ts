@@ -70,7 +70,11 @@ t.test('the DaemonSet: host network, non-root, no capabilities, probes, resource
   t.equal(c.securityContext.allowPrivilegeEscalation, false);
   t.equal(c.securityContext.readOnlyRootFilesystem, true);
   t.strictSame(c.securityContext.capabilities, { drop: ['ALL'] }, 'every capability dropped, none added (active-only)');
-  t.equal(c.env.find((e: Any) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef?.fieldPath, 'spec.nodeName', 'NODE_NAME from spec.nodeName');
+  t.same(
+    c.env.find((e: Any) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef,
+    { apiVersion: 'v1', fieldPath: 'spec.nodeName' },
+    'NODE_NAME from spec.nodeName, with the apiVersion the API server would default (so a server-side apply after a client-side one does not conflict)',
+  );
   const metrics = c.ports.find((p: Any) => p.name === 'metrics');
   t.equal(metrics?.containerPort, 7475, 'the metrics port is named and is the daemon default');
   t.strictSame([c.livenessProbe.httpGet, c.readinessProbe.httpGet], [{ path: '/healthz', port: 'metrics' }, { path: '/readyz', port: 'metrics' }]);
