@@ -3,8 +3,9 @@
 // - the time `import('@bgp-announce/bgp-speaker')` takes in a fresh Node process, and the process's
 //   RSS after it (median of FOOTPRINT_BENCH_RUNS fresh processes, default 9); the notes give a bare
 //   Node's figures and those of importing the whole announcer (Kubernetes client included) next to them;
-// - the CPU of a process whose BfdEngine has no session (over FOOTPRINT_BENCH_IDLE_SECONDS, default 20),
-//   per thread from /proc/<pid>/task/*/schedstat.
+// - the CPU of a process whose BfdEngine has no session (over FOOTPRINT_BENCH_IDLE_SECONDS, default 20,
+//   after FOOTPRINT_BENCH_SETTLE_SECONDS, default 30: the first seconds after start-up hold some garbage
+//   collection work, ~50 ms of CPU), per thread from /proc/<pid>/task/*/schedstat.
 // The child script is bench/footprint-child.js. The daemon's own idle figures are the K8S idle rows
 // (bench/k8s.js).
 import { spawn } from 'node:child_process';
@@ -18,6 +19,7 @@ const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'footprint-child.js'
 const RESULT_MARK = '@@footprint '; // as in footprint-child.js (importing it would run it)
 const RUNS = Number(process.env.FOOTPRINT_BENCH_RUNS ?? 9);
 const IDLE_MS = Number(process.env.FOOTPRINT_BENCH_IDLE_SECONDS ?? 20) * 1000;
+const SETTLE_MS = Number(process.env.FOOTPRINT_BENCH_SETTLE_SECONDS ?? 30) * 1000;
 /** Extra Node options for the children, e.g. "--max-semi-space-size=1". */
 const NODE_ARGS = (process.env.FOOTPRINT_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const SPEAKER = '@bgp-announce/bgp-speaker';
@@ -98,11 +100,11 @@ function cpu(pid) {
   return { ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND, threads };
 }
 
-/** CPU (% of one core) of a process running a BfdEngine with no session, over IDLE_MS after a 2 s settle. */
+/** CPU (% of one core) of a process running a BfdEngine with no session, over IDLE_MS after SETTLE_MS. */
 async function bfdIdle() {
   const { pid, proc } = await child(['bfd-idle'], { keep: true });
   try {
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     const start = cpu(pid);
     const t0 = performance.now();
     await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
@@ -116,7 +118,7 @@ async function bfdIdle() {
     return {
       percent: (sched / ms) * 100,
       note:
-        `a Node process with a BfdEngine started and no session, ${fixed(ms / 1000, 0)} s window after 2 s: ${fixed(sched, 0)} ms of CPU by the scheduler's count ` +
+        `a Node process with a BfdEngine started and no session, ${fixed(ms / 1000, 0)} s window after ${fixed(SETTLE_MS / 1000, 0)} s: ${fixed(sched, 0)} ms of CPU by the scheduler's count ` +
         `(${threads.map(([n, t]) => `${n} ${fixed(t, 0)}`).join(', ')} ms), ${fixed(end.ms - start.ms, 0)} ms in clock ticks; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
     };
   } finally {
