@@ -16,7 +16,14 @@ async function importOne(specifier) {
   if (specifier !== 'none') await import(specifier);
   const t1 = performance.now();
   const m = process.memoryUsage();
-  print({ importMs: t1 - t0, readyMs: t1, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external });
+  print({
+    importMs: t1 - t0,
+    readyMs: t1,
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+  });
 }
 
 async function bfdIdle() {
@@ -28,7 +35,12 @@ async function bfdIdle() {
 }
 
 const [mode, arg] = process.argv.slice(2);
-(mode === 'import' ? importOne(arg) : mode === 'bfd-idle' ? bfdIdle() : Promise.reject(new Error(`unknown mode ${mode}`))).catch((err) => {
+(mode === 'import'
+  ? importOne(arg)
+  : mode === 'bfd-idle'
+    ? bfdIdle()
+    : Promise.reject(new Error(`unknown mode ${mode}`))
+).catch((err) => {
   print({ error: err instanceof Error ? err.message : String(err) });
   process.exit(1);
 });

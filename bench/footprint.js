@@ -50,7 +50,15 @@ function child(args, { keep = false } = {}) {
     proc.on('close', (code) => {
       const line = out.split('\n').find((l) => l.startsWith(RESULT_MARK));
       const r = line ? JSON.parse(line.slice(RESULT_MARK.length)) : undefined;
-      done(() => (r && !r.error ? resolve(r) : reject(new Error(r?.error ?? `footprint-child ${args.join(' ')} exited with code ${code}: ${out.trim().slice(-1000)}`))));
+      done(() =>
+        r && !r.error
+          ? resolve(r)
+          : reject(
+              new Error(
+                r?.error ?? `footprint-child ${args.join(' ')} exited with code ${code}: ${out.trim().slice(-1000)}`,
+              ),
+            ),
+      );
     });
   });
 }
@@ -63,7 +71,13 @@ async function imports(specifier) {
     runs.bare.push(await child(['import', 'none']));
   }
   const med = (list, key) => median(list.map((r) => r[key]));
-  const figures = (list) => ({ importMs: med(list, 'importMs'), readyMs: med(list, 'readyMs'), rss: med(list, 'rss'), heapUsed: med(list, 'heapUsed'), spread: [Math.min(...list.map((r) => r.importMs)), Math.max(...list.map((r) => r.importMs))] });
+  const figures = (list) => ({
+    importMs: med(list, 'importMs'),
+    readyMs: med(list, 'readyMs'),
+    rss: med(list, 'rss'),
+    heapUsed: med(list, 'heapUsed'),
+    spread: [Math.min(...list.map((r) => r.importMs)), Math.max(...list.map((r) => r.importMs))],
+  });
   return { ours: figures(runs.ours), bare: figures(runs.bare) };
 }
 
@@ -77,8 +91,12 @@ function importNote(r, other) {
     `median of ${RUNS} fresh processes (import ${fixed(o.spread[0])}-${fixed(o.spread[1])} ms)${NODE_ARGS.length ? ` with ${NODE_ARGS.join(' ')}` : ''}: import() ${fixed(o.importMs)} ms, ` +
     `process start to imported ${fixed(o.readyMs)} ms, RSS ${fixed(mb(o.rss))} MB (V8 heap used ${fixed(mb(o.heapUsed))} MB); ` +
     `a bare Node: start to ready ${fixed(r.bare.readyMs)} ms, RSS ${fixed(mb(r.bare.rss))} MB (heap used ${fixed(mb(r.bare.heapUsed))} MB)` +
-    (other ? `; for comparison, @bgp-announce/announcer (the daemon's library, Kubernetes client, pino, prom-client): import() ${fixed(other.ours.importMs)} ms, RSS ${fixed(mb(other.ours.rss))} MB` : '') +
-    `; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`
+    (other
+      ? `; for comparison, @bgp-announce/announcer (the daemon's library, Kubernetes client, pino, prom-client): import() ${fixed(other.ours.importMs)} ms, RSS ${fixed(mb(other.ours.rss))} MB`
+      : '') +
+    `; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`
   );
 }
 
@@ -92,7 +110,8 @@ function cpu(pid) {
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
       const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      threads[name] = (threads[name] ?? 0) + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+      threads[name] =
+        (threads[name] ?? 0) + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
     } catch {
       // the thread ended meanwhile
     }
@@ -119,7 +138,9 @@ async function bfdIdle() {
       percent: (sched / ms) * 100,
       note:
         `a Node process with a BfdEngine started and no session, ${fixed(ms / 1000, 0)} s window after ${fixed(SETTLE_MS / 1000, 0)} s: ${fixed(sched, 0)} ms of CPU by the scheduler's count ` +
-        `(${threads.map(([n, t]) => `${n} ${fixed(t, 0)}`).join(', ')} ms), ${fixed(end.ms - start.ms, 0)} ms in clock ticks; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`,
+        `(${threads.map(([n, t]) => `${n} ${fixed(t, 0)}`).join(', ')} ms), ${fixed(end.ms - start.ms, 0)} ms in clock ticks; load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')}`,
     };
   } finally {
     proc.kill('SIGKILL');
@@ -134,7 +155,8 @@ export const rows = [
     lowerIsBetter: true,
     async run() {
       const r = await speakerImports();
-      const announcer = process.env.FOOTPRINT_BENCH_ANNOUNCER === 'skip' ? undefined : await imports('@bgp-announce/announcer');
+      const announcer =
+        process.env.FOOTPRINT_BENCH_ANNOUNCER === 'skip' ? undefined : await imports('@bgp-announce/announcer');
       return { ours: r.ours.importMs, note: importNote(r, announcer) };
     },
   },
@@ -145,7 +167,10 @@ export const rows = [
     lowerIsBetter: true,
     async run() {
       const r = await speakerImports();
-      return { ours: mb(r.ours.rss), note: `bare Node ${fixed(mb(r.bare.rss))} MB; the Speaker adds ${fixed(mb(r.ours.rss - r.bare.rss))} MB` };
+      return {
+        ours: mb(r.ours.rss),
+        note: `bare Node ${fixed(mb(r.bare.rss))} MB; the Speaker adds ${fixed(mb(r.ours.rss - r.bare.rss))} MB`,
+      };
     },
   },
   {

@@ -113,7 +113,9 @@ export async function startCluster({ pools, peerAddresses, bfd }) {
   for (const p of pools) server.create('ipaddresspools', crd('IPAddressPool', p.name, { addresses: p.addresses }));
   if (bfd) server.create('bfdprofiles', crd('BFDProfile', BFD_PROFILE, { receiveInterval: bfd.intervalMs, transmitInterval: bfd.intervalMs, detectMultiplier: bfd.detectMultiplier }));
   const bfdProfile = bfd ? { bfdProfile: BFD_PROFILE } : {};
-  peerAddresses.forEach((address, i) => server.create('bgppeers', crd('BGPPeer', peerName(i), { myASN: OUR_AS, peerASN: ROUTER_AS, peerAddress: address, ...bfdProfile })));
+  for (const [i, address] of peerAddresses.entries()) {
+    server.create('bgppeers', crd('BGPPeer', peerName(i), { myASN: OUR_AS, peerASN: ROUTER_AS, peerAddress: address, ...bfdProfile }));
+  }
   server.create('bgpadvertisements', crd('BGPAdvertisement', 'all', {}));
   return server;
 }

@@ -27,7 +27,12 @@ export interface BfdWorkerSessionSpec {
   auth: BfdAuthKey | undefined;
 }
 
-export type BfdWorkerRequest = { op: 'session'; id: number } | { op: 'metrics' } | { op: 'remove'; id: number } | { op: 'stop' } | { op: 'stall'; ms: number };
+export type BfdWorkerRequest =
+  | { op: 'session'; id: number }
+  | { op: 'metrics' }
+  | { op: 'remove'; id: number }
+  | { op: 'stop' }
+  | { op: 'stall'; ms: number };
 
 export type BfdToWorker =
   | { type: 'add'; session: BfdWorkerSessionSpec }

@@ -19,7 +19,7 @@ import { BfdDemux, canonicalAddress, describeBfdPath, type BfdPath } from './dem
 import type { BfdEngineMetrics, BfdLatencySummary, BfdSessionStatus } from './engine-types.js';
 import { LoopLagSampler, loopLagInterval } from './loop-lag.js';
 import { decodeControlPacket } from './packet.js';
-import { sessionConfigFromProfile, type BfdProfile } from './profile.js';
+import { sessionConfigFromProfile } from './profile.js';
 import { BfdSessionRunner, type BfdRunnerCounters } from './runner.js';
 import type { BfdControlPacket } from './types.js';
 import type { BfdFromWorker, BfdToWorker, BfdWorkerData, BfdWorkerRequest, BfdWorkerSessionSpec } from './worker-protocol.js';
@@ -106,7 +106,7 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
     sockets,
     (key: BfdListenerKey, payload: Uint8Array, address: string, port: number, ttl: number | undefined) => {
       counters.packetsIn++;
-      let packet;
+      let packet: BfdControlPacket;
       try {
         packet = received === undefined ? (received = decodeControlPacket(payload)) : decodeControlPacket(payload, received);
       } catch (err) {

@@ -1,7 +1,12 @@
 // The worker's event-loop lag sampler: its interval follows the fastest session's detection time, it
 // does not run without a session (an idle engine costs no CPU), and what it measured stays reported.
 import t from 'tap';
-import { LOOP_LAG_MAX_INTERVAL_MS, LOOP_LAG_MIN_INTERVAL_MS, LoopLagSampler, loopLagInterval } from '../src/loop-lag.js';
+import {
+  LOOP_LAG_MAX_INTERVAL_MS,
+  LOOP_LAG_MIN_INTERVAL_MS,
+  LoopLagSampler,
+  loopLagInterval,
+} from '../src/loop-lag.js';
 import { freePort, LOOPBACK, pollUntil, requireTtlSocket, startEngine } from './engine-helpers.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -49,7 +54,12 @@ t.test('an engine samples its worker loop only while it has sessions', async (t)
   await sleep(60);
   t.equal((await e.engine.metrics()).eventLoopLagMs.samples, 0, 'no sampling without a session');
   // A peer that never answers: the session stays Down, the worker still samples (10 ms x 3: every 6 ms).
-  const id = e.engine.addSession({ peerAddress: here, localAddress: here, port: await freePort(4), profile: { name: 'fast', transmitInterval: 10, receiveInterval: 10, detectMultiplier: 3 } });
+  const id = e.engine.addSession({
+    peerAddress: here,
+    localAddress: here,
+    port: await freePort(4),
+    profile: { name: 'fast', transmitInterval: 10, receiveInterval: 10, detectMultiplier: 3 },
+  });
   const sampled = await pollUntil('samples with a session', async () => {
     const m = await e.engine.metrics();
     return m.eventLoopLagMs.samples >= 3 ? m : undefined;
@@ -58,5 +68,9 @@ t.test('an engine samples its worker loop only while it has sessions', async (t)
   await e.engine.removeSession(id);
   const after = (await e.engine.metrics()).eventLoopLagMs.samples;
   await sleep(60);
-  t.equal((await e.engine.metrics()).eventLoopLagMs.samples, after, 'sampling stops with the last session; the figures stay');
+  t.equal(
+    (await e.engine.metrics()).eventLoopLagMs.samples,
+    after,
+    'sampling stops with the last session; the figures stay',
+  );
 });

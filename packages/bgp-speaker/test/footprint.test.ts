@@ -45,11 +45,15 @@ function loadedBy(specifiers: string[], { tolerateMissing = false } = {}): { fil
         }
       }
       process.stdout.write(JSON.stringify({ cjs: Object.keys(createRequire(process.cwd() + '/').cache), missing }));`;
-    const out = execFileSync(process.execPath, ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', main], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      env: { ...process.env, NODE_OPTIONS: '' }, // not tap's loaders: a plain Node, as the library's users run it
-    });
+    const out = execFileSync(
+      process.execPath,
+      ['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', main],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, NODE_OPTIONS: '' }, // not tap's loaders: a plain Node, as the library's users run it
+      },
+    );
     const { cjs, missing } = JSON.parse(out) as { cjs: string[]; missing: string[] };
     const esm = readFileSync(log, 'utf8')
       .split('\n')
@@ -68,7 +72,11 @@ t.test('importing the built Speaker loads no Kubernetes client, pino or prom-cli
     files.some((f) => f.endsWith(join('packages', 'bgp-speaker', 'dist', 'index.js'))),
     'the Speaker was loaded from its dist/ (build first: npx tsc -b)',
   );
-  for (const pkg of ['bgp-wire', 'sockopt']) t.ok(files.some((f) => f.includes(join('packages', pkg, 'dist'))), `@bgp-announce/${pkg} was loaded too`);
+  for (const pkg of ['bgp-wire', 'sockopt'])
+    t.ok(
+      files.some((f) => f.includes(join('packages', pkg, 'dist'))),
+      `@bgp-announce/${pkg} was loaded too`,
+    );
   t.same(
     files.filter((f) => FORBIDDEN_PATH.test(f)),
     [],
@@ -78,7 +86,9 @@ t.test('importing the built Speaker loads no Kubernetes client, pino or prom-cli
     files.some((f) => f.includes(join('packages', 'announcer'))),
     'nothing of @bgp-announce/announcer',
   );
-  t.comment(`${files.length} modules loaded, ${files.filter((f) => f.includes(`${sep}node_modules${sep}`)).length} of them from node_modules`);
+  t.comment(
+    `${files.length} modules loaded, ${files.filter((f) => f.includes(`${sep}node_modules${sep}`)).length} of them from node_modules`,
+  );
 });
 
 t.test('control: the same method sees those packages when they are imported', async (t) => {
