@@ -4,15 +4,32 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { coreVersions, groupInfo, groupList, resourceList, versionInfo } from './discovery.js';
 import { listObjects, listItem } from './list.js';
 import { negotiate } from './negotiate.js';
-import { createObject, deleteObject, getObject, updateObject, type ApiContext, type DeletePreconditions } from './operations.js';
+import {
+  createObject,
+  deleteObject,
+  getObject,
+  updateObject,
+  type ApiContext,
+  type DeletePreconditions,
+} from './operations.js';
 import { patchObject } from './patch-object.js';
 import { route } from './routes.js';
 import { parseFieldSelector, parseLabelSelector, type ObjectFilter } from './selectors.js';
 import { apiVersionOf, resourceKey } from './resources.js';
-import { ApiError, badRequest, errorForCode, expired, methodNotAllowed, pathNotFound, statusBody, successStatus } from './status.js';
+import {
+  ApiError,
+  badRequest,
+  errorForCode,
+  expired,
+  methodNotAllowed,
+  pathNotFound,
+  statusBody,
+  successStatus,
+} from './status.js';
 import { transformResponse } from './table.js';
 import type { ApiVerb, KubeObject, RequestRecord, ResourceType } from './types.js';
 import type { WatchHub } from './watch.js';
+import type { StartupFaults } from './startup-faults.js';
 
 const MAX_BODY = 3 * 1024 * 1024;
 /** The request log keeps the newest this many requests. */
@@ -34,16 +51,29 @@ export interface HttpState {
   log: RequestRecord[];
   failures: InjectedFailure[];
   serverAddress: () => string;
+  /** Start-up faults (403 before RBAC is loaded, 429 while CRD storage initializes). */
+  faults?: StartupFaults;
 }
 
-function sendJson(res: ServerResponse, record: RequestRecord, code: number, body: unknown): void {
+function sendJson(
+  res: ServerResponse,
+  record: RequestRecord,
+  code: number,
+  body: unknown,
+  extraHeaders: Record<string, string> = {},
+): void {
   record.status = code;
   if (res.headersSent) {
     res.end();
     return;
   }
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.writeHead(code, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+    ...extraHeaders,
+  });
   res.end(text);
 }
 
@@ -121,12 +151,22 @@ export async function handleRequest(state: HttpState, req: IncomingMessage, res:
         return await handleResource(state, req, res, record, r);
     }
   } catch (err) {
-    const e = err instanceof ApiError ? err : new ApiError(500, 'InternalError', `Internal error occurred: ${(err as Error).message}`);
-    sendJson(res, record, e.code, statusBody(e));
+    const e =
+      err instanceof ApiError
+        ? err
+        : new ApiError(500, 'InternalError', `Internal error occurred: ${(err as Error).message}`);
+    const retryAfter = e.details?.retryAfterSeconds;
+    sendJson(res, record, e.code, statusBody(e), retryAfter !== undefined ? { 'Retry-After': String(retryAfter) } : {});
   }
 }
 
-type ResourceRoute = { rt: ResourceType; namespace?: string; name?: string; subresource?: string; legacyWatch: boolean };
+type ResourceRoute = {
+  rt: ResourceType;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+  legacyWatch: boolean;
+};
 
 function verbOf(method: string, r: ResourceRoute, watch: boolean): ApiVerb {
   const named = r.name !== undefined;
@@ -148,7 +188,13 @@ function verbOf(method: string, r: ResourceRoute, watch: boolean): ApiVerb {
   throw methodNotAllowed();
 }
 
-async function handleResource(state: HttpState, req: IncomingMessage, res: ServerResponse, record: RequestRecord, r: ResourceRoute): Promise<void> {
+async function handleResource(
+  state: HttpState,
+  req: IncomingMessage,
+  res: ServerResponse,
+  record: RequestRecord,
+  r: ResourceRoute,
+): Promise<void> {
   const { rt, namespace, name, subresource } = r;
   const query = record.query;
   Object.assign(record, { group: rt.group, version: rt.version, resource: rt.plural });
@@ -156,13 +202,16 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
   if (name !== undefined) record.name = name;
   if (subresource !== undefined) record.subresource = subresource;
   if (rt.namespaced && name !== undefined && namespace === undefined) throw pathNotFound();
-  if (subresource !== undefined && (subresource !== 'status' || !rt.statusSubresource || name === undefined)) throw pathNotFound();
+  if (subresource !== undefined && (subresource !== 'status' || !rt.statusSubresource || name === undefined))
+    throw pathNotFound();
   const watch = r.legacyWatch || flag(query.watch);
   if (subresource !== undefined && watch) throw methodNotAllowed();
   const verb = verbOf(req.method?.toUpperCase() ?? 'GET', r, watch);
   record.verb = verb;
-  if (rt.namespaced && namespace === undefined && (verb === 'create' || verb === 'deletecollection')) throw methodNotAllowed();
+  if (rt.namespaced && namespace === undefined && (verb === 'create' || verb === 'deletecollection'))
+    throw methodNotAllowed();
 
+  state.faults?.check(verb, rt, namespace, name, subresource);
   const failureAt = state.failures.findIndex((f) => failureMatches(f, verb, rt, subresource));
   if (failureAt >= 0) {
     const [f] = state.failures.splice(failureAt, 1);
@@ -170,7 +219,9 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
       record.status = 200;
       record.watchError = 410;
       res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(`${JSON.stringify({ type: 'ERROR', object: statusBody(expired(f.message ?? 'too old resource version: injected')) })}\n`);
+      res.end(
+        `${JSON.stringify({ type: 'ERROR', object: statusBody(expired(f.message ?? 'too old resource version: injected')) })}\n`,
+      );
       return;
     }
     if (f) throw errorForCode(f.status, f.message);
@@ -181,7 +232,12 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
   const { target } = negotiate(req.headers.accept);
   const includeObject = query.includeObject;
   const send = (code: number, body: object): void =>
-    sendJson(res, record, code, target ? transformResponse(rt, target, body as Record<string, unknown>, { includeObject, now: ctx.now() }) : body);
+    sendJson(
+      res,
+      record,
+      code,
+      target ? transformResponse(rt, target, body as Record<string, unknown>, { includeObject, now: ctx.now() }) : body,
+    );
   const filter = (): ObjectFilter => {
     const fields = query.fieldSelector ? parseFieldSelector(query.fieldSelector, rt) : [];
     if (r.legacyWatch && name !== undefined) fields.push({ field: 'metadata.name', operator: '=', value: name });
@@ -195,22 +251,32 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
       return send(200, getObject(ctx, rt, namespace, name as string));
     case 'list': {
       const limit = query.limit === undefined || query.limit === '' ? undefined : Number(query.limit);
-      if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw badRequest(`invalid limit: ${query.limit}`);
-      const paging = { ...(limit !== undefined ? { limit } : {}), ...(query.continue ? { continue: query.continue } : {}) };
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 0))
+        throw badRequest(`invalid limit: ${query.limit}`);
+      const paging = {
+        ...(limit !== undefined ? { limit } : {}),
+        ...(query.continue ? { continue: query.continue } : {}),
+      };
       return send(200, listObjects(ctx, rt, filter(), paging));
     }
     case 'watch': {
       const rv = query.resourceVersion;
-      if (rv !== undefined && rv !== '' && !/^\d+$/.test(rv)) throw badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
+      if (rv !== undefined && rv !== '' && !/^\d+$/.test(rv))
+        throw badRequest(`invalid resource version: ${JSON.stringify(rv)}`);
       const timeout = query.timeoutSeconds === undefined ? undefined : Number(query.timeoutSeconds);
-      if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0)) throw badRequest(`invalid timeoutSeconds: ${query.timeoutSeconds}`);
+      if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 0))
+        throw badRequest(`invalid timeoutSeconds: ${query.timeoutSeconds}`);
       const f = filter();
       if (r.legacyWatch && name !== undefined && namespace === undefined && rt.namespaced) throw pathNotFound();
       record.status = 200;
       let headers = true;
       const transform = target
         ? (object: KubeObject): unknown => {
-            const out = transformResponse(rt, target, object as unknown as Record<string, unknown>, { includeObject, noHeaders: !headers, now: ctx.now() });
+            const out = transformResponse(rt, target, object as unknown as Record<string, unknown>, {
+              includeObject,
+              noHeaders: !headers,
+              now: ctx.now(),
+            });
             headers = false;
             return out;
           }
@@ -236,7 +302,13 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
     }
     case 'update': {
       const body = await readBody(req);
-      return send(200, updateObject(ctx, rt, namespace, name as string, body, mode, { dryRun: dryRun(query), requireResourceVersion: true }));
+      return send(
+        200,
+        updateObject(ctx, rt, namespace, name as string, body, mode, {
+          dryRun: dryRun(query),
+          requireResourceVersion: true,
+        }),
+      );
     }
     case 'patch': {
       const body = await readBody(req);
@@ -247,15 +319,23 @@ async function handleResource(state: HttpState, req: IncomingMessage, res: Serve
       const body = (await readBody(req)) as { preconditions?: DeletePreconditions; dryRun?: string[] } | undefined;
       const preconditions = body && typeof body === 'object' && body.preconditions ? body.preconditions : undefined;
       const dry = dryRun(query) || (Array.isArray(body?.dryRun) && body.dryRun.includes('All'));
-      const last = deleteObject(ctx, rt, namespace, name as string, { dryRun: dry, ...(preconditions ? { preconditions } : {}) });
+      const last = deleteObject(ctx, rt, namespace, name as string, {
+        dryRun: dry,
+        ...(preconditions ? { preconditions } : {}),
+      });
       const removed = !dry && !ctx.store.get(resourceKey(rt), last.metadata.namespace, name as string);
-      return send(200, removed && !rt.returnDeletedObject ? successStatus(rt, name as string, last.metadata.uid) : last);
+      return send(
+        200,
+        removed && !rt.returnDeletedObject ? successStatus(rt, name as string, last.metadata.uid) : last,
+      );
     }
     case 'deletecollection': {
       await readBody(req);
       const dry = dryRun(query);
       const listed = listObjects(ctx, rt, filter()).items as { metadata: { namespace?: string; name: string } }[];
-      const items = listed.map((o) => listItem(rt, deleteObject(ctx, rt, o.metadata.namespace, o.metadata.name, { dryRun: dry })));
+      const items = listed.map((o) =>
+        listItem(rt, deleteObject(ctx, rt, o.metadata.namespace, o.metadata.name, { dryRun: dry })),
+      );
       const metadata = { resourceVersion: String(ctx.store.currentRevision) };
       return send(200, { kind: rt.listKind, apiVersion: apiVersionOf(rt), metadata, items });
     }

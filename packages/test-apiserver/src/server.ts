@@ -11,6 +11,7 @@ import { firstServiceIP, parseServiceRange } from './services.js';
 import { ObjectStore } from './store.js';
 import type { ApiVerb, CustomResourceDefinition, KubeObject, RequestRecord, ResourceType, Validator } from './types.js';
 import { WatchHub } from './watch.js';
+import { StartupFaults, type StorageInitializing } from './startup-faults.js';
 
 /** Options of start(). */
 export interface StartOptions {
@@ -32,6 +33,15 @@ export interface StartOptions {
   seed?: boolean;
   /** Clock for timestamps; default the system clock. */
   now?: () => Date;
+  /**
+   * For this long after it starts serving (start() and every restart()), every resource request is
+   * 403 Forbidden, as a real API server's before its RBAC cache is loaded (~50 ms). Default 0 (off).
+   */
+  startupForbiddenMs?: number;
+  /** The user named in those 403 messages; default system:serviceaccount:bgp-announce:bgp-announce. */
+  forbiddenUser?: string;
+  /** From start, custom resource watches get 429 "storage is (re)initializing" with Retry-After (see storageInitializing()). */
+  storageInitializing?: StorageInitializing;
 }
 
 /** A running test API server and its controls. */
@@ -39,6 +49,9 @@ export class TestApiServer {
   private server: Server | undefined;
   private readonly state: HttpState;
   private boundPort = 0;
+  private readonly faults = new StartupFaults();
+  private startupForbiddenMs = 0;
+  private shuttingDown: { finish: () => void; done: Promise<void> } | undefined;
 
   /** @internal use start() */
   constructor(
@@ -51,7 +64,65 @@ export class TestApiServer {
       log: [],
       failures: [],
       serverAddress: () => `${this.options.host}:${this.boundPort}`,
+      faults: this.faults,
     };
+  }
+
+  /** @internal start-up fault settings from start() */
+  configureFaults(options: StartOptions): void {
+    this.startupForbiddenMs = options.startupForbiddenMs ?? 0;
+    if (options.forbiddenUser !== undefined) this.faults.forbiddenUser = options.forbiddenUser;
+    if (options.storageInitializing) this.faults.storageInitializing(options.storageInitializing);
+  }
+
+  /** From now, for `ms`, every resource request is 403 Forbidden (RBAC not loaded); 0 ends it. */
+  forbidFor(ms: number): void {
+    this.faults.forbidFor(ms);
+  }
+
+  /**
+   * From now, watches of custom resources get 429 TooManyRequests "storage is (re)initializing" with
+   * a Retry-After header (default 1 s), for `ms`, for `count` watches, or until called with false.
+   */
+  storageInitializing(opts: StorageInitializing | false = {}): void {
+    this.faults.storageInitializing(opts);
+  }
+
+  /**
+   * Shuts down as a SIGTERM'd kube-apiserver does: stops listening at once (new connections are
+   * refused) but keeps serving the watches already open for `graceMs` (default 60 s, the real
+   * server's), then ends them and closes every connection. Resolves once all are closed. restart()
+   * or stop() before then ends the grace at once.
+   */
+  shutdown(opts: { graceMs?: number } = {}): Promise<void> {
+    if (this.shuttingDown) return this.shuttingDown.done;
+    const server = this.server;
+    if (!server) return Promise.resolve();
+    this.server = undefined;
+    const closed = closing(server);
+    server.closeIdleConnections();
+    let finish!: () => void;
+    const graceOver = new Promise<void>((resolve) => (finish = resolve));
+    const timer = setTimeout(finish, opts.graceMs ?? 60_000);
+    const done = graceOver.then(async () => {
+      clearTimeout(timer);
+      await this.drain(server, closed);
+      this.shuttingDown = undefined;
+    });
+    this.shuttingDown = { finish, done };
+    return done;
+  }
+
+  /** True between shutdown() and the end of its grace. */
+  isShuttingDown(): boolean {
+    return this.shuttingDown !== undefined;
+  }
+
+  private async endShutdown(): Promise<void> {
+    const s = this.shuttingDown;
+    if (!s) return;
+    s.finish();
+    await s.done;
   }
 
   /** The server URL, e.g. http://127.0.0.1:34567. */
@@ -191,10 +262,12 @@ export class TestApiServer {
     }
     this.boundPort = (server.address() as AddressInfo).port;
     this.server = server;
+    if (this.startupForbiddenMs > 0) this.faults.forbidFor(this.startupForbiddenMs);
   }
 
   /** Stops listening and closes every connection (watch streams end). The store is kept; restart() listens again. */
   async stop(): Promise<void> {
+    await this.endShutdown();
     const server = this.server;
     this.server = undefined;
     if (server) await this.drain(server, closing(server));
@@ -208,6 +281,7 @@ export class TestApiServer {
    * of several API servers moves the client to another, warm one. After stop(), listens again.
    */
   async restart(opts: { keepHistory?: boolean } = {}): Promise<void> {
+    await this.endShutdown();
     const old = this.server;
     this.server = undefined;
     const closed = old ? closing(old) : undefined;
@@ -249,14 +323,18 @@ function seed(ctx: ApiContext): void {
   const svc = ctx.registry.find('', 'v1', 'services') as ResourceType;
   createObject(ctx, svc, 'default', {
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { clusterIP: firstServiceIP(ctx.serviceRange), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
+    spec: {
+      clusterIP: firstServiceIP(ctx.serviceRange),
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+    },
   });
 }
 
 /** Starts a test API server; stop() it in teardown. */
 export async function start(options: StartOptions = {}): Promise<TestApiServer> {
   const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`port must be an integer from 0 to 65535, got ${port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`port must be an integer from 0 to 65535, got ${port}`);
   const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
   if (!(bookmarkIntervalMs > 0)) throw new Error(`bookmarkIntervalMs must be positive, got ${bookmarkIntervalMs}`);
   const registry = new ResourceRegistry();
@@ -270,8 +348,12 @@ export async function start(options: StartOptions = {}): Promise<TestApiServer> 
   };
   if (options.validate) ctx.validator = options.validate;
   if (options.seed ?? true) seed(ctx);
-  else createObject(ctx, registry.find('', 'v1', 'namespaces') as ResourceType, undefined, { metadata: { name: 'default' } });
+  else
+    createObject(ctx, registry.find('', 'v1', 'namespaces') as ResourceType, undefined, {
+      metadata: { name: 'default' },
+    });
   const server = new TestApiServer({ host: options.host ?? '127.0.0.1', bookmarkIntervalMs, port }, ctx);
+  server.configureFaults(options);
   await server.listen();
   return server;
 }

@@ -14,7 +14,13 @@ export class ApiError extends Error {
     readonly code: number,
     readonly reason: string,
     message: string,
-    readonly details?: { name?: string; group?: string; kind?: string; causes?: StatusCause[] },
+    readonly details?: {
+      name?: string;
+      group?: string;
+      kind?: string;
+      causes?: StatusCause[];
+      retryAfterSeconds?: number;
+    },
   ) {
     super(message);
     this.name = 'ApiError';
@@ -102,11 +108,16 @@ export function alreadyExists(rt: ResourceType, name: string): ApiError {
 /** 409 Conflict (stale resourceVersion or a failed precondition). */
 export function conflict(rt: ResourceType, name: string, why?: string): ApiError {
   const reason = why ?? 'the object has been modified; please apply your changes to the latest version and try again';
-  return new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualifiedResource(rt)} "${name}": ${reason}`, {
-    name,
-    group: rt.group,
-    kind: rt.plural,
-  });
+  return new ApiError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualifiedResource(rt)} "${name}": ${reason}`,
+    {
+      name,
+      group: rt.group,
+      kind: rt.plural,
+    },
+  );
 }
 
 /** 422 Invalid with one cause per field problem. */

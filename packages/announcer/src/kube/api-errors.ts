@@ -57,6 +57,33 @@ function firstLine(message: unknown): string | undefined {
   return lines.find((l) => l.startsWith('Message: '))?.slice('Message: '.length);
 }
 
+/**
+ * How long the server asked us to wait before trying again, in ms: the Retry-After header of a
+ * client-node ApiException (seconds), else details.retryAfterSeconds of its metav1.Status body.
+ * Undefined when the error carries neither (client-node's Watch keeps no headers and no body).
+ */
+export function retryAfterMs(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { headers?: unknown; body?: unknown };
+  if (typeof e.headers === 'object' && e.headers !== null) {
+    for (const [k, v] of Object.entries(e.headers as Record<string, unknown>)) {
+      if (k.toLowerCase() !== 'retry-after') continue;
+      const seconds = Number(Array.isArray(v) ? v[0] : v);
+      if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+    }
+  }
+  let body: unknown = e.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  const seconds = (body as { details?: { retryAfterSeconds?: unknown } } | null)?.details?.retryAfterSeconds;
+  return typeof seconds === 'number' && seconds >= 0 ? seconds * 1000 : undefined;
+}
+
 /** A call to the API server that did not answer in time (client-node sets no timeout of its own). */
 export class ApiTimeoutError extends Error {
   constructor(ms: number) {

@@ -12,7 +12,7 @@
 // restart never makes a controller withdraw something that is still wanted.
 import { Watch, type KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock, type TimerHandle } from '@bgp-announce/bgp-speaker';
-import { errorText, silentLogger, statusCodeOf, withTimeout, type KubeLogger } from './api-errors.js';
+import { errorText, retryAfterMs, silentLogger, statusCodeOf, withTimeout, type KubeLogger } from './api-errors.js';
 import type { CacheChange, CacheHealth, ObjectCache } from './cache.js';
 
 /** What a list call returns (a client-node typed list, or a custom object list). */
@@ -25,7 +25,14 @@ export interface ListResult {
 export interface ListSelectors {
   labelSelector?: string;
   fieldSelector?: string;
+  /** Set only by the probe that fetches the server's message for a refused watch (limit 1). */
+  limit?: number;
 }
+
+/** A refused watch of this status is followed by a 1-item list to learn the server's message (see explainRefusal). */
+const PROBED_STATUSES = new Set([401, 403]);
+/** Without a Retry-After (client-node's Watch drops the headers), a watch refused with 429 waits at least this. */
+const DEFAULT_RETRY_AFTER_MS = 1000;
 
 /** Exponential back-off after failures: initialMs * 2^n, capped at maxMs, each delay jittered down to half. */
 export interface BackoffOptions {
@@ -179,7 +186,7 @@ class WatchCache<T extends CachedObject> implements ObjectCache<T> {
           needList = false;
         } catch (err) {
           this.failed('list', err);
-          await this.sleep(backoffDelay(failures++, this.options.backoff));
+          await this.sleep(Math.max(backoffDelay(failures++, this.options.backoff), retryAfterMs(err) ?? 0));
           continue;
         }
       }
@@ -198,13 +205,25 @@ class WatchCache<T extends CachedObject> implements ObjectCache<T> {
           delay = 0;
           break;
         case 'watchdog':
-          this.logger.warn({ resource: this.name, silentMs: this.watchdogMs }, 'watch: no event or bookmark for too long, restarting with a re-list');
+          this.logger.warn(
+            { resource: this.name, silentMs: this.watchdogMs },
+            'watch: no event or bookmark for too long, restarting with a re-list',
+          );
           needList = true;
           delay = 0;
           break;
-        case 'error':
-          this.failed('watch', end.error);
+        case 'error': {
+          const err = await this.explainRefusal(end.error);
+          if (this.stopped) break;
+          this.failed('watch', err);
+          // The server asked us to come back later (429 "storage is (re)initializing" while a CRD's
+          // watch cache fills): honour its Retry-After, or 1 s (what a real server sends) when
+          // client-node's Watch has dropped the header.
+          const code = statusCodeOf(err);
+          const asked = retryAfterMs(err) ?? (code === 429 ? DEFAULT_RETRY_AFTER_MS : 0);
+          delay = Math.max(delay, asked);
           break;
+        }
         case 'ended':
           this.logger.debug({ resource: this.name }, 'watch: stream ended, resuming');
           break;
@@ -218,6 +237,38 @@ class WatchCache<T extends CachedObject> implements ObjectCache<T> {
   private failed(what: 'list' | 'watch', err: unknown): void {
     this.lastError = `${what} ${this.name}: ${errorText(err)}`;
     this.logger.warn({ resource: this.name, err: errorText(err) }, `${what} failed, retrying with back-off`);
+  }
+
+  /**
+   * The server's own message for a watch it refused. client-node 1.4's Watch turns a refused watch
+   * into `new Error(statusText)` with `statusCode` and drops the response body, so a 403 would read
+   * "403: Forbidden" without the "User ... cannot watch ..., RBAC: ..." that says what to fix.
+   *
+   * We ask again as a list with limit=1 through the cache's own list function and, if that fails
+   * with the same status, take its metav1.Status (client-node's ApiException keeps the body). This
+   * is the least fragile way: it uses only public client-node calls the cache already makes, so
+   * authentication (tokens, exec plugins, client certificates), TLS and proxies stay client-node's
+   * business. Replacing client-node's Watch with our own request would re-implement its streaming,
+   * abort and keep-alive handling and rely on node-fetch, a dependency of client-node, not ours.
+   * The price: one small extra request, made only for 401/403 (already backed off, and where the
+   * message is what the operator needs); an overloaded server answering 429/5xx is not asked
+   * again. The probe's message names the list verb ("cannot list resource"): RBAC refuses list and
+   * watch for the same missing role, and the text says so. If the probe succeeds (the refusal was
+   * transient), the watch's own error is kept.
+   */
+  private async explainRefusal(err: unknown): Promise<unknown> {
+    const code = statusCodeOf(err);
+    if (code === undefined || !PROBED_STATUSES.has(code)) return err;
+    if ((err as { body?: unknown }).body !== undefined) return err;
+    try {
+      await withTimeout(this.options.list({ ...this.selectors(), limit: 1 }), 10_000);
+      return err;
+    } catch (probeErr) {
+      if (statusCodeOf(probeErr) !== code) return err;
+      const body = (probeErr as { body?: unknown }).body;
+      if (body === undefined) return err;
+      return { statusCode: code, message: (err as { message?: unknown }).message, body };
+    }
   }
 
   private sleep(ms: number): Promise<void> {
