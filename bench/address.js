@@ -28,13 +28,20 @@ const load = (path) => import(new URL(path, dist).href);
 
 /** The allocator's functions (ours) and the config's ip-num ones (reference). */
 async function modules() {
-  const [ip, pools, address] = await Promise.all([load('allocation/allocator-ip.js'), load('allocation/allocator-pools.js'), load('config/address.js')]);
+  const [ip, pools, address] = await Promise.all([
+    load('allocation/allocator-ip.js'),
+    load('allocation/allocator-pools.js'),
+    load('config/address.js'),
+  ]);
   return { ip, pools, address };
 }
 
 const COUNT = 5000;
 const ipv4Texts = Array.from({ length: COUNT }, (_, i) => `10.1.${i >> 8}.${i & 255}`);
-const ipv6Texts = Array.from({ length: COUNT }, (_, i) => `2001:db8::${((i * 7919) & 0xffff).toString(16)}:${i.toString(16)}`);
+const ipv6Texts = Array.from(
+  { length: COUNT },
+  (_, i) => `2001:db8::${((i * 7919) & 0xffff).toString(16)}:${i.toString(16)}`,
+);
 
 /** Times `ours` and `reference` (each one round over the inputs, returning items) alternately, so load falls on both. */
 function versus(ours, reference) {
@@ -42,7 +49,11 @@ function versus(ours, reference) {
   const b = measure(reference);
   const a2 = measure(ours, { warmup: 0 });
   const b2 = measure(reference, { warmup: 0 });
-  return { ours: median([...a.rates, ...a2.rates]), reference: median([...b.rates, ...b2.rates]), rates: [...a.rates, ...a2.rates] };
+  return {
+    ours: median([...a.rates, ...a2.rates]),
+    reference: median([...b.rates, ...b2.rates]),
+    rates: [...a.rates, ...a2.rates],
+  };
 }
 
 function check(got, want, what) {
@@ -66,7 +77,10 @@ function parseRow(texts) {
         return texts.length;
       },
     );
-    return { ...result, note: `ours parseIP (allocator-ip.ts), reference parseAddress (config/address.ts, ip-num); ${texts.length} addresses a round` };
+    return {
+      ...result,
+      note: `ours parseIP (allocator-ip.ts), reference parseAddress (config/address.ts, ip-num); ${texts.length} addresses a round`,
+    };
   };
 }
 
@@ -88,7 +102,10 @@ function formatRow(family, texts) {
         return values.length;
       },
     );
-    return { ...result, note: `ours formatIP (allocator-ip.ts), reference formatAddress (config/address.ts: ip-num, collapseIPv6Number for IPv6)` };
+    return {
+      ...result,
+      note: `ours formatIP (allocator-ip.ts), reference formatAddress (config/address.ts: ip-num, collapseIPv6Number for IPv6)`,
+    };
   };
 }
 
@@ -100,7 +117,9 @@ async function walkRow() {
   const isHeld = (text) => text !== lastText;
   const result = versus(
     () => {
-      const [index] = pools.indexPools([{ name: 'p', ranges: [range], autoAssign: true, avoidBuggyIPs: false, labels: {} }]).get('p').ranges;
+      const [index] = pools
+        .indexPools([{ name: 'p', ranges: [range], autoAssign: true, avoidBuggyIPs: false, labels: {} }])
+        .get('p').ranges;
       check(pools.nextFree(index, isHeld), lastText, 'nextFree');
       return 65536;
     },
@@ -117,10 +136,19 @@ async function walkRow() {
       return 65536;
     },
   );
-  return { ...result, note: 'ours nextFree (allocator-pools.ts: bigint step, formatIP), reference a RangedSet iterator with canonicalText; addresses/s' };
+  return {
+    ...result,
+    note: 'ours nextFree (allocator-pools.ts: bigint step, formatIP), reference a RangedSet iterator with canonicalText; addresses/s',
+  };
 }
 
-const pool = (address) => ({ name: 'public', ranges: [address.parseAddressRange('10.1.0.0/16')], autoAssign: true, avoidBuggyIPs: false, labels: {} });
+const pool = (address) => ({
+  name: 'public',
+  ranges: [address.parseAddressRange('10.1.0.0/16')],
+  autoAssign: true,
+  avoidBuggyIPs: false,
+  labels: {},
+});
 const service = (i, ips) => ({
   metadata: { name: `s${i}`, namespace: 'default', labels: {}, annotations: {} },
   spec: { type: 'LoadBalancer', ports: [{ port: 80, protocol: 'TCP' }] },
@@ -137,15 +165,48 @@ function milliseconds(pass, { warmup = 2, rounds = 9 } = {}) {
     pass();
     times.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
-  return { ms: median(times), note: `median of ${rounds} rounds, ${Math.min(...times).toFixed(0)} to ${Math.max(...times).toFixed(0)} ms` };
+  return {
+    ms: median(times),
+    note: `median of ${rounds} rounds, ${Math.min(...times).toFixed(0)} to ${Math.max(...times).toFixed(0)} ms`,
+  };
 }
 
 export const rows = [
-  { name: 'address: parse IPv4 text, allocator vs ip-num', unit: 'addresses/s', goal: 2, goalOf: 'ratio', run: parseRow(ipv4Texts) },
-  { name: 'address: parse IPv6 text, allocator vs ip-num', unit: 'addresses/s', goal: 2, goalOf: 'ratio', run: parseRow(ipv6Texts) },
-  { name: 'address: format IPv4, allocator vs ip-num', unit: 'addresses/s', goal: 2, goalOf: 'ratio', run: formatRow(4, ipv4Texts) },
-  { name: 'address: format IPv6 (RFC 5952), allocator vs ip-num', unit: 'addresses/s', goal: 2, goalOf: 'ratio', run: formatRow(6, ipv6Texts) },
-  { name: 'address: next free address, a /16 walked, allocator vs ip-num', unit: 'addresses/s', goal: 2, goalOf: 'ratio', run: walkRow },
+  {
+    name: 'address: parse IPv4 text, allocator vs ip-num',
+    unit: 'addresses/s',
+    goal: 2,
+    goalOf: 'ratio',
+    run: parseRow(ipv4Texts),
+  },
+  {
+    name: 'address: parse IPv6 text, allocator vs ip-num',
+    unit: 'addresses/s',
+    goal: 2,
+    goalOf: 'ratio',
+    run: parseRow(ipv6Texts),
+  },
+  {
+    name: 'address: format IPv4, allocator vs ip-num',
+    unit: 'addresses/s',
+    goal: 2,
+    goalOf: 'ratio',
+    run: formatRow(4, ipv4Texts),
+  },
+  {
+    name: 'address: format IPv6 (RFC 5952), allocator vs ip-num',
+    unit: 'addresses/s',
+    goal: 2,
+    goalOf: 'ratio',
+    run: formatRow(6, ipv6Texts),
+  },
+  {
+    name: 'address: next free address, a /16 walked, allocator vs ip-num',
+    unit: 'addresses/s',
+    goal: 2,
+    goalOf: 'ratio',
+    run: walkRow,
+  },
   {
     name: 'allocator: 5,000 Services given addresses from a /16',
     unit: 'ms',

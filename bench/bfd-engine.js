@@ -33,7 +33,17 @@ async function child(settings) {
   const { BfdEngine } = await import('@bgp-announce/bfd');
   const engine = await BfdEngine.start(settings.engine ?? {});
   const index = new Map();
-  engine.on('state', (id, c) => print({ event: 'state', i: index.get(id), from: c.from, to: c.to, diag: c.diag, remoteDiag: c.remoteDiag, at: c.at }));
+  engine.on('state', (id, c) =>
+    print({
+      event: 'state',
+      i: index.get(id),
+      from: c.from,
+      to: c.to,
+      diag: c.diag,
+      remoteDiag: c.remoteDiag,
+      at: c.at,
+    }),
+  );
   engine.on('error', (e) => print({ event: 'error', i: index.get(e.sessionId), code: e.code, message: e.message }));
   settings.sessions.forEach((options, i) => index.set(engine.addSession(options), i));
   if (settings.mainThreadStallMs) {
@@ -42,7 +52,8 @@ async function child(settings) {
     let last = performance.now();
     setInterval(() => {
       const now = performance.now();
-      if (now - last - 5 >= settings.mainThreadStallMs) print({ event: 'mainThreadStall', at: performance.timeOrigin + last, ms: now - last - 5 });
+      if (now - last - 5 >= settings.mainThreadStallMs)
+        print({ event: 'mainThreadStall', at: performance.timeOrigin + last, ms: now - last - 5 });
       last = now;
     }, 5);
   }
@@ -68,7 +79,9 @@ async function child(settings) {
  */
 export async function startEngine(ns, settings) {
   const nodeArgs = (process.env.BFD_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof, --trace-gc
-  const proc = startIn(ns, ...niced(process.execPath, [...nodeArgs, SCRIPT, JSON.stringify(settings)]), { stdin: 'pipe' });
+  const proc = startIn(ns, ...niced(process.execPath, [...nodeArgs, SCRIPT, JSON.stringify(settings)]), {
+    stdin: 'pipe',
+  });
   const state = settings.sessions.map(() => 'Down');
   const changes = [];
   const errors = [];
@@ -93,10 +106,17 @@ export async function startEngine(ns, settings) {
       else if (e.event === 'fatal') fatal = e.message;
     }
   });
-  const failure = () => (fatal ? `our engine failed: ${fatal}` : proc.proc.exitCode !== null ? `our engine exited: ${proc.output().trim().slice(-1500)}` : undefined);
+  const failure = () =>
+    fatal
+      ? `our engine failed: ${fatal}`
+      : proc.proc.exitCode !== null
+        ? `our engine exited: ${proc.output().trim().slice(-1500)}`
+        : undefined;
   const deadline = Date.now() + 15_000;
   while (!ready) {
-    const why = failure() ?? (Date.now() > deadline ? `our engine did not start in 15 s: ${proc.output().trim().slice(-1500)}` : undefined);
+    const why =
+      failure() ??
+      (Date.now() > deadline ? `our engine did not start in 15 s: ${proc.output().trim().slice(-1500)}` : undefined);
     if (why) throw new Error(why);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -104,7 +124,10 @@ export async function startEngine(ns, settings) {
   const request = (cmd, ms = 10_000) =>
     new Promise((resolve, reject) => {
       const id = nextId++;
-      const timer = setTimeout(() => reject(new Error(`our engine did not answer ${cmd} in ${ms} ms: ${failure() ?? ''}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`our engine did not answer ${cmd} in ${ms} ms: ${failure() ?? ''}`)),
+        ms,
+      );
       replies.set(id, (e) => {
         clearTimeout(timer);
         replies.delete(id);

@@ -57,10 +57,14 @@ export function linkCutter(sw) {
   onCleanup(() => batch.kill('SIGKILL'));
   const run = async (command, wantAttached) => {
     batch.stdin.write(`${command}\n`);
-    await poll(`the switch to run "${command}"`, () => {
-      if (errors) throw new Error(`ip -batch: ${errors.trim()}`);
-      return attached(sw) === wantAttached ? true : undefined;
-    }, { ms: 5000, everyMs: 2 });
+    await poll(
+      `the switch to run "${command}"`,
+      () => {
+        if (errors) throw new Error(`ip -batch: ${errors.trim()}`);
+        return attached(sw) === wantAttached ? true : undefined;
+      },
+      { ms: 5000, everyMs: 2 },
+    );
   };
   return {
     /** Takes `a`'s port out of the bridge; returns the wall-clock time (ms) just before the command went out. */

@@ -8,7 +8,18 @@
 //   2026/11/23 14:09:04.481701 BFD: [SEY1D-NT8EQ] state-change: [mhop:no peer:192.0.2.1
 //     local:192.0.2.2 vrf:default] up -> down reason:control-expired
 import { execFileSync } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onCleanup, poll, startIn } from './bgp-netns.js';
@@ -28,28 +39,51 @@ export function bfddVersion() {
 
 /** bfdd's configuration: one single-hop peer per { peer, local }, all with the same timers (ms). */
 export function bfddConfig(dir, peers, { intervalMs, detectMult }) {
-  const lines = ['frr defaults traditional', 'hostname bench-bfdd', `log file ${join(dir, 'bfdd.log')} debugging`, 'log timestamp precision 6', 'debug bfd peer', '!', 'bfd'];
+  const lines = [
+    'frr defaults traditional',
+    'hostname bench-bfdd',
+    `log file ${join(dir, 'bfdd.log')} debugging`,
+    'log timestamp precision 6',
+    'debug bfd peer',
+    '!',
+    'bfd',
+  ];
   for (const p of peers) {
-    lines.push(` peer ${p.peer} local-address ${p.local}`, `  receive-interval ${intervalMs}`, `  transmit-interval ${intervalMs}`, `  detect-multiplier ${detectMult}`, ' exit');
+    lines.push(
+      ` peer ${p.peer} local-address ${p.local}`,
+      `  receive-interval ${intervalMs}`,
+      `  transmit-interval ${intervalMs}`,
+      `  detect-multiplier ${detectMult}`,
+      ' exit',
+    );
   }
   lines.push('exit', '');
   return lines.join('\n');
 }
 
-const STATE_CHANGE = /^(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) .*state-change: \[mhop:\S+ peer:(\S+) local:(\S+)[^\]]*\] (\S+) -> (\S+)(?: reason:(\S+))?/;
+const STATE_CHANGE =
+  /^(\d{4})\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) .*state-change: \[mhop:\S+ peer:(\S+) local:(\S+)[^\]]*\] (\S+) -> (\S+)(?: reason:(\S+))?/;
 
 /** A state change from one log line ({ at (ms since the epoch), peer, local, from, to, reason }), or undefined. */
 export function parseStateChange(line) {
   const m = STATE_CHANGE.exec(line);
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, us, peer, local, from, to, reason] = m;
-  return { at: Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) + Number(us) / 1000, peer, local, from, to, reason: reason ?? '' };
+  return {
+    at: Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s)) + Number(us) / 1000,
+    peer,
+    local,
+    from,
+    to,
+    reason: reason ?? '',
+  };
 }
 
 /** CPU time (user + system) of every thread of a process, in ms: /proc/<pid>/task/<tid>/schedstat (ns). */
 export function processCpuMs(pid) {
   let ns = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+  for (const tid of readdirSync(`/proc/${pid}/task`))
+    ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
   return ns / 1e6;
 }
 
@@ -66,14 +100,37 @@ export async function startBfdd(ns, peers, timers) {
   chownSync(dir, uid, gid); // bfdd drops to user frr, then writes its pid file, sockets and log here
   const conf = join(dir, 'bfdd.conf');
   writeFileSync(conf, bfddConfig(dir, peers, timers));
-  const args = ['-f', conf, '-i', join(dir, 'bfdd.pid'), '-z', join(dir, 'zserv.api'), '--vty_socket', dir, '--bfdctl', join(dir, 'bfdd.sock'), '-A', '127.0.0.1', '-P', '0'];
+  const args = [
+    '-f',
+    conf,
+    '-i',
+    join(dir, 'bfdd.pid'),
+    '-z',
+    join(dir, 'zserv.api'),
+    '--vty_socket',
+    dir,
+    '--bfdctl',
+    join(dir, 'bfdd.sock'),
+    '-A',
+    '127.0.0.1',
+    '-P',
+    '0',
+  ];
   const daemon = startIn(ns, ...niced(BFDD, args), { env: { TZ: 'UTC' } });
-  const vtysh = (...commands) => execFileSync('vtysh', ['--vty_socket', dir, '-d', 'bfdd', ...commands.flatMap((c) => ['-c', c])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  await poll('bfdd to answer vtysh', () => {
-    if (daemon.proc.exitCode !== null) throw new Error(`bfdd exited: ${daemon.output().trim()}`);
-    vtysh('show version');
-    return true;
-  }, { ms: 15_000, everyMs: 50 });
+  const vtysh = (...commands) =>
+    execFileSync('vtysh', ['--vty_socket', dir, '-d', 'bfdd', ...commands.flatMap((c) => ['-c', c])], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  await poll(
+    'bfdd to answer vtysh',
+    () => {
+      if (daemon.proc.exitCode !== null) throw new Error(`bfdd exited: ${daemon.output().trim()}`);
+      vtysh('show version');
+      return true;
+    },
+    { ms: 15_000, everyMs: 50 },
+  );
 
   const logFile = join(dir, 'bfdd.log');
   const state = new Map(peers.map((p) => [p.peer, 'down']));
@@ -92,7 +149,8 @@ export async function startBfdd(ns, peers, timers) {
       const fd = openSync(logFile, 'r');
       let text = rest;
       try {
-        for (let n; (n = readSync(fd, buffer, 0, buffer.length, offset)) > 0; offset += n) text += buffer.toString('utf8', 0, n);
+        for (let n; (n = readSync(fd, buffer, 0, buffer.length, offset)) > 0; offset += n)
+          text += buffer.toString('utf8', 0, n);
       } finally {
         closeSync(fd);
       }

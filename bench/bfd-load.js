@@ -21,7 +21,9 @@ export function busyLoops(count, { ownSession = true, limitMs = 3_600_000 } = {}
   // for(;;){} that ends by itself once its parent (this process) is gone or after limitMs: a loop in
   // a session of its own would otherwise outlive a bench killed outright.
   const code = `const p = process.ppid, end = Date.now() + ${limitMs}; for (let i = 1; ; i++) if ((i & 0xffffff) === 0 && (process.ppid !== p || Date.now() > end)) break;`;
-  const procs = Array.from({ length: count }, () => spawn(process.execPath, ['-e', code], { stdio: 'ignore', detached: ownSession }));
+  const procs = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['-e', code], { stdio: 'ignore', detached: ownSession }),
+  );
   onCleanup(() => procs.forEach((p) => p.kill('SIGKILL')));
   const last = procs.map(() => 0);
   const alive = (p) => p.exitCode === null && p.signalCode === null;

@@ -15,7 +15,16 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { netnsUnavailable, sweepStale } from './bgp-netns.js';
-import { BUSY_OWN_SESSION, CPU_SESSIONS, DETECT_MULT, SOAK_SECONDS, SOAK_SESSIONS, cpuExperiment, detectionExperiment, soakExperiment } from './bfd-experiments.js';
+import {
+  BUSY_OWN_SESSION,
+  CPU_SESSIONS,
+  DETECT_MULT,
+  SOAK_SECONDS,
+  SOAK_SESSIONS,
+  cpuExperiment,
+  detectionExperiment,
+  soakExperiment,
+} from './bfd-experiments.js';
 import { BFDD, bfddVersion } from './bfd-frr.js';
 import { median } from './run.js';
 
@@ -64,7 +73,10 @@ async function detectionRow(intervalMs) {
     `${r.rounds.length} cuts, time from the cut to each side's Down; ours ${list(oursMs)} ms (diag ${[...new Set(r.rounds.map((x) => x.oursDiag))].join('/')}), ` +
     `FRR ${list(frrMs)} ms (${[...new Set(r.rounds.map((x) => x.frrReason))].join('/')}); ${holdText}; Downs not caused by a cut: ours ${r.falseDowns.ours}, FRR ${r.falseDowns.frr}; ` +
     `${engineMetrics(r.metrics)}; load average ${r.load[0]} -> ${r.load[1]}`;
-  if (unstable('ours')) throw new Error(`our side did not hold 3 x ${intervalMs} ms (FRR timed out on our packets while the sessions were held Up); ${note}`);
+  if (unstable('ours'))
+    throw new Error(
+      `our side did not hold 3 x ${intervalMs} ms (FRR timed out on our packets while the sessions were held Up); ${note}`,
+    );
   return {
     ours: median(oursMs),
     reference: unstable('frr') ? undefined : median(frrMs),
@@ -139,4 +151,3 @@ export const rows = [
     },
   },
 ];
-

@@ -121,7 +121,10 @@ export async function importedRoutes(ctl, name) {
 /** The protocol's state and when it entered it (ms since the epoch, BIRD runs with TZ=UTC). */
 export async function protocolState(ctl, name) {
   const text = await ctl.command(`show protocols ${name}`);
-  const m = new RegExp(`^${name}\\s+\\S+\\s+\\S+\\s+(\\S+)\\s+(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3})\\s*(.*)$`, 'm').exec(text);
+  const m = new RegExp(
+    `^${name}\\s+\\S+\\s+\\S+\\s+(\\S+)\\s+(\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3})\\s*(.*)$`,
+    'm',
+  ).exec(text);
   if (!m) throw new Error(`cannot read the state of ${name} from: ${text}`);
   return { state: m[1], since: Date.parse(`${m[2].replace(' ', 'T')}Z`), info: m[3].trim() };
 }
@@ -166,7 +169,10 @@ export async function startBird(ns, dir, name, config) {
   const daemon = startIn(ns, 'bird', ['-f', '-c', conf, '-s', sock], { env: { TZ: 'UTC' } });
   let exited = false;
   void daemon.exited.then(() => (exited = true));
-  const ctl = await poll(`BIRD ${name} to answer on ${sock}`, () => (exited ? null : BirdControl.connect(sock)), { ms: 60_000, everyMs: 50 });
+  const ctl = await poll(`BIRD ${name} to answer on ${sock}`, () => (exited ? null : BirdControl.connect(sock)), {
+    ms: 60_000,
+    everyMs: 50,
+  });
   if (ctl === null) throw new Error(`BIRD ${name} exited: ${daemon.output().trim()}`);
   return {
     name,

@@ -9,7 +9,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { birdConfig, birdMemory, importedRoutes, processCpuMs, processMemory, protocolState, startBird } from './bgp-bird.js';
+import {
+  birdConfig,
+  birdMemory,
+  importedRoutes,
+  processCpuMs,
+  processMemory,
+  protocolState,
+  startBird,
+} from './bgp-bird.js';
 import { link, namespace, onCleanup, poll, startIn, teardown } from './bgp-netns.js';
 
 const SPEAKER_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'bgp-speaker.js');
@@ -30,7 +38,9 @@ const referenceOn = () => process.env.BENCH_REFERENCE !== 'skip';
 /** Our Speaker in namespace `ns`; `wait(event)` resolves with the first such event it printed. */
 function startSpeaker(ns, settings) {
   const nodeArgs = (process.env.BGP_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
-  const child = startIn(ns, process.execPath, ['--expose-gc', ...nodeArgs, SPEAKER_SCRIPT, JSON.stringify(settings)], { stdin: 'pipe' });
+  const child = startIn(ns, process.execPath, ['--expose-gc', ...nodeArgs, SPEAKER_SCRIPT, JSON.stringify(settings)], {
+    stdin: 'pipe',
+  });
   const seen = [];
   const waiters = new Set();
   let rest = '';
@@ -65,7 +75,11 @@ function startSpeaker(ns, settings) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiters.delete(w);
-          reject(new Error(`timed out after ${ms} ms waiting for our speaker's ${event}: ${child.output().trim().slice(-2000)}`));
+          reject(
+            new Error(
+              `timed out after ${ms} ms waiting for our speaker's ${event}: ${child.output().trim().slice(-2000)}`,
+            ),
+          );
         }, ms);
         const done = (f) => (v) => {
           clearTimeout(timer);
@@ -127,17 +141,28 @@ async function untilImported(bird, name, count) {
 /** Starts the BIRD sender (COUNT static blackhole routes, the BGP protocols given) once its static protocol holds them all. */
 async function startSender(ns, dir, protocols) {
   const start = Date.now();
-  const bird = await startBird(ns, dir, 'sender', birdConfig({ routerId: '192.0.2.1', staticRoutes: COUNT, protocols }));
-  await poll('the BIRD sender to load its static routes', async () => ((await importedRoutes(bird.ctl, 'prefixes')) >= COUNT ? true : undefined), {
-    ms: CONVERGE_MS,
-    everyMs: 50,
-  });
+  const bird = await startBird(
+    ns,
+    dir,
+    'sender',
+    birdConfig({ routerId: '192.0.2.1', staticRoutes: COUNT, protocols }),
+  );
+  await poll(
+    'the BIRD sender to load its static routes',
+    async () => ((await importedRoutes(bird.ctl, 'prefixes')) >= COUNT ? true : undefined),
+    {
+      ms: CONVERGE_MS,
+      everyMs: 50,
+    },
+  );
   return { bird, loadMs: Date.now() - start };
 }
 
 /** A BIRD receiver: one passive eBGP protocol `peer` importing everything from `neighbor`. */
 function startReceiver(ns, dir, name, local, neighbor) {
-  const protocols = [{ name: 'peer', local, localAs: BIRD_AS, neighbor, peerAs: SENDER_AS, passive: true, importAll: true }];
+  const protocols = [
+    { name: 'peer', local, localAs: BIRD_AS, neighbor, peerAs: SENDER_AS, passive: true, importAll: true },
+  ];
   return startBird(ns, dir, name, birdConfig({ routerId: local, protocols }));
 }
 
@@ -173,7 +198,17 @@ export async function announceExperiment() {
       rcvRef = namespace('rref');
       const snd = namespace('snd');
       link(snd, ['192.0.2.1/30'], rcvRef, ['192.0.2.2/30']);
-      const s = await startSender(snd, dir, [{ name: 'peer', local: '192.0.2.1', localAs: SENDER_AS, neighbor: '192.0.2.2', peerAs: BIRD_AS, disabled: true, exportAll: true }]);
+      const s = await startSender(snd, dir, [
+        {
+          name: 'peer',
+          local: '192.0.2.1',
+          localAs: SENDER_AS,
+          neighbor: '192.0.2.2',
+          peerAs: BIRD_AS,
+          disabled: true,
+          exportAll: true,
+        },
+      ]);
       sender = s.bird;
       started.push(sender);
       result.senderLoadMs = s.loadMs;
@@ -199,7 +234,14 @@ export async function announceExperiment() {
       }
       const receiver = await startReceiver(rcv, dir, `receiver-${round}`, '192.0.2.6', '192.0.2.5');
       started.push(receiver);
-      const speaker = startSpeaker(ours, { mode: 'announce', count: COUNT, localAs: SENDER_AS, bgpId: '192.0.2.5', peerAs: BIRD_AS, peers: [{ peerAddress: '192.0.2.6', localAddress: '192.0.2.5' }] });
+      const speaker = startSpeaker(ours, {
+        mode: 'announce',
+        count: COUNT,
+        localAs: SENDER_AS,
+        bgpId: '192.0.2.5',
+        peerAs: BIRD_AS,
+        peers: [{ peerAddress: '192.0.2.6', localAddress: '192.0.2.5' }],
+      });
       started.push(speaker);
       const baseline = await speaker.wait('baseline');
       const announced = await speaker.wait('announced');
@@ -237,12 +279,31 @@ export async function receiveExperiment() {
     const snd = namespace('snd');
     const ours = namespace('ours');
     link(snd, ['192.0.2.5/30'], ours, ['192.0.2.6/30']);
-    const protocols = [{ name: 'ours', local: '192.0.2.5', localAs: SENDER_AS, neighbor: '192.0.2.6', peerAs: BIRD_AS, passive: true, disabled: true, exportAll: true }];
+    const protocols = [
+      {
+        name: 'ours',
+        local: '192.0.2.5',
+        localAs: SENDER_AS,
+        neighbor: '192.0.2.6',
+        peerAs: BIRD_AS,
+        passive: true,
+        disabled: true,
+        exportAll: true,
+      },
+    ];
     let rcvRef;
     if (referenceOn()) {
       rcvRef = namespace('rref');
       link(snd, ['192.0.2.1/30'], rcvRef, ['192.0.2.2/30']);
-      protocols.push({ name: 'peer', local: '192.0.2.1', localAs: SENDER_AS, neighbor: '192.0.2.2', peerAs: BIRD_AS, disabled: true, exportAll: true });
+      protocols.push({
+        name: 'peer',
+        local: '192.0.2.1',
+        localAs: SENDER_AS,
+        neighbor: '192.0.2.2',
+        peerAs: BIRD_AS,
+        disabled: true,
+        exportAll: true,
+      });
     }
     const { bird: sender, loadMs } = await startSender(snd, dir, protocols);
     started.push(sender);
@@ -261,12 +322,26 @@ export async function receiveExperiment() {
         const cpuMs = processCpuMs(receiver.pid) - cpuBefore;
         const { since } = await protocolState(receiver.ctl, 'peer');
         const memoryAfter = await birdMemory(receiver.ctl);
-        result.reference.push({ ms: done - since, cpuMs, memoryBefore, memoryAfter, rssBefore, rssAfter: processMemory(receiver.pid) });
+        result.reference.push({
+          ms: done - since,
+          cpuMs,
+          memoryBefore,
+          memoryAfter,
+          rssBefore,
+          rssAfter: processMemory(receiver.pid),
+        });
         await sender.ctl.command('disable peer');
         await stopOne(started, receiver);
       }
       await sender.ctl.command('enable ours');
-      const speaker = startSpeaker(ours, { mode: 'receive', count: COUNT, localAs: BIRD_AS, bgpId: '192.0.2.6', peerAs: SENDER_AS, peers: [{ peerAddress: '192.0.2.5', localAddress: '192.0.2.6' }] });
+      const speaker = startSpeaker(ours, {
+        mode: 'receive',
+        count: COUNT,
+        localAs: BIRD_AS,
+        bgpId: '192.0.2.6',
+        peerAs: SENDER_AS,
+        peers: [{ peerAddress: '192.0.2.5', localAddress: '192.0.2.6' }],
+      });
       started.push(speaker);
       const asleep = keepAwake(sender);
       const baseline = await speaker.wait('baseline');
@@ -274,7 +349,8 @@ export async function receiveExperiment() {
       await asleep();
       speaker.send('memory');
       const end = await speaker.wait('memory');
-      if (process.env.BGP_BENCH_TRACE) process.stderr.write(`our receive trace [ms, routes, CPU ms]: ${JSON.stringify(received.trace)}\n`);
+      if (process.env.BGP_BENCH_TRACE)
+        process.stderr.write(`our receive trace [ms, routes, CPU ms]: ${JSON.stringify(received.trace)}\n`);
       result.ours.push({ ms: received.ms, cpuMs: received.cpuMs, baseline, end });
       await speaker.exit();
       started.splice(started.indexOf(speaker), 1);
@@ -294,8 +370,21 @@ export async function idleExperiment() {
     const ours = namespace('ours');
     const rcv = namespace('rcv');
     const ourAddresses = Array.from({ length: IDLE_PEERS }, (_, i) => `198.51.100.${i + 1}`);
-    link(ours, ourAddresses.map((a) => `${a}/24`), rcv, ['198.51.100.254/24']);
-    const protocols = ourAddresses.map((a, i) => ({ name: `p${i + 1}`, local: '198.51.100.254', localAs: BIRD_AS, neighbor: a, peerAs: SENDER_AS, passive: true, importAll: true }));
+    link(
+      ours,
+      ourAddresses.map((a) => `${a}/24`),
+      rcv,
+      ['198.51.100.254/24'],
+    );
+    const protocols = ourAddresses.map((a, i) => ({
+      name: `p${i + 1}`,
+      local: '198.51.100.254',
+      localAs: BIRD_AS,
+      neighbor: a,
+      peerAs: SENDER_AS,
+      passive: true,
+      importAll: true,
+    }));
     const bird = await startBird(rcv, dir, 'receiver', birdConfig({ routerId: '198.51.100.254', protocols }));
     started.push(bird);
     const speaker = startSpeaker(ours, {
@@ -331,7 +420,12 @@ export async function idleExperiment() {
       peers: IDLE_PEERS,
       routes: IDLE_ROUTES,
       windowMs: cpu.wallMs,
-      ours: { percent: ((cpu.userUs + cpu.systemUs) / 1000 / cpu.wallMs) * 100, userUs: cpu.userUs, systemUs: cpu.systemUs, down },
+      ours: {
+        percent: ((cpu.userUs + cpu.systemUs) / 1000 / cpu.wallMs) * 100,
+        userUs: cpu.userUs,
+        systemUs: cpu.systemUs,
+        down,
+      },
       reference: { percent: (birdMs / birdWall) * 100, cpuMs: birdMs },
     };
   });

@@ -157,7 +157,10 @@ export function link(nsA, addressesA, nsB, addressesB) {
  */
 export function startIn(ns, command, args, { env, stdin = 'ignore' } = {}) {
   installHandlers();
-  const proc = spawn('ip', ['netns', 'exec', ns, command, ...args], { stdio: [stdin, 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const proc = spawn('ip', ['netns', 'exec', ns, command, ...args], {
+    stdio: [stdin, 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   processes.add(proc);
   let output = '';
   proc.stdout.on('data', (c) => (output += c));
@@ -197,7 +200,10 @@ export async function poll(what, fn, { ms = 60_000, everyMs = 100 } = {}) {
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? `: ${lastError.message ?? lastError}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what}${lastError ? `: ${lastError.message ?? lastError}` : ''}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }

@@ -59,7 +59,12 @@ async function main(settings) {
     }
   });
 
-  const peer = (p) => ({ peerAddress: p.peerAddress, localAddress: p.localAddress, peerAs: settings.peerAs, ...(settings.holdTime ? { holdTime: settings.holdTime } : {}) });
+  const peer = (p) => ({
+    peerAddress: p.peerAddress,
+    localAddress: p.localAddress,
+    peerAs: settings.peerAs,
+    ...(settings.holdTime ? { holdTime: settings.holdTime } : {}),
+  });
 
   if (settings.mode === 'announce') {
     print({ event: 'baseline', ...memory() });
@@ -89,12 +94,24 @@ async function main(settings) {
     speaker.on('routesReceived', (id, result) => {
       if (done) return;
       upTo += result.announced - result.withdrawn;
-      if (Math.floor(upTo / 100_000) > trace.length) trace.push([Math.round(performance.now() - established), upTo, Math.round((cpuUs() - cpuAtEstablished) / 1000)]);
+      if (Math.floor(upTo / 100_000) > trace.length)
+        trace.push([
+          Math.round(performance.now() - established),
+          upTo,
+          Math.round((cpuUs() - cpuAtEstablished) / 1000),
+        ]);
       if (upTo < settings.count) return;
       const received = speaker.peers()[0]?.received ?? 0;
       if (received < settings.count) return;
       done = true;
-      print({ event: 'received', ms: performance.now() - established, cpuMs: (cpuUs() - cpuAtEstablished) / 1000, at: Date.now(), received, trace });
+      print({
+        event: 'received',
+        ms: performance.now() - established,
+        cpuMs: (cpuUs() - cpuAtEstablished) / 1000,
+        at: Date.now(),
+        received,
+        trace,
+      });
     });
     speaker.addPeer('bird', peer(settings.peers[0]));
   } else if (settings.mode === 'idle') {

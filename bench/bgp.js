@@ -17,11 +17,26 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { COUNT, IDLE_HOLD_TIME, IDLE_PEERS, ROUNDS, announceExperiment, idleExperiment, receiveExperiment } from './bgp-experiments.js';
+import {
+  COUNT,
+  IDLE_HOLD_TIME,
+  IDLE_PEERS,
+  ROUNDS,
+  announceExperiment,
+  idleExperiment,
+  receiveExperiment,
+} from './bgp-experiments.js';
 import { alive, netnsUnavailable, sweepStale } from './bgp-netns.js';
 import { median } from './run.js';
 
-const BUILT_SPEAKER = join(dirname(fileURLToPath(import.meta.url)), '..', 'packages', 'bgp-speaker', 'dist', 'speaker.js');
+const BUILT_SPEAKER = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'packages',
+  'bgp-speaker',
+  'dist',
+  'speaker.js',
+);
 
 const referenceOn = () => process.env.BENCH_REFERENCE !== 'skip';
 const mb = (bytes) => bytes / 1e6;
@@ -103,7 +118,9 @@ export const rows = [
           (ref ? `, BIRD ${roundsText(ref)}` : '') +
           `; ours: ${M} announce() calls before the session ${fixed(seconds(med(r.ours, (o) => o.announceMs)))} s (not timed), ` +
           `diff and packing on Established ${fixed(seconds(med(r.ours, (o) => o.flushMs)))} s, CPU while sending ${fixed(seconds(med(r.ours, (o) => o.cpuMs)))} s` +
-          (ref ? `; reference: a BIRD sender (static protocol, loaded in ${fixed(seconds(r.senderLoadMs))} s before the sessions) to a BIRD receiver, sender CPU ${fixed(seconds(med(ref, (o) => o.cpuMs)))} s` : ''),
+          (ref
+            ? `; reference: a BIRD sender (static protocol, loaded in ${fixed(seconds(r.senderLoadMs))} s before the sessions) to a BIRD receiver, sender CPU ${fixed(seconds(med(ref, (o) => o.cpuMs)))} s`
+            : ''),
       };
     },
   },
@@ -123,7 +140,9 @@ export const rows = [
           `median of ${r.ours.length} rounds, ours ${roundsText(r.ours)}` +
           (ref ? `, BIRD ${roundsText(ref)}` : '') +
           `; ours: Established event to the last route in the Adj-RIB-In, timed in our process, CPU ${fixed(seconds(med(r.ours, (o) => o.cpuMs)))} s` +
-          (ref ? `; reference: a BIRD receiver, Established (Since) to the first poll that saw all imported, CPU ${fixed(seconds(med(ref, (o) => o.cpuMs)))} s` : ''),
+          (ref
+            ? `; reference: a BIRD receiver, Established (Since) to the first poll that saw all imported, CPU ${fixed(seconds(med(ref, (o) => o.cpuMs)))} s`
+            : ''),
       };
     },
   },
@@ -175,7 +194,9 @@ export const rows = [
         reference: ref && perRoute(med(ref, (x) => x.memoryAfter.Total - x.memoryBefore.Total)),
         note:
           `ours: V8 heap + external memory (typed arrays) after gc, RSS ${perRoute(med(r.ours, (x) => x.end.rss - x.baseline.rss))} B per route` +
-          (ref ? `; reference: the BIRD receiver's effective memory growth (show memory Total), RSS ${perRoute(med(ref, (x) => x.rssAfter.rss - x.rssBefore.rss))} B per route` : ''),
+          (ref
+            ? `; reference: the BIRD receiver's effective memory growth (show memory Total), RSS ${perRoute(med(ref, (x) => x.rssAfter.rss - x.rssBefore.rss))} B per route`
+            : ''),
       };
     },
   },

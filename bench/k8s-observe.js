@@ -12,14 +12,23 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, m
 
 /** Throws (ending any wait) when the daemon has exited. */
 export function alive(daemon) {
-  if (!daemon.alive()) throw new FatalError(`the daemon exited (${daemon.proc.exitCode ?? daemon.proc.signalCode}): ${daemon.stderr().slice(-2000)}`);
+  if (!daemon.alive())
+    throw new FatalError(
+      `the daemon exited (${daemon.proc.exitCode ?? daemon.proc.signalCode}): ${daemon.stderr().slice(-2000)}`,
+    );
 }
 
 /** The daemon is up: it holds the Lease and every router has its session Established. */
 export async function daemonReady(server, daemon, routers) {
   const check = () => alive(daemon);
-  await until('the daemon to hold the allocator Lease', () => (check(), leaseHolder(server) === NODE_NAME), { ms: 60_000 });
-  for (const r of routers) await until(`the session with router ${r.address}`, () => (check(), neighborState(r) === 'established'), { ms: 60_000, everyMs: 100 });
+  await until('the daemon to hold the allocator Lease', () => (check(), leaseHolder(server) === NODE_NAME), {
+    ms: 60_000,
+  });
+  for (const r of routers)
+    await until(`the session with router ${r.address}`, () => (check(), neighborState(r) === 'established'), {
+      ms: 60_000,
+      everyMs: 100,
+    });
 }
 
 /**
@@ -56,7 +65,11 @@ export function phaseLoad(daemon) {
   return {
     end() {
       const ms = now() - start;
-      return { ms, daemonCpuPercent: ((cpuMs(daemon.pid) - cpu) / ms) * 100, apiServerLoopPercent: performance.eventLoopUtilization(elu).utilization * 100 };
+      return {
+        ms,
+        daemonCpuPercent: ((cpuMs(daemon.pid) - cpu) / ms) * 100,
+        apiServerLoopPercent: performance.eventLoopUtilization(elu).utilization * 100,
+      };
     },
   };
 }
@@ -76,7 +89,9 @@ export function writesIn(requests, all = false) {
 export function logCounts(daemon, top = 8) {
   const counts = new Map();
   for (const l of daemon.logs) {
-    const key = `${l.level}: ${String(l.msg).replace(/[0-9a-f:.]{6,}|\d+/g, 'N').slice(0, 80)}`;
+    const key = `${l.level}: ${String(l.msg)
+      .replace(/[0-9a-f:.]{6,}|\d+/g, 'N')
+      .slice(0, 80)}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1]).slice(0, top));
@@ -87,13 +102,21 @@ export function warnings(daemon, max = 10) {
   return daemon.logs
     .filter((l) => l.level === 'warn' || l.level === 'error' || l.level === 'fatal')
     .slice(0, max)
-    .map((l) => `${l.time} ${l.level} ${l.msg}${l.err ? ` (${l.err.message ?? JSON.stringify(l.err)})` : ''}${l.reason ? ` (${typeof l.reason === 'string' ? l.reason : JSON.stringify(l.reason)})` : ''}`);
+    .map(
+      (l) =>
+        `${l.time} ${l.level} ${l.msg}${l.err ? ` (${l.err.message ?? JSON.stringify(l.err)})` : ''}${l.reason ? ` (${typeof l.reason === 'string' ? l.reason : JSON.stringify(l.reason)})` : ''}`,
+    );
 }
 
 /** What went wrong, for an error message: each router's route count and the daemon's last warnings. */
 function diagnosis(daemon, routers) {
-  const counts = routers.map((r) => `${r.address}: ${r.monitor ? `${r.monitor.present.size} routes` : 'see above'}`).join(', ');
-  const warnings = daemon.logs.filter((l) => l.level !== 'info' && l.level !== 'debug').slice(-5).map((l) => `${l.level} ${l.msg}${l.err ? ` (${l.err.message ?? JSON.stringify(l.err)})` : ''}`);
+  const counts = routers
+    .map((r) => `${r.address}: ${r.monitor ? `${r.monitor.present.size} routes` : 'see above'}`)
+    .join(', ');
+  const warnings = daemon.logs
+    .filter((l) => l.level !== 'info' && l.level !== 'debug')
+    .slice(-5)
+    .map((l) => `${l.level} ${l.msg}${l.err ? ` (${l.err.message ?? JSON.stringify(l.err)})` : ''}`);
   return `routers: ${counts}; daemon ${daemon.alive() ? 'running' : `exited (${daemon.proc.exitCode ?? daemon.proc.signalCode})`}, ${daemon.logs.length} log lines, last warnings: ${warnings.join(' | ') || 'none'}${daemon.stderr() ? `; stderr: ${daemon.stderr().slice(-500)}` : ''}`;
 }
 
@@ -150,7 +173,11 @@ export async function idleWithGc(pid) {
   const before = await gcMetrics();
   const window = await idleWindow(pid, IDLE_MS);
   const after = await gcMetrics();
-  window.gc = Object.fromEntries(Object.entries(after).map(([kind, a]) => [kind, { count: a.count - (before[kind]?.count ?? 0), ms: a.ms - (before[kind]?.ms ?? 0) }]).filter(([, d]) => d.count > 0));
+  window.gc = Object.fromEntries(
+    Object.entries(after)
+      .map(([kind, a]) => [kind, { count: a.count - (before[kind]?.count ?? 0), ms: a.ms - (before[kind]?.ms ?? 0) }])
+      .filter(([, d]) => d.count > 0),
+  );
   window.daemon = await memoryMetrics();
   return window;
 }
@@ -160,7 +187,11 @@ async function memoryMetrics() {
   try {
     const text = await (await fetch(METRICS_URL)).text();
     const value = (name) => Number(new RegExp(`^\\w*${name} ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
-    return { heapUsed: value('nodejs_heap_size_used_bytes'), heapTotal: value('nodejs_heap_size_total_bytes'), external: value('nodejs_external_memory_bytes') };
+    return {
+      heapUsed: value('nodejs_heap_size_used_bytes'),
+      heapTotal: value('nodejs_heap_size_total_bytes'),
+      external: value('nodejs_external_memory_bytes'),
+    };
   } catch (err) {
     return { error: err.message };
   }
@@ -181,7 +212,13 @@ export async function reconcileMetrics() {
 
 /** n, p50, p99, max and min of a list of numbers. */
 export function summary(values) {
-  return { n: values.length, p50: percentile(values, 50), p99: percentile(values, 99), max: Math.max(...values), min: Math.min(...values) };
+  return {
+    n: values.length,
+    p50: percentile(values, 50),
+    p99: percentile(values, 99),
+    max: Math.max(...values),
+    min: Math.min(...values),
+  };
 }
 
 /** Samples the API server's request log so the breakdown can say when the daemon's first requests were served. */
@@ -195,4 +232,3 @@ export function followRequests(server) {
   }, 2);
   return { seen, stop: () => clearInterval(timer) };
 }
-

@@ -81,7 +81,10 @@ export async function until(what, fn, { ms = 60_000, everyMs = 20 } = {}) {
       if (err instanceof FatalError) throw err;
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? `: ${lastError.message ?? lastError}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${what}${lastError ? `: ${lastError.message ?? lastError}` : ''}`,
+      );
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
@@ -107,14 +110,36 @@ export async function startCluster({ pools, peerAddresses, bfd }) {
   server.create('namespaces', { metadata: { name: CONFIG_NAMESPACE } });
   server.create('nodes', {
     metadata: { name: NODE_NAME, labels: { 'kubernetes.io/hostname': NODE_NAME } },
-    status: { addresses: [{ type: 'InternalIP', address: HOST_V4 }, { type: 'InternalIP', address: HOST_V6 }], conditions: [{ type: 'Ready', status: 'True' }] },
+    status: {
+      addresses: [
+        { type: 'InternalIP', address: HOST_V4 },
+        { type: 'InternalIP', address: HOST_V6 },
+      ],
+      conditions: [{ type: 'Ready', status: 'True' }],
+    },
   });
-  const crd = (kind, name, spec) => ({ apiVersion: CRD_VERSION, kind, metadata: { name, namespace: CONFIG_NAMESPACE }, spec });
+  const crd = (kind, name, spec) => ({
+    apiVersion: CRD_VERSION,
+    kind,
+    metadata: { name, namespace: CONFIG_NAMESPACE },
+    spec,
+  });
   for (const p of pools) server.create('ipaddresspools', crd('IPAddressPool', p.name, { addresses: p.addresses }));
-  if (bfd) server.create('bfdprofiles', crd('BFDProfile', BFD_PROFILE, { receiveInterval: bfd.intervalMs, transmitInterval: bfd.intervalMs, detectMultiplier: bfd.detectMultiplier }));
+  if (bfd)
+    server.create(
+      'bfdprofiles',
+      crd('BFDProfile', BFD_PROFILE, {
+        receiveInterval: bfd.intervalMs,
+        transmitInterval: bfd.intervalMs,
+        detectMultiplier: bfd.detectMultiplier,
+      }),
+    );
   const bfdProfile = bfd ? { bfdProfile: BFD_PROFILE } : {};
   for (const [i, address] of peerAddresses.entries()) {
-    server.create('bgppeers', crd('BGPPeer', peerName(i), { myASN: OUR_AS, peerASN: ROUTER_AS, peerAddress: address, ...bfdProfile }));
+    server.create(
+      'bgppeers',
+      crd('BGPPeer', peerName(i), { myASN: OUR_AS, peerASN: ROUTER_AS, peerAddress: address, ...bfdProfile }),
+    );
   }
   server.create('bgpadvertisements', crd('BGPAdvertisement', 'all', {}));
   return server;
@@ -152,7 +177,13 @@ export function serviceObject(name, { policy = 'Cluster', family = 4, ip, pool, 
   svc.status = {
     loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] },
     conditions: [
-      { type: 'bgp-announce.io/IPAllocated', status: 'True', reason: 'Allocated', message: `${ip} from pool ${pool}`, lastTransitionTime: at },
+      {
+        type: 'bgp-announce.io/IPAllocated',
+        status: 'True',
+        reason: 'Allocated',
+        message: `${ip} from pool ${pool}`,
+        lastTransitionTime: at,
+      },
       { ...announcedCondition(`default/${name}`, ip, peers), lastTransitionTime: at },
     ],
   };
@@ -172,7 +203,11 @@ export function endpointSlice(name, nodes) {
     metadata: { name: `${name}-bench`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } },
     addressType: 'IPv4',
     ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
-    endpoints: nodes.map((nodeName, i) => ({ addresses: [`192.0.2.${100 + i}`], nodeName, conditions: { ready: true, serving: true, terminating: false } })),
+    endpoints: nodes.map((nodeName, i) => ({
+      addresses: [`192.0.2.${100 + i}`],
+      nodeName,
+      conditions: { ready: true, serving: true, terminating: false },
+    })),
   };
 }
 
@@ -184,7 +219,8 @@ export function endpointSlice(name, nodes) {
  */
 export function preloadServices(server, objects) {
   const store = server.state?.ctx?.store;
-  if (!store || typeof store.list !== 'function') throw new Error('preloadServices: this build of the test API server has no state.ctx.store');
+  if (!store || typeof store.list !== 'function')
+    throw new Error('preloadServices: this build of the test API server has no state.ctx.store');
   const list = store.list;
   store.list = function (resource, namespace) {
     return resource === 'core/v1/services' ? [] : list.call(this, resource, namespace);
@@ -213,16 +249,18 @@ export function leaseHolder(server) {
 export function watchIngress(server) {
   const firstIngressAt = new Map();
   const ipOf = new Map();
-  const req = httpGet(`${server.url}/api/v1/namespaces/default/services?watch=true&resourceVersion=${server.resourceVersion()}`, (res) =>
-    eachLine(res, (line) => {
-      const at = now();
-      const o = JSON.parse(line).object;
-      const name = o?.metadata?.name;
-      const ip = o?.status?.loadBalancer?.ingress?.[0]?.ip;
-      if (name === undefined || ip === undefined) return;
-      ipOf.set(name, ip);
-      if (!firstIngressAt.has(name)) firstIngressAt.set(name, at);
-    }),
+  const req = httpGet(
+    `${server.url}/api/v1/namespaces/default/services?watch=true&resourceVersion=${server.resourceVersion()}`,
+    (res) =>
+      eachLine(res, (line) => {
+        const at = now();
+        const o = JSON.parse(line).object;
+        const name = o?.metadata?.name;
+        const ip = o?.status?.loadBalancer?.ingress?.[0]?.ip;
+        if (name === undefined || ip === undefined) return;
+        ipOf.set(name, ip);
+        if (!firstIngressAt.has(name)) firstIngressAt.set(name, at);
+      }),
   );
   req.on('error', () => undefined);
   return { firstIngressAt, ipOf, stop: () => req.destroy() };
@@ -239,9 +277,27 @@ export function watchIngress(server) {
 export function startDaemon(url, { node = process.execPath, nodeArgs = [], logLevel = 'info' } = {}) {
   const spawnedAt = now();
   const proc = track(
-    spawn(node, [...nodeArgs, CLI, 'daemon', '--kube-url', url, '--node-name', NODE_NAME, '--namespace', CONFIG_NAMESPACE, '--router-id', HOST_V4, '--log-level', logLevel], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
+    spawn(
+      node,
+      [
+        ...nodeArgs,
+        CLI,
+        'daemon',
+        '--kube-url',
+        url,
+        '--node-name',
+        NODE_NAME,
+        '--namespace',
+        CONFIG_NAMESPACE,
+        '--router-id',
+        HOST_V4,
+        '--log-level',
+        logLevel,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
   );
   const logs = [];
   let stderr = '';
@@ -323,10 +379,21 @@ export async function idleWindow(pid, ms) {
   }
   const elapsed = now() - start;
   const end = memory(pid);
-  const threads = Object.fromEntries(Object.entries(threadCpuMs(pid)).map(([name, ms]) => [name, ms - (startThreads[name] ?? 0)]).filter(([, ms]) => ms > 0.05));
+  const threads = Object.fromEntries(
+    Object.entries(threadCpuMs(pid))
+      .map(([name, ms]) => [name, ms - (startThreads[name] ?? 0)])
+      .filter(([, ms]) => ms > 0.05),
+  );
   const schedMs = Object.values(threads).reduce((a, b) => a + b, 0);
   return {
     threads,
     schedMs,
-    schedPercent: (schedMs / elapsed) * 100, windowMs: elapsed, cpuPercent: ((cpuMs(pid) - startCpu) / elapsed) * 100, cpuMs: cpuMs(pid) - startCpu, rss: end.rss, maxRss: Math.max(...samples, end.rss), hwm: end.hwm };
+    schedPercent: (schedMs / elapsed) * 100,
+    windowMs: elapsed,
+    cpuPercent: ((cpuMs(pid) - startCpu) / elapsed) * 100,
+    cpuMs: cpuMs(pid) - startCpu,
+    rss: end.rss,
+    maxRss: Math.max(...samples, end.rss),
+    hwm: end.hwm,
+  };
 }

@@ -51,15 +51,50 @@ export async function startRouters(ns, families, { monitor = true } = {}) {
     const conf = join(dir, `r${i}.toml`);
     writeFileSync(conf, gobgpdConfig(i, family));
     const apiHost = routerAddress(4, i);
-    const proc = track(spawn('ip', ['netns', 'exec', ns, 'gobgpd', '-f', conf, '--api-hosts', `${apiHost}:${API_PORT}`, '--pprof-disable', '-l', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const proc = track(
+      spawn(
+        'ip',
+        [
+          'netns',
+          'exec',
+          ns,
+          'gobgpd',
+          '-f',
+          conf,
+          '--api-hosts',
+          `${apiHost}:${API_PORT}`,
+          '--pprof-disable',
+          '-l',
+          'warn',
+        ],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      ),
+    );
     let output = '';
     proc.stdout.on('data', (c) => (output += c));
     proc.stderr.on('data', (c) => (output += c));
-    const gobgp = (...args) => execFileSync('gobgp', ['-u', apiHost, '-p', String(API_PORT), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    return { index: i, family, address: routerAddress(family, i), neighbor: family === 4 ? HOST_V4 : HOST_V6, apiHost, proc, pid: proc.pid, gobgp, output: () => output };
+    const gobgp = (...args) =>
+      execFileSync('gobgp', ['-u', apiHost, '-p', String(API_PORT), ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    return {
+      index: i,
+      family,
+      address: routerAddress(family, i),
+      neighbor: family === 4 ? HOST_V4 : HOST_V6,
+      apiHost,
+      proc,
+      pid: proc.pid,
+      gobgp,
+      output: () => output,
+    };
   });
   for (const r of routers) {
-    await until(`gobgpd ${r.address} to answer on its API`, () => r.gobgp('neighbor', '-j') && true, { ms: 20_000, everyMs: 100 }).catch((err) => {
+    await until(`gobgpd ${r.address} to answer on its API`, () => r.gobgp('neighbor', '-j') && true, {
+      ms: 20_000,
+      everyMs: 100,
+    }).catch((err) => {
       throw new Error(`${err.message}; its output: ${r.output().slice(-1000)}`);
     });
     r.api = new GobgpApi(r.apiHost, API_PORT);
@@ -77,7 +112,10 @@ export async function startRouters(ns, families, { monitor = true } = {}) {
 /** gobgpd's state of its neighbor: 'established', 'active', ... (GoBGP API session_state names). */
 export function neighborState(router) {
   const n = JSON.parse(router.gobgp('neighbor', router.neighbor, '-j'));
-  return ['unknown', 'idle', 'connect', 'active', 'opensent', 'openconfirm', 'established'][n.state?.session_state] ?? String(n.state?.session_state);
+  return (
+    ['unknown', 'idle', 'connect', 'active', 'opensent', 'openconfirm', 'established'][n.state?.session_state] ??
+    String(n.state?.session_state)
+  );
 }
 
 /**
@@ -93,13 +131,20 @@ export async function whenRibsHold(routers, count, { ms = 120_000, everyMs = 10,
   let counts = [];
   while (full.some((t) => t === undefined)) {
     check?.();
-    const answers = await Promise.all(routers.map((r, i) => (full[i] !== undefined ? [count, full[i]] : r.api.prefixes(r.family).then((c) => [c, now()]))));
+    const answers = await Promise.all(
+      routers.map((r, i) =>
+        full[i] !== undefined ? [count, full[i]] : r.api.prefixes(r.family).then((c) => [c, now()]),
+      ),
+    );
     counts = answers.map(([c]) => c);
     answers.forEach(([c, at], i) => {
       if (first[i] === undefined && c > 0) first[i] = at;
       if (full[i] === undefined && c >= count) full[i] = at;
     });
-    if (now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${count} routes at every router (they hold ${counts.join(', ')})`);
+    if (now() > deadline)
+      throw new Error(
+        `timed out after ${ms} ms waiting for ${count} routes at every router (they hold ${counts.join(', ')})`,
+      );
     if (full.some((t) => t === undefined)) await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
   return { first, full };
@@ -156,7 +201,12 @@ export class GobgpApi {
   /** One unary call: the request message bytes in, the response message bytes out. */
   call(method, message) {
     return new Promise((resolve, reject) => {
-      const req = this.session.request({ ':method': 'POST', ':path': `/apipb.GobgpApi/${method}`, 'content-type': 'application/grpc', te: 'trailers' });
+      const req = this.session.request({
+        ':method': 'POST',
+        ':path': `/apipb.GobgpApi/${method}`,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
       const chunks = [];
       let status;
       let text = '';
@@ -171,7 +221,8 @@ export class GobgpApi {
       req.on('data', (c) => chunks.push(c));
       req.on('error', reject);
       req.on('end', () => {
-        if (status !== 0) return reject(new Error(`gobgpd ${method}: grpc-status ${status} ${decodeURIComponent(text)}`));
+        if (status !== 0)
+          return reject(new Error(`gobgpd ${method}: grpc-status ${status} ${decodeURIComponent(text)}`));
         const body = Buffer.concat(chunks);
         resolve(body.subarray(5, 5 + body.readUInt32BE(1)));
       });
@@ -211,7 +262,11 @@ export class RouteMonitor {
    * again until the stream shows a change of it, then its withdrawal.
    */
   static async start(router) {
-    const m = new RouteMonitor(spawn('gobgp', ['-u', router.apiHost, '-p', String(API_PORT), 'monitor', 'global', 'rib', '-j'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const m = new RouteMonitor(
+      spawn('gobgp', ['-u', router.apiHost, '-p', String(API_PORT), 'monitor', 'global', 'rib', '-j'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     const probe = router.family === 4 ? '192.0.2.255/32' : '2001:db8:ffff::1/128';
     const family = router.family === 4 ? 'ipv4' : 'ipv6';
     // Adding a path that is already there changes nothing, so each attempt adds and then removes it.

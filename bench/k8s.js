@@ -20,11 +20,26 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive, ip, namespace, netnsUnavailable, onCleanup, startIn, sweepStale, teardown } from './bgp-netns.js';
-import { DAEMON_LOG_LEVEL, DAEMON_NODE_ARGS, LATENCY_SERVICES, PACE_MS, RECONCILE_PEERS, RECONCILE_SERVICES, RESULT_MARK, SMALL_BFD, SMALL_PEERS, SMALL_SERVICES } from './k8s-settings.js';
+import {
+  DAEMON_LOG_LEVEL,
+  DAEMON_NODE_ARGS,
+  LATENCY_SERVICES,
+  PACE_MS,
+  RECONCILE_PEERS,
+  RECONCILE_SERVICES,
+  RESULT_MARK,
+  SMALL_BFD,
+  SMALL_PEERS,
+  SMALL_SERVICES,
+} from './k8s-settings.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SCRIPT = join(ROOT, 'bench', 'k8s-experiments.js');
-const BUILT = ['packages/cli/dist/main.js', 'packages/announcer/dist/index.js', 'packages/test-apiserver/dist/index.js'].map((p) => join(ROOT, p));
+const BUILT = [
+  'packages/cli/dist/main.js',
+  'packages/announcer/dist/index.js',
+  'packages/test-apiserver/dist/index.js',
+].map((p) => join(ROOT, p));
 const CACHE_PREFIX = 'k8s-bench-cache-';
 const ROUTERS = 4;
 
@@ -34,7 +49,8 @@ const thousands = (n) => n.toLocaleString('en-US');
 
 function unavailable() {
   const why = netnsUnavailable(['gobgpd', 'gobgp']);
-  if (why) return `the Kubernetes benchmarks ${why.replace(/^needs/, 'need')}${why.includes('on PATH') ? ' (Debian: apt-get install gobgpd iproute2)' : ''}`;
+  if (why)
+    return `the Kubernetes benchmarks ${why.replace(/^needs/, 'need')}${why.includes('on PATH') ? ' (Debian: apt-get install gobgpd iproute2)' : ''}`;
   const missing = BUILT.find((f) => !existsSync(f));
   if (missing) return `${missing} is missing: build first (npx tsc -b)`;
   return undefined;
@@ -76,7 +92,9 @@ async function experiment(name) {
   const scratch = mkdtempSync(join(tmpdir(), 'k8s-bench-'));
   onCleanup(() => rmSync(scratch, { recursive: true, force: true }));
   const innerArgs = (process.env.K8S_BENCH_INNER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof for the API server's process
-  const inner = startIn(host, process.execPath, [...innerArgs, SCRIPT, name, rtr], { env: { K8S_BENCH_SCRATCH: scratch } });
+  const inner = startIn(host, process.execPath, [...innerArgs, SCRIPT, name, rtr], {
+    env: { K8S_BENCH_SCRATCH: scratch },
+  });
   await inner.exited;
   const output = inner.output();
   await teardown([inner]);
@@ -107,13 +125,16 @@ export async function prepare() {
     env: { K8S_BENCH_CACHE: cache },
     notes: [
       `routers: gobgpd ${gobgp} in a namespace; the daemon is the built CLI in its own Node process (BFD engine on, metrics and admin endpoints on, log level ${DAEMON_LOG_LEVEL}), ` +
-        `against the in-repo test API server in the bench's process; no reference controller (MetalLB cannot run here); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start`,
+        `against the in-repo test API server in the bench's process; no reference controller (MetalLB cannot run here); load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')} at the start`,
     ],
   };
 }
 
 /** Which Node ran the daemon, and with which options. */
-const daemonText = (r) => `daemon on Node ${r.daemonNode}${DAEMON_NODE_ARGS.length ? ` with ${DAEMON_NODE_ARGS.join(' ')}` : ''}`;
+const daemonText = (r) =>
+  `daemon on Node ${r.daemonNode}${DAEMON_NODE_ARGS.length ? ` with ${DAEMON_NODE_ARGS.join(' ')}` : ''}`;
 
 /** "p50 x, p99 y, max z ms". */
 const spread = (s) => `p50 ${fixed(s.p50)}, p99 ${fixed(s.p99)}, max ${fixed(s.max)} ms`;
@@ -140,7 +161,9 @@ function withdrawNote(r) {
   return (
     `${r.services} Local Services with a ready endpoint on this node and on another; the EndpointSlice updated to drop this node's endpoint ${paced()} once the daemon was quiet (${fixed(r.settled[1] / 1000, 1)} s after they were announced), ` +
     `update call to the withdrawal in gobgpd's monitor stream: ${spread(r.withdraw)}; no allocator in this path; ` +
-    (r.withdraw.applied ? `update call to the daemon's 'routes changed' log line (debug, ms resolution): ${spread(r.withdraw.applied)}; ` : '') +
+    (r.withdraw.applied
+      ? `update call to the daemon's 'routes changed' log line (debug, ms resolution): ${spread(r.withdraw.applied)}; `
+      : '') +
     `meanwhile (${fixed(r.load.withdraw.ms / 1000, 1)} s) the daemon used ${fixed(r.load.withdraw.daemonCpuPercent, 0)} % of a core, the API server's event loop was busy ${fixed(r.load.withdraw.apiServerLoopPercent, 0)} %`
   );
 }
@@ -154,21 +177,35 @@ function reconcileNote(r) {
     `first plan applied (peers added) ${fixed(b.peersAddedMs, 0)} ms, all sessions Established ${fixed(b.establishedMs, 0)} ms, first route at a router ${fixed(b.firstRouteMs, 0)} ms, ` +
     `all ${thousands(r.services)} at each router ${b.perRouterMs.map((m) => fixed(m, 0)).join(', ')} ms; ` +
     `API writes before the last route: ${writes}; ` +
-    (r.floorMs !== undefined && r.floorMs !== null ? `floor: the same routes from a bare Speaker already running (no Kubernetes, no process start) to the same routers ${fixed(r.floorMs, 0)} ms; ` : '') +
+    (r.floorMs !== undefined && r.floorMs !== null
+      ? `floor: the same routes from a bare Speaker already running (no Kubernetes, no process start) to the same routers ${fixed(r.floorMs, 0)} ms; `
+      : '') +
     `(loading the Services into the test API server, untimed: ${fixed(r.loadMs / 1000, 1)} s)`
   );
 }
 
 function idleNote(r) {
   const w = r.idle;
-  const requests = Object.entries(r.idleRequests).map(([k, n]) => `${n} ${k}`).join(', ');
+  const requests = Object.entries(r.idleRequests)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
   return (
     `${daemonText(r)}; ${thousands(r.services)} Services x ${r.peers} peers${r.bfd ? `, BFD ${r.bfd.intervalMs} ms x ${r.bfd.detectMultiplier} with each (the routers' side: our engine in another process; Up through the window, ${r.bfd.packetsIn} packets received by it in all)` : ''}, window ${fixed(w.windowMs / 1000, 0)} s with no change, once the daemon had been quiet for 2 s (no API request, under 5 % CPU), ${fixed(r.settleMs / 1000, 1)} s after all routes were in` +
-    (r.gcSettleMs !== undefined ? `, and then without a garbage collection for 10 s (${fixed(r.gcSettleMs / 1000, 1)} s)` : '') +
+    (r.gcSettleMs !== undefined
+      ? `, and then without a garbage collection for 10 s (${fixed(r.gcSettleMs / 1000, 1)} s)`
+      : '') +
     `; ` +
     `VmRSS ${fixed(mb(w.rss), 1)} MB at the end (highest sample ${fixed(mb(w.maxRss), 1)}, VmHWM ${fixed(mb(w.hwm), 1)}; the daemon's V8 heap ${fixed(mb(w.daemon?.heapUsed), 1)} MB used of ${fixed(mb(w.daemon?.heapTotal), 1)}, external ${fixed(mb(w.daemon?.external), 1)}); ` +
-    `CPU ${fixed(w.cpuMs, 0)} ms over the window (/proc/<pid>/stat, all threads; schedstat by thread: ${Object.entries(w.threads ?? {}).map(([t, ms]) => `${t} ${fixed(ms, 0)}`).join(', ')} ms), ` +
-    `of which garbage collection ${Object.entries(w.gc ?? {}).map(([k, g]) => `${g.count} ${k} ${fixed(g.ms, 0)} ms`).join(', ') || 'none'} (the daemon's GC metrics); ` +
+    `CPU ${fixed(w.cpuMs, 0)} ms over the window (/proc/<pid>/stat, all threads; schedstat by thread: ${Object.entries(
+      w.threads ?? {},
+    )
+      .map(([t, ms]) => `${t} ${fixed(ms, 0)}`)
+      .join(', ')} ms), ` +
+    `of which garbage collection ${
+      Object.entries(w.gc ?? {})
+        .map(([k, g]) => `${g.count} ${k} ${fixed(g.ms, 0)} ms`)
+        .join(', ') || 'none'
+    } (the daemon's GC metrics); ` +
     `${r.idleRequestCount} API requests in the window${requests ? ` (writes: ${requests})` : ''}` +
     (r.allWrites ? `; API writes from the daemon's start to the window: ${requestsText(r.allWrites)}` : '')
   );
@@ -288,4 +325,3 @@ export const rows = [
     },
   },
 ];
-

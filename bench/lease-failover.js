@@ -10,7 +10,13 @@ import { parseArgs } from 'node:util';
 import { start } from '@bgp-announce/test-apiserver';
 import { LeaderElection, loadKubeConfig } from '@bgp-announce/announcer';
 
-const { values } = parseArgs({ options: { candidates: { type: 'string', default: '5' }, trials: { type: 'string', default: '5' }, 'idle-seconds': { type: 'string', default: '60' } } });
+const { values } = parseArgs({
+  options: {
+    candidates: { type: 'string', default: '5' },
+    trials: { type: 'string', default: '5' },
+    'idle-seconds': { type: 'string', default: '60' },
+  },
+});
 const CANDIDATES = Number(values.candidates);
 const TRIALS = Number(values.trials);
 const IDLE_S = Number(values['idle-seconds']);
@@ -41,14 +47,20 @@ function candidate() {
   return election;
 }
 const leader = () => [...live].find((e) => e.isLeader());
-const leaseRequests = (since, filter = () => true) => server.requests().slice(since).filter((r) => r.resource === 'leases' && filter(r));
+const leaseRequests = (since, filter = () => true) =>
+  server
+    .requests()
+    .slice(since)
+    .filter((r) => r.resource === 'leases' && filter(r));
 const renewTimeOf = () => Date.parse(server.get('leases.coordination.k8s.io', NAME, NS)?.spec?.renewTime ?? '');
 
 for (let i = 0; i < CANDIDATES; i++) candidate();
 let current = await until('a first leader', leader);
 await until('every candidate to see it', () => [...live].every((e) => e.holder() === current.identity));
 // Candidates whose first attempt (a create, at start) was already on its way settle: 409, then they wait.
-await until('no attempt in flight', () => [...live].every((e) => e.isLeader() || e.observed()?.nextAttemptAt !== undefined));
+await until('no attempt in flight', () =>
+  [...live].every((e) => e.isLeader() || e.observed()?.nextAttemptAt !== undefined),
+);
 
 // Idle.
 let mark = server.requests().length;
@@ -56,7 +68,9 @@ await sleep(IDLE_S * 1000);
 const idle = leaseRequests(mark);
 const perMinute = (n) => ((n * 60) / IDLE_S).toFixed(2);
 const nonLeaderRequests = idle.filter((r) => r.userAgent !== current.identity);
-console.log(`idle ${IDLE_S} s, ${CANDIDATES} candidates: non-leaders made ${nonLeaderRequests.length} requests (${perMinute(nonLeaderRequests.length / (CANDIDATES - 1))}/min each: ${[...new Set(nonLeaderRequests.map((r) => r.verb))].join(', ') || 'none'}); the leader ${idle.length - nonLeaderRequests.length} (${perMinute(idle.length - nonLeaderRequests.length)}/min)`);
+console.log(
+  `idle ${IDLE_S} s, ${CANDIDATES} candidates: non-leaders made ${nonLeaderRequests.length} requests (${perMinute(nonLeaderRequests.length / (CANDIDATES - 1))}/min each: ${[...new Set(nonLeaderRequests.map((r) => r.verb))].join(', ') || 'none'}); the leader ${idle.length - nonLeaderRequests.length} (${perMinute(idle.length - nonLeaderRequests.length)}/min)`,
+);
 
 // Failover after a kill.
 const results = [];
@@ -73,13 +87,22 @@ for (let trial = 0; trial < TRIALS; trial++) {
   current = await until('a new leader', leader);
   const took = Date.now() - t0;
   const writes = leaseRequests(mark, (r) => r.verb === 'update');
-  results.push({ took, sinceRenew: Date.now() - lastRenew, writes: writes.length, conflicts: writes.filter((r) => r.status === 409).length });
-  console.log(`kill ${trial + 1}: ${current.identity} leads ${took} ms after the kill (${Date.now() - lastRenew} ms after the last renewal); ${writes.length} update(s), ${writes.filter((r) => r.status === 409).length} answered 409`);
+  results.push({
+    took,
+    sinceRenew: Date.now() - lastRenew,
+    writes: writes.length,
+    conflicts: writes.filter((r) => r.status === 409).length,
+  });
+  console.log(
+    `kill ${trial + 1}: ${current.identity} leads ${took} ms after the kill (${Date.now() - lastRenew} ms after the last renewal); ${writes.length} update(s), ${writes.filter((r) => r.status === 409).length} answered 409`,
+  );
   candidate(); // keep the number of candidates
   await until('every candidate to see the new leader', () => [...live].every((e) => e.holder() === current.identity));
 }
 const tooks = results.map((r) => r.took).sort((a, b) => a - b);
-console.log(`failover after a kill: min ${tooks[0]} ms, median ${tooks[tooks.length >> 1]} ms, max ${tooks.at(-1)} ms (bound: 15 s + 5 s = 20000 ms)`);
+console.log(
+  `failover after a kill: min ${tooks[0]} ms, median ${tooks[tooks.length >> 1]} ms, max ${tooks.at(-1)} ms (bound: 15 s + 5 s = 20000 ms)`,
+);
 
 // Release.
 for (let trial = 0; trial < 3; trial++) {
@@ -90,7 +113,9 @@ for (let trial = 0; trial < 3; trial++) {
   live.delete(releasing);
   current = await until('a new leader', leader);
   const writes = leaseRequests(mark, (r) => r.verb === 'update' && r.userAgent !== releasing.identity);
-  console.log(`release ${trial + 1}: ${current.identity} leads ${Date.now() - t0} ms after release() began; ${writes.length} update(s), ${writes.filter((r) => r.status === 409).length} answered 409`);
+  console.log(
+    `release ${trial + 1}: ${current.identity} leads ${Date.now() - t0} ms after release() began; ${writes.length} update(s), ${writes.filter((r) => r.status === 409).length} answered 409`,
+  );
   candidate();
   await until('every candidate to see the new leader', () => [...live].every((e) => e.holder() === current.identity));
 }

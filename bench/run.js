@@ -75,10 +75,14 @@ async function runRow(row) {
 
 function runRowInChild(file, index, env) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), '--child', file, String(index)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ...env },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', fileURLToPath(import.meta.url), '--child', file, String(index)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, ...env },
+      },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('close', (code) => {
@@ -101,7 +105,8 @@ function cpuModel() {
   return cpus()[0]?.model ?? 'unknown CPU';
 }
 
-const number = (n) => (n === null || n === undefined ? '' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3));
+const number = (n) =>
+  n === null || n === undefined ? '' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3);
 
 /** The figure a row's goal is about: ours, or ours / reference for `goalOf: 'ratio'` (null when unknown). */
 function judged(r) {
@@ -121,12 +126,20 @@ function formatTable(results) {
   const lines = results.map((r) => {
     const ratio = r.ours !== null && r.reference ? `${(r.ours / r.reference).toFixed(2)}x` : '';
     const ok = r.error ? 'ERROR' : verdict(r);
-    const goal = r.goal === undefined ? '' : `${r.goalOf === 'ratio' ? 'ratio ' : ''}${r.lowerIsBetter ? '<=' : '>='} ${r.goalOf === 'ratio' ? r.goal.toFixed(2) : number(r.goal)}`;
+    const goal =
+      r.goal === undefined
+        ? ''
+        : `${r.goalOf === 'ratio' ? 'ratio ' : ''}${r.lowerIsBetter ? '<=' : '>='} ${r.goalOf === 'ratio' ? r.goal.toFixed(2) : number(r.goal)}`;
     return [`${r.name} (${r.unit})`, r.error ? 'error' : number(r.ours), number(r.reference), ratio, goal, ok];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const fmt = (cells) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  return [fmt(header), `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`, ...lines.map(fmt)].join('\n');
+  const fmt = (cells) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  return [
+    fmt(header),
+    `|${widths.map((w, i) => (i === 0 ? ':' : '-') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`,
+    ...lines.map(fmt),
+  ].join('\n');
 }
 
 async function main(argv) {
@@ -139,7 +152,11 @@ async function main(argv) {
   const notes = [];
   for (const file of benchFiles()) {
     const { mod, rows } = await loadRows(file);
-    const selected = rows.map((row, index) => ({ row, index })).filter(({ row }) => filters.length === 0 || filters.some((f) => row.name.toLowerCase().includes(f.toLowerCase())));
+    const selected = rows
+      .map((row, index) => ({ row, index }))
+      .filter(
+        ({ row }) => filters.length === 0 || filters.some((f) => row.name.toLowerCase().includes(f.toLowerCase())),
+      );
     if (selected.length === 0) continue;
     let env = {};
     if (typeof mod.prepare === 'function') {
@@ -150,7 +167,15 @@ async function main(argv) {
     for (const { row, index } of selected) {
       if (!json) process.stderr.write(`running ${basename(file)}: ${row.name} ...\n`);
       const result = inline ? await runRow(row) : await runRowInChild(file, index, env);
-      results.push({ file: basename(file), name: row.name, unit: row.unit, goal: row.goal, goalOf: row.goalOf ?? 'ours', lowerIsBetter: row.lowerIsBetter ?? false, ...result });
+      results.push({
+        file: basename(file),
+        name: row.name,
+        unit: row.unit,
+        goal: row.goal,
+        goalOf: row.goalOf ?? 'ours',
+        lowerIsBetter: row.lowerIsBetter ?? false,
+        ...result,
+      });
       if (result.note) notes.push(`${row.name}: ${result.note}`);
       if (result.error) notes.push(`${row.name}: ERROR ${result.error}`);
     }
@@ -161,7 +186,14 @@ async function main(argv) {
     process.exitCode = 2;
     return;
   }
-  const machine = { node: process.version, v8: process.versions.v8, cpu: cpuModel(), cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), platform: `${process.platform}-${process.arch}` };
+  const machine = {
+    node: process.version,
+    v8: process.versions.v8,
+    cpu: cpuModel(),
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    platform: `${process.platform}-${process.arch}`,
+  };
   if (json) {
     process.stdout.write(`${JSON.stringify({ machine, date: new Date().toISOString(), results, notes }, null, 2)}\n`);
   } else {
@@ -182,7 +214,9 @@ async function main(argv) {
 async function child(file, index) {
   const { rows } = await loadRows(file);
   const row = rows[Number(index)];
-  const result = row ? await runRow(row) : { ours: null, reference: null, note: null, error: `no row ${index} in ${file}` };
+  const result = row
+    ? await runRow(row)
+    : { ours: null, reference: null, note: null, error: `no row ${index} in ${file}` };
   process.stdout.write(`${RESULT_MARK}${JSON.stringify(result)}\n`);
 }
 

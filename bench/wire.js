@@ -26,7 +26,19 @@ function header(out, at, length, type) {
 
 /** ORIGIN IGP, AS_PATH (one AS_SEQUENCE of 4-octet ASNs), then `extra` attribute bytes. */
 function baseAttributes(asns, extra = []) {
-  return [0x40, 1, 1, 0, 0x40, 2, 2 + 4 * asns.length, 2, asns.length, ...asns.flatMap((a) => [a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff]), ...extra];
+  return [
+    0x40,
+    1,
+    1,
+    0,
+    0x40,
+    2,
+    2 + 4 * asns.length,
+    2,
+    asns.length,
+    ...asns.flatMap((a) => [a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff]),
+    ...extra,
+  ];
 }
 
 /**
@@ -70,17 +82,22 @@ function ipv4Full(count) {
   const per = Math.floor((MAX - 19 - 4 - attrs.length) / 5);
   return {
     per,
-    ...fullUpdates(count, per, () => attrs, (out, at, first, n) => {
-      for (let i = first; i < first + n; i++) {
-        out[at] = 32;
-        out[at + 1] = 10;
-        out[at + 2] = (i >>> 16) & 0xff;
-        out[at + 3] = (i >>> 8) & 0xff;
-        out[at + 4] = i & 0xff;
-        at += 5;
-      }
-      return at;
-    }),
+    ...fullUpdates(
+      count,
+      per,
+      () => attrs,
+      (out, at, first, n) => {
+        for (let i = first; i < first + n; i++) {
+          out[at] = 32;
+          out[at + 1] = 10;
+          out[at + 2] = (i >>> 16) & 0xff;
+          out[at + 3] = (i >>> 8) & 0xff;
+          out[at + 4] = i & 0xff;
+          at += 5;
+        }
+        return at;
+      },
+    ),
   };
 }
 
@@ -102,7 +119,10 @@ function ipv6Full(count) {
         // The NLRI sit inside MP_REACH_NLRI, which is the last attribute, so they follow directly.
         for (let i = first; i < first + n; i++) {
           out[at] = 128;
-          out.set([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff], at + 1);
+          out.set(
+            [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff],
+            at + 1,
+          );
           at += 17;
         }
         return at;
@@ -113,7 +133,27 @@ function ipv6Full(count) {
 }
 
 // Typical small UPDATE: ORIGIN, AS_PATH, NEXT_HOP, MED, COMMUNITIES and one /24.
-const SMALL_ATTRS = baseAttributes(ASNS, [...NEXT_HOP_V4, 0x80, 4, 4, 0, 0, 0, 100, 0xc0, 8, 8, 0xfb, 0xf0, 0, 100, 0xfb, 0xf0, 0, 200]);
+const SMALL_ATTRS = baseAttributes(ASNS, [
+  ...NEXT_HOP_V4,
+  0x80,
+  4,
+  4,
+  0,
+  0,
+  0,
+  100,
+  0xc0,
+  8,
+  8,
+  0xfb,
+  0xf0,
+  0,
+  100,
+  0xfb,
+  0xf0,
+  0,
+  200,
+]);
 
 function smallUpdates(count) {
   const length = 19 + 4 + SMALL_ATTRS.length + 4;
@@ -160,7 +200,8 @@ const NOT_COUNTED =
   'not counted: libbgp (Nat-Lab/node-libbgp, never published to the registry), bgp@0.0.1 (a "Hello World" placeholder), ' +
   '@comunica/*-bgp-* (SPARQL basic graph patterns, not the routing protocol); see bench/README.md';
 const referenceDir = () => process.env.BENCH_REF_DIR || join(tmpdir(), 'bgp-announce-bench-reference');
-const referenceInstalled = (dir) => existsSync(join(dir, 'node_modules', ...REFERENCE_PACKAGE.split('/'), 'package.json'));
+const referenceInstalled = (dir) =>
+  existsSync(join(dir, 'node_modules', ...REFERENCE_PACKAGE.split('/'), 'package.json'));
 
 /**
  * Installs the reference parser into a cache directory outside the repository (BENCH_REF_DIR, default
@@ -169,15 +210,31 @@ const referenceInstalled = (dir) => existsSync(join(dir, 'node_modules', ...REFE
 export async function prepare() {
   const dir = referenceDir();
   const env = { BENCH_REF_DIR: dir };
-  if (process.env.BENCH_REFERENCE === 'skip') return { env: { ...env, BENCH_REFERENCE: 'skip' }, notes: ['reference skipped (BENCH_REFERENCE=skip)'] };
+  if (process.env.BENCH_REFERENCE === 'skip')
+    return { env: { ...env, BENCH_REFERENCE: 'skip' }, notes: ['reference skipped (BENCH_REFERENCE=skip)'] };
   if (referenceInstalled(dir)) return { env, notes: [`reference: ${REFERENCE_LABEL}, cached in ${dir}`] };
   process.stderr.write(`installing ${REFERENCE_PACKAGE} into ${dir} ...\n`);
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const r = spawnSync(npm, ['install', '--prefix', dir, '--no-save', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error', REFERENCE_PACKAGE], {
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  if (r.status === 0 && referenceInstalled(dir)) return { env, notes: [`reference: ${REFERENCE_LABEL}, installed into ${dir}`] };
+  const r = spawnSync(
+    npm,
+    [
+      'install',
+      '--prefix',
+      dir,
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      '--no-package-lock',
+      '--loglevel=error',
+      REFERENCE_PACKAGE,
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  if (r.status === 0 && referenceInstalled(dir))
+    return { env, notes: [`reference: ${REFERENCE_LABEL}, installed into ${dir}`] };
   const text = `${r.stderr ?? ''}${r.error?.message ?? ''}`;
   const why = /E404/.test(text)
     ? 'the npm registry does not have it (E404)'
@@ -186,7 +243,9 @@ export async function prepare() {
       : `npm install failed: ${text.split('\n').find((l) => l.trim()) ?? `exit ${r.status}`}`;
   return {
     env: { ...env, BENCH_REFERENCE: 'skip' },
-    notes: [`no reference: ${REFERENCE_PACKAGE} could not be installed: ${why}. No other JavaScript/TypeScript BGP UPDATE parser is on the npm registry; ${NOT_COUNTED}`],
+    notes: [
+      `no reference: ${REFERENCE_PACKAGE} could not be installed: ${why}. No other JavaScript/TypeScript BGP UPDATE parser is on the npm registry; ${NOT_COUNTED}`,
+    ],
   };
 }
 
@@ -253,7 +312,12 @@ export const rows = [
       const { messages, per } = ipv4Full(IPV4_COUNT);
       const { rate, rates } = measure(() => decodeAll(messages, IPV4_COUNT, 'nlri'));
       const reference = referenceDecodeRate(messages, IPV4_COUNT);
-      return { ours: rate, rates, reference, note: `${IPV4_COUNT.toLocaleString('en-US')} prefixes in ${messages.length} messages of ${per}` };
+      return {
+        ours: rate,
+        rates,
+        reference,
+        note: `${IPV4_COUNT.toLocaleString('en-US')} prefixes in ${messages.length} messages of ${per}`,
+      };
     },
   },
   {
@@ -264,7 +328,12 @@ export const rows = [
       const { messages, per } = ipv6Full(IPV6_COUNT);
       const { rate, rates } = measure(() => decodeAll(messages, IPV6_COUNT, 'mp'));
       const reference = referenceDecodeRate(messages, IPV6_COUNT);
-      return { ours: rate, rates, reference, note: `${IPV6_COUNT.toLocaleString('en-US')} prefixes in ${messages.length} messages of ${per}` };
+      return {
+        ours: rate,
+        rates,
+        reference,
+        note: `${IPV6_COUNT.toLocaleString('en-US')} prefixes in ${messages.length} messages of ${per}`,
+      };
     },
   },
   {
@@ -283,7 +352,12 @@ export const rows = [
       const messages = smallUpdates(SMALL_COUNT);
       const { rate, rates } = measure(() => decodeAll(messages, SMALL_COUNT, 'nlri'));
       const reference = referenceDecodeRate(messages, SMALL_COUNT);
-      return { ours: rate, rates, reference, note: `${SMALL_COUNT.toLocaleString('en-US')} messages of ${messages[0].length} bytes` };
+      return {
+        ours: rate,
+        rates,
+        reference,
+        note: `${SMALL_COUNT.toLocaleString('en-US')} messages of ${messages[0].length} bytes`,
+      };
     },
   },
   {
@@ -294,7 +368,10 @@ export const rows = [
       const objects = smallUpdateObjects(SMALL_COUNT);
       const expected = smallUpdates(1)[0];
       const first = wire.encodeMessage(objects[0]);
-      if (Buffer.compare(first, expected) !== 0) throw new Error(`encodeMessage output differs from the hand-built message: ${Buffer.from(first).toString('hex')}`);
+      if (Buffer.compare(first, expected) !== 0)
+        throw new Error(
+          `encodeMessage output differs from the hand-built message: ${Buffer.from(first).toString('hex')}`,
+        );
       const { rate, rates } = measure(() => {
         let bytes = 0;
         for (const o of objects) bytes += wire.encodeMessage(o).length;
@@ -316,7 +393,10 @@ export const rows = [
       globalThis.gc?.();
       const used = process.memoryUsage().heapUsed - before;
       if (kept.length !== messages.length) throw new Error('lost messages');
-      return { ours: used / 1e6, note: `${Math.round(used / IPV4_COUNT)} bytes per decoded prefix${globalThis.gc ? '' : ' (no --expose-gc: rough)'}` };
+      return {
+        ours: used / 1e6,
+        note: `${Math.round(used / IPV4_COUNT)} bytes per decoded prefix${globalThis.gc ? '' : ' (no --expose-gc: rough)'}`,
+      };
     },
   },
 ];
@@ -324,12 +404,22 @@ export const rows = [
 /** packUpdates over 1M /32s sharing one attribute set; the first message must equal the hand-built one. */
 function packRow() {
   const nlri = [];
-  for (let i = 0; i < IPV4_COUNT; i++) nlri.push({ prefix: `10.${(i >>> 16) & 0xff}.${(i >>> 8) & 0xff}.${i & 0xff}/32` });
-  const input = { attributes: { origin: 'igp', asPath: [{ type: 'AS_SEQUENCE', asns: [...ASNS] }], nextHop: '192.0.2.1' }, nlri };
+  for (let i = 0; i < IPV4_COUNT; i++)
+    nlri.push({ prefix: `10.${(i >>> 16) & 0xff}.${(i >>> 8) & 0xff}.${i & 0xff}/32` });
+  const input = {
+    attributes: { origin: 'igp', asPath: [{ type: 'AS_SEQUENCE', asns: [...ASNS] }], nextHop: '192.0.2.1' },
+    nlri,
+  };
   const { messages: expected } = ipv4Full(IPV4_COUNT);
   const check = wire.packUpdates(input);
-  if (check.length !== expected.length || Buffer.compare(check[0], expected[0]) !== 0 || Buffer.compare(check.at(-1), expected.at(-1)) !== 0) {
-    throw new Error(`packUpdates made ${check.length} messages, expected ${expected.length} identical to the hand-built ones`);
+  if (
+    check.length !== expected.length ||
+    Buffer.compare(check[0], expected[0]) !== 0 ||
+    Buffer.compare(check.at(-1), expected.at(-1)) !== 0
+  ) {
+    throw new Error(
+      `packUpdates made ${check.length} messages, expected ${expected.length} identical to the hand-built ones`,
+    );
   }
   const { rate, rates } = measure(() => {
     const out = wire.packUpdates(input);

@@ -25,14 +25,25 @@ const templates = readdirSync(new URL(`${CHART}templates/`, ROOT)).sort();
 
 /** Helm's values merge: maps merge key by key, anything else (lists too) replaces; null removes. */
 function merge(base: unknown, over: unknown): unknown {
-  if (base === null || over === null || typeof base !== 'object' || typeof over !== 'object' || Array.isArray(base) || Array.isArray(over)) return over;
+  if (
+    base === null ||
+    over === null ||
+    typeof base !== 'object' ||
+    typeof over !== 'object' ||
+    Array.isArray(base) ||
+    Array.isArray(over)
+  )
+    return over;
   const out: Any = { ...(base as Any) };
   for (const [k, v] of Object.entries(over)) out[k] = k in out ? merge(out[k], v) : v;
   return out;
 }
 
 /** Renders every template as `helm template NAME chart -n NAMESPACE -f values` would. */
-function render(values: Any = {}, release = { Name: 'bgp-announce', Namespace: 'bgp-announce' }): { docs: YamlDoc[]; notes: string } {
+function render(
+  values: Any = {},
+  release = { Name: 'bgp-announce', Namespace: 'bgp-announce' },
+): { docs: YamlDoc[]; notes: string } {
   const root = {
     Values: merge(defaults, values),
     Release: { ...release, Service: 'Helm', IsInstall: true, IsUpgrade: false },
@@ -48,7 +59,8 @@ function render(values: Any = {}, release = { Name: 'bgp-announce', Namespace: '
   return { docs, notes };
 }
 
-const objects = (docs: YamlDoc[], kind?: string): Any[] => docs.map((d) => d.raw as Any).filter((o) => kind === undefined || o.kind === kind);
+const objects = (docs: YamlDoc[], kind?: string): Any[] =>
+  docs.map((d) => d.raw as Any).filter((o) => kind === undefined || o.kind === kind);
 
 /** An object without the labels only Helm adds. */
 function withoutHelmLabels(o: Any): Any {
@@ -62,7 +74,11 @@ function withoutHelmLabels(o: Any): Any {
 t.test("the chart's CRDs are deploy/crds, byte for byte", async (t) => {
   const plain = readdirSync(new URL('deploy/crds/', ROOT)).sort();
   t.strictSame(readdirSync(new URL(`${CHART}crds/`, ROOT)).sort(), plain, 'the same files');
-  for (const f of plain) t.ok(read(`deploy/crds/${f}`) === read(`${CHART}crds/${f}`), `${f} is identical (copy deploy/crds/${f} to ${CHART}crds/ after changing it)`);
+  for (const f of plain)
+    t.ok(
+      read(`deploy/crds/${f}`) === read(`${CHART}crds/${f}`),
+      `${f} is identical (copy deploy/crds/${f} to ${CHART}crds/ after changing it)`,
+    );
 });
 
 t.test('Chart.yaml: a v2 application chart of the current version', async (t) => {
@@ -71,30 +87,66 @@ t.test('Chart.yaml: a v2 application chart of the current version', async (t) =>
   t.equal(chartYaml.name, 'bgp-announce');
   t.equal(chartYaml.appVersion, cli.version, 'appVersion is the version of bgp-announce');
   const ds = objects(readYamlFile(ROOT, 'deploy/daemonset.yaml'), 'DaemonSet')[0]!;
-  t.equal(ds.spec.template.spec.containers[0].image, `bgp-announce:${cli.version}`, 'the plain DaemonSet runs the same version');
+  t.equal(
+    ds.spec.template.spec.containers[0].image,
+    `bgp-announce:${cli.version}`,
+    'the plain DaemonSet runs the same version',
+  );
 });
 
-t.test('with the default values the chart renders the objects of deploy/rbac.yaml and deploy/daemonset.yaml', async (t) => {
-  const { docs, notes } = render();
-  for (const doc of docs) t.strictSame(unknownFields(doc), [], `${doc.origin}: ${doc.raw.kind} has no unknown field`);
-  const byName = (a: Any, b: Any): number => `${a.kind} ${a.metadata.name}`.localeCompare(`${b.kind} ${b.metadata.name}`);
-  const plain = [...readYamlFile(ROOT, 'deploy/rbac.yaml'), ...readYamlFile(ROOT, 'deploy/daemonset.yaml')].map((d) => d.raw as Any).filter((o) => o.kind !== 'Namespace').sort(byName);
-  const rendered = objects(docs).map(withoutHelmLabels).sort(byName);
-  t.strictSame(rendered.map((o) => `${o.kind} ${o.metadata.name}`), plain.map((o) => `${o.kind} ${o.metadata.name}`), 'the same objects, no custom resources with empty values');
-  for (const [i, o] of rendered.entries()) t.strictSame(o, plain[i], `${o.kind} ${o.metadata.name} is the same`);
-  t.ok(objects(docs).every((o) => o.metadata.labels['app.kubernetes.io/managed-by'] === 'Helm'), "Helm's labels are on every object");
-  t.match(notes, /kubectl label namespace bgp-announce pod-security\.kubernetes\.io\/enforce=privileged/, 'NOTES say how to label the namespace');
-});
+t.test(
+  'with the default values the chart renders the objects of deploy/rbac.yaml and deploy/daemonset.yaml',
+  async (t) => {
+    const { docs, notes } = render();
+    for (const doc of docs) t.strictSame(unknownFields(doc), [], `${doc.origin}: ${doc.raw.kind} has no unknown field`);
+    const byName = (a: Any, b: Any): number =>
+      `${a.kind} ${a.metadata.name}`.localeCompare(`${b.kind} ${b.metadata.name}`);
+    const plain = [...readYamlFile(ROOT, 'deploy/rbac.yaml'), ...readYamlFile(ROOT, 'deploy/daemonset.yaml')]
+      .map((d) => d.raw as Any)
+      .filter((o) => o.kind !== 'Namespace')
+      .sort(byName);
+    const rendered = objects(docs).map(withoutHelmLabels).sort(byName);
+    t.strictSame(
+      rendered.map((o) => `${o.kind} ${o.metadata.name}`),
+      plain.map((o) => `${o.kind} ${o.metadata.name}`),
+      'the same objects, no custom resources with empty values',
+    );
+    for (const [i, o] of rendered.entries()) t.strictSame(o, plain[i], `${o.kind} ${o.metadata.name} is the same`);
+    t.ok(
+      objects(docs).every((o) => o.metadata.labels['app.kubernetes.io/managed-by'] === 'Helm'),
+      "Helm's labels are on every object",
+    );
+    t.match(
+      notes,
+      /kubectl label namespace bgp-announce pod-security\.kubernetes\.io\/enforce=privileged/,
+      'NOTES say how to label the namespace',
+    );
+  },
+);
 
 t.test('values change the DaemonSet as they say', async (t) => {
   const help = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, [fileURLToPath(new URL('packages/cli/bin/bgp-announce.js', ROOT)), 'daemon', '--help'], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    execFile(
+      process.execPath,
+      [fileURLToPath(new URL('packages/cli/bin/bgp-announce.js', ROOT)), 'daemon', '--help'],
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+    ),
   );
-  const ds = (values: Any, release?: { Name: string; Namespace: string }) => objects(render(values, release).docs, 'DaemonSet')[0]!;
+  const ds = (values: Any, release?: { Name: string; Namespace: string }) =>
+    objects(render(values, release).docs, 'DaemonSet')[0]!;
   const container = (d: Any): Any => d.spec.template.spec.containers[0];
   const base = ds({});
   const other = ds(
-    { defaultLoadBalancer: true, gracefulRestart: false, bfd: false, drainTime: 20, loadBalancerClass: 'example.com/bgp', logLevel: 'debug', metrics: { port: 9475 }, image: { tag: 'dev', repository: 'registry.example/bgp-announce' } },
+    {
+      defaultLoadBalancer: true,
+      gracefulRestart: false,
+      bfd: false,
+      drainTime: 20,
+      loadBalancerClass: 'example.com/bgp',
+      logLevel: 'debug',
+      metrics: { port: 9475 },
+      image: { tag: 'dev', repository: 'registry.example/bgp-announce' },
+    },
     { Name: 'edge', Namespace: 'network' },
   );
   const args = container(other).args as string[];
@@ -118,17 +170,38 @@ t.test('values change the DaemonSet as they say', async (t) => {
   t.equal(container(base).image, `bgp-announce:${chartYaml.appVersion}`, 'the tag defaults to appVersion');
 
   const talos = ds({ kubePrism: { enabled: true } });
-  t.strictSame(container(talos).env.slice(1), [{ name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' }, { name: 'KUBERNETES_SERVICE_PORT', value: '7445' }], 'KubePrism');
+  t.strictSame(
+    container(talos).env.slice(1),
+    [
+      { name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' },
+      { name: 'KUBERNETES_SERVICE_PORT', value: '7445' },
+    ],
+    'KubePrism',
+  );
   t.equal(container(base).env.length, 1, 'only NODE_NAME by default');
-  t.strictSame(container(base).env[0], { name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } }, 'NODE_NAME with the defaulted apiVersion written out');
+  t.strictSame(
+    container(base).env[0],
+    { name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
+    'NODE_NAME with the defaulted apiVersion written out',
+  );
 
   const passive = ds({ bindPrivilegedPorts: true });
   t.strictSame(passive.spec.template.spec.securityContext.runAsUser, 0);
-  t.strictSame(container(passive).securityContext.capabilities, { drop: ['ALL'], add: ['NET_BIND_SERVICE'] }, 'root with NET_BIND_SERVICE only');
+  t.strictSame(
+    container(passive).securityContext.capabilities,
+    { drop: ['ALL'], add: ['NET_BIND_SERVICE'] },
+    'root with NET_BIND_SERVICE only',
+  );
   t.equal(container(passive).securityContext.allowPrivilegeEscalation, false);
 
   // As in Helm, a map in values merges into the default map; null removes it.
-  const placed = ds({ tolerations: [], nodeSelector: null, priorityClassName: 'system-node-critical', imagePullSecrets: [{ name: 'pull' }], resources: null });
+  const placed = ds({
+    tolerations: [],
+    nodeSelector: null,
+    priorityClassName: 'system-node-critical',
+    imagePullSecrets: [{ name: 'pull' }],
+    resources: null,
+  });
   t.equal(placed.spec.template.spec.tolerations, undefined, 'no tolerations: control-plane nodes stay out');
   t.equal(placed.spec.template.spec.nodeSelector, undefined);
   t.equal(container(placed).resources, undefined);
@@ -155,16 +228,36 @@ t.test('the configuration in values becomes custom resources that the CRDs and v
   }
   t.strictSame(validateConfig(ours).problems, [], 'validateConfig accepts the whole configuration');
   const pool = ours.find((o) => o.kind === 'IPAddressPool') as Any;
-  t.strictSame(pool.metadata.labels, { 'app.kubernetes.io/instance': 'bgp-announce', exposure: 'public' }, 'labels from values kept');
+  t.strictSame(
+    pool.metadata.labels,
+    { 'app.kubernetes.io/instance': 'bgp-announce', exposure: 'public' },
+    'labels from values kept',
+  );
   t.strictSame(pool.spec, example.pools[0].spec, 'the spec as given');
   const peer = ours.find((o) => o.metadata?.name === 'tor-a') as Any;
   t.ok(Number.isInteger(peer.spec.myASN) && peer.spec.myASN === 64500, 'AS numbers stay integers');
-  t.equal(objects(docs, 'DaemonSet')[0]!.spec.template.spec.containers[0].env[1].value, '127.0.0.1', 'the example turns KubePrism on');
+  t.equal(
+    objects(docs, 'DaemonSet')[0]!.spec.template.spec.containers[0].env[1].value,
+    '127.0.0.1',
+    'the example turns KubePrism on',
+  );
 
-  t.throws(() => render({ peers: [{ spec: { myASN: 64500 } }] }), /needs a name/, 'an entry without a name fails as `required` does in Helm');
-  const big = render({ peers: [{ name: 'far', spec: { myASN: 4294967295, peerASN: 65551, peerAddress: '2001:db8::1', password: 'a: b # c' } }] });
+  t.throws(
+    () => render({ peers: [{ spec: { myASN: 64500 } }] }),
+    /needs a name/,
+    'an entry without a name fails as `required` does in Helm',
+  );
+  const big = render({
+    peers: [
+      { name: 'far', spec: { myASN: 4294967295, peerASN: 65551, peerAddress: '2001:db8::1', password: 'a: b # c' } },
+    ],
+  });
   const far = objects(big.docs, 'BGPPeer')[0]!;
-  t.strictSame(far.spec, { myASN: 4294967295, peerASN: 65551, peerAddress: '2001:db8::1', password: 'a: b # c' }, 'large numbers and YAML-looking strings survive toYaml');
+  t.strictSame(
+    far.spec,
+    { myASN: 4294967295, peerASN: 65551, peerAddress: '2001:db8::1', password: 'a: b # c' },
+    'large numbers and YAML-looking strings survive toYaml',
+  );
 });
 
 t.test('the renderer: Go template semantics for what the chart uses, an error for anything else', async (t) => {
@@ -172,15 +265,26 @@ t.test('the renderer: Go template semantics for what the chart uses, an error fo
   const r = (s: string) => renderTemplate(s, root, 'test');
   t.equal(r('{{ .Values.a.b }}-{{ $.Release.Name }}'), 'x-r');
   t.equal(r('a  \n  {{- .Values.a.b -}}  \n  b'), 'axb', 'trim markers eat whitespace and newlines');
-  t.equal(r('{{ if .Values.zero }}1{{ else }}2{{ end }}{{ if .Values.yes }}3{{ end }}{{ if .Values.empty }}4{{ end }}'), '23', 'Go truth');
+  t.equal(
+    r('{{ if .Values.zero }}1{{ else }}2{{ end }}{{ if .Values.yes }}3{{ end }}{{ if .Values.empty }}4{{ end }}'),
+    '23',
+    'Go truth',
+  );
   t.equal(r('{{ range .Values.list }}<{{ . }}{{ $.Release.Name }}>{{ end }}'), '<1r><2r>');
   t.equal(r('{{ with .Values.a }}{{ .b }}{{ end }}{{ with .Values.missing }}no{{ end }}'), 'x');
-  t.equal(r('{{ .Values.missing }}|{{ .Values.missing | default "d" }}|{{ .Values.a.b | quote }}|{{ add 2 3 .Values.zero }}'), '|d|"x"|5');
+  t.equal(
+    r('{{ .Values.missing }}|{{ .Values.missing | default "d" }}|{{ .Values.a.b | quote }}|{{ add 2 3 .Values.zero }}'),
+    '|d|"x"|5',
+  );
   t.equal(r('{{ not .Values.yes }}'), 'false');
   t.equal(r('x:{{ toYaml .Values.a | nindent 2 }}'), 'x:\n  b: "x"');
   t.equal(r('{{/* a comment */}}ok'), 'ok');
   const data = { z: [{ b: 1, a: ['x', { k: true }] }, [] as unknown[], {}], 'key with space': null, n: -1.5 };
-  t.strictSame(parseYamlText(`v:\n${toYaml(data).replace(/^/gm, '  ')}\n`, 'toYaml')[0]!.raw, { v: data }, 'toYaml output parses back to the same data');
+  t.strictSame(
+    parseYamlText(`v:\n${toYaml(data).replace(/^/gm, '  ')}\n`, 'toYaml')[0]!.raw,
+    { v: data },
+    'toYaml output parses back to the same data',
+  );
   for (const [bad, why] of [
     ['{{ include "x" . }}', /"include" is not supported/],
     ['{{ printf "%s" .Values.a.b }}', /unsupported function or keyword "printf"/],

@@ -18,13 +18,18 @@ const TEMPLATES = 'deploy/helm/bgp-announce/templates/';
 
 /** Every file under deploy/, relative to the repository root. */
 function deployFiles(dir = 'deploy/'): string[] {
-  return readdirSync(new URL(dir, ROOT)).flatMap((name) => (statSync(new URL(dir + name, ROOT)).isDirectory() ? deployFiles(`${dir}${name}/`) : [dir + name]));
+  return readdirSync(new URL(dir, ROOT)).flatMap((name) =>
+    statSync(new URL(dir + name, ROOT)).isDirectory() ? deployFiles(`${dir}${name}/`) : [dir + name],
+  );
 }
 
 const yamlFiles = deployFiles().filter((f) => /\.ya?ml$/.test(f) && !f.startsWith(TEMPLATES));
 const docsOf = (file: string): YamlDoc[] => readYamlFile(ROOT, file);
 type Any = Record<string, any>;
-const byKind = (file: string, kind: string): Any[] => docsOf(file).map((d) => d.raw as Any).filter((d) => d.kind === kind);
+const byKind = (file: string, kind: string): Any[] =>
+  docsOf(file)
+    .map((d) => d.raw as Any)
+    .filter((d) => d.kind === kind);
 
 t.test('every YAML file under deploy/ parses (Helm templates: see deploy-helm.test.ts)', async (t) => {
   t.ok(yamlFiles.length >= 14, `${yamlFiles.length} files`);
@@ -39,7 +44,8 @@ t.test('every YAML file under deploy/ parses (Helm templates: see deploy-helm.te
 
 t.test('no field unknown to the Kubernetes API in the manifests', async (t) => {
   const files = ['deploy/rbac.yaml', 'deploy/daemonset.yaml', ...deployFiles('deploy/crds/')];
-  for (const file of files) for (const doc of docsOf(file)) t.strictSame(unknownFields(doc), [], `${doc.origin} (${doc.raw.kind})`);
+  for (const file of files)
+    for (const doc of docsOf(file)) t.strictSame(unknownFields(doc), [], `${doc.origin} (${doc.raw.kind})`);
   const good = docsOf('deploy/daemonset.yaml').find((d) => d.raw.kind === 'DaemonSet')!;
   const misspelt = parseYamlText(good.text.replace('hostNetwork: true', 'hostNetwrok: true'), 'misspelt')[0]!;
   t.strictSame(unknownFields(misspelt), ['spec.template.spec.hostNetwrok'], 'a misspelt field is found');
@@ -50,7 +56,11 @@ t.test('kustomization.yaml applies the CRDs, the RBAC and the DaemonSet', async 
   const resources = k.resources as string[];
   for (const r of resources) t.doesNotThrow(() => statSync(new URL(`deploy/${r}`, ROOT)), `${r} exists`);
   const crds = deployFiles('deploy/crds/').map((f) => f.slice('deploy/'.length));
-  t.strictSame([...resources].sort(), [...crds, 'daemonset.yaml', 'rbac.yaml'].sort(), 'every CRD, rbac.yaml and daemonset.yaml');
+  t.strictSame(
+    [...resources].sort(),
+    [...crds, 'daemonset.yaml', 'rbac.yaml'].sort(),
+    'every CRD, rbac.yaml and daemonset.yaml',
+  );
   const image = byKind('deploy/daemonset.yaml', 'DaemonSet')[0]!.spec.template.spec.containers[0].image as string;
   t.equal((k.images as Any[])[0]!.name, image.split(':')[0], 'the images entry names the DaemonSet image');
 });
@@ -61,8 +71,18 @@ t.test('the DaemonSet: host network, non-root, no capabilities, probes, resource
   const pod = ds.spec.template.spec as Any;
   const c = pod.containers[0] as Any;
   t.equal(ds.metadata.namespace, ns.metadata.name, 'in the namespace the file creates');
-  t.equal(ns.metadata.labels['pod-security.kubernetes.io/enforce'], 'privileged', 'Pod Security privileged (hostNetwork; Talos enforces baseline)');
-  t.strictSame(ds.spec.selector.matchLabels, Object.fromEntries(Object.entries(ds.spec.template.metadata.labels).filter(([k]) => k !== 'app.kubernetes.io/version')), 'the selector matches the pod labels');
+  t.equal(
+    ns.metadata.labels['pod-security.kubernetes.io/enforce'],
+    'privileged',
+    'Pod Security privileged (hostNetwork; Talos enforces baseline)',
+  );
+  t.strictSame(
+    ds.spec.selector.matchLabels,
+    Object.fromEntries(
+      Object.entries(ds.spec.template.metadata.labels).filter(([k]) => k !== 'app.kubernetes.io/version'),
+    ),
+    'the selector matches the pod labels',
+  );
   t.equal(pod.hostNetwork, true);
   t.equal(pod.dnsPolicy, 'ClusterFirstWithHostNet');
   t.equal(pod.securityContext.runAsNonRoot, true);
@@ -77,15 +97,31 @@ t.test('the DaemonSet: host network, non-root, no capabilities, probes, resource
   );
   const metrics = c.ports.find((p: Any) => p.name === 'metrics');
   t.equal(metrics?.containerPort, 7475, 'the metrics port is named and is the daemon default');
-  t.strictSame([c.livenessProbe.httpGet, c.readinessProbe.httpGet], [{ path: '/healthz', port: 'metrics' }, { path: '/readyz', port: 'metrics' }]);
-  t.ok(c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory, 'requests and a memory limit');
+  t.strictSame(
+    [c.livenessProbe.httpGet, c.readinessProbe.httpGet],
+    [
+      { path: '/healthz', port: 'metrics' },
+      { path: '/readyz', port: 'metrics' },
+    ],
+  );
+  t.ok(
+    c.resources.requests.cpu && c.resources.requests.memory && c.resources.limits.memory,
+    'requests and a memory limit',
+  );
   t.equal(c.resources.limits.cpu, undefined, 'no CPU limit (throttling delays BFD)');
-  t.ok(pod.tolerations.some((x: Any) => x.key === 'node-role.kubernetes.io/control-plane' && x.operator === 'Exists'), 'control-plane nodes may run it');
+  t.ok(
+    pod.tolerations.some((x: Any) => x.key === 'node-role.kubernetes.io/control-plane' && x.operator === 'Exists'),
+    'control-plane nodes may run it',
+  );
   t.equal(pod.serviceAccountName, byKind('deploy/rbac.yaml', 'ServiceAccount')[0]!.metadata.name);
 
   // Its args, as the command parses them: every option exists in `daemon --help` and is valid.
   const help = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, [fileURLToPath(new URL('packages/cli/bin/bgp-announce.js', ROOT)), 'daemon', '--help'], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    execFile(
+      process.execPath,
+      [fileURLToPath(new URL('packages/cli/bin/bgp-announce.js', ROOT)), 'daemon', '--help'],
+      (err, stdout) => (err ? reject(err) : resolve(stdout)),
+    ),
   );
   const known = new Set(help.match(/--[a-z-]+/g));
   const options: Record<string, unknown> = {};
@@ -97,19 +133,43 @@ t.test('the DaemonSet: host network, non-root, no capabilities, probes, resource
     options[name] = value ?? !negated;
   }
   const plan = parseDaemonCommand(options as DaemonCommandOptions, { NODE_NAME: 'node-a' });
-  t.same(plan.source, { kind: 'kubernetes', namespace: ns.metadata.name, loadBalancerClass: 'bgp-announce.io/bgp', defaultLoadBalancer: false });
-  t.equal(plan.daemon.metricsAddress, `0.0.0.0:${metrics.containerPort}`, 'the daemon listens on the port the probes use');
+  t.same(plan.source, {
+    kind: 'kubernetes',
+    namespace: ns.metadata.name,
+    loadBalancerClass: 'bgp-announce.io/bgp',
+    defaultLoadBalancer: false,
+  });
+  t.equal(
+    plan.daemon.metricsAddress,
+    `0.0.0.0:${metrics.containerPort}`,
+    'the daemon listens on the port the probes use',
+  );
   const drainSeconds = (plan.daemon.drainMs ?? 5000) / 1000;
-  t.ok(pod.terminationGracePeriodSeconds >= 2 + drainSeconds + 3 + 5, `grace period ${pod.terminationGracePeriodSeconds} s > 2 s source stop + ${drainSeconds} s drain + 3 s close, with margin`);
+  t.ok(
+    pod.terminationGracePeriodSeconds >= 2 + drainSeconds + 3 + 5,
+    `grace period ${pod.terminationGracePeriodSeconds} s > 2 s source stop + ${drainSeconds} s drain + 3 s close, with margin`,
+  );
 });
 
 t.test('the Dockerfile: Node 24 slim, addon built in a build stage, runtime only, non-root, the daemon', async (t) => {
   const text = read('Dockerfile');
   const lines = text.split('\n');
   t.match(text, /^ARG NODE_IMAGE=node:24-slim$/m, 'node:24-slim');
-  t.strictSame(lines.filter((l) => l.startsWith('FROM ')), ['FROM ${NODE_IMAGE} AS build', 'FROM ${NODE_IMAGE}'], 'a build stage and a runtime stage on the same base');
-  t.match(text, /apt-get install -y --no-install-recommends python3 make g\+\+/, 'compilers for node-gyp in the build stage');
-  t.match(text, /node packages\/sockopt\/scripts\/build-addon\.mjs\n/, 'the addon build may not fail silently (no --optional)');
+  t.strictSame(
+    lines.filter((l) => l.startsWith('FROM ')),
+    ['FROM ${NODE_IMAGE} AS build', 'FROM ${NODE_IMAGE}'],
+    'a build stage and a runtime stage on the same base',
+  );
+  t.match(
+    text,
+    /apt-get install -y --no-install-recommends python3 make g\+\+/,
+    'compilers for node-gyp in the build stage',
+  );
+  t.match(
+    text,
+    /node packages\/sockopt\/scripts\/build-addon\.mjs\n/,
+    'the addon build may not fail silently (no --optional)',
+  );
   t.match(text, /npm ci --omit=dev --ignore-scripts/, 'production dependencies only');
   const runtime = text.slice(text.lastIndexOf('FROM '));
   t.notMatch(runtime, /apt-get|g\+\+/, 'no compilers in the runtime stage');
@@ -120,9 +180,12 @@ t.test('the Dockerfile: Node 24 slim, addon built in a build stage, runtime only
   t.match(runtime, /^ENTRYPOINT \["bgp-announce", "daemon"\]$/m);
   t.match(runtime, /^EXPOSE 7475$/m);
   t.match(text, /NOT BUILT HERE/, 'says it cannot be built here');
-  const ignore = read('.dockerignore').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+  const ignore = read('.dockerignore')
+    .split('\n')
+    .filter((l) => l !== '' && !l.startsWith('#'));
   for (const p of ['**/node_modules', '**/dist', '.git']) t.ok(ignore.includes(p), `.dockerignore: ${p}`);
-  for (const needed of ['package.json', 'package-lock.json', 'packages', 'tsconfig.json', 'tsconfig.base.json']) t.notOk(ignore.includes(needed), `${needed} reaches the build`);
+  for (const needed of ['package.json', 'package-lock.json', 'packages', 'tsconfig.json', 'tsconfig.base.json'])
+    t.notOk(ignore.includes(needed), `${needed} reaches the build`);
 });
 
 t.test('the Talos patch removes the exclude label and keeps KubePrism on', async (t) => {
@@ -131,5 +194,9 @@ t.test('the Talos patch removes the exclude label and keeps KubePrism on', async
   const machine = (patch[0]!.raw as Any).machine;
   t.strictSame(machine.nodeLabels, { 'node.kubernetes.io/exclude-from-external-load-balancers': { $patch: 'delete' } });
   const values = docsOf('deploy/helm/bgp-announce/values.yaml')[0]!.raw as Any;
-  t.strictSame(machine.features.kubePrism, { enabled: true, port: values.kubePrism.port }, 'the port the chart points at');
+  t.strictSame(
+    machine.features.kubePrism,
+    { enabled: true, port: values.kubePrism.port },
+    'the port the chart points at',
+  );
 });

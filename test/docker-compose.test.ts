@@ -17,7 +17,11 @@ t.test('the compose file mounts an existing gobgpd config and uses documentation
   const addresses = [...compose.matchAll(/\b(\d+\.\d+\.\d+\.\d+)\b/g)].map((m) => m[1]!);
   t.ok(addresses.length >= 3, 'addresses found');
   const documentation = /^(192\.0\.2|198\.51\.100|203\.0\.113)\.\d+$/;
-  t.strictSame(addresses.filter((a) => !documentation.test(a) && a !== '127.0.0.1'), [], 'documentation ranges only (and loopback)');
+  t.strictSame(
+    addresses.filter((a) => !documentation.test(a) && a !== '127.0.0.1'),
+    [],
+    'documentation ranges only (and loopback)',
+  );
 });
 
 t.test('gobgpd accepts the config (dry run)', async (t) => {

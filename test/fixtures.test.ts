@@ -104,7 +104,13 @@ interface TsharkMessage {
 const DIR = new URL('./fixtures/bgp/', import.meta.url);
 const manifest = JSON.parse(readFileSync(new URL('manifest.json', DIR), 'utf8')) as { streams: StreamEntry[] };
 
-const TYPE_NAME: Record<number, BgpMessage['type']> = { 1: 'OPEN', 2: 'UPDATE', 3: 'NOTIFICATION', 4: 'KEEPALIVE', 5: 'ROUTE-REFRESH' };
+const TYPE_NAME: Record<number, BgpMessage['type']> = {
+  1: 'OPEN',
+  2: 'UPDATE',
+  3: 'NOTIFICATION',
+  4: 'KEEPALIVE',
+  5: 'ROUTE-REFRESH',
+};
 const SEND_RECEIVE: Record<string, number> = { receive: 1, send: 2, both: 3 };
 /** Attribute type codes the model has a field for; any other must come back in `unknown`. */
 const MODELLED_ATTRIBUTES = new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14, 15, 16, 17, 18, 32]);
@@ -121,7 +127,8 @@ function newDiffs(): Diffs {
   return {
     list,
     check(what, codec, tshark) {
-      if (!isDeepStrictEqual(codec, tshark)) list.push(`${what}: codec ${JSON.stringify(codec)}, tshark ${JSON.stringify(tshark)}`);
+      if (!isDeepStrictEqual(codec, tshark))
+        list.push(`${what}: codec ${JSON.stringify(codec)}, tshark ${JSON.stringify(tshark)}`);
     },
   };
 }
@@ -139,7 +146,11 @@ function compareCapability(d: Diffs, at: string, cap: Capability, exp: TsharkCap
       if ('families' in cap) {
         d.check(
           `${at}.families`,
-          cap.families.map((f) => ({ afi: f.afi, safi: f.safi, sendReceive: typeof f.sendReceive === 'number' ? f.sendReceive : SEND_RECEIVE[f.sendReceive] })),
+          cap.families.map((f) => ({
+            afi: f.afi,
+            safi: f.safi,
+            sendReceive: typeof f.sendReceive === 'number' ? f.sendReceive : SEND_RECEIVE[f.sendReceive],
+          })),
           exp.families,
         );
       }
@@ -149,8 +160,16 @@ function compareCapability(d: Diffs, at: string, cap: Capability, exp: TsharkCap
       break;
     case 64:
       if ('restartTime' in cap) {
-        d.check(`${at} R/N/time`, [cap.restarting, cap.notification, cap.restartTime], [exp.restarting, exp.notification, exp.restartTime]);
-        d.check(`${at}.families`, cap.families.map((f) => ({ afi: f.afi, safi: f.safi })), exp.families);
+        d.check(
+          `${at} R/N/time`,
+          [cap.restarting, cap.notification, cap.restartTime],
+          [exp.restarting, exp.notification, exp.restartTime],
+        );
+        d.check(
+          `${at}.families`,
+          cap.families.map((f) => ({ afi: f.afi, safi: f.safi })),
+          exp.families,
+        );
       }
       break;
     case 73:
@@ -166,13 +185,21 @@ function compareOpen(d: Diffs, msg: OpenMessage, exp: TsharkMessage): void {
   d.check('bgpId', msg.bgpId, exp.bgpId);
   const params = exp.parameters ?? [];
   const caps = params.flatMap((p) => p.capabilities);
-  d.check('capability codes', msg.capabilities.map((c) => c.code), caps.map((c) => c.code));
+  d.check(
+    'capability codes',
+    msg.capabilities.map((c) => c.code),
+    caps.map((c) => c.code),
+  );
   msg.capabilities.forEach((cap, i) => {
     const e = caps[i];
     if (e) compareCapability(d, `capabilities[${i}]`, cap, e);
   });
   if (msg.layout) {
-    d.check('layout.groups', msg.layout.groups, params.filter((p) => p.type === 2).map((p) => p.capabilities.length));
+    d.check(
+      'layout.groups',
+      msg.layout.groups,
+      params.filter((p) => p.type === 2).map((p) => p.capabilities.length),
+    );
   }
 }
 
@@ -187,8 +214,19 @@ function compareExtCommunity(d: Diffs, at: string, ec: ExtendedCommunity, exp: T
 
 /** Keys of PathAttributes that tshark's expectations also use, compared one to one. */
 const SIMPLE_KEYS = [
-  'origin', 'asPath', 'as4Path', 'nextHop', 'med', 'localPref', 'atomicAggregate', 'aggregator', 'as4Aggregator',
-  'communities', 'largeCommunities', 'originatorId', 'clusterList',
+  'origin',
+  'asPath',
+  'as4Path',
+  'nextHop',
+  'med',
+  'localPref',
+  'atomicAggregate',
+  'aggregator',
+  'as4Aggregator',
+  'communities',
+  'largeCommunities',
+  'originatorId',
+  'clusterList',
 ] as const;
 
 function compareUpdate(d: Diffs, msg: UpdateMessage, exp: TsharkMessage): void {
@@ -223,14 +261,36 @@ function compareUpdate(d: Diffs, msg: UpdateMessage, exp: TsharkMessage): void {
   // no attribute the wire does not carry
   const present = new Set(wire.map((a) => a.code));
   const FIELD_CODE: Record<string, number> = {
-    origin: 1, asPath: 2, nextHop: 3, med: 4, localPref: 5, atomicAggregate: 6, aggregator: 7, communities: 8,
-    originatorId: 9, clusterList: 10, mpReach: 14, mpUnreach: 15, extendedCommunities: 16, as4Path: 17,
-    as4Aggregator: 18, largeCommunities: 32,
+    origin: 1,
+    asPath: 2,
+    nextHop: 3,
+    med: 4,
+    localPref: 5,
+    atomicAggregate: 6,
+    aggregator: 7,
+    communities: 8,
+    originatorId: 9,
+    clusterList: 10,
+    mpReach: 14,
+    mpUnreach: 15,
+    extendedCommunities: 16,
+    as4Path: 17,
+    as4Aggregator: 18,
+    largeCommunities: 32,
   };
   for (const [key, code] of Object.entries(FIELD_CODE)) {
-    d.check(`attribute ${code} (${key}) present`, (attrs as Record<string, unknown>)[key] !== undefined, present.has(code));
+    d.check(
+      `attribute ${code} (${key}) present`,
+      (attrs as Record<string, unknown>)[key] !== undefined,
+      present.has(code),
+    );
   }
-  if (msg.layout) d.check('layout.order', msg.layout.order, wire.map((a) => a.code));
+  if (msg.layout)
+    d.check(
+      'layout.order',
+      msg.layout.order,
+      wire.map((a) => a.code),
+    );
   if (msg.layout?.flags) {
     for (const [code, flags] of Object.entries(msg.layout.flags)) {
       d.check(`layout.flags[${code}]`, flags, wire.find((a) => a.code === Number(code))?.flags);
@@ -239,7 +299,12 @@ function compareUpdate(d: Diffs, msg: UpdateMessage, exp: TsharkMessage): void {
   // End-of-RIB (RFC 4724): an empty UPDATE for IPv4 unicast, an MP_UNREACH_NLRI with nothing in it otherwise
   let eor: { afi: number; safi: number } | undefined;
   if (exp.length === 23) eor = { afi: 1, safi: 1 };
-  else if (wire.length === 1 && wire[0]?.code === 15 && e.mpUnreach?.withdrawn.length === 0 && exp.withdrawn?.length === 0) {
+  else if (
+    wire.length === 1 &&
+    wire[0]?.code === 15 &&
+    e.mpUnreach?.withdrawn.length === 0 &&
+    exp.withdrawn?.length === 0
+  ) {
     eor = { afi: e.mpUnreach.afi, safi: e.mpUnreach.safi };
   }
   d.check('endOfRib', msg.endOfRib, eor);
@@ -281,7 +346,14 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
 t.test('the manifest lists every captured stream', async (t) => {
   t.ok(manifest.streams.length >= 8, `${manifest.streams.length} streams`);
   const captures = new Set(manifest.streams.map((s) => s.capture));
-  for (const c of ['gobgp-frr', 'frr-bird-v6', 'bird-gobgp-ibgp', 'exabgp-bird-ibgp', 'bird-frr-as2', 'bird-frr-full']) {
+  for (const c of [
+    'gobgp-frr',
+    'frr-bird-v6',
+    'bird-gobgp-ibgp',
+    'exabgp-bird-ibgp',
+    'bird-frr-as2',
+    'bird-frr-full',
+  ]) {
     t.ok(captures.has(c), `capture ${c}`);
   }
 });
@@ -317,8 +389,11 @@ for (const entry of manifest.streams) {
       }
       if (again) {
         const same = hexOf(again) === hexOf(raw);
-        t.ok(same, `${id}: re-encodes byte for byte`,
-          same ? {} : { firstDifferentByte: firstDifference(again, raw), wire: hexOf(raw), encoded: hexOf(again) });
+        t.ok(
+          same,
+          `${id}: re-encodes byte for byte`,
+          same ? {} : { firstDifferentByte: firstDifference(again, raw), wire: hexOf(raw), encoded: hexOf(again) },
+        );
       }
       // The model is plain data: what went through JSON (as `bgp-announce decode` prints it) encodes the same.
       try {

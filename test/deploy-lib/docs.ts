@@ -14,7 +14,8 @@ export interface DocBlock {
 /** Markdown files whose examples count: the READMEs at the top, of each package and under deploy/. */
 export function markdownFiles(root: URL): string[] {
   const out = ['README.md'];
-  for (const p of readdirSync(new URL('packages/', root))) if (existsSync(new URL(`packages/${p}/README.md`, root))) out.push(`packages/${p}/README.md`);
+  for (const p of readdirSync(new URL('packages/', root)))
+    if (existsSync(new URL(`packages/${p}/README.md`, root))) out.push(`packages/${p}/README.md`);
   const walk = (dir: string): void => {
     for (const name of readdirSync(new URL(dir, root))) {
       const path = `${dir}${name}`;
@@ -36,7 +37,10 @@ export function yamlBlocks(markdown: string, file: string): DocBlock[] {
   let m: RegExpExecArray | null;
   while ((m = fence.exec(markdown)) !== null) {
     const indent = m[1]!;
-    const body = m[4]!.split('\n').map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l)).join('\n');
+    const body = m[4]!
+      .split('\n')
+      .map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l))
+      .join('\n');
     if (!/^apiVersion:\s*bgp-announce\.io\//m.test(body)) continue;
     const origin = `${file} line ${markdown.slice(0, m.index).split('\n').length + 1}`;
     blocks.push({ origin, docs: parseYamlText(body, origin) });

@@ -100,38 +100,53 @@ export function validate(schema: Schema, value: unknown, path = ''): string[] {
     errors.push(`${at}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
   }
   if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) errors.push(`${at}: ${value} is less than the minimum ${schema.minimum}`);
-    if (schema.maximum !== undefined && value > schema.maximum) errors.push(`${at}: ${value} is greater than the maximum ${schema.maximum}`);
+    if (schema.minimum !== undefined && value < schema.minimum)
+      errors.push(`${at}: ${value} is less than the minimum ${schema.minimum}`);
+    if (schema.maximum !== undefined && value > schema.maximum)
+      errors.push(`${at}: ${value} is greater than the maximum ${schema.maximum}`);
   }
   if (typeof value === 'string') {
     const length = [...value].length;
-    if (schema.minLength !== undefined && length < schema.minLength) errors.push(`${at}: shorter than ${schema.minLength} characters`);
-    if (schema.maxLength !== undefined && length > schema.maxLength) errors.push(`${at}: longer than ${schema.maxLength} characters`);
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) errors.push(`${at}: ${JSON.stringify(value)} does not match ${schema.pattern}`);
-    if (schema.format !== undefined && !formatOk(schema.format, value)) errors.push(`${at}: ${JSON.stringify(value)} is not a valid ${schema.format}`);
+    if (schema.minLength !== undefined && length < schema.minLength)
+      errors.push(`${at}: shorter than ${schema.minLength} characters`);
+    if (schema.maxLength !== undefined && length > schema.maxLength)
+      errors.push(`${at}: longer than ${schema.maxLength} characters`);
+    if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value))
+      errors.push(`${at}: ${JSON.stringify(value)} does not match ${schema.pattern}`);
+    if (schema.format !== undefined && !formatOk(schema.format, value))
+      errors.push(`${at}: ${JSON.stringify(value)} is not a valid ${schema.format}`);
   }
   if (schema.anyOf !== undefined && !schema.anyOf.some((branch) => validate(branch, value, path).length === 0)) {
     errors.push(`${at}: ${JSON.stringify(value)} matches none of ${JSON.stringify(schema.anyOf)}`);
   }
   if (Array.isArray(value)) errors.push(...validateArray(schema, value, path, at));
-  else if (value !== null && typeof value === 'object' && schema.type === 'object') errors.push(...validateObject(schema, value as Record<string, unknown>, path));
+  else if (value !== null && typeof value === 'object' && schema.type === 'object')
+    errors.push(...validateObject(schema, value as Record<string, unknown>, path));
   return errors;
 }
 
 function validateArray(schema: Schema, value: unknown[], path: string, at: string): string[] {
   const errors: string[] = [];
-  if (schema.minItems !== undefined && value.length < schema.minItems) errors.push(`${at}: fewer than ${schema.minItems} items`);
-  if (schema.maxItems !== undefined && value.length > schema.maxItems) errors.push(`${at}: more than ${schema.maxItems} items`);
-  if (schema.items !== undefined) value.forEach((item, i) => errors.push(...validate(schema.items!, item, `${path}[${i}]`)));
+  if (schema.minItems !== undefined && value.length < schema.minItems)
+    errors.push(`${at}: fewer than ${schema.minItems} items`);
+  if (schema.maxItems !== undefined && value.length > schema.maxItems)
+    errors.push(`${at}: more than ${schema.maxItems} items`);
+  if (schema.items !== undefined)
+    value.forEach((item, i) => errors.push(...validate(schema.items!, item, `${path}[${i}]`)));
   const listType = schema['x-kubernetes-list-type'];
   if (listType === 'set' || listType === 'map') {
     const keys = schema['x-kubernetes-list-map-keys'] ?? [];
     const identity = (item: unknown): string =>
-      listType === 'set' ? JSON.stringify(item) : JSON.stringify(keys.map((k) => (item as Record<string, unknown> | null)?.[k]));
+      listType === 'set'
+        ? JSON.stringify(item)
+        : JSON.stringify(keys.map((k) => (item as Record<string, unknown> | null)?.[k]));
     const seen = new Set<string>();
     value.forEach((item, i) => {
       const id = identity(item);
-      if (seen.has(id)) errors.push(`${path}[${i}]: duplicate ${listType === 'set' ? 'value' : `key ${id}`} in a list of type ${listType}`);
+      if (seen.has(id))
+        errors.push(
+          `${path}[${i}]: duplicate ${listType === 'set' ? 'value' : `key ${id}`} in a list of type ${listType}`,
+        );
       seen.add(id);
     });
   }
@@ -141,21 +156,26 @@ function validateArray(schema: Schema, value: unknown[], path: string, at: strin
 function validateObject(schema: Schema, value: Record<string, unknown>, path: string): string[] {
   const errors: string[] = [];
   const present = (key: string): boolean => Object.hasOwn(value, key) && value[key] !== null;
-  for (const key of schema.required ?? []) if (!present(key)) errors.push(`${path === '' ? '' : `${path}.`}${key}: required`);
+  for (const key of schema.required ?? [])
+    if (!present(key)) errors.push(`${path === '' ? '' : `${path}.`}${key}: required`);
   for (const [key, item] of Object.entries(value)) {
     const sub = path === '' ? key : `${path}.${key}`;
     if (item === null) continue; // pruned by the API server
     if (sub === 'metadata') continue;
     const property = schema.properties?.[key];
     if (property !== undefined) errors.push(...validate(property, item, sub));
-    else if (typeof schema.additionalProperties === 'object') errors.push(...validate(schema.additionalProperties, item, sub));
+    else if (typeof schema.additionalProperties === 'object')
+      errors.push(...validate(schema.additionalProperties, item, sub));
     else if (schema.additionalProperties !== true) errors.push(`${sub}: unknown field`);
   }
   return errors;
 }
 
 /** Every keyword and format a schema tree uses, with a path where each first appears. */
-export function keywordsUsed(schema: Schema, path = ''): { keywords: Map<string, string>; formats: Map<string, string> } {
+export function keywordsUsed(
+  schema: Schema,
+  path = '',
+): { keywords: Map<string, string>; formats: Map<string, string> } {
   const keywords = new Map<string, string>();
   const formats = new Map<string, string>();
   const walk = (s: Schema, at: string): void => {

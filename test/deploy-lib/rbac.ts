@@ -39,13 +39,15 @@ export function describeCall(c: ApiCall): string {
   return `${c.verb} ${resource}${c.name ? ` ${c.name}` : ''}${c.namespace ? ` in ${c.namespace}` : ''}`;
 }
 
-const matches = (list: readonly string[] | undefined, value: string): boolean => (list ?? []).includes('*') || (list ?? []).includes(value);
+const matches = (list: readonly string[] | undefined, value: string): boolean =>
+  (list ?? []).includes('*') || (list ?? []).includes(value);
 
 /** Whether one rule allows the call (the namespace is the grant's business). */
 export function ruleAllows(rule: PolicyRule, call: ApiCall): boolean {
   const resource = call.subresource ? `${call.resource}/${call.subresource}` : call.resource;
   if (!matches(rule.apiGroups, call.group)) return false;
-  if (!matches(rule.resources, resource) && !(call.subresource && matches(rule.resources, `*/${call.subresource}`))) return false;
+  if (!matches(rule.resources, resource) && !(call.subresource && matches(rule.resources, `*/${call.subresource}`)))
+    return false;
   if (!matches(rule.verbs, call.verb)) return false;
   const names = rule.resourceNames ?? [];
   return names.length === 0 || (call.name !== undefined && names.includes(call.name));
@@ -87,7 +89,14 @@ export function permissionsOf(grants: readonly Grant[]): Permission[] {
       for (const group of rule.apiGroups ?? []) {
         for (const resource of rule.resources ?? []) {
           for (const verb of rule.verbs) {
-            const p: Permission = { role: grant.role, rule: i + 1, group, resource, verb, resourceNames: rule.resourceNames ?? [] };
+            const p: Permission = {
+              role: grant.role,
+              rule: i + 1,
+              group,
+              resource,
+              verb,
+              resourceNames: rule.resourceNames ?? [],
+            };
             if (grant.namespace !== undefined) p.namespace = grant.namespace;
             out.push(p);
           }
@@ -100,6 +109,11 @@ export function permissionsOf(grants: readonly Grant[]): Permission[] {
 
 /** Whether some call needed this permission (matched it, namespace and names included). */
 export function permissionUsed(p: Permission, calls: readonly ApiCall[]): boolean {
-  const rule: PolicyRule = { apiGroups: [p.group], resources: [p.resource], verbs: [p.verb], resourceNames: p.resourceNames };
+  const rule: PolicyRule = {
+    apiGroups: [p.group],
+    resources: [p.resource],
+    verbs: [p.verb],
+    resourceNames: p.resourceNames,
+  };
   return calls.some((c) => (p.namespace === undefined || c.namespace === p.namespace) && ruleAllows(rule, c));
 }

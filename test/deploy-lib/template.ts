@@ -19,7 +19,11 @@ export class TemplateError extends Error {
   }
 }
 
-type Operand = { kind: 'field'; from: 'dot' | 'root'; path: string[] } | { kind: 'string'; value: string } | { kind: 'number'; value: number } | { kind: 'function'; name: string };
+type Operand =
+  | { kind: 'field'; from: 'dot' | 'root'; path: string[] }
+  | { kind: 'string'; value: string }
+  | { kind: 'number'; value: number }
+  | { kind: 'function'; name: string };
 type Command = Operand[];
 type Pipeline = Command[];
 type Node =
@@ -75,7 +79,8 @@ function tokenizeAction(content: string, where: string): string[] {
     words.push(m[1]!);
     last = re.lastIndex;
   }
-  if (content.slice(last).trim() !== '') throw new TemplateError(`${where}: cannot read ${JSON.stringify(content.slice(last))}`);
+  if (content.slice(last).trim() !== '')
+    throw new TemplateError(`${where}: cannot read ${JSON.stringify(content.slice(last))}`);
   return words;
 }
 
@@ -87,7 +92,9 @@ function parseOperand(word: string, where: string): Operand {
   const field = /^(\$)?((?:\.[A-Za-z_][A-Za-z0-9_]*)+)$/.exec(word);
   if (field) return { kind: 'field', from: field[1] ? 'root' : 'dot', path: field[2]!.slice(1).split('.') };
   if ((FUNCTIONS as readonly string[]).includes(word)) return { kind: 'function', name: word };
-  throw new TemplateError(`${where}: unsupported ${word.startsWith('$') ? 'variable' : /^[A-Za-z]/.test(word) ? 'function or keyword' : 'syntax'} ${JSON.stringify(word)}`);
+  throw new TemplateError(
+    `${where}: unsupported ${word.startsWith('$') ? 'variable' : /^[A-Za-z]/.test(word) ? 'function or keyword' : 'syntax'} ${JSON.stringify(word)}`,
+  );
 }
 
 function parsePipeline(words: string[], where: string): Pipeline {
@@ -123,7 +130,12 @@ export function parseTemplate(source: string, name: string): Node[] {
     const words = tokenizeAction(content, where);
     const keyword = words[0];
     if (keyword === 'if' || keyword === 'with' || keyword === 'range') {
-      const node = { type: keyword, pipeline: parsePipeline(words.slice(1), where), body: [], otherwise: [] } as Node & { type: 'if' | 'with' | 'range' };
+      const node = {
+        type: keyword,
+        pipeline: parsePipeline(words.slice(1), where),
+        body: [],
+        otherwise: [],
+      } as Node & { type: 'if' | 'with' | 'range' };
       current().push(node);
       stack.push({ node, inElse: false, where });
     } else if (keyword === 'else') {
@@ -225,13 +237,17 @@ function callFunction(name: string, args: unknown[], where: string): unknown {
       want(2);
       return (name === 'nindent' ? '\n' : '') + indentText(integer(args[0]), printText(args[1], where));
     case 'quote':
-      return args.filter((a) => a !== undefined && a !== null).map((a) => JSON.stringify(printText(a, where))).join(' ');
+      return args
+        .filter((a) => a !== undefined && a !== null)
+        .map((a) => JSON.stringify(printText(a, where)))
+        .join(' ');
     case 'default':
       want(2);
       return truthy(args[1]) ? args[1] : args[0];
     case 'required':
       want(2);
-      if (args[1] === undefined || args[1] === null || args[1] === '') throw new TemplateError(`${where}: ${printText(args[0], where)}`);
+      if (args[1] === undefined || args[1] === null || args[1] === '')
+        throw new TemplateError(`${where}: ${printText(args[0], where)}`);
       return args[1];
     case 'add':
       return args.reduce<number>((sum, a) => sum + integer(a), 0);
@@ -245,8 +261,10 @@ function callFunction(name: string, args: unknown[], where: string): unknown {
 function fieldValue(start: unknown, path: string[], where: string): unknown {
   let v = start;
   for (const [i, key] of path.entries()) {
-    if (v === undefined || v === null) throw new TemplateError(`${where}: nil pointer evaluating .${path.slice(0, i + 1).join('.')}`);
-    if (typeof v !== 'object' || Array.isArray(v)) throw new TemplateError(`${where}: can't evaluate field ${key} in a ${Array.isArray(v) ? 'list' : typeof v}`);
+    if (v === undefined || v === null)
+      throw new TemplateError(`${where}: nil pointer evaluating .${path.slice(0, i + 1).join('.')}`);
+    if (typeof v !== 'object' || Array.isArray(v))
+      throw new TemplateError(`${where}: can't evaluate field ${key} in a ${Array.isArray(v) ? 'list' : typeof v}`);
     v = (v as Record<string, unknown>)[key];
   }
   return v;
@@ -255,11 +273,17 @@ function fieldValue(start: unknown, path: string[], where: string): unknown {
 function runPipeline(pipeline: Pipeline, dot: unknown, root: unknown, where: string): unknown {
   let piped: unknown[] = [];
   for (const command of pipeline) {
-    const value = (o: Operand): unknown => (o.kind === 'field' ? fieldValue(o.from === 'root' ? root : dot, o.path, where) : o.kind === 'function' ? callFunction(o.name, [], where) : o.value);
+    const value = (o: Operand): unknown =>
+      o.kind === 'field'
+        ? fieldValue(o.from === 'root' ? root : dot, o.path, where)
+        : o.kind === 'function'
+          ? callFunction(o.name, [], where)
+          : o.value;
     const [head, ...rest] = command;
     let result: unknown;
     if (head!.kind === 'function') result = callFunction(head!.name, [...rest.map(value), ...piped], where);
-    else if (rest.length > 0 || piped.length > 0) throw new TemplateError(`${where}: only a function can take arguments`);
+    else if (rest.length > 0 || piped.length > 0)
+      throw new TemplateError(`${where}: only a function can take arguments`);
     else result = value(head!);
     piped = [result];
   }
@@ -276,10 +300,12 @@ function renderNodes(nodes: Node[], dot: unknown, root: unknown, name: string): 
     const value = runPipeline(node.pipeline, dot, root, name);
     if (node.type === 'print') out += printText(value, name);
     else if (node.type === 'if') out += renderNodes(truthy(value) ? node.body : node.otherwise, dot, root, name);
-    else if (node.type === 'with') out += truthy(value) ? renderNodes(node.body, value, root, name) : renderNodes(node.otherwise, dot, root, name);
+    else if (node.type === 'with')
+      out += truthy(value) ? renderNodes(node.body, value, root, name) : renderNodes(node.otherwise, dot, root, name);
     else {
       if (value === undefined || value === null) continue;
-      if (!Array.isArray(value)) throw new TemplateError(`${name}: range over a ${typeof value} is not supported (lists only)`);
+      if (!Array.isArray(value))
+        throw new TemplateError(`${name}: range over a ${typeof value} is not supported (lists only)`);
       for (const item of value) out += renderNodes(node.body, item, root, name);
     }
   }

@@ -18,7 +18,9 @@ const AS_WRITTEN = 'AsWrittenForDeployTests';
 
 /** The text split into documents; documents holding only comments and blank lines are dropped. */
 export function splitDocuments(text: string): string[] {
-  return text.split(/^---[ \t]*(?:#.*)?$/m).filter((part) => part.split('\n').some((line) => line.trim() !== '' && !line.trim().startsWith('#')));
+  return text
+    .split(/^---[ \t]*(?:#.*)?$/m)
+    .filter((part) => part.split('\n').some((line) => line.trim() !== '' && !line.trim().startsWith('#')));
 }
 
 /** Parses one document as written; throws js-yaml's error (with line and column) on bad YAML. */
@@ -27,7 +29,8 @@ export function parseAsWritten(text: string): Record<string, unknown> {
   const docs = loadAllYaml(renamed) as unknown[];
   if (docs.length !== 1) throw new Error(`expected one document, got ${docs.length}`);
   const doc = docs[0];
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`a document must be a mapping, got ${JSON.stringify(doc)}`);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw new Error(`a document must be a mapping, got ${JSON.stringify(doc)}`);
   // Plain data (client-node returns its KubernetesObject and V1ObjectMeta classes even here).
   const object = JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
   if (typeof object.kind === 'string') object.kind = object.kind.replace(AS_WRITTEN, '');

@@ -59,10 +59,12 @@ interface Workspace {
 
 const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
 
-const workspaces: Workspace[] = readJson<{ workspaces: string[] }>(join(ROOT, 'package.json')).workspaces.map((dir) => ({
-  dir,
-  pkg: readJson<PackageJson>(join(ROOT, dir, 'package.json')),
-}));
+const workspaces: Workspace[] = readJson<{ workspaces: string[] }>(join(ROOT, 'package.json')).workspaces.map(
+  (dir) => ({
+    dir,
+    pkg: readJson<PackageJson>(join(ROOT, dir, 'package.json')),
+  }),
+);
 const publicPackages = workspaces.filter((w) => w.pkg.private !== true);
 
 /**
@@ -92,7 +94,11 @@ interface RunResult {
 }
 
 /** Runs a command to its end (killed after `timeoutMs`); never rejects. */
-function run(cmd: string, args: string[], options: { cwd: string; timeoutMs: number; input?: string }): Promise<RunResult> {
+function run(
+  cmd: string,
+  args: string[],
+  options: { cwd: string; timeoutMs: number; input?: string },
+): Promise<RunResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: options.cwd, env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -112,7 +118,8 @@ function run(cmd: string, args: string[], options: { cwd: string; timeoutMs: num
   });
 }
 
-const describe = (what: string, r: RunResult): string => `${what}: exit ${r.code ?? r.signal}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`;
+const describe = (what: string, r: RunResult): string =>
+  `${what}: exit ${r.code ?? r.signal}\n--- stdout\n${r.stdout.slice(-4000)}\n--- stderr\n${r.stderr.slice(-4000)}`;
 
 /** Passes when the command exited 0; otherwise fails with its output. */
 function exitsZero(t: Test, what: string, r: RunResult): boolean {
@@ -165,7 +172,12 @@ function readmeExample(readme: string): { code: string; prints: string | undefin
   const rest = section.slice(close + 1);
   const firstText = rest.findIndex((l) => l.trim() !== '');
   let prints: string | undefined;
-  if (firstText >= 0 && /^prints:?$/i.test(rest[firstText]!.trim()) && /^```/.test(rest[firstText + 2] ?? '') && rest[firstText + 1]!.trim() === '') {
+  if (
+    firstText >= 0 &&
+    /^prints:?$/i.test(rest[firstText]!.trim()) &&
+    /^```/.test(rest[firstText + 2] ?? '') &&
+    rest[firstText + 1]!.trim() === ''
+  ) {
     const from = firstText + 3;
     const to = rest.findIndex((l, i) => i >= from && /^```\s*$/.test(l));
     if (to > 0) prints = rest.slice(from, to).join('\n');
@@ -193,31 +205,50 @@ function needs(t: Test, what: string, ok: boolean): boolean {
 t.test('npm pack: every public package, with what its package.json points at', async (t) => {
   const unbuilt = workspaces.filter((w) => w.pkg.main !== undefined && !existsSync(join(ROOT, w.dir, w.pkg.main)));
   if (unbuilt.length > 0) {
-    t.fail(`not built: ${unbuilt.map((w) => join(w.dir, w.pkg.main!)).join(', ')}; run npx tsc -b (scripts/test.sh does) first`);
+    t.fail(
+      `not built: ${unbuilt.map((w) => join(w.dir, w.pkg.main!)).join(', ')}; run npx tsc -b (scripts/test.sh does) first`,
+    );
     return;
   }
   const privateNames = new Set(workspaces.filter((w) => w.pkg.private === true).map((w) => w.pkg.name));
   for (const w of publicPackages) {
     const deps = Object.keys({ ...w.pkg.dependencies, ...w.pkg.optionalDependencies, ...w.pkg.peerDependencies });
-    t.strictSame(deps.filter((d) => privateNames.has(d)), [], `${w.pkg.name} depends on no private package (npm install would answer 404)`);
+    t.strictSame(
+      deps.filter((d) => privateNames.has(d)),
+      [],
+      `${w.pkg.name} depends on no private package (npm install would answer 404)`,
+    );
   }
 
   work = await mkdtemp(join(tmpdir(), 'bgp-announce-install-'));
   const dest = join(work, 'tarballs');
   await mkdir(dest);
-  const packed = await run('npm', ['pack', '--json', '--pack-destination', dest, ...publicPackages.flatMap((w) => ['-w', w.dir])], { cwd: ROOT, timeoutMs: 120_000 });
+  const packed = await run(
+    'npm',
+    ['pack', '--json', '--pack-destination', dest, ...publicPackages.flatMap((w) => ['-w', w.dir])],
+    { cwd: ROOT, timeoutMs: 120_000 },
+  );
   if (packed.code !== 0) {
     t.fail(describe('npm pack', packed));
     return;
   }
   const results = JSON.parse(packed.stdout) as { name: string; filename: string; files: { path: string }[] }[];
-  t.strictSame(results.map((r) => r.name).sort(), publicPackages.map((w) => w.pkg.name).sort(), 'one tarball per public package');
+  t.strictSame(
+    results.map((r) => r.name).sort(),
+    publicPackages.map((w) => w.pkg.name).sort(),
+    'one tarball per public package',
+  );
   for (const w of publicPackages) {
     const result = results.find((r) => r.name === w.pkg.name);
     if (result === undefined) continue;
     tarballs.set(w.pkg.name, join(dest, result.filename));
     const files = new Set(result.files.map((f) => f.path));
-    const wanted = ['README.md', ...[w.pkg.main, w.pkg.types].filter((p): p is string => p !== undefined), ...pointedAt(w.pkg.exports), ...pointedAt(w.pkg.bin)].map(normal);
+    const wanted = [
+      'README.md',
+      ...[w.pkg.main, w.pkg.types].filter((p): p is string => p !== undefined),
+      ...pointedAt(w.pkg.exports),
+      ...pointedAt(w.pkg.bin),
+    ].map(normal);
     const install = w.pkg.scripts?.install;
     if (install !== undefined) {
       // What the install script runs, and for node-gyp, binding.gyp and every source it names.
@@ -225,7 +256,9 @@ t.test('npm pack: every public package, with what its package.json points at', a
       const gyp = join(ROOT, w.dir, 'binding.gyp');
       if (existsSync(gyp)) {
         wanted.push('binding.gyp');
-        const sources = [...readFileSync(gyp, 'utf8').matchAll(/"([\w./-]+\.(?:c|cc|cpp|h))"/g)].map((m) => normal(m[1]!));
+        const sources = [...readFileSync(gyp, 'utf8').matchAll(/"([\w./-]+\.(?:c|cc|cpp|h))"/g)].map((m) =>
+          normal(m[1]!),
+        );
         t.ok(sources.length > 0, `${w.pkg.name}: binding.gyp names its sources`);
         wanted.push(...sources);
         // Headers the sources include are not in binding.gyp: every file of native/ goes in.
@@ -233,8 +266,15 @@ t.test('npm pack: every public package, with what its package.json points at', a
       }
     }
     const missing = [...new Set(wanted)].filter((f) => !files.has(f));
-    t.strictSame(missing, [], `${w.pkg.name}: the tarball holds ${[...new Set(wanted)].length} files its package.json needs`);
-    t.notOk([...files].some((f) => /^(src|test)\//.test(f) || f.endsWith('.tsbuildinfo')), `${w.pkg.name}: no sources, tests or build info in the tarball`);
+    t.strictSame(
+      missing,
+      [],
+      `${w.pkg.name}: the tarball holds ${[...new Set(wanted)].length} files its package.json needs`,
+    );
+    t.notOk(
+      [...files].some((f) => /^(src|test)\//.test(f) || f.endsWith('.tsbuildinfo')),
+      `${w.pkg.name}: no sources, tests or build info in the tarball`,
+    );
   }
 });
 
@@ -242,9 +282,16 @@ t.test('npm install of the tarballs into an empty project', async (t) => {
   if (!needs(t, 'npm pack', tarballs.size === publicPackages.length)) return;
   project = join(work, 'project');
   await mkdir(project);
-  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'bgp-announce-install-test', version: '1.0.0', private: true, type: 'module' }, null, 2) + '\n');
+  await writeFile(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'bgp-announce-install-test', version: '1.0.0', private: true, type: 'module' }, null, 2) +
+      '\n',
+  );
   const started = Date.now();
-  const installed = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs.values()], { cwd: project, timeoutMs: 240_000 });
+  const installed = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...tarballs.values()], {
+    cwd: project,
+    timeoutMs: 240_000,
+  });
   if (installed.code !== 0) {
     project = '';
     t.fail(describe('npm install', installed));
@@ -253,14 +300,33 @@ t.test('npm install of the tarballs into an empty project', async (t) => {
   t.pass(`npm install took ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const output = installed.stdout + installed.stderr;
   const approval = output.split('\n').filter((l) => /allowScripts|install-scripts|allow-scripts/.test(l));
-  t.comment(approval.length > 0 ? `npm about install scripts:\n${approval.join('\n')}` : 'npm said nothing about install-script approval');
+  t.comment(
+    approval.length > 0
+      ? `npm about install scripts:\n${approval.join('\n')}`
+      : 'npm said nothing about install-script approval',
+  );
 
   // The addon: built by the install script, loadable from the project.
-  const probe = await run(process.execPath, ['--input-type=module', '-e', "const s = await import('@bgp-announce/sockopt'); console.log(JSON.stringify([s.sockoptAvailable(), s.udpTtlAvailable()]))"], { cwd: project, timeoutMs: 30_000 });
+  const probe = await run(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "const s = await import('@bgp-announce/sockopt'); console.log(JSON.stringify([s.sockoptAvailable(), s.udpTtlAvailable()]))",
+    ],
+    { cwd: project, timeoutMs: 30_000 },
+  );
   exitsZero(t, 'importing @bgp-announce/sockopt', probe);
-  const loads = t.strictSame(probe.code === 0 ? JSON.parse(probe.stdout) : undefined, [{ ok: true }, { ok: true }], 'the sockopt addon was built on install and loads');
+  const loads = t.strictSame(
+    probe.code === 0 ? JSON.parse(probe.stdout) : undefined,
+    [{ ok: true }, { ok: true }],
+    'the sockopt addon was built on install and loads',
+  );
   if (!loads) t.comment(`npm install's output:\n${output}`);
-  t.ok(existsSync(join(project, 'node_modules/@bgp-announce/sockopt/build/Release/sockopt.node')), 'built in the installed package');
+  t.ok(
+    existsSync(join(project, 'node_modules/@bgp-announce/sockopt/build/Release/sockopt.node')),
+    'built in the installed package',
+  );
 });
 
 t.test('each installed package imports exactly the packages it declares', async (t) => {
@@ -268,11 +334,21 @@ t.test('each installed package imports exactly the packages it declares', async 
   for (const w of publicPackages) {
     const dir = join(project, 'node_modules', w.pkg.name);
     const pkg = readJson<PackageJson>(join(dir, 'package.json'));
-    const declared = new Set(Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies }));
+    const declared = new Set(
+      Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies, ...pkg.peerDependencies }),
+    );
     const used = existsSync(join(dir, 'dist')) ? importedPackages(join(dir, 'dist')) : new Set<string>();
     used.delete(pkg.name);
-    t.strictSame([...used].filter((d) => !declared.has(d)).sort(), [], `${pkg.name}: every package its dist imports is declared`);
-    t.strictSame([...declared].filter((d) => !used.has(d)).sort(), [], `${pkg.name}: every declared dependency is imported`);
+    t.strictSame(
+      [...used].filter((d) => !declared.has(d)).sort(),
+      [],
+      `${pkg.name}: every package its dist imports is declared`,
+    );
+    t.strictSame(
+      [...declared].filter((d) => !used.has(d)).sort(),
+      [],
+      `${pkg.name}: every declared dependency is imported`,
+    );
   }
 });
 
@@ -294,7 +370,8 @@ t.test(`the CLI without ${LAB_ONLY}`, async (t) => {
   t.test('bgp-announce --help lists every subcommand', async (t) => {
     const r = await run(bin, ['--help'], { cwd: project, timeoutMs: 60_000 });
     exitsZero(t, 'bgp-announce --help', r);
-    for (const command of ['decode', 'peer', 'bfd', 'check', 'daemon', 'status', 'lab']) t.match(r.stdout, new RegExp(`^\\s+${command}\\b`, 'm'), command);
+    for (const command of ['decode', 'peer', 'bfd', 'check', 'daemon', 'status', 'lab'])
+      t.match(r.stdout, new RegExp(`^\\s+${command}\\b`, 'm'), command);
   });
 
   t.test('bgp-announce decode of a captured FRR session', async (t) => {
@@ -303,10 +380,22 @@ t.test(`the CLI without ${LAB_ONLY}`, async (t) => {
     const lines = r.stdout.split('\n').filter((l) => l !== '');
     t.strictSame(lines, decode(readFileSync(FIXTURE)).lines, "the same lines as the repository's decoder");
     // And what tshark dissected in the same bytes (see test/fixtures/README.md).
-    const TYPES: Record<number, string> = { 1: 'OPEN', 2: 'UPDATE', 3: 'NOTIFICATION', 4: 'KEEPALIVE', 5: 'ROUTE-REFRESH' };
+    const TYPES: Record<number, string> = {
+      1: 'OPEN',
+      2: 'UPDATE',
+      3: 'NOTIFICATION',
+      4: 'KEEPALIVE',
+      5: 'ROUTE-REFRESH',
+    };
     const ATTRIBUTES = ['origin', 'asPath', 'nextHop', 'med', 'localPref', 'communities', 'largeCommunities'];
-    const FIELDS: Record<string, string[]> = { OPEN: ['version', 'myAs', 'holdTime', 'bgpId'], UPDATE: ['withdrawn', 'nlri'], NOTIFICATION: ['code', 'subcode', 'shutdownMessage'], 'ROUTE-REFRESH': ['afi', 'safi', 'subtype'] };
-    const pick = (o: Record<string, unknown>, keys: string[]): Record<string, unknown> => Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
+    const FIELDS: Record<string, string[]> = {
+      OPEN: ['version', 'myAs', 'holdTime', 'bgpId'],
+      UPDATE: ['withdrawn', 'nlri'],
+      NOTIFICATION: ['code', 'subcode', 'shutdownMessage'],
+      'ROUTE-REFRESH': ['afi', 'safi', 'subtype'],
+    };
+    const pick = (o: Record<string, unknown>, keys: string[]): Record<string, unknown> =>
+      Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]));
     const view = (m: Record<string, unknown>, type: string): Record<string, unknown> => ({
       type,
       length: m.length,
@@ -314,15 +403,44 @@ t.test(`the CLI without ${LAB_ONLY}`, async (t) => {
       ...(type === 'UPDATE' ? { attributes: pick(m.attributes as Record<string, unknown>, ATTRIBUTES) } : {}),
     });
     const ours = lines.map((l) => JSON.parse(l) as Record<string, unknown>).map((m) => view(m, String(m.type)));
-    const tshark = readJson<Record<string, unknown>[]>(FIXTURE_TSHARK).map((m) => view(m, TYPES[m.type as number] ?? `type ${String(m.type)}`));
-    t.strictSame(ours, tshark, `${tshark.length} messages as tshark dissected them (type, length, OPEN fields, prefixes, attributes, NOTIFICATION, ROUTE-REFRESH)`);
+    const tshark = readJson<Record<string, unknown>[]>(FIXTURE_TSHARK).map((m) =>
+      view(m, TYPES[m.type as number] ?? `type ${String(m.type)}`),
+    );
+    t.strictSame(
+      ours,
+      tshark,
+      `${tshark.length} messages as tshark dissected them (type, length, OPEN fields, prefixes, attributes, NOTIFICATION, ROUTE-REFRESH)`,
+    );
   });
 
   t.test('bgp-announce peer against gobgpd: Established, our route in its RIB, SIGTERM exits 0', async (t) => {
     if (!requireOrSkip(t, interopUnavailable(['gobgpd', 'gobgp']))) return;
     const { a: router, b: us } = vethPair(t, '192.0.2.1/24', '192.0.2.2/24', 'bgpi');
-    const { rib, output } = await startGobgpd(t, { ns: router.ns, as: 64496, address: '192.0.2.1', neighborAddress: '192.0.2.2', neighborAs: 64497 });
-    const args = ['netns', 'exec', us.ns, bin, 'peer', '--local-as', '64497', '--peer-as', '64496', '--peer', '192.0.2.1', '--local-address', '192.0.2.2', '--announce', '203.0.113.0/24', '--json'];
+    const { rib, output } = await startGobgpd(t, {
+      ns: router.ns,
+      as: 64496,
+      address: '192.0.2.1',
+      neighborAddress: '192.0.2.2',
+      neighborAs: 64497,
+    });
+    const args = [
+      'netns',
+      'exec',
+      us.ns,
+      bin,
+      'peer',
+      '--local-as',
+      '64497',
+      '--peer-as',
+      '64496',
+      '--peer',
+      '192.0.2.1',
+      '--local-address',
+      '192.0.2.2',
+      '--announce',
+      '203.0.113.0/24',
+      '--json',
+    ];
     const peer: ChildProcess = spawn('ip', args, { cwd: project, env: ENV, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -334,7 +452,8 @@ t.test(`the CLI without ${LAB_ONLY}`, async (t) => {
         await closed;
       }
     });
-    const context = (): string => `\n--- bgp-announce stdout\n${stdout}\n--- stderr\n${stderr}\n--- gobgpd\n${output().slice(-2000)}`;
+    const context = (): string =>
+      `\n--- bgp-announce stdout\n${stdout}\n--- stderr\n${stderr}\n--- gobgpd\n${output().slice(-2000)}`;
     // Established: a JSON line on stdout; the run ending first or 30 s passing is a failure.
     const established = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), 30_000);
@@ -355,21 +474,38 @@ t.test(`the CLI without ${LAB_ONLY}`, async (t) => {
       return;
     }
     t.pass('session Established');
-    const paths = await poll('203.0.113.0/24 in gobgpd global rib', () => rib()['203.0.113.0/24'], 20_000).catch((err: Error) => {
-      throw new Error(`${err.message}${context()}`);
-    });
+    const paths = await poll('203.0.113.0/24 in gobgpd global rib', () => rib()['203.0.113.0/24'], 20_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}${context()}`);
+      },
+    );
     const attrs = paths[0]!.attrs;
     t.equal(attrs.find((a) => a.type === 3)?.nexthop, '192.0.2.2', 'gobgpd has our route with next hop 192.0.2.2');
-    t.match(attrs.find((a) => a.type === 2), { as_paths: [{ asns: [64497] }] }, 'and AS path 64497');
+    t.match(
+      attrs.find((a) => a.type === 2),
+      { as_paths: [{ asns: [64497] }] },
+      'and AS path 64497',
+    );
     peer.kill('SIGTERM');
-    const code = await Promise.race([closed, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000).unref())]);
+    const code = await Promise.race([
+      closed,
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000).unref()),
+    ]);
     t.equal(code, 0, `SIGTERM: exit 0${code === 0 ? '' : context()}`);
   });
 });
 
 t.test(`bgp-announce lab's modules load, ${LAB_ONLY} with them`, async (t) => {
   if (!needs(t, 'npm install', project !== '')) return;
-  const r = await run(process.execPath, ['--input-type=module', '-e', "const lab = await import('@bgp-announce/cli/dist/lab/lab.js'); console.log(typeof lab.labCommand)"], { cwd: project, timeoutMs: 30_000 });
+  const r = await run(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      "const lab = await import('@bgp-announce/cli/dist/lab/lab.js'); console.log(typeof lab.labCommand)",
+    ],
+    { cwd: project, timeoutMs: 30_000 },
+  );
   exitsZero(t, 'importing the lab', r);
   t.equal(r.stdout.trim(), 'function', 'labCommand is there');
 });
@@ -386,7 +522,9 @@ t.test('README examples: type-checked against the installed packages, run with n
     }
     const example = readmeExample(await readFile(readme, 'utf8'));
     if ('problem' in example) {
-      t.fail(`${where} ${example.problem}: its library example (the first \`\`\`ts block under "## Example") is run by this test`);
+      t.fail(
+        `${where} ${example.problem}: its library example (the first \`\`\`ts block under "## Example") is run by this test`,
+      );
       continue;
     }
     const source = join(project, `example-${name}.mts`);
@@ -412,11 +550,21 @@ t.test('README examples: type-checked against the installed packages, run with n
   const diagnostics = ts.getPreEmitDiagnostics(program);
   for (const e of examples) {
     const own = diagnostics.filter((d) => d.file?.fileName === e.source);
-    const text = ts.formatDiagnostics(own, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => project, getNewLine: () => '\n' });
+    const text = ts.formatDiagnostics(own, {
+      getCanonicalFileName: (f) => f,
+      getCurrentDirectory: () => project,
+      getNewLine: () => '\n',
+    });
     t.equal(own.length, 0, `${e.readme}: the example type-checks${own.length > 0 ? `\n${text}` : ''}`);
   }
-  const general = diagnostics.filter((d) => d.file === undefined || !examples.some((e) => e.source === d.file!.fileName));
-  t.equal(general.length, 0, `no other compiler problems${general.length > 0 ? `\n${ts.formatDiagnostics(general, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => project, getNewLine: () => '\n' })}` : ''}`);
+  const general = diagnostics.filter(
+    (d) => d.file === undefined || !examples.some((e) => e.source === d.file!.fileName),
+  );
+  t.equal(
+    general.length,
+    0,
+    `no other compiler problems${general.length > 0 ? `\n${ts.formatDiagnostics(general, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => project, getNewLine: () => '\n' })}` : ''}`,
+  );
 
   for (const e of examples) {
     const js = ts.transpileModule(readFileSync(e.source, 'utf8'), {
@@ -427,6 +575,7 @@ t.test('README examples: type-checked against the installed packages, run with n
     await writeFile(file, js);
     const r = await run(process.execPath, [file], { cwd: project, timeoutMs: 60_000 });
     exitsZero(t, `${e.readme}: the example (${relative(project, file)})`, r);
-    if (e.prints !== undefined) t.equal(r.stdout.trimEnd(), e.prints.trimEnd(), `${e.readme}: prints what the README says`);
+    if (e.prints !== undefined)
+      t.equal(r.stdout.trimEnd(), e.prints.trimEnd(), `${e.readme}: prints what the README says`);
   }
 });

@@ -32,7 +32,11 @@ const GOOD: Name[] = ['plain4', 'plain6', 'sha4', 'sha6'];
 t.test('our BFD engine and BIRD 2: IPv4 and IPv6, without and with keyed SHA1; a wrong key stays Down', async (t) => {
   if (!requireOrSkip(t, interopUnavailable([]) ?? birdUnavailable() ?? (await bfdEngineUnavailable()))) return;
   const { a: us, b: bird } = vethPair(t, '192.0.2.1/28', '192.0.2.2/28', 'bfdb');
-  const dev = { plain: { us: us.dev, bird: bird.dev }, sha1: { us: 'sha-us', bird: 'sha-bird' }, bad: { us: 'bad-us', bird: 'bad-bird' } };
+  const dev = {
+    plain: { us: us.dev, bird: bird.dev },
+    sha1: { us: 'sha-us', bird: 'sha-bird' },
+    bad: { us: 'bad-us', bird: 'bad-bird' },
+  };
   for (const link of ['sha1', 'bad'] as const) {
     ip('link', 'add', dev[link].us, 'netns', us.ns, 'type', 'veth', 'peer', 'name', dev[link].bird, 'netns', bird.ns);
     ip('-n', us.ns, 'link', 'set', dev[link].us, 'up');
@@ -59,11 +63,16 @@ t.test('our BFD engine and BIRD 2: IPv4 and IPv6, without and with keyed SHA1; a
   });
   const child = await startBfdChild(t, us.ns, {
     sessions: Object.fromEntries(
-      Object.entries(SESSIONS).map(([name, s]) => [name, { peerAddress: s.bird, localAddress: s.ours, profile: PROFILE, ...(s.auth ? { auth: s.auth } : {}) }]),
+      Object.entries(SESSIONS).map(([name, s]) => [
+        name,
+        { peerAddress: s.bird, localAddress: s.ours, profile: PROFILE, ...(s.auth ? { auth: s.auth } : {}) },
+      ]),
     ),
   });
   const withLogs = (err: Error): never => {
-    throw new Error(`${err.message}\n--- our engine:\n${child.output()}\n${b.logs()}\n${b.birdc('show', 'bfd', 'sessions')}`);
+    throw new Error(
+      `${err.message}\n--- our engine:\n${child.output()}\n${b.logs()}\n${b.birdc('show', 'bfd', 'sessions')}`,
+    );
   };
 
   await t.test('sessions without and with keyed SHA1 come Up on both sides', async (t) => {
@@ -76,35 +85,62 @@ t.test('our BFD engine and BIRD 2: IPv4 and IPv6, without and with keyed SHA1; a
       const ours = await child.session(name);
       const bs = theirs.find((s) => s.address === SESSIONS[name].ours)!;
       t.equal(ours.state, 'Up', `${name}: Up on our side`);
-      t.equal(ours.authType, SESSIONS[name].auth?.type, `${name}: ${SESSIONS[name].auth ? 'keyed SHA1' : 'no authentication'}`);
-      t.equal(bs.interface, dev[SESSIONS[name].link].bird, `${name}: BIRD runs it on its ${SESSIONS[name].link} interface`);
+      t.equal(
+        ours.authType,
+        SESSIONS[name].auth?.type,
+        `${name}: ${SESSIONS[name].auth ? 'keyed SHA1' : 'no authentication'}`,
+      );
+      t.equal(
+        bs.interface,
+        dev[SESSIONS[name].link].bird,
+        `${name}: BIRD runs it on its ${SESSIONS[name].link} interface`,
+      );
       t.equal(bs.interval, 0.15, `${name}: BIRD transmits at our Required Min RX, 150 ms`);
       t.equal(bs.timeout, 0.4, `${name}: BIRD's detection time is our Detect Mult 4 x our 100 ms`);
       t.equal(ours.remoteDetectMult, 3, `${name}: we see BIRD's Detect Mult 3`);
       t.equal(ours.remoteMinRxIntervalMs, 100, `${name}: we see BIRD's Required Min RX 100 ms`);
       t.equal(ours.detectionTimeMs, 3 * 150, `${name}: our detection time is 3 x 150 ms`);
-      t.match(ours.counters, { dropped: { ttl: 0, auth: 0 } }, `${name}: nothing of BIRD's dropped (TTL, authentication)`);
+      t.match(
+        ours.counters,
+        { dropped: { ttl: 0, auth: 0 } },
+        `${name}: nothing of BIRD's dropped (TTL, authentication)`,
+      );
       if (SESSIONS[name].auth) t.equal(ours.authSequenceKnown, true, `${name}: BIRD's sequence number is known`);
     }
   });
 
   await t.test('a wrong key never comes Up and our drops are counted', async (t) => {
-    const dropped = await pollAsync('our engine to drop five of BIRD\'s packets on the bad session', async () => {
+    const dropped = await pollAsync("our engine to drop five of BIRD's packets on the bad session", async () => {
       const s = await child.session('bad4');
       return s.counters.dropped.auth >= 5 ? s : undefined;
     }).catch(withLogs);
     t.equal(dropped.state, 'Down', 'our side: Down');
-    t.equal(dropped.remoteDiscr, 0, 'our side never learnt BIRD\'s discriminator');
+    t.equal(dropped.remoteDiscr, 0, "our side never learnt BIRD's discriminator");
     t.equal(dropped.counters.upTransitions, 0, 'our side: never Up');
     t.strictSame(child.states('bad4'), [], 'our side: no state change at all (no Init, no Up)');
     const metrics = await child.metrics();
-    t.ok(metrics.dropped.auth >= dropped.counters.dropped.auth, `engine metrics count ${metrics.dropped.auth} authentication drops`);
-    t.equal(metrics.lastDropped?.reason, 'auth', `the last drop was an authentication failure: ${metrics.lastDropped?.detail ?? ''}`);
+    t.ok(
+      metrics.dropped.auth >= dropped.counters.dropped.auth,
+      `engine metrics count ${metrics.dropped.auth} authentication drops`,
+    );
+    t.equal(
+      metrics.lastDropped?.reason,
+      'auth',
+      `the last drop was an authentication failure: ${metrics.lastDropped?.detail ?? ''}`,
+    );
     t.match(metrics.lastDropped?.from, SESSIONS.bad4.bird, "from BIRD's address on the bad link");
     const theirs = birdBfdSessions(b).find((s) => s.address === SESSIONS.bad4.ours);
     t.equal(theirs?.state, 'Down', 'BIRD: Down');
     const log = b.logs();
-    t.match(log, new RegExp(`Authentication failed for ${SESSIONS.bad4.ours.replaceAll('.', '\\.')}`), 'BIRD logs our packets as failing authentication');
-    t.equal(birdBfdSessions(b).filter((s) => s.state === 'Up').length, GOOD.length, 'the four good sessions are still Up');
+    t.match(
+      log,
+      new RegExp(`Authentication failed for ${SESSIONS.bad4.ours.replaceAll('.', '\\.')}`),
+      'BIRD logs our packets as failing authentication',
+    );
+    t.equal(
+      birdBfdSessions(b).filter((s) => s.state === 'Up').length,
+      GOOD.length,
+      'the four good sessions are still Up',
+    );
   });
 });

@@ -6,7 +6,13 @@ import type { Test } from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { BfdEngineMetrics, BfdEngineOptions, BfdProfileInput, BfdSessionOptions, BfdSessionStatus } from '@bgp-announce/bfd';
+import type {
+  BfdEngineMetrics,
+  BfdEngineOptions,
+  BfdProfileInput,
+  BfdSessionOptions,
+  BfdSessionStatus,
+} from '@bgp-announce/bfd';
 import { poll, startProcess } from './gobgpd.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -21,7 +27,9 @@ export async function bfdEngineUnavailable(): Promise<string | undefined> {
   if (!existsSync(builtBfd)) throw new Error(`${builtBfd} is missing: build the packages first (npx tsc -b)`);
   const { bfdTransportStatus } = await import('@bgp-announce/bfd');
   const status = bfdTransportStatus();
-  return status.ttlCheck === 'available' ? undefined : `our BFD engine cannot check received TTLs here: ${status.reason ?? 'unknown reason'}`;
+  return status.ttlCheck === 'available'
+    ? undefined
+    : `our BFD engine cannot check received TTLs here: ${status.reason ?? 'unknown reason'}`;
 }
 
 /** Like poll() for an async check: every 100 ms until `fn` resolves with a value; rejects after `ms`. */
@@ -35,7 +43,8 @@ export async function pollAsync<T>(what: string, fn: () => Promise<T | undefined
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${ms} ms waiting for ${what}${last === undefined ? '' : `: ${String(last)}`}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -124,9 +133,22 @@ export interface BfdChild {
  * Starts a BfdEngine with `engine` options in namespace `ns` and adds the named `sessions`; resolves
  * once it reports ready. Throws when the package is not built or the engine does not start.
  */
-export async function startBfdChild(t: Test, ns: string, o: { engine?: BfdEngineOptions; sessions: Record<string, BfdSessionOptions> }): Promise<BfdChild> {
+export async function startBfdChild(
+  t: Test,
+  ns: string,
+  o: { engine?: BfdEngineOptions; sessions: Record<string, BfdSessionOptions> },
+): Promise<BfdChild> {
   if (!existsSync(builtBfd)) throw new Error(`${builtBfd} is missing: build the packages first (npx tsc -b)`);
-  const { proc, output } = startProcess(t, 'ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', childSource(pathToFileURL(builtBfd).href), JSON.stringify(o)]);
+  const { proc, output } = startProcess(t, 'ip', [
+    'netns',
+    'exec',
+    ns,
+    process.execPath,
+    '--input-type=module',
+    '-e',
+    childSource(pathToFileURL(builtBfd).href),
+    JSON.stringify(o),
+  ]);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   // Complete lines only (the last one may still be being written); stderr lines are not JSON.
   const events = (): BfdChildEvent[] =>
@@ -147,13 +169,23 @@ export async function startBfdChild(t: Test, ns: string, o: { engine?: BfdEngine
   const request = async (cmd: Record<string, unknown>): Promise<unknown> => {
     const requestId = nextRequest++;
     proc.stdin?.write(`${JSON.stringify({ ...cmd, requestId })}\n`);
-    const reply = await poll(`the BFD child to answer ${String(cmd.cmd)}`, () => events().find((e) => e.event === 'reply' && e.requestId === requestId), 10_000).catch(withOutput);
+    const reply = await poll(
+      `the BFD child to answer ${String(cmd.cmd)}`,
+      () => events().find((e) => e.event === 'reply' && e.requestId === requestId),
+      10_000,
+    ).catch(withOutput);
     if (typeof reply.error === 'string') throw new Error(`BFD child ${String(cmd.cmd)}: ${reply.error}`);
     return reply.value;
   };
   const states = (name?: string): BfdChildState[] =>
-    events().filter((e): e is BfdChildEvent & BfdChildState => e.event === 'state' && (name === undefined || e.name === name));
-  await poll('the BFD child to start its engine', () => events().find((e) => e.event === 'ready' || e.event === 'fatal'), 10_000)
+    events().filter(
+      (e): e is BfdChildEvent & BfdChildState => e.event === 'state' && (name === undefined || e.name === name),
+    );
+  await poll(
+    'the BFD child to start its engine',
+    () => events().find((e) => e.event === 'ready' || e.event === 'fatal'),
+    10_000,
+  )
     .then((e) => {
       if (e.event === 'fatal') throw new Error(`the BFD child failed: ${String(e.message)}`);
     })
@@ -162,7 +194,15 @@ export async function startBfdChild(t: Test, ns: string, o: { engine?: BfdEngine
     output,
     events,
     states,
-    waitState: (name, to, after = 0, ms = 15_000) => poll(`BFD session ${name} to go ${to}`, () => states(name).slice(after).find((s) => s.to === to), ms).catch(withOutput),
+    waitState: (name, to, after = 0, ms = 15_000) =>
+      poll(
+        `BFD session ${name} to go ${to}`,
+        () =>
+          states(name)
+            .slice(after)
+            .find((s) => s.to === to),
+        ms,
+      ).catch(withOutput),
     session: async (name) => (await request({ cmd: 'session', name })) as BfdSessionStatus,
     metrics: async () => (await request({ cmd: 'metrics' })) as BfdEngineMetrics,
     update: async (name, changes) => {

@@ -73,7 +73,8 @@ function topology(t: Test): { us: string; rtr: string; frr: string } {
   link(ns.us, 'to-frr', ns.frr, 'to-us');
   link(ns.us, 'to-rtr', ns.rtr, 'to-us');
   link(ns.rtr, 'to-frr', ns.frr, 'to-rtr');
-  const addr = (n: string, dev: string, cidr: string): string => ip('-n', n, 'addr', 'add', cidr, 'dev', dev, ...(cidr.includes(':') ? ['nodad'] : []));
+  const addr = (n: string, dev: string, cidr: string): string =>
+    ip('-n', n, 'addr', 'add', cidr, 'dev', dev, ...(cidr.includes(':') ? ['nodad'] : []));
   addr(ns.us, 'to-frr', '192.0.2.1/24');
   addr(ns.us, 'to-frr', '2001:db8::1/64');
   addr(ns.frr, 'to-us', '192.0.2.2/24');
@@ -100,7 +101,9 @@ const SLOW = { name: 'interop', receiveInterval: 300, transmitInterval: 300, det
 /** FRR's peers by our session names (undefined for the ones FRR does not show). */
 function frrPeers(frr: Frr): Partial<Record<Name, FrrBfdPeer>> {
   const list = frr.json<FrrBfdPeer[]>('show bfd peers json');
-  return Object.fromEntries(NAMES.map((n) => [n, list.find((p) => p.peer === PEERS[n])])) as Partial<Record<Name, FrrBfdPeer>>;
+  return Object.fromEntries(NAMES.map((n) => [n, list.find((p) => p.peer === PEERS[n])])) as Partial<
+    Record<Name, FrrBfdPeer>
+  >;
 }
 
 function frrCounters(frr: Frr, name: Name): FrrBfdCounters | undefined {
@@ -108,7 +111,10 @@ function frrCounters(frr: Frr, name: Name): FrrBfdCounters | undefined {
 }
 
 t.test('our BFD engine and FRR bfdd: single hop IPv4 and IPv6, multihop IPv4, Poll Sequence, AdminDown', async (t) => {
-  if (!requireOrSkip(t, interopUnavailable([]) ?? frrUnavailable() ?? bfddUnavailable() ?? (await bfdEngineUnavailable()))) return;
+  if (
+    !requireOrSkip(t, interopUnavailable([]) ?? frrUnavailable() ?? bfddUnavailable() ?? (await bfdEngineUnavailable()))
+  )
+    return;
   const ns = topology(t);
   const frr = await startFrr(t, {
     ns: ns.frr,
@@ -119,7 +125,13 @@ t.test('our BFD engine and FRR bfdd: single hop IPv4 and IPv6, multihop IPv4, Po
         `peer ${PEERS.v4} local-address 192.0.2.2 interface to-us`,
         `peer ${PEERS.v6} local-address 2001:db8::2 interface to-us`,
         `peer ${PEERS.multihop} multihop local-address 203.0.113.2`,
-      ].flatMap((p) => [` ${p}`, '  receive-interval 100', '  transmit-interval 100', '  detect-multiplier 3', ' exit']),
+      ].flatMap((p) => [
+        ` ${p}`,
+        '  receive-interval 100',
+        '  transmit-interval 100',
+        '  detect-multiplier 3',
+        ' exit',
+      ]),
       'exit',
     ].join('\n'),
     bgpd: '',
@@ -134,7 +146,11 @@ t.test('our BFD engine and FRR bfdd: single hop IPv4 and IPv6, multihop IPv4, Po
   const withLogs = (err: Error): never => {
     throw new Error(`${err.message}\n--- our engine:\n${child.output()}\n${frr.logs()}`);
   };
-  t.match(ip('-n', ns.us, 'route', 'get', '203.0.113.2', 'from', PEERS.multihop), /via 198\.51\.100\.2 /, 'the multihop path goes through rtr');
+  t.match(
+    ip('-n', ns.us, 'route', 'get', '203.0.113.2', 'from', PEERS.multihop),
+    /via 198\.51\.100\.2 /,
+    'the multihop path goes through rtr',
+  );
 
   await t.test('all three sessions come Up', async (t) => {
     for (const name of NAMES) await child.waitState(name, 'Up').catch(withLogs);
@@ -146,7 +162,11 @@ t.test('our BFD engine and FRR bfdd: single hop IPv4 and IPv6, multihop IPv4, Po
       const ours = await child.session(name);
       const theirs = peers[name]!;
       t.equal(ours.state, 'Up', `${name}: Up on our side`);
-      t.equal(theirs.multihop, name === 'multihop', `${name}: FRR's session is ${name === 'multihop' ? '' : 'not '}multihop`);
+      t.equal(
+        theirs.multihop,
+        name === 'multihop',
+        `${name}: FRR's session is ${name === 'multihop' ? '' : 'not '}multihop`,
+      );
       t.equal(theirs['remote-id'], ours.localDiscr, `${name}: FRR knows our discriminator`);
       t.equal(ours.remoteDiscr, theirs.id, `${name}: we know FRR's discriminator`);
       t.equal(theirs['remote-receive-interval'], 300, `${name}: FRR sees our Required Min RX 300 ms`);
@@ -162,20 +182,28 @@ t.test('our BFD engine and FRR bfdd: single hop IPv4 and IPv6, multihop IPv4, Po
     const statesBefore = child.states('v4').length;
     const downsBefore = frrCounters(frr, 'v4')?.['session-down'];
     t.type(downsBefore, 'number', "FRR's counters list the IPv4 peer");
-    t.equal((await child.session('v4')).detectionTimeMs, 900, 'before: FRR sends to us at 300 ms (our Required Min RX), detection 3 x 300 ms');
+    t.equal(
+      (await child.session('v4')).detectionTimeMs,
+      900,
+      'before: FRR sends to us at 300 ms (our Required Min RX), detection 3 x 300 ms',
+    );
     await child.update('v4', { receiveInterval: 100, transmitInterval: 100 });
-    const seen = await poll("FRR to see our 100 ms intervals", () => {
+    const seen = await poll('FRR to see our 100 ms intervals', () => {
       const p = frrPeers(frr).v4;
       return p?.['remote-receive-interval'] === 100 && p['remote-transmit-interval'] === 100 ? p : undefined;
     }).catch(withLogs);
     t.equal(seen.status, 'up', 'FRR: still up');
     // Our faster Required Min RX takes effect only once FRR's Final has arrived (RFC 5880 6.8.3).
-    const settled = await pollAsync('our Poll Sequence to end with 3 x 100 ms in force', async () => {
-      const s = await child.session('v4');
-      return !s.pollActive && s.detectionTimeMs === 300 ? s : undefined;
-    }, 5000).catch(withLogs);
+    const settled = await pollAsync(
+      'our Poll Sequence to end with 3 x 100 ms in force',
+      async () => {
+        const s = await child.session('v4');
+        return !s.pollActive && s.detectionTimeMs === 300 ? s : undefined;
+      },
+      5000,
+    ).catch(withLogs);
     t.equal(settled.state, 'Up', 'our side: still Up');
-    t.equal(settled.transmitIntervalMs, 100, 'we send at 100 ms (max of our 100 and FRR\'s Required Min RX 100)');
+    t.equal(settled.transmitIntervalMs, 100, "we send at 100 ms (max of our 100 and FRR's Required Min RX 100)");
     t.equal(settled.receiveIntervalMs, 100, "FRR's Final applied: we expect FRR's packets every 100 ms");
     t.equal(settled.detectionTimeMs, 300, 'detection time 3 x 100 ms');
     t.equal(child.states('v4').length, statesBefore, 'no state change on our side');
@@ -187,13 +215,25 @@ t.test('our BFD engine and FRR bfdd: single hop IPv4 and IPv6, multihop IPv4, Po
 
   await t.test('stopping our engine sends AdminDown: FRR takes every session down', async (t) => {
     await child.stop();
-    const peers = await poll('FRR to show all three peers down', () => {
-      const p = frrPeers(frr);
-      return NAMES.every((n) => p[n]?.status === 'down') ? p : undefined;
-    }, 5000).catch(withLogs);
+    const peers = await poll(
+      'FRR to show all three peers down',
+      () => {
+        const p = frrPeers(frr);
+        return NAMES.every((n) => p[n]?.status === 'down') ? p : undefined;
+      },
+      5000,
+    ).catch(withLogs);
     for (const name of NAMES) {
-      t.equal(peers[name]?.['remote-diagnostic'], 'administratively down', `${name}: FRR received diagnostic 7 (Administratively Down)`);
-      t.equal(peers[name]?.diagnostic, 'neighbor signaled session down', `${name}: FRR went down with diagnostic 3 (Neighbor Signaled Session Down)`);
+      t.equal(
+        peers[name]?.['remote-diagnostic'],
+        'administratively down',
+        `${name}: FRR received diagnostic 7 (Administratively Down)`,
+      );
+      t.equal(
+        peers[name]?.diagnostic,
+        'neighbor signaled session down',
+        `${name}: FRR went down with diagnostic 3 (Neighbor Signaled Session Down)`,
+      );
     }
   });
 });

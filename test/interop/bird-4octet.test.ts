@@ -38,7 +38,14 @@ t.test('BIRD: IPv4 route over an IPv6 session (extended next hop), 4-octet AS', 
     peers: [
       {
         id: 'bird',
-        options: { peerAddress: '2001:db8::1', localAddress: '2001:db8::2', peerAs: BIRD_AS, families: ['ipv4-unicast', 'ipv6-unicast'], extendedNextHop: true, ...timers },
+        options: {
+          peerAddress: '2001:db8::1',
+          localAddress: '2001:db8::2',
+          peerAs: BIRD_AS,
+          families: ['ipv4-unicast', 'ipv6-unicast'],
+          extendedNextHop: true,
+          ...timers,
+        },
       },
     ],
     routes: [{ prefix: '203.0.113.0/24' }],
@@ -50,10 +57,16 @@ t.test('BIRD: IPv4 route over an IPv6 session (extended next hop), 4-octet AS', 
   const established = await speaker.waitFor('the session to come up', (e) => e.event === 'established');
   t.strictSame(established.extendedNextHop, ['ipv4-unicast'], 'we negotiated extended next hop for IPv4 unicast');
   t.equal(established.fourOctetAs, true, '4-octet AS negotiated');
-  const route = await poll('203.0.113.0/24 in BIRD', () => parseBirdRoutes(bird.birdc('show', 'route', 'all')).find((r) => r.prefix === '203.0.113.0/24')).catch(withLogs);
+  const route = await poll('203.0.113.0/24 in BIRD', () =>
+    parseBirdRoutes(bird.birdc('show', 'route', 'all')).find((r) => r.prefix === '203.0.113.0/24'),
+  ).catch(withLogs);
   t.equal(route.table, 'master4', 'in the IPv4 table');
   t.equal(route.protocol, 'ours', 'from our session');
-  t.strictSame(route.via.map((v) => v.gateway), ['2001:db8::2'], 'via our IPv6 address');
+  t.strictSame(
+    route.via.map((v) => v.gateway),
+    ['2001:db8::2'],
+    'via our IPv6 address',
+  );
   t.equal(route.attributes['BGP.next_hop'], '2001:db8::2', 'BGP.next_hop: our IPv6 address');
   t.equal(route.attributes['BGP.as_path'], String(OUR_AS), `BGP.as_path: ${OUR_AS}`);
   t.equal(route.attributes['BGP.origin'], 'IGP', 'BGP.origin: IGP');
@@ -68,8 +81,14 @@ t.test('BIRD: IPv4 route over an IPv6 session (extended next hop), 4-octet AS', 
 
   // An IPv4 prefix announced in MP_REACH_NLRI (IPv6 next hop) is withdrawn in the Withdrawn Routes field.
   speaker.command({ cmd: 'withdraw', prefix: '203.0.113.0/24' });
-  await poll('203.0.113.0/24 to leave BIRD', () => (parseBirdRoutes(bird.birdc('show', 'route', 'all')).some((r) => r.prefix === '203.0.113.0/24') ? undefined : true)).catch(withLogs);
-  t.match(bird.birdc('show', 'protocols', 'all', 'ours'), /Import withdraws:\s+1\s+0\s+---\s+0\s+1/, 'BIRD: one withdraw received and accepted');
+  await poll('203.0.113.0/24 to leave BIRD', () =>
+    parseBirdRoutes(bird.birdc('show', 'route', 'all')).some((r) => r.prefix === '203.0.113.0/24') ? undefined : true,
+  ).catch(withLogs);
+  t.match(
+    bird.birdc('show', 'protocols', 'all', 'ours'),
+    /Import withdraws:\s+1\s+0\s+---\s+0\s+1/,
+    'BIRD: one withdraw received and accepted',
+  );
 });
 
 t.test('BIRD: plain IPv4 session, AS_PATH with our 4-octet AS', async (t) => {
@@ -91,16 +110,24 @@ t.test('BIRD: plain IPv4 session, AS_PATH with our 4-octet AS', async (t) => {
   const speaker = startSpeaker(t, net.hosts.n1!.ns, {
     localAs: OUR_AS,
     bgpId: '192.0.2.2',
-    peers: [{ id: 'bird', options: { peerAddress: '192.0.2.1', localAddress: '192.0.2.2', peerAs: BIRD_AS, ...timers } }],
+    peers: [
+      { id: 'bird', options: { peerAddress: '192.0.2.1', localAddress: '192.0.2.2', peerAs: BIRD_AS, ...timers } },
+    ],
     routes: [{ prefix: '203.0.113.0/24', attributes: { largeCommunities: [`${OUR_AS}:1:2`] } }],
   });
   const withLogs = (err: Error): never => {
     throw new Error(`${err.message}\n--- speaker:\n${speaker.output()}\n${bird.logs()}`);
   };
-  const route = await poll('203.0.113.0/24 in BIRD', () => parseBirdRoutes(bird.birdc('show', 'route', 'all')).find((r) => r.prefix === '203.0.113.0/24')).catch(withLogs);
+  const route = await poll('203.0.113.0/24 in BIRD', () =>
+    parseBirdRoutes(bird.birdc('show', 'route', 'all')).find((r) => r.prefix === '203.0.113.0/24'),
+  ).catch(withLogs);
   t.equal(route.attributes['BGP.as_path'], String(OUR_AS), `BGP.as_path: ${OUR_AS}`);
   t.equal(route.attributes['BGP.next_hop'], '192.0.2.2', 'BGP.next_hop: our address');
-  t.strictSame(route.via.map((v) => v.gateway), ['192.0.2.2'], 'via our address');
+  t.strictSame(
+    route.via.map((v) => v.gateway),
+    ['192.0.2.2'],
+    'via our address',
+  );
   t.equal(route.attributes['BGP.large_community'], `(${OUR_AS}, 1, 2)`, 'large community with our 4-octet AS');
   t.equal(birdProtocol(bird, 'ours')['Session'], 'external AS4', 'BIRD: eBGP session with 4-octet AS numbers');
 });

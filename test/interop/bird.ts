@@ -51,11 +51,32 @@ export async function startBird(t: Test, o: BirdOptions): Promise<Bird> {
   const conf = join(dir, 'bird.conf');
   const socket = join(dir, 'bird.ctl');
   const logFile = join(dir, 'bird.log');
-  writeFileSync(conf, [`router id ${o.routerId};`, `log "${logFile}" all;`, 'protocol device { scan time 1; }', '', o.config, ''].join('\n'));
-  const { output } = startProcess(t, 'ip', ['netns', 'exec', o.ns, 'bird', '-f', '-c', conf, '-s', socket, '-P', join(dir, 'bird.pid')]);
-  const birdc = (...args: string[]): string => execFileSync('birdc', ['-s', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs = (): string => `--- bird console:\n${output()}\n--- bird.log:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-80).join('\n') : ''}`;
-  await poll('BIRD to answer birdc', () => (birdc('show status').includes('Daemon is up and running') ? true : undefined)).catch((err: Error) => {
+  writeFileSync(
+    conf,
+    [`router id ${o.routerId};`, `log "${logFile}" all;`, 'protocol device { scan time 1; }', '', o.config, ''].join(
+      '\n',
+    ),
+  );
+  const { output } = startProcess(t, 'ip', [
+    'netns',
+    'exec',
+    o.ns,
+    'bird',
+    '-f',
+    '-c',
+    conf,
+    '-s',
+    socket,
+    '-P',
+    join(dir, 'bird.pid'),
+  ]);
+  const birdc = (...args: string[]): string =>
+    execFileSync('birdc', ['-s', socket, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs = (): string =>
+    `--- bird console:\n${output()}\n--- bird.log:\n${existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-80).join('\n') : ''}`;
+  await poll('BIRD to answer birdc', () =>
+    birdc('show status').includes('Daemon is up and running') ? true : undefined,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}\n${logs()}`);
   });
   return { dir, birdc, logs };
@@ -146,7 +167,15 @@ export function birdBfdSessions(bird: Bird): BirdBfdSession[] {
     }
     // "192.0.2.1                 p-bird     Up         14:04:30.378    0.100    0.500"
     const m = /^([0-9a-f.:]+)\s+(\S+)\s+(Up|Down|Init|AdminDown)\s+\S+\s+([0-9.]+)\s+([0-9.]+)\s*$/.exec(line);
-    if (m) sessions.push({ protocol, address: m[1]!, interface: m[2]!, state: m[3]!, interval: Number(m[4]), timeout: Number(m[5]) });
+    if (m)
+      sessions.push({
+        protocol,
+        address: m[1]!,
+        interface: m[2]!,
+        state: m[3]!,
+        interval: Number(m[4]),
+        timeout: Number(m[5]),
+      });
   }
   return sessions;
 }

@@ -35,7 +35,9 @@ export function fabric(t: Test, hosts: Record<string, string[]>, prefix = 'bgpf'
   const id = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
   const switchNs = `${prefix}sw-${id}`;
   const names = Object.keys(hosts);
-  for (const name of names) if (!/^[a-z0-9]{1,6}$/.test(name)) throw new Error(`fabric host name ${JSON.stringify(name)}: use 1-6 lower-case letters or digits`);
+  for (const name of names)
+    if (!/^[a-z0-9]{1,6}$/.test(name))
+      throw new Error(`fabric host name ${JSON.stringify(name)}: use 1-6 lower-case letters or digits`);
   const namespaces = [switchNs, ...names.map((n) => `${prefix}${n}-${id}`)];
   t.teardown(() => {
     for (const ns of namespaces) {
@@ -146,9 +148,19 @@ export interface SpeakerChild {
  */
 export function startSpeaker(t: Test, ns: string, options: SpeakerChildOptions): SpeakerChild {
   if (!existsSync(builtSpeaker)) throw new Error(`${builtSpeaker} is missing: build the packages first (npx tsc -b)`);
-  if (options.bfd !== undefined && !existsSync(builtBfdEngine)) throw new Error(`${builtBfdEngine} is missing: build the packages first (npx tsc -b)`);
+  if (options.bfd !== undefined && !existsSync(builtBfdEngine))
+    throw new Error(`${builtBfdEngine} is missing: build the packages first (npx tsc -b)`);
   const script = childSource(pathToFileURL(builtSpeaker).href, pathToFileURL(builtBfdEngine).href);
-  const { proc, output } = startProcess(t, 'ip', ['netns', 'exec', ns, process.execPath, '--input-type=module', '-e', script, JSON.stringify(options)]);
+  const { proc, output } = startProcess(t, 'ip', [
+    'netns',
+    'exec',
+    ns,
+    process.execPath,
+    '--input-type=module',
+    '-e',
+    script,
+    JSON.stringify(options),
+  ]);
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const events = (): SpeakerChildEvent[] =>
     output()

@@ -16,7 +16,11 @@ const NODES = ['192.0.2.11', '192.0.2.12', '192.0.2.13'];
 
 t.test('FRR installs one kernel ECMP route over three Speakers; a stopped node leaves it', async (t) => {
   if (!requireOrSkip(t, interopUnavailable([]) ?? frrUnavailable())) return;
-  const net = fabric(t, { rtr: ['192.0.2.1/24'], n1: [`${NODES[0]}/24`], n2: [`${NODES[1]}/24`], n3: [`${NODES[2]}/24`] }, 'bgpe');
+  const net = fabric(
+    t,
+    { rtr: ['192.0.2.1/24'], n1: [`${NODES[0]}/24`], n2: [`${NODES[1]}/24`], n3: [`${NODES[2]}/24`] },
+    'bgpe',
+  );
   const rtr = net.hosts.rtr!.ns;
   const frr = await startFrr(t, {
     ns: rtr,
@@ -41,12 +45,26 @@ t.test('FRR installs one kernel ECMP route over three Speakers; a stopped node l
     startSpeaker(t, net.hosts[`n${i + 1}`]!.ns, {
       localAs: 64497,
       bgpId: address,
-      peers: [{ id: 'tor', options: { peerAddress: '192.0.2.1', localAddress: address, peerAs: 64496, holdTime: 9, connectRetryTime: 1, idleHoldTime: 1 } }],
+      peers: [
+        {
+          id: 'tor',
+          options: {
+            peerAddress: '192.0.2.1',
+            localAddress: address,
+            peerAs: 64496,
+            holdTime: 9,
+            connectRetryTime: 1,
+            idleHoldTime: 1,
+          },
+        },
+      ],
       routes: [{ prefix: `${VIP}/32` }],
     }),
   );
   const withLogs = (err: Error): never => {
-    throw new Error(`${err.message}\n${speakers.map((s, i) => `--- speaker n${i + 1}:\n${s.output()}`).join('\n')}\n${frr.logs()}`);
+    throw new Error(
+      `${err.message}\n${speakers.map((s, i) => `--- speaker n${i + 1}:\n${s.output()}`).join('\n')}\n${frr.logs()}`,
+    );
   };
 
   const three = await poll('three next hops on the kernel route', () => {
@@ -57,9 +75,16 @@ t.test('FRR installs one kernel ECMP route over three Speakers; a stopped node l
 
   const paths = frrPaths(frr, 'ipv4', `${VIP}/32`);
   t.equal(paths.length, 3, 'FRR holds three BGP paths');
-  t.ok(paths.every((p) => p.valid === true && p.path === '64497'), 'every path valid, AS_PATH 64497');
+  t.ok(
+    paths.every((p) => p.valid === true && p.path === '64497'),
+    'every path valid, AS_PATH 64497',
+  );
   t.strictSame(paths.map((p) => p.nexthops[0]?.ip).sort(), NODES, 'next hop self of each node');
-  t.equal(paths.filter((p) => p.bestpath === true || p.multipath === true).length, 3, 'all three are best or multipath');
+  t.equal(
+    paths.filter((p) => p.bestpath === true || p.multipath === true).length,
+    3,
+    'all three are best or multipath',
+  );
 
   // Graceful stop of n2 (RFC 8326): its path is re-sent with 65535:0, FRR gives it LOCAL_PREF 0 and
   // takes it out of the ECMP set while the session is still up; then the Cease ends the session.
@@ -77,10 +102,18 @@ t.test('FRR installs one kernel ECMP route over three Speakers; a stopped node l
   t.notOk(n2path?.multipath === true || n2path?.bestpath === true, 'and took it out of multipath');
 
   await speakers[1]!.waitFor('n2 to stop', (e) => e.event === 'stopped');
-  await poll('FRR to take the session with .12 down', () => (frrNeighbor(frr, NODES[1]!)?.bgpState !== 'Established' ? true : undefined)).catch(withLogs);
+  await poll('FRR to take the session with .12 down', () =>
+    frrNeighbor(frr, NODES[1]!)?.bgpState !== 'Established' ? true : undefined,
+  ).catch(withLogs);
   const n2 = frrNeighbor(frr, NODES[1]!);
   t.equal(n2?.lastNotificationReason, 'Cease/Administrative Shutdown', 'FRR received our Cease 6/2');
   t.equal(n2?.lastShutdownDescription, 'node drain', 'with the RFC 9003 shutdown communication');
-  t.strictSame(frrPaths(frr, 'ipv4', `${VIP}/32`).map((p) => p.nexthops[0]?.ip).sort(), [NODES[0], NODES[2]], 'FRR holds the two remaining paths');
+  t.strictSame(
+    frrPaths(frr, 'ipv4', `${VIP}/32`)
+      .map((p) => p.nexthops[0]?.ip)
+      .sort(),
+    [NODES[0], NODES[2]],
+    'FRR holds the two remaining paths',
+  );
   t.strictSame(kernelNextHops(rtr, VIP), [NODES[0], NODES[2]], 'kernel route unchanged by the Cease');
 });

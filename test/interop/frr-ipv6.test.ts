@@ -36,7 +36,15 @@ t.test('FRR over IPv6: the IPv6 VIP with our next hop in FRR and in the kernel',
     peers: [
       {
         id: 'tor',
-        options: { peerAddress: '2001:db8::1', localAddress: '2001:db8::2', peerAs: 64496, families: ['ipv6-unicast'], holdTime: 9, connectRetryTime: 1, idleHoldTime: 1 },
+        options: {
+          peerAddress: '2001:db8::1',
+          localAddress: '2001:db8::2',
+          peerAs: 64496,
+          families: ['ipv6-unicast'],
+          holdTime: 9,
+          connectRetryTime: 1,
+          idleHoldTime: 1,
+        },
       },
     ],
     routes: [{ prefix: `${VIP6}/128` }],
@@ -54,11 +62,23 @@ t.test('FRR over IPv6: the IPv6 VIP with our next hop in FRR and in the kernel',
   t.equal(paths.length, 1, 'one path');
   t.equal(paths[0]!.valid, true, 'valid');
   t.equal(paths[0]!.path, '64497', 'AS_PATH 64497');
-  t.strictSame(paths[0]!.nexthops.map((h) => [h.ip, h.scope]), [['2001:db8::2', 'global']], 'next hop: our global address, no link-local one');
+  t.strictSame(
+    paths[0]!.nexthops.map((h) => [h.ip, h.scope]),
+    [['2001:db8::2', 'global']],
+    'next hop: our global address, no link-local one',
+  );
   const neighbor = frrNeighbor(frr, '2001:db8::2');
   t.equal(neighbor?.bgpState, 'Established', 'FRR: Established');
-  t.strictSame(neighbor?.neighborCapabilities?.multiprotocolExtensions, { ipv6Unicast: { advertisedAndReceived: true } }, 'FRR: only IPv6 unicast negotiated');
-  t.equal((neighbor?.addressFamilyInfo?.ipv6Unicast as { acceptedPrefixCounter?: number } | undefined)?.acceptedPrefixCounter, 1, 'FRR accepted one prefix');
+  t.strictSame(
+    neighbor?.neighborCapabilities?.multiprotocolExtensions,
+    { ipv6Unicast: { advertisedAndReceived: true } },
+    'FRR: only IPv6 unicast negotiated',
+  );
+  t.equal(
+    (neighbor?.addressFamilyInfo?.ipv6Unicast as { acceptedPrefixCounter?: number } | undefined)?.acceptedPrefixCounter,
+    1,
+    'FRR accepted one prefix',
+  );
 
   const hops = await poll('the kernel IPv6 route', () => {
     const h = kernelNextHops(rtr, VIP6);
@@ -68,7 +88,11 @@ t.test('FRR over IPv6: the IPv6 VIP with our next hop in FRR and in the kernel',
 
   // The withdraw goes in MP_UNREACH_NLRI: FRR drops the route, zebra the kernel route.
   speaker.command({ cmd: 'withdraw', prefix: `${VIP6}/128` });
-  await poll(`${VIP6}/128 to leave FRR's table`, () => (frrPaths(frr, 'ipv6', `${VIP6}/128`).length === 0 ? true : undefined)).catch(withLogs);
-  await poll('the kernel route to go', () => (kernelNextHops(rtr, VIP6).length === 0 ? true : undefined)).catch(withLogs);
+  await poll(`${VIP6}/128 to leave FRR's table`, () =>
+    frrPaths(frr, 'ipv6', `${VIP6}/128`).length === 0 ? true : undefined,
+  ).catch(withLogs);
+  await poll('the kernel route to go', () => (kernelNextHops(rtr, VIP6).length === 0 ? true : undefined)).catch(
+    withLogs,
+  );
   t.equal(frrNeighbor(frr, '2001:db8::2')?.bgpState, 'Established', 'withdrawn; the session stays up');
 });

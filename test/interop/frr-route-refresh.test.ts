@@ -36,7 +36,19 @@ t.test('FRR route refresh: we answer with BoRR, the route, EoRR; FRR keeps the r
   const speaker = startSpeaker(t, net.hosts.n1!.ns, {
     localAs: 64497,
     bgpId: NODE,
-    peers: [{ id: 'tor', options: { peerAddress: '192.0.2.1', localAddress: NODE, peerAs: 64496, holdTime: 3, connectRetryTime: 1, idleHoldTime: 1 } }],
+    peers: [
+      {
+        id: 'tor',
+        options: {
+          peerAddress: '192.0.2.1',
+          localAddress: NODE,
+          peerAs: 64496,
+          holdTime: 3,
+          connectRetryTime: 1,
+          idleHoldTime: 1,
+        },
+      },
+    ],
     routes: [{ prefix: PREFIX, attributes: { communities: ['64497:100'] } }],
   });
   const withLogs = (err: Error): never => {
@@ -49,16 +61,29 @@ t.test('FRR route refresh: we answer with BoRR, the route, EoRR; FRR keeps the r
     const n = frrNeighbor(frr, NODE);
     return n && n.messageStats.updatesRecv >= 2 ? n : undefined;
   }).catch(withLogs);
-  t.equal(before.neighborCapabilities?.enhancedRouteRefresh, 'advertisedAndReceived', 'enhanced route refresh negotiated');
+  t.equal(
+    before.neighborCapabilities?.enhancedRouteRefresh,
+    'advertisedAndReceived',
+    'enhanced route refresh negotiated',
+  );
   t.match(String(before.neighborCapabilities?.routeRefresh), /advertisedAndReceived/, 'route refresh negotiated');
   t.equal(before.messageStats.routeRefreshSent, 0, 'no refresh yet');
 
   frr.vtysh(`clear bgp ipv4 unicast ${NODE} soft in`);
   const after = await poll('FRR to count the refresh and our answer', () => {
     const n = frrNeighbor(frr, NODE);
-    return n && n.messageStats.routeRefreshSent === 1 && n.messageStats.routeRefreshRecv === 2 && n.messageStats.updatesRecv > before.messageStats.updatesRecv ? n : undefined;
+    return n &&
+      n.messageStats.routeRefreshSent === 1 &&
+      n.messageStats.routeRefreshRecv === 2 &&
+      n.messageStats.updatesRecv > before.messageStats.updatesRecv
+      ? n
+      : undefined;
   }).catch(withLogs);
-  t.equal(after.messageStats.updatesRecv, before.messageStats.updatesRecv + 1, 'one UPDATE received after the refresh: the route again');
+  t.equal(
+    after.messageStats.updatesRecv,
+    before.messageStats.updatesRecv + 1,
+    'one UPDATE received after the refresh: the route again',
+  );
   t.equal(after.messageStats.routeRefreshRecv, 2, 'two ROUTE-REFRESH received: BoRR and EoRR');
   const log = frr.log('bgpd');
   t.match(log, /marking prefix 203\.0\.113\.10\/32 as stale/, 'FRR marked the route stale for the refresh');

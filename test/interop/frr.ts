@@ -42,7 +42,8 @@ export interface Frr {
 /** Why FRR cannot run here (its daemons or vtysh missing), or undefined. Use after interopUnavailable. */
 export function frrUnavailable(): string | undefined {
   for (const d of ['zebra', 'bgpd']) {
-    if (!existsSync(join(FRR_DAEMON_DIR, d))) return `interop tests need FRR's ${d} in ${FRR_DAEMON_DIR} (Debian: apt-get install frr)`;
+    if (!existsSync(join(FRR_DAEMON_DIR, d)))
+      return `interop tests need FRR's ${d} in ${FRR_DAEMON_DIR} (Debian: apt-get install frr)`;
   }
   try {
     execFileSync('sh', ['-c', 'command -v vtysh'], { stdio: 'ignore' });
@@ -54,7 +55,9 @@ export function frrUnavailable(): string | undefined {
 
 /** Why FRR's bfdd cannot run here, or undefined. Use after frrUnavailable. */
 export function bfddUnavailable(): string | undefined {
-  return existsSync(join(FRR_DAEMON_DIR, 'bfdd')) ? undefined : `interop tests need FRR's bfdd in ${FRR_DAEMON_DIR} (Debian: apt-get install frr)`;
+  return existsSync(join(FRR_DAEMON_DIR, 'bfdd'))
+    ? undefined
+    : `interop tests need FRR's bfdd in ${FRR_DAEMON_DIR} (Debian: apt-get install frr)`;
 }
 
 function frrUser(): { uid: number; gid: number } {
@@ -94,13 +97,39 @@ export async function startFrr(t: Test, o: FrrOptions): Promise<Frr> {
     return existsSync(file) ? readFileSync(file, 'utf8') : '';
   };
   const logs = (): string =>
-    consoles.map(({ daemon, output }) => `--- ${daemon} console:\n${output()}\n--- ${daemon}.log:\n${log(daemon).split('\n').slice(-80).join('\n')}`).join('\n');
+    consoles
+      .map(
+        ({ daemon, output }) =>
+          `--- ${daemon} console:\n${output()}\n--- ${daemon}.log:\n${log(daemon).split('\n').slice(-80).join('\n')}`,
+      )
+      .join('\n');
   const vtysh = (...commands: string[]): string =>
-    execFileSync('vtysh', ['--vty_socket', dir, ...commands.flatMap((c) => ['-c', c])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('vtysh', ['--vty_socket', dir, ...commands.flatMap((c) => ['-c', c])], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   const start = (daemon: string, config: string, extraArgs: string[] = []): void => {
     const conf = join(dir, `${daemon}.conf`);
     writeFileSync(conf, header(dir, daemon, debug) + config + '\n');
-    const args = ['netns', 'exec', o.ns, join(FRR_DAEMON_DIR, daemon), '-f', conf, '-i', join(dir, `${daemon}.pid`), '-z', zserv, '--vty_socket', dir, '-A', '127.0.0.1', '-P', '0', ...extraArgs];
+    const args = [
+      'netns',
+      'exec',
+      o.ns,
+      join(FRR_DAEMON_DIR, daemon),
+      '-f',
+      conf,
+      '-i',
+      join(dir, `${daemon}.pid`),
+      '-z',
+      zserv,
+      '--vty_socket',
+      dir,
+      '-A',
+      '127.0.0.1',
+      '-P',
+      '0',
+      ...extraArgs,
+    ];
     const { output } = startProcess(t, 'ip', args);
     consoles.push({ daemon, output });
   };

@@ -50,8 +50,22 @@ t.test('graceful restart with gobgpd: routes kept while we restart, stale ones s
     gracefulRestart: { restartTime: 120 },
   });
   const run = (restarting: boolean, prefixes: string[]) => {
-    const { proc, output } = startProcess(t, 'ip', ['netns', 'exec', ourSide.ns, process.execPath, '--input-type=module', '-e', child(pathToFileURL(builtSpeaker).href), String(restarting), ...prefixes]);
-    const events = (): Record<string, unknown>[] => output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { proc, output } = startProcess(t, 'ip', [
+      'netns',
+      'exec',
+      ourSide.ns,
+      process.execPath,
+      '--input-type=module',
+      '-e',
+      child(pathToFileURL(builtSpeaker).href),
+      String(restarting),
+      ...prefixes,
+    ]);
+    const events = (): Record<string, unknown>[] =>
+      output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     return { proc, output, events };
   };
   const prefixes = (): string[] => Object.keys(rib()).sort();
@@ -64,7 +78,9 @@ t.test('graceful restart with gobgpd: routes kept while we restart, stale ones s
 
   first.proc.stdin?.write('restart\n');
   await poll('our restart leave', () => first.events().find((e) => e.event === 'stopped'));
-  await poll('gobgpd to see the session down', () => (neighbor().state.session_state !== GOBGP_ESTABLISHED ? true : undefined));
+  await poll('gobgpd to see the session down', () =>
+    neighbor().state.session_state !== GOBGP_ESTABLISHED ? true : undefined,
+  );
   t.strictSame(prefixes(), ['198.51.100.0/24', '203.0.113.0/24'], 'session down, routes kept by gobgpd');
   t.equal(neighbor().state.messages.received.notification ?? 0, 0, 'we left without a NOTIFICATION (no N bit)');
 
@@ -72,9 +88,11 @@ t.test('graceful restart with gobgpd: routes kept while we restart, stale ones s
   const second = run(true, ['203.0.113.0/24']);
   const up = await poll('the restarted session', () => second.events().find((e) => e.event === 'established'));
   t.equal(up.restarting, false, 'gobgpd advertises graceful restart (as a helper) and is not restarting itself');
-  await poll('gobgpd to drop the route we did not re-send', () => (prefixes().length === 1 ? true : undefined)).catch((err: Error) => {
-    throw new Error(`${err.message}\nrib: ${JSON.stringify(prefixes())}\nour output:\n${second.output()}`);
-  });
+  await poll('gobgpd to drop the route we did not re-send', () => (prefixes().length === 1 ? true : undefined)).catch(
+    (err: Error) => {
+      throw new Error(`${err.message}\nrib: ${JSON.stringify(prefixes())}\nour output:\n${second.output()}`);
+    },
+  );
   t.strictSame(prefixes(), ['203.0.113.0/24'], 'the re-sent route stays, the other went with our End-of-RIB');
 
   second.proc.stdin?.write('stop\n');

@@ -38,15 +38,36 @@ t.test('Speaker with gobgpd: route in the RIB, graceful shutdown community befor
     return;
   }
   const { a: gobgpSide, b: ourSide } = vethPair(t, '192.0.2.1/24', '192.0.2.2/24', 'bgps');
-  const { neighbor, rib } = await startGobgpd(t, { ns: gobgpSide.ns, as: 64496, address: '192.0.2.1', neighborAddress: '192.0.2.2', neighborAs: 64497 });
+  const { neighbor, rib } = await startGobgpd(t, {
+    ns: gobgpSide.ns,
+    as: 64496,
+    address: '192.0.2.1',
+    neighborAddress: '192.0.2.2',
+    neighborAs: 64497,
+  });
 
-  const { proc: ours, output } = startProcess(t, 'ip', ['netns', 'exec', ourSide.ns, process.execPath, '--input-type=module', '-e', child(pathToFileURL(builtSpeaker).href)]);
-  const events = (): Record<string, unknown>[] => output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const { proc: ours, output } = startProcess(t, 'ip', [
+    'netns',
+    'exec',
+    ourSide.ns,
+    process.execPath,
+    '--input-type=module',
+    '-e',
+    child(pathToFileURL(builtSpeaker).href),
+  ]);
+  const events = (): Record<string, unknown>[] =>
+    output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
 
   const paths = await poll('203.0.113.0/24 in gobgpd global rib', () => rib()['203.0.113.0/24']).catch((err: Error) => {
     throw new Error(`${err.message}\nour output:\n${output()}`);
   });
-  const attr = (attrs: ({ type: number } & Record<string, unknown>)[], type: number): Record<string, unknown> | undefined => attrs.find((a) => a.type === type);
+  const attr = (
+    attrs: ({ type: number } & Record<string, unknown>)[],
+    type: number,
+  ): Record<string, unknown> | undefined => attrs.find((a) => a.type === type);
   t.equal(attr(paths[0]!.attrs, 3)?.nexthop, '192.0.2.2', 'next hop self');
   t.strictSame(attr(paths[0]!.attrs, 8)?.communities, [64497 * 65536 + 100], 'COMMUNITIES 64497:100');
   t.equal(attr(paths[0]!.attrs, 4)?.metric, 7, 'MED 7');
@@ -61,6 +82,8 @@ t.test('Speaker with gobgpd: route in the RIB, graceful shutdown community befor
   t.ok(gshut.includes(64497 * 65536 + 100), 'the route keeps its own community');
   t.equal(neighbor().state.messages.received.notification ?? 0, 0, 'no Cease yet: draining');
   await poll('our stop to complete', () => events().find((e) => e.event === 'stopped'));
-  await poll('gobgpd to count our NOTIFICATION', () => (neighbor().state.messages.received.notification === 1 ? true : undefined));
+  await poll('gobgpd to count our NOTIFICATION', () =>
+    neighbor().state.messages.received.notification === 1 ? true : undefined,
+  );
   t.equal(rib()['203.0.113.0/24'], undefined, 'route gone once the session is down');
 });

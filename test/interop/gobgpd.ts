@@ -17,7 +17,8 @@ export async function poll<T>(what: string, fn: () => T | undefined, ms = 15000)
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -61,7 +62,15 @@ const API_PORT = 50051; // gobgpd's gRPC API, on the loopback of its own namespa
  * Starts a passive gobgpd in `ns` with one neighbor, killed in t.teardown; resolves once its API
  * answers. `gobgp(...)` runs the CLI against it; `neighbor()` and `rib()` parse its JSON.
  */
-export async function startGobgpd(t: Test, o: GobgpdOptions): Promise<{ gobgp: (...args: string[]) => string; neighbor: () => NeighborJson; rib: () => RibJson; output: () => string }> {
+export async function startGobgpd(
+  t: Test,
+  o: GobgpdOptions,
+): Promise<{
+  gobgp: (...args: string[]) => string;
+  neighbor: () => NeighborJson;
+  rib: () => RibJson;
+  output: () => string;
+}> {
   const dir = mkdtempSync(join(tmpdir(), 'bgp-interop-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const conf = join(dir, 'gobgpd.toml');
@@ -95,9 +104,22 @@ export async function startGobgpd(t: Test, o: GobgpdOptions): Promise<{ gobgp: (
       '',
     ].join('\n'),
   );
-  const { output } = startProcess(t, 'ip', ['netns', 'exec', o.ns, 'gobgpd', '-f', conf, '--api-hosts', `127.0.0.1:${API_PORT}`, '--pprof-disable']);
+  const { output } = startProcess(t, 'ip', [
+    'netns',
+    'exec',
+    o.ns,
+    'gobgpd',
+    '-f',
+    conf,
+    '--api-hosts',
+    `127.0.0.1:${API_PORT}`,
+    '--pprof-disable',
+  ]);
   const gobgp = (...args: string[]): string =>
-    execFileSync('ip', ['netns', 'exec', o.ns, 'gobgp', '-p', String(API_PORT), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('ip', ['netns', 'exec', o.ns, 'gobgp', '-p', String(API_PORT), ...args], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   const neighbor = (): NeighborJson => JSON.parse(gobgp('neighbor', o.neighborAddress, '-j')) as NeighborJson;
   const rib = (): RibJson => JSON.parse(gobgp('global', 'rib', '-j') || '{}') as RibJson;
   await poll('gobgpd to answer on its API', () => neighbor()).catch((err: Error) => {

@@ -24,7 +24,13 @@ interface Report {
   problems: string[];
   peer: string;
   sessions: { node: string; address: string; state: string }[];
-  nodeStates: { node: string; sessionsEstablished: number; sessionsTotal: number; servicesAnnounced: number; servicesNotAnnounced: number }[];
+  nodeStates: {
+    node: string;
+    sessionsEstablished: number;
+    sessionsTotal: number;
+    servicesAnnounced: number;
+    servicesNotAnnounced: number;
+  }[];
   services: {
     namespace: string;
     name: string;
@@ -41,7 +47,10 @@ interface Report {
 }
 
 /** Runs the lab CLI; collects stdout and stderr; killed in t.teardown if still running. */
-function startLab(t: Test, args: string[]): { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<number | null> } {
+function startLab(
+  t: Test,
+  args: string[],
+): { child: ChildProcess; stdout: () => string; stderr: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, [BIN, 'lab', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -88,7 +97,13 @@ function checkReport(t: Test, r: Report, peer: string): void {
     'three sessions Established',
   );
   t.same(
-    r.nodeStates.map((n) => [n.node, n.sessionsEstablished, n.sessionsTotal, n.servicesAnnounced, n.servicesNotAnnounced]),
+    r.nodeStates.map((n) => [
+      n.node,
+      n.sessionsEstablished,
+      n.sessionsTotal,
+      n.servicesAnnounced,
+      n.servicesNotAnnounced,
+    ]),
     [
       ['node-1', 1, 1, 2, 1],
       ['node-2', 1, 1, 3, 0],
@@ -109,23 +124,42 @@ function checkReport(t: Test, r: Report, peer: string): void {
     const vip = s.vips[0]!;
     vips.push(vip);
     t.ok(inPool(vip), `${name}: ${vip} is from the pool 203.0.113.0/28`);
-    t.same(s.routes.find((x) => x.prefix === `${vip}/32`)?.nextHops, expected, `${name}: the router sends ${vip} to ${expected.join(', ')}`);
+    t.same(
+      s.routes.find((x) => x.prefix === `${vip}/32`)?.nextHops,
+      expected,
+      `${name}: the router sends ${vip} to ${expected.join(', ')}`,
+    );
     t.ok(s.finalizers.includes('service.kubernetes.io/load-balancer-cleanup'), `${name} carries our cleanup finalizer`);
     const nodes = expected.map((a) => `node-${NODES.indexOf(a) + 1}`);
-    t.same(s.announced, { status: 'True', message: `announced by ${nodes.length} node${nodes.length === 1 ? '' : 's'} (${nodes.join(', ')}) to 1 peer (router)` }, `${name}: its Announced condition`);
+    t.same(
+      s.announced,
+      {
+        status: 'True',
+        message: `announced by ${nodes.length} node${nodes.length === 1 ? '' : 's'} (${nodes.join(', ')}) to 1 peer (router)`,
+      },
+      `${name}: its Announced condition`,
+    );
   }
   t.equal(new Set(vips).size, 3, 'three different VIPs');
   t.equal(byName['demo/ingress']!.externalTrafficPolicy, 'Local');
   const other = byName['demo/other-class']!;
   t.equal(other.loadBalancerClass, 'kube-vip.io/kube-vip-class');
   t.same([other.vips, other.finalizers, other.routes], [[], [], []], 'the other class: no VIP, no finalizer, no route');
-  t.same([...r.routerPrefixes].sort(), vips.map((v) => `${v}/32`).sort(), 'the router holds our three VIPs and nothing else');
+  t.same(
+    [...r.routerPrefixes].sort(),
+    vips.map((v) => `${v}/32`).sort(),
+    'the router holds our three VIPs and nothing else',
+  );
 }
 
 /** Nothing of the run is left: namespaces, state file, work directory. */
 function checkGone(t: Test, r: Report): void {
   const left = labNamespaces();
-  t.same(r.namespaces.filter((n) => left.includes(n)), [], 'no namespace of the run is left');
+  t.same(
+    r.namespaces.filter((n) => left.includes(n)),
+    [],
+    'no namespace of the run is left',
+  );
   const id = /^bgplab-([a-z0-9]+)-sw$/.exec(r.namespaces[0] ?? '')?.[1];
   t.ok(id, 'the run id is in the namespace names');
   t.notOk(existsSync(`${STATE_DIR}/${id}.json`), 'its state file is gone');
@@ -159,13 +193,23 @@ for (const [peer, unavailable] of routers) {
 t.test('--hold keeps the lab up until SIGINT; a killed lab is cleaned up by the next run', async (t) => {
   if (!requireOrSkip(t, interopUnavailable(['gobgpd', 'gobgp']))) return;
   const held = startLab(t, ['--nodes', '1', '--hold', '--json']);
-  const report = await poll('the held lab to print its report', () => parseReport(held.stdout()), 60_000).catch((err: Error) => {
-    throw new Error(`${err.message}\nstderr:\n${held.stderr()}`);
-  });
+  const report = await poll('the held lab to print its report', () => parseReport(held.stdout()), 60_000).catch(
+    (err: Error) => {
+      throw new Error(`${err.message}\nstderr:\n${held.stderr()}`);
+    },
+  );
   t.equal(report.ok, true, 'one node: settled');
-  t.same(report.namespaces.filter((n) => !labNamespaces().includes(n)), [], 'every namespace exists while held');
+  t.same(
+    report.namespaces.filter((n) => !labNamespaces().includes(n)),
+    [],
+    'every namespace exists while held',
+  );
   await poll('the commands to look inside', () => (held.stderr().includes('Look inside:') ? true : undefined), 10_000);
-  t.match(held.stderr(), new RegExp(`ip netns exec ${report.namespaces[1]} gobgp global rib`), 'how to see the router RIB');
+  t.match(
+    held.stderr(),
+    new RegExp(`ip netns exec ${report.namespaces[1]} gobgp global rib`),
+    'how to see the router RIB',
+  );
   held.child.kill('SIGINT');
   t.equal(await held.exited, 0, 'exit status 0 after Ctrl-C');
   checkGone(t, report);

@@ -64,7 +64,10 @@ export function vethPair(t: Test, a: string, b: string, prefix = 'bgpa'): { a: N
   ip('netns', 'add', nsA);
   ip('netns', 'add', nsB);
   ip('link', 'add', devA, 'netns', nsA, 'type', 'veth', 'peer', 'name', devB, 'netns', nsB);
-  for (const [ns, dev, addr] of [[nsA, devA, a], [nsB, devB, b]] as const) {
+  for (const [ns, dev, addr] of [
+    [nsA, devA, a],
+    [nsB, devB, b],
+  ] as const) {
     ip('-n', ns, 'link', 'set', 'lo', 'up');
     ip('-n', ns, 'addr', 'add', addr, 'dev', dev);
     ip('-n', ns, 'link', 'set', dev, 'up');

@@ -12,9 +12,13 @@ const print = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
 
 const driver = new SessionDriver({ config: peerConfig(opts.config), ...opts.transport });
 driver.on('state', (to, from) => print({ event: 'state', from, to }));
-driver.on('established', (n) => print({ event: 'established', peerAs: n.peerAs, peerBgpId: n.peerBgpId, holdTime: n.holdTime }));
+driver.on('established', (n) =>
+  print({ event: 'established', peerAs: n.peerAs, peerBgpId: n.peerBgpId, holdTime: n.holdTime }),
+);
 driver.on('update', (u) => print({ event: 'update', nlri: u.nlri, withdrawn: u.withdrawn, endOfRib: u.endOfRib }));
-driver.on('notificationSent', (n) => print({ event: 'notificationSent', code: n.code, subcode: n.subcode, shutdownMessage: n.shutdownMessage }));
+driver.on('notificationSent', (n) =>
+  print({ event: 'notificationSent', code: n.code, subcode: n.subcode, shutdownMessage: n.shutdownMessage }),
+);
 driver.on('notificationReceived', (n) => print({ event: 'notificationReceived', code: n.code, subcode: n.subcode }));
 driver.on('down', (r) => print({ event: 'down', kind: r.kind, message: r.message }));
 driver.on('error', (e) => print({ event: 'error', message: e.message }));
@@ -28,7 +32,15 @@ rl.on('line', async (line) => {
       const route = [{ prefix: cmd.prefix }];
       const input =
         cmd.cmd === 'announce'
-          ? { attributes: { origin: 'igp', asPath: [{ type: 'AS_SEQUENCE', asns: cmd.asPath }], nextHop: cmd.nextHop, communities: cmd.communities ?? [] }, nlri: route }
+          ? {
+              attributes: {
+                origin: 'igp',
+                asPath: [{ type: 'AS_SEQUENCE', asns: cmd.asPath }],
+                nextHop: cmd.nextHop,
+                communities: cmd.communities ?? [],
+              },
+              nlri: route,
+            }
           : { attributes: {}, withdrawn: route };
       driver.send(packUpdates(input, driver.sendContext));
       print({ event: 'sent', cmd: cmd.cmd, prefix: cmd.prefix });

@@ -88,8 +88,24 @@ export {
   type TcpTable,
   type TcpSocketTable,
 } from './check/proc-net.js';
-export { findSocketOwners, readProcessInfo, processName, describeProcess, isBgpAnnounce, nodeProcFs, type ProcessInfo, type ProcFs, type SocketOwners } from './check/proc-owners.js';
-export { readNodeSockets, socketOwner, type NodeSockets, type SocketOwner, type ReadNodeSocketsOptions } from './check/node-sockets.js';
+export {
+  findSocketOwners,
+  readProcessInfo,
+  processName,
+  describeProcess,
+  isBgpAnnounce,
+  nodeProcFs,
+  type ProcessInfo,
+  type ProcFs,
+  type SocketOwners,
+} from './check/proc-owners.js';
+export {
+  readNodeSockets,
+  socketOwner,
+  type NodeSockets,
+  type SocketOwner,
+  type ReadNodeSocketsOptions,
+} from './check/node-sockets.js';
 export {
   checkPort179,
   checkSourceCollision,
@@ -128,18 +144,58 @@ export {
   type DaemonOptions,
   type ListenAddress,
 } from './daemon/options.js';
-export { createLogger, peerLogger, logSpeakerEvents, logBfdEngineErrors, notificationSummary, capabilityNames, type LoggerOptions } from './daemon/logger.js';
-export { createDaemonMetrics, METRIC_PREFIX, SESSION_STATE_NUMBER, BFD_STATE_NUMBER, type DaemonMetrics, type MetricsSources } from './daemon/metrics.js';
+export {
+  createLogger,
+  peerLogger,
+  logSpeakerEvents,
+  logBfdEngineErrors,
+  notificationSummary,
+  capabilityNames,
+  type LoggerOptions,
+} from './daemon/logger.js';
+export {
+  createDaemonMetrics,
+  METRIC_PREFIX,
+  SESSION_STATE_NUMBER,
+  BFD_STATE_NUMBER,
+  type DaemonMetrics,
+  type MetricsSources,
+} from './daemon/metrics.js';
 export { startMetricsServer, EventLoopWatchdog, type RunningServer, type MetricsServerOptions } from './daemon/http.js';
 export { startAdminServer, checkAdminAddress, DEFAULT_ROUTE_LIMIT, type AdminServerOptions } from './daemon/admin.js';
-export { statusView, peerView, routesView, messagesView, type AdminContext, type StatusView, type PeerView, type RouteView, type RoutesView, type MessagesView } from './daemon/admin-views.js';
+export {
+  statusView,
+  peerView,
+  routesView,
+  messagesView,
+  type AdminContext,
+  type StatusView,
+  type PeerView,
+  type RouteView,
+  type RoutesView,
+  type MessagesView,
+} from './daemon/admin-views.js';
 export { BfdHistory, type BfdHistoryEntry } from './daemon/bfd-history.js';
 export { Shutdown, stopPlan, handleSignals, type ShutdownOptions, type ShutdownResult } from './daemon/shutdown.js';
 export type { RouteSource, DaemonContext, PoolUsage as DaemonPoolUsage } from './daemon/source.js';
 // kubernetes
 export type { ObjectCache, CacheChange, CacheHealth } from './kube/cache.js';
-export { KubeConnectError, loadKubeConfig, userAgentOf, SERVICE_ACCOUNT_DIR, type KubeConnectOptions, type LoadedKubeConfig } from './kube/client.js';
-export { errorText, statusCodeOf, silentLogger, withTimeout, ApiTimeoutError, type KubeLogger } from './kube/api-errors.js';
+export {
+  KubeConnectError,
+  loadKubeConfig,
+  userAgentOf,
+  SERVICE_ACCOUNT_DIR,
+  type KubeConnectOptions,
+  type LoadedKubeConfig,
+} from './kube/client.js';
+export {
+  errorText,
+  statusCodeOf,
+  silentLogger,
+  withTimeout,
+  ApiTimeoutError,
+  type KubeLogger,
+} from './kube/api-errors.js';
 export {
   watchCache,
   backoffDelay,
@@ -165,17 +221,46 @@ export {
   type ClusterConfigKind,
   type SelectorTuning,
 } from './kube/watches.js';
-export { LeaderElection, leaseExpired, microTime, type LeaderElectionOptions, type LeaderElectionEvents } from './kube/lease.js';
-export { KubeConfigSource, ACCEPTED_CONDITION, PASSWORD_SECRET_TYPE, type ConfigSourceOptions, type ConfigSourceEvents } from './kube/config-source.js';
-export { EventRecorder, REPORTING_CONTROLLER, type EventRecorderOptions, type EventType, type InvolvedObject } from './kube/events.js';
+export {
+  LeaderElection,
+  leaseExpired,
+  microTime,
+  type LeaderElectionOptions,
+  type LeaderElectionEvents,
+} from './kube/lease.js';
+export {
+  KubeConfigSource,
+  ACCEPTED_CONDITION,
+  PASSWORD_SECRET_TYPE,
+  type ConfigSourceOptions,
+  type ConfigSourceEvents,
+} from './kube/config-source.js';
+export {
+  EventRecorder,
+  REPORTING_CONTROLLER,
+  type EventRecorderOptions,
+  type EventType,
+  type InvolvedObject,
+} from './kube/events.js';
 
 // sources of peers and routes for the daemon, and their parts
 export { fileSource, hostAddresses, type FileSourceOptions, type FileSourceStatus } from './daemon/file-source.js';
 export { kubernetesSource, type KubernetesSourceOptions, type KubernetesSourceStatus } from './kube/source.js';
 export { NodeReconciler, type ReconcileInput } from './daemon/node-reconciler.js';
-export { peerOptionsFor, applyPeers, GRACEFUL_RESTART_TIME, type PeerContext, type PeerChanges } from './daemon/peer-options.js';
+export {
+  peerOptionsFor,
+  applyPeers,
+  GRACEFUL_RESTART_TIME,
+  type PeerContext,
+  type PeerChanges,
+} from './daemon/peer-options.js';
 export { announcementOf, RouteApplier } from './daemon/apply-routes.js';
-export { AllocationController, type AllocationControllerOptions, type AllocationStatus, type EventSink } from './kube/allocation-controller.js';
+export {
+  AllocationController,
+  type AllocationControllerOptions,
+  type AllocationStatus,
+  type EventSink,
+} from './kube/allocation-controller.js';
 export { NodeAnnouncer, type NodeAnnouncerOptions } from './kube/node-announcer.js';
 export {
   buildNodeStatus,

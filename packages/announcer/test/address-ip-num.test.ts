@@ -4,7 +4,14 @@
 import t from 'tap';
 import { IPv4, RangedSet } from 'ip-num';
 import { formatIP, parseIP } from '../src/allocation/allocator-ip.js';
-import { formatAddress, parseAddress, parseAddressRange, rangeSet, rangesOverlap, shortestCoveringPrefix } from '../src/config/address.js';
+import {
+  formatAddress,
+  parseAddress,
+  parseAddressRange,
+  rangeSet,
+  rangesOverlap,
+  shortestCoveringPrefix,
+} from '../src/config/address.js';
 import type { AddressRange } from '../src/config/types.js';
 
 /** Deterministic pseudo-random numbers (xorshift32). */
@@ -18,10 +25,24 @@ function random(seed: number): () => number {
   };
 }
 
-const key = (a: { family: number; value: bigint } | undefined): string => (a === undefined ? 'not an address' : `IPv${a.family} ${a.value.toString(16)}`);
+const key = (a: { family: number; value: bigint } | undefined): string =>
+  a === undefined ? 'not an address' : `IPv${a.family} ${a.value.toString(16)}`;
 
 t.test('ip-num (config) and the allocator accept exactly the same address text', async (t) => {
-  const valid = ['192.0.2.1', '0.0.0.0', '255.255.255.255', '2001:db8::1', '::', '::1', '1::', '::ffff:192.0.2.1', '1:2:3:4:5:6:7:8', '1:2:3:4:5:6:1.2.3.4', 'fe80::1:2', '2001:DB8:0:0::0:1'];
+  const valid = [
+    '192.0.2.1',
+    '0.0.0.0',
+    '255.255.255.255',
+    '2001:db8::1',
+    '::',
+    '::1',
+    '1::',
+    '::ffff:192.0.2.1',
+    '1:2:3:4:5:6:7:8',
+    '1:2:3:4:5:6:1.2.3.4',
+    'fe80::1:2',
+    '2001:DB8:0:0::0:1',
+  ];
   const cases = new Set<string>([
     ...valid,
     '192.0.2.01',
@@ -52,7 +73,12 @@ t.test('ip-num (config) and the allocator accept exactly the same address text',
       for (let n = 1 + Math.floor(next() * 3); n > 0; n--) {
         const at = Math.floor(next() * (s.length + 1));
         const op = next();
-        s = op < 0.4 ? s.slice(0, at) + pick(alphabet) + s.slice(at) : op < 0.8 ? s.slice(0, at) + s.slice(at + 1) : s.slice(0, at) + pick(alphabet) + s.slice(at + 1);
+        s =
+          op < 0.4
+            ? s.slice(0, at) + pick(alphabet) + s.slice(at)
+            : op < 0.8
+              ? s.slice(0, at) + s.slice(at + 1)
+              : s.slice(0, at) + pick(alphabet) + s.slice(at + 1);
       }
     }
     cases.add(s);
@@ -73,7 +99,15 @@ t.test('ip-num (config) and the allocator accept exactly the same address text',
 });
 
 t.test('ip-num (config) and the allocator write the same canonical text (RFC 5952)', async (t) => {
-  const values = [0n, 1n, 0xffffc0000201n, 0xffff00000000n, (1n << 128n) - 1n, 0x20010db8000000000001000000000001n, 0x20010db8000000010001000100010001n];
+  const values = [
+    0n,
+    1n,
+    0xffffc0000201n,
+    0xffff00000000n,
+    (1n << 128n) - 1n,
+    0x20010db8000000000001000000000001n,
+    0x20010db8000000010001000100010001n,
+  ];
   const next = random(0x9e3779b9);
   for (let i = 0; i < 5000; i++) {
     let v = 0n;
@@ -83,17 +117,33 @@ t.test('ip-num (config) and the allocator write the same canonical text (RFC 595
     }
     values.push(v);
   }
-  const differ = values.filter((v) => formatAddress(6, v) !== formatIP(6, v)).map((v) => `${v.toString(16)}: ${formatAddress(6, v)} vs ${formatIP(6, v)}`);
+  const differ = values
+    .filter((v) => formatAddress(6, v) !== formatIP(6, v))
+    .map((v) => `${v.toString(16)}: ${formatAddress(6, v)} vs ${formatIP(6, v)}`);
   t.strictSame(differ.slice(0, 10), [], `IPv6: ${values.length} values`);
-  t.equal(formatAddress(6, 0xffffc0000201n), '::ffff:c000:201', 'an IPv4-mapped address is written in hex, as the allocator writes it');
-  for (const v of [0n, 1n, 0xc0000201n, 0xffffffffn]) t.equal(formatAddress(4, v), formatIP(4, v), `IPv4 ${formatIP(4, v)}`);
-  t.strictSame(parseAddressRange('::ffff:192.0.2.0/124'), { family: 6, text: '::ffff:192.0.2.0/124', first: '::ffff:c000:200', last: '::ffff:c000:20f' });
+  t.equal(
+    formatAddress(6, 0xffffc0000201n),
+    '::ffff:c000:201',
+    'an IPv4-mapped address is written in hex, as the allocator writes it',
+  );
+  for (const v of [0n, 1n, 0xc0000201n, 0xffffffffn])
+    t.equal(formatAddress(4, v), formatIP(4, v), `IPv4 ${formatIP(4, v)}`);
+  t.strictSame(parseAddressRange('::ffff:192.0.2.0/124'), {
+    family: 6,
+    text: '::ffff:192.0.2.0/124',
+    first: '::ffff:c000:200',
+    last: '::ffff:c000:20f',
+  });
 });
 
 t.test('overlap: ranges sharing only an end overlap (ip-num 1.6.2 isOverlapping says they do not)', async (t) => {
   const r = (text: string): AddressRange => parseAddressRange(text) as AddressRange;
   const set = (first: string, last: string) => new RangedSet(new IPv4(first), new IPv4(last));
-  t.equal(set('192.0.2.0', '192.0.2.15').isOverlapping(set('192.0.2.15', '192.0.2.30')), false, "ip-num's answer (if this fails, ip-num was fixed)");
+  t.equal(
+    set('192.0.2.0', '192.0.2.15').isOverlapping(set('192.0.2.15', '192.0.2.30')),
+    false,
+    "ip-num's answer (if this fails, ip-num was fixed)",
+  );
   t.equal(rangesOverlap(r('192.0.2.0-192.0.2.15'), r('192.0.2.15-192.0.2.30')), true);
   t.equal(rangesOverlap(r('192.0.2.15-192.0.2.30'), r('192.0.2.0-192.0.2.15')), true, 'either way round');
   t.equal(rangesOverlap(r('2001:db8::/127'), r('2001:db8::1-2001:db8::9')), true, 'IPv6');
@@ -139,7 +189,12 @@ t.test('shortestCoveringPrefix against a brute force', async (t) => {
 });
 
 t.test('rangeSet: an AddressRange as ip-num reads it, or undefined when it is not one', async (t) => {
-  const range = (family: 4 | 6, first: string, last: string): AddressRange => ({ family, text: `${first}-${last}`, first, last });
+  const range = (family: 4 | 6, first: string, last: string): AddressRange => ({
+    family,
+    text: `${first}-${last}`,
+    first,
+    last,
+  });
   const set = rangeSet(range(6, '2001:db8::1', '2001:db8::ff'));
   t.equal(set?.getSize(), 255n);
   t.equal(rangeSet(range(4, '192.0.2.9', '192.0.2.1')), undefined, 'backwards');

@@ -18,7 +18,11 @@ t.test('parse and format', async (t) => {
   t.equal(formatIP(6, 0x20010db8000000010000000000000001n), '2001:db8:0:1::1', 'the longest zero run is shortened');
   t.equal(formatIP(6, 0x20010db8000000000001000000000001n), '2001:db8::1:0:0:1', 'the first of two equal runs');
   t.equal(formatIP(6, 0x20010db8000100010001000100010001n), '2001:db8:1:1:1:1:1:1');
-  t.equal(formatIP(6, 0x20010db8000000010001000100010001n), '2001:db8:0:1:1:1:1:1', 'a single zero group is not shortened');
+  t.equal(
+    formatIP(6, 0x20010db8000000010001000100010001n),
+    '2001:db8:0:1:1:1:1:1',
+    'a single zero group is not shortened',
+  );
   t.equal(canonicalIP('2001:DB8:0:0::0:1'), '2001:db8::1');
   t.equal(canonicalIP('nope'), undefined);
 });
@@ -36,7 +40,12 @@ t.test('buggy addresses', async (t) => {
   t.equal(countBuggyIPs(4, 0n, 0n), 1n, '0.0.0.0');
   t.equal(countBuggyIPs(4, a('192.0.2.9'), a('192.0.2.1')), 0n, 'an empty range');
   // Brute force over odd-shaped ranges.
-  for (const [first, last] of [[5n, 1000n], [255n, 767n], [256n, 256n], [1n, 254n]] as const) {
+  for (const [first, last] of [
+    [5n, 1000n],
+    [255n, 767n],
+    [256n, 256n],
+    [1n, 254n],
+  ] as const) {
     let n = 0n;
     for (let v = first; v <= last; v++) if (v % 256n === 0n || v % 256n === 255n) n++;
     t.equal(countBuggyIPs(4, first, last), n, `[${first}, ${last}]`);

@@ -18,11 +18,26 @@ function random(seed: number): () => number {
   };
 }
 
-const range = (first: string, last: string): AddressRange => ({ family: first.includes(':') ? 6 : 4, text: `${first}-${last}`, first, last });
-const pool = (name: string, ranges: AddressRange[], extra: Partial<IPAddressPool> = {}): IPAddressPool => ({ name, ranges, autoAssign: true, avoidBuggyIPs: false, labels: {}, ...extra });
+const range = (first: string, last: string): AddressRange => ({
+  family: first.includes(':') ? 6 : 4,
+  text: `${first}-${last}`,
+  first,
+  last,
+});
+const pool = (name: string, ranges: AddressRange[], extra: Partial<IPAddressPool> = {}): IPAddressPool => ({
+  name,
+  ranges,
+  autoAssign: true,
+  avoidBuggyIPs: false,
+  labels: {},
+  ...extra,
+});
 
 const CONFIGS: IPAddressPool[][] = [
-  [pool('a', [range('192.0.2.1', '192.0.2.4'), range('2001:db8::1', '2001:db8::2')]), pool('b', [range('192.0.2.254', '192.0.3.1')], { avoidBuggyIPs: true })],
+  [
+    pool('a', [range('192.0.2.1', '192.0.2.4'), range('2001:db8::1', '2001:db8::2')]),
+    pool('b', [range('192.0.2.254', '192.0.3.1')], { avoidBuggyIPs: true }),
+  ],
   [pool('a', [range('192.0.2.2', '192.0.2.4'), range('2001:db8::1', '2001:db8::3')])],
   [pool('a', [range('192.0.2.1', '192.0.2.4')]), pool('b', [range('192.0.2.254', '192.0.3.1')])],
 ];
@@ -73,7 +88,10 @@ function randomService(next: () => number, name: string): { svc: Service; share:
   if (share.key !== undefined) annotations['bgp-announce.io/allow-shared-ip'] = share.key;
   const r = next();
   if (r < 0.25 && families.ipFamilyPolicy === 'SingleStack') {
-    annotations['bgp-announce.io/loadBalancerIPs'] = families.ipFamilies[0] === 'IPv6' ? `2001:db8::${pick(['1', '2', '3'])}` : pick(['192.0.2.1', '192.0.2.3', '192.0.2.255', '192.0.3.1', '203.0.113.1']);
+    annotations['bgp-announce.io/loadBalancerIPs'] =
+      families.ipFamilies[0] === 'IPv6'
+        ? `2001:db8::${pick(['1', '2', '3'])}`
+        : pick(['192.0.2.1', '192.0.2.3', '192.0.2.255', '192.0.3.1', '203.0.113.1']);
   } else if (r < 0.35) {
     annotations['bgp-announce.io/address-pool'] = pick(['a', 'b', 'c']);
   } else if (r < 0.37) {
@@ -163,5 +181,16 @@ t.test('random operations never give one address to two Services that may not sh
   }
   t.equal(failures, 0, 'no invariant broken');
   t.ok(checks > 1000, `shared addresses were checked (${checks} pairs)`);
-  t.strictSame([...reasons].sort(), ['FamilyUnavailable', 'InvalidRequest', 'PoolExhausted', 'PoolNotFound', 'RequestedIPInUse', 'RequestedIPNotInPool'], 'every kind of failure was met');
+  t.strictSame(
+    [...reasons].sort(),
+    [
+      'FamilyUnavailable',
+      'InvalidRequest',
+      'PoolExhausted',
+      'PoolNotFound',
+      'RequestedIPInUse',
+      'RequestedIPNotInPool',
+    ],
+    'every kind of failure was met',
+  );
 });

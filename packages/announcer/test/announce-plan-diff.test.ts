@@ -4,7 +4,11 @@ import t from 'tap';
 import { diffPlannedRoutes, planAnnouncements, type PlannedRoute } from '../src/plan/announce-plan.js';
 import { advertisement, config, input, service } from './announce-plan-fixtures.js';
 
-const SERVICES = [service('a/one', ['203.0.113.1']), service('a/two', ['203.0.113.2']), service('a/six', ['2001:db8:1::6'])];
+const SERVICES = [
+  service('a/one', ['203.0.113.1']),
+  service('a/two', ['203.0.113.2']),
+  service('a/six', ['2001:db8:1::6']),
+];
 const plan = (fields: Parameters<typeof advertisement>[1] = {}, services = SERVICES) =>
   planAnnouncements(input({ services, config: config({ advertisements: [advertisement('all', fields)] }) })).routes;
 const prefixes = (routes: PlannedRoute[]) => routes.map((r) => r.prefix);
@@ -18,8 +22,15 @@ t.test('the same input planned twice: no change', async (t) => {
 
 t.test('from nothing: every route is changed; to nothing: every prefix withdrawn, sorted', async (t) => {
   const a = plan();
-  t.strictSame(prefixes(diffPlannedRoutes(new Map(), a).changed), ['2001:db8:1::6/128', '203.0.113.1/32', '203.0.113.2/32']);
-  t.strictSame(diffPlannedRoutes(a, new Map()), { changed: [], withdrawn: ['2001:db8:1::6/128', '203.0.113.1/32', '203.0.113.2/32'] });
+  t.strictSame(prefixes(diffPlannedRoutes(new Map(), a).changed), [
+    '2001:db8:1::6/128',
+    '203.0.113.1/32',
+    '203.0.113.2/32',
+  ]);
+  t.strictSame(diffPlannedRoutes(a, new Map()), {
+    changed: [],
+    withdrawn: ['2001:db8:1::6/128', '203.0.113.1/32', '203.0.113.2/32'],
+  });
 });
 
 t.test('a Service gone: its prefix withdrawn, the others untouched', async (t) => {

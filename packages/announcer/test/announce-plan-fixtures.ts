@@ -25,7 +25,13 @@ export function peer(name: string, rack?: string): BGPPeer {
 /** A pool holding one CIDR range. */
 export function pool(name: string, cidr: string, labels: Record<string, string> = {}): IPAddressPool {
   const family = cidr.includes(':') ? 6 : 4;
-  return { name, ranges: [{ family, text: cidr, first: cidr.split('/')[0]!, last: '' }], autoAssign: true, avoidBuggyIPs: false, labels };
+  return {
+    name,
+    ranges: [{ family, text: cidr, first: cidr.split('/')[0]!, last: '' }],
+    autoAssign: true,
+    avoidBuggyIPs: false,
+    labels,
+  };
 }
 
 export function advertisement(name: string, fields: Partial<BGPAdvertisement> = {}): BGPAdvertisement {
@@ -48,10 +54,21 @@ export function staticRoute(name: string, prefixes: string[], fields: Partial<St
 }
 
 export const TORS = [peer('tor-1a', 'r1'), peer('tor-1b', 'r1'), peer('tor-2a', 'r2'), peer('tor-2b', 'r2')];
-export const POOLS = [pool('blue', '203.0.113.0/25'), pool('green', '198.51.100.0/24', { tier: 'public' }), pool('v6', '2001:db8:1::/64')];
+export const POOLS = [
+  pool('blue', '203.0.113.0/25'),
+  pool('green', '198.51.100.0/24', { tier: 'public' }),
+  pool('v6', '2001:db8:1::/64'),
+];
 
 export function config(fields: Partial<AnnouncerConfig> = {}): AnnouncerConfig {
-  return { pools: POOLS, peers: TORS, advertisements: [advertisement('all')], bfdProfiles: [], staticRoutes: [], ...fields };
+  return {
+    pools: POOLS,
+    peers: TORS,
+    advertisements: [advertisement('all')],
+    bfdProfiles: [],
+    staticRoutes: [],
+    ...fields,
+  };
 }
 
 /** A Service "ns/name" with these load balancer addresses. */
@@ -82,7 +99,11 @@ export function slice(key: string, endpoints: [string, Conditions | undefined][]
   };
 }
 
-export function node(name: string, labels: Record<string, string>, conditions: { type: string; status: string }[] = []): Node {
+export function node(
+  name: string,
+  labels: Record<string, string>,
+  conditions: { type: string; status: string }[] = [],
+): Node {
   return { metadata: { name, labels }, status: { conditions } };
 }
 
@@ -113,7 +134,15 @@ export const N2 = node('n2', { rack: 'r2' });
 /** A plan input for node n1 (rack r1) unless told otherwise. */
 export function input(fields: Partial<PlanInput> = {}): PlanInput {
   const cfg = fields.config ?? config();
-  return { nodeName: 'n1', node: N1, config: cfg, services: [], endpointSlices: new Map(), poolOf: poolFinder(cfg.pools), ...fields };
+  return {
+    nodeName: 'n1',
+    node: N1,
+    config: cfg,
+    services: [],
+    endpointSlices: new Map(),
+    poolOf: poolFinder(cfg.pools),
+    ...fields,
+  };
 }
 
 /** EndpointSlices by Service key. */
@@ -139,7 +168,10 @@ export function view(plan: AnnouncePlan): PlanView {
   const routes: PlanView['routes'] = {};
   for (const [prefix, r] of plan.routes) {
     if (r.prefix !== prefix) throw new Error(`route ${prefix} says prefix ${r.prefix}`);
-    routes[prefix] = { services: r.services, perPeer: Object.fromEntries([...r.perPeer].map(([p, a]) => [p, { ...a }])) };
+    routes[prefix] = {
+      services: r.services,
+      perPeer: Object.fromEntries([...r.perPeer].map(([p, a]) => [p, { ...a }])),
+    };
   }
   const services: PlanView['services'] = {};
   for (const s of plan.services) {

@@ -70,14 +70,20 @@ t.test('address parsing agrees with bgp-wire on 20,000 generated IPv6 texts', as
       // damage: drop, double or add a character
       const at = Math.floor(next() * text.length);
       const pick = next();
-      text = pick < 0.33 ? text.slice(0, at) + text.slice(at + 1) : pick < 0.66 ? text.slice(0, at) + ':' + text.slice(at) : text.slice(0, at) + 'g' + text.slice(at);
+      text =
+        pick < 0.33
+          ? text.slice(0, at) + text.slice(at + 1)
+          : pick < 0.66
+            ? text.slice(0, at) + ':' + text.slice(at)
+            : text.slice(0, at) + 'g' + text.slice(at);
     }
     const bytes = parseIp(text);
     const want = bytes === undefined || bytes.length !== 16 ? undefined : formatIpv6(bytes, 0);
     const got = parseAddress(text);
     if (want !== undefined) valid++;
     if ((got === undefined ? undefined : got.text) !== want || (got !== undefined && got.family !== 6)) {
-      if (disagreements++ < 5) t.fail(`${JSON.stringify(text)}: got ${JSON.stringify(got)}, bgp-wire ${JSON.stringify(want)}`);
+      if (disagreements++ < 5)
+        t.fail(`${JSON.stringify(text)}: got ${JSON.stringify(got)}, bgp-wire ${JSON.stringify(want)}`);
     }
   }
   t.equal(disagreements, 0, 'no disagreements');

@@ -35,9 +35,21 @@ for (let i = 0; i < SERVICES; i++) {
   services.push(service(key, ips, local ? 'Local' : 'Cluster'));
   // Local Services: every other one has its serving endpoint here, the rest only on another node.
   const here = i % 4 === 1;
-  endpointSlices.set(key, [slice(key, [[here ? 'n1' : 'n2', { ready: true, serving: true, terminating: false }], ['n3', { ready: true }]])]);
+  endpointSlices.set(key, [
+    slice(key, [
+      [here ? 'n1' : 'n2', { ready: true, serving: true, terminating: false }],
+      ['n3', { ready: true }],
+    ]),
+  ]);
 }
-const input: PlanInput = { nodeName: 'n1', node: node('n1', {}), config: cfg, services, endpointSlices, poolOf: (ip) => poolByIp.get(ip) };
+const input: PlanInput = {
+  nodeName: 'n1',
+  node: node('n1', {}),
+  config: cfg,
+  services,
+  endpointSlices,
+  poolOf: (ip) => poolByIp.get(ip),
+};
 
 t.test('5,000 Services x 4 peers', async (t) => {
   const plan = planAnnouncements(input);
@@ -71,6 +83,8 @@ t.test('5,000 Services x 4 peers', async (t) => {
   }
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)]!;
-  t.comment(`planAnnouncements, ${SERVICES} Services x 4 peers: min ${times[0]!.toFixed(1)} ms, median ${median.toFixed(1)} ms, max ${times[times.length - 1]!.toFixed(1)} ms`);
+  t.comment(
+    `planAnnouncements, ${SERVICES} Services x 4 peers: min ${times[0]!.toFixed(1)} ms, median ${median.toFixed(1)} ms, max ${times[times.length - 1]!.toFixed(1)} ms`,
+  );
   t.ok(times[0]! < 100, `fastest run under 100 ms (${times[0]!.toFixed(1)} ms)`);
 });

@@ -4,8 +4,22 @@
 import t from 'tap';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { decodeProcAddress, decodeProcAddressBytes, formatEndpoint, parseProcNetTcp, readTcpSockets } from '../src/check/proc-net.js';
-import { describeProcess, findSocketOwners, isBgpAnnounce, nodeProcFs, processName, readProcessInfo, type ProcFs } from '../src/check/proc-owners.js';
+import {
+  decodeProcAddress,
+  decodeProcAddressBytes,
+  formatEndpoint,
+  parseProcNetTcp,
+  readTcpSockets,
+} from '../src/check/proc-net.js';
+import {
+  describeProcess,
+  findSocketOwners,
+  isBgpAnnounce,
+  nodeProcFs,
+  processName,
+  readProcessInfo,
+  type ProcFs,
+} from '../src/check/proc-owners.js';
 import { readNodeSockets, socketOwner } from '../src/check/node-sockets.js';
 import { kernelSourceAddress } from '../src/check/kernel-source.js';
 
@@ -20,7 +34,8 @@ t.test('addresses: 32-bit words in host order, IPv4-mapped IPv6 as IPv4', async 
   t.strictSame(decodeProcAddress('00000000000000000000000000000000', 'LE'), { family: 6, address: '::' });
   t.strictSame(decodeProcAddress('0000000000000000FFFF00000100007F', 'LE'), { family: 4, address: '127.0.0.1' });
   t.strictSame([...decodeProcAddressBytes('016433C6', 'LE')!], [198, 51, 100, 1]);
-  for (const bad of ['', '0100007', '0100007G', '0100007F00', 'X'.repeat(32)]) t.equal(decodeProcAddress(bad, 'LE'), undefined, `rejects ${JSON.stringify(bad)}`);
+  for (const bad of ['', '0100007', '0100007G', '0100007F00', 'X'.repeat(32)])
+    t.equal(decodeProcAddress(bad, 'LE'), undefined, `rejects ${JSON.stringify(bad)}`);
   t.equal(formatEndpoint('2001:db8::1', 179), '[2001:db8::1]:179');
   t.equal(formatEndpoint('192.0.2.1', 179), '192.0.2.1:179');
 });
@@ -28,7 +43,10 @@ t.test('addresses: 32-bit words in host order, IPv4-mapped IPv6 as IPv4', async 
 t.test('the fixture tables: every field of every line', async (t) => {
   const table = await readTcpSockets(FIXTURE, 'LE');
   t.strictSame(table.notes, []);
-  const brief = table.sockets.map((s) => `${s.table} ${s.family} ${formatEndpoint(s.localAddress, s.localPort)} ${formatEndpoint(s.remoteAddress, s.remotePort)} ${s.state} ${s.uid} ${s.inode}`);
+  const brief = table.sockets.map(
+    (s) =>
+      `${s.table} ${s.family} ${formatEndpoint(s.localAddress, s.localPort)} ${formatEndpoint(s.remoteAddress, s.remotePort)} ${s.state} ${s.uid} ${s.inode}`,
+  );
   t.strictSame(brief, [
     'tcp 4 0.0.0.0:179 0.0.0.0:0 LISTEN 0 1001',
     'tcp 4 127.0.0.1:50051 0.0.0.0:0 LISTEN 0 1002',
@@ -44,8 +62,9 @@ t.test('the fixture tables: every field of every line', async (t) => {
   ]);
 });
 
-t.test('lines that are not the kernel\'s shape are skipped, never thrown on', async (t) => {
-  const good = '   0: 0100007F:00B3 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1 0000000000000000 100 0 0 10 0';
+t.test("lines that are not the kernel's shape are skipped, never thrown on", async (t) => {
+  const good =
+    '   0: 0100007F:00B3 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 77 1 0000000000000000 100 0 0 10 0';
   const text = [
     '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
     good,
@@ -101,7 +120,11 @@ t.test('process names of the speakers met beside us', async (t) => {
   t.equal(processName(p('python3', '/usr/bin/python3', '/usr/sbin/exabgp', 'conf.ini')), 'exabgp');
   t.equal(processName(p('bgp-announce', '/bgp-announce', 'daemon')), 'bgp-announce');
   t.equal(processName(p('node', 'node', '/app/not-bgp-announce.js')), 'node');
-  t.equal(processName(p('node', 'node', '/app/node_modules/@bgp-announce/cli/dist/main.js', 'daemon')), 'bgp-announce', 'the built entry point');
+  t.equal(
+    processName(p('node', 'node', '/app/node_modules/@bgp-announce/cli/dist/main.js', 'daemon')),
+    'bgp-announce',
+    'the built entry point',
+  );
   t.equal(processName(p('node', 'node', '/src/packages/cli/dist/main.js', 'daemon')), 'bgp-announce');
   t.equal(processName(p('node', 'node', '/src/packages/other/dist/main.js')), 'node');
 });
@@ -124,24 +147,34 @@ function unprivileged(denied: Set<number>, vanishing: Set<number>): ProcFs {
   };
 }
 
-t.test('without root: unreadable fds and races are counted, and the owner is "unknown (run as root ...)"', async (t) => {
-  const fs = unprivileged(new Set([4242, 6000]), new Set([5000]));
-  const node = await readNodeSockets({ procRoot: FIXTURE, fs, byteOrder: 'LE' });
-  t.equal(node.unreadable, 2);
-  t.strictSame([...node.owners.keys()].sort(), [1005], 'only our own (same-user) process is seen');
-  const listen179 = node.sockets.find((s) => s.localPort === 179 && s.state === 'LISTEN' && s.table === 'tcp')!;
-  const owner = socketOwner(listen179, node);
-  t.equal(owner.kind, 'unknown');
-  t.equal(owner.text, 'uid 0, owner unknown (run as root to see the process)');
-  t.equal(socketOwner(node.sockets.find((s) => s.inode === 1005)!, node).kind, 'ours');
-  const gone = await findSocketOwners([1001], `${FIXTURE}/no-such-dir`);
-  t.strictSame(gone, { byInode: new Map(), unreadable: 0, vanished: 0 }, 'an unreadable /proc gives no owners, no crash');
-});
+t.test(
+  'without root: unreadable fds and races are counted, and the owner is "unknown (run as root ...)"',
+  async (t) => {
+    const fs = unprivileged(new Set([4242, 6000]), new Set([5000]));
+    const node = await readNodeSockets({ procRoot: FIXTURE, fs, byteOrder: 'LE' });
+    t.equal(node.unreadable, 2);
+    t.strictSame([...node.owners.keys()].sort(), [1005], 'only our own (same-user) process is seen');
+    const listen179 = node.sockets.find((s) => s.localPort === 179 && s.state === 'LISTEN' && s.table === 'tcp')!;
+    const owner = socketOwner(listen179, node);
+    t.equal(owner.kind, 'unknown');
+    t.equal(owner.text, 'uid 0, owner unknown (run as root to see the process)');
+    t.equal(socketOwner(node.sockets.find((s) => s.inode === 1005)!, node).kind, 'ours');
+    const gone = await findSocketOwners([1001], `${FIXTURE}/no-such-dir`);
+    t.strictSame(
+      gone,
+      { byInode: new Map(), unreadable: 0, vanished: 0 },
+      'an unreadable /proc gives no owners, no crash',
+    );
+  },
+);
 
 t.test('as root, a socket nobody in our PID namespace holds, and a closing one', async (t) => {
   const node = await readNodeSockets({ procRoot: FIXTURE, byteOrder: 'LE' });
   const ssh = node.sockets.find((s) => s.inode === 1006)!;
-  t.match(socketOwner(ssh, node).text, /^uid 0, owner unknown \(no process of this PID namespace holds it: .*hostPID\)$/);
+  t.match(
+    socketOwner(ssh, node).text,
+    /^uid 0, owner unknown \(no process of this PID namespace holds it: .*hostPID\)$/,
+  );
   const timeWait = node.sockets.find((s) => s.state === 'TIME_WAIT')!;
   t.match(socketOwner(timeWait, node).text, /socket is closing/);
   t.strictSame(socketOwner(node.sockets.find((s) => s.inode === 1003)!, node).text, 'gobgpd (pid 4242)');
@@ -151,27 +184,42 @@ t.test('readProcessInfo of a process that is gone', async (t) => {
   t.strictSame(await readProcessInfo(123456, FIXTURE), { pid: 123456, comm: '?', cmdline: [] });
 });
 
-t.test('live: a listener and a connection of this process are found in the real /proc with our pid', { skip: process.platform !== 'linux' && 'needs Linux /proc' }, async (t) => {
-  const server = net.createServer((c) => c.on('error', () => {}));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  const port = (server.address() as net.AddressInfo).port;
-  const client = net.connect(port, '127.0.0.1');
-  t.teardown(() => void client.destroy());
-  await new Promise<void>((resolve) => client.once('connect', () => resolve()));
-  const node = await readNodeSockets();
-  const listener = node.sockets.find((s) => s.state === 'LISTEN' && s.localPort === port && s.localAddress === '127.0.0.1');
-  t.ok(listener, `LISTEN 127.0.0.1:${port} is in /proc/net/tcp`);
-  t.equal(listener!.uid, process.getuid!());
-  const owners = node.owners.get(listener!.inode) ?? [];
-  t.strictSame(owners.map((p) => p.pid), [process.pid], 'held by this very process');
-  t.equal(owners[0]!.comm, (await nodeProcFs.readFile('/proc/self/comm')).trim());
-  const outgoing = node.sockets.find((s) => s.state === 'ESTABLISHED' && s.remotePort === port && s.localPort === client.localPort);
-  t.ok(outgoing, 'the client side, ESTABLISHED to the listener');
-  t.strictSame(node.owners.get(outgoing!.inode)?.map((p) => p.pid), [process.pid]);
-});
+t.test(
+  'live: a listener and a connection of this process are found in the real /proc with our pid',
+  { skip: process.platform !== 'linux' && 'needs Linux /proc' },
+  async (t) => {
+    const server = net.createServer((c) => c.on('error', () => {}));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.address() as net.AddressInfo).port;
+    const client = net.connect(port, '127.0.0.1');
+    t.teardown(() => void client.destroy());
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    const node = await readNodeSockets();
+    const listener = node.sockets.find(
+      (s) => s.state === 'LISTEN' && s.localPort === port && s.localAddress === '127.0.0.1',
+    );
+    t.ok(listener, `LISTEN 127.0.0.1:${port} is in /proc/net/tcp`);
+    t.equal(listener!.uid, process.getuid!());
+    const owners = node.owners.get(listener!.inode) ?? [];
+    t.strictSame(
+      owners.map((p) => p.pid),
+      [process.pid],
+      'held by this very process',
+    );
+    t.equal(owners[0]!.comm, (await nodeProcFs.readFile('/proc/self/comm')).trim());
+    const outgoing = node.sockets.find(
+      (s) => s.state === 'ESTABLISHED' && s.remotePort === port && s.localPort === client.localPort,
+    );
+    t.ok(outgoing, 'the client side, ESTABLISHED to the listener');
+    t.strictSame(
+      node.owners.get(outgoing!.inode)?.map((p) => p.pid),
+      [process.pid],
+    );
+  },
+);
 
-t.test('live: the kernel\'s source address toward an address, without sending', async (t) => {
+t.test("live: the kernel's source address toward an address, without sending", async (t) => {
   t.equal(await kernelSourceAddress('127.0.0.1'), '127.0.0.1');
   t.equal(await kernelSourceAddress('not an address'), undefined);
 });

@@ -37,8 +37,22 @@ interface Crd {
   spec: {
     group: string;
     scope: string;
-    names: { kind: string; plural: string; singular: string; listKind: string; shortNames?: string[]; categories?: string[] };
-    versions: { name: string; served: boolean; storage: boolean; subresources?: { status?: object }; additionalPrinterColumns?: { name: string; type: string; jsonPath: string }[]; schema: { openAPIV3Schema: Schema } }[];
+    names: {
+      kind: string;
+      plural: string;
+      singular: string;
+      listKind: string;
+      shortNames?: string[];
+      categories?: string[];
+    };
+    versions: {
+      name: string;
+      served: boolean;
+      storage: boolean;
+      subresources?: { status?: object };
+      additionalPrinterColumns?: { name: string; type: string; jsonPath: string }[];
+      schema: { openAPIV3Schema: Schema };
+    }[];
   };
 }
 
@@ -50,7 +64,9 @@ for (const f of files) {
   typed.set(f, loadAllYaml(text));
   // loadAllYaml turns kinds it knows into client-node's models (default -> _default,
   // x-kubernetes-validations -> xKubernetesValidations); a kind it does not know comes back as written.
-  const docs = loadAllYaml(text.replace(/^kind: CustomResourceDefinition$/m, 'kind: CustomResourceDefinitionAsWritten')) as Crd[];
+  const docs = loadAllYaml(
+    text.replace(/^kind: CustomResourceDefinition$/m, 'kind: CustomResourceDefinitionAsWritten'),
+  ) as Crd[];
   for (const d of docs) crds.set(d.spec.names.kind, { ...d, kind: d.kind.replace(/AsWritten$/, '') });
 }
 const CRD_KINDS = ['IPAddressPool', 'BGPPeer', 'BGPAdvertisement', 'BFDProfile'] as const;
@@ -70,8 +86,10 @@ function schemaPaths(s: Schema, prefix = ''): string[] {
 /** Errors of `value` against a schema: the OpenAPI subset the CRDs use (formats and CEL rules aside). */
 function openApiErrors(s: Schema, value: unknown, path = 'spec'): string[] {
   const errors: string[] = [];
-  const typeOf = (v: unknown): string => (Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v === 'number' ? 'number' : typeof v);
-  if (s.type && !(typeOf(value) === s.type || (s.type === 'number' && typeOf(value) === 'integer'))) return [`${path}: type ${typeOf(value)}, want ${s.type}`];
+  const typeOf = (v: unknown): string =>
+    Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v === 'number' ? 'number' : typeof v;
+  if (s.type && !(typeOf(value) === s.type || (s.type === 'number' && typeOf(value) === 'integer')))
+    return [`${path}: type ${typeOf(value)}, want ${s.type}`];
   if (s.enum && !s.enum.includes(value)) errors.push(`${path}: not in enum`);
   if (typeof value === 'number') {
     if (s.minimum !== undefined && value < s.minimum) errors.push(`${path}: below minimum`);
@@ -80,7 +98,8 @@ function openApiErrors(s: Schema, value: unknown, path = 'spec'): string[] {
   if (typeof value === 'string') {
     if (s.minLength !== undefined && value.length < s.minLength) errors.push(`${path}: shorter than minLength`);
     if (s.maxLength !== undefined && value.length > s.maxLength) errors.push(`${path}: longer than maxLength`);
-    if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(value)) errors.push(`${path}: does not match pattern`);
+    if (s.pattern !== undefined && !new RegExp(s.pattern, 'u').test(value))
+      errors.push(`${path}: does not match pattern`);
   }
   if (Array.isArray(value)) {
     if (s.minItems !== undefined && value.length < s.minItems) errors.push(`${path}: fewer than minItems`);
@@ -90,7 +109,8 @@ function openApiErrors(s: Schema, value: unknown, path = 'spec'): string[] {
     const o = value as Record<string, unknown>;
     for (const r of s.required ?? []) if (!(r in o)) errors.push(`${path}.${r}: required`);
     for (const [k, v] of Object.entries(o)) {
-      const sub = s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+      const sub =
+        s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
       if (sub === undefined) errors.push(`${path}.${k}: unknown field`);
       else errors.push(...openApiErrors(sub, v, `${path}.${k}`));
     }
@@ -102,9 +122,12 @@ function openApiErrors(s: Schema, value: unknown, path = 'spec'): string[] {
 function structuralErrors(s: Schema, path: string): string[] {
   const errors: string[] = [];
   if (s.type === undefined) errors.push(`${path}: no type`);
-  if (s.properties && s.additionalProperties !== undefined) errors.push(`${path}: properties and additionalProperties together`);
+  if (s.properties && s.additionalProperties !== undefined)
+    errors.push(`${path}: properties and additionalProperties together`);
   if (s.type === 'array' && !s.items) errors.push(`${path}: array without items`);
-  for (const branch of s.anyOf ?? []) if (branch.type || branch.properties || branch.items) errors.push(`${path}: anyOf branch with type/properties/items`);
+  for (const branch of s.anyOf ?? [])
+    if (branch.type || branch.properties || branch.items)
+      errors.push(`${path}: anyOf branch with type/properties/items`);
   for (const [k, sub] of Object.entries(s.properties ?? {})) errors.push(...structuralErrors(sub, `${path}.${k}`));
   if (s.items) errors.push(...structuralErrors(s.items, `${path}[]`));
   if (typeof s.additionalProperties === 'object') errors.push(...structuralErrors(s.additionalProperties, `${path}{}`));
@@ -114,7 +137,12 @@ function structuralErrors(s: Schema, path: string): string[] {
 t.test('one CRD per kind, each well formed', async (t) => {
   t.strictSame([...crds.keys()].sort(), [...CRD_KINDS].sort(), 'the four Kubernetes kinds; no StaticRoute CRD');
   t.equal(files.length, 4, 'one file per kind');
-  for (const [f, docs] of typed) t.match(docs, [{ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }], `${f}: one CRD, read by client-node as one`);
+  for (const [f, docs] of typed)
+    t.match(
+      docs,
+      [{ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition' }],
+      `${f}: one CRD, read by client-node as one`,
+    );
   for (const kind of CRD_KINDS) {
     const crd = crds.get(kind)!;
     t.equal(crd.apiVersion, 'apiextensions.k8s.io/v1');
@@ -132,7 +160,11 @@ t.test('one CRD per kind, each well formed', async (t) => {
     t.match(v, { name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
     t.strictSame(structuralErrors(v.schema.openAPIV3Schema, kind), [], `${kind} schema is structural`);
     const conditions = v.schema.openAPIV3Schema.properties?.status?.properties?.conditions;
-    t.strictSame(conditions?.items?.required, ['type', 'status', 'lastTransitionTime', 'reason', 'message'], `${kind} status.conditions are metav1.Conditions`);
+    t.strictSame(
+      conditions?.items?.required,
+      ['type', 'status', 'lastTransitionTime', 'reason', 'message'],
+      `${kind} status.conditions are metav1.Conditions`,
+    );
   }
   const shortNames = CRD_KINDS.flatMap((k) => crds.get(k)!.spec.names.shortNames ?? []);
   t.equal(new Set(shortNames).size, shortNames.length, 'short names are unique');
@@ -161,9 +193,11 @@ t.test('printer columns point at fields that exist; the Accepted column at the c
     );
   }
   const peerColumns = crds.get('BGPPeer')!.spec.versions[0]!.additionalPrinterColumns!.map((c) => c.jsonPath);
-  for (const want of ['.spec.peerAddress', '.spec.peerASN', '.spec.myASN', '.spec.bfdProfile']) t.ok(peerColumns.includes(want), `BGPPeer shows ${want}`);
+  for (const want of ['.spec.peerAddress', '.spec.peerASN', '.spec.myASN', '.spec.bfdProfile'])
+    t.ok(peerColumns.includes(want), `BGPPeer shows ${want}`);
   const poolColumns = crds.get('IPAddressPool')!.spec.versions[0]!.additionalPrinterColumns!.map((c) => c.jsonPath);
-  for (const want of ['.spec.addresses', '.spec.autoAssign']) t.ok(poolColumns.includes(want), `IPAddressPool shows ${want}`);
+  for (const want of ['.spec.addresses', '.spec.autoAssign'])
+    t.ok(poolColumns.includes(want), `IPAddressPool shows ${want}`);
 });
 
 t.test('defaults and required fields agree', async (t) => {
@@ -172,7 +206,11 @@ t.test('defaults and required fields agree', async (t) => {
   t.equal(peer.properties?.connectionMode?.default, PEER_DEFAULTS.connectionMode);
   t.strictSame(peer.properties?.connectionMode?.enum, ['active', 'passive', 'both']);
   t.strictSame(peer.required, ['myASN', 'peerASN', 'peerAddress']);
-  t.equal(peer.properties?.holdTime?.default, undefined, 'no holdTime default: keepaliveTime alone must still set hold = 3 x keepalive');
+  t.equal(
+    peer.properties?.holdTime?.default,
+    undefined,
+    'no holdTime default: keepaliveTime alone must still set hold = 3 x keepalive',
+  );
   const pool = specSchema('IPAddressPool');
   t.equal(pool.properties?.autoAssign?.default, true);
   t.equal(pool.properties?.avoidBuggyIPs?.default, false);
@@ -185,7 +223,9 @@ t.test('defaults and required fields agree', async (t) => {
     ['BGPPeer', peer.required ?? []],
     ['IPAddressPool', pool.required ?? []],
   ] as const) {
-    const { problems } = validateConfig([{ apiVersion: 'bgp-announce.io/v1alpha1', kind, metadata: { name: 'x' }, spec: {} }]);
+    const { problems } = validateConfig([
+      { apiVersion: 'bgp-announce.io/v1alpha1', kind, metadata: { name: 'x' }, spec: {} },
+    ]);
     t.strictSame(
       problems.filter((p) => p.message.startsWith('is required')).map((p) => p.field),
       required.map((r) => `spec.${r}`),
@@ -197,7 +237,8 @@ t.test('defaults and required fields agree', async (t) => {
 t.test('the example custom resources pass the CRD schemas', async (t) => {
   const objects = loadAllYaml(readFileSync(new URL('examples/kubernetes.yaml', DEPLOY), 'utf8')) as KubeObject[];
   t.ok(objects.length >= 4);
-  for (const o of objects) t.strictSame(openApiErrors(specSchema(o.kind!), o.spec), [], `${o.kind} ${o.metadata?.name}`);
+  for (const o of objects)
+    t.strictSame(openApiErrors(specSchema(o.kind!), o.spec), [], `${o.kind} ${o.metadata?.name}`);
 });
 
 t.test('bad values: rejected by the CRD schema where OpenAPI can say so, and by the validator', async (t) => {
@@ -239,14 +280,41 @@ t.test('bad values: rejected by the CRD schema where OpenAPI can say so, and by 
     const spec = { ...base[kind], ...change };
     const label = `${kind} ${JSON.stringify(change)}`;
     t.not(openApiErrors(specSchema(kind), spec).length, 0, `CRD rejects ${label}`);
-    const { problems } = validateConfig([{ apiVersion: 'bgp-announce.io/v1alpha1', kind, metadata: { name: 'x' }, spec }]);
+    const { problems } = validateConfig([
+      { apiVersion: 'bgp-announce.io/v1alpha1', kind, metadata: { name: 'x' }, spec },
+    ]);
     t.not(problems.length, 0, `validator rejects ${label}`);
   }
 });
 
 t.test('the CRD duration pattern accepts exactly what parseDuration accepts', async (t) => {
   const pattern = new RegExp(specSchema('BGPPeer').properties!.holdTime!.pattern!, 'u');
-  for (const p of ['keepaliveTime', 'connectTime']) t.equal(specSchema('BGPPeer').properties![p]!.pattern, pattern.source, `${p} uses the same pattern`);
-  const samples = ['0', '90s', '1m30s', '500ms', '1.5h', '.5s', '1.s', '2h45m', '10us', '10µs', '10μs', '3ns', '', '90', '0s', '-1s', '+1s', '1d', '1 s', 's', '1m 30s', '1.5', '1h1h'];
+  for (const p of ['keepaliveTime', 'connectTime'])
+    t.equal(specSchema('BGPPeer').properties![p]!.pattern, pattern.source, `${p} uses the same pattern`);
+  const samples = [
+    '0',
+    '90s',
+    '1m30s',
+    '500ms',
+    '1.5h',
+    '.5s',
+    '1.s',
+    '2h45m',
+    '10us',
+    '10µs',
+    '10μs',
+    '3ns',
+    '',
+    '90',
+    '0s',
+    '-1s',
+    '+1s',
+    '1d',
+    '1 s',
+    's',
+    '1m 30s',
+    '1.5',
+    '1h1h',
+  ];
   for (const s of samples) t.equal(pattern.test(s), typeof parseDuration(s) === 'number', JSON.stringify(s));
 });

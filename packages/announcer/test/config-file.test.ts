@@ -40,7 +40,11 @@ t.test('several documents, with comments, blank and empty documents in between',
     config.pools.map((p) => [p.name, p.ranges[0]?.last]),
     [['public', '203.0.113.15']],
   );
-  t.strictSame(parseConfigText('', 'empty.yaml'), { config: { pools: [], peers: [], advertisements: [], bfdProfiles: [], staticRoutes: [] }, problems: [] }, 'an empty file is an empty config');
+  t.strictSame(
+    parseConfigText('', 'empty.yaml'),
+    { config: { pools: [], peers: [], advertisements: [], bfdProfiles: [], staticRoutes: [] }, problems: [] },
+    'an empty file is an empty config',
+  );
 });
 
 t.test('a List of objects (as kubectl get -o yaml writes it)', async (t) => {
@@ -54,10 +58,10 @@ t.test('a List of objects (as kubectl get -o yaml writes it)', async (t) => {
   t.strictSame(docs.origins, ['list.yaml:1 items[0]', 'list.yaml:1 items[1]']);
 
   const bad = parseConfigText('kind: List\nitems: 5\nmetadata: {}\nextra: 1\n', 'list.yaml');
-  t.strictSame(
-    bad.problems.map(formatProblem),
-    ['unknown list.yaml:1: extra: unknown field of a List (known fields here: apiVersion, kind, metadata, items)', 'unknown list.yaml:1: items: must be a list of objects, got 5'],
-  );
+  t.strictSame(bad.problems.map(formatProblem), [
+    'unknown list.yaml:1: extra: unknown field of a List (known fields here: apiVersion, kind, metadata, items)',
+    'unknown list.yaml:1: items: must be a list of objects, got 5',
+  ]);
 });
 
 t.test('YAML syntax errors name the file, line and column', async (t) => {
@@ -120,7 +124,14 @@ t.test('loadConfigFile reads a file; a missing file is a problem, not a crash', 
   t.equal(kept.accepted, false);
   t.equal(kept.config, ok.config, 'a file that cannot be read keeps the previous config');
   const missing = await loadConfigFile(join(dir, 'nope.yaml'));
-  t.strictSame(missing.problems, [{ kind: 'unknown', name: join(dir, 'nope.yaml'), field: 'file', message: 'cannot read the config file: no such file' }]);
+  t.strictSame(missing.problems, [
+    {
+      kind: 'unknown',
+      name: join(dir, 'nope.yaml'),
+      field: 'file',
+      message: 'cannot read the config file: no such file',
+    },
+  ]);
   const directory = await loadConfigFile(dir);
   t.match(directory.problems[0]?.message, /^cannot read the config file: is a directory/);
 });
@@ -136,7 +147,13 @@ t.test('the examples in deploy/examples are valid, with the objects they describ
       bfdProfiles: file.config.bfdProfiles.map((b) => b.name),
       staticRoutes: file.config.staticRoutes.map((r) => r.name),
     },
-    { pools: ['public', 'staging'], peers: ['tor-a', 'tor-b', 'core'], advertisements: ['public', 'staging-aggregate'], bfdProfiles: ['fast'], staticRoutes: ['host-services'] },
+    {
+      pools: ['public', 'staging'],
+      peers: ['tor-a', 'tor-b', 'core'],
+      advertisements: ['public', 'staging-aggregate'],
+      bfdProfiles: ['fast'],
+      staticRoutes: ['host-services'],
+    },
   );
   const core = file.config.peers.find((p) => p.name === 'core');
   t.match(core, { holdTime: 180, keepaliveTime: 60, connectTime: 30, connectionMode: 'both', listenPort: 1179 });
@@ -146,7 +163,13 @@ t.test('the examples in deploy/examples are valid, with the objects they describ
   const kube = parseConfigText(readFileSync(join(EXAMPLES, 'kubernetes.yaml'), 'utf8'), 'kubernetes.yaml');
   t.strictSame(kube.problems, [], 'kubernetes.yaml has no problems');
   t.equal(kube.config.staticRoutes.length, 0, 'no StaticRoute among the custom resources');
-  t.ok(kube.config.peers.length > 0 && kube.config.pools.length > 0 && kube.config.advertisements.length > 0 && kube.config.bfdProfiles.length > 0, 'every CRD kind is shown');
+  t.ok(
+    kube.config.peers.length > 0 &&
+      kube.config.pools.length > 0 &&
+      kube.config.advertisements.length > 0 &&
+      kube.config.bfdProfiles.length > 0,
+    'every CRD kind is shown',
+  );
 });
 
 t.test('a config file cannot use passwordSecret: no Secret to read the MD5 key from', async (t) => {
@@ -162,6 +185,9 @@ spec: { myASN: 64500, peerASN: 64496, peerAddress: 192.0.2.1, passwordSecret: { 
   const file = join(mkdtempSync(join(tmpdir(), 'bgp-announce-config-')), 'node.yaml');
   writeFileSync(file, text);
   const { problems } = await loadConfigFile(file);
-  t.strictSame(problems.map((p) => [p.kind, p.name, p.field]), [['BGPPeer', 'tor-a', 'spec.passwordSecret']]);
+  t.strictSame(
+    problems.map((p) => [p.kind, p.name, p.field]),
+    [['BGPPeer', 'tor-a', 'spec.passwordSecret']],
+  );
   t.match(problems[0]?.message, /spec\.password/);
 });

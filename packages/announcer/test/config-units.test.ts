@@ -2,7 +2,14 @@
 // ranges, the largest prefix inside a range (MetalLB's aggregation rule), label keys and values.
 import t from 'tap';
 import { formatDuration, parseDuration } from '../src/config/duration.js';
-import { formatAddress, parseAddress, parseAddressRange, parsePrefix, rangesOverlap, shortestCoveringPrefix } from '../src/config/address.js';
+import {
+  formatAddress,
+  parseAddress,
+  parseAddressRange,
+  parsePrefix,
+  rangesOverlap,
+  shortestCoveringPrefix,
+} from '../src/config/address.js';
 import { labelKeyProblem, labelValueProblem, objectNameProblem } from '../src/config/labels.js';
 import type { AddressRange } from '../src/config/types.js';
 
@@ -50,15 +57,28 @@ t.test('parsePrefix and parseAddress', async (t) => {
   t.match(parsePrefix('2001:db8::1'), /single address, not a prefix: write "2001:db8::1\/128"/);
   t.equal(parseAddress('192.0.2.01'), undefined, 'leading zeros are not accepted (ambiguous: octal?)');
   t.equal(parseAddress('fe80::1%eth0'), undefined, 'zone ids are not addresses');
-  t.equal(formatAddress(6, parseAddress('2001:0DB8:0000:0000:0000:0000:0000:0001')!.value), '2001:db8::1', 'RFC 5952 text');
+  t.equal(
+    formatAddress(6, parseAddress('2001:0DB8:0000:0000:0000:0000:0000:0001')!.value),
+    '2001:db8::1',
+    'RFC 5952 text',
+  );
 });
 
 t.test('parseAddressRange and overlaps', async (t) => {
   const r = (text: string): AddressRange => parseAddressRange(text) as AddressRange;
-  t.strictSame(r('192.0.2.10-192.0.2.20'), { family: 4, text: '192.0.2.10-192.0.2.20', first: '192.0.2.10', last: '192.0.2.20' });
+  t.strictSame(r('192.0.2.10-192.0.2.20'), {
+    family: 4,
+    text: '192.0.2.10-192.0.2.20',
+    first: '192.0.2.10',
+    last: '192.0.2.20',
+  });
   t.strictSame(r('2001:db8::/127'), { family: 6, text: '2001:db8::/127', first: '2001:db8::', last: '2001:db8::1' });
   t.strictSame(r('0.0.0.0/0'), { family: 4, text: '0.0.0.0/0', first: '0.0.0.0', last: '255.255.255.255' });
-  t.strictSame(r('192.0.2.7-192.0.2.7'), { family: 4, text: '192.0.2.7-192.0.2.7', first: '192.0.2.7', last: '192.0.2.7' }, 'a one-address range');
+  t.strictSame(
+    r('192.0.2.7-192.0.2.7'),
+    { family: 4, text: '192.0.2.7-192.0.2.7', first: '192.0.2.7', last: '192.0.2.7' },
+    'a one-address range',
+  );
   t.equal(rangesOverlap(r('192.0.2.0/28'), r('192.0.2.15-192.0.2.30')), true, 'sharing one address is an overlap');
   t.equal(rangesOverlap(r('192.0.2.0/28'), r('192.0.2.16/28')), false, 'adjacent is not');
   t.equal(rangesOverlap(r('192.0.2.0/28'), r('::ffff:192.0.2.0/124')), false, 'families never overlap');
@@ -78,14 +98,25 @@ t.test('shortestCoveringPrefix: the largest aligned block inside a range', async
     ['2001:db8::1-2001:db8::ffff', 113], // ::8000/113 is the largest block inside
     ['::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff', 0],
   ];
-  for (const [text, length] of cases) t.equal(shortestCoveringPrefix(parseAddressRange(text) as AddressRange), length, text);
+  for (const [text, length] of cases)
+    t.equal(shortestCoveringPrefix(parseAddressRange(text) as AddressRange), length, text);
 });
 
 t.test('label keys, values and object names', async (t) => {
-  for (const key of ['app', 'node-role.kubernetes.io/control-plane', 'kubernetes.io/hostname', 'a_b.c-d', 'x'.repeat(63)]) t.equal(labelKeyProblem(key), undefined, key);
-  for (const key of ['', '-a', 'a-', 'a b', 'Example.com/x', '/x', 'x/', 'x'.repeat(64), 'a/b/c']) t.type(labelKeyProblem(key), 'string', JSON.stringify(key));
+  for (const key of [
+    'app',
+    'node-role.kubernetes.io/control-plane',
+    'kubernetes.io/hostname',
+    'a_b.c-d',
+    'x'.repeat(63),
+  ])
+    t.equal(labelKeyProblem(key), undefined, key);
+  for (const key of ['', '-a', 'a-', 'a b', 'Example.com/x', '/x', 'x/', 'x'.repeat(64), 'a/b/c'])
+    t.type(labelKeyProblem(key), 'string', JSON.stringify(key));
   for (const v of ['', 'a', 'A.b_c-1', 'x'.repeat(63)]) t.equal(labelValueProblem(v), undefined, JSON.stringify(v));
-  for (const v of ['-a', 'a b', 'x'.repeat(64), 1, true, null]) t.type(labelValueProblem(v), 'string', JSON.stringify(v));
+  for (const v of ['-a', 'a b', 'x'.repeat(64), 1, true, null])
+    t.type(labelValueProblem(v), 'string', JSON.stringify(v));
   for (const n of ['tor-a', 'a.b', '1']) t.equal(objectNameProblem(n), undefined, n);
-  for (const n of ['', 'Tor', 'a_b', '-a', 'a.', undefined, 5]) t.type(objectNameProblem(n), 'string', JSON.stringify(n));
+  for (const n of ['', 'Tor', 'a_b', '-a', 'a.', undefined, 5])
+    t.type(objectNameProblem(n), 'string', JSON.stringify(n));
 });

@@ -13,7 +13,8 @@ const obj = (kind: string, name: string, spec?: unknown, labels?: Record<string,
   metadata: labels ? { name, labels } : { name },
   ...(spec === undefined ? {} : { spec }),
 });
-const peer = (name: string, spec: Record<string, unknown>): KubeObject => obj('BGPPeer', name, { myASN: 64500, peerASN: 64496, peerAddress: '192.0.2.1', ...spec });
+const peer = (name: string, spec: Record<string, unknown>): KubeObject =>
+  obj('BGPPeer', name, { myASN: 64500, peerASN: 64496, peerAddress: '192.0.2.1', ...spec });
 
 /** The config of valid objects; fails the test with the problems if there are any. */
 function valid(t: Test, objects: KubeObject[]): AnnouncerConfig {
@@ -57,7 +58,11 @@ t.test('peer timers: durations in seconds, keepalive from hold and hold from kee
   ];
   for (const [spec, holdTime, keepaliveTime] of cases) {
     const config = valid(t, [peer('p', spec)]);
-    t.same({ holdTime: config.peers[0]?.holdTime, keepaliveTime: config.peers[0]?.keepaliveTime }, { holdTime, keepaliveTime }, JSON.stringify(spec));
+    t.same(
+      { holdTime: config.peers[0]?.holdTime, keepaliveTime: config.peers[0]?.keepaliveTime },
+      { holdTime, keepaliveTime },
+      JSON.stringify(spec),
+    );
   }
   t.equal(valid(t, [peer('p', { connectTime: '30s' })]).peers[0]?.connectTime, 30);
 });
@@ -77,7 +82,10 @@ t.test('a peer with every field set keeps each one', async (t) => {
       ebgpMultiHop: true,
       enableGracefulRestart: true,
       routerID: '192.0.2.10',
-      nodeSelectors: [{ matchLabels: { 'topology.kubernetes.io/zone': 'rack-1' } }, { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['edge', ''] }] }],
+      nodeSelectors: [
+        { matchLabels: { 'topology.kubernetes.io/zone': 'rack-1' } },
+        { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['edge', ''] }] },
+      ],
     }),
   ]);
   t.strictSame(config.peers[0], {
@@ -92,7 +100,10 @@ t.test('a peer with every field set keeps each one', async (t) => {
     connectionMode: 'both',
     ebgpMultiHop: true,
     enableGracefulRestart: true,
-    nodeSelectors: [{ matchLabels: { 'topology.kubernetes.io/zone': 'rack-1' } }, { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['edge', ''] }] }],
+    nodeSelectors: [
+      { matchLabels: { 'topology.kubernetes.io/zone': 'rack-1' } },
+      { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['edge', ''] }] },
+    ],
     sourceAddress: '2001:db8::10',
     listenAddress: '2001:db8::10',
     listenPort: 1790,
@@ -100,14 +111,21 @@ t.test('a peer with every field set keeps each one', async (t) => {
     bfdProfile: 'fast',
     routerID: '192.0.2.10',
   });
-  const secret = valid(t, [peer('p', { passwordSecret: { name: 'tor-md5', namespace: 'bgp-announce' }, myASN: 4200000000, peerASN: 65536 })]).peers[0];
+  const secret = valid(t, [
+    peer('p', { passwordSecret: { name: 'tor-md5', namespace: 'bgp-announce' }, myASN: 4200000000, peerASN: 65536 }),
+  ]).peers[0];
   t.strictSame(secret?.passwordSecret, { name: 'tor-md5', namespace: 'bgp-announce' });
   t.equal(secret?.myASN, 4200000000, '4-octet AS numbers');
 });
 
 t.test('pools: prefixes, ranges and IPv6 normalized to first/last; defaults', async (t) => {
   const config = valid(t, [
-    obj('IPAddressPool', 'public', { addresses: ['192.0.2.0/28', '198.51.100.10 - 198.51.100.20', '2001:DB8:0:0::/126', '203.0.113.7/32'] }, { exposure: 'public' }),
+    obj(
+      'IPAddressPool',
+      'public',
+      { addresses: ['192.0.2.0/28', '198.51.100.10 - 198.51.100.20', '2001:DB8:0:0::/126', '203.0.113.7/32'] },
+      { exposure: 'public' },
+    ),
   ]);
   t.strictSame(config.pools, [
     {
@@ -128,12 +146,21 @@ t.test('pools: prefixes, ranges and IPv6 normalized to first/last; defaults', as
       addresses: ['192.0.2.64/26'],
       autoAssign: false,
       avoidBuggyIPs: true,
-      serviceAllocation: { priority: 5, namespaces: ['staging', 'qa'], serviceSelectors: [{ matchLabels: { app: 'web' } }] },
+      serviceAllocation: {
+        priority: 5,
+        namespaces: ['staging', 'qa'],
+        serviceSelectors: [{ matchLabels: { app: 'web' } }],
+      },
     }),
   ]).pools[0];
   t.equal(restricted?.autoAssign, false);
   t.equal(restricted?.avoidBuggyIPs, true);
-  t.strictSame(restricted?.serviceAllocation, { priority: 5, namespaces: ['staging', 'qa'], namespaceSelectors: [], serviceSelectors: [{ matchLabels: { app: 'web' } }] });
+  t.strictSame(restricted?.serviceAllocation, {
+    priority: 5,
+    namespaces: ['staging', 'qa'],
+    namespaceSelectors: [],
+    serviceSelectors: [{ matchLabels: { app: 'web' } }],
+  });
 });
 
 t.test('advertisements: defaults 32/128, communities split into standard and large', async (t) => {
@@ -146,9 +173,21 @@ t.test('advertisements: defaults 32/128, communities split into standard and lar
       aggregationLength: 24,
       aggregationLengthV6: 64,
       localPref: 200,
-      communities: ['64500:100', 'no-export', 'NO_ADVERTISE', 'no-export-subconfed', 'no-peer', 'graceful-shutdown', 'blackhole', 'large:64500:1:2', '0:0'],
+      communities: [
+        '64500:100',
+        'no-export',
+        'NO_ADVERTISE',
+        'no-export-subconfed',
+        'no-peer',
+        'graceful-shutdown',
+        'blackhole',
+        'large:64500:1:2',
+        '0:0',
+      ],
       peers: ['tor-a'],
-      nodeSelectors: [{ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] }],
+      nodeSelectors: [
+        { matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] },
+      ],
     }),
   ]);
   t.strictSame(config.advertisements[0], {
@@ -169,7 +208,16 @@ t.test('advertisements: defaults 32/128, communities split into standard and lar
     aggregationLength: 24,
     aggregationLengthV6: 64,
     localPref: 200,
-    communities: ['64500:100', 'no-export', 'NO_ADVERTISE', 'no-export-subconfed', 'no-peer', 'graceful-shutdown', 'blackhole', '0:0'],
+    communities: [
+      '64500:100',
+      'no-export',
+      'NO_ADVERTISE',
+      'no-export-subconfed',
+      'no-peer',
+      'graceful-shutdown',
+      'blackhole',
+      '0:0',
+    ],
     largeCommunities: ['64500:1:2'],
     peers: ['tor-a'],
     nodeSelectors: [{ matchExpressions: [{ key: 'node-role.kubernetes.io/control-plane', operator: 'DoesNotExist' }] }],
@@ -186,23 +234,57 @@ t.test('aggregation may be as short as the largest block inside each selected po
   valid(t, [
     obj('IPAddressPool', 'small', { addresses: ['192.0.2.0/30'] }, { size: 'small' }),
     obj('IPAddressPool', 'big', { addresses: ['198.51.100.0/24'] }, { size: 'big' }),
-    obj('BGPAdvertisement', 'agg', { aggregationLength: 24, ipAddressPoolSelectors: [{ matchLabels: { size: 'big' } }] }),
+    obj('BGPAdvertisement', 'agg', {
+      aggregationLength: 24,
+      ipAddressPoolSelectors: [{ matchLabels: { size: 'big' } }],
+    }),
   ]);
 });
 
 t.test('BFD profiles get @bgp-announce/bfd defaults; a StaticRoute its canonical prefixes', async (t) => {
   const config = valid(t, [
     obj('BFDProfile', 'default'),
-    obj('BFDProfile', 'fast', { receiveInterval: 50, transmitInterval: 50, detectMultiplier: 5, passiveMode: true, minimumTtl: 250, echoInterval: 100, echoMode: false }),
+    obj('BFDProfile', 'fast', {
+      receiveInterval: 50,
+      transmitInterval: 50,
+      detectMultiplier: 5,
+      passiveMode: true,
+      minimumTtl: 250,
+      echoInterval: 100,
+      echoMode: false,
+    }),
     peer('tor-a', {}),
-    obj('StaticRoute', 'host', { prefixes: ['192.0.2.53/32', '2001:DB8:53:0::/64'], peers: ['tor-a'], communities: ['65535:65282', 'large:1:2:3'], localPref: 50 }),
+    obj('StaticRoute', 'host', {
+      prefixes: ['192.0.2.53/32', '2001:DB8:53:0::/64'],
+      peers: ['tor-a'],
+      communities: ['65535:65282', 'large:1:2:3'],
+      localPref: 50,
+    }),
   ]);
   t.strictSame(config.bfdProfiles, [
     { ...BFD_PROFILE_DEFAULTS, name: 'default' },
-    { name: 'fast', receiveInterval: 50, transmitInterval: 50, detectMultiplier: 5, echoInterval: 100, echoMode: false, passiveMode: true, minimumTtl: 250 },
+    {
+      name: 'fast',
+      receiveInterval: 50,
+      transmitInterval: 50,
+      detectMultiplier: 5,
+      echoInterval: 100,
+      echoMode: false,
+      passiveMode: true,
+      minimumTtl: 250,
+    },
   ]);
   t.equal(BFD_PROFILE_DEFAULTS.receiveInterval, 300, 'MetalLB default receive interval');
-  t.strictSame(config.staticRoutes, [{ name: 'host', prefixes: ['192.0.2.53/32', '2001:db8:53::/64'], peers: ['tor-a'], communities: ['65535:65282'], largeCommunities: ['1:2:3'], localPref: 50 }]);
+  t.strictSame(config.staticRoutes, [
+    {
+      name: 'host',
+      prefixes: ['192.0.2.53/32', '2001:db8:53::/64'],
+      peers: ['tor-a'],
+      communities: ['65535:65282'],
+      largeCommunities: ['1:2:3'],
+      localPref: 50,
+    },
+  ]);
 });
 
 t.test('null fields count as absent; status and API metadata are ignored', async (t) => {
@@ -228,7 +310,11 @@ t.test('acceptConfig: accepted when clean, the previous config kept on any probl
   t.equal(first.config?.pools[0]?.name, 'a');
 
   // One bad object among good ones rejects everything: the good pool 'b' is not half-applied.
-  const bad = [obj('IPAddressPool', 'b', { addresses: ['198.51.100.0/24'] }), peer('tor-a', { peerASN: -1 }), peer('tor-b', { holdTime: '1s' })];
+  const bad = [
+    obj('IPAddressPool', 'b', { addresses: ['198.51.100.0/24'] }),
+    peer('tor-a', { peerASN: -1 }),
+    peer('tor-b', { holdTime: '1s' }),
+  ];
   const second = acceptConfig(bad, first.config);
   t.equal(second.accepted, false);
   t.equal(second.config, first.config, 'the very previous object is kept');
@@ -238,7 +324,10 @@ t.test('acceptConfig: accepted when clean, the previous config kept on any probl
   );
   t.ok(second.error instanceof ConfigError);
   t.strictSame(second.error?.problems, second.problems);
-  t.match(second.error?.message, /^2 problems:\n {2}BGPPeer tor-a: spec\.peerASN: must be an integer from 1 to 4294967295 \(an AS number\), got -1\n {2}BGPPeer tor-b: spec\.holdTime: /);
+  t.match(
+    second.error?.message,
+    /^2 problems:\n {2}BGPPeer tor-a: spec\.peerASN: must be an integer from 1 to 4294967295 \(an AS number\), got -1\n {2}BGPPeer tor-b: spec\.holdTime: /,
+  );
   t.strictSame(problemsOf(second.problems, 'BGPPeer', 'tor-b').length, 1);
 
   const none = acceptConfig(bad, undefined);

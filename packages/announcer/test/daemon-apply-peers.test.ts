@@ -59,7 +59,12 @@ t.test('peerOptionsFor: the plain fields, IPv4 and IPv6 families', async (t) => 
 t.test('peerOptionsFor: holdTime 0 (no keepalives) gives options the Speaker accepts', async (t) => {
   // The config validation accepts holdTime 0s and makes keepaliveTime 0; the Speaker must accept that peer.
   const { config, problems } = validateConfig([
-    { apiVersion: 'bgp-announce.io/v1alpha1', kind: 'BGPPeer', metadata: { name: 'tor-a' }, spec: { myASN: 64500, peerASN: 64501, peerAddress: '192.0.2.1', holdTime: '0s' } },
+    {
+      apiVersion: 'bgp-announce.io/v1alpha1',
+      kind: 'BGPPeer',
+      metadata: { name: 'tor-a' },
+      spec: { myASN: 64500, peerASN: 64501, peerAddress: '192.0.2.1', holdTime: '0s' },
+    },
   ]);
   t.same(problems, []);
   t.match(config.peers[0], { holdTime: 0, keepaliveTime: 0 });
@@ -68,14 +73,28 @@ t.test('peerOptionsFor: holdTime 0 (no keepalives) gives options the Speaker acc
   t.notOk('keepaliveTime' in o, 'no keepalive time: none are sent');
   const speaker = new Speaker({ localAs: 64496, bgpId: '192.0.2.1' });
   t.teardown(() => speaker.stop());
-  t.doesNotThrow(() => speaker.addPeer('p', { ...o, peerAddress: '192.0.2.1', mode: 'passive', listen: { host: '127.0.0.1', port: 0 } }));
+  t.doesNotThrow(() =>
+    speaker.addPeer('p', { ...o, peerAddress: '192.0.2.1', mode: 'passive', listen: { host: '127.0.0.1', port: 0 } }),
+  );
 });
 
 t.test('peerOptionsFor: listen in passive and both mode', async (t) => {
   t.same(peerOptionsFor(bgpPeer({ connectionMode: 'passive' }), ctx).listen, { port: 179 }, 'all addresses, port 179');
-  t.same(peerOptionsFor(bgpPeer({ connectionMode: 'both', sourceAddress: '198.51.100.7' }), ctx).listen, { host: '198.51.100.7', port: 179 }, 'on the source address');
   t.same(
-    peerOptionsFor(bgpPeer({ connectionMode: 'passive', sourceAddress: '198.51.100.7', listenAddress: '198.51.100.8', listenPort: 1790 }), ctx).listen,
+    peerOptionsFor(bgpPeer({ connectionMode: 'both', sourceAddress: '198.51.100.7' }), ctx).listen,
+    { host: '198.51.100.7', port: 179 },
+    'on the source address',
+  );
+  t.same(
+    peerOptionsFor(
+      bgpPeer({
+        connectionMode: 'passive',
+        sourceAddress: '198.51.100.7',
+        listenAddress: '198.51.100.8',
+        listenPort: 1790,
+      }),
+      ctx,
+    ).listen,
     { host: '198.51.100.8', port: 1790 },
     'listenAddress and listenPort win',
   );
@@ -89,22 +108,47 @@ t.test('peerOptionsFor: MD5, eBGP multihop, graceful restart', async (t) => {
   t.equal(GRACEFUL_RESTART_TIME, 120);
   t.same(o.gracefulRestart, { restartTime: 120, notification: true });
   const plain = peerOptionsFor(bgpPeer(), ctx);
-  for (const key of ['md5Password', 'ebgpMultihop', 'gracefulRestart', 'bfd'] as const) t.notOk(key in plain, `no ${key} unless asked`);
+  for (const key of ['md5Password', 'ebgpMultihop', 'gracefulRestart', 'bfd'] as const)
+    t.notOk(key in plain, `no ${key} unless asked`);
 });
 
 t.test('peerOptionsFor: BFD with the profile and a source address of the peer family', async (t) => {
   const withSource = peerOptionsFor(bgpPeer({ bfdProfile: 'fast', sourceAddress: '198.51.100.20' }), ctx);
   t.same(withSource.bfd, { profile: fast, multihop: false, localAddress: '198.51.100.20' }, 'sourceAddress first');
   t.not(withSource.bfd?.profile, fast, 'a copy of the profile, not the shared object');
-  t.same(peerOptionsFor(bgpPeer({ bfdProfile: 'fast' }), ctx).bfd?.localAddress, '198.51.100.7', 'the node IPv4 address for an IPv4 peer');
-  t.same(peerOptionsFor(bgpPeer({ bfdProfile: 'fast', peerAddress: '2001:db8::1' }), ctx).bfd?.localAddress, '2001:db8::7', 'the node IPv6 address for an IPv6 peer');
-  t.equal(peerOptionsFor(bgpPeer({ bfdProfile: 'fast', ebgpMultiHop: true }), ctx).bfd?.multihop, true, 'multihop BFD with eBGP multihop');
+  t.same(
+    peerOptionsFor(bgpPeer({ bfdProfile: 'fast' }), ctx).bfd?.localAddress,
+    '198.51.100.7',
+    'the node IPv4 address for an IPv4 peer',
+  );
+  t.same(
+    peerOptionsFor(bgpPeer({ bfdProfile: 'fast', peerAddress: '2001:db8::1' }), ctx).bfd?.localAddress,
+    '2001:db8::7',
+    'the node IPv6 address for an IPv6 peer',
+  );
+  t.equal(
+    peerOptionsFor(bgpPeer({ bfdProfile: 'fast', ebgpMultiHop: true }), ctx).bfd?.multihop,
+    true,
+    'multihop BFD with eBGP multihop',
+  );
 
-  t.throws(() => peerOptionsFor(bgpPeer({ bfdProfile: 'slow' }), ctx), { message: 'BGPPeer tor-a: BFD profile "slow" does not exist' });
-  t.throws(() => peerOptionsFor(bgpPeer({ bfdProfile: 'fast', peerAddress: '2001:db8::1' }), { bfdProfiles: [fast], nodeAddresses: ['198.51.100.7'] }), {
-    message: /^BGPPeer tor-a: BFD needs our address of the peer's family; set spec.sourceAddress or give the node an IPv6 address$/,
+  t.throws(() => peerOptionsFor(bgpPeer({ bfdProfile: 'slow' }), ctx), {
+    message: 'BGPPeer tor-a: BFD profile "slow" does not exist',
   });
-  t.throws(() => peerOptionsFor(bgpPeer({ bfdProfile: 'fast' }), { bfdProfiles: [fast], nodeAddresses: [] }), { message: /an IPv4 address$/ });
+  t.throws(
+    () =>
+      peerOptionsFor(bgpPeer({ bfdProfile: 'fast', peerAddress: '2001:db8::1' }), {
+        bfdProfiles: [fast],
+        nodeAddresses: ['198.51.100.7'],
+      }),
+    {
+      message:
+        /^BGPPeer tor-a: BFD needs our address of the peer's family; set spec.sourceAddress or give the node an IPv6 address$/,
+    },
+  );
+  t.throws(() => peerOptionsFor(bgpPeer({ bfdProfile: 'fast' }), { bfdProfiles: [fast], nodeAddresses: [] }), {
+    message: /an IPv4 address$/,
+  });
 });
 
 /** Options of a passive peer at a documentation address: a listener on 127.0.0.1, no connection out. */
@@ -112,28 +156,60 @@ function passive(peerAddress: string, extra: Partial<PeerOptions> = {}): PeerOpt
   return { peerAddress, peerAs: 64501, mode: 'passive', listen: { host: '127.0.0.1', port: 0 }, ...extra };
 }
 
-const ids = (speaker: Speaker): string[] => speaker.peers().map((p) => p.id).sort();
+const ids = (speaker: Speaker): string[] =>
+  speaker
+    .peers()
+    .map((p) => p.id)
+    .sort();
 
 t.test('applyPeers: add, no-op, update (a dropped option is cleared), remove', async (t) => {
   const speaker = new Speaker({ localAs: 64496, bgpId: '192.0.2.1' });
   t.teardown(() => speaker.stop());
   const current = new Map<string, PeerOptions>();
 
-  let changes = await applyPeers(speaker, new Map([['a', passive('192.0.2.10')], ['b', passive('192.0.2.11')]]), current);
+  let changes = await applyPeers(
+    speaker,
+    new Map([
+      ['a', passive('192.0.2.10')],
+      ['b', passive('192.0.2.11')],
+    ]),
+    current,
+  );
   t.same(changes, { added: ['a', 'b'], updated: [], removed: [], failed: [] });
   t.same(ids(speaker), ['a', 'b']);
   t.same([...current.keys()].sort(), ['a', 'b']);
 
-  changes = await applyPeers(speaker, new Map([['a', passive('192.0.2.10')], ['b', passive('192.0.2.11')]]), current);
+  changes = await applyPeers(
+    speaker,
+    new Map([
+      ['a', passive('192.0.2.10')],
+      ['b', passive('192.0.2.11')],
+    ]),
+    current,
+  );
   t.same(changes, { added: [], updated: [], removed: [], failed: [] }, 'equal options (new objects): nothing to do');
 
-  changes = await applyPeers(speaker, new Map([['a', passive('192.0.2.10', { localAs: 64510, bgpId: '192.0.2.77' })], ['b', passive('192.0.2.11')]]), current);
+  changes = await applyPeers(
+    speaker,
+    new Map([
+      ['a', passive('192.0.2.10', { localAs: 64510, bgpId: '192.0.2.77' })],
+      ['b', passive('192.0.2.11')],
+    ]),
+    current,
+  );
   t.same(changes, { added: [], updated: ['a'], removed: [], failed: [] });
   let a = speaker.peers().find((p) => p.id === 'a');
   t.equal(a?.localAs, 64510);
   t.equal(a?.bgpId, '192.0.2.77');
 
-  changes = await applyPeers(speaker, new Map([['a', passive('192.0.2.10')], ['b', passive('192.0.2.11')]]), current);
+  changes = await applyPeers(
+    speaker,
+    new Map([
+      ['a', passive('192.0.2.10')],
+      ['b', passive('192.0.2.11')],
+    ]),
+    current,
+  );
   t.same(changes.updated, ['a'], 'dropping options is a change');
   a = speaker.peers().find((p) => p.id === 'a');
   t.equal(a?.localAs, 64496, 'localAs cleared: the Speaker AS again');
@@ -151,7 +227,15 @@ t.test('applyPeers: a peer that cannot be added or changed is reported; the othe
   t.teardown(() => speaker.stop());
   const current = new Map<string, PeerOptions>();
   const bfdPeer = passive('192.0.2.12', { bfd: { profile: { name: 'fast' }, localAddress: '198.51.100.7' } });
-  let changes = await applyPeers(speaker, new Map([['a', passive('192.0.2.10')], ['c', bfdPeer], ['d', passive('192.0.2.13')]]), current);
+  let changes = await applyPeers(
+    speaker,
+    new Map([
+      ['a', passive('192.0.2.10')],
+      ['c', bfdPeer],
+      ['d', passive('192.0.2.13')],
+    ]),
+    current,
+  );
   t.same(changes.added, ['a', 'd']);
   t.equal(changes.failed.length, 1);
   t.equal(changes.failed[0]?.id, 'c');
@@ -160,15 +244,34 @@ t.test('applyPeers: a peer that cannot be added or changed is reported; the othe
   t.notOk(current.has('c'), 'a failed add is not remembered, so the next apply tries again');
 
   // An update that fails half way (the session is re-created with a hold time the RFC forbids).
-  changes = await applyPeers(speaker, new Map([['a', passive('192.0.2.10', { holdTime: 2 })], ['c', passive('192.0.2.12')], ['d', passive('192.0.2.13', { localAs: 64520 })]]), current);
+  changes = await applyPeers(
+    speaker,
+    new Map([
+      ['a', passive('192.0.2.10', { holdTime: 2 })],
+      ['c', passive('192.0.2.12')],
+      ['d', passive('192.0.2.13', { localAs: 64520 })],
+    ]),
+    current,
+  );
   t.same(changes.added, ['c'], 'c fixed: added');
   t.same(changes.updated, ['d'], 'd still updated');
-  t.same(changes.failed.map((f) => f.id), ['a']);
+  t.same(
+    changes.failed.map((f) => f.id),
+    ['a'],
+  );
   t.match(changes.failed[0]?.error, /holdTime 2/);
   t.same(ids(speaker), ['c', 'd'], 'a is gone from the Speaker');
   t.notOk(current.has('a'), 'and forgotten, so the next apply adds it');
 
-  changes = await applyPeers(speaker, new Map([['a', passive('192.0.2.10')], ['c', passive('192.0.2.12')], ['d', passive('192.0.2.13', { localAs: 64520 })]]), current);
+  changes = await applyPeers(
+    speaker,
+    new Map([
+      ['a', passive('192.0.2.10')],
+      ['c', passive('192.0.2.12')],
+      ['d', passive('192.0.2.13', { localAs: 64520 })],
+    ]),
+    current,
+  );
   t.same(changes, { added: ['a'], updated: [], removed: [], failed: [] });
   t.same(ids(speaker), ['a', 'c', 'd']);
 });

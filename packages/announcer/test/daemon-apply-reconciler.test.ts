@@ -29,14 +29,29 @@ function quietPeer(name: string, fields: Partial<BGPPeer> = {}): BGPPeer {
   };
 }
 
-const staticRoute = (prefixes: string[]): StaticRoute => ({ name: 'vips', prefixes, peers: [], communities: [], largeCommunities: [] });
+const staticRoute = (prefixes: string[]): StaticRoute => ({
+  name: 'vips',
+  prefixes,
+  peers: [],
+  communities: [],
+  largeCommunities: [],
+});
 
 function config(fields: Partial<AnnouncerConfig> = {}): AnnouncerConfig {
   return { pools: [], peers: [quietPeer('tor')], advertisements: [], bfdProfiles: [], staticRoutes: [], ...fields };
 }
 
 function input(cfg: AnnouncerConfig, fields: Partial<ReconcileInput> = {}): ReconcileInput {
-  return { nodeName: 'n1', node: { metadata: { name: 'n1', labels: {} } }, config: cfg, services: [], endpointSlices: new Map(), poolOf: () => undefined, nodeAddresses: [], ...fields };
+  return {
+    nodeName: 'n1',
+    node: { metadata: { name: 'n1', labels: {} } },
+    config: cfg,
+    services: [],
+    endpointSlices: new Map(),
+    poolOf: () => undefined,
+    nodeAddresses: [],
+    ...fields,
+  };
 }
 
 function setup(t: Test) {
@@ -62,11 +77,20 @@ t.test('a burst of requests during a run gives one more run, which reads the new
   for (let i = 0; i < 20; i++) waits.push(reconciler.request());
   await Promise.all(waits);
   t.equal(reads, 2, 'twenty requests during the run: one more run');
-  t.same(reconciles.map(([r]) => r), ['ok', 'ok']);
-  t.ok(reconciles.every(([, s]) => s >= 0 && s < 5), 'durations in seconds');
+  t.same(
+    reconciles.map(([r]) => r),
+    ['ok', 'ok'],
+  );
+  t.ok(
+    reconciles.every(([, s]) => s >= 0 && s < 5),
+    'durations in seconds',
+  );
   t.same([...speaker.announced().keys()], ['203.0.113.2/32'], 'the second run applied the newest state');
   t.same([...(reconciler.plan()?.routes.keys() ?? [])], ['203.0.113.2/32']);
-  t.same(speaker.peers().map((p) => p.id), ['tor']);
+  t.same(
+    speaker.peers().map((p) => p.id),
+    ['tor'],
+  );
 
   await reconciler.request();
   t.equal(reads, 3, 'a request after the runs ended starts a new one');
@@ -106,56 +130,76 @@ t.test('nothing to read: no run, no plan', async (t) => {
   t.equal(reconciler.plan(), undefined);
 });
 
-t.test('a failing reconcile is logged and observed as error; the previous routes stay; the next run works', async (t) => {
-  const { speaker, ctx, reconciles, lines } = setup(t);
-  const svc: Service = {
-    metadata: { namespace: 'shop', name: 'web' },
-    spec: { type: 'LoadBalancer' },
-    status: { loadBalancer: { ingress: [{ ip: '203.0.113.20', ipMode: 'VIP' }] } },
-  };
-  let broken = false;
-  const good = input(config({ staticRoutes: [staticRoute(['198.51.100.0/24'])] }));
-  const reconciler = new NodeReconciler(ctx, () =>
-    broken
-      ? {
-          ...good,
-          services: [svc],
-          poolOf: () => {
-            throw new Error('allocator exploded');
-          },
-        }
-      : good,
-  );
-  await reconciler.request();
-  const firstPlan = reconciler.plan();
-  broken = true;
-  await reconciler.request();
-  t.same(reconciles.map(([r]) => r), ['ok', 'error']);
-  const error = lines.find((l) => l.level === LEVEL.error);
-  t.equal(error?.msg, 'reconcile failed; the previous routes stay announced');
-  t.match(error?.err, { message: 'allocator exploded' });
-  t.equal(reconciler.plan(), firstPlan, 'the plan of the failed run is not kept');
-  t.same([...speaker.announced().keys()], ['198.51.100.0/24'], 'the routes of the last good run stay');
+t.test(
+  'a failing reconcile is logged and observed as error; the previous routes stay; the next run works',
+  async (t) => {
+    const { speaker, ctx, reconciles, lines } = setup(t);
+    const svc: Service = {
+      metadata: { namespace: 'shop', name: 'web' },
+      spec: { type: 'LoadBalancer' },
+      status: { loadBalancer: { ingress: [{ ip: '203.0.113.20', ipMode: 'VIP' }] } },
+    };
+    let broken = false;
+    const good = input(config({ staticRoutes: [staticRoute(['198.51.100.0/24'])] }));
+    const reconciler = new NodeReconciler(ctx, () =>
+      broken
+        ? {
+            ...good,
+            services: [svc],
+            poolOf: () => {
+              throw new Error('allocator exploded');
+            },
+          }
+        : good,
+    );
+    await reconciler.request();
+    const firstPlan = reconciler.plan();
+    broken = true;
+    await reconciler.request();
+    t.same(
+      reconciles.map(([r]) => r),
+      ['ok', 'error'],
+    );
+    const error = lines.find((l) => l.level === LEVEL.error);
+    t.equal(error?.msg, 'reconcile failed; the previous routes stay announced');
+    t.match(error?.err, { message: 'allocator exploded' });
+    t.equal(reconciler.plan(), firstPlan, 'the plan of the failed run is not kept');
+    t.same([...speaker.announced().keys()], ['198.51.100.0/24'], 'the routes of the last good run stay');
 
-  broken = false;
-  await reconciler.request();
-  t.same(reconciles.map(([r]) => r), ['ok', 'error', 'ok']);
-});
+    broken = false;
+    await reconciler.request();
+    t.same(
+      reconciles.map(([r]) => r),
+      ['ok', 'error', 'ok'],
+    );
+  },
+);
 
 t.test('peers that cannot be started are logged once, with why; the others run', async (t) => {
   const { speaker, ctx, lines } = setup(t);
-  const cfg = config({ peers: [quietPeer('tor'), quietPeer('tor-bfd', { peerAddress: '192.0.2.11', bfdProfile: 'missing' })] });
+  const cfg = config({
+    peers: [quietPeer('tor'), quietPeer('tor-bfd', { peerAddress: '192.0.2.11', bfdProfile: 'missing' })],
+  });
   const reconciler = new NodeReconciler(ctx, () => input(cfg));
   await reconciler.request();
   const errors = () => lines.filter((l) => l.level === LEVEL.error);
   t.equal(errors().length, 1);
   t.equal(errors()[0]?.msg, 'some BGP peers could not be started');
   t.same(errors()[0]?.errors, ['BGPPeer tor-bfd: BFD profile "missing" does not exist']);
-  t.same(speaker.peers().map((p) => p.id), ['tor']);
-  t.match(lines.find((l) => l.msg === 'BGP peers changed'), { level: LEVEL.info, added: ['tor'], updated: [], removed: [] });
+  t.same(
+    speaker.peers().map((p) => p.id),
+    ['tor'],
+  );
+  t.match(
+    lines.find((l) => l.msg === 'BGP peers changed'),
+    { level: LEVEL.info, added: ['tor'], updated: [], removed: [] },
+  );
 
   lines.length = 0;
   await reconciler.request();
   t.same(errors(), [], 'the same problem is not logged again');
-  t.notOk(lines.some((l) => l.msg === 'BGP peers changed'), 'and no peer changed');
+  t.notOk(
+    lines.some((l) => l.msg === 'BGP peers changed'),
+    'and no peer changed',
+  );
 });

@@ -30,7 +30,10 @@ export interface FakeSource extends RouteSource {
   setReady(ready: boolean): void;
 }
 
-export function fakeSource(onStart: (ctx: DaemonContext) => void | Promise<void> = () => {}, onStop: () => void | Promise<void> = () => {}): FakeSource {
+export function fakeSource(
+  onStart: (ctx: DaemonContext) => void | Promise<void> = () => {},
+  onStop: () => void | Promise<void> = () => {},
+): FakeSource {
   let ready = false;
   const source: FakeSource = {
     calls: [],
@@ -59,7 +62,11 @@ export function ourPeer(port: number, extra: Partial<PeerOptions> = {}): PeerOpt
 }
 
 /** A source that adds peer 'rtr' (ourPeer) and announces 192.0.2.0/24 with a community. */
-export function peeringSource(port: number, extra: Partial<PeerOptions> = {}, onStop?: () => void | Promise<void>): FakeSource {
+export function peeringSource(
+  port: number,
+  extra: Partial<PeerOptions> = {},
+  onStop?: () => void | Promise<void>,
+): FakeSource {
   return fakeSource((ctx) => {
     ctx.speaker.addPeer('rtr', ourPeer(port, extra));
     ctx.speaker.announce('192.0.2.0/24', { communities: ['64496:100'] });
@@ -71,19 +78,36 @@ export async function receiverSpeaker(t: Test): Promise<{ speaker: Speaker; port
   const speaker = new Speaker({ localAs: 64497, bgpId: '192.0.2.2' });
   speaker.on('error', () => {});
   const listening = next(speaker, 'listening');
-  speaker.addPeer('us', { peerAddress: '127.0.0.1', peerAs: 64496, mode: 'passive', listen: { host: '127.0.0.1', port: 0 } });
+  speaker.addPeer('us', {
+    peerAddress: '127.0.0.1',
+    peerAs: 64496,
+    mode: 'passive',
+    listen: { host: '127.0.0.1', port: 0 },
+  });
   speaker.announce('198.51.100.0/24');
   const [, { port }] = (await listening) as [string, { port: number }];
   t.teardown(() => speaker.stop());
   return { speaker, port };
 }
 
-export type Logged = { kind: 'update'; update: UpdateMessage; at: number } | { kind: 'notification'; notification: NotificationMessage; at: number } | { kind: 'down'; at: number };
+export type Logged =
+  | { kind: 'update'; update: UpdateMessage; at: number }
+  | { kind: 'notification'; notification: NotificationMessage; at: number }
+  | { kind: 'down'; at: number };
 
 /** A bare passive SessionDriver (AS 64497) on 127.0.0.1 that logs what it receives, in order. */
-export async function receiverDriver(t: Test, gracefulRestart?: GracefulRestartConfig): Promise<{ driver: SessionDriver; log: Logged[]; port: number }> {
+export async function receiverDriver(
+  t: Test,
+  gracefulRestart?: GracefulRestartConfig,
+): Promise<{ driver: SessionDriver; log: Logged[]; port: number }> {
   const driver = new SessionDriver({
-    config: peerConfig({ localAs: 64497, peerAs: 64496, bgpId: '192.0.2.2', mode: 'passive', ...(gracefulRestart ? { gracefulRestart } : {}) }),
+    config: peerConfig({
+      localAs: 64497,
+      peerAs: 64496,
+      bgpId: '192.0.2.2',
+      mode: 'passive',
+      ...(gracefulRestart ? { gracefulRestart } : {}),
+    }),
     peerAddress: '127.0.0.1',
     listen: { host: '127.0.0.1', port: 0 },
   });
@@ -116,10 +140,24 @@ export function captureLog(): CapturedLog {
 }
 
 /** A daemon on ephemeral loopback ports, no BFD, no process signals, a 100 ms drain, logs captured; stopped in teardown. */
-export async function testDaemon(t: Test, source: RouteSource, options: Partial<DaemonOptions> = {}): Promise<{ daemon: RunningDaemon; log: CapturedLog }> {
+export async function testDaemon(
+  t: Test,
+  source: RouteSource,
+  options: Partial<DaemonOptions> = {},
+): Promise<{ daemon: RunningDaemon; log: CapturedLog }> {
   const log = captureLog();
   const daemon = await startDaemon(
-    { nodeName: 'node-a', routerId: '192.0.2.1', metricsAddress: '127.0.0.1:0', adminAddress: '127.0.0.1:0', bfd: false, signals: false, drainMs: 100, logDestination: log, ...options },
+    {
+      nodeName: 'node-a',
+      routerId: '192.0.2.1',
+      metricsAddress: '127.0.0.1:0',
+      adminAddress: '127.0.0.1:0',
+      bfd: false,
+      signals: false,
+      drainMs: 100,
+      logDestination: log,
+      ...options,
+    },
     source,
   );
   t.teardown(() => daemon.stop());
@@ -127,7 +165,10 @@ export async function testDaemon(t: Test, source: RouteSource, options: Partial<
 }
 
 /** GET `path` from an endpoint (TCP or unix socket): status, content type and body. */
-export function get(address: ListenAddress | undefined, path: string): Promise<{ status: number; type: string; body: string }> {
+export function get(
+  address: ListenAddress | undefined,
+  path: string,
+): Promise<{ status: number; type: string; body: string }> {
   if (!address) return Promise.reject(new Error('endpoint is off'));
   const target = address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port };
   return new Promise((resolve, reject) => {
@@ -135,14 +176,19 @@ export function get(address: ListenAddress | undefined, path: string): Promise<{
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body }),
+      );
     });
     req.on('error', reject);
   });
 }
 
 /** GET `path` and parse the JSON body. */
-export async function getJson(address: ListenAddress | undefined, path: string): Promise<{ status: number; json: any }> {
+export async function getJson(
+  address: ListenAddress | undefined,
+  path: string,
+): Promise<{ status: number; json: any }> {
   const r = await get(address, path);
   return { status: r.status, json: JSON.parse(r.body) };
 }

@@ -20,17 +20,41 @@ t.test('Speaker events as log lines', async (t) => {
   const out = captureLog();
   const speaker = new EventEmitter();
   let stopping = false;
-  const detach = logSpeakerEvents(speaker as unknown as Speaker, createLogger({ level: 'debug', destination: out }), () => stopping);
+  const detach = logSpeakerEvents(
+    speaker as unknown as Speaker,
+    createLogger({ level: 'debug', destination: out }),
+    () => stopping,
+  );
   speaker.emit('peerState', 'tor-a', 'OpenSent', 'Connect');
-  speaker.emit('down', 'tor-a', { kind: 'notification-received', message: 'peer sent a NOTIFICATION', notification: { type: 'NOTIFICATION', code: 6, subcode: 2, shutdownMessage: 'maintenance' } });
+  speaker.emit('down', 'tor-a', {
+    kind: 'notification-received',
+    message: 'peer sent a NOTIFICATION',
+    notification: { type: 'NOTIFICATION', code: 6, subcode: 2, shutdownMessage: 'maintenance' },
+  });
   speaker.emit('down', 'tor-a', { kind: 'manual-stop', message: 'stopped' });
   stopping = true;
-  speaker.emit('down', 'tor-b', { kind: 'connection-failed', message: 'closed', socketError: { code: 'ECONNRESET', message: 'reset' } });
+  speaker.emit('down', 'tor-b', {
+    kind: 'connection-failed',
+    message: 'closed',
+    socketError: { code: 'ECONNRESET', message: 'reset' },
+  });
   speaker.emit('error', 'tor-b', new Error('no next hop'));
   speaker.emit('bfd', 'tor-b', { from: 'Up', to: 'Down', diag: 1 }, 'torn-down');
-  speaker.emit('routesReceived', 'tor-a', { announced: 2, withdrawn: 0, treatAsWithdraw: false, swept: 0 }, { type: 'UPDATE', withdrawn: [], attributes: {}, nlri: [{ prefix: '192.0.2.0/24' }, { prefix: '192.0.2.1/32' }] });
+  speaker.emit(
+    'routesReceived',
+    'tor-a',
+    { announced: 2, withdrawn: 0, treatAsWithdraw: false, swept: 0 },
+    { type: 'UPDATE', withdrawn: [], attributes: {}, nlri: [{ prefix: '192.0.2.0/24' }, { prefix: '192.0.2.1/32' }] },
+  );
   t.match(out.lines, [
-    { level: 'info', peer: 'tor-a', event: 'state', from: 'Connect', to: 'OpenSent', msg: 'session Connect -> OpenSent' },
+    {
+      level: 'info',
+      peer: 'tor-a',
+      event: 'state',
+      from: 'Connect',
+      to: 'OpenSent',
+      msg: 'session Connect -> OpenSent',
+    },
     { level: 'warn', peer: 'tor-a', event: 'down', notification: '6/2 Cease/Administrative Shutdown ("maintenance")' },
     { level: 'info', peer: 'tor-a', event: 'down', kind: 'manual-stop' },
     { level: 'info', peer: 'tor-b', event: 'down', socketError: 'ECONNRESET' },

@@ -26,7 +26,12 @@ t.test('metrics, health and readiness of a daemon with one Established peer', as
   await poll('both routes and End-of-RIBs', () => {
     const ours = daemon.speaker.peers()[0];
     const theirs = r.speaker.peers()[0];
-    return ours?.received === 1 && ours.counters.updatesIn === 2 && theirs?.received === 1 && theirs.counters.updatesIn === 2 ? true : undefined;
+    return ours?.received === 1 &&
+      ours.counters.updatesIn === 2 &&
+      theirs?.received === 1 &&
+      theirs.counters.updatesIn === 2
+      ? true
+      : undefined;
   });
   source.ctx!.observeReconcile(0.02, 'ok');
   source.ctx!.observeReconcile(3, 'error');
@@ -70,7 +75,9 @@ t.test('metrics, health and readiness of a daemon with one Established peer', as
   // Counters add only what is new: one more route each way is one more UPDATE each way.
   daemon.speaker.announce('203.0.113.0/24');
   r.speaker.announce('198.51.100.128/25');
-  await poll('the second routes', () => (daemon.speaker.peers()[0]?.received === 2 && r.speaker.peers()[0]?.received === 2 ? true : undefined));
+  await poll('the second routes', () =>
+    daemon.speaker.peers()[0]?.received === 2 && r.speaker.peers()[0]?.received === 2 ? true : undefined,
+  );
   text = (await get(daemon.metricsAddress, '/metrics')).body;
   t.equal(seriesValue(text, 'bgp_announce_updates_sent_total{peer="rtr"}'), 3);
   t.equal(seriesValue(text, 'bgp_announce_updates_received_total{peer="rtr"}'), 3);
@@ -84,8 +91,18 @@ t.test('metrics, health and readiness of a daemon with one Established peer', as
 
   // Log lines: JSON with level names and the peer's id on per-peer lines.
   const established = log.lines.find((l) => l.event === 'established');
-  t.match(established, { level: 'info', peer: 'rtr', node: 'node-a', peerAs: 64497, holdTime: 90, families: ['ipv4-unicast'] });
-  t.ok(log.lines.some((l) => l.event === 'state' && l.peer === 'rtr' && l.to === 'OpenSent' && l.level === 'info'), 'state changes at info');
+  t.match(established, {
+    level: 'info',
+    peer: 'rtr',
+    node: 'node-a',
+    peerAs: 64497,
+    holdTime: 90,
+    families: ['ipv4-unicast'],
+  });
+  t.ok(
+    log.lines.some((l) => l.event === 'state' && l.peer === 'rtr' && l.to === 'OpenSent' && l.level === 'info'),
+    'state changes at info',
+  );
   t.ok(log.lines.some((l) => l.event === 'started' && l.level === 'info'));
   t.type(established?.time, 'string');
 

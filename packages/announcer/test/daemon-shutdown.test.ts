@@ -34,7 +34,9 @@ t.test('SIGTERM without graceful restart: source stopped, GRACEFUL_SHUTDOWN, dra
   const { daemon, log } = await testDaemon(t, source, { signals, exit, drainMs: 400 });
   holder.metrics = daemon.metricsAddress;
   source.setReady(true);
-  await poll('our route at the receiver', () => (updates(r.log).some(routeUpdate) && r.log.length >= 2 ? true : undefined));
+  await poll('our route at the receiver', () =>
+    updates(r.log).some(routeUpdate) && r.log.length >= 2 ? true : undefined,
+  );
   const mark = r.log.length;
 
   signals.emit('SIGTERM');
@@ -49,14 +51,31 @@ t.test('SIGTERM without graceful restart: source stopped, GRACEFUL_SHUTDOWN, dra
   t.same(kinds.slice(0, 2), ['update', 'notification'], 'GRACEFUL_SHUTDOWN UPDATE, then the Cease');
   const gshut = tail[0]?.kind === 'update' ? tail[0] : undefined;
   t.same(gshut?.update.nlri, [{ prefix: '192.0.2.0/24' }]);
-  t.same(gshut?.update.attributes.communities?.slice().sort(), ['64496:100', '65535:0'], 'GRACEFUL_SHUTDOWN added to the route');
+  t.same(
+    gshut?.update.attributes.communities?.slice().sort(),
+    ['64496:100', '65535:0'],
+    'GRACEFUL_SHUTDOWN added to the route',
+  );
   const cease = tail[1]?.kind === 'notification' ? tail[1] : undefined;
   t.match(cease?.notification, { code: 6, subcode: 2 }, 'Cease/Administrative Shutdown');
   const text = Buffer.from('bgp-announce on node-a is shutting down');
-  t.equal(cease?.notification.data, text.length.toString(16).padStart(2, '0') + text.toString('hex'), 'RFC 9003 text: its length, then UTF-8');
-  t.ok(cease && gshut && cease.at - gshut.at >= 350, `drained ${cease && gshut ? cease.at - gshut.at : '?'} ms (asked 400)`);
-  t.ok(log.lines.some((l) => l.event === 'shutdown' && l.mode === 'drain' && l.drainMs === 400), 'logged the drain');
-  t.ok(log.lines.some((l) => l.event === 'down' && l.peer === 'rtr' && l.level === 'info'), 'our own stop is not a warning');
+  t.equal(
+    cease?.notification.data,
+    text.length.toString(16).padStart(2, '0') + text.toString('hex'),
+    'RFC 9003 text: its length, then UTF-8',
+  );
+  t.ok(
+    cease && gshut && cease.at - gshut.at >= 350,
+    `drained ${cease && gshut ? cease.at - gshut.at : '?'} ms (asked 400)`,
+  );
+  t.ok(
+    log.lines.some((l) => l.event === 'shutdown' && l.mode === 'drain' && l.drainMs === 400),
+    'logged the drain',
+  );
+  t.ok(
+    log.lines.some((l) => l.event === 'down' && l.peer === 'rtr' && l.level === 'info'),
+    'our own stop is not a warning',
+  );
   t.equal(daemon.speaker.peers().length, 0);
   await t.rejects(get(daemon.metricsAddress, '/healthz'), 'endpoints closed');
 });
@@ -69,7 +88,9 @@ t.test('a second SIGTERM cuts the drain short, and the Cease still goes out', as
   await poll('our route at the receiver', () => (updates(r.log).some(routeUpdate) ? true : undefined));
   const mark = r.log.length;
   signals.emit('SIGTERM');
-  await poll('the GRACEFUL_SHUTDOWN UPDATE', () => (r.log.slice(mark).some((l) => l.kind === 'update') ? true : undefined));
+  await poll('the GRACEFUL_SHUTDOWN UPDATE', () =>
+    r.log.slice(mark).some((l) => l.kind === 'update') ? true : undefined,
+  );
   const second = Date.now();
   signals.emit('SIGTERM');
   signals.emit('SIGINT');
@@ -86,43 +107,64 @@ t.test('a second SIGTERM cuts the drain short, and the Cease still goes out', as
 
 t.test('SIGTERM with graceful restart negotiated: the peer is left keeping our routes', async (t) => {
   for (const nBit of [false, true]) {
-    await t.test(nBit ? 'N bit on both ends: Cease Administrative Reset' : 'no N bit: TCP closed without a NOTIFICATION', async (t) => {
-      const r = await receiverDriver(t, { restartTime: 120 });
-      const signals = new EventEmitter();
-      const { exited, exit } = exitRecorder(r.log);
-      const { log } = await testDaemon(t, peeringSource(r.port, { gracefulRestart: { restartTime: 120, notification: nBit } }), { signals, exit, drainMs: 60_000 });
-      await poll('our route at the receiver', () => (updates(r.log).some(routeUpdate) ? true : undefined));
-      t.ok(r.driver.negotiated?.gracefulRestart, 'graceful restart negotiated');
-      const mark = r.log.length;
-      const started = Date.now();
-      signals.emit('SIGTERM');
-      t.equal((await exited).status, 0);
-      t.ok(Date.now() - started < 10_000, 'no drain for a peer that keeps our routes');
-      await poll('the receiver saw the session end', () => (r.log.slice(mark).some((l) => l.kind === 'down') ? true : undefined));
-      const tail = r.log.slice(mark);
-      t.same(updates(tail), [], 'no GRACEFUL_SHUTDOWN, no withdrawal');
-      const notifications = tail.flatMap((l) => (l.kind === 'notification' ? [l.notification] : []));
-      if (nBit) t.match(notifications, [{ code: 6, subcode: 4 }], 'Cease/Administrative Reset (not a Hard Reset)');
-      else t.same(notifications, [], 'no NOTIFICATION');
-      t.ok(log.lines.some((l) => l.event === 'shutdown' && l.mode === 'restart' && JSON.stringify(l.keptRoutes) === '["rtr"]'));
-    });
+    await t.test(
+      nBit ? 'N bit on both ends: Cease Administrative Reset' : 'no N bit: TCP closed without a NOTIFICATION',
+      async (t) => {
+        const r = await receiverDriver(t, { restartTime: 120 });
+        const signals = new EventEmitter();
+        const { exited, exit } = exitRecorder(r.log);
+        const { log } = await testDaemon(
+          t,
+          peeringSource(r.port, { gracefulRestart: { restartTime: 120, notification: nBit } }),
+          { signals, exit, drainMs: 60_000 },
+        );
+        await poll('our route at the receiver', () => (updates(r.log).some(routeUpdate) ? true : undefined));
+        t.ok(r.driver.negotiated?.gracefulRestart, 'graceful restart negotiated');
+        const mark = r.log.length;
+        const started = Date.now();
+        signals.emit('SIGTERM');
+        t.equal((await exited).status, 0);
+        t.ok(Date.now() - started < 10_000, 'no drain for a peer that keeps our routes');
+        await poll('the receiver saw the session end', () =>
+          r.log.slice(mark).some((l) => l.kind === 'down') ? true : undefined,
+        );
+        const tail = r.log.slice(mark);
+        t.same(updates(tail), [], 'no GRACEFUL_SHUTDOWN, no withdrawal');
+        const notifications = tail.flatMap((l) => (l.kind === 'notification' ? [l.notification] : []));
+        if (nBit) t.match(notifications, [{ code: 6, subcode: 4 }], 'Cease/Administrative Reset (not a Hard Reset)');
+        else t.same(notifications, [], 'no NOTIFICATION');
+        t.ok(
+          log.lines.some(
+            (l) => l.event === 'shutdown' && l.mode === 'restart' && JSON.stringify(l.keptRoutes) === '["rtr"]',
+          ),
+        );
+      },
+    );
   }
 });
 
-t.test('graceful restart off in the daemon: the peer is drained even when it negotiated graceful restart', async (t) => {
-  const r = await receiverDriver(t, { restartTime: 120 });
-  const signals = new EventEmitter();
-  const { exited, exit } = exitRecorder(r.log);
-  await testDaemon(t, peeringSource(r.port, { gracefulRestart: { restartTime: 120, notification: false } }), { signals, exit, drainMs: 50, gracefulRestart: false });
-  await poll('our route at the receiver', () => (updates(r.log).some(routeUpdate) ? true : undefined));
-  const mark = r.log.length;
-  signals.emit('SIGTERM');
-  t.equal((await exited).status, 0);
-  const tail = r.log.slice(mark);
-  t.same(tail.map((l) => l.kind).slice(0, 2), ['update', 'notification']);
-  t.ok(updates(tail)[0]?.attributes.communities?.includes('65535:0'));
-  t.match(tail[1]?.kind === 'notification' ? tail[1].notification : undefined, { code: 6, subcode: 2 });
-});
+t.test(
+  'graceful restart off in the daemon: the peer is drained even when it negotiated graceful restart',
+  async (t) => {
+    const r = await receiverDriver(t, { restartTime: 120 });
+    const signals = new EventEmitter();
+    const { exited, exit } = exitRecorder(r.log);
+    await testDaemon(t, peeringSource(r.port, { gracefulRestart: { restartTime: 120, notification: false } }), {
+      signals,
+      exit,
+      drainMs: 50,
+      gracefulRestart: false,
+    });
+    await poll('our route at the receiver', () => (updates(r.log).some(routeUpdate) ? true : undefined));
+    const mark = r.log.length;
+    signals.emit('SIGTERM');
+    t.equal((await exited).status, 0);
+    const tail = r.log.slice(mark);
+    t.same(tail.map((l) => l.kind).slice(0, 2), ['update', 'notification']);
+    t.ok(updates(tail)[0]?.attributes.communities?.includes('65535:0'));
+    t.match(tail[1]?.kind === 'notification' ? tail[1].notification : undefined, { code: 6, subcode: 2 });
+  },
+);
 
 t.test('stopPlan', async (t) => {
   const r = await receiverDriver(t, { restartTime: 120 });
@@ -133,5 +175,8 @@ t.test('stopPlan', async (t) => {
     stop: { gracefulShutdown: { drainMs: 5000, signal }, restart: true, message: 'bye' },
     keptRoutes: ['rtr'],
   });
-  t.same(stopPlan(daemon.speaker, { drainMs: 5000, gracefulRestart: false }), { stop: { gracefulShutdown: { drainMs: 5000 } }, keptRoutes: [] });
+  t.same(stopPlan(daemon.speaker, { drainMs: 5000, gracefulRestart: false }), {
+    stop: { gracefulShutdown: { drainMs: 5000 } },
+    keptRoutes: [],
+  });
 });

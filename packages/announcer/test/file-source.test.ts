@@ -59,7 +59,10 @@ t.test('the route arrives; a bad edit is logged and keeps the routes; good edits
   await until('the static route on the wire', () => receiver.routes.has('203.0.113.0/24'));
   t.same(receiver.routes.get('203.0.113.0/24')?.communities, ['64496:10']);
   t.same(receiver.routes.get('203.0.113.0/24')?.asPath, [{ type: 'AS_SEQUENCE', asns: [64496] }]);
-  t.match(lines.find((l) => l.msg === `configuration loaded from ${file}`), { level: LEVEL.info, why: 'start', peers: 1, staticRoutes: 1 });
+  t.match(
+    lines.find((l) => l.msg === `configuration loaded from ${file}`),
+    { level: LEVEL.info, why: 'start', peers: 1, staticRoutes: 1 },
+  );
   let status = source.status() as FileSourceStatus;
   t.match(status, { source: 'file', path: file, routes: [{ prefix: '203.0.113.0/24', peers: ['rtr'] }] });
   t.ok(status.loadedAt && Date.parse(status.loadedAt) <= Date.now(), 'loadedAt is a time');
@@ -67,15 +70,28 @@ t.test('the route arrives; a bad edit is logged and keeps the routes; good edits
 
   // A bad edit: a negative AS and a prefix with a bad length.
   const rejected = `${file} rejected; the previous configuration keeps running`;
-  fs.writeFileSync(file, configText(receiver.port, ['203.0.113.0/24', '198.51.100.0/33']).replace('peerASN: 64497', 'peerASN: -1'));
+  fs.writeFileSync(
+    file,
+    configText(receiver.port, ['203.0.113.0/24', '198.51.100.0/33']).replace('peerASN: 64497', 'peerASN: -1'),
+  );
   const bad = await until('the rejection logged', () => lines.find((l) => l.msg === rejected));
   t.equal(bad.level, LEVEL.error);
   t.equal(bad.why, 'file changed');
   const problems = bad.problems as string[];
-  t.ok(problems.some((p) => p.startsWith('BGPPeer rtr: spec.peerASN: ')), 'names the object and field of the bad AS');
-  t.ok(problems.some((p) => p.startsWith('StaticRoute vips: spec.prefixes[1]: ')), 'and of the bad prefix');
+  t.ok(
+    problems.some((p) => p.startsWith('BGPPeer rtr: spec.peerASN: ')),
+    'names the object and field of the bad AS',
+  );
+  t.ok(
+    problems.some((p) => p.startsWith('StaticRoute vips: spec.prefixes[1]: ')),
+    'and of the bad prefix',
+  );
   t.same([...speaker.announced().keys()], ['203.0.113.0/24'], 'the announced routes stay');
-  t.same(speaker.peers().map((p) => [p.id, p.peerAs]), [['rtr', 64497]], 'the peer stays');
+  t.same(
+    speaker.peers().map((p) => [p.id, p.peerAs]),
+    [['rtr', 64497]],
+    'the peer stays',
+  );
   t.same(routesOf(receiver), ['203.0.113.0/24']);
   status = source.status() as FileSourceStatus;
   t.same(status.rejected?.problems, problems);
@@ -112,8 +128,14 @@ t.test('SIGHUP reloads a file that is not watched; stop() removes the handler', 
 
   fs.writeFileSync(file, configText(receiver.port, ['198.51.100.64/26']));
   process.emit('SIGHUP', 'SIGHUP');
-  await until('the reloaded route', () => receiver.routes.has('198.51.100.64/26') && !receiver.routes.has('203.0.113.0/24'));
-  t.match(lines.filter((l) => l.msg === `configuration loaded from ${file}`).map((l) => l.why), ['start', 'SIGHUP']);
+  await until(
+    'the reloaded route',
+    () => receiver.routes.has('198.51.100.64/26') && !receiver.routes.has('203.0.113.0/24'),
+  );
+  t.match(
+    lines.filter((l) => l.msg === `configuration loaded from ${file}`).map((l) => l.why),
+    ['start', 'SIGHUP'],
+  );
 
   await source.stop();
   t.equal(process.listenerCount('SIGHUP'), handlers, 'the handler is gone after stop()');
@@ -132,5 +154,9 @@ t.test('a file without a valid configuration at start is a clear error', async (
 
   const missing = fileSource({ path: `${file}.absent`, nodeAddresses: [], watch: false });
   await t.rejects(missing.start(ctx), { message: /config\.yaml\.absent: no valid configuration \(1 problems/ });
-  t.ok(lines.some((l) => (l.problems as string[] | undefined)?.some((p) => p.includes('cannot read the config file: no such file'))));
+  t.ok(
+    lines.some((l) =>
+      (l.problems as string[] | undefined)?.some((p) => p.includes('cannot read the config file: no such file')),
+    ),
+  );
 });

@@ -22,7 +22,8 @@ t.test('a URL and a kubeconfig file both reach the API server', async (t) => {
   t.teardown(() => s.stop());
   const byUrl = loadKubeConfig({ ...empty, url: `${s.url}/` });
   t.equal(byUrl.source, `API server ${s.url}`);
-  const names = async (kc: typeof byUrl.kubeConfig) => (await kc.makeApiClient(CoreV1Api).listNamespace()).items.map((n) => n.metadata?.name).sort();
+  const names = async (kc: typeof byUrl.kubeConfig) =>
+    (await kc.makeApiClient(CoreV1Api).listNamespace()).items.map((n) => n.metadata?.name).sort();
   t.same(await names(byUrl.kubeConfig), ['default', 'kube-node-lease', 'kube-public', 'kube-system']);
 
   const dir = tmpDir(t);
@@ -49,10 +50,18 @@ t.test('every request, API calls and watches alike, carries the User-Agent asked
   const { kubeConfig } = loadKubeConfig({ ...empty, url: s.url, userAgent: ua });
   await kubeConfig.makeApiClient(CoreV1Api).listNamespace();
   const watch = new Watch(kubeConfig);
-  const req = await watch.watch('/api/v1/namespaces', {}, () => {}, () => {});
+  const req = await watch.watch(
+    '/api/v1/namespaces',
+    {},
+    () => {},
+    () => {},
+  );
   t.teardown(() => req.abort());
   const seen = s.requests().map((r) => [r.verb, r.userAgent]);
-  t.same(seen, [['list', ua], ['watch', ua]]);
+  t.same(seen, [
+    ['list', ua],
+    ['watch', ua],
+  ]);
   const plain = loadKubeConfig({ ...empty, url: s.url });
   s.clearRequests();
   await plain.kubeConfig.makeApiClient(CoreV1Api).listNamespace();
@@ -64,35 +73,76 @@ t.test('in-cluster: the service account token, CA and namespace', async (t) => {
   fs.writeFileSync(path.join(dir, 'token'), 'abc');
   fs.writeFileSync(path.join(dir, 'ca.crt'), 'not really a certificate');
   fs.writeFileSync(path.join(dir, 'namespace'), 'bgp-announce\n');
-  const loaded = loadKubeConfig({ env: { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' }, serviceAccountDir: dir, homeDir: '/nonexistent-home' });
+  const loaded = loadKubeConfig({
+    env: { KUBERNETES_SERVICE_HOST: 'fd00::1', KUBERNETES_SERVICE_PORT: '443' },
+    serviceAccountDir: dir,
+    homeDir: '/nonexistent-home',
+  });
   t.equal(loaded.source, 'in-cluster service account (server https://[fd00::1]:443)');
   t.equal(loaded.namespace, 'bgp-announce');
-  t.match(loaded.kubeConfig.getCurrentCluster(), { server: 'https://[fd00::1]:443', caFile: path.join(dir, 'ca.crt'), skipTLSVerify: false });
-  t.match(loaded.kubeConfig.getCurrentUser(), { authProvider: { name: 'tokenFile', config: { tokenFile: path.join(dir, 'token') } } });
-  t.throws(() => loadKubeConfig({ env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' }, serviceAccountDir: path.join(dir, 'missing') }), {
-    message: `in-cluster service account: ${path.join(dir, 'missing', 'token')} does not exist (is automountServiceAccountToken off for the pod?)`,
+  t.match(loaded.kubeConfig.getCurrentCluster(), {
+    server: 'https://[fd00::1]:443',
+    caFile: path.join(dir, 'ca.crt'),
+    skipTLSVerify: false,
   });
+  t.match(loaded.kubeConfig.getCurrentUser(), {
+    authProvider: { name: 'tokenFile', config: { tokenFile: path.join(dir, 'token') } },
+  });
+  t.throws(
+    () =>
+      loadKubeConfig({
+        env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', KUBERNETES_SERVICE_PORT: '443' },
+        serviceAccountDir: path.join(dir, 'missing'),
+      }),
+    {
+      message: `in-cluster service account: ${path.join(dir, 'missing', 'token')} does not exist (is automountServiceAccountToken off for the pod?)`,
+    },
+  );
 });
 
 t.test('each way that does not work says why in one line', async (t) => {
   const dir = tmpDir(t);
   const cases: [string, Parameters<typeof loadKubeConfig>[0], string][] = [
-    ['not a URL', { ...empty, url: 'localhost:6443' }, 'API server URL "localhost:6443" must start with http:// or https://'],
-    ['garbage URL', { ...empty, url: 'http://' }, 'API server URL "http://" is not a URL (expected e.g. https://127.0.0.1:6443)'],
-    ['missing file', { ...empty, kubeconfig: path.join(dir, 'nope') }, `kubeconfig ${path.join(dir, 'nope')}: no such file`],
-    ['missing $KUBECONFIG file', { ...empty, env: { KUBECONFIG: path.join(dir, 'nope') } }, `$KUBECONFIG ${path.join(dir, 'nope')}: no such file`],
+    [
+      'not a URL',
+      { ...empty, url: 'localhost:6443' },
+      'API server URL "localhost:6443" must start with http:// or https://',
+    ],
+    [
+      'garbage URL',
+      { ...empty, url: 'http://' },
+      'API server URL "http://" is not a URL (expected e.g. https://127.0.0.1:6443)',
+    ],
+    [
+      'missing file',
+      { ...empty, kubeconfig: path.join(dir, 'nope') },
+      `kubeconfig ${path.join(dir, 'nope')}: no such file`,
+    ],
+    [
+      'missing $KUBECONFIG file',
+      { ...empty, env: { KUBECONFIG: path.join(dir, 'nope') } },
+      `$KUBECONFIG ${path.join(dir, 'nope')}: no such file`,
+    ],
     [
       'nothing at all',
       empty,
       'no Kubernetes API configuration found: no --kube-url or --kubeconfig given, $KUBECONFIG is not set, KUBERNETES_SERVICE_HOST is not set (not running in a pod), and /nonexistent-home/.kube/config does not exist',
     ],
-    ['port missing', { ...empty, env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' } }, 'in-cluster service account: KUBERNETES_SERVICE_HOST is set but KUBERNETES_SERVICE_PORT is not'],
+    [
+      'port missing',
+      { ...empty, env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' } },
+      'in-cluster service account: KUBERNETES_SERVICE_HOST is set but KUBERNETES_SERVICE_PORT is not',
+    ],
   ];
-  for (const [what, options, message] of cases) t.throws(() => loadKubeConfig(options), new KubeConnectError(message), what);
+  for (const [what, options, message] of cases)
+    t.throws(() => loadKubeConfig(options), new KubeConnectError(message), what);
 
   const bad = path.join(dir, 'bad');
   fs.writeFileSync(bad, 'clusters: [unclosed');
-  t.throws(() => loadKubeConfig({ ...empty, kubeconfig: bad }), { name: 'KubeConnectError', message: new RegExp(`^kubeconfig ${bad}: cannot be read: `) });
+  t.throws(() => loadKubeConfig({ ...empty, kubeconfig: bad }), {
+    name: 'KubeConnectError',
+    message: new RegExp(`^kubeconfig ${bad}: cannot be read: `),
+  });
 
   const twoContexts = path.join(dir, 'two');
   fs.writeFileSync(
@@ -105,7 +155,11 @@ t.test('each way that does not work says why in one line', async (t) => {
       '',
     ].join('\n'),
   );
-  t.throws(() => loadKubeConfig({ ...empty, kubeconfig: twoContexts }), { message: `kubeconfig ${twoContexts}: no current context set (it has: one, two); choose one with --kube-context` });
-  t.throws(() => loadKubeConfig({ ...empty, kubeconfig: twoContexts, context: 'three' }), { message: `kubeconfig ${twoContexts}: has no context "three" (it has: one, two)` });
+  t.throws(() => loadKubeConfig({ ...empty, kubeconfig: twoContexts }), {
+    message: `kubeconfig ${twoContexts}: no current context set (it has: one, two); choose one with --kube-context`,
+  });
+  t.throws(() => loadKubeConfig({ ...empty, kubeconfig: twoContexts, context: 'three' }), {
+    message: `kubeconfig ${twoContexts}: has no context "three" (it has: one, two)`,
+  });
   t.equal(loadKubeConfig({ ...empty, kubeconfig: twoContexts, context: 'two' }).kubeConfig.getCurrentContext(), 'two');
 });

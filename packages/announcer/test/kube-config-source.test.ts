@@ -20,7 +20,12 @@ async function until<T>(what: string, fn: () => T | undefined | false, ms = 5000
 
 const NS = 'bgp-announce';
 const V = 'bgp-announce.io/v1alpha1';
-const PLURAL = { IPAddressPool: 'ipaddresspools', BGPPeer: 'bgppeers', BGPAdvertisement: 'bgpadvertisements', BFDProfile: 'bfdprofiles' } as const;
+const PLURAL = {
+  IPAddressPool: 'ipaddresspools',
+  BGPPeer: 'bgppeers',
+  BGPAdvertisement: 'bgpadvertisements',
+  BFDProfile: 'bfdprofiles',
+} as const;
 type Kind = keyof typeof PLURAL;
 
 function create(s: TestApiServer, kind: Kind, name: string, spec: Record<string, unknown>) {
@@ -52,8 +57,15 @@ t.test('ten objects applied at once give one configuration; all are Accepted', a
   await until('the first (empty) config', () => configs.length === 1);
   t.same(configs[0], { pools: [], peers: [], advertisements: [], bfdProfiles: [], staticRoutes: [] });
 
-  for (const n of ['a', 'b', 'c']) create(s, 'IPAddressPool', `pool-${n}`, { addresses: [`198.51.100.${n === 'a' ? 0 : n === 'b' ? 16 : 32}/28`] });
-  for (const n of ['a', 'b', 'c']) create(s, 'BGPPeer', `tor-${n}`, { myASN: 64496, peerASN: 64497, peerAddress: `192.0.2.${n === 'a' ? 1 : n === 'b' ? 2 : 3}`, bfdProfile: 'fast' });
+  for (const n of ['a', 'b', 'c'])
+    create(s, 'IPAddressPool', `pool-${n}`, { addresses: [`198.51.100.${n === 'a' ? 0 : n === 'b' ? 16 : 32}/28`] });
+  for (const n of ['a', 'b', 'c'])
+    create(s, 'BGPPeer', `tor-${n}`, {
+      myASN: 64496,
+      peerASN: 64497,
+      peerAddress: `192.0.2.${n === 'a' ? 1 : n === 'b' ? 2 : 3}`,
+      bfdProfile: 'fast',
+    });
   create(s, 'BFDProfile', 'fast', { receiveInterval: 100, transmitInterval: 100 });
   create(s, 'BFDProfile', 'slow', {});
   create(s, 'BGPAdvertisement', 'all', {});
@@ -61,9 +73,16 @@ t.test('ten objects applied at once give one configuration; all are Accepted', a
 
   await until('a second config', () => configs.length === 2);
   const config = configs[1]!;
-  t.same(config.pools.map((p) => p.name).sort(), ['pool-a', 'pool-b', 'pool-c'], 'the first config after the burst already has every object');
+  t.same(
+    config.pools.map((p) => p.name).sort(),
+    ['pool-a', 'pool-b', 'pool-c'],
+    'the first config after the burst already has every object',
+  );
   t.same(config.peers.map((p) => p.name).sort(), ['tor-a', 'tor-b', 'tor-c']);
-  t.same(config.bfdProfiles.map((p) => [p.name, p.receiveInterval]).sort(), [['fast', 100], ['slow', 300]]);
+  t.same(config.bfdProfiles.map((p) => [p.name, p.receiveInterval]).sort(), [
+    ['fast', 100],
+    ['slow', 300],
+  ]);
   t.same(config.advertisements.map((a) => a.name).sort(), ['all', 'only-a']);
   t.equal(rejections.length, 0);
   t.equal(source.current(), config);
@@ -76,12 +95,15 @@ t.test('ten objects applied at once give one configuration; all are Accepted', a
     ['BGPAdvertisement', 'all'],
     ['BGPAdvertisement', 'only-a'],
   ];
-  await until('every Accepted condition', () => all.every(([kind, name]) => condition(s, kind, name)?.status === 'True'));
+  await until('every Accepted condition', () =>
+    all.every(([kind, name]) => condition(s, kind, name)?.status === 'True'),
+  );
   const c = condition(s, 'BGPPeer', 'tor-a')!;
   t.match(c, { type: 'Accepted', status: 'True', reason: 'Accepted', observedGeneration: 1 });
   t.match(c.lastTransitionTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   // Successful writes only: a write from a cache that has not yet seen its own last write gets 409.
-  const statusWrites = (): number => s.requests().filter((r) => r.subresource === 'status' && r.verb === 'update' && r.status === 200).length;
+  const statusWrites = (): number =>
+    s.requests().filter((r) => r.subresource === 'status' && r.verb === 'update' && r.status === 200).length;
   t.equal(statusWrites(), 10, 'one status write per object');
   // Status writes change resourceVersions and come back as watch events; they must not produce
   // another config. A later change shows what came in between: only its own config.
@@ -99,7 +121,10 @@ t.test('a bad object rejects the whole; the previous config stays; fixing it bri
   source.start();
   await until('the first config', () => configs.length === 1);
   const good = configs[0]!;
-  t.same(good.peers.map((p) => p.name), ['tor']);
+  t.same(
+    good.peers.map((p) => p.name),
+    ['tor'],
+  );
 
   create(s, 'BGPPeer', 'broken', { myASN: 64496, peerASN: -1, peerAddress: '192.0.2.9' });
   await until('the rejection', () => rejections.length === 1);
@@ -128,30 +153,51 @@ t.test('a bad object rejects the whole; the previous config stays; fixing it bri
   t.equal(rejections.length, 1);
 });
 
-t.test('passwordSecret: a missing Secret is a problem naming the peer and the Secret; a present one is resolved', async (t) => {
-  const { s, source, configs, rejections } = await setup(t);
-  create(s, 'BGPPeer', 'tor', { myASN: 64496, peerASN: 64497, peerAddress: '192.0.2.1', passwordSecret: { name: 'tor-pw' } });
-  source.start();
-  await until('the rejection', () => rejections.length === 1);
-  t.same(rejections[0]!.problems, [{ kind: 'BGPPeer', name: 'tor', field: 'spec.passwordSecret', message: `Secret ${NS}/tor-pw not found` }]);
-  t.equal(configs.length, 0, 'no configuration yet');
-  t.equal(source.current(), undefined);
+t.test(
+  'passwordSecret: a missing Secret is a problem naming the peer and the Secret; a present one is resolved',
+  async (t) => {
+    const { s, source, configs, rejections } = await setup(t);
+    create(s, 'BGPPeer', 'tor', {
+      myASN: 64496,
+      peerASN: 64497,
+      peerAddress: '192.0.2.1',
+      passwordSecret: { name: 'tor-pw' },
+    });
+    source.start();
+    await until('the rejection', () => rejections.length === 1);
+    t.same(rejections[0]!.problems, [
+      { kind: 'BGPPeer', name: 'tor', field: 'spec.passwordSecret', message: `Secret ${NS}/tor-pw not found` },
+    ]);
+    t.equal(configs.length, 0, 'no configuration yet');
+    t.equal(source.current(), undefined);
 
-  s.create('secrets', { metadata: { name: 'tor-pw', namespace: NS }, type: 'Opaque', data: { password: Buffer.from('s3cret').toString('base64') } });
-  await until('the second rejection', () => rejections.length === 2);
-  t.match(rejections[1]!.message, /Secret bgp-announce\/tor-pw must be of type kubernetes.io\/basic-auth, got "Opaque"/);
+    s.create('secrets', {
+      metadata: { name: 'tor-pw', namespace: NS },
+      type: 'Opaque',
+      data: { password: Buffer.from('s3cret').toString('base64') },
+    });
+    await until('the second rejection', () => rejections.length === 2);
+    t.match(
+      rejections[1]!.message,
+      /Secret bgp-announce\/tor-pw must be of type kubernetes.io\/basic-auth, got "Opaque"/,
+    );
 
-  s.delete('secrets', 'tor-pw', NS);
-  s.create('secrets', { metadata: { name: 'tor-pw', namespace: NS }, type: 'kubernetes.io/basic-auth', data: { username: '', password: Buffer.from('s3cret').toString('base64') } });
-  await until('the config', () => configs.length === 1);
-  t.equal(configs[0]!.peers[0]!.password, 's3cret');
-  t.same(configs[0]!.peers[0]!.passwordSecret, { name: 'tor-pw' });
+    s.delete('secrets', 'tor-pw', NS);
+    s.create('secrets', {
+      metadata: { name: 'tor-pw', namespace: NS },
+      type: 'kubernetes.io/basic-auth',
+      data: { username: '', password: Buffer.from('s3cret').toString('base64') },
+    });
+    await until('the config', () => configs.length === 1);
+    t.equal(configs[0]!.peers[0]!.password, 's3cret');
+    t.same(configs[0]!.peers[0]!.passwordSecret, { name: 'tor-pw' });
 
-  // The password changes in the Secret: a new configuration with the new key.
-  s.patch('secrets', 'tor-pw', { data: { password: Buffer.from('n3w').toString('base64') } }, NS);
-  await until('the new password', () => configs.length === 2);
-  t.equal(configs[1]!.peers[0]!.password, 'n3w');
-});
+    // The password changes in the Secret: a new configuration with the new key.
+    s.patch('secrets', 'tor-pw', { data: { password: Buffer.from('n3w').toString('base64') } }, NS);
+    await until('the new password', () => configs.length === 2);
+    t.equal(configs[1]!.peers[0]!.password, 'n3w');
+  },
+);
 
 t.test('status is written only while writeStatus is on', async (t) => {
   const { s, source, configs } = await setup(t, false);
@@ -165,7 +211,12 @@ t.test('status is written only while writeStatus is on', async (t) => {
   t.equal(condition(s, 'IPAddressPool', 'pool'), undefined);
 
   source.setWriteStatus(true);
-  await until('conditions written', () => condition(s, 'IPAddressPool', 'pool')?.status === 'True' && condition(s, 'IPAddressPool', 'pool-2')?.status === 'True');
+  await until(
+    'conditions written',
+    () =>
+      condition(s, 'IPAddressPool', 'pool')?.status === 'True' &&
+      condition(s, 'IPAddressPool', 'pool-2')?.status === 'True',
+  );
   t.equal(configs.length, 2);
   // Turned off again: a new object gets no condition.
   source.setWriteStatus(false);

@@ -22,7 +22,9 @@ interface StoredEvent {
   reportingInstance: string;
 }
 
-const service = { metadata: { name: 'web', namespace: 'shop', uid: '0c6f3c1e-0000-4000-8000-000000000001', resourceVersion: '7' } };
+const service = {
+  metadata: { name: 'web', namespace: 'shop', uid: '0c6f3c1e-0000-4000-8000-000000000001', resourceVersion: '7' },
+};
 
 async function setup(t: Test, extra: Partial<EventRecorderOptions> = {}) {
   const s = await start();
@@ -31,9 +33,17 @@ async function setup(t: Test, extra: Partial<EventRecorderOptions> = {}) {
   const { kubeConfig } = loadKubeConfig({ url: s.url });
   const clock = manualClock(Date.UTC(2025, 0, 1, 12, 0, 0));
   const warnings: string[] = [];
-  const logger = { debug() {}, info() {}, warn: (_o: unknown, m: string) => warnings.push(m), error: (_o: unknown, m: string) => warnings.push(m) } as unknown as KubeLogger;
+  const logger = {
+    debug() {},
+    info() {},
+    warn: (_o: unknown, m: string) => warnings.push(m),
+    error: (_o: unknown, m: string) => warnings.push(m),
+  } as unknown as KubeLogger;
   const recorder = new EventRecorder({ kubeConfig, reportingInstance: 'node-a', clock, logger, ...extra });
-  const events = () => (s.list('events', 'shop') as unknown as StoredEvent[]).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
+  const events = () =>
+    (s.list('events', 'shop') as unknown as StoredEvent[]).sort((a, b) =>
+      a.metadata.name.localeCompare(b.metadata.name),
+    );
   return { s, recorder, clock, warnings, events };
 }
 
@@ -44,7 +54,14 @@ t.test('an Event with every field; a repeat within 10 minutes counts on the same
   const [first] = events();
   t.match(first, {
     metadata: { namespace: 'shop', name: /^web\.[0-9a-f]+$/ },
-    involvedObject: { apiVersion: 'v1', kind: 'Service', name: 'web', namespace: 'shop', uid: service.metadata.uid, resourceVersion: '7' },
+    involvedObject: {
+      apiVersion: 'v1',
+      kind: 'Service',
+      name: 'web',
+      namespace: 'shop',
+      uid: service.metadata.uid,
+      resourceVersion: '7',
+    },
     reason: 'IPAllocated',
     message: 'Assigned IP 198.51.100.7',
     type: 'Normal',
@@ -69,17 +86,28 @@ t.test('an Event with every field; a repeat within 10 minutes counts on the same
   recorder.record(service, 'Warning', 'AllocationFailed', 'no pool has a free address');
   recorder.record(service, 'Normal', 'IPAllocated', 'Assigned IP 198.51.100.8');
   await recorder.flush();
-  t.same(events().map((e) => [e.reason, e.message, e.type, e.count]).sort(), [
-    ['AllocationFailed', 'no pool has a free address', 'Warning', 1],
-    ['IPAllocated', 'Assigned IP 198.51.100.7', 'Normal', 2],
-    ['IPAllocated', 'Assigned IP 198.51.100.8', 'Normal', 1],
-  ]);
+  t.same(
+    events()
+      .map((e) => [e.reason, e.message, e.type, e.count])
+      .sort(),
+    [
+      ['AllocationFailed', 'no pool has a free address', 'Warning', 1],
+      ['IPAllocated', 'Assigned IP 198.51.100.7', 'Normal', 2],
+      ['IPAllocated', 'Assigned IP 198.51.100.8', 'Normal', 1],
+    ],
+  );
 
   // The same Event again more than 10 minutes after its last repeat: a fresh Event.
   clock.advance(10 * 60_000 + 1);
   recorder.record(service, 'Normal', 'IPAllocated', 'Assigned IP 198.51.100.7');
   await recorder.flush();
-  t.same(events().filter((e) => e.message === 'Assigned IP 198.51.100.7').map((e) => e.count).sort(), [1, 2]);
+  t.same(
+    events()
+      .filter((e) => e.message === 'Assigned IP 198.51.100.7')
+      .map((e) => e.count)
+      .sort(),
+    [1, 2],
+  );
 });
 
 t.test('rate limit per object: a burst, then one more per refill period', async (t) => {
@@ -87,13 +115,25 @@ t.test('rate limit per object: a burst, then one more per refill period', async 
   for (let i = 0; i < 5; i++) recorder.record(service, 'Warning', 'Flap', `flap ${i}`);
   recorder.record({ metadata: { name: 'other', namespace: 'shop' } }, 'Normal', 'IPAllocated', 'other service');
   await recorder.flush();
-  t.same(events().map((e) => e.message).sort(), ['flap 0', 'flap 1', 'flap 2', 'other service'], 'the other Service has its own budget');
+  t.same(
+    events()
+      .map((e) => e.message)
+      .sort(),
+    ['flap 0', 'flap 1', 'flap 2', 'other service'],
+    'the other Service has its own budget',
+  );
   t.equal(recorder.dropped, 2);
   clock.advance(60_000);
   recorder.record(service, 'Warning', 'Flap', 'flap 5');
   recorder.record(service, 'Warning', 'Flap', 'flap 6');
   await recorder.flush();
-  t.same(events().map((e) => e.message).filter((m) => m.startsWith('flap')).sort(), ['flap 0', 'flap 1', 'flap 2', 'flap 5']);
+  t.same(
+    events()
+      .map((e) => e.message)
+      .filter((m) => m.startsWith('flap'))
+      .sort(),
+    ['flap 0', 'flap 1', 'flap 2', 'flap 5'],
+  );
   t.equal(recorder.dropped, 3);
 });
 
@@ -124,7 +164,10 @@ t.test('failures are logged, never thrown: failed create, deleted Event, conflic
   recorder.record(service, 'Normal', 'IPAllocated', 'first');
   await recorder.flush();
   t.equal(events()[0]!.count, 6);
-  t.ok(s.requests().some((r) => r.resource === 'events' && r.verb === 'update' && r.status === 409), 'the first update conflicted');
+  t.ok(
+    s.requests().some((r) => r.resource === 'events' && r.verb === 'update' && r.status === 409),
+    'the first update conflicted',
+  );
 
   // An object without a name cannot have Events.
   recorder.record({ metadata: { namespace: 'shop' } }, 'Normal', 'X', 'y');

@@ -8,7 +8,14 @@ import { start, type TestApiServer } from '@bgp-announce/test-apiserver';
 import { manualClock } from '@bgp-announce/bgp-speaker';
 import { loadKubeConfig } from '../src/kube/client.js';
 import { backoffDelay, watchCache, type CachedObject } from '../src/kube/informer.js';
-import { watchConfigObjects, watchEndpointSlices, watchNamespaces, watchNodes, watchSecrets, watchServices } from '../src/kube/watches.js';
+import {
+  watchConfigObjects,
+  watchEndpointSlices,
+  watchNamespaces,
+  watchNodes,
+  watchSecrets,
+  watchServices,
+} from '../src/kube/watches.js';
 import type { KubeLogger } from '../src/kube/api-errors.js';
 import type { CacheChange, ObjectCache } from '../src/kube/cache.js';
 
@@ -65,9 +72,23 @@ t.test('the cache fills from the list and follows add, update and delete', async
   t.teardown(() => cache.stop());
   const seen = record(cache);
   await cache.synced();
-  t.same(cache.list().map((o) => cache.key(o)).sort(), ['default/a', 'default/b', 'default/kubernetes']);
-  t.same(seen.map(([c, k]) => [c, k]).sort(), [['add', 'default/a'], ['add', 'default/b'], ['add', 'default/kubernetes']]);
-  t.equal(typeof (cache.get('default/a') as { metadata: { creationTimestamp?: unknown } }).metadata.creationTimestamp, 'string', 'kept as plain JSON');
+  t.same(
+    cache
+      .list()
+      .map((o) => cache.key(o))
+      .sort(),
+    ['default/a', 'default/b', 'default/kubernetes'],
+  );
+  t.same(seen.map(([c, k]) => [c, k]).sort(), [
+    ['add', 'default/a'],
+    ['add', 'default/b'],
+    ['add', 'default/kubernetes'],
+  ]);
+  t.equal(
+    typeof (cache.get('default/a') as { metadata: { creationTimestamp?: unknown } }).metadata.creationTimestamp,
+    'string',
+    'kept as plain JSON',
+  );
   await until('the watch', () => cache.health().watching);
   t.same(cache.health(), { synced: true, watching: true, relists: 0 });
   seen.length = 0;
@@ -81,7 +102,11 @@ t.test('the cache fills from the list and follows add, update and delete', async
   const updated = s.patch('services', 'c', { metadata: { labels: { tier: 'web' } } });
   await until('update of c', () => seen.length === 2);
   t.same(seen[1], ['update', 'default/c', updated.metadata.resourceVersion]);
-  t.equal((old as CachedObject).metadata?.resourceVersion, c.metadata.resourceVersion, 'the listener gets the previous object');
+  t.equal(
+    (old as CachedObject).metadata?.resourceVersion,
+    c.metadata.resourceVersion,
+    'the listener gets the previous object',
+  );
   t.same(cache.get('default/c')?.metadata?.labels, { app: 'c', tier: 'web' });
 
   s.delete('services', 'c');
@@ -123,11 +148,23 @@ t.test('after compaction and dropped watches the cache re-lists and reports only
   );
   t.equal(seen[0]?.[2], changed.metadata.resourceVersion, 'the update carries the new object');
   t.equal(seen[2]?.[2], added.metadata.resourceVersion);
-  t.same(cache.list().map((o) => cache.key(o)).sort(), ['default/changed', 'default/keep', 'default/kubernetes', 'default/new']);
+  t.same(
+    cache
+      .list()
+      .map((o) => cache.key(o))
+      .sort(),
+    ['default/changed', 'default/keep', 'default/kubernetes', 'default/new'],
+  );
   const watches = s.requests().filter((r) => r.verb === 'watch');
-  t.ok(watches.some((r) => r.watchError === 410), 'the resumed watch was answered 410 Gone');
+  t.ok(
+    watches.some((r) => r.watchError === 410),
+    'the resumed watch was answered 410 Gone',
+  );
   t.equal(s.requests().filter((r) => r.verb === 'list').length, 1, 'one re-list');
-  t.ok(lines.some((l) => l.includes('410')), 'the 410 is logged');
+  t.ok(
+    lines.some((l) => l.includes('410')),
+    'the 410 is logged',
+  );
 });
 
 t.test('a failing list backs off and recovers; a failing watch resumes without a re-list', async (t) => {
@@ -145,7 +182,10 @@ t.test('a failing list backs off and recovers; a failing watch resumes without a
   await cache.synced();
   t.ok(Date.now() - began >= 300, `two back-offs of 100 and 200 ms (took ${Date.now() - began} ms)`);
   t.same(
-    s.requests().filter((r) => r.verb === 'list').map((r) => r.status),
+    s
+      .requests()
+      .filter((r) => r.verb === 'list')
+      .map((r) => r.status),
     [500, 503, 200],
   );
   t.ok(cache.get('default/a'));
@@ -159,35 +199,54 @@ t.test('a failing list backs off and recovers; a failing watch resumes without a
   s.dropWatches();
   s.create('services', svc('b'));
   await until('b', () => seen.some((e) => e[1] === 'default/b'));
-  t.same(seen.map((e) => e.slice(0, 2)), [['add', 'default/b']]);
-  t.same(s.requests().map((r) => [r.verb, r.status]), [['watch', 500], ['watch', 200]], 'no list, two watches');
+  t.same(
+    seen.map((e) => e.slice(0, 2)),
+    [['add', 'default/b']],
+  );
+  t.same(
+    s.requests().map((r) => [r.verb, r.status]),
+    [
+      ['watch', 500],
+      ['watch', 200],
+    ],
+    'no list, two watches',
+  );
   t.equal(cache.health().relists, 0);
 });
 
-t.test('a restart that keeps the history (a warm API server behind the same address) and abruptly reset watches: the watch resumes from where it was, no re-list', async (t) => {
-  const s = await server(t);
-  s.create('services', svc('a'));
-  const { kubeConfig } = loadKubeConfig({ url: s.url });
-  const cache = watchServices(kubeConfig, { backoff: { initialMs: 20 } });
-  t.teardown(() => cache.stop());
-  const seen = record(cache);
-  await cache.synced();
-  await until('the watch', () => cache.health().watching && s.openWatches() === 1);
-  seen.length = 0;
+t.test(
+  'a restart that keeps the history (a warm API server behind the same address) and abruptly reset watches: the watch resumes from where it was, no re-list',
+  async (t) => {
+    const s = await server(t);
+    s.create('services', svc('a'));
+    const { kubeConfig } = loadKubeConfig({ url: s.url });
+    const cache = watchServices(kubeConfig, { backoff: { initialMs: 20 } });
+    t.teardown(() => cache.stop());
+    const seen = record(cache);
+    await cache.synced();
+    await until('the watch', () => cache.health().watching && s.openWatches() === 1);
+    seen.length = 0;
 
-  await s.restart({ keepHistory: true });
-  const b = s.create('services', svc('b'));
-  await until('b after the restart', () => seen.length === 1);
-  t.same(seen, [['add', 'default/b', b.metadata.resourceVersion]]);
+    await s.restart({ keepHistory: true });
+    const b = s.create('services', svc('b'));
+    await until('b after the restart', () => seen.length === 1);
+    t.same(seen, [['add', 'default/b', b.metadata.resourceVersion]]);
 
-  await until('the watch again', () => s.openWatches() === 1);
-  t.equal(s.dropWatches({ abrupt: true }), 1);
-  s.delete('services', 'a');
-  await until('a deleted after the reset', () => seen.length === 2);
-  t.same(seen[1]?.slice(0, 2), ['delete', 'default/a']);
-  t.equal(cache.health().relists, 0, 'the history was still there: no re-list');
-  t.same(cache.list().map((o) => cache.key(o)).sort(), ['default/b', 'default/kubernetes']);
-});
+    await until('the watch again', () => s.openWatches() === 1);
+    t.equal(s.dropWatches({ abrupt: true }), 1);
+    s.delete('services', 'a');
+    await until('a deleted after the reset', () => seen.length === 2);
+    t.same(seen[1]?.slice(0, 2), ['delete', 'default/a']);
+    t.equal(cache.health().relists, 0, 'the history was still there: no re-list');
+    t.same(
+      cache
+        .list()
+        .map((o) => cache.key(o))
+        .sort(),
+      ['default/b', 'default/kubernetes'],
+    );
+  },
+);
 
 t.test('410 Gone re-lists at once, whatever back-off the failures before it built up', async (t) => {
   // In virtual time: a sleep is a timer on the manual clock, which moves only when the test says so.
@@ -226,33 +285,49 @@ t.test('410 Gone re-lists at once, whatever back-off the failures before it buil
   t.equal(sleeps.length, 4, 'no back-off sleep before the re-list');
   t.same(cache.get('default/b')?.metadata?.resourceVersion, b.metadata.resourceVersion);
   t.same(
-    s.requests().slice(0, 5).map((r) => [r.verb, r.watchError ?? r.status]),
-    [['watch', 503], ['watch', 503], ['watch', 503], ['watch', 410], ['list', 200]],
+    s
+      .requests()
+      .slice(0, 5)
+      .map((r) => [r.verb, r.watchError ?? r.status]),
+    [
+      ['watch', 503],
+      ['watch', 503],
+      ['watch', 503],
+      ['watch', 410],
+      ['list', 200],
+    ],
   );
 });
 
-t.test('a restarted API server has lost its watch history: resumed watches get 410 and the cache re-lists', async (t) => {
-  const s = await server(t);
-  s.create('services', svc('a'));
-  const { kubeConfig } = loadKubeConfig({ url: s.url });
-  const cache = watchServices(kubeConfig, { backoff: { initialMs: 20 } });
-  t.teardown(() => cache.stop());
-  const seen = record(cache);
-  await cache.synced();
-  await until('the watch', () => cache.health().watching && s.openWatches() === 1);
-  seen.length = 0;
-  s.clearRequests();
-  await s.restart();
-  const b = s.create('services', svc('b'));
-  await until('b after the restart', () => cache.get('default/b'));
-  t.equal(cache.health().relists, 1, 'one re-list');
-  t.ok(
-    s.requests().some((r) => r.verb === 'watch' && r.watchError === 410),
-    'the resumed watch was refused as too old',
-  );
-  t.same(seen.map((e) => e.slice(0, 2)), [['add', 'default/b']], `the re-list reports only what changed: ${JSON.stringify(seen)}`);
-  t.same(cache.get('default/b')?.metadata?.resourceVersion, b.metadata.resourceVersion);
-});
+t.test(
+  'a restarted API server has lost its watch history: resumed watches get 410 and the cache re-lists',
+  async (t) => {
+    const s = await server(t);
+    s.create('services', svc('a'));
+    const { kubeConfig } = loadKubeConfig({ url: s.url });
+    const cache = watchServices(kubeConfig, { backoff: { initialMs: 20 } });
+    t.teardown(() => cache.stop());
+    const seen = record(cache);
+    await cache.synced();
+    await until('the watch', () => cache.health().watching && s.openWatches() === 1);
+    seen.length = 0;
+    s.clearRequests();
+    await s.restart();
+    const b = s.create('services', svc('b'));
+    await until('b after the restart', () => cache.get('default/b'));
+    t.equal(cache.health().relists, 1, 'one re-list');
+    t.ok(
+      s.requests().some((r) => r.verb === 'watch' && r.watchError === 410),
+      'the resumed watch was refused as too old',
+    );
+    t.same(
+      seen.map((e) => e.slice(0, 2)),
+      [['add', 'default/b']],
+      `the re-list reports only what changed: ${JSON.stringify(seen)}`,
+    );
+    t.same(cache.get('default/b')?.metadata?.resourceVersion, b.metadata.resourceVersion);
+  },
+);
 
 /** A TCP proxy that can freeze its watch connections: they stay open but nothing more gets through. */
 async function freezingProxy(t: Test, target: number): Promise<{ url: string; freeze(): void; frozen(): number }> {
@@ -309,7 +384,11 @@ t.test('bookmarks keep a quiet watch alive; the watchdog restarts a silent one w
   const frozenAt = Date.now();
   await until('the watchdog re-list', () => cache.health().relists === 1, 5000);
   t.ok(Date.now() - frozenAt >= 900, 'not before the watchdog period');
-  t.same(seen.slice(-1), [['update', 'default/a', updated.metadata.resourceVersion]], 'the missed change arrives through the re-list');
+  t.same(
+    seen.slice(-1),
+    [['update', 'default/a', updated.metadata.resourceVersion]],
+    'the missed change arrives through the re-list',
+  );
   t.equal(seen.filter((e) => e[0] !== 'add').length, 1, 'and nothing else');
   t.ok(lines.some((l) => l.includes('no event or bookmark')));
   await until('a new watch', () => cache.health().watching && s.openWatches() >= 1);
@@ -321,7 +400,14 @@ t.test('bookmarks keep a quiet watch alive; the watchdog restarts a silent one w
 t.test('the watch factories list what they should', async (t) => {
   const s = await server(t);
   const slice = (name: string, service: string) => ({
-    metadata: { name, namespace: 'default', labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': service === 'a' ? 'x' : 'y' } },
+    metadata: {
+      name,
+      namespace: 'default',
+      labels: {
+        'kubernetes.io/service-name': service,
+        'endpointslice.kubernetes.io/managed-by': service === 'a' ? 'x' : 'y',
+      },
+    },
     addressType: 'IPv4',
     endpoints: [{ addresses: ['198.51.100.1'], nodeName: 'n1', conditions: { ready: true } }],
   });
@@ -330,9 +416,18 @@ t.test('the watch factories list what they should', async (t) => {
   s.create('nodes', { metadata: { name: 'n1' } });
   s.create('nodes', { metadata: { name: 'n2' } });
   s.create('namespaces', { metadata: { name: 'bgp', labels: { team: 'net' } } });
-  s.create('secrets', { metadata: { name: 'pw', namespace: 'bgp' }, type: 'kubernetes.io/basic-auth', data: { password: Buffer.from('x').toString('base64') } });
+  s.create('secrets', {
+    metadata: { name: 'pw', namespace: 'bgp' },
+    type: 'kubernetes.io/basic-auth',
+    data: { password: Buffer.from('x').toString('base64') },
+  });
   s.create('secrets', { metadata: { name: 'other', namespace: 'default' }, data: {} });
-  s.create('bgppeers', { apiVersion: 'bgp-announce.io/v1alpha1', kind: 'BGPPeer', metadata: { name: 'tor', namespace: 'bgp' }, spec: { myASN: 64496, peerASN: 64497, peerAddress: '192.0.2.1' } });
+  s.create('bgppeers', {
+    apiVersion: 'bgp-announce.io/v1alpha1',
+    kind: 'BGPPeer',
+    metadata: { name: 'tor', namespace: 'bgp' },
+    spec: { myASN: 64496, peerASN: 64497, peerAddress: '192.0.2.1' },
+  });
   const { kubeConfig } = loadKubeConfig({ url: s.url });
   const caches = {
     slices: watchEndpointSlices(kubeConfig, { labelSelector: 'endpointslice.kubernetes.io/managed-by=x' }),
@@ -345,22 +440,34 @@ t.test('the watch factories list what they should', async (t) => {
   };
   t.teardown(() => Object.values(caches).forEach((c) => c.stop()));
   await Promise.all(Object.values(caches).map((c) => c.synced()));
-  const keys = (c: ObjectCache<CachedObject>): string[] => c.list().map((o) => c.key(o)).sort();
+  const keys = (c: ObjectCache<CachedObject>): string[] =>
+    c
+      .list()
+      .map((o) => c.key(o))
+      .sort();
   t.same(keys(caches.slices), ['default/a-1']);
   t.same(keys(caches.node), ['n2'], 'fieldSelector metadata.name');
   t.same(keys(caches.nodes), ['n1', 'n2']);
   t.ok(keys(caches.namespaces).includes('bgp'));
   t.same(keys(caches.secrets), ['bgp/pw']);
   t.same(keys(caches.peers), ['bgp/tor']);
-  t.equal(caches.peers.get('bgp/tor')?.spec && (caches.peers.get('bgp/tor')!.spec as { peerASN: number }).peerASN, 64497);
+  t.equal(
+    caches.peers.get('bgp/tor')?.spec && (caches.peers.get('bgp/tor')!.spec as { peerASN: number }).peerASN,
+    64497,
+  );
   t.same(keys(caches.pools), []);
   await until('watching', () => Object.values(caches).every((c) => c.health().watching));
-  const bookmarks = s.requests().filter((r) => r.verb === 'watch').map((r) => r.query.allowWatchBookmarks);
+  const bookmarks = s
+    .requests()
+    .filter((r) => r.verb === 'watch')
+    .map((r) => r.query.allowWatchBookmarks);
   t.same(bookmarks, Array(7).fill('true'), 'seven watches, each asking for bookmarks');
   // Changes to both nodes: the single-node cache sees only its own.
   s.patch('nodes', 'n2', { metadata: { labels: { ready: 'yes' } } });
   s.patch('nodes', 'n1', { metadata: { labels: { ready: 'yes' } } });
-  await until('n1 and n2 updated in nodes', () => caches.nodes.list().every((n) => n.metadata?.labels?.ready === 'yes'));
+  await until('n1 and n2 updated in nodes', () =>
+    caches.nodes.list().every((n) => n.metadata?.labels?.ready === 'yes'),
+  );
   t.equal(caches.node.get('n2')?.metadata?.labels?.ready, 'yes');
   t.same(keys(caches.node), ['n2']);
 });

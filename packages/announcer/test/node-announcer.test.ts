@@ -11,7 +11,13 @@ import { NodeAnnouncer } from '../src/kube/node-announcer.js';
 import { watchEndpointSlices, watchNodeStates, watchNodes, watchServices } from '../src/kube/watches.js';
 import type { BGPNodeState } from '../src/kube/node-state.js';
 import { validateConfig } from '../src/config/validate.js';
-import { DEFAULT_LOAD_BALANCER_CLASS, EXCLUDE_LABEL, type EndpointSlice, type Node, type Service } from '../src/service/model.js';
+import {
+  DEFAULT_LOAD_BALANCER_CLASS,
+  EXCLUDE_LABEL,
+  type EndpointSlice,
+  type Node,
+  type Service,
+} from '../src/service/model.js';
 import type { CacheChange, CacheHealth, ObjectCache } from '../src/kube/cache.js';
 import { Speaker } from '@bgp-announce/bgp-speaker';
 import { startReceiver } from './helpers/kube-bgp-receiver.js';
@@ -23,7 +29,12 @@ function announcerConfig(port: number) {
   const g = 'bgp-announce.io/v1alpha1';
   const { config, problems } = validateConfig([
     { apiVersion: g, kind: 'IPAddressPool', metadata: { name: 'blue' }, spec: { addresses: ['203.0.113.0/28'] } },
-    { apiVersion: g, kind: 'BGPPeer', metadata: { name: 'rtr' }, spec: { myASN: 64496, peerASN: 64497, peerAddress: '127.0.0.1', peerPort: port } },
+    {
+      apiVersion: g,
+      kind: 'BGPPeer',
+      metadata: { name: 'rtr' },
+      spec: { myASN: 64496, peerASN: 64497, peerAddress: '127.0.0.1', peerPort: port },
+    },
     { apiVersion: g, kind: 'BGPAdvertisement', metadata: { name: 'all' }, spec: { communities: ['64496:7'] } },
   ]);
   if (problems.length > 0) throw new Error(JSON.stringify(problems));
@@ -31,16 +42,28 @@ function announcerConfig(port: number) {
 }
 
 /** A LoadBalancer Service with its address in the status (written after the create, as the allocator would). */
-function createService(server: TestApiServer, name: string, ip: string, policy: 'Cluster' | 'Local', cls = DEFAULT_LOAD_BALANCER_CLASS) {
+function createService(
+  server: TestApiServer,
+  name: string,
+  ip: string,
+  policy: 'Cluster' | 'Local',
+  cls = DEFAULT_LOAD_BALANCER_CLASS,
+) {
   server.create('services', {
     metadata: { name, namespace: 'default' },
-    spec: { type: 'LoadBalancer', loadBalancerClass: cls, externalTrafficPolicy: policy, ports: [{ port: 80, protocol: 'TCP' }] },
+    spec: {
+      type: 'LoadBalancer',
+      loadBalancerClass: cls,
+      externalTrafficPolicy: policy,
+      ports: [{ port: 80, protocol: 'TCP' }],
+    },
   });
   return server.patch('services', name, { status: { loadBalancer: { ingress: [{ ip, ipMode: 'VIP' }] } } });
 }
 
 type Endpoint = { nodeName: string; conditions: { ready?: boolean; serving?: boolean; terminating?: boolean } };
-const sliceEndpoints = (endpoints: Endpoint[]) => endpoints.map((e, i) => ({ addresses: [`198.51.100.${30 + i}`], ...e }));
+const sliceEndpoints = (endpoints: Endpoint[]) =>
+  endpoints.map((e, i) => ({ addresses: [`198.51.100.${30 + i}`], ...e }));
 
 const stateOf = (server: TestApiServer) => (server.get('bgpnodestates', 'n1', NS) as BGPNodeState | undefined)?.status;
 /** n1's report on one Service: ['announced', peers] or ['not', reason]; undefined when it does not list it. */
@@ -52,7 +75,8 @@ function reportOf(server: TestApiServer, name: string): [string, string] | undef
   return n ? ['not', n.reason] : undefined;
 }
 /** Requests that wrote Services. */
-const serviceWrites = (server: TestApiServer) => server.requests().filter((r) => r.resource === 'services' && !['get', 'list', 'watch'].includes(r.verb ?? ''));
+const serviceWrites = (server: TestApiServer) =>
+  server.requests().filter((r) => r.resource === 'services' && !['get', 'list', 'watch'].includes(r.verb ?? ''));
 
 async function start(t: Test, kubeConfig: KubeConfig, port: number) {
   const speaker = new Speaker({ localAs: 64496, bgpId: '192.0.2.21' });
@@ -79,89 +103,133 @@ async function start(t: Test, kubeConfig: KubeConfig, port: number) {
   return { speaker, announcer, nodes };
 }
 
-t.test("Local Services follow the endpoints on this node, the node's BGPNodeState says so, the exclude label withdraws", async (t) => {
-  const { server, kubeConfig } = await apiServer(t);
-  const receiver = await startReceiver(t);
-  server.create('namespaces', { metadata: { name: NS } });
-  server.create('nodes', { metadata: { name: 'n1', labels: { rack: 'r1' } }, status: { addresses: [{ type: 'InternalIP', address: '192.0.2.21' }], conditions: [{ type: 'Ready', status: 'True' }] } });
-  server.create('nodes', { metadata: { name: 'n2' }, status: { addresses: [{ type: 'InternalIP', address: '192.0.2.22' }] } });
-  createService(server, 'api', '203.0.113.6', 'Cluster');
-  createService(server, 'web', '203.0.113.5', 'Local');
-  const kubeVip = createService(server, 'vip', '198.51.100.50', 'Cluster', 'kube-vip.io/kube-vip-class');
-  server.create('endpointslices', {
-    metadata: { name: 'web-abcde', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } },
-    addressType: 'IPv4',
-    endpoints: sliceEndpoints([{ nodeName: 'n2', conditions: { ready: true, serving: true, terminating: false } }]),
-  });
+t.test(
+  "Local Services follow the endpoints on this node, the node's BGPNodeState says so, the exclude label withdraws",
+  async (t) => {
+    const { server, kubeConfig } = await apiServer(t);
+    const receiver = await startReceiver(t);
+    server.create('namespaces', { metadata: { name: NS } });
+    server.create('nodes', {
+      metadata: { name: 'n1', labels: { rack: 'r1' } },
+      status: {
+        addresses: [{ type: 'InternalIP', address: '192.0.2.21' }],
+        conditions: [{ type: 'Ready', status: 'True' }],
+      },
+    });
+    server.create('nodes', {
+      metadata: { name: 'n2' },
+      status: { addresses: [{ type: 'InternalIP', address: '192.0.2.22' }] },
+    });
+    createService(server, 'api', '203.0.113.6', 'Cluster');
+    createService(server, 'web', '203.0.113.5', 'Local');
+    const kubeVip = createService(server, 'vip', '198.51.100.50', 'Cluster', 'kube-vip.io/kube-vip-class');
+    server.create('endpointslices', {
+      metadata: { name: 'web-abcde', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      endpoints: sliceEndpoints([{ nodeName: 'n2', conditions: { ready: true, serving: true, terminating: false } }]),
+    });
 
-  const { speaker, announcer, nodes } = await start(t, kubeConfig, receiver.port);
-  t.equal(announcer.ready(), true);
-  t.same(nodes.list().map((n) => n.metadata?.name), ['n1'], 'the node cache holds this node only');
+    const { speaker, announcer, nodes } = await start(t, kubeConfig, receiver.port);
+    t.equal(announcer.ready(), true);
+    t.same(
+      nodes.list().map((n) => n.metadata?.name),
+      ['n1'],
+      'the node cache holds this node only',
+    );
 
-  // The Cluster Service is announced; the Local one has no endpoint here.
-  await until('api on the wire', () => receiver.routes.has('203.0.113.6/32'));
-  t.same(receiver.routes.get('203.0.113.6/32')?.communities, ['64496:7']);
-  t.same([...speaker.announced().keys()], ['203.0.113.6/32'], 'web is not announced');
-  await until('the BGPNodeState with api announced', () => reportOf(server, 'api')?.[0] === 'announced' && reportOf(server, 'web'));
-  t.strictSame(reportOf(server, 'api'), ['announced', 'rtr']);
-  t.strictSame(reportOf(server, 'web'), ['not', 'no ready local endpoint (externalTrafficPolicy Local)']);
-  t.match(stateOf(server), { sessionsEstablished: 1, sessionsTotal: 1, servicesAnnounced: 1, servicesNotAnnounced: 1, sessions: [{ peer: 'rtr', peerAddress: '127.0.0.1', state: 'Established', prefixesSent: 1 }] });
-  t.match(server.get('bgpnodestates', 'n1', NS), { metadata: { ownerReferences: [{ kind: 'Node', name: 'n1', uid: server.get('nodes', 'n1')?.metadata.uid }] } });
-  t.same(
-    announcer.status().services.map((s) => [s.key, s.announced]),
-    [
-      ['default/api', true],
-      ['default/web', false],
-    ],
-  );
+    // The Cluster Service is announced; the Local one has no endpoint here.
+    await until('api on the wire', () => receiver.routes.has('203.0.113.6/32'));
+    t.same(receiver.routes.get('203.0.113.6/32')?.communities, ['64496:7']);
+    t.same([...speaker.announced().keys()], ['203.0.113.6/32'], 'web is not announced');
+    await until(
+      'the BGPNodeState with api announced',
+      () => reportOf(server, 'api')?.[0] === 'announced' && reportOf(server, 'web'),
+    );
+    t.strictSame(reportOf(server, 'api'), ['announced', 'rtr']);
+    t.strictSame(reportOf(server, 'web'), ['not', 'no ready local endpoint (externalTrafficPolicy Local)']);
+    t.match(stateOf(server), {
+      sessionsEstablished: 1,
+      sessionsTotal: 1,
+      servicesAnnounced: 1,
+      servicesNotAnnounced: 1,
+      sessions: [{ peer: 'rtr', peerAddress: '127.0.0.1', state: 'Established', prefixesSent: 1 }],
+    });
+    t.match(server.get('bgpnodestates', 'n1', NS), {
+      metadata: { ownerReferences: [{ kind: 'Node', name: 'n1', uid: server.get('nodes', 'n1')?.metadata.uid }] },
+    });
+    t.same(
+      announcer.status().services.map((s) => [s.key, s.announced]),
+      [
+        ['default/api', true],
+        ['default/web', false],
+      ],
+    );
 
-  // A serving (not ready) endpoint on n1: web is announced.
-  server.patch('endpointslices', 'web-abcde', {
-    endpoints: sliceEndpoints([
-      { nodeName: 'n2', conditions: { ready: true, serving: true, terminating: false } },
-      { nodeName: 'n1', conditions: { ready: false, serving: true, terminating: false } },
-    ]),
-  });
-  await until('web on the wire', () => receiver.routes.has('203.0.113.5/32'));
-  await until('web announced in the BGPNodeState', () => reportOf(server, 'web')?.[0] === 'announced');
-  t.strictSame(reportOf(server, 'web'), ['announced', 'rtr']);
+    // A serving (not ready) endpoint on n1: web is announced.
+    server.patch('endpointslices', 'web-abcde', {
+      endpoints: sliceEndpoints([
+        { nodeName: 'n2', conditions: { ready: true, serving: true, terminating: false } },
+        { nodeName: 'n1', conditions: { ready: false, serving: true, terminating: false } },
+      ]),
+    });
+    await until('web on the wire', () => receiver.routes.has('203.0.113.5/32'));
+    await until('web announced in the BGPNodeState', () => reportOf(server, 'web')?.[0] === 'announced');
+    t.strictSame(reportOf(server, 'web'), ['announced', 'rtr']);
 
-  // The endpoint on n1 stops serving: withdrawn, api stays.
-  server.patch('endpointslices', 'web-abcde', {
-    endpoints: sliceEndpoints([
-      { nodeName: 'n2', conditions: { ready: true, serving: true, terminating: false } },
-      { nodeName: 'n1', conditions: { ready: false, serving: false, terminating: false } },
-    ]),
-  });
-  await until('web withdrawn', () => !receiver.routes.has('203.0.113.5/32'));
-  t.ok(receiver.routes.has('203.0.113.6/32'));
-  await until('web not announced', () => reportOf(server, 'web')?.[0] === 'not');
+    // The endpoint on n1 stops serving: withdrawn, api stays.
+    server.patch('endpointslices', 'web-abcde', {
+      endpoints: sliceEndpoints([
+        { nodeName: 'n2', conditions: { ready: true, serving: true, terminating: false } },
+        { nodeName: 'n1', conditions: { ready: false, serving: false, terminating: false } },
+      ]),
+    });
+    await until('web withdrawn', () => !receiver.routes.has('203.0.113.5/32'));
+    t.ok(receiver.routes.has('203.0.113.6/32'));
+    await until('web not announced', () => reportOf(server, 'web')?.[0] === 'not');
 
-  // The exclude label (any value) withdraws everything from this node.
-  server.patch('nodes', 'n1', { metadata: { labels: { [EXCLUDE_LABEL]: '' } } });
-  await until('all withdrawn', () => receiver.routes.size === 0);
-  t.same([...speaker.announced().keys()], []);
-  await until('api not announced', () => reportOf(server, 'api')?.[0] === 'not');
-  t.strictSame(reportOf(server, 'api'), ['not', `the node has the label ${EXCLUDE_LABEL}`]);
-  t.same(speaker.peers().map((p) => p.id), ['rtr'], 'the session stays up');
+    // The exclude label (any value) withdraws everything from this node.
+    server.patch('nodes', 'n1', { metadata: { labels: { [EXCLUDE_LABEL]: '' } } });
+    await until('all withdrawn', () => receiver.routes.size === 0);
+    t.same([...speaker.announced().keys()], []);
+    await until('api not announced', () => reportOf(server, 'api')?.[0] === 'not');
+    t.strictSame(reportOf(server, 'api'), ['not', `the node has the label ${EXCLUDE_LABEL}`]);
+    t.same(
+      speaker.peers().map((p) => p.id),
+      ['rtr'],
+      'the session stays up',
+    );
 
-  server.patch('nodes', 'n1', { metadata: { labels: { [EXCLUDE_LABEL]: null } } });
-  await until('api back', () => receiver.routes.has('203.0.113.6/32'));
+    server.patch('nodes', 'n1', { metadata: { labels: { [EXCLUDE_LABEL]: null } } });
+    await until('api back', () => receiver.routes.has('203.0.113.6/32'));
 
-  // Another class's Service: never announced, never written.
-  t.notOk(receiver.routes.has('198.51.100.50/32'));
-  t.equal(server.get('services', 'vip')?.metadata.resourceVersion, kubeVip.metadata.resourceVersion, "kube-vip's Service is unchanged");
-  t.same(server.requests().filter((r) => r.method !== 'GET' && r.name === 'vip'), []);
-  t.strictSame(serviceWrites(server), [], 'a node never writes a Service');
-  const w = announcer.nodeStateWriter()!.stats;
-  t.ok(w.writes >= 5 && w.requests <= w.writes + 1, `its BGPNodeState written ${w.writes} times in ${w.requests} requests (one create)`);
-});
+    // Another class's Service: never announced, never written.
+    t.notOk(receiver.routes.has('198.51.100.50/32'));
+    t.equal(
+      server.get('services', 'vip')?.metadata.resourceVersion,
+      kubeVip.metadata.resourceVersion,
+      "kube-vip's Service is unchanged",
+    );
+    t.same(
+      server.requests().filter((r) => r.method !== 'GET' && r.name === 'vip'),
+      [],
+    );
+    t.strictSame(serviceWrites(server), [], 'a node never writes a Service');
+    const w = announcer.nodeStateWriter()!.stats;
+    t.ok(
+      w.writes >= 5 && w.requests <= w.writes + 1,
+      `its BGPNodeState written ${w.writes} times in ${w.requests} requests (one create)`,
+    );
+  },
+);
 
 t.test('a Service that leaves (deleted, or no longer ours) has its route withdrawn', async (t) => {
   const { server, kubeConfig } = await apiServer(t);
   const receiver = await startReceiver(t);
   server.create('namespaces', { metadata: { name: NS } });
-  server.create('nodes', { metadata: { name: 'n1' }, status: { addresses: [{ type: 'InternalIP', address: '192.0.2.21' }] } });
+  server.create('nodes', {
+    metadata: { name: 'n1' },
+    status: { addresses: [{ type: 'InternalIP', address: '192.0.2.21' }] },
+  });
   createService(server, 'api', '203.0.113.6', 'Cluster');
   createService(server, 'db', '203.0.113.7', 'Cluster');
   const { announcer } = await start(t, kubeConfig, receiver.port);
@@ -170,11 +238,24 @@ t.test('a Service that leaves (deleted, or no longer ours) has its route withdra
   server.delete('services', 'db');
   await until('db withdrawn', () => !receiver.routes.has('203.0.113.7/32'));
   t.ok(receiver.routes.has('203.0.113.6/32'));
-  await until('db gone from the BGPNodeState', () => reportOf(server, 'db') === undefined && reportOf(server, 'api')?.[0] === 'announced');
+  await until(
+    'db gone from the BGPNodeState',
+    () => reportOf(server, 'db') === undefined && reportOf(server, 'api')?.[0] === 'announced',
+  );
   // A Service changed to ClusterIP: no longer a load balancer, so withdrawn and no longer reported.
-  server.patch('services', 'api', { spec: { type: 'ClusterIP', loadBalancerClass: null, externalTrafficPolicy: null, ports: [{ port: 80, protocol: 'TCP' }] } });
+  server.patch('services', 'api', {
+    spec: {
+      type: 'ClusterIP',
+      loadBalancerClass: null,
+      externalTrafficPolicy: null,
+      ports: [{ port: 80, protocol: 'TCP' }],
+    },
+  });
   await until('api withdrawn', () => !receiver.routes.has('203.0.113.6/32'));
-  await until('api gone from the BGPNodeState', () => reportOf(server, 'api') === undefined && stateOf(server)?.servicesAnnounced === 0);
+  await until(
+    'api gone from the BGPNodeState',
+    () => reportOf(server, 'api') === undefined && stateOf(server)?.servicesAnnounced === 0,
+  );
   t.same(announcer.status().services, []);
 });
 
@@ -227,7 +308,12 @@ t.test('no plan before every cache has its first list', async (t) => {
   const services = new ManualCache<Service>();
   const endpointSlices = new ManualCache<EndpointSlice>();
   const nodes = new ManualCache<Node>();
-  const announcer = new NodeAnnouncer(ctx, { services, endpointSlices, nodes, serviceClass: { loadBalancerClass: DEFAULT_LOAD_BALANCER_CLASS, defaultLoadBalancer: false } });
+  const announcer = new NodeAnnouncer(ctx, {
+    services,
+    endpointSlices,
+    nodes,
+    serviceClass: { loadBalancerClass: DEFAULT_LOAD_BALANCER_CLASS, defaultLoadBalancer: false },
+  });
   t.teardown(() => announcer.stop());
   const web: Service = {
     metadata: { namespace: 'default', name: 'web' },
@@ -242,7 +328,12 @@ t.test('no plan before every cache has its first list', async (t) => {
   await announcer.reconcile();
   t.equal(announcer.ready(), false, 'not ready');
   t.same(announcer.status().services, [], 'no plan saying web has no local endpoint (its slices are not read yet)');
-  endpointSlices.sync([{ metadata: { namespace: 'default', name: 'web-1', labels: { 'kubernetes.io/service-name': 'web' } }, endpoints: [{ addresses: ['198.51.100.30'], nodeName: 'n1' }] }]);
+  endpointSlices.sync([
+    {
+      metadata: { namespace: 'default', name: 'web-1', labels: { 'kubernetes.io/service-name': 'web' } },
+      endpoints: [{ addresses: ['198.51.100.30'], nodeName: 'n1' }],
+    },
+  ]);
   await started;
   t.equal(announcer.ready(), true);
   t.match(announcer.status().services, [{ key: 'default/web', announced: true, peers: ['rtr'] }]);

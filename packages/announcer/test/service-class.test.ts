@@ -36,19 +36,69 @@ t.test('class filtering', async (t) => {
 });
 
 const withFamilies = (ipFamilies?: string[], ipFamilyPolicy?: string): Service => ({
-  spec: { type: 'LoadBalancer', ...(ipFamilies === undefined ? {} : { ipFamilies }), ...(ipFamilyPolicy === undefined ? {} : { ipFamilyPolicy }) },
+  spec: {
+    type: 'LoadBalancer',
+    ...(ipFamilies === undefined ? {} : { ipFamilies }),
+    ...(ipFamilyPolicy === undefined ? {} : { ipFamilyPolicy }),
+  },
 });
 
 t.test('wanted families', async (t) => {
-  t.strictSame(wantedFamilies(withFamilies(['IPv4'], 'SingleStack')), { ok: true, policy: 'SingleStack', families: [4], atLeast: 1, atMost: 1 });
-  t.strictSame(wantedFamilies(withFamilies(['IPv6'])), { ok: true, policy: 'SingleStack', families: [6], atLeast: 1, atMost: 1 }, 'no policy is SingleStack');
-  t.strictSame(wantedFamilies(withFamilies()), { ok: true, policy: 'SingleStack', families: [4, 6], atLeast: 1, atMost: 1 }, 'no families: either, IPv4 first');
-  t.strictSame(wantedFamilies(withFamilies(['IPv6', 'IPv4'], 'SingleStack')), { ok: true, policy: 'SingleStack', families: [6], atLeast: 1, atMost: 1 }, 'SingleStack takes the first');
-  t.strictSame(wantedFamilies(withFamilies(['IPv6', 'IPv4'], 'PreferDualStack')), { ok: true, policy: 'PreferDualStack', families: [6, 4], atLeast: 1, atMost: 2 });
-  t.strictSame(wantedFamilies(withFamilies(['IPv4'], 'PreferDualStack')), { ok: true, policy: 'PreferDualStack', families: [4], atLeast: 1, atMost: 1 }, 'single-stack cluster');
-  t.strictSame(wantedFamilies(withFamilies(undefined, 'PreferDualStack')), { ok: true, policy: 'PreferDualStack', families: [4, 6], atLeast: 1, atMost: 2 });
-  t.strictSame(wantedFamilies(withFamilies(['IPv4', 'IPv6'], 'RequireDualStack')), { ok: true, policy: 'RequireDualStack', families: [4, 6], atLeast: 2, atMost: 2 });
-  t.strictSame(wantedFamilies(withFamilies(['IPv6'], 'RequireDualStack')), { ok: true, policy: 'RequireDualStack', families: [6, 4], atLeast: 2, atMost: 2 });
+  t.strictSame(wantedFamilies(withFamilies(['IPv4'], 'SingleStack')), {
+    ok: true,
+    policy: 'SingleStack',
+    families: [4],
+    atLeast: 1,
+    atMost: 1,
+  });
+  t.strictSame(
+    wantedFamilies(withFamilies(['IPv6'])),
+    { ok: true, policy: 'SingleStack', families: [6], atLeast: 1, atMost: 1 },
+    'no policy is SingleStack',
+  );
+  t.strictSame(
+    wantedFamilies(withFamilies()),
+    { ok: true, policy: 'SingleStack', families: [4, 6], atLeast: 1, atMost: 1 },
+    'no families: either, IPv4 first',
+  );
+  t.strictSame(
+    wantedFamilies(withFamilies(['IPv6', 'IPv4'], 'SingleStack')),
+    { ok: true, policy: 'SingleStack', families: [6], atLeast: 1, atMost: 1 },
+    'SingleStack takes the first',
+  );
+  t.strictSame(wantedFamilies(withFamilies(['IPv6', 'IPv4'], 'PreferDualStack')), {
+    ok: true,
+    policy: 'PreferDualStack',
+    families: [6, 4],
+    atLeast: 1,
+    atMost: 2,
+  });
+  t.strictSame(
+    wantedFamilies(withFamilies(['IPv4'], 'PreferDualStack')),
+    { ok: true, policy: 'PreferDualStack', families: [4], atLeast: 1, atMost: 1 },
+    'single-stack cluster',
+  );
+  t.strictSame(wantedFamilies(withFamilies(undefined, 'PreferDualStack')), {
+    ok: true,
+    policy: 'PreferDualStack',
+    families: [4, 6],
+    atLeast: 1,
+    atMost: 2,
+  });
+  t.strictSame(wantedFamilies(withFamilies(['IPv4', 'IPv6'], 'RequireDualStack')), {
+    ok: true,
+    policy: 'RequireDualStack',
+    families: [4, 6],
+    atLeast: 2,
+    atMost: 2,
+  });
+  t.strictSame(wantedFamilies(withFamilies(['IPv6'], 'RequireDualStack')), {
+    ok: true,
+    policy: 'RequireDualStack',
+    families: [6, 4],
+    atLeast: 2,
+    atMost: 2,
+  });
   const bad = [
     [withFamilies(['IPv5']), /unknown family "IPv5"/],
     [withFamilies(['IPv4', 'IPv4']), /IPv4 listed twice/],

@@ -12,7 +12,10 @@ import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
-const [sessions = 50, intervalMs = 50, seconds = 60] = process.argv.slice(2).filter((a) => a !== '--child').map(Number);
+const [sessions = 50, intervalMs = 50, seconds = 60] = process.argv
+  .slice(2)
+  .filter((a) => a !== '--child')
+  .map(Number);
 const WARMUP_MS = 5000;
 
 async function child() {
@@ -26,7 +29,11 @@ async function child() {
   const profile = { name: 'probe', transmitInterval: intervalMs, receiveInterval: intervalMs, detectMultiplier: 3 };
   const downs = {}; // Up -> Down transitions before the engines stop, by diag
   let stopping = false;
-  for (const e of [a, b]) e.on('state', (_id, c) => void (c.from === 'Up' && !stopping && (downs[`diag ${c.diag}`] = (downs[`diag ${c.diag}`] ?? 0) + 1)));
+  for (const e of [a, b])
+    e.on(
+      'state',
+      (_id, c) => void (c.from === 'Up' && !stopping && (downs[`diag ${c.diag}`] = (downs[`diag ${c.diag}`] ?? 0) + 1)),
+    );
   for (let i = 0; i < sessions; i++) {
     const peer = `127.0.${1 + (i >> 8)}.${i & 255}`;
     a.addSession({ peerAddress: peer, localAddress: '127.0.0.1', port: portsB.singleHop, profile });
@@ -42,15 +49,33 @@ async function child() {
   const up = (await Promise.all(a.sessionIds().map((id) => a.session(id)))).filter((s) => s?.state === 'Up').length;
   stopping = true;
   await Promise.all([a.stop(), b.stop()]);
-  process.stdout.write(`PROBE ${JSON.stringify({ from, to, packets: after.map((n, i) => n - (before[i] ?? 0)), up, downs })}\n`);
+  process.stdout.write(
+    `PROBE ${JSON.stringify({ from, to, packets: after.map((n, i) => n - (before[i] ?? 0)), up, downs })}\n`,
+  );
 }
 
 async function parent() {
-  const proc = spawn(process.execPath, ['--trace-gc-nvp', fileURLToPath(import.meta.url), '--child', String(sessions), String(intervalMs), String(seconds)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(
+    process.execPath,
+    [
+      '--trace-gc-nvp',
+      fileURLToPath(import.meta.url),
+      '--child',
+      String(sessions),
+      String(intervalMs),
+      String(seconds),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   proc.stdout.on('data', (c) => (out += c));
   await new Promise((resolve) => proc.on('exit', resolve));
-  const probe = JSON.parse(out.split('\n').find((l) => l.startsWith('PROBE '))?.slice(6) ?? 'null');
+  const probe = JSON.parse(
+    out
+      .split('\n')
+      .find((l) => l.startsWith('PROBE '))
+      ?.slice(6) ?? 'null',
+  );
   if (probe === null) throw new Error(`the probe printed no result:\n${out.slice(-2000)}`);
   const isolates = new Map();
   for (const line of out.split('\n')) {
@@ -64,7 +89,9 @@ async function parent() {
   // packets (both engines send and receive alike).
   const workers = [...isolates.values()].sort((x, y) => y.length - x.length).slice(0, 2);
   const packetsPerMs = (probe.packets[0] + probe.packets[1]) / 2 / (probe.to - probe.from);
-  console.log(`${sessions} sessions at ${intervalMs} ms, ${seconds} s measured after ${WARMUP_MS / 1000} s; ${probe.up}/${sessions} Up at the end, Downs ${JSON.stringify(probe.downs)}; ${(packetsPerMs * 1000).toFixed(0)} packets/s per worker (sent + received)`);
+  console.log(
+    `${sessions} sessions at ${intervalMs} ms, ${seconds} s measured after ${WARMUP_MS / 1000} s; ${probe.up}/${sessions} Up at the end, Downs ${JSON.stringify(probe.downs)}; ${(packetsPerMs * 1000).toFixed(0)} packets/s per worker (sent + received)`,
+  );
   workers.forEach((gcs, i) => {
     // Worker isolates start a few ms after the child's clock origin: close enough for a window of seconds.
     const inWindow = gcs.filter((g) => g.at >= probe.from && g.at <= probe.to);
@@ -79,8 +106,13 @@ async function parent() {
       bytes += inWindow[k].allocated;
       ms += inWindow[k].at - inWindow[k - 1].at;
     }
-    const perPacket = ms > 0 ? `${(bytes / (ms * packetsPerMs)).toFixed(0)} bytes/packet` : 'n/a (no two young-generation collections in a row)';
-    console.log(`worker ${i + 1}: ${inWindow.length} collections (${perMinute.toFixed(1)}/min; ${inWindow.filter((g) => g.kind !== 's').length} not young-generation), max pause ${maxPause} ms, ${perPacket}`);
+    const perPacket =
+      ms > 0
+        ? `${(bytes / (ms * packetsPerMs)).toFixed(0)} bytes/packet`
+        : 'n/a (no two young-generation collections in a row)';
+    console.log(
+      `worker ${i + 1}: ${inWindow.length} collections (${perMinute.toFixed(1)}/min; ${inWindow.filter((g) => g.kind !== 's').length} not young-generation), max pause ${maxPause} ms, ${perPacket}`,
+    );
   });
 }
 

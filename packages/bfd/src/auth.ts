@@ -3,11 +3,7 @@
 // bfd.AuthSeqKnown) as plain data. MD5 and SHA1 come from node:crypto.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import {
-  BFD_AUTH_DIGEST_OFFSET,
-  authDigestLength,
-  encodeControlPacket,
-} from './packet.js';
+import { BFD_AUTH_DIGEST_OFFSET, authDigestLength, encodeControlPacket } from './packet.js';
 import {
   BfdPacketError,
   type BfdAuthKey,
@@ -125,23 +121,33 @@ export function verifyControlPacketAuth(
 ): BfdAuthReceiveState {
   const auth = packet.auth;
   if (keys.length === 0) {
-    if (auth !== undefined) throw new BfdPacketError('auth-unexpected', 'BFD packet is authenticated but this session uses no authentication');
+    if (auth !== undefined)
+      throw new BfdPacketError(
+        'auth-unexpected',
+        'BFD packet is authenticated but this session uses no authentication',
+      );
     return state;
   }
-  if (auth === undefined) throw new BfdPacketError('auth-missing', 'BFD packet has no authentication but this session requires it');
+  if (auth === undefined)
+    throw new BfdPacketError('auth-missing', 'BFD packet has no authentication but this session requires it');
   const key = keys.find((k) => k.keyId === auth.keyId);
-  if (key === undefined) throw new BfdPacketError('auth-failed', `BFD Auth Key ID ${auth.keyId} is not a configured key`);
+  if (key === undefined)
+    throw new BfdPacketError('auth-failed', `BFD Auth Key ID ${auth.keyId} is not a configured key`);
   if (key.type !== auth.type) {
     throw new BfdPacketError('auth-failed', `BFD Auth Type ${auth.type} for key ${auth.keyId}, configured ${key.type}`);
   }
   if (auth.type === 'simple') {
-    if (!sameBytes(auth.password, key.secret)) throw new BfdPacketError('auth-failed', `BFD password for key ${auth.keyId} does not match`);
+    if (!sameBytes(auth.password, key.secret))
+      throw new BfdPacketError('auth-failed', `BFD password for key ${auth.keyId} does not match`);
     return state;
   }
   const length = bytes[3] ?? 0;
   const digestLength = authDigestLength(auth.type);
   if (length < BFD_AUTH_DIGEST_OFFSET + digestLength || bytes.length < length) {
-    throw new BfdPacketError('bad-auth-section', `BFD ${auth.type} packet of Length ${length} has no room for its digest`);
+    throw new BfdPacketError(
+      'bad-auth-section',
+      `BFD ${auth.type} packet of Length ${length} has no room for its digest`,
+    );
   }
   const signed = new Uint8Array(bytes.subarray(0, length)); // a copy, also when bytes is a Buffer (its slice is a view)
   signed.set(paddedSecret(auth.type, key.secret), BFD_AUTH_DIGEST_OFFSET);

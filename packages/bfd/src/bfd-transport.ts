@@ -63,7 +63,11 @@ export interface BfdSendSocket {
 /** Opens the engine's sockets. Errors name the address and the cause. */
 export interface BfdSockets {
   readonly ttlCheck: BfdTtlCheck;
-  listen(options: BfdBindOptions & { port: number }, onDatagram: BfdDatagramHandler, onError: (e: Error) => void): Promise<BfdReceiveSocket>;
+  listen(
+    options: BfdBindOptions & { port: number },
+    onDatagram: BfdDatagramHandler,
+    onError: (e: Error) => void,
+  ): Promise<BfdReceiveSocket>;
   /** A socket bound to a random free source port in 49152-65535, sending with TTL 255. */
   openSender(options: BfdBindOptions, onError: (e: Error) => void, random?: () => number): Promise<BfdSendSocket>;
 }
@@ -90,7 +94,10 @@ async function bindRandomPort<T>(random: () => number, open: (port: number) => P
       return await open(randomSourcePort(random));
     } catch (err) {
       if (errorCode(err) !== 'EADDRINUSE') throw err;
-      if (attempt + 1 >= PORT_ATTEMPTS) throw new Error(`${what}: no free source port in ${BFD_SOURCE_PORT_MIN}-${BFD_SOURCE_PORT_MAX} after ${PORT_ATTEMPTS} tries`);
+      if (attempt + 1 >= PORT_ATTEMPTS)
+        throw new Error(
+          `${what}: no free source port in ${BFD_SOURCE_PORT_MIN}-${BFD_SOURCE_PORT_MAX} after ${PORT_ATTEMPTS} tries`,
+        );
     }
   }
 }
@@ -118,7 +125,14 @@ export function nativeBfdSockets(): BfdSockets {
     async openSender(o, onError, random = Math.random) {
       const socket = await bindRandomPort(
         random,
-        async (port) => UdpTtlSocket.open({ family: o.family, address: o.address, port, ttl: 255, ...(o.device === undefined ? {} : { device: o.device }) }),
+        async (port) =>
+          UdpTtlSocket.open({
+            family: o.family,
+            address: o.address,
+            port,
+            ttl: 255,
+            ...(o.device === undefined ? {} : { device: o.device }),
+          }),
         `opening a BFD send socket on ${o.address}`,
       );
       return {
@@ -165,7 +179,10 @@ function dgramError(what: string, err: unknown): Error {
  */
 export function dgramBfdSockets(): BfdSockets {
   const noDevice = (device: string | undefined): void => {
-    if (device !== undefined) throw new Error(`binding a BFD session to interface ${device} needs the native socket addon (Node's dgram cannot bind to a device)`);
+    if (device !== undefined)
+      throw new Error(
+        `binding a BFD session to interface ${device} needs the native socket addon (Node's dgram cannot bind to a device)`,
+      );
   };
   return {
     ttlCheck: 'unavailable',
@@ -180,7 +197,10 @@ export function dgramBfdSockets(): BfdSockets {
       }
       socket.on('message', (payload, rinfo) => onDatagram(payload, rinfo.address, rinfo.port, undefined));
       socket.on('error', (err) => onError(dgramError(`receiving BFD on ${endpoint(o.address, o.port)}`, err)));
-      return { localPort: socket.address().port, close: () => new Promise<void>((resolve) => socket.close(() => resolve())) };
+      return {
+        localPort: socket.address().port,
+        close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+      };
     },
     async openSender(o, onError, random = Math.random) {
       noDevice(o.device);
@@ -235,14 +255,26 @@ export interface BfdListenerKey {
 /** The receive sockets of an engine, shared by the sessions on the same address, port and device. */
 export class BfdListenerPool {
   readonly #sockets: BfdSockets;
-  readonly #onDatagram: (key: BfdListenerKey, payload: Uint8Array, address: string, port: number, ttl: number | undefined) => void;
+  readonly #onDatagram: (
+    key: BfdListenerKey,
+    payload: Uint8Array,
+    address: string,
+    port: number,
+    ttl: number | undefined,
+  ) => void;
   readonly #onError: (key: BfdListenerKey, e: Error) => void;
   readonly #open = new Map<string, { users: number; socket: Promise<BfdReceiveSocket> }>();
 
   /** `onDatagram` gets the key of the socket a datagram came in on: the same object for every datagram of that socket. */
   constructor(
     sockets: BfdSockets,
-    onDatagram: (key: BfdListenerKey, payload: Uint8Array, address: string, port: number, ttl: number | undefined) => void,
+    onDatagram: (
+      key: BfdListenerKey,
+      payload: Uint8Array,
+      address: string,
+      port: number,
+      ttl: number | undefined,
+    ) => void,
     onError: (key: BfdListenerKey, e: Error) => void,
   ) {
     this.#sockets = sockets;

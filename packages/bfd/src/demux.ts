@@ -125,7 +125,8 @@ export class BfdDemux<T> {
       // The common case, once per received packet: no key built, addresses compared as they come.
       const entry = this.#byDiscriminator.get(yourDiscriminator);
       if (entry !== undefined && entry.multihop === received.multihop && entry.iface === (received.interface ?? '')) {
-        if (sameAddress(entry.peer, received.peerAddress) && sameAddress(entry.local, received.localAddress)) return entry.found;
+        if (sameAddress(entry.peer, received.peerAddress) && sameAddress(entry.local, received.localAddress))
+          return entry.found;
       }
     }
     let key: string;
@@ -136,7 +137,11 @@ export class BfdDemux<T> {
     }
     if (yourDiscriminator !== 0) {
       const entry = this.#byDiscriminator.get(yourDiscriminator);
-      if (entry === undefined) return { session: undefined, reason: `no session has discriminator ${yourDiscriminator} (${describeBfdPath(received)})` };
+      if (entry === undefined)
+        return {
+          session: undefined,
+          reason: `no session has discriminator ${yourDiscriminator} (${describeBfdPath(received)})`,
+        };
       return {
         session: undefined,
         reason: `discriminator ${yourDiscriminator} is the session ${describeBfdPath(entry.path)}, not ${describeBfdPath(received)}`,

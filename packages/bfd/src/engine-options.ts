@@ -46,7 +46,14 @@ export interface BfdSessionOptions {
 
 export type BfdSessionId = number;
 
-export type BfdEngineErrorCode = 'config' | 'ttl-check-unavailable' | 'socket' | 'send' | 'receive' | 'worker' | 'stopped';
+export type BfdEngineErrorCode =
+  | 'config'
+  | 'ttl-check-unavailable'
+  | 'socket'
+  | 'send'
+  | 'receive'
+  | 'worker'
+  | 'stopped';
 
 /** An engine error; `sessionId` names the session when there is one. */
 export class BfdEngineError extends Error {
@@ -66,7 +73,8 @@ export function fail(message: string): never {
 }
 
 function port(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) fail(`${what} must be an integer from 1 to 65535, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535)
+    fail(`${what} must be an integer from 1 to 65535, got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -81,9 +89,18 @@ function address(value: unknown, what: string): { address: string; family: 4 | 6
 
 function authKey(auth: BfdAuthOptions, where: string): BfdAuthKey {
   if (typeof auth !== 'object' || auth === null) fail(`${where}: auth must be an object { type, keyId, secret }`);
-  if (!Object.hasOwn(BFD_AUTH_TYPE, auth.type)) fail(`${where}: auth type must be one of ${Object.keys(BFD_AUTH_TYPE).join(', ')}, got ${JSON.stringify(auth.type)}`);
-  if (typeof auth.secret !== 'string' && !(auth.secret instanceof Uint8Array)) fail(`${where}: auth secret must be a string or bytes`);
-  const key: BfdAuthKey = { type: auth.type, keyId: auth.keyId, secret: typeof auth.secret === 'string' ? new Uint8Array(Buffer.from(auth.secret, 'utf8')) : new Uint8Array(auth.secret) };
+  if (!Object.hasOwn(BFD_AUTH_TYPE, auth.type))
+    fail(
+      `${where}: auth type must be one of ${Object.keys(BFD_AUTH_TYPE).join(', ')}, got ${JSON.stringify(auth.type)}`,
+    );
+  if (typeof auth.secret !== 'string' && !(auth.secret instanceof Uint8Array))
+    fail(`${where}: auth secret must be a string or bytes`);
+  const key: BfdAuthKey = {
+    type: auth.type,
+    keyId: auth.keyId,
+    secret:
+      typeof auth.secret === 'string' ? new Uint8Array(Buffer.from(auth.secret, 'utf8')) : new Uint8Array(auth.secret),
+  };
   const problem = authKeyProblem(key);
   if (problem !== undefined) fail(`${where}: ${problem}`);
   return key;
@@ -91,7 +108,8 @@ function authKey(auth: BfdAuthOptions, where: string): BfdAuthKey {
 
 /** Checks what addSession was given and turns it into what the worker runs. Throws BfdEngineError('config'). */
 export function sessionSpec(id: number, o: BfdSessionOptions): BfdWorkerSessionSpec {
-  if (typeof o !== 'object' || o === null) fail('BFD session options must be an object with peerAddress and localAddress');
+  if (typeof o !== 'object' || o === null)
+    fail('BFD session options must be an object with peerAddress and localAddress');
   const peer = address(o.peerAddress, 'peerAddress');
   const local = address(o.localAddress, 'localAddress');
   const where = `BFD session to ${peer.address}`;
@@ -99,9 +117,11 @@ export function sessionSpec(id: number, o: BfdSessionOptions): BfdWorkerSessionS
   const zones = [o.interface, peer.zone, local.zone].filter((z): z is string => z !== undefined);
   const iface = zones[0];
   if (zones.some((z) => z !== iface)) fail(`${where}: the interface is given differently (${zones.join(', ')})`);
-  if (iface !== undefined && (typeof iface !== 'string' || !/^[^\s/%]{1,15}$/.test(iface))) fail(`${where}: interface must be a network device name of 1-15 characters, got ${JSON.stringify(iface)}`);
+  if (iface !== undefined && (typeof iface !== 'string' || !/^[^\s/%]{1,15}$/.test(iface)))
+    fail(`${where}: interface must be a network device name of 1-15 characters, got ${JSON.stringify(iface)}`);
   const linkLocal = [peer.address, local.address].some((a) => /^fe[89ab]/.test(a));
-  if (linkLocal && iface === undefined) fail(`${where}: a link-local address needs its interface (interface: 'eth0', or fe80::1%eth0)`);
+  if (linkLocal && iface === undefined)
+    fail(`${where}: a link-local address needs its interface (interface: 'eth0', or fe80::1%eth0)`);
   if (o.multihop !== undefined && typeof o.multihop !== 'boolean') fail(`${where}: multihop must be true or false`);
   const multihop = o.multihop ?? false;
   let profile: BfdProfile;
@@ -129,10 +149,13 @@ export function workerDataFor(options: BfdEngineOptions): BfdWorkerData {
     singleHop: port(options.listenPorts?.singleHop ?? BFD_SINGLE_HOP_PORT, 'listenPorts.singleHop'),
     multihop: port(options.listenPorts?.multihop ?? BFD_MULTIHOP_PORT, 'listenPorts.multihop'),
   };
-  if (listenPorts.singleHop === listenPorts.multihop) fail(`listenPorts: single hop and multihop need different ports, got ${listenPorts.singleHop} for both`);
+  if (listenPorts.singleHop === listenPorts.multihop)
+    fail(`listenPorts: single hop and multihop need different ports, got ${listenPorts.singleHop} for both`);
   const transport = options.transport ?? 'auto';
-  if (transport !== 'auto' && transport !== 'dgram') fail(`transport must be 'auto' or 'dgram', got ${JSON.stringify(transport)}`);
+  if (transport !== 'auto' && transport !== 'dgram')
+    fail(`transport must be 'auto' or 'dgram', got ${JSON.stringify(transport)}`);
   const slack = options.lateTransmissionSlackMs ?? 5;
-  if (typeof slack !== 'number' || !(slack >= 0)) fail(`lateTransmissionSlackMs must be a number of milliseconds >= 0, got ${JSON.stringify(slack)}`);
+  if (typeof slack !== 'number' || !(slack >= 0))
+    fail(`lateTransmissionSlackMs must be a number of milliseconds >= 0, got ${JSON.stringify(slack)}`);
   return { bfdEngineWorker: true, listenPorts, transport, lateTransmissionSlackMs: slack };
 }

@@ -6,13 +6,28 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { BfdTtlCheck } from './bfd-transport.js';
 import { bfdPathKey } from './demux.js';
-import { BfdEngineError, fail, sessionSpec, workerDataFor, type BfdEngineOptions, type BfdSessionId, type BfdSessionOptions } from './engine-options.js';
+import {
+  BfdEngineError,
+  fail,
+  sessionSpec,
+  workerDataFor,
+  type BfdEngineOptions,
+  type BfdSessionId,
+  type BfdSessionOptions,
+} from './engine-options.js';
 import type { BfdEngineMetrics, BfdSessionStatus, BfdStateChangeEvent } from './engine-types.js';
 import { bfdProfile, type BfdProfile, type BfdProfileInput } from './profile.js';
 import type { BfdState } from './types.js';
 import type { BfdFromWorker, BfdToWorker, BfdWorkerRequest } from './worker-protocol.js';
 
-export { BfdEngineError, type BfdAuthOptions, type BfdEngineErrorCode, type BfdEngineOptions, type BfdSessionId, type BfdSessionOptions } from './engine-options.js';
+export {
+  BfdEngineError,
+  type BfdAuthOptions,
+  type BfdEngineErrorCode,
+  type BfdEngineOptions,
+  type BfdSessionId,
+  type BfdSessionOptions,
+} from './engine-options.js';
 export type { BfdEngineMetrics, BfdLatencySummary, BfdSessionStatus, BfdStateChangeEvent } from './engine-types.js';
 
 export interface BfdEngineEvents {
@@ -28,7 +43,9 @@ interface KnownSession {
 
 /** The worker's compiled file; when this module runs from sources (a TypeScript loader), the built one in dist/. */
 function workerUrl(): URL {
-  return import.meta.url.endsWith('.ts') ? new URL('../dist/worker.js', import.meta.url) : new URL('./worker.js', import.meta.url);
+  return import.meta.url.endsWith('.ts')
+    ? new URL('../dist/worker.js', import.meta.url)
+    : new URL('./worker.js', import.meta.url);
 }
 
 /** Runs BFD sessions in a worker_thread. Create with `await BfdEngine.start()`, end with `await engine.stop()`. */
@@ -46,7 +63,12 @@ export class BfdEngine extends EventEmitter<BfdEngineEvents> {
   #nextRequest = 1;
   #closed: BfdEngineError | undefined;
 
-  private constructor(worker: Worker, ready: Extract<BfdFromWorker, { type: 'ready' }>, options: BfdEngineOptions, listenPorts: { singleHop: number; multihop: number }) {
+  private constructor(
+    worker: Worker,
+    ready: Extract<BfdFromWorker, { type: 'ready' }>,
+    options: BfdEngineOptions,
+    listenPorts: { singleHop: number; multihop: number },
+  ) {
     super();
     this.#worker = worker;
     this.ttlCheck = ready.ttlCheck;
@@ -68,7 +90,8 @@ export class BfdEngine extends EventEmitter<BfdEngineEvents> {
     let onExit: (code: number) => void = () => {};
     try {
       const ready = await new Promise<Extract<BfdFromWorker, { type: 'ready' }>>((resolve, reject) => {
-        const failed = (why: string): void => reject(new BfdEngineError('worker', `the BFD worker did not start: ${why}`));
+        const failed = (why: string): void =>
+          reject(new BfdEngineError('worker', `the BFD worker did not start: ${why}`));
         onMessage = (m) => (m.type === 'ready' ? resolve(m) : failed(`unexpected message ${m.type}`));
         onError = (err) => failed(err.message);
         onExit = (code) => failed(`it exited with code ${code}`);
@@ -101,7 +124,11 @@ export class BfdEngine extends EventEmitter<BfdEngineEvents> {
       );
     }
     const key = bfdPathKey(spec);
-    for (const s of this.#sessions.values()) if (s.key === key) fail(`a BFD session to ${spec.peerAddress} from ${spec.localAddress}${spec.interface ? ` on ${spec.interface}` : ''} (${spec.multihop ? 'multihop' : 'single hop'}) already exists`);
+    for (const s of this.#sessions.values())
+      if (s.key === key)
+        fail(
+          `a BFD session to ${spec.peerAddress} from ${spec.localAddress}${spec.interface ? ` on ${spec.interface}` : ''} (${spec.multihop ? 'multihop' : 'single hop'}) already exists`,
+        );
     this.#nextId++;
     this.#sessions.set(id, { key, profile: spec.profile, state: 'Down' });
     this.#post({ type: 'add', session: spec });
@@ -117,7 +144,8 @@ export class BfdEngine extends EventEmitter<BfdEngineEvents> {
     } catch (err) {
       fail(`BFD session ${id}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    if (profile.passiveMode !== known.profile.passiveMode) fail(`BFD session ${id}: passiveMode cannot change on a running session; remove it and add it again`);
+    if (profile.passiveMode !== known.profile.passiveMode)
+      fail(`BFD session ${id}: passiveMode cannot change on a running session; remove it and add it again`);
     known.profile = profile;
     this.#post({ type: 'update', id, profile });
   }
@@ -125,7 +153,8 @@ export class BfdEngine extends EventEmitter<BfdEngineEvents> {
   /** RFC 5880 6.8.16: takes the session AdminDown (diag 7 unless given) and tells the peer. */
   adminDown(id: BfdSessionId, diag?: number): void {
     this.#known(id);
-    if (diag !== undefined && (!Number.isInteger(diag) || diag < 0 || diag > 31)) fail(`BFD diag must be an integer from 0 to 31, got ${JSON.stringify(diag)}`);
+    if (diag !== undefined && (!Number.isInteger(diag) || diag < 0 || diag > 31))
+      fail(`BFD diag must be an integer from 0 to 31, got ${JSON.stringify(diag)}`);
     this.#post(diag === undefined ? { type: 'adminDown', id } : { type: 'adminDown', id, diag });
   }
 
@@ -163,7 +192,8 @@ export class BfdEngine extends EventEmitter<BfdEngineEvents> {
 
   /** Blocks the worker's event loop for `ms` (a busy loop), to show what a stall does. For tests and diagnostics. */
   async stallWorkerForTest(ms: number): Promise<void> {
-    if (typeof ms !== 'number' || !(ms >= 0) || ms > 60_000) fail(`stall must be 0-60000 ms, got ${JSON.stringify(ms)}`);
+    if (typeof ms !== 'number' || !(ms >= 0) || ms > 60_000)
+      fail(`stall must be 0-60000 ms, got ${JSON.stringify(ms)}`);
     await this.#request({ op: 'stall', ms });
   }
 

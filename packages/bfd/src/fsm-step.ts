@@ -25,7 +25,16 @@ let idleStep: Step | undefined;
 
 /** The Step for a transition of `given` at env.now. */
 export function takeStep(given: BfdSession, env: { now: number; random: () => number }): Step {
-  const t = idleStep ?? { given, copy: undefined, actions: [], count: 0, now: 0, random: env.random, stateChanged: false, pollReceived: false };
+  const t = idleStep ?? {
+    given,
+    copy: undefined,
+    actions: [],
+    count: 0,
+    now: 0,
+    random: env.random,
+    stateChanged: false,
+    pollReceived: false,
+  };
   idleStep = undefined;
   t.given = given;
   t.now = env.now;
@@ -78,4 +87,3 @@ export function changing(t: Step): BfdSession {
 export function assign<K extends keyof BfdSession>(t: Step, key: K, value: BfdSession[K]): void {
   if (current(t)[key] !== value) changing(t)[key] = value;
 }
-

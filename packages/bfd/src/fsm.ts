@@ -75,10 +75,17 @@ function startPoll(s: BfdSession): void {
 
 /** RFC 5880 6.5/6.8.3: a Final ended our Poll Sequence: the values it announced are now in force. */
 function endPoll(s: BfdSession): void {
-  const covers = s.pollCovers ?? { desiredMinTxInterval: s.desiredMinTxInterval, requiredMinRxInterval: s.requiredMinRxInterval };
+  const covers = s.pollCovers ?? {
+    desiredMinTxInterval: s.desiredMinTxInterval,
+    requiredMinRxInterval: s.requiredMinRxInterval,
+  };
   const up = s.sessionState === 'Up';
-  s.actingDesiredMinTxInterval = up ? Math.min(s.desiredMinTxInterval, covers.desiredMinTxInterval) : s.desiredMinTxInterval;
-  s.actingRequiredMinRxInterval = up ? Math.max(s.requiredMinRxInterval, covers.requiredMinRxInterval) : s.requiredMinRxInterval;
+  s.actingDesiredMinTxInterval = up
+    ? Math.min(s.desiredMinTxInterval, covers.desiredMinTxInterval)
+    : s.desiredMinTxInterval;
+  s.actingRequiredMinRxInterval = up
+    ? Math.max(s.requiredMinRxInterval, covers.requiredMinRxInterval)
+    : s.requiredMinRxInterval;
   s.pollActive = false;
   s.pollCovers = undefined;
   if (s.pollPending) startPoll(s);
@@ -94,7 +101,12 @@ function updateAdvertised(t: Step): void {
   const up = current(t).sessionState === 'Up';
   const tx = up ? c.desiredMinTxInterval : Math.max(c.desiredMinTxInterval, SLOW_DESIRED_MIN_TX_INTERVAL);
   const rx = c.requiredMinRxInterval;
-  if (tx === current(t).desiredMinTxInterval && rx === current(t).requiredMinRxInterval && c.detectMult === current(t).detectMult) return;
+  if (
+    tx === current(t).desiredMinTxInterval &&
+    rx === current(t).requiredMinRxInterval &&
+    c.detectMult === current(t).detectMult
+  )
+    return;
   const s = changing(t);
   s.actingDesiredMinTxInterval = up ? Math.min(s.actingDesiredMinTxInterval, tx) : tx;
   s.actingRequiredMinRxInterval = up ? Math.max(s.actingRequiredMinRxInterval, rx) : rx;
@@ -145,7 +157,11 @@ function setState(t: Step, to: BfdState, diag: number): void {
 function armTransmit(t: Step): void {
   const interval = negotiatedTransmitInterval(current(t));
   assign(t, 'transmitInterval', interval);
-  emit(t, { type: 'startTimer', timer: 'transmit', durationUs: jitteredTransmitInterval(interval, current(t).detectMult, t.random) });
+  emit(t, {
+    type: 'startTimer',
+    timer: 'transmit',
+    durationUs: jitteredTransmitInterval(interval, current(t).detectMult, t.random),
+  });
 }
 
 function send(t: Step, final: boolean): void {
@@ -166,7 +182,10 @@ function send(t: Step, final: boolean): void {
 function restartDetection(t: Step): void {
   if (t.copy === undefined) {
     const a = shared(t.given);
-    emit(t, (a.detection ??= Object.freeze({ type: 'startTimer', timer: 'detection', durationUs: detectionTime(t.given) })));
+    emit(
+      t,
+      (a.detection ??= Object.freeze({ type: 'startTimer', timer: 'detection', durationUs: detectionTime(t.given) })),
+    );
     return;
   }
   emit(t, { type: 'startTimer', timer: 'detection', durationUs: detectionTime(t.copy) });
@@ -203,7 +222,11 @@ function answerPoll(t: Step): boolean {
  * state changes and paces Finals; `env.random` (in [0, 1)) jitters the transmit timer. Never mutates
  * its input; returns the session it was given when the event changed nothing.
  */
-export function bfdTransition(session: BfdSession, event: BfdEvent, env: { now: number; random: () => number }): { session: BfdSession; actions: BfdAction[] } {
+export function bfdTransition(
+  session: BfdSession,
+  event: BfdEvent,
+  env: { now: number; random: () => number },
+): { session: BfdSession; actions: BfdAction[] } {
   const t = takeStep(session, env);
   try {
     transition(t, event);
@@ -215,7 +238,11 @@ export function bfdTransition(session: BfdSession, event: BfdEvent, env: { now: 
 
 function transition(t: Step, event: BfdEvent): void {
   const session = t.given;
-  const stoppedTimer = event.type === 'stop' || event.type === 'transmitTimerExpired' || event.type === 'detectionTimerExpired' || event.type === 'finalTimerExpired';
+  const stoppedTimer =
+    event.type === 'stop' ||
+    event.type === 'transmitTimerExpired' ||
+    event.type === 'detectionTimerExpired' ||
+    event.type === 'finalTimerExpired';
   if (!session.started && stoppedTimer) return; // a stopped session has no timers
   switch (event.type) {
     case 'start':
@@ -267,7 +294,8 @@ function transition(t: Step, event: BfdEvent): void {
 
     case 'detectionTimerExpired':
       // RFC 5880 6.8.4: the session has gone down; 6.8.1: forget the peer's discriminator either way.
-      if (session.sessionState === 'Init' || session.sessionState === 'Up') setState(t, 'Down', BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED);
+      if (session.sessionState === 'Init' || session.sessionState === 'Up')
+        setState(t, 'Down', BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED);
       forgetRemote(t);
       break;
 

@@ -92,7 +92,10 @@ export function decodeControlPacket(bytes: Uint8Array, into?: BfdControlPacket):
   const yourDiscriminator = readUint32(bytes, 8);
   const state = STATE_BY_NUMBER[flags >>> 6] as BfdState;
   if (yourDiscriminator === 0 && state !== 'Down' && state !== 'AdminDown') {
-    drop('zero-your-discriminator', `BFD Your Discriminator is zero in state ${state} (allowed only in Down or AdminDown)`);
+    drop(
+      'zero-your-discriminator',
+      `BFD Your Discriminator is zero in state ${state} (allowed only in Down or AdminDown)`,
+    );
   }
   const auth = authPresent ? decodeAuthSection(bytes, length) : undefined;
   if (into === undefined) {
@@ -153,7 +156,8 @@ function decodeAuthSection(bytes: Uint8Array, length: number): BfdAuthSection {
   if (type === undefined) return drop('bad-auth-section', `BFD Auth Type ${typeNumber} is not defined`);
   if (type === 'simple') {
     // Auth Len = 3 + a password of 1 to 16 bytes (RFC 5880 4.2).
-    if (authLen < 4 || authLen > 19) drop('bad-auth-section', `BFD simple password Auth Len ${authLen}, expected 4 to 19`);
+    if (authLen < 4 || authLen > 19)
+      drop('bad-auth-section', `BFD simple password Auth Len ${authLen}, expected 4 to 19`);
   } else if (authLen !== BFD_AUTH_LEN[type]) {
     drop('bad-auth-section', `BFD ${type} Auth Len ${authLen}, expected ${BFD_AUTH_LEN[type]}`);
   }
@@ -163,7 +167,12 @@ function decodeAuthSection(bytes: Uint8Array, length: number): BfdAuthSection {
   const keyId = bytes[at + 2]!;
   // Copies (new Uint8Array(view)), also when bytes is a Buffer, whose slice() is a view.
   if (type === 'simple') return { type, keyId, password: new Uint8Array(bytes.subarray(at + 3, at + authLen)) };
-  return { type, keyId, sequence: readUint32(bytes, at + 4), digest: new Uint8Array(bytes.subarray(at + 8, at + authLen)) };
+  return {
+    type,
+    keyId,
+    sequence: readUint32(bytes, at + 4),
+    digest: new Uint8Array(bytes.subarray(at + 8, at + authLen)),
+  };
 }
 
 /** Bytes the packet takes on the wire: 24, plus the Authentication Section when present. */
@@ -202,7 +211,8 @@ export function encodeControlPacket(p: BfdControlPacket, into?: Uint8Array): Uin
   const stateNumber = BFD_STATE[p.state];
   if (stateNumber === undefined) throw new RangeError(`BFD state ${String(p.state)} is not defined`);
   const length = controlPacketLength(p);
-  if (into !== undefined && into.length !== length) throw new RangeError(`BFD packet of ${length} bytes cannot be encoded into ${into.length} bytes`);
+  if (into !== undefined && into.length !== length)
+    throw new RangeError(`BFD packet of ${length} bytes cannot be encoded into ${into.length} bytes`);
   const bytes = into ?? new Uint8Array(length);
   bytes[0] = (p.version << 5) | p.diag;
   bytes[1] =

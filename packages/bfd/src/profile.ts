@@ -64,17 +64,26 @@ const KNOWN_FIELDS = new Set<string>(['name', ...Object.keys(BFD_PROFILE_DEFAULT
 export function bfdProfile(input: BfdProfileInput): BfdProfile {
   const raw: unknown = input;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new BfdProfileError('', `BFD profile must be an object with a name, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`);
+    throw new BfdProfileError(
+      '',
+      `BFD profile must be an object with a name, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}`,
+    );
   }
   const fields = raw as Record<string, unknown>;
   const name = fields.name;
   if (typeof name !== 'string' || name.trim() === '') {
-    throw new BfdProfileError('name', `BFD profile name must be a non-empty string, got ${JSON.stringify(name) ?? 'nothing'}`);
+    throw new BfdProfileError(
+      'name',
+      `BFD profile name must be a non-empty string, got ${JSON.stringify(name) ?? 'nothing'}`,
+    );
   }
   const where = `BFD profile ${JSON.stringify(name)}`;
   for (const key of Object.keys(fields)) {
     if (!KNOWN_FIELDS.has(key)) {
-      throw new BfdProfileError(key, `${where}: unknown field ${JSON.stringify(key)} (known: ${[...KNOWN_FIELDS].join(', ')})`);
+      throw new BfdProfileError(
+        key,
+        `${where}: unknown field ${JSON.stringify(key)} (known: ${[...KNOWN_FIELDS].join(', ')})`,
+      );
     }
   }
   const profile: BfdProfile = { ...BFD_PROFILE_DEFAULTS, name };
@@ -82,18 +91,25 @@ export function bfdProfile(input: BfdProfileInput): BfdProfile {
     const value = fields[field];
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw new BfdProfileError(field, `${where}: ${field} must be an integer from ${min} to ${max}${unit}, got ${JSON.stringify(value)}`);
+      throw new BfdProfileError(
+        field,
+        `${where}: ${field} must be an integer from ${min} to ${max}${unit}, got ${JSON.stringify(value)}`,
+      );
     }
     (profile as unknown as Record<string, number>)[field] = value;
   }
   for (const field of BOOLEAN_FIELDS) {
     const value = fields[field];
     if (value === undefined) continue;
-    if (typeof value !== 'boolean') throw new BfdProfileError(field, `${where}: ${field} must be true or false, got ${JSON.stringify(value)}`);
+    if (typeof value !== 'boolean')
+      throw new BfdProfileError(field, `${where}: ${field} must be true or false, got ${JSON.stringify(value)}`);
     (profile as unknown as Record<string, boolean>)[field] = value;
   }
   if (profile.echoMode) {
-    throw new BfdProfileError('echoMode', `${where}: echoMode true is not supported (the BFD echo function is not implemented); set echoMode to false or leave it out`);
+    throw new BfdProfileError(
+      'echoMode',
+      `${where}: echoMode true is not supported (the BFD echo function is not implemented); set echoMode to false or leave it out`,
+    );
   }
   return profile;
 }

@@ -64,4 +64,3 @@ export interface BfdRunnerStatus {
   lastStateChangeAt: number;
   counters: BfdRunnerCounters;
 }
-

@@ -8,7 +8,14 @@
 //
 // It runs for every packet, so it allocates little: the state machine's events and environment are
 // reused objects, timer callbacks are bound once, and packets are encoded into one buffer per session.
-import { initialAuthReceiveState, nextXmitAuthSeq, randomXmitAuthSeq, signControlPacket, verifyControlPacketAuth, type BfdAuthReceiveState } from './auth.js';
+import {
+  initialAuthReceiveState,
+  nextXmitAuthSeq,
+  randomXmitAuthSeq,
+  signControlPacket,
+  verifyControlPacketAuth,
+  type BfdAuthReceiveState,
+} from './auth.js';
 import type { BfdClock } from './clock.js';
 import { BfdDetectionTimer } from './detection-timer.js';
 import {
@@ -22,7 +29,13 @@ import {
   type BfdSessionConfig,
 } from './fsm.js';
 import { BFD_MANDATORY_SECTION_LENGTH, encodeControlPacket } from './packet.js';
-import type { BfdReceiveOutcome, BfdRunnerCounters, BfdRunnerStatus, BfdSessionDropReason, BfdStateChange } from './runner-status.js';
+import type {
+  BfdReceiveOutcome,
+  BfdRunnerCounters,
+  BfdRunnerStatus,
+  BfdSessionDropReason,
+  BfdStateChange,
+} from './runner-status.js';
 import { BfdPacketError, type BfdAuthKey, type BfdControlPacket, type BfdState } from './types.js';
 
 export type { BfdClock } from './clock.js';
@@ -110,7 +123,11 @@ export class BfdSessionRunner {
     this.#o = options;
     this.#keys = options.authKeys ?? [];
     const authType = this.#keys[0]?.type;
-    this.#session = createBfdSession({ ...options.config, ...(authType === undefined ? {} : { authType }) }, options.localDiscr, options.clock.now());
+    this.#session = createBfdSession(
+      { ...options.config, ...(authType === undefined ? {} : { authType }) },
+      options.localDiscr,
+      options.clock.now(),
+    );
     this.#minimumTtl = options.minimumTtl;
     this.#xmitAuthSeq = options.initialXmitAuthSeq ?? randomXmitAuthSeq();
     this.#env = { now: 0, random: options.clock.random };
@@ -119,7 +136,8 @@ export class BfdSessionRunner {
       options.clock,
       (latenessMs) => this.#onDetectionExpired(latenessMs),
       () => {
-        if (this.#session.sessionState === 'Up' || this.#session.sessionState === 'Init') this.#counters.detectionsRescued++;
+        if (this.#session.sessionState === 'Up' || this.#session.sessionState === 'Init')
+          this.#counters.detectionsRescued++;
       },
     );
   }
@@ -156,7 +174,11 @@ export class BfdSessionRunner {
   }
 
   /** New intervals (µs) or Detect Mult: a Poll Sequence tells the peer (RFC 5880 6.8.3). Throws RangeError for bad values. */
-  changeParameters(change: { desiredMinTxInterval?: number; requiredMinRxInterval?: number; detectMult?: number }): void {
+  changeParameters(change: {
+    desiredMinTxInterval?: number;
+    requiredMinRxInterval?: number;
+    detectMult?: number;
+  }): void {
     this.#apply({ type: 'parametersChanged', ...change });
   }
 
@@ -176,7 +198,9 @@ export class BfdSessionRunner {
     if (this.#o.ttlCheck) {
       const minimum = this.#o.multihop ? this.#minimumTtl : BFD_SINGLE_HOP_TTL;
       if (ttl === undefined || ttl < minimum) {
-        const detail = this.#o.multihop ? `TTL ${ttl ?? 'unknown'} below the minimum ${minimum} (RFC 5883)` : `TTL ${ttl ?? 'unknown'} is not 255 (RFC 5881)`;
+        const detail = this.#o.multihop
+          ? `TTL ${ttl ?? 'unknown'} below the minimum ${minimum} (RFC 5883)`
+          : `TTL ${ttl ?? 'unknown'} is not 255 (RFC 5881)`;
         return this.#drop('ttl', detail);
       }
     }
@@ -283,7 +307,13 @@ export class BfdSessionRunner {
         break;
       case 'stateChange':
         if (action.to === 'Up') this.#counters.upTransitions++;
-        this.#o.onStateChange({ from: action.from, to: action.to, diag: action.diag, remoteDiag: this.#remoteDiag, at: clock.now() });
+        this.#o.onStateChange({
+          from: action.from,
+          to: action.to,
+          diag: action.diag,
+          remoteDiag: this.#remoteDiag,
+          at: clock.now(),
+        });
         break;
       case 'discard':
         break; // counted by receive()

@@ -146,7 +146,6 @@ export function detectionTime(s: BfdSession): number {
   return s.remoteDetectMult * Math.max(s.actingRequiredMinRxInterval, s.remoteDesiredMinTxInterval);
 }
 
-
 /**
  * RFC 5880 6.8.7: the least time between two Finals (µs). Answering every Poll of a peer that polls
  * at line rate would make us send at line rate too; a rate limit is allowed as long as the advertised
@@ -156,4 +155,3 @@ export function detectionTime(s: BfdSession): number {
 export function finalInterval(s: BfdSession): number {
   return s.desiredMinTxInterval;
 }
-

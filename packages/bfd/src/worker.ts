@@ -22,7 +22,13 @@ import { decodeControlPacket } from './packet.js';
 import { sessionConfigFromProfile } from './profile.js';
 import { BfdSessionRunner, type BfdRunnerCounters } from './runner.js';
 import type { BfdControlPacket } from './types.js';
-import type { BfdFromWorker, BfdToWorker, BfdWorkerData, BfdWorkerRequest, BfdWorkerSessionSpec } from './worker-protocol.js';
+import type {
+  BfdFromWorker,
+  BfdToWorker,
+  BfdWorkerData,
+  BfdWorkerRequest,
+  BfdWorkerSessionSpec,
+} from './worker-protocol.js';
 
 interface SessionEntry {
   spec: BfdWorkerSessionSpec;
@@ -58,7 +64,10 @@ function summary(h: { count: number; percentile(p: number): number; max: number 
 
 function runWorker(port: MessagePort, data: BfdWorkerData): void {
   const post = (m: BfdFromWorker): void => port.postMessage(m);
-  const status = data.transport === 'dgram' ? { ttlCheck: 'unavailable' as const, reason: "the engine was started with transport: 'dgram'" } : bfdTransportStatus();
+  const status =
+    data.transport === 'dgram'
+      ? { ttlCheck: 'unavailable' as const, reason: "the engine was started with transport: 'dgram'" }
+      : bfdTransportStatus();
   const sockets: BfdSockets = status.ttlCheck === 'available' ? nativeBfdSockets() : dgramBfdSockets();
   const sessions = new Map<number, SessionEntry>();
   const demux = new BfdDemux<SessionEntry>();
@@ -76,12 +85,13 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
   const transmitLateness: RecordableHistogram = createHistogram();
   const detectionLateness: RecordableHistogram = createHistogram();
   const counters = { packetsIn: 0, packetsOut: 0, sendErrors: 0, malformed: 0, noSession: 0 };
-  const retired: Pick<BfdRunnerCounters, 'dropped' | 'lateTransmissions' | 'detectionTimeouts' | 'detectionsRescued'> = {
-    dropped: { ttl: 0, auth: 0, rejected: 0 },
-    lateTransmissions: 0,
-    detectionTimeouts: 0,
-    detectionsRescued: 0,
-  };
+  const retired: Pick<BfdRunnerCounters, 'dropped' | 'lateTransmissions' | 'detectionTimeouts' | 'detectionsRescued'> =
+    {
+      dropped: { ttl: 0, auth: 0, rejected: 0 },
+      lateTransmissions: 0,
+      detectionTimeouts: 0,
+      detectionsRescued: 0,
+    };
   let lastDropped: BfdEngineMetrics['lastDropped'];
   let stopped = false;
 
@@ -94,7 +104,12 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
   const receivePath = (key: BfdListenerKey): BfdPath => {
     let path = receivePaths.get(key);
     if (path === undefined) {
-      path = { multihop: key.multihop, peerAddress: '', localAddress: canonicalAddress(key.bindAddress), interface: key.device };
+      path = {
+        multihop: key.multihop,
+        peerAddress: '',
+        localAddress: canonicalAddress(key.bindAddress),
+        interface: key.device,
+      };
       receivePaths.set(key, path);
     }
     return path;
@@ -108,7 +123,8 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
       counters.packetsIn++;
       let packet: BfdControlPacket;
       try {
-        packet = received === undefined ? (received = decodeControlPacket(payload)) : decodeControlPacket(payload, received);
+        packet =
+          received === undefined ? (received = decodeControlPacket(payload)) : decodeControlPacket(payload, received);
       } catch (err) {
         counters.malformed++;
         return drop('malformed', message(err), address, port);
@@ -123,7 +139,12 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
       const outcome = found.session.runner.receive(packet, payload, ttl);
       if (!outcome.accepted) drop(outcome.reason, outcome.detail, address, port);
     },
-    (key, e) => post({ type: 'error', code: 'receive', message: `BFD receive socket ${key.bindAddress} port ${key.port}: ${e.message}` }),
+    (key, e) =>
+      post({
+        type: 'error',
+        code: 'receive',
+        message: `BFD receive socket ${key.bindAddress} port ${key.port}: ${e.message}`,
+      }),
   );
 
   /** A send failed: counted (the runner counts what its send() threw itself) and reported once per cause and 10 s. */
@@ -139,7 +160,12 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
   };
 
   const addSession = async (spec: BfdWorkerSessionSpec): Promise<void> => {
-    const path: BfdPath = { multihop: spec.multihop, peerAddress: spec.peerAddress, localAddress: spec.localAddress, interface: spec.interface };
+    const path: BfdPath = {
+      multihop: spec.multihop,
+      peerAddress: spec.peerAddress,
+      localAddress: spec.localAddress,
+      interface: spec.interface,
+    };
     const sendAddress = withZone(spec.peerAddress, spec.interface);
     const entry: SessionEntry = {
       spec,
@@ -161,7 +187,8 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
         counters.packetsOut++;
         entry.sender?.send(bytes, sendAddress, spec.port);
       },
-      onStateChange: (change) => post({ type: 'state', id: spec.id, change: { ...change, at: performance.timeOrigin + change.at } }),
+      onStateChange: (change) =>
+        post({ type: 'state', id: spec.id, change: { ...change, at: performance.timeOrigin + change.at } }),
       onTransmitLateness: (ms) => transmitLateness.record(Math.max(1, Math.round(ms * 1000))),
       onDetectionLateness: (ms) => detectionLateness.record(Math.max(1, Math.round(ms * 1000))),
       onSendError: (err) => onSendError(entry, err, true),
@@ -170,10 +197,19 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
     resampleLoopLag();
     try {
       if (demux.hasPath(path)) throw new Error(`a BFD session ${describeBfdPath(path)} already exists`);
-      const listener: BfdListenerKey = { multihop: spec.multihop, family: spec.family, bindAddress: withZone(spec.localAddress, spec.interface), port: entry.listenPort, device: spec.interface };
+      const listener: BfdListenerKey = {
+        multihop: spec.multihop,
+        family: spec.family,
+        bindAddress: withZone(spec.localAddress, spec.interface),
+        port: entry.listenPort,
+        device: spec.interface,
+      };
       await pool.acquire(listener);
       entry.listener = listener;
-      entry.sender = await sockets.openSender({ family: spec.family, address: listener.bindAddress, device: spec.interface }, (err) => onSendError(entry, err, false));
+      entry.sender = await sockets.openSender(
+        { family: spec.family, address: listener.bindAddress, device: spec.interface },
+        (err) => onSendError(entry, err, false),
+      );
       demux.add(entry.runner.session.localDiscr, path, entry);
       entry.running = true;
       entry.runner.start();
@@ -304,7 +340,11 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
       else if (m.type === 'adminUp') entry.runner.adminUp();
       else {
         const config = sessionConfigFromProfile(m.profile);
-        entry.runner.changeParameters({ desiredMinTxInterval: config.desiredMinTxInterval, requiredMinRxInterval: config.requiredMinRxInterval, detectMult: config.detectMult });
+        entry.runner.changeParameters({
+          desiredMinTxInterval: config.desiredMinTxInterval,
+          requiredMinRxInterval: config.requiredMinRxInterval,
+          detectMult: config.detectMult,
+        });
         entry.runner.setMinimumTtl(m.profile.minimumTtl);
         entry.spec = { ...entry.spec, profile: m.profile };
         resampleLoopLag();
@@ -317,7 +357,9 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
   // Commands run one at a time, in order (opening a dgram socket is asynchronous); packets and timers do not wait for them.
   let queue = Promise.resolve();
   port.on('message', (m: BfdToWorker) => {
-    queue = queue.then(() => handle(m)).catch((err: unknown) => post({ type: 'error', code: 'config', message: message(err) }));
+    queue = queue
+      .then(() => handle(m))
+      .catch((err: unknown) => post({ type: 'error', code: 'config', message: message(err) }));
   });
   post({ type: 'ready', ...status });
 }

@@ -72,10 +72,18 @@ t.test('signing matches digests computed by openssl, and those packets verify', 
     t.strictSame(state, { lastSequence: 5, known: true }, `verify ${v.type}`);
     // The digest covers Length bytes: bytes after the packet (link padding) do not matter.
     const padded = Uint8Array.from([...wire, 0, 0, 0xff, 0xff]);
-    t.strictSame(verifyControlPacketAuth(padded, decodeControlPacket(padded), [key], initialAuthReceiveState()), state, `${v.type} with trailing bytes`);
+    t.strictSame(
+      verifyControlPacketAuth(padded, decodeControlPacket(padded), [key], initialAuthReceiveState()),
+      state,
+      `${v.type} with trailing bytes`,
+    );
     // A Node Buffer, as a socket delivers it (Buffer#slice is a view, not a copy).
     const buffer = Buffer.from(wire);
-    t.strictSame(verifyControlPacketAuth(buffer, decodeControlPacket(buffer), [key], initialAuthReceiveState()), state, `${v.type} from a Buffer`);
+    t.strictSame(
+      verifyControlPacketAuth(buffer, decodeControlPacket(buffer), [key], initialAuthReceiveState()),
+      state,
+      `${v.type} from a Buffer`,
+    );
     t.equal(buffer.toString('hex'), hex(wire), `${v.type}: verifying leaves the received bytes as they were`);
   }
   // Simple password: the secret goes on the wire as it is (Auth Len 3 + 12 = 15, Length 39).
@@ -83,7 +91,11 @@ t.test('signing matches digests computed by openssl, and those packets verify', 
   const wire = bytes(`20 c4 03 27 ${MANDATORY} 01 0f 09 6267702d616e6e6f756e6365`);
   t.equal(hex(signControlPacket(packet, simple, 12345)), hex(wire), 'sign simple');
   const state = initialAuthReceiveState();
-  t.equal(verifyControlPacketAuth(wire, decodeControlPacket(wire), [simple], state), state, 'verify simple keeps the state');
+  t.equal(
+    verifyControlPacketAuth(wire, decodeControlPacket(wire), [simple], state),
+    state,
+    'verify simple keeps the state',
+  );
 });
 
 t.test('a signed packet that is changed anywhere fails to verify', async (t) => {
@@ -103,7 +115,8 @@ t.test('a signed packet that is changed anywhere fails to verify', async (t) => 
         continue; // e.g. a flipped version: dropped before authentication
       }
       checked++;
-      if (dropCode(() => verifyControlPacketAuth(changed, p, [key], initialAuthReceiveState())) === 'auth-failed') failed++;
+      if (dropCode(() => verifyControlPacketAuth(changed, p, [key], initialAuthReceiveState())) === 'auth-failed')
+        failed++;
     }
     t.ok(checked > 40, `${v.type}: ${checked} one-bit changes decoded`);
     t.equal(failed, checked, `${v.type}: every one of them fails authentication`);
@@ -115,30 +128,68 @@ t.test('the A bit checks of 6.8.6 and the key lookup', async (t) => {
   const plain = bytes(`20 c0 03 18 ${MANDATORY}`);
   const signedMd5 = bytes(signed[0]?.wire ?? '');
   const s0 = initialAuthReceiveState();
-  t.equal(dropCode(() => verifyControlPacketAuth(plain, decodeControlPacket(plain), [], s0)), 'accepted', 'no auth, none in use');
-  t.equal(dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), [], s0)), 'auth-unexpected');
-  t.equal(dropCode(() => verifyControlPacketAuth(plain, decodeControlPacket(plain), [md5], s0)), 'auth-missing');
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(plain, decodeControlPacket(plain), [], s0)),
+    'accepted',
+    'no auth, none in use',
+  );
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), [], s0)),
+    'auth-unexpected',
+  );
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(plain, decodeControlPacket(plain), [md5], s0)),
+    'auth-missing',
+  );
   const otherId: BfdAuthKey = { ...md5, keyId: 2 };
-  t.equal(dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), [otherId], s0)), 'auth-failed', 'unknown key id');
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), [otherId], s0)),
+    'auth-failed',
+    'unknown key id',
+  );
   const sha: BfdAuthKey = { ...md5, type: 'keyed-sha1' };
-  t.equal(dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), [sha], s0)), 'auth-failed', 'other type');
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), [sha], s0)),
+    'auth-failed',
+    'other type',
+  );
   const meticulous: BfdAuthKey = { ...md5, type: 'meticulous-keyed-md5' };
-  t.equal(dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), [meticulous], s0)), 'auth-failed', 'keyed vs meticulous');
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), [meticulous], s0)),
+    'auth-failed',
+    'keyed vs meticulous',
+  );
   const wrongSecret: BfdAuthKey = { ...md5, secret: ascii('bgp-announcE') };
-  t.equal(dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), [wrongSecret], s0)), 'auth-failed', 'wrong secret');
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), [wrongSecret], s0)),
+    'auth-failed',
+    'wrong secret',
+  );
   // The secret is zero-padded, so a secret with an explicit trailing zero byte is the same MD5 key...
   const padded: BfdAuthKey = { ...md5, secret: Uint8Array.from([...SECRET, 0]) };
-  t.equal(dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), [padded], s0)), 'accepted', 'padding is zeros');
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), [padded], s0)),
+    'accepted',
+    'padding is zeros',
+  );
   // ...but not the same simple password.
   const simple: BfdAuthKey = { type: 'simple', keyId: 9, secret: SECRET };
   const simpleWire = signControlPacket(packet, simple, 0);
   for (const secret of ['bgp-announc', 'bgp-announce\0', 'bgp-announcf']) {
     const key = { ...simple, secret: ascii(secret) };
-    t.equal(dropCode(() => verifyControlPacketAuth(simpleWire, decodeControlPacket(simpleWire), [key], s0)), 'auth-failed', `password ${JSON.stringify(secret)}`);
+    t.equal(
+      dropCode(() => verifyControlPacketAuth(simpleWire, decodeControlPacket(simpleWire), [key], s0)),
+      'auth-failed',
+      `password ${JSON.stringify(secret)}`,
+    );
   }
   // Several keys (a key roll-over): the one with the packet's Key ID is used.
   const keys: BfdAuthKey[] = [{ ...md5, keyId: 7, secret: ascii('old') }, md5];
-  t.equal(dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), keys, s0)), 'accepted', 'second key');
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(signedMd5, decodeControlPacket(signedMd5), keys, s0)),
+    'accepted',
+    'second key',
+  );
 });
 
 t.test('sequence windows of 6.7.3/6.7.4 (3 x Detect Mult, unsigned 32-bit circle)', async (t) => {
@@ -168,7 +219,11 @@ t.test('sequence windows of 6.7.3/6.7.4 (3 x Detect Mult, unsigned 32-bit circle
     ['meticulous-keyed-md5', { lastSequence: 10, known: false }, 3, 3, true],
   ];
   for (const [type, state, sequence, detectMult, expected] of cases) {
-    t.equal(isAuthSequenceAcceptable(type, state, sequence, detectMult), expected, `${type} after ${state.lastSequence}${state.known ? '' : ' (unknown)'}: ${sequence} x${detectMult}`);
+    t.equal(
+      isAuthSequenceAcceptable(type, state, sequence, detectMult),
+      expected,
+      `${type} after ${state.lastSequence}${state.known ? '' : ' (unknown)'}: ${sequence} x${detectMult}`,
+    );
   }
 });
 
@@ -189,25 +244,46 @@ t.test('verifying follows the sequence: replays are dropped, the state is plain 
   }
   t.equal(xmit, 2, 'the sequence wrapped from 2^32 - 1 to 0');
   const replay = sent[2] ?? new Uint8Array();
-  t.equal(dropCode(() => verifyControlPacketAuth(replay, decodeControlPacket(replay), [key], state)), 'auth-sequence', 'replay');
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(replay, decodeControlPacket(replay), [key], state)),
+    'auth-sequence',
+    'replay',
+  );
   const last = sent[3] ?? new Uint8Array();
-  t.equal(dropCode(() => verifyControlPacketAuth(last, decodeControlPacket(last), [key], state)), 'auth-sequence', 'the last one again');
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(last, decodeControlPacket(last), [key], state)),
+    'auth-sequence',
+    'the last one again',
+  );
   // Keyed (not meticulous): the last packet again is accepted, an older one is not.
   const keyed: BfdAuthKey = { ...key, type: 'keyed-sha1' };
   const k1 = signControlPacket(packet, keyed, 100);
   const k0 = signControlPacket(packet, keyed, 99);
   const s1 = verifyControlPacketAuth(k1, decodeControlPacket(k1), [keyed], initialAuthReceiveState());
   t.strictSame(verifyControlPacketAuth(k1, decodeControlPacket(k1), [keyed], s1), s1, 'keyed: same sequence again');
-  t.equal(dropCode(() => verifyControlPacketAuth(k0, decodeControlPacket(k0), [keyed], s1)), 'auth-sequence', 'keyed: older');
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(k0, decodeControlPacket(k0), [keyed], s1)),
+    'auth-sequence',
+    'keyed: older',
+  );
   // A forged packet far ahead does not move the state (the digest is checked as well).
   const forged = signControlPacket(packet, { ...keyed, secret: ascii('guess') }, 101);
-  t.equal(dropCode(() => verifyControlPacketAuth(forged, decodeControlPacket(forged), [keyed], s1)), 'auth-failed');
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(forged, decodeControlPacket(forged), [keyed], s1)),
+    'auth-failed',
+  );
   // The window uses the received packet's Detect Mult: with 1, 3 ahead is the edge.
   const mult1 = { ...packet, detectMult: 1 };
   const at103 = signControlPacket(mult1, keyed, 103);
   const at104 = signControlPacket(mult1, keyed, 104);
-  t.equal(dropCode(() => verifyControlPacketAuth(at103, decodeControlPacket(at103), [keyed], s1)), 'accepted');
-  t.equal(dropCode(() => verifyControlPacketAuth(at104, decodeControlPacket(at104), [keyed], s1)), 'auth-sequence');
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(at103, decodeControlPacket(at103), [keyed], s1)),
+    'accepted',
+  );
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(at104, decodeControlPacket(at104), [keyed], s1)),
+    'auth-sequence',
+  );
 });
 
 t.test('transmit sequence and key checks', async (t) => {
@@ -231,7 +307,11 @@ t.test('transmit sequence and key checks', async (t) => {
   ];
   for (const [key, bad] of problems) {
     const problem = authKeyProblem(key);
-    t.equal(problem !== undefined, bad, `${key.type} id ${key.keyId} secret ${key.secret.length}: ${problem ?? 'fine'}`);
+    t.equal(
+      problem !== undefined,
+      bad,
+      `${key.type} id ${key.keyId} secret ${key.secret.length}: ${problem ?? 'fine'}`,
+    );
     if (bad) t.throws(() => signControlPacket(packet, key, 0), RangeError);
   }
 });
@@ -265,12 +345,21 @@ interface Captured {
 const fixture = fileURLToPath(new URL('../../../test/fixtures/bfd/bird-auth.json', import.meta.url));
 const captured = (JSON.parse(readFileSync(fixture, 'utf8')) as { packets: Captured[] }).packets;
 const STATE_NUMBER = { AdminDown: 0, Down: 1, Init: 2, Up: 3 } as const;
-const TYPE_NUMBER = { simple: 1, 'keyed-md5': 2, 'meticulous-keyed-md5': 3, 'keyed-sha1': 4, 'meticulous-keyed-sha1': 5 } as const;
+const TYPE_NUMBER = {
+  simple: 1,
+  'keyed-md5': 2,
+  'meticulous-keyed-md5': 3,
+  'keyed-sha1': 4,
+  'meticulous-keyed-sha1': 5,
+} as const;
 
 t.test('BIRD 2 packets decode as tshark dissected them', async (t) => {
   const types = new Set(captured.map((c) => c.authType));
   t.equal(types.size, 5, 'all five Auth Types captured');
-  t.ok(captured.some((c) => c.tshark.state === 1 && c.tshark.yourDiscriminator === 0), 'Down packets with Your Discriminator 0');
+  t.ok(
+    captured.some((c) => c.tshark.state === 1 && c.tshark.yourDiscriminator === 0),
+    'Down packets with Your Discriminator 0',
+  );
   for (const c of captured) {
     const wire = bytes(c.payload);
     const p = decodeControlPacket(wire);
@@ -314,7 +403,9 @@ t.test('BIRD 2 packets verify in order, and we sign them byte for byte as BIRD d
   t.equal(accepted, captured.length, `all ${captured.length} captured packets authenticated`);
   t.equal(resigned, captured.length, 'all re-signed identically');
   // BIRD's meticulous sequences move by one per packet; a replayed BIRD packet is dropped.
-  const meticulous = captured.filter((c) => c.session === 'msha1' && c.from === captured.find((x) => x.session === 'msha1')?.from);
+  const meticulous = captured.filter(
+    (c) => c.session === 'msha1' && c.from === captured.find((x) => x.session === 'msha1')?.from,
+  );
   const first = meticulous[0];
   const second = meticulous[1];
   if (first === undefined || second === undefined) throw new Error('fixture lacks meticulous SHA1 packets');
@@ -322,8 +413,17 @@ t.test('BIRD 2 packets verify in order, and we sign them byte for byte as BIRD d
   const w1 = bytes(first.payload);
   const w2 = bytes(second.payload);
   const key: BfdAuthKey = { type: first.authType, keyId: first.keyId, secret: ascii(first.secret) };
-  const after2 = verifyControlPacketAuth(w2, decodeControlPacket(w2), [key], verifyControlPacketAuth(w1, decodeControlPacket(w1), [key], initialAuthReceiveState()));
-  t.equal(dropCode(() => verifyControlPacketAuth(w1, decodeControlPacket(w1), [key], after2)), 'auth-sequence', 'replayed BIRD packet');
+  const after2 = verifyControlPacketAuth(
+    w2,
+    decodeControlPacket(w2),
+    [key],
+    verifyControlPacketAuth(w1, decodeControlPacket(w1), [key], initialAuthReceiveState()),
+  );
+  t.equal(
+    dropCode(() => verifyControlPacketAuth(w1, decodeControlPacket(w1), [key], after2)),
+    'auth-sequence',
+    'replayed BIRD packet',
+  );
   // A secret one bit off fails on every captured packet.
   let refused = 0;
   for (const c of captured) {
@@ -331,7 +431,11 @@ t.test('BIRD 2 packets verify in order, and we sign them byte for byte as BIRD d
     const secret = ascii(c.secret);
     secret[secret.length - 1] = (secret[secret.length - 1] ?? 0) ^ 1;
     const key: BfdAuthKey = { type: c.authType, keyId: c.keyId, secret };
-    if (dropCode(() => verifyControlPacketAuth(wire, decodeControlPacket(wire), [key], initialAuthReceiveState())) === 'auth-failed') refused++;
+    if (
+      dropCode(() => verifyControlPacketAuth(wire, decodeControlPacket(wire), [key], initialAuthReceiveState())) ===
+      'auth-failed'
+    )
+      refused++;
   }
   t.equal(refused, captured.length, 'a secret one bit off is refused');
 });

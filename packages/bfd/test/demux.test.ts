@@ -27,12 +27,23 @@ t.test('Your Discriminator selects the session, but only from its own path', asy
   d.add(300, v4multihop, 'v4 multihop');
   t.equal(d.size, 3);
   t.same(d.lookup(100, v4), { session: 'v4' });
-  t.same(d.lookup(200, { ...v6, peerAddress: '2001:DB8::2' }), { session: 'v6' }, 'the source address in another spelling');
+  t.same(
+    d.lookup(200, { ...v6, peerAddress: '2001:DB8::2' }),
+    { session: 'v6' },
+    'the source address in another spelling',
+  );
   t.same(d.lookup(300, v4multihop), { session: 'v4 multihop' });
   t.match(d.lookup(999, v4), { session: undefined, reason: /no session has discriminator 999/ });
-  t.match(d.lookup(100, { ...v4, peerAddress: '192.0.2.3' }), { session: undefined, reason: /discriminator 100 is the session 192\.0\.2\.2 -> 192\.0\.2\.1 .*not 192\.0\.2\.3/ });
+  t.match(d.lookup(100, { ...v4, peerAddress: '192.0.2.3' }), {
+    session: undefined,
+    reason: /discriminator 100 is the session 192\.0\.2\.2 -> 192\.0\.2\.1 .*not 192\.0\.2\.3/,
+  });
   t.match(d.lookup(100, v4multihop), { session: undefined }, 'a single-hop discriminator on the multihop port');
-  t.match(d.lookup(100, { ...v4, localAddress: '192.0.2.9' }), { session: undefined }, 'sent to another of our addresses');
+  t.match(
+    d.lookup(100, { ...v4, localAddress: '192.0.2.9' }),
+    { session: undefined },
+    'sent to another of our addresses',
+  );
 });
 
 t.test('Your Discriminator 0: by path, interface included', async (t) => {
@@ -43,9 +54,16 @@ t.test('Your Discriminator 0: by path, interface included', async (t) => {
   d.add(4, linkLocalEth1, 'eth1');
   t.same(d.lookup(0, v4), { session: 'v4' });
   t.same(d.lookup(0, v4multihop), { session: 'v4 multihop' });
-  t.same(d.lookup(0, linkLocalEth0), { session: 'eth0' }, 'the same link-local pair on two links: told apart by interface');
+  t.same(
+    d.lookup(0, linkLocalEth0),
+    { session: 'eth0' },
+    'the same link-local pair on two links: told apart by interface',
+  );
   t.same(d.lookup(0, linkLocalEth1), { session: 'eth1' });
-  t.match(d.lookup(0, { ...linkLocalEth0, interface: undefined }), { session: undefined, reason: /no session fe80::2 -> fe80::1 \(single hop\)/ });
+  t.match(d.lookup(0, { ...linkLocalEth0, interface: undefined }), {
+    session: undefined,
+    reason: /no session fe80::2 -> fe80::1 \(single hop\)/,
+  });
   t.match(d.lookup(0, { ...v4, peerAddress: '198.51.100.1' }), { session: undefined });
   t.match(d.lookup(0, { ...v4, peerAddress: 'garbage' }), { session: undefined, reason: /not an IP address/ });
 });
@@ -54,7 +72,10 @@ t.test('add and remove', async (t) => {
   const d = new BfdDemux<string>();
   d.add(1, v4, 'first');
   t.throws(() => d.add(1, v6, 'x'), /discriminator 1 is already in use/);
-  t.throws(() => d.add(2, { ...v4, peerAddress: '192.0.2.2' }, 'x'), /a BFD session 192\.0\.2\.2 -> 192\.0\.2\.1 \(single hop\) already exists/);
+  t.throws(
+    () => d.add(2, { ...v4, peerAddress: '192.0.2.2' }, 'x'),
+    /a BFD session 192\.0\.2\.2 -> 192\.0\.2\.1 \(single hop\) already exists/,
+  );
   t.ok(d.hasPath(v4));
   d.remove(1);
   t.notOk(d.hasPath(v4));
@@ -73,5 +94,9 @@ t.test('allocateDiscriminator: non-zero, 32-bit, not in use', async (t) => {
   t.equal(d.allocateDiscriminator(random), 1, 'random() 0 gives 1, never 0');
   t.equal(d.allocateDiscriminator(random), 0xffffffff, '5 is taken (twice drawn), the next draw is the largest value');
   t.equal(values.length, 0, 'every draw was used');
-  t.equal(d.allocateDiscriminator(() => 1 - Number.EPSILON), 0xffffffff, 'random() just below 1 stays within 32 bits');
+  t.equal(
+    d.allocateDiscriminator(() => 1 - Number.EPSILON),
+    0xffffffff,
+    'random() just below 1 stays within 32 bits',
+  );
 });

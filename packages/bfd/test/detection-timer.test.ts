@@ -61,7 +61,11 @@ function handClock(granularity: number) {
 t.test('restarts move the deadline without arming a timer each time', async (t) => {
   const c = handClock(1);
   const expired: number[] = [];
-  const timer = new BfdDetectionTimer(c.clock, (l) => expired.push(l), () => t.fail('nothing to rescue'));
+  const timer = new BfdDetectionTimer(
+    c.clock,
+    (l) => expired.push(l),
+    () => t.fail('nothing to rescue'),
+  );
   timer.start(30);
   t.same(c.armed, [29], 'armed 1 ms early');
   for (let at = 10; at <= 100; at += 10) {
@@ -77,7 +81,11 @@ t.test('restarts move the deadline without arming a timer each time', async (t) 
 t.test('expires in a check queued at the deadline, waiting out the last granule after pending I/O', async (t) => {
   const c = handClock(1);
   const expired: number[] = [];
-  const timer = new BfdDetectionTimer(c.clock, (l) => expired.push(l), () => t.fail('nothing to rescue'));
+  const timer = new BfdDetectionTimer(
+    c.clock,
+    (l) => expired.push(l),
+    () => t.fail('nothing to rescue'),
+  );
   timer.start(30);
   c.advance(29);
   t.equal(c.pendingTimers, 0, 'the clock timer fired at 29');
@@ -95,7 +103,11 @@ t.test('expires in a check queued at the deadline, waiting out the last granule 
 t.test('a check queued after the deadline that finds a packet restarted it counts a rescue', async (t) => {
   const c = handClock(1);
   let rescued = 0;
-  const timer = new BfdDetectionTimer(c.clock, () => t.fail('must not expire'), () => rescued++);
+  const timer = new BfdDetectionTimer(
+    c.clock,
+    () => t.fail('must not expire'),
+    () => rescued++,
+  );
   timer.start(30);
   c.advance(80, true); // a stall: the timer fires late, at 80, and queues a check
   timer.start(30); // the poll phase before the check read a packet that waited
@@ -112,7 +124,11 @@ t.test('a check queued after the deadline that finds a packet restarted it count
 t.test('with an exact clock (granularity 0) it is armed for the deadline itself', async (t) => {
   const c = handClock(0);
   const expired: number[] = [];
-  const timer = new BfdDetectionTimer(c.clock, (l) => expired.push(l), () => undefined);
+  const timer = new BfdDetectionTimer(
+    c.clock,
+    (l) => expired.push(l),
+    () => undefined,
+  );
   timer.start(30);
   t.same(c.armed, [30]);
   c.advance(30);

@@ -3,7 +3,15 @@
 // (or, in CI, failure) when the TTL-reporting socket is not built.
 import dgram from 'node:dgram';
 import type { Test } from 'tap';
-import { BfdEngine, bfdTransportStatus, type BfdEngineError, type BfdEngineOptions, type BfdSessionId, type BfdSessionOptions, type BfdStateChangeEvent } from '../src/index.js';
+import {
+  BfdEngine,
+  bfdTransportStatus,
+  type BfdEngineError,
+  type BfdEngineOptions,
+  type BfdSessionId,
+  type BfdSessionOptions,
+  type BfdStateChangeEvent,
+} from '../src/index.js';
 
 export const LOOPBACK = { 4: '127.0.0.1', 6: '::1' } as const;
 
@@ -34,7 +42,13 @@ export interface RecordedEngine {
   /** Resolves with the first truthy value of `check()`, evaluated now and after every event; rejects after `ms`. */
   until<T>(check: () => T | undefined | false, what: string, ms?: number): Promise<T>;
   /** The first change of session `id` to `to` (after index `from` in changes). */
-  reached(id: BfdSessionId, to: BfdStateChangeEvent['to'], what: string, from?: number, ms?: number): Promise<RecordedChange>;
+  reached(
+    id: BfdSessionId,
+    to: BfdStateChangeEvent['to'],
+    what: string,
+    from?: number,
+    ms?: number,
+  ): Promise<RecordedChange>;
 }
 
 /** Starts an engine (stopped in teardown) and records its events. */
@@ -72,12 +86,21 @@ export async function startEngine(t: Test, options: BfdEngineOptions): Promise<R
       const timer = setTimeout(() => {
         waiters.delete(waiter);
         const seen = changes.map((c) => `${c.id}:${c.from}>${c.to}(${c.diag})`).join(' ');
-        reject(new Error(`timed out after ${ms} ms waiting for ${what}; changes: ${seen || 'none'}; errors: ${errors.map((e) => e.message).join(' | ') || 'none'}`));
+        reject(
+          new Error(
+            `timed out after ${ms} ms waiting for ${what}; changes: ${seen || 'none'}; errors: ${errors.map((e) => e.message).join(' | ') || 'none'}`,
+          ),
+        );
       }, ms);
       waiters.add(waiter);
     });
-  const reached = (id: BfdSessionId, to: BfdStateChangeEvent['to'], what: string, from = 0, ms?: number): Promise<RecordedChange> =>
-    until(() => changes.slice(from).find((c) => c.id === id && c.to === to), what, ms);
+  const reached = (
+    id: BfdSessionId,
+    to: BfdStateChangeEvent['to'],
+    what: string,
+    from = 0,
+    ms?: number,
+  ): Promise<RecordedChange> => until(() => changes.slice(from).find((c) => c.id === id && c.to === to), what, ms);
   return { engine, changes, errors, until, reached };
 }
 
@@ -102,7 +125,13 @@ export interface EnginePair {
 export type PairSide = Omit<BfdSessionOptions, 'peerAddress' | 'localAddress' | 'port'>;
 
 /** Two engines on the loopback address of `family`, on free ports, each with one session to the other. */
-export async function enginePair(t: Test, family: 4 | 6, sideA: PairSide, sideB: PairSide, options: BfdEngineOptions = {}): Promise<EnginePair> {
+export async function enginePair(
+  t: Test,
+  family: 4 | 6,
+  sideA: PairSide,
+  sideB: PairSide,
+  options: BfdEngineOptions = {},
+): Promise<EnginePair> {
   const here = LOOPBACK[family];
   const portsA = { singleHop: await freePort(family), multihop: await freePort(family) };
   const portsB = { singleHop: await freePort(family), multihop: await freePort(family) };
@@ -127,10 +156,19 @@ export async function settled(p: EnginePair, detectA: number, detectB: number): 
 }
 
 /** Sends one datagram to `to`:`port` from a plain dgram socket bound to `from`, with `ttl` (setTTL); resolves when sent. */
-export async function sendWithTtl(family: 4 | 6, payload: Uint8Array, ttl: number, port: number, to: string = LOOPBACK[family], from: string = to): Promise<void> {
+export async function sendWithTtl(
+  family: 4 | 6,
+  payload: Uint8Array,
+  ttl: number,
+  port: number,
+  to: string = LOOPBACK[family],
+  from: string = to,
+): Promise<void> {
   const socket = dgram.createSocket(family === 4 ? 'udp4' : 'udp6');
   await new Promise<void>((resolve) => socket.bind(0, from, resolve));
   socket.setTTL(ttl);
-  await new Promise<void>((resolve, reject) => socket.send(payload, port, to, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    socket.send(payload, port, to, (err) => (err ? reject(err) : resolve())),
+  );
   await new Promise<void>((resolve) => socket.close(() => resolve()));
 }

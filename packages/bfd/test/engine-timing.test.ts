@@ -57,13 +57,19 @@ t.test('a stalled worker reads the packets that waited before declaring Down', a
   // The deferred decision runs after the stall's reply was posted: wait for it to be counted.
   const m = await pollUntil('the expired detection timer to be settled', async () => {
     const metrics = await p.a.engine.metrics();
-    return metrics.detectionsRescued + metrics.detectionTimeouts > before.detectionsRescued + before.detectionTimeouts ? metrics : undefined;
+    return metrics.detectionsRescued + metrics.detectionTimeouts > before.detectionsRescued + before.detectionTimeouts
+      ? metrics
+      : undefined;
   });
   const sa = await p.a.engine.session(p.idA);
   t.equal(sa?.state, 'Up', 'a is still Up');
   t.same(p.a.changes.slice(markA), [], 'a never went Down');
   t.equal(m.detectionTimeouts, 0, 'no detection timeout');
-  t.equal(m.detectionsRescued, before.detectionsRescued + 1, 'the expired detection timer was cancelled by a packet that was waiting on the socket');
+  t.equal(
+    m.detectionsRescued,
+    before.detectionsRescued + 1,
+    'the expired detection timer was cancelled by a packet that was waiting on the socket',
+  );
   t.ok(m.eventLoopLagMs.max >= 100, `the stall shows in the worker's lag: max ${m.eventLoopLagMs.max} ms`);
   t.comment(lagLine('stalled worker', m));
 });
@@ -84,7 +90,9 @@ t.test('a detection timeout is acted on at its deadline, not on the millisecond 
   }
   const m = await p.a.engine.metrics();
   const l = m.detectionLatenessMs;
-  t.comment(`detection lateness p50 ${l.p50} / p99 ${l.p99} / max ${l.max} ms over ${l.samples} timeouts; ${lagLine('a', m)}`);
+  t.comment(
+    `detection lateness p50 ${l.p50} / p99 ${l.p99} / max ${l.max} ms over ${l.samples} timeouts; ${lagLine('a', m)}`,
+  );
   t.equal(l.samples, m.detectionTimeouts, 'one lateness per timeout');
   t.ok(l.samples >= rounds);
   // Sub-millisecond in a quiet worker (measured: ~0.02-0.1 ms); the bound leaves room for a loaded machine.

@@ -2,7 +2,14 @@
 // than bfd.DesiredMinTxInterval ago; then one Final follows when that has passed, whatever the number
 // of Polls in between. A peer polling at line rate cannot make us send at line rate.
 import t from 'tap';
-import { bfdTransition, createBfdSession, finalInterval, type BfdAction, type BfdEvent, type BfdSession } from '../src/fsm.js';
+import {
+  bfdTransition,
+  createBfdSession,
+  finalInterval,
+  type BfdAction,
+  type BfdEvent,
+  type BfdSession,
+} from '../src/fsm.js';
 import type { BfdControlPacket } from '../src/types.js';
 import { controlPacket } from './helpers.js';
 
@@ -10,9 +17,17 @@ const OURS = 0x0a0a0a0a;
 const PEER = 0x0b0b0b0b;
 
 /** A session Up at 50 ms x 3 with its Poll Sequence over; `now` is the virtual time (ms). */
-function upSession(): { s: BfdSession; now: number; ev(event: BfdEvent): BfdAction[]; rx(o?: Partial<BfdControlPacket>): BfdAction[] } {
+function upSession(): {
+  s: BfdSession;
+  now: number;
+  ev(event: BfdEvent): BfdAction[];
+  rx(o?: Partial<BfdControlPacket>): BfdAction[];
+} {
   const d = {
-    s: createBfdSession({ desiredMinTxInterval: 50_000, requiredMinRxInterval: 50_000, detectMult: 3, passive: false }, OURS),
+    s: createBfdSession(
+      { desiredMinTxInterval: 50_000, requiredMinRxInterval: 50_000, detectMult: 3, passive: false },
+      OURS,
+    ),
     now: 0,
     ev(event: BfdEvent): BfdAction[] {
       const out = bfdTransition(d.s, event, { now: d.now, random: () => 0.5 });
@@ -20,7 +35,12 @@ function upSession(): { s: BfdSession; now: number; ev(event: BfdEvent): BfdActi
       return out.actions;
     },
     rx(o: Partial<BfdControlPacket> = {}): BfdAction[] {
-      const up = { state: 'Up' as const, yourDiscriminator: OURS, desiredMinTxInterval: 50_000, requiredMinRxInterval: 50_000 };
+      const up = {
+        state: 'Up' as const,
+        yourDiscriminator: OURS,
+        desiredMinTxInterval: 50_000,
+        requiredMinRxInterval: 50_000,
+      };
       return d.ev({ type: 'packetReceived', packet: controlPacket({ myDiscriminator: PEER, ...up, ...o }) });
     },
   };
@@ -33,7 +53,8 @@ function upSession(): { s: BfdSession; now: number; ev(event: BfdEvent): BfdActi
   return d;
 }
 
-const finals = (actions: BfdAction[]): BfdControlPacket[] => actions.flatMap((a) => (a.type === 'send' && a.packet.final ? [a.packet] : []));
+const finals = (actions: BfdAction[]): BfdControlPacket[] =>
+  actions.flatMap((a) => (a.type === 'send' && a.packet.final ? [a.packet] : []));
 const finalTimer = (actions: BfdAction[]) => actions.find((a) => a.type === 'startTimer' && a.timer === 'final');
 
 t.test('a flood of Polls gets one Final per Desired Min TX Interval, not one per Poll', async (t) => {
@@ -58,41 +79,62 @@ t.test('a flood of Polls gets one Final per Desired Min TX Interval, not one per
       pendingFinalDue = d.now + timer.durationUs / 1000;
     }
   }
-  t.ok(answered >= 2 && answered <= 3, `${answered} Finals for 10,000 Polls in 100 ms (one at once, then one per 50 ms)`);
+  t.ok(
+    answered >= 2 && answered <= 3,
+    `${answered} Finals for 10,000 Polls in 100 ms (one at once, then one per 50 ms)`,
+  );
   t.not(pendingFinalDue, undefined, 'the last Polls still have their Final coming');
   d.now = pendingFinalDue!;
   const last = finals(d.ev({ type: 'finalTimerExpired' }));
   t.equal(last.length, 1, 'it goes out when the timer expires');
   t.match(last[0], { final: true, poll: false, state: 'Up' });
-  t.strictSame(finals(d.ev({ type: 'finalTimerExpired' })), [], 'a stray expiry sends nothing: one Final per Poll at most');
+  t.strictSame(
+    finals(d.ev({ type: 'finalTimerExpired' })),
+    [],
+    'a stray expiry sends nothing: one Final per Poll at most',
+  );
 });
 
-t.test('Polls further apart than the limit are each answered at once; the limit follows our Desired Min TX', async (t) => {
-  const d = upSession();
-  for (let i = 0; i < 5; i++) {
-    d.now += 50;
-    const actions = d.rx({ poll: true });
-    t.equal(finals(actions).length, 1, `Poll ${i + 1}, 50 ms after the last Final: answered at once`);
-    t.equal(finalTimer(actions), undefined);
-  }
-  d.now += 20;
-  const held = d.rx({ poll: true });
-  t.strictSame(finals(held), [], '20 ms after a Final: held back');
-  t.strictSame(finalTimer(held), { type: 'startTimer', timer: 'final', durationUs: 30_000 }, 'until 50 ms have passed');
-  t.ok(d.s.finalPending);
-  t.strictSame(finals(d.rx({ poll: true })), [], 'a second Poll meanwhile adds nothing');
-  // A faster Desired Min TX shortens the limit: the next Poll finds it passed and is answered at once.
-  d.ev({ type: 'parametersChanged', desiredMinTxInterval: 10_000 });
-  d.now += 1;
-  const now = d.rx({ poll: true });
-  t.equal(finals(now).length, 1, '21 ms after the last Final, with a 10 ms limit');
-  t.strictSame(now[now.length - 2], { type: 'stopTimer', timer: 'final' }, 'the held-back Final is this one: its timer stops');
-  t.notOk(d.s.finalPending);
-});
+t.test(
+  'Polls further apart than the limit are each answered at once; the limit follows our Desired Min TX',
+  async (t) => {
+    const d = upSession();
+    for (let i = 0; i < 5; i++) {
+      d.now += 50;
+      const actions = d.rx({ poll: true });
+      t.equal(finals(actions).length, 1, `Poll ${i + 1}, 50 ms after the last Final: answered at once`);
+      t.equal(finalTimer(actions), undefined);
+    }
+    d.now += 20;
+    const held = d.rx({ poll: true });
+    t.strictSame(finals(held), [], '20 ms after a Final: held back');
+    t.strictSame(
+      finalTimer(held),
+      { type: 'startTimer', timer: 'final', durationUs: 30_000 },
+      'until 50 ms have passed',
+    );
+    t.ok(d.s.finalPending);
+    t.strictSame(finals(d.rx({ poll: true })), [], 'a second Poll meanwhile adds nothing');
+    // A faster Desired Min TX shortens the limit: the next Poll finds it passed and is answered at once.
+    d.ev({ type: 'parametersChanged', desiredMinTxInterval: 10_000 });
+    d.now += 1;
+    const now = d.rx({ poll: true });
+    t.equal(finals(now).length, 1, '21 ms after the last Final, with a 10 ms limit');
+    t.strictSame(
+      now[now.length - 2],
+      { type: 'stopTimer', timer: 'final' },
+      'the held-back Final is this one: its timer stops',
+    );
+    t.notOk(d.s.finalPending);
+  },
+);
 
 t.test('while not Up the limit is the slow 1 s; stop ends a held-back Final', async (t) => {
   const d = {
-    s: createBfdSession({ desiredMinTxInterval: 50_000, requiredMinRxInterval: 50_000, detectMult: 3, passive: false }, OURS),
+    s: createBfdSession(
+      { desiredMinTxInterval: 50_000, requiredMinRxInterval: 50_000, detectMult: 3, passive: false },
+      OURS,
+    ),
     now: 0,
   };
   const ev = (event: BfdEvent): BfdAction[] => {
@@ -121,7 +163,10 @@ t.test('a state change is still sent at once when the Final that would have carr
   t.equal(finals(d.rx({ poll: true })).length, 1);
   d.now += 10;
   const actions = d.rx({ state: 'Down', poll: true });
-  t.match(actions.find((a) => a.type === 'stateChange'), { from: 'Up', to: 'Down', diag: 3 });
+  t.match(
+    actions.find((a) => a.type === 'stateChange'),
+    { from: 'Up', to: 'Down', diag: 3 },
+  );
   const sent = actions.flatMap((a) => (a.type === 'send' ? [a.packet] : []));
   t.equal(sent.length, 1, 'one packet');
   t.match(sent[0], { state: 'Down', final: false });

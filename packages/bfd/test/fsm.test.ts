@@ -25,9 +25,11 @@ const config = (o: Partial<BfdSessionConfig> = {}): BfdSessionConfig => ({
   ...o,
 });
 /** A packet from the peer: Down, no discriminator of ours, 1 s TX (it is not Up), 300 ms RX, mult 3. */
-const fromPeer = (o: Partial<BfdControlPacket> = {}): BfdControlPacket => controlPacket({ myDiscriminator: PEER, ...o });
+const fromPeer = (o: Partial<BfdControlPacket> = {}): BfdControlPacket =>
+  controlPacket({ myDiscriminator: PEER, ...o });
 /** What we send: the fields that vary, the rest as they always are. */
-const ours = (o: Partial<BfdControlPacket>): BfdControlPacket => controlPacket({ myDiscriminator: OURS, yourDiscriminator: PEER, ...o });
+const ours = (o: Partial<BfdControlPacket>): BfdControlPacket =>
+  controlPacket({ myDiscriminator: OURS, yourDiscriminator: PEER, ...o });
 
 interface Driver {
   readonly s: BfdSession;
@@ -63,7 +65,8 @@ function driver(cfg = config(), r = 0.5): Driver {
     },
   };
 }
-const sent = (actions: BfdAction[]): BfdControlPacket[] => actions.flatMap((a) => (a.type === 'send' ? [a.packet] : []));
+const sent = (actions: BfdAction[]): BfdControlPacket[] =>
+  actions.flatMap((a) => (a.type === 'send' ? [a.packet] : []));
 const changes = (actions: BfdAction[]) => actions.filter((a) => a.type === 'stateChange');
 // Jitter with random 0.5: 75 % + half of the 25 % range (+1 µs inclusive): 1 s -> 875000, 300 ms -> 262500.
 const slowTimer: BfdAction = { type: 'startTimer', timer: 'transmit', durationUs: 875_000 };
@@ -89,39 +92,59 @@ t.test('three-way handshake Down -> Init -> Up (we see the peer Down first)', as
   const d = driver();
   d.ev({ type: 'start' });
   const a = d.rx();
-  t.strictSame(a, [
-    { type: 'stateChange', from: 'Down', to: 'Init', diag: 0 },
-    { type: 'startTimer', timer: 'detection', durationUs: 3_000_000 },
-    { type: 'send', packet: ours({ state: 'Init' }) },
-  ], 'Init, detection 3 x max(300 ms, the peer\'s 1 s), and our Init at once, not at the next timer');
+  t.strictSame(
+    a,
+    [
+      { type: 'stateChange', from: 'Down', to: 'Init', diag: 0 },
+      { type: 'startTimer', timer: 'detection', durationUs: 3_000_000 },
+      { type: 'send', packet: ours({ state: 'Init' }) },
+    ],
+    "Init, detection 3 x max(300 ms, the peer's 1 s), and our Init at once, not at the next timer",
+  );
   t.equal(d.s.remoteDiscr, PEER);
   const b = d.rx({ state: 'Init', yourDiscriminator: OURS });
-  t.strictSame(b, [
-    { type: 'stateChange', from: 'Init', to: 'Up', diag: 0 },
-    { type: 'startTimer', timer: 'detection', durationUs: 3_000_000 },
-    { type: 'send', packet: ours({ state: 'Up', poll: true, desiredMinTxInterval: 300_000 }) },
-    fastTimer,
-  ], 'Up: 300 ms advertised with Poll, the faster rate at once');
+  t.strictSame(
+    b,
+    [
+      { type: 'stateChange', from: 'Init', to: 'Up', diag: 0 },
+      { type: 'startTimer', timer: 'detection', durationUs: 3_000_000 },
+      { type: 'send', packet: ours({ state: 'Up', poll: true, desiredMinTxInterval: 300_000 }) },
+      fastTimer,
+    ],
+    'Up: 300 ms advertised with Poll, the faster rate at once',
+  );
   t.equal(d.s.counters.upTransitions, 1);
   t.ok(d.s.pollActive);
   // The peer answers our Poll with its Final and its own fast rate: the detection time shrinks.
   const c = d.rx({ state: 'Up', yourDiscriminator: OURS, final: true, desiredMinTxInterval: 300_000 });
   t.strictSame(c, [{ type: 'startTimer', timer: 'detection', durationUs: 900_000 }]);
   t.notOk(d.s.pollActive);
-  t.strictSame(sent(d.ev({ type: 'transmitTimerExpired' })), [ours({ state: 'Up', desiredMinTxInterval: 300_000 })], 'Poll bit cleared after the Final');
+  t.strictSame(
+    sent(d.ev({ type: 'transmitTimerExpired' })),
+    [ours({ state: 'Up', desiredMinTxInterval: 300_000 })],
+    'Poll bit cleared after the Final',
+  );
 });
 
 t.test('three-way handshake from the other side: Down + Init -> Up, and Init + Up -> Up', async (t) => {
   const d = driver();
   d.ev({ type: 'start' });
-  t.strictSame(changes(d.rx({ state: 'Init', yourDiscriminator: OURS })), [{ type: 'stateChange', from: 'Down', to: 'Up', diag: 0 }]);
+  t.strictSame(changes(d.rx({ state: 'Init', yourDiscriminator: OURS })), [
+    { type: 'stateChange', from: 'Down', to: 'Up', diag: 0 },
+  ]);
   const e = driver();
   e.ev({ type: 'start' });
   e.rx();
-  t.strictSame(changes(e.rx({ state: 'Up', yourDiscriminator: OURS })), [{ type: 'stateChange', from: 'Init', to: 'Up', diag: 0 }]);
+  t.strictSame(changes(e.rx({ state: 'Up', yourDiscriminator: OURS })), [
+    { type: 'stateChange', from: 'Init', to: 'Up', diag: 0 },
+  ]);
   const f = driver();
   f.ev({ type: 'start' });
-  t.strictSame(changes(f.rx({ state: 'Up', yourDiscriminator: OURS })), [], 'Down ignores Up (the peer must see us Down first)');
+  t.strictSame(
+    changes(f.rx({ state: 'Up', yourDiscriminator: OURS })),
+    [],
+    'Down ignores Up (the peer must see us Down first)',
+  );
   t.equal(f.s.sessionState, 'Down');
   f.rx();
   t.strictSame(changes(f.rx()), [], 'Init stays Init on Down');
@@ -143,7 +166,9 @@ t.test('detection timeout -> Down with diag 1, the peer forgotten, back to 1 s',
   const e = driver();
   e.ev({ type: 'start' });
   e.rx();
-  t.strictSame(changes(e.ev({ type: 'detectionTimerExpired' })), [{ type: 'stateChange', from: 'Init', to: 'Down', diag: 1 }]);
+  t.strictSame(changes(e.ev({ type: 'detectionTimerExpired' })), [
+    { type: 'stateChange', from: 'Init', to: 'Down', diag: 1 },
+  ]);
   // In Down it only forgets the peer.
   const f = driver();
   f.ev({ type: 'start' });
@@ -175,16 +200,24 @@ t.test('AdminDown both ways', async (t) => {
   t.strictSame(changes(c), [{ type: 'stateChange', from: 'AdminDown', to: 'Down', diag: 7 }]);
   t.strictSame(d.ev({ type: 'adminUp' }), [], 'adminUp when not AdminDown does nothing');
   const p = driver().up();
-  t.strictSame(changes(p.ev({ type: 'adminDown', diag: 5 })), [{ type: 'stateChange', from: 'Up', to: 'AdminDown', diag: 5 }], 'Path Down');
+  t.strictSame(
+    changes(p.ev({ type: 'adminDown', diag: 5 })),
+    [{ type: 'stateChange', from: 'Up', to: 'AdminDown', diag: 5 }],
+    'Path Down',
+  );
 
   // Theirs: receiving AdminDown puts Up and Init in Down with diag 3; Down stays Down.
   const e = driver().up();
-  t.strictSame(changes(e.rx({ state: 'AdminDown', diag: 7, yourDiscriminator: OURS })), [{ type: 'stateChange', from: 'Up', to: 'Down', diag: 3 }]);
+  t.strictSame(changes(e.rx({ state: 'AdminDown', diag: 7, yourDiscriminator: OURS })), [
+    { type: 'stateChange', from: 'Up', to: 'Down', diag: 3 },
+  ]);
   t.equal(e.s.remoteSessionState, 'AdminDown');
   const f = driver();
   f.ev({ type: 'start' });
   f.rx();
-  t.strictSame(changes(f.rx({ state: 'AdminDown', yourDiscriminator: OURS })), [{ type: 'stateChange', from: 'Init', to: 'Down', diag: 3 }]);
+  t.strictSame(changes(f.rx({ state: 'AdminDown', yourDiscriminator: OURS })), [
+    { type: 'stateChange', from: 'Init', to: 'Down', diag: 3 },
+  ]);
   t.strictSame(changes(f.rx({ state: 'AdminDown', yourDiscriminator: OURS })), [], 'Down stays Down');
   t.equal(f.s.localDiag, 3);
 });
@@ -192,15 +225,32 @@ t.test('AdminDown both ways', async (t) => {
 t.test('discriminators: Your Discriminator 0 only with Down/AdminDown, and it must be ours', async (t) => {
   const d = driver();
   d.ev({ type: 'start' });
-  t.strictSame(d.rx({ state: 'Init' }), [{ type: 'discard', reason: 'Your Discriminator 0 with state Init (only Down or AdminDown may omit it)' }]);
-  t.strictSame(d.rx({ state: 'Up' }).map((a) => a.type), ['discard']);
-  t.strictSame(d.rx({ state: 'Init', yourDiscriminator: 0x33333333 }), [{ type: 'discard', reason: `Your Discriminator ${0x33333333} is not ours (${OURS})` }]);
-  t.strictSame(d.rx({ myDiscriminator: 0 }).map((a) => a.type), ['discard']);
-  t.strictSame(d.rx({ detectMult: 0 }).map((a) => a.type), ['discard']);
+  t.strictSame(d.rx({ state: 'Init' }), [
+    { type: 'discard', reason: 'Your Discriminator 0 with state Init (only Down or AdminDown may omit it)' },
+  ]);
+  t.strictSame(
+    d.rx({ state: 'Up' }).map((a) => a.type),
+    ['discard'],
+  );
+  t.strictSame(d.rx({ state: 'Init', yourDiscriminator: 0x33333333 }), [
+    { type: 'discard', reason: `Your Discriminator ${0x33333333} is not ours (${OURS})` },
+  ]);
+  t.strictSame(
+    d.rx({ myDiscriminator: 0 }).map((a) => a.type),
+    ['discard'],
+  );
+  t.strictSame(
+    d.rx({ detectMult: 0 }).map((a) => a.type),
+    ['discard'],
+  );
   t.equal(d.s.remoteDiscr, 0, 'discarded packets change nothing');
   t.equal(d.s.sessionState, 'Down');
   t.equal(d.s.counters.discarded, 5);
-  t.strictSame(changes(d.rx()), [{ type: 'stateChange', from: 'Down', to: 'Init', diag: 0 }], 'Down with 0 is accepted');
+  t.strictSame(
+    changes(d.rx()),
+    [{ type: 'stateChange', from: 'Down', to: 'Init', diag: 0 }],
+    'Down with 0 is accepted',
+  );
   t.strictSame(sent(d.rx({ myDiscriminator: PEER + 1 })), [], 'Init stays Init on Down: nothing sent');
   t.equal(d.s.remoteDiscr, PEER + 1, 'bfd.RemoteDiscr follows My Discriminator');
   const s = driver();
@@ -211,12 +261,18 @@ t.test('Poll from the peer answered with a Final at once, without touching the t
   const d = driver().up();
   t.ok(d.s.pollActive, 'our own Poll is running');
   const a = d.rx({ state: 'Up', yourDiscriminator: OURS, poll: true, desiredMinTxInterval: 300_000 });
-  t.strictSame(a, [
-    { type: 'startTimer', timer: 'detection', durationUs: 900_000 },
-    { type: 'send', packet: ours({ state: 'Up', final: true, desiredMinTxInterval: 300_000 }) },
-  ], 'Final with Poll clear (never both), no transmit timer restart');
+  t.strictSame(
+    a,
+    [
+      { type: 'startTimer', timer: 'detection', durationUs: 900_000 },
+      { type: 'send', packet: ours({ state: 'Up', final: true, desiredMinTxInterval: 300_000 }) },
+    ],
+    'Final with Poll clear (never both), no transmit timer restart',
+  );
   t.ok(d.s.pollActive, 'a Poll from the peer does not end ours');
-  t.strictSame(sent(d.ev({ type: 'transmitTimerExpired' })), [ours({ state: 'Up', poll: true, desiredMinTxInterval: 300_000 })]);
+  t.strictSame(sent(d.ev({ type: 'transmitTimerExpired' })), [
+    ours({ state: 'Up', poll: true, desiredMinTxInterval: 300_000 }),
+  ]);
   // Passive sessions answer a Poll too.
   const p = driver(config({ passive: true }));
   p.ev({ type: 'start' });
@@ -226,10 +282,15 @@ t.test('Poll from the peer answered with a Final at once, without touching the t
 t.test('Poll Sequence for a parameter change: a slower TX only after the Final (6.8.3)', async (t) => {
   const d = driver().up();
   // The peer is Up at 300 ms and will receive as fast as 50 ms.
-  const up = (o: Partial<BfdControlPacket>) => d.rx({ state: 'Up', yourDiscriminator: OURS, desiredMinTxInterval: 300_000, requiredMinRxInterval: 50_000, ...o });
+  const up = (o: Partial<BfdControlPacket>) =>
+    d.rx({ state: 'Up', yourDiscriminator: OURS, desiredMinTxInterval: 300_000, requiredMinRxInterval: 50_000, ...o });
   up({ final: true });
   t.notOk(d.s.pollActive);
-  t.strictSame(d.ev({ type: 'parametersChanged', desiredMinTxInterval: 2_000_000 }), [], 'nothing sent at once: the Poll rides the periodic packets');
+  t.strictSame(
+    d.ev({ type: 'parametersChanged', desiredMinTxInterval: 2_000_000 }),
+    [],
+    'nothing sent at once: the Poll rides the periodic packets',
+  );
   t.equal(d.s.desiredMinTxInterval, 2_000_000);
   t.equal(negotiatedTransmitInterval(d.s), 300_000, 'still 300 ms: the peer has not confirmed');
   t.strictSame(d.ev({ type: 'transmitTimerExpired' }), [
@@ -246,14 +307,24 @@ t.test('Poll Sequence for a parameter change: a slower TX only after the Final (
   // A faster TX acts at once (the timer restarts); a faster RX keeps the old detection time until the Final.
   const f = d.ev({ type: 'parametersChanged', desiredMinTxInterval: 100_000, requiredMinRxInterval: 100_000 });
   t.strictSame(f, [{ type: 'startTimer', timer: 'transmit', durationUs: 87_500 }]);
-  t.strictSame(up({ desiredMinTxInterval: 100_000 }), [{ type: 'startTimer', timer: 'detection', durationUs: 900_000 }], 'detection still 3 x 300 ms');
+  t.strictSame(
+    up({ desiredMinTxInterval: 100_000 }),
+    [{ type: 'startTimer', timer: 'detection', durationUs: 900_000 }],
+    'detection still 3 x 300 ms',
+  );
   // The values change again during the Poll: a second Poll Sequence follows the first.
   d.ev({ type: 'parametersChanged', requiredMinRxInterval: 50_000 });
   t.ok(d.s.pollPending);
-  t.strictSame(up({ final: true, desiredMinTxInterval: 100_000 }), [{ type: 'startTimer', timer: 'detection', durationUs: 300_000 }], '3 x 100 ms: the first Poll covered 100 ms');
+  t.strictSame(
+    up({ final: true, desiredMinTxInterval: 100_000 }),
+    [{ type: 'startTimer', timer: 'detection', durationUs: 300_000 }],
+    '3 x 100 ms: the first Poll covered 100 ms',
+  );
   t.ok(d.s.pollActive, 'second Poll running');
   t.equal(d.s.pollCovers?.requiredMinRxInterval, 50_000);
-  t.strictSame(up({ final: true, desiredMinTxInterval: 50_000 }), [{ type: 'startTimer', timer: 'detection', durationUs: 150_000 }]);
+  t.strictSame(up({ final: true, desiredMinTxInterval: 50_000 }), [
+    { type: 'startTimer', timer: 'detection', durationUs: 150_000 },
+  ]);
   t.notOk(d.s.pollActive);
   // A change of detect mult also polls; bad values throw.
   d.ev({ type: 'parametersChanged', detectMult: 5 });
@@ -274,10 +345,25 @@ t.test('Poll Sequence for a parameter change: a slower TX only after the Final (
 
 t.test('the peer sets the pace: a larger Required Min RX slows us, a smaller one is honoured at once', async (t) => {
   const d = driver().up();
-  d.rx({ state: 'Up', yourDiscriminator: OURS, final: true, desiredMinTxInterval: 300_000, requiredMinRxInterval: 500_000 });
+  d.rx({
+    state: 'Up',
+    yourDiscriminator: OURS,
+    final: true,
+    desiredMinTxInterval: 300_000,
+    requiredMinRxInterval: 500_000,
+  });
   t.equal(negotiatedTransmitInterval(d.s), 500_000);
-  t.strictSame(d.ev({ type: 'transmitTimerExpired' }).at(-1), { type: 'startTimer', timer: 'transmit', durationUs: 437_500 });
-  const a = d.rx({ state: 'Up', yourDiscriminator: OURS, desiredMinTxInterval: 300_000, requiredMinRxInterval: 100_000 });
+  t.strictSame(d.ev({ type: 'transmitTimerExpired' }).at(-1), {
+    type: 'startTimer',
+    timer: 'transmit',
+    durationUs: 437_500,
+  });
+  const a = d.rx({
+    state: 'Up',
+    yourDiscriminator: OURS,
+    desiredMinTxInterval: 300_000,
+    requiredMinRxInterval: 100_000,
+  });
   t.strictSame(a.at(-1), fastTimer, 'back to 300 ms at once');
   // Required Min RX 0: no periodic packets at all (6.8.7).
   d.rx({ state: 'Up', yourDiscriminator: OURS, desiredMinTxInterval: 300_000, requiredMinRxInterval: 0 });
@@ -286,7 +372,11 @@ t.test('the peer sets the pace: a larger Required Min RX slows us, a smaller one
   d.rx({ state: 'Up', yourDiscriminator: OURS, desiredMinTxInterval: 300_000, demand: true });
   t.strictSame(sent(d.ev({ type: 'transmitTimerExpired' })), [], 'silent');
   d.ev({ type: 'parametersChanged', detectMult: 4 });
-  t.strictSame(sent(d.ev({ type: 'transmitTimerExpired' })), [ours({ state: 'Up', poll: true, detectMult: 4, desiredMinTxInterval: 300_000 })], 'but a Poll Sequence goes out');
+  t.strictSame(
+    sent(d.ev({ type: 'transmitTimerExpired' })),
+    [ours({ state: 'Up', poll: true, detectMult: 4, desiredMinTxInterval: 300_000 })],
+    'but a Poll Sequence goes out',
+  );
   d.rx({ state: 'Up', yourDiscriminator: OURS, desiredMinTxInterval: 300_000, demand: true, final: true });
   t.strictSame(sent(d.ev({ type: 'transmitTimerExpired' })), [], 'Poll done: silent');
   const final = sent(d.rx({ state: 'Up', yourDiscriminator: OURS, demand: true, poll: true }))[0];
@@ -295,14 +385,34 @@ t.test('the peer sets the pace: a larger Required Min RX slows us, a smaller one
 });
 
 t.test('jitter bounds: 75-100 %, 75-90 % with detect mult 1', async (t) => {
-  t.equal(jitteredTransmitInterval(300_000, 3, () => 0), 225_000);
-  t.equal(jitteredTransmitInterval(300_000, 3, () => 0.999999999), 300_000);
-  t.equal(jitteredTransmitInterval(300_000, 1, () => 0), 225_000);
-  t.equal(jitteredTransmitInterval(300_000, 1, () => 0.999999999), 270_000);
-  t.equal(jitteredTransmitInterval(300_000, 3, () => 1), 300_000, 'a random() of 1 is clamped');
-  t.equal(jitteredTransmitInterval(300_001, 3, () => 0), 225_001, 'rounded up: never below 75 %');
+  t.equal(
+    jitteredTransmitInterval(300_000, 3, () => 0),
+    225_000,
+  );
+  t.equal(
+    jitteredTransmitInterval(300_000, 3, () => 0.999999999),
+    300_000,
+  );
+  t.equal(
+    jitteredTransmitInterval(300_000, 1, () => 0),
+    225_000,
+  );
+  t.equal(
+    jitteredTransmitInterval(300_000, 1, () => 0.999999999),
+    270_000,
+  );
+  t.equal(
+    jitteredTransmitInterval(300_000, 3, () => 1),
+    300_000,
+    'a random() of 1 is clamped',
+  );
+  t.equal(
+    jitteredTransmitInterval(300_001, 3, () => 0),
+    225_001,
+    'rounded up: never below 75 %',
+  );
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const seen = { low: Infinity, high: 0, lowOne: Infinity, highOne: 0 };
   for (let i = 0; i < 20000; i++) {
     const v = jitteredTransmitInterval(1_000_000, 3, random);
@@ -327,7 +437,11 @@ t.test('at least 1 s between packets while not Up, whatever is configured or ask
   const a = d.rx({ requiredMinRxInterval: 10_000 });
   t.equal(d.s.sessionState, 'Init');
   t.equal(sent(a)[0]!.desiredMinTxInterval, 1_000_000, 'Init advertises 1 s');
-  t.strictSame(d.ev({ type: 'transmitTimerExpired' }).at(-1), { type: 'startTimer', timer: 'transmit', durationUs: 750_000 }, '75 % of 1 s at the lowest');
+  t.strictSame(
+    d.ev({ type: 'transmitTimerExpired' }).at(-1),
+    { type: 'startTimer', timer: 'transmit', durationUs: 750_000 },
+    '75 % of 1 s at the lowest',
+  );
   d.rx({ state: 'Init', yourDiscriminator: OURS, requiredMinRxInterval: 10_000 });
   t.equal(negotiatedTransmitInterval(d.s), 10_000, 'Up: the configured 10 ms');
   d.ev({ type: 'adminDown' });
@@ -348,7 +462,10 @@ t.test('passive mode: silent until the peer speaks, and again once it is forgott
 
 t.test('stop: timers stopped, events ignored until start', async (t) => {
   const d = driver().up();
-  t.strictSame(d.ev({ type: 'stop' }), [{ type: 'stopTimer', timer: 'transmit' }, { type: 'stopTimer', timer: 'detection' }]);
+  t.strictSame(d.ev({ type: 'stop' }), [
+    { type: 'stopTimer', timer: 'transmit' },
+    { type: 'stopTimer', timer: 'detection' },
+  ]);
   t.strictSame(d.ev({ type: 'transmitTimerExpired' }), []);
   t.strictSame(d.ev({ type: 'detectionTimerExpired' }), []);
   t.equal(d.s.sessionState, 'Up', 'state kept');
@@ -402,7 +519,8 @@ function network(cfgA: BfdSessionConfig, cfgB: BfdSessionConfig, seed = 1) {
         const key = `${node}:${a.timer}`;
         armed.set(key, push(now + a.durationUs, node, { type: `${a.timer}TimerExpired` }, key));
       } else if (a.type === 'stopTimer') armed.delete(`${node}:${a.timer}`);
-      else if (a.type === 'stateChange') log.push({ at: now, node: node === 0 ? 'A' : 'B', from: a.from, to: a.to, diag: a.diag });
+      else if (a.type === 'stateChange')
+        log.push({ at: now, node: node === 0 ? 'A' : 'B', from: a.from, to: a.to, diag: a.diag });
     }
   };
   return {
@@ -454,9 +572,14 @@ t.test('two sessions reach Up, stay Up, and recover after one stops sending', as
   const from = n.now;
   n.run(from + 60_000_000);
   t.equal(n.log.length, 4, 'no state change in a minute');
-  const gaps = n.sentAt[0]!.filter((x) => x > from).map((x, i, all) => (i === 0 ? 0 : x - all[i - 1]!)).slice(1);
+  const gaps = n.sentAt[0]!.filter((x) => x > from)
+    .map((x, i, all) => (i === 0 ? 0 : x - all[i - 1]!))
+    .slice(1);
   t.ok(gaps.length > 200 && gaps.length < 270, `${gaps.length} packets in 60 s`);
-  t.ok(Math.min(...gaps) >= 225_000 && Math.max(...gaps) <= 300_000, `gaps ${Math.min(...gaps)}-${Math.max(...gaps)} µs`);
+  t.ok(
+    Math.min(...gaps) >= 225_000 && Math.max(...gaps) <= 300_000,
+    `gaps ${Math.min(...gaps)}-${Math.max(...gaps)} µs`,
+  );
 
   // A stops reaching B: B declares Down (diag 1) within a detection time of A's last packet arriving.
   const cut = n.now;
@@ -500,5 +623,9 @@ t.test('an active and a passive session reach Up; the passive one never speaks f
   const aDown = n.log.find((e) => e.node === 'A' && e.to === 'Down');
   t.equal(aDown?.diag, 1);
   t.ok(aDown!.at - gone <= 900_000, `A Down ${aDown!.at - gone} µs after B's last packet`);
-  t.strictSame(n.sentAt[0]!.filter((x) => x >= aDown!.at), [], 'B forgotten: a passive session sends nothing more, not even its Down');
+  t.strictSame(
+    n.sentAt[0]!.filter((x) => x >= aDown!.at),
+    [],
+    'B forgotten: a passive session sends nothing more, not even its Down',
+  );
 });

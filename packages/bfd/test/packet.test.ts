@@ -111,7 +111,12 @@ const vectors: { name: string; wire: string; packet: BfdControlPacket }[] = [
       yourDiscriminator: 2,
       desiredMinTxInterval: 300_000,
       requiredMinRxInterval: 300_000,
-      auth: { type: 'meticulous-keyed-md5', keyId: 0, sequence: 0x80000000, digest: bytes('ffeeddccbbaa99887766554433221100') },
+      auth: {
+        type: 'meticulous-keyed-md5',
+        keyId: 0,
+        sequence: 0x80000000,
+        digest: bytes('ffeeddccbbaa99887766554433221100'),
+      },
     },
   },
   {
@@ -125,7 +130,12 @@ const vectors: { name: string; wire: string; packet: BfdControlPacket }[] = [
       yourDiscriminator: 2,
       desiredMinTxInterval: 300_000,
       requiredMinRxInterval: 300_000,
-      auth: { type: 'keyed-sha1', keyId: 9, sequence: 0xffffffff, digest: bytes('0102030405060708090a0b0c0d0e0f1011121314') },
+      auth: {
+        type: 'keyed-sha1',
+        keyId: 9,
+        sequence: 0xffffffff,
+        digest: bytes('0102030405060708090a0b0c0d0e0f1011121314'),
+      },
     },
   },
   {
@@ -139,7 +149,12 @@ const vectors: { name: string; wire: string; packet: BfdControlPacket }[] = [
       yourDiscriminator: 2,
       desiredMinTxInterval: 300_000,
       requiredMinRxInterval: 300_000,
-      auth: { type: 'meticulous-keyed-sha1', keyId: 255, sequence: 1, digest: bytes('14131211100f0e0d0c0b0a090807060504030201') },
+      auth: {
+        type: 'meticulous-keyed-sha1',
+        keyId: 255,
+        sequence: 1,
+        digest: bytes('14131211100f0e0d0c0b0a090807060504030201'),
+      },
     },
   },
 ];
@@ -161,12 +176,26 @@ t.test('encoding into a given buffer and decoding into a given object give the s
     t.equal(encodeControlPacket(v.packet, buffer), buffer, `the buffer given comes back: ${v.name}`);
     t.equal(hex(buffer), hex(wire), `encoded into it: ${v.name}`);
     t.equal(decodeControlPacket(wire, into), into, `the object given comes back: ${v.name}`);
-    t.strictSame({ ...into }, { auth: undefined, ...v.packet }, `decoded into it (auth undefined when absent): ${v.name}`);
+    t.strictSame(
+      { ...into },
+      { auth: undefined, ...v.packet },
+      `decoded into it (auth undefined when absent): ${v.name}`,
+    );
   }
-  t.equal(decodeControlPacket(bytes(vectors[0]!.wire), into).auth, undefined, 'an auth section of the previous packet does not stay');
-  t.throws(() => encodeControlPacket(base, new Uint8Array(25)), /BFD packet of 24 bytes cannot be encoded into 25 bytes/);
+  t.equal(
+    decodeControlPacket(bytes(vectors[0]!.wire), into).auth,
+    undefined,
+    'an auth section of the previous packet does not stay',
+  );
+  t.throws(
+    () => encodeControlPacket(base, new Uint8Array(25)),
+    /BFD packet of 24 bytes cannot be encoded into 25 bytes/,
+  );
   const kept = { ...into };
-  t.throws(() => decodeControlPacket(bytes('20 40 00 18 00000001 00000000 000f4240 000f4240 00000000'), into), BfdPacketError);
+  t.throws(
+    () => decodeControlPacket(bytes('20 40 00 18 00000001 00000000 000f4240 000f4240 00000000'), into),
+    BfdPacketError,
+  );
   t.strictSame(into, kept, 'a dropped packet leaves the object as it was');
 });
 
@@ -197,25 +226,73 @@ const rejections: { name: string; wire: string; code: BfdPacketError['code'] }[]
   { name: 'version 7', wire: 'e0 40 03 18 00000001 00000000 000f4240 000f4240 00000000', code: 'bad-version' },
   { name: 'Length 23', wire: '20 40 03 17 00000001 00000000 000f4240 000f4240 00000000', code: 'bad-length' },
   { name: 'Length 0', wire: '20 40 03 00 00000001 00000000 000f4240 000f4240 00000000', code: 'bad-length' },
-  { name: 'Length 25 with the A bit', wire: '20 44 03 19 00000001 00000000 000f4240 000f4240 00000000 01', code: 'bad-length' },
-  { name: 'Length 24 with the A bit', wire: '20 44 03 18 00000001 00000000 000f4240 000f4240 00000000 0104', code: 'bad-length' },
-  { name: 'Length 28 but 24 bytes', wire: '20 40 03 1c 00000001 00000000 000f4240 000f4240 00000000', code: 'bad-length' },
-  { name: 'Length 255 but 24 bytes', wire: '20 40 03 ff 00000001 00000000 000f4240 000f4240 00000000', code: 'bad-length' },
+  {
+    name: 'Length 25 with the A bit',
+    wire: '20 44 03 19 00000001 00000000 000f4240 000f4240 00000000 01',
+    code: 'bad-length',
+  },
+  {
+    name: 'Length 24 with the A bit',
+    wire: '20 44 03 18 00000001 00000000 000f4240 000f4240 00000000 0104',
+    code: 'bad-length',
+  },
+  {
+    name: 'Length 28 but 24 bytes',
+    wire: '20 40 03 1c 00000001 00000000 000f4240 000f4240 00000000',
+    code: 'bad-length',
+  },
+  {
+    name: 'Length 255 but 24 bytes',
+    wire: '20 40 03 ff 00000001 00000000 000f4240 000f4240 00000000',
+    code: 'bad-length',
+  },
   { name: 'Detect Mult 0', wire: '20 40 00 18 00000001 00000000 000f4240 000f4240 00000000', code: 'zero-detect-mult' },
   { name: 'M bit set', wire: '20 41 03 18 00000001 00000000 000f4240 000f4240 00000000', code: 'multipoint' },
-  { name: 'My Discriminator 0', wire: '20 40 03 18 00000000 00000000 000f4240 000f4240 00000000', code: 'zero-my-discriminator' },
-  { name: 'Your Discriminator 0 in Init', wire: '20 80 03 18 00000001 00000000 000f4240 000f4240 00000000', code: 'zero-your-discriminator' },
-  { name: 'Your Discriminator 0 in Up', wire: '20 c0 03 18 00000001 00000000 000f4240 000f4240 00000000', code: 'zero-your-discriminator' },
-  { name: 'Auth Type 0 (reserved)', wire: '20 44 03 1c 00000001 00000000 000f4240 000f4240 00000000 00 04 00 78', code: 'bad-auth-section' },
-  { name: 'Auth Type 6', wire: '20 44 03 1c 00000001 00000000 000f4240 000f4240 00000000 06 04 00 78', code: 'bad-auth-section' },
-  { name: 'Auth Type 255', wire: '20 44 03 1c 00000001 00000000 000f4240 000f4240 00000000 ff 04 00 78', code: 'bad-auth-section' },
-  { name: 'simple Auth Len 3 (no password)', wire: '20 44 03 1b 00000001 00000000 000f4240 000f4240 00000000 01 03 00', code: 'bad-auth-section' },
+  {
+    name: 'My Discriminator 0',
+    wire: '20 40 03 18 00000000 00000000 000f4240 000f4240 00000000',
+    code: 'zero-my-discriminator',
+  },
+  {
+    name: 'Your Discriminator 0 in Init',
+    wire: '20 80 03 18 00000001 00000000 000f4240 000f4240 00000000',
+    code: 'zero-your-discriminator',
+  },
+  {
+    name: 'Your Discriminator 0 in Up',
+    wire: '20 c0 03 18 00000001 00000000 000f4240 000f4240 00000000',
+    code: 'zero-your-discriminator',
+  },
+  {
+    name: 'Auth Type 0 (reserved)',
+    wire: '20 44 03 1c 00000001 00000000 000f4240 000f4240 00000000 00 04 00 78',
+    code: 'bad-auth-section',
+  },
+  {
+    name: 'Auth Type 6',
+    wire: '20 44 03 1c 00000001 00000000 000f4240 000f4240 00000000 06 04 00 78',
+    code: 'bad-auth-section',
+  },
+  {
+    name: 'Auth Type 255',
+    wire: '20 44 03 1c 00000001 00000000 000f4240 000f4240 00000000 ff 04 00 78',
+    code: 'bad-auth-section',
+  },
+  {
+    name: 'simple Auth Len 3 (no password)',
+    wire: '20 44 03 1b 00000001 00000000 000f4240 000f4240 00000000 01 03 00',
+    code: 'bad-auth-section',
+  },
   {
     name: 'simple Auth Len 20 (17-byte password)',
     wire: '20 44 03 2c 00000001 00000000 000f4240 000f4240 00000000 01 14 00 ' + '61'.repeat(17),
     code: 'bad-auth-section',
   },
-  { name: 'simple Auth Len beyond Length', wire: '20 44 03 1c 00000001 00000000 000f4240 000f4240 00000000 01 05 00 78 79', code: 'bad-auth-section' },
+  {
+    name: 'simple Auth Len beyond Length',
+    wire: '20 44 03 1c 00000001 00000000 000f4240 000f4240 00000000 01 05 00 78 79',
+    code: 'bad-auth-section',
+  },
   {
     name: 'keyed MD5 Auth Len 28',
     wire: '20 44 03 34 00000001 00000000 000f4240 000f4240 00000000 02 1c 00 00 00000001' + '00'.repeat(20),
@@ -263,9 +340,18 @@ t.test('encoding refuses values that do not fit their field', async (t) => {
     ['Key ID 256', { ...base, auth: { type: 'simple', keyId: 256, password: ascii('x') } }],
     ['empty password', { ...base, auth: { type: 'simple', keyId: 1, password: new Uint8Array(0) } }],
     ['17-byte password', { ...base, auth: { type: 'simple', keyId: 1, password: new Uint8Array(17) } }],
-    ['MD5 digest of 20 bytes', { ...base, auth: { type: 'keyed-md5', keyId: 1, sequence: 0, digest: new Uint8Array(20) } }],
-    ['SHA1 digest of 16 bytes', { ...base, auth: { type: 'keyed-sha1', keyId: 1, sequence: 0, digest: new Uint8Array(16) } }],
-    ['sequence 2^32', { ...base, auth: { type: 'keyed-sha1', keyId: 1, sequence: 2 ** 32, digest: new Uint8Array(20) } }],
+    [
+      'MD5 digest of 20 bytes',
+      { ...base, auth: { type: 'keyed-md5', keyId: 1, sequence: 0, digest: new Uint8Array(20) } },
+    ],
+    [
+      'SHA1 digest of 16 bytes',
+      { ...base, auth: { type: 'keyed-sha1', keyId: 1, sequence: 0, digest: new Uint8Array(16) } },
+    ],
+    [
+      'sequence 2^32',
+      { ...base, auth: { type: 'keyed-sha1', keyId: 1, sequence: 2 ** 32, digest: new Uint8Array(20) } },
+    ],
   ];
   for (const [name, p] of bad) t.throws(() => encodeControlPacket(p), RangeError, name);
   // Semantically wrong but well-formed values encode, so tests can build packets the decoder drops.
@@ -348,7 +434,12 @@ function checkInput(t: Test, input: Uint8Array, what: string): 'decoded' | 'drop
   }
   const keyType = packet.auth?.type ?? 'keyed-sha1';
   try {
-    verifyControlPacketAuth(input, packet, [{ type: keyType, keyId: packet.auth?.keyId ?? 0, secret: ascii('k') }], initialAuthReceiveState());
+    verifyControlPacketAuth(
+      input,
+      packet,
+      [{ type: keyType, keyId: packet.auth?.keyId ?? 0, secret: ascii('k') }],
+      initialAuthReceiveState(),
+    );
   } catch (err) {
     if (!(err instanceof BfdPacketError)) {
       t.fail(`${what} ${hex(input)}: auth check threw ${String(err)}`);

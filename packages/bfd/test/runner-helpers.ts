@@ -104,7 +104,8 @@ export class VirtualLoop implements BfdClock {
   setTimer(ms: number, fn: () => void): unknown {
     const handle = this.#nextHandle++;
     // libuv: due on the millisecond clock (Node truncates the delay and makes it at least 1 ms).
-    const at = this.#libuv === undefined ? this.#world.now + ms : Math.floor(this.#world.now) + (ms >= 1 ? Math.trunc(ms) : 1);
+    const at =
+      this.#libuv === undefined ? this.#world.now + ms : Math.floor(this.#world.now) + (ms >= 1 ? Math.trunc(ms) : 1);
     this.#timers.set(handle, { at, seq: this.#world.seq++, fn });
     return handle;
   }
@@ -133,9 +134,15 @@ export class VirtualLoop implements BfdClock {
   }
 
   nextEventTime(): number {
-    let next = this.#immediates.length === 0 ? Infinity : this.#libuv === undefined ? this.#world.now : this.#sleptAt + this.#libuv.iterationMs;
+    let next =
+      this.#immediates.length === 0
+        ? Infinity
+        : this.#libuv === undefined
+          ? this.#world.now
+          : this.#sleptAt + this.#libuv.iterationMs;
     const phase = this.#sleptAt - Math.floor(this.#sleptAt);
-    for (const t of this.#timers.values()) next = Math.min(next, this.#libuv === undefined ? t.at : Math.max(this.#sleptAt, t.at + phase));
+    for (const t of this.#timers.values())
+      next = Math.min(next, this.#libuv === undefined ? t.at : Math.max(this.#sleptAt, t.at + phase));
     for (const e of this.#io) next = Math.min(next, e.at);
     return Math.max(next, this.stalledUntil);
   }
@@ -144,7 +151,9 @@ export class VirtualLoop implements BfdClock {
   iterate(): void {
     const now = this.#world.now;
     const clock = this.#libuv === undefined ? now : Math.floor(now);
-    const due = [...this.#timers.entries()].filter(([, t]) => t.at <= clock).sort(([, a], [, b]) => a.at - b.at || a.seq - b.seq);
+    const due = [...this.#timers.entries()]
+      .filter(([, t]) => t.at <= clock)
+      .sort(([, a], [, b]) => a.at - b.at || a.seq - b.seq);
     for (const [handle, t] of due) {
       if (!this.#timers.has(handle)) continue; // cleared by an earlier timer
       this.#timers.delete(handle);
@@ -186,7 +195,9 @@ export interface TestRunnerOptions {
 
 /** A runner on `loop` whose packets travel its link (decoded and received by the peer's runner). */
 export function testRunner(loop: VirtualLoop, o: TestRunnerOptions): TestRunner {
-  const profile = bfdProfile(o.profile ?? { name: 'test', transmitInterval: 50, receiveInterval: 50, detectMultiplier: 3 });
+  const profile = bfdProfile(
+    o.profile ?? { name: 'test', transmitInterval: 50, receiveInterval: 50, detectMultiplier: 3 },
+  );
   const self: TestRunner = {
     loop,
     changes: [],
@@ -220,7 +231,11 @@ export function testRunner(loop: VirtualLoop, o: TestRunnerOptions): TestRunner 
 }
 
 /** Hands encoded bytes to a runner as its socket would (decoded first), keeping the outcome. */
-export function deliver(to: TestRunner, bytes: Uint8Array, ttl: number | undefined): ReturnType<BfdSessionRunner['receive']> {
+export function deliver(
+  to: TestRunner,
+  bytes: Uint8Array,
+  ttl: number | undefined,
+): ReturnType<BfdSessionRunner['receive']> {
   const outcome = to.runner.receive(decodeControlPacket(bytes), bytes, ttl);
   to.outcomes.push(outcome);
   to.receivedAt.push(to.loop.now());

@@ -5,7 +5,15 @@
 import t from 'tap';
 import { BFD_DIAG, type BfdControlPacket } from '../src/types.js';
 import { encodeControlPacket } from '../src/packet.js';
-import { connect, deliver, seeded, testRunner, VirtualWorld, type TestRunner, type VirtualLoop } from './runner-helpers.js';
+import {
+  connect,
+  deliver,
+  seeded,
+  testRunner,
+  VirtualWorld,
+  type TestRunner,
+  type VirtualLoop,
+} from './runner-helpers.js';
 import { controlPacket } from './helpers.js';
 
 const TEN = { name: 'ten', transmitInterval: 10, receiveInterval: 10, detectMultiplier: 3 };
@@ -33,47 +41,70 @@ function libuvPair(world: VirtualWorld, latencyMs: number, seed = 1): { a: TestR
   a.runner.start();
   b.runner.start();
   world.runUntilTrue(
-    () => [a, b].every((r) => r.runner.state === 'Up' && r.runner.status().detectionTimeMs === 30 && !r.runner.status().pollActive),
+    () =>
+      [a, b].every(
+        (r) => r.runner.state === 'Up' && r.runner.status().detectionTimeMs === 30 && !r.runner.status().pollActive,
+      ),
     10_000,
     'both Up at 10 ms x 3',
   );
   return { a, b };
 }
 
-t.test('on a millisecond timer clock, Down comes at the detection time after the last packet, not up to a millisecond off', async (t) => {
-  const latenesses: number[] = [];
-  // Links of different latencies and cuts at different moments put the packets at every fraction of a millisecond.
-  for (let round = 0; round < 8; round++) {
-    const world = new VirtualWorld();
-    const { a, b } = libuvPair(world, 0.05 + round * 0.113, round * 2);
-    world.run(500 + round * 3.7);
-    a.link.up = false;
-    b.link.up = false;
-    world.runUntilTrue(() => a.runner.state === 'Down' && b.runner.state === 'Down', 200, 'both Down');
-    for (const r of [a, b]) {
-      const down = r.changes.at(-1)!;
-      t.equal(down.diag, BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED);
-      latenesses.push(down.at - (r.receivedAt.at(-1)! + 30));
-      t.equal(r.runner.status().counters.maxDetectionLatenessMs, down.at - (r.receivedAt.at(-1)! + 30), 'the runner measured the same lateness');
+t.test(
+  'on a millisecond timer clock, Down comes at the detection time after the last packet, not up to a millisecond off',
+  async (t) => {
+    const latenesses: number[] = [];
+    // Links of different latencies and cuts at different moments put the packets at every fraction of a millisecond.
+    for (let round = 0; round < 8; round++) {
+      const world = new VirtualWorld();
+      const { a, b } = libuvPair(world, 0.05 + round * 0.113, round * 2);
+      world.run(500 + round * 3.7);
+      a.link.up = false;
+      b.link.up = false;
+      world.runUntilTrue(() => a.runner.state === 'Down' && b.runner.state === 'Down', 200, 'both Down');
+      for (const r of [a, b]) {
+        const down = r.changes.at(-1)!;
+        t.equal(down.diag, BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED);
+        latenesses.push(down.at - (r.receivedAt.at(-1)! + 30));
+        t.equal(
+          r.runner.status().counters.maxDetectionLatenessMs,
+          down.at - (r.receivedAt.at(-1)! + 30),
+          'the runner measured the same lateness',
+        );
+      }
     }
-  }
-  const text = latenesses.map((l) => l.toFixed(3)).join(', ');
-  t.ok(latenesses.every((l) => l >= 0), `never before the deadline: ${text} ms`);
-  t.ok(latenesses.every((l) => l < 0.05), `at most a few loop iterations after it: ${text} ms`);
-});
+    const text = latenesses.map((l) => l.toFixed(3)).join(', ');
+    t.ok(
+      latenesses.every((l) => l >= 0),
+      `never before the deadline: ${text} ms`,
+    );
+    t.ok(
+      latenesses.every((l) => l < 0.05),
+      `at most a few loop iterations after it: ${text} ms`,
+    );
+  },
+);
 
-t.test('on a millisecond timer clock, a stall still reads the waiting packets before the timer is acted on', async (t) => {
-  const world = new VirtualWorld();
-  const { a, b } = libuvPair(world, 0.2);
-  world.run(300);
-  const rescuedBefore = a.runner.status().counters.detectionsRescued;
-  a.loop.stall(80); // 2.7 detection times: a's timer is overdue when the stall ends, b's packets wait unread
-  world.run(200);
-  t.equal(a.runner.state, 'Up', 'a stayed Up');
-  t.equal(b.runner.state, 'Up');
-  t.equal(a.runner.status().counters.detectionTimeouts, 0);
-  t.equal(a.runner.status().counters.detectionsRescued, rescuedBefore + 1, 'the expiry was rescued by a waiting packet');
-});
+t.test(
+  'on a millisecond timer clock, a stall still reads the waiting packets before the timer is acted on',
+  async (t) => {
+    const world = new VirtualWorld();
+    const { a, b } = libuvPair(world, 0.2);
+    world.run(300);
+    const rescuedBefore = a.runner.status().counters.detectionsRescued;
+    a.loop.stall(80); // 2.7 detection times: a's timer is overdue when the stall ends, b's packets wait unread
+    world.run(200);
+    t.equal(a.runner.state, 'Up', 'a stayed Up');
+    t.equal(b.runner.state, 'Up');
+    t.equal(a.runner.status().counters.detectionTimeouts, 0);
+    t.equal(
+      a.runner.status().counters.detectionsRescued,
+      rescuedBefore + 1,
+      'the expiry was rescued by a waiting packet',
+    );
+  },
+);
 
 t.test('a peer polling at line rate gets one Final per 10 ms, and the session stays Up', async (t) => {
   const world = new VirtualWorld();
@@ -81,7 +112,12 @@ t.test('a peer polling at line rate gets one Final per 10 ms, and the session st
   world.run(200);
   b.link.up = false; // b's own packets stop: the flood below is all a hears
   const poll: BfdControlPacket = controlPacket({
-    state: 'Up', poll: true, myDiscriminator: 0x2002, yourDiscriminator: 0x1001, desiredMinTxInterval: 10_000, requiredMinRxInterval: 10_000,
+    state: 'Up',
+    poll: true,
+    myDiscriminator: 0x2002,
+    yourDiscriminator: 0x1001,
+    desiredMinTxInterval: 10_000,
+    requiredMinRxInterval: 10_000,
   });
   const bytes = encodeControlPacket(poll);
   const sentBefore = a.sent.length;
@@ -101,6 +137,9 @@ t.test('a peer polling at line rate gets one Final per 10 ms, and the session st
   t.equal(a.runner.state, 'Up', 'the Polls kept a Up');
   t.ok(polls > 9900, `${polls} Polls`);
   t.ok(finals >= 95 && finals <= 101, `${finals} Finals for ${polls} Polls in 1 s (one per 10 ms at most)`);
-  t.ok(sent.length - finals <= 134, `${sent.length - finals} periodic packets besides (every 7.5-10 ms): the flood does not speed them up`);
+  t.ok(
+    sent.length - finals <= 134,
+    `${sent.length - finals} periodic packets besides (every 7.5-10 ms): the flood does not speed them up`,
+  );
   t.equal(a.outcomes.filter((o) => !o.accepted).length, 0, 'every Poll was accepted');
 });

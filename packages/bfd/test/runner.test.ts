@@ -8,7 +8,12 @@ import { encodeControlPacket } from '../src/packet.js';
 import type { BfdControlPacket } from '../src/types.js';
 import { connect, deliver, testRunner, VirtualWorld, type TestRunner } from './runner-helpers.js';
 
-function upPair(world: VirtualWorld, a: Parameters<typeof testRunner>[1], b: Parameters<typeof testRunner>[1], naiveB = false): { a: TestRunner; b: TestRunner } {
+function upPair(
+  world: VirtualWorld,
+  a: Parameters<typeof testRunner>[1],
+  b: Parameters<typeof testRunner>[1],
+  naiveB = false,
+): { a: TestRunner; b: TestRunner } {
   const ra = testRunner(world.loop(1), a);
   const rb = testRunner(world.loop(2, { naive: naiveB }), b);
   connect(ra, rb);
@@ -21,7 +26,11 @@ function upPair(world: VirtualWorld, a: Parameters<typeof testRunner>[1], b: Par
 /** Runs until the fast intervals (after the Poll Sequences that follow Up) are in force on both sides. */
 function settle(world: VirtualWorld, a: TestRunner, b: TestRunner, aDetectMs: number, bDetectMs: number): void {
   world.runUntilTrue(
-    () => a.runner.status().detectionTimeMs === aDetectMs && b.runner.status().detectionTimeMs === bDetectMs && !a.runner.status().pollActive && !b.runner.status().pollActive,
+    () =>
+      a.runner.status().detectionTimeMs === aDetectMs &&
+      b.runner.status().detectionTimeMs === bDetectMs &&
+      !a.runner.status().pollActive &&
+      !b.runner.status().pollActive,
     5000,
     'negotiated intervals',
   );
@@ -31,11 +40,27 @@ t.test('two runners come Up in a few ms and negotiate 50 ms x 3', async (t) => {
   const world = new VirtualWorld();
   const { a, b } = upPair(world, { localDiscr: 0x11 }, { localDiscr: 0x22 });
   t.ok(world.now < 5, `Up after ${world.now} ms: every state change is sent at once`);
-  t.same(a.changes.map((c) => `${c.from}>${c.to}`), ['Down>Init', 'Init>Up']);
-  t.same(b.changes.map((c) => `${c.from}>${c.to}`), ['Down>Init', 'Init>Up']);
+  t.same(
+    a.changes.map((c) => `${c.from}>${c.to}`),
+    ['Down>Init', 'Init>Up'],
+  );
+  t.same(
+    b.changes.map((c) => `${c.from}>${c.to}`),
+    ['Down>Init', 'Init>Up'],
+  );
   settle(world, a, b, 150, 150);
   const s = a.runner.status();
-  t.match(s, { state: 'Up', remoteState: 'Up', localDiscr: 0x11, remoteDiscr: 0x22, transmitIntervalMs: 50, receiveIntervalMs: 50, detectionTimeMs: 150, detectMult: 3, remoteDetectMult: 3 });
+  t.match(s, {
+    state: 'Up',
+    remoteState: 'Up',
+    localDiscr: 0x11,
+    remoteDiscr: 0x22,
+    transmitIntervalMs: 50,
+    receiveIntervalMs: 50,
+    detectionTimeMs: 150,
+    detectMult: 3,
+    remoteDetectMult: 3,
+  });
   const before = a.sent.length;
   world.run(10_000);
   const perSecond = (a.sent.length - before) / 10;
@@ -58,8 +83,14 @@ t.test('a cut link: Down with diag 1 exactly one detection time after the last p
   const downB = b.changes.at(-1)!;
   t.match(downA, { from: 'Up', to: 'Down', diag: BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED });
   t.match(downB, { from: 'Up', to: 'Down', diag: BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED });
-  for (const [name, d] of [['a', downA.at - cutAt], ['b', downB.at - cutAt]] as const) {
-    t.ok(d > 150 - 50 && d <= 150 + 1, `${name} Down ${d.toFixed(1)} ms after the cut: 150 ms after its last packet, at most one interval before the cut`);
+  for (const [name, d] of [
+    ['a', downA.at - cutAt],
+    ['b', downB.at - cutAt],
+  ] as const) {
+    t.ok(
+      d > 150 - 50 && d <= 150 + 1,
+      `${name} Down ${d.toFixed(1)} ms after the cut: 150 ms after its last packet, at most one interval before the cut`,
+    );
   }
   t.equal(a.outcomes.length, countBefore, 'nothing arrived after the cut');
   t.equal(a.runner.status().counters.detectionTimeouts, 1);
@@ -75,8 +106,20 @@ t.test('single hop: TTL 255 only (RFC 5881 5); multihop: the minimum TTL (RFC 58
   const single = testRunner(world.loop(3), { localDiscr: 7 });
   single.runner.start();
   const down: BfdControlPacket = {
-    version: 1, diag: 0, state: 'Down', poll: false, final: false, controlPlaneIndependent: false, demand: false, multipoint: false,
-    detectMult: 3, myDiscriminator: 99, yourDiscriminator: 0, desiredMinTxInterval: 1_000_000, requiredMinRxInterval: 50_000, requiredMinEchoRxInterval: 0,
+    version: 1,
+    diag: 0,
+    state: 'Down',
+    poll: false,
+    final: false,
+    controlPlaneIndependent: false,
+    demand: false,
+    multipoint: false,
+    detectMult: 3,
+    myDiscriminator: 99,
+    yourDiscriminator: 0,
+    desiredMinTxInterval: 1_000_000,
+    requiredMinRxInterval: 50_000,
+    requiredMinEchoRxInterval: 0,
   };
   const bytes = encodeControlPacket(down);
   t.match(deliver(single, bytes, 254), { accepted: false, reason: 'ttl', detail: /TTL 254 is not 255/ });
@@ -104,10 +147,26 @@ t.test('packets for another discriminator are rejected by the state machine and 
   const r = testRunner(world.loop(6), { localDiscr: 5 });
   r.runner.start();
   const bytes = encodeControlPacket({
-    version: 1, diag: 0, state: 'Init', poll: false, final: false, controlPlaneIndependent: false, demand: false, multipoint: false,
-    detectMult: 3, myDiscriminator: 99, yourDiscriminator: 6, desiredMinTxInterval: 1_000_000, requiredMinRxInterval: 50_000, requiredMinEchoRxInterval: 0,
+    version: 1,
+    diag: 0,
+    state: 'Init',
+    poll: false,
+    final: false,
+    controlPlaneIndependent: false,
+    demand: false,
+    multipoint: false,
+    detectMult: 3,
+    myDiscriminator: 99,
+    yourDiscriminator: 6,
+    desiredMinTxInterval: 1_000_000,
+    requiredMinRxInterval: 50_000,
+    requiredMinEchoRxInterval: 0,
   });
-  t.match(deliver(r, bytes, 255), { accepted: false, reason: 'rejected', detail: /Your Discriminator 6 is not ours \(5\)/ });
+  t.match(deliver(r, bytes, 255), {
+    accepted: false,
+    reason: 'rejected',
+    detail: /Your Discriminator 6 is not ours \(5\)/,
+  });
   t.equal(r.runner.status().counters.dropped.rejected, 1);
   t.equal(r.runner.status().remoteDiscr, 0);
 });
@@ -118,7 +177,12 @@ t.test('AdminDown: the peer goes Down with diag 3 and sees our diag 7; stop() se
   a.runner.adminDown();
   world.runUntilTrue(() => b.runner.state === 'Down', 100, 'b Down');
   t.match(a.changes.at(-1), { from: 'Up', to: 'AdminDown', diag: BFD_DIAG.ADMINISTRATIVELY_DOWN });
-  t.match(b.changes.at(-1), { from: 'Up', to: 'Down', diag: BFD_DIAG.NEIGHBOR_SIGNALED_SESSION_DOWN, remoteDiag: BFD_DIAG.ADMINISTRATIVELY_DOWN });
+  t.match(b.changes.at(-1), {
+    from: 'Up',
+    to: 'Down',
+    diag: BFD_DIAG.NEIGHBOR_SIGNALED_SESSION_DOWN,
+    remoteDiag: BFD_DIAG.ADMINISTRATIVELY_DOWN,
+  });
   t.ok(world.now < 1, 'at once, not after a timer');
   a.runner.adminUp();
   world.runUntilTrue(() => a.runner.state === 'Up' && b.runner.state === 'Up', 3000, 'Up again');
@@ -127,7 +191,11 @@ t.test('AdminDown: the peer goes Down with diag 3 and sees our diag 7; stop() se
   const sent = a.sent.length;
   world.run(5000);
   t.equal(a.sent.length, sent, 'nothing sent after stop');
-  t.match(b.changes.at(-1), { to: 'Down', diag: BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED }, 'the peer of a stopped session times out');
+  t.match(
+    b.changes.at(-1),
+    { to: 'Down', diag: BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED },
+    'the peer of a stopped session times out',
+  );
   t.match(deliver(a, b.sent.at(-1)!, 255), { accepted: false, reason: 'rejected', detail: 'session stopped' });
 });
 
@@ -162,7 +230,11 @@ t.test('a stall of our own thread: pending packets are read before the detection
       t.equal(c.detectionTimeouts, 0);
       t.equal(b.runner.state, 'Up');
     } else {
-      t.match(b.changes.at(changes), { from: 'Up', to: 'Down', diag: BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED }, 'control: acting on the timer at once takes b Down');
+      t.match(
+        b.changes.at(changes),
+        { from: 'Up', to: 'Down', diag: BFD_DIAG.CONTROL_DETECTION_TIME_EXPIRED },
+        'control: acting on the timer at once takes b Down',
+      );
       t.equal(c.detectionsRescued, 0);
     }
   }
@@ -179,5 +251,8 @@ t.test('late transmissions are counted against the slack, with the worst latenes
   world.run(200);
   const c = a.runner.status().counters;
   t.equal(c.lateTransmissions, 1, 'the one transmission due during a 60 ms stall');
-  t.ok(c.maxTransmitLatenessMs >= 10 && c.maxTransmitLatenessMs <= 60, `it went out ${c.maxTransmitLatenessMs} ms late`);
+  t.ok(
+    c.maxTransmitLatenessMs >= 10 && c.maxTransmitLatenessMs <= 60,
+    `it went out ${c.maxTransmitLatenessMs} ms late`,
+  );
 });

@@ -17,8 +17,21 @@ export {
   type PeerRoutePolicy,
 } from './speaker.js';
 export { sameOptions as samePeerOptions } from './speaker-peer.js';
-export { applyBfdChange, bfdSessionOptions, type BfdChange, type BfdSessions, type PeerBfdOptions, type PeerBfd } from './speaker-bfd.js';
-export { peerConfig, type PeerConfig, type PeerConfigInput, type ConnectionMode, type GracefulRestartConfig } from './session/config.js';
+export {
+  applyBfdChange,
+  bfdSessionOptions,
+  type BfdChange,
+  type BfdSessions,
+  type PeerBfdOptions,
+  type PeerBfd,
+} from './speaker-bfd.js';
+export {
+  peerConfig,
+  type PeerConfig,
+  type PeerConfigInput,
+  type ConnectionMode,
+  type GracefulRestartConfig,
+} from './session/config.js';
 export type { TransportOptions } from './session/driver.js';
 export type { TransportSecurity } from './session/transport.js';
 export type { NegotiatedSession } from './session/open-policy.js';

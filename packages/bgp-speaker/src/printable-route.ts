@@ -2,7 +2,15 @@
 // people or written as JSON (the daemon's admin views behind `bgp-announce status`, the events of
 // `bgp-announce peer`): built from an Adj-RIB-Out entry (a route we advertised) or an Adj-RIB-In
 // entry (a route a peer sent; one prefix of a decoded UPDATE fits too).
-import { asPathToString, familyOf, formatExtendedCommunity, reconcileAsPath, type ExtendedCommunity, type Family, type Origin } from '@bgp-announce/bgp-wire';
+import {
+  asPathToString,
+  familyOf,
+  formatExtendedCommunity,
+  reconcileAsPath,
+  type ExtendedCommunity,
+  type Family,
+  type Origin,
+} from '@bgp-announce/bgp-wire';
 import { prefixFamily } from './rib/route.js';
 import type { RibInEntry } from './rib/adj-rib-in.js';
 import type { AdvertisedRoute } from './speaker-types.js';
@@ -48,12 +56,15 @@ export function printableAdvertised(route: AdvertisedRoute): PrintableRoute {
  * that carries the route's family, NEXT_HOP's otherwise; a 2-octet peer's AS4_PATH is merged into the
  * AS path.
  */
-export function printableReceived(route: Pick<RibInEntry, 'family' | 'prefix' | 'pathId' | 'attributes'>): PrintableRoute {
+export function printableReceived(
+  route: Pick<RibInEntry, 'family' | 'prefix' | 'pathId' | 'attributes'>,
+): PrintableRoute {
   const a = route.attributes;
   const out = { family: route.family, prefix: route.prefix } as PrintableRoute; // filled in key order
   if (route.pathId !== undefined) out.pathId = route.pathId;
   const reach = a.mpReach;
-  const [nextHop, linkLocal] = reach && familyOf(reach.afi, reach.safi) === route.family ? (reach.nextHops ?? []) : [a.nextHop];
+  const [nextHop, linkLocal] =
+    reach && familyOf(reach.afi, reach.safi) === route.family ? (reach.nextHops ?? []) : [a.nextHop];
   if (nextHop !== undefined) out.nextHop = nextHop;
   if (linkLocal !== undefined) out.linkLocalNextHop = linkLocal;
   const asPath = a.asPath ?? [];
@@ -68,7 +79,13 @@ export function printableReceived(route: Pick<RibInEntry, 'family' | 'prefix' | 
 /** MED, LOCAL_PREF and the communities, when set. */
 function withCommon(
   out: PrintableRoute,
-  a: { med?: number | undefined; localPref?: number | undefined; communities?: readonly string[] | undefined; largeCommunities?: readonly string[] | undefined; extendedCommunities?: readonly ExtendedCommunity[] | undefined },
+  a: {
+    med?: number | undefined;
+    localPref?: number | undefined;
+    communities?: readonly string[] | undefined;
+    largeCommunities?: readonly string[] | undefined;
+    extendedCommunities?: readonly ExtendedCommunity[] | undefined;
+  },
 ): PrintableRoute {
   if (a.med !== undefined) out.med = a.med;
   if (a.localPref !== undefined) out.localPref = a.localPref;

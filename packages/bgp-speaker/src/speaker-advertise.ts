@@ -43,7 +43,13 @@ export function flush(core: SpeakerCore, peer: Peer): void {
     extendedNextHop: negotiated.extendedNextHop,
   });
   if (noNextHop.length !== peer.noNextHop && noNextHop.length > 0) {
-    report(core, peer.id, new Error(`${noNextHop.length} routes (e.g. ${noNextHop[0]}) not sent to peer ${peer.id}: no next hop of their family (set nextHop/nextHopIpv6)`));
+    report(
+      core,
+      peer.id,
+      new Error(
+        `${noNextHop.length} routes (e.g. ${noNextHop[0]}) not sent to peer ${peer.id}: no next hop of their family (set nextHop/nextHopIpv6)`,
+      ),
+    );
   }
   peer.noNextHop = noNextHop.length;
   let changes;

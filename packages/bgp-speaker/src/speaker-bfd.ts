@@ -45,9 +45,15 @@ export interface PeerBfd {
 }
 
 /** The engine's session options for a peer; throws Error when there is no local address to use. */
-export function bfdSessionOptions(peerId: string, peerAddress: string, localAddress: string | undefined, o: PeerBfdOptions): BfdSessionOptions {
+export function bfdSessionOptions(
+  peerId: string,
+  peerAddress: string,
+  localAddress: string | undefined,
+  o: PeerBfdOptions,
+): BfdSessionOptions {
   const local = o.localAddress ?? localAddress;
-  if (local === undefined) throw new Error(`peer ${JSON.stringify(peerId)}: BFD needs a local address (set localAddress or bfd.localAddress)`);
+  if (local === undefined)
+    throw new Error(`peer ${JSON.stringify(peerId)}: BFD needs a local address (set localAddress or bfd.localAddress)`);
   const options: BfdSessionOptions = { peerAddress, localAddress: local };
   if (o.profile !== undefined) options.profile = o.profile;
   if (o.multihop !== undefined) options.multihop = o.multihop;
@@ -61,7 +67,11 @@ export function bfdSessionOptions(peerId: string, peerAddress: string, localAddr
  * Applies a BFD state change to the peer's BGP session: Up to Down stops it with Cease 10; Up after
  * that starts it again. Returns what happened, for the Speaker's event and logs.
  */
-export function applyBfdChange(bfd: PeerBfd, driver: SessionDriver, change: BfdChange): 'torn-down' | 'resumed' | undefined {
+export function applyBfdChange(
+  bfd: PeerBfd,
+  driver: SessionDriver,
+  change: BfdChange,
+): 'torn-down' | 'resumed' | undefined {
   bfd.state = change.to;
   if (change.from === 'Up' && change.to === 'Down') {
     if (bfd.holding) return undefined;
@@ -88,7 +98,12 @@ export interface BfdPeer {
  * The engine reported a change of `sessionId`: applies it to the peer that owns the session (unless
  * the Speaker is stopping) and returns that peer and the outcome, or undefined when no peer owns it.
  */
-export function bfdStateChange<P extends BfdPeer>(peers: Iterable<P>, sessionId: number, change: BfdChange, stopping: boolean): { peer: P; outcome: 'torn-down' | 'resumed' | undefined } | undefined {
+export function bfdStateChange<P extends BfdPeer>(
+  peers: Iterable<P>,
+  sessionId: number,
+  change: BfdChange,
+  stopping: boolean,
+): { peer: P; outcome: 'torn-down' | 'resumed' | undefined } | undefined {
   for (const peer of peers) {
     if (peer.bfd?.sessionId !== sessionId) continue;
     return { peer, outcome: stopping ? undefined : applyBfdChange(peer.bfd, peer.driver, change) };
@@ -97,7 +112,11 @@ export function bfdStateChange<P extends BfdPeer>(peers: Iterable<P>, sessionId:
 }
 
 /** Ends the peer's BFD session (the engine sends AdminDown first); an error goes to `onError`, not thrown. */
-export async function removeBfd(engine: BfdSessions | undefined, peer: BfdPeer, onError: (err: unknown) => void): Promise<void> {
+export async function removeBfd(
+  engine: BfdSessions | undefined,
+  peer: BfdPeer,
+  onError: (err: unknown) => void,
+): Promise<void> {
   const bfd = peer.bfd;
   peer.bfd = undefined;
   if (!bfd || !engine) return;

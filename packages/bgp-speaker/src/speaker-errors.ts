@@ -15,7 +15,9 @@ export class MalformedUpdateError extends Error {
   ) {
     const attr = detail.attribute === undefined ? '' : ` in attribute ${detail.attribute}`;
     const bytes = detail.data.length > 0 ? `, bytes ${detail.data}` : '';
-    super(`peer ${peerId} sent a malformed UPDATE${attr} at offset ${detail.offset}: ${detail.message}; ${detail.action === 'treat-as-withdraw' ? 'its routes are treated as withdrawn' : 'the attribute is discarded'} (RFC 7606)${bytes}`);
+    super(
+      `peer ${peerId} sent a malformed UPDATE${attr} at offset ${detail.offset}: ${detail.message}; ${detail.action === 'treat-as-withdraw' ? 'its routes are treated as withdrawn' : 'the attribute is discarded'} (RFC 7606)${bytes}`,
+    );
     this.name = 'MalformedUpdateError';
   }
 }

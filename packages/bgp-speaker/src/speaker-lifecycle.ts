@@ -20,14 +20,50 @@ export function addPeer(core: SpeakerCore, id: string, options: PeerOptions): vo
   if (core.stopping) throw new Error('speaker is stopping');
   if (core.peers.has(id)) throw new Error(`peer ${JSON.stringify(id)} exists already`);
   const { session, policy } = splitPeerOptions(options);
-  const { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs, md5Password, ttlSecurity, ebgpMultihop, bfd, ...configInput } = session;
-  if (bfd !== undefined && !core.bfd) throw new Error(`peer ${JSON.stringify(id)} requires BFD, but the Speaker has no BFD engine (give SpeakerOptions.bfd)`);
+  const {
+    peerAddress,
+    peerPort,
+    localAddress,
+    localPort,
+    listen,
+    closeTimeoutMs,
+    md5Password,
+    ttlSecurity,
+    ebgpMultihop,
+    bfd,
+    ...configInput
+  } = session;
+  if (bfd !== undefined && !core.bfd)
+    throw new Error(
+      `peer ${JSON.stringify(id)} requires BFD, but the Speaker has no BFD engine (give SpeakerOptions.bfd)`,
+    );
   const bfdOptions = bfd === undefined ? undefined : bfdSessionOptions(id, peerAddress, localAddress, bfd);
-  const config = peerConfig({ ...configInput, localAs: configInput.localAs ?? core.localAs, bgpId: configInput.bgpId ?? core.bgpId });
-  const transport = { peerAddress, peerPort, localAddress, localPort, listen, closeTimeoutMs, md5Password, ttlSecurity, ebgpMultihop };
+  const config = peerConfig({
+    ...configInput,
+    localAs: configInput.localAs ?? core.localAs,
+    bgpId: configInput.bgpId ?? core.bgpId,
+  });
+  const transport = {
+    peerAddress,
+    peerPort,
+    localAddress,
+    localPort,
+    listen,
+    closeTimeoutMs,
+    md5Password,
+    ttlSecurity,
+    ebgpMultihop,
+  };
   let messageLog = core.logs.get(id);
-  if (messageLog === undefined && core.messageHistory > 0) core.logs.set(id, (messageLog = new MessageLog(core.messageHistory)));
-  const driver = new SessionDriver({ ...transport, config, clock: core.clock, random: core.random, ...(messageLog ? { messageLog } : {}) });
+  if (messageLog === undefined && core.messageHistory > 0)
+    core.logs.set(id, (messageLog = new MessageLog(core.messageHistory)));
+  const driver = new SessionDriver({
+    ...transport,
+    config,
+    clock: core.clock,
+    random: core.random,
+    ...(messageLog ? { messageLog } : {}),
+  });
   const peer: Peer = {
     id,
     options: { ...options },

@@ -1,7 +1,16 @@
 // The Speaker's per-peer pieces as plain functions: peer options split into session settings and
 // route policy, prefix checking, and the desired routes for one peer (our routes with the peer's
 // defaults, next hop self and the AS path) that diffAdjRibOut compares with the Adj-RIB-Out.
-import { formatIpv4, formatIpv6, isIpv4, parseIp, type AsPathSegment, type ExtendedCommunity, type Family, type Origin } from '@bgp-announce/bgp-wire';
+import {
+  formatIpv4,
+  formatIpv6,
+  isIpv4,
+  parseIp,
+  type AsPathSegment,
+  type ExtendedCommunity,
+  type Family,
+  type Origin,
+} from '@bgp-announce/bgp-wire';
 import type { PeerConfigInput } from './session/config.js';
 import type { TransportOptions } from './session/driver.js';
 import type { PeerBfdOptions } from './speaker-bfd.js';
@@ -71,7 +80,10 @@ const POLICY_KEYS: readonly (keyof PeerRoutePolicy)[] = [
 ];
 
 /** Splits peer options into the session part (a change re-creates the session) and the route policy. */
-export function splitPeerOptions(options: PeerOptions): { session: Omit<PeerOptions, keyof PeerRoutePolicy>; policy: PeerRoutePolicy } {
+export function splitPeerOptions(options: PeerOptions): {
+  session: Omit<PeerOptions, keyof PeerRoutePolicy>;
+  policy: PeerRoutePolicy;
+} {
   const session: Record<string, unknown> = {};
   const policy: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(options)) {
@@ -85,7 +97,12 @@ export function splitPeerOptions(options: PeerOptions): { session: Omit<PeerOpti
 export function sameOptions(a: unknown, b: unknown): boolean {
   const norm = (v: unknown): unknown =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([x], [y]) => (x < y ? -1 : 1)).map(([k, x]) => [k, norm(x)]))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .filter(([, x]) => x !== undefined)
+            .sort(([x], [y]) => (x < y ? -1 : 1))
+            .map(([k, x]) => [k, norm(x)]),
+        )
       : Array.isArray(v)
         ? v.map(norm)
         : v;
@@ -101,11 +118,13 @@ export function canonicalPrefix(prefix: string): string {
   const slash = prefix.indexOf('/');
   const bytes = slash > 0 ? parseIp(prefix.slice(0, slash)) : undefined;
   const lenText = prefix.slice(slash + 1);
-  if (bytes === undefined || !/^\d{1,3}$/.test(lenText)) throw new TypeError(`not an IP prefix: ${JSON.stringify(prefix)}`);
+  if (bytes === undefined || !/^\d{1,3}$/.test(lenText))
+    throw new TypeError(`not an IP prefix: ${JSON.stringify(prefix)}`);
   const len = Number(lenText);
   if (len > bytes.length * 8) throw new RangeError(`prefix ${prefix}: length ${len} is more than ${bytes.length * 8}`);
   for (let bit = len; bit < bytes.length * 8; bit++) {
-    if ((bytes[bit >> 3]! >> (7 - (bit & 7))) & 1) throw new RangeError(`prefix ${prefix} has host bits set beyond /${len}`);
+    if ((bytes[bit >> 3]! >> (7 - (bit & 7))) & 1)
+      throw new RangeError(`prefix ${prefix} has host bits set beyond /${len}`);
   }
   return `${bytes.length === 4 ? formatIpv4(bytes, 0) : formatIpv6(bytes, 0)}/${len}`;
 }
@@ -166,7 +185,11 @@ function merged(a: readonly string[] | undefined, b: readonly string[] | undefin
  * attributes object share the result, so the Adj-RIB-Out interns each set once. The result is a view
  * over `routes`, not a copy (a million routes would cost a second Map per peer and flush).
  */
-export function peerDesiredRoutes(routes: ReadonlyMap<string, Announcement>, policy: PeerRoutePolicy, ctx: PeerSendContext): PeerDesired {
+export function peerDesiredRoutes(
+  routes: ReadonlyMap<string, Announcement>,
+  policy: PeerRoutePolicy,
+  ctx: PeerSendContext,
+): PeerDesired {
   const local = ctx.localAddress;
   const localV4 = local !== undefined && isIpv4(local) ? local : undefined;
   const localV6 = local !== undefined && !isIpv4(local) ? local : undefined;
@@ -176,13 +199,17 @@ export function peerDesiredRoutes(routes: ReadonlyMap<string, Announcement>, pol
   const build = (a: AnnounceAttributes, nextHop: string): RouteAttributes => {
     const prepend = a.asPathPrepend ?? policy.asPathPrepend ?? 0;
     const times = (ctx.ibgp ? 0 : 1) + prepend;
-    const asPath: AsPathSegment[] = times > 0 ? [{ type: 'AS_SEQUENCE', asns: new Array<number>(times).fill(ctx.localAs) }] : [];
+    const asPath: AsPathSegment[] =
+      times > 0 ? [{ type: 'AS_SEQUENCE', asns: new Array<number>(times).fill(ctx.localAs) }] : [];
     const out: RouteAttributes = { nextHop, origin: a.origin ?? 'igp', asPath };
     const communities = merged(policy.communities, a.communities);
     if (communities) out.communities = communities;
     const large = merged(policy.largeCommunities, a.largeCommunities);
     if (large) out.largeCommunities = large;
-    const ext = policy.extendedCommunities || a.extendedCommunities ? [...(policy.extendedCommunities ?? []), ...(a.extendedCommunities ?? [])] : undefined;
+    const ext =
+      policy.extendedCommunities || a.extendedCommunities
+        ? [...(policy.extendedCommunities ?? []), ...(a.extendedCommunities ?? [])]
+        : undefined;
     if (ext) out.extendedCommunities = ext;
     const localPref = a.localPref ?? policy.localPref;
     if (localPref !== undefined) out.localPref = localPref;
@@ -193,7 +220,8 @@ export function peerDesiredRoutes(routes: ReadonlyMap<string, Announcement>, pol
   const peerId = ctx.peerId;
   /** The attributes this peer gets of an announcement, or undefined when it is not for this peer. */
   const select = (a: Announcement): AnnounceAttributes | undefined => {
-    if (!isAlternatives(a)) return a.peers === undefined || (peerId !== undefined && a.peers.includes(peerId)) ? a : undefined;
+    if (!isAlternatives(a))
+      return a.peers === undefined || (peerId !== undefined && a.peers.includes(peerId)) ? a : undefined;
     for (const v of a) if (v.peers === undefined || (peerId !== undefined && v.peers.includes(peerId))) return v;
     return undefined;
   };
@@ -220,7 +248,8 @@ export function peerDesiredRoutes(routes: ReadonlyMap<string, Announcement>, pol
   };
   const noNextHop: string[] = [];
   if (v4NextHop === undefined || v6NextHop === undefined) {
-    for (const [prefix, a] of routes) if (resolve(prefix, a) === undefined && select(a) !== undefined) noNextHop.push(prefix);
+    for (const [prefix, a] of routes)
+      if (resolve(prefix, a) === undefined && select(a) !== undefined) noNextHop.push(prefix);
   }
   const view: DesiredRoutes = {
     get(prefix: string): RouteAttributes | undefined {

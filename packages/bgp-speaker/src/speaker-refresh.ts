@@ -10,7 +10,13 @@ import type { Peer, SpeakerCore } from './speaker-types.js';
 export function answerRouteRefresh(core: SpeakerCore, peer: Peer, message: RouteRefreshMessage): void {
   const negotiated = peer.driver.negotiated;
   const family = familyOf(message.afi, message.safi);
-  if (!negotiated || family === undefined || message.subtype !== ROUTE_REFRESH_SUBTYPE.REQUEST || !negotiated.families.includes(family)) return;
+  if (
+    !negotiated ||
+    family === undefined ||
+    message.subtype !== ROUTE_REFRESH_SUBTYPE.REQUEST ||
+    !negotiated.families.includes(family)
+  )
+    return;
   if (core.stopping) return;
   sendTo(peer, routeRefreshUpdates(peer.ribOut, negotiated, family, negotiated.enhancedRouteRefresh));
 }

@@ -34,11 +34,17 @@ export function wireSession(core: SpeakerCore, peer: Peer): void {
     if (result.endOfRib !== undefined) endOfRibReceived(core, peer, result.endOfRib, result.swept);
     if (result.warning) {
       const w = result.warning;
-      report(core, peer.id, new Error(`peer ${peer.id} sent ${w.count} ${w.family} routes, more than the limit of ${w.limit}`));
+      report(
+        core,
+        peer.id,
+        new Error(`peer ${peer.id} sent ${w.count} ${w.family} routes, more than the limit of ${w.limit}`),
+      );
     }
     if (result.teardown) {
       const t = result.teardown;
-      const options: { reason: string; data?: string } = { reason: `maximum prefixes reached: ${t.count} ${t.family} routes, limit ${t.limit}` };
+      const options: { reason: string; data?: string } = {
+        reason: `maximum prefixes reached: ${t.count} ${t.family} routes, limit ${t.limit}`,
+      };
       if (t.notification.data !== undefined) options.data = t.notification.data;
       d.automaticStop(CEASE_SUBCODE.MAXIMUM_PREFIXES_REACHED, options);
     }

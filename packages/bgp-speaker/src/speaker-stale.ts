@@ -23,7 +23,11 @@ export function peerAway(core: SpeakerCore, peer: Peer, reason: DownReason): voi
   for (const f of others) sweepStale(peer.ribIn, f);
   const count = markStale(peer.ribIn, retention.families);
   peer.staleFamilies = retention.families;
-  core.events.emit('staleRoutes', peer.id, { families: retention.families, count, restartTimeMs: retention.restartTimeMs });
+  core.events.emit('staleRoutes', peer.id, {
+    families: retention.families,
+    count,
+    restartTimeMs: retention.restartTimeMs,
+  });
   peer.staleTimer = core.clock.setTimer(retention.restartTimeMs, () => expireStale(core, peer, 'restart-time-expired'));
 }
 
@@ -31,7 +35,8 @@ export function peerAway(core: SpeakerCore, peer: Peer, reason: DownReason): voi
 export function peerBack(core: SpeakerCore, peer: Peer, negotiated: NegotiatedSession): void {
   cancelStaleTimer(core, peer);
   if (peer.staleFamilies.length === 0) return;
-  for (const f of familiesToFlush(peer.staleFamilies, negotiated)) staleGone(core, peer, f, sweepStale(peer.ribIn, f), 'not-preserved');
+  for (const f of familiesToFlush(peer.staleFamilies, negotiated))
+    staleGone(core, peer, f, sweepStale(peer.ribIn, f), 'not-preserved');
   if (peer.staleFamilies.length === 0) return;
   const stalePathMs = (peer.driver.state.config.gracefulRestart?.stalePathTime ?? 360) * 1000;
   peer.staleTimer = core.clock.setTimer(stalePathMs, () => expireStale(core, peer, 'stale-path-time-expired'));

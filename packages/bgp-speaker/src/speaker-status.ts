@@ -15,7 +15,12 @@ export function peerStatus(p: Peer): PeerStatus {
     peerAs: p.options.peerAs,
     state: p.driver.state.state,
     advertised: sum(adjRibOutCounts(p.ribOut)),
-    received: sum(Object.fromEntries(Object.entries(adjRibInCounts(p.ribIn)).map(([f, c]) => [f, c.routes])) as Record<Family, number>),
+    received: sum(
+      Object.fromEntries(Object.entries(adjRibInCounts(p.ribIn)).map(([f, c]) => [f, c.routes])) as Record<
+        Family,
+        number
+      >,
+    ),
     localAs: p.driver.state.config.localAs,
     bgpId: p.driver.state.config.bgpId,
     counters: { ...p.driver.state.counters, updatesOut: p.updatesOut },

@@ -18,10 +18,26 @@ import { cancelFlush, scheduleAll, sendGracefulShutdown } from './speaker-advert
 import { cancelStaleTimer } from './speaker-stale.js';
 import { advertisedRoutes, peerStatus } from './speaker-status.js';
 import type { Clock } from './session/clock.js';
-import type { AdvertisedRoute, Peer, PeerStatus, SpeakerCore, SpeakerEvents, SpeakerOptions, SpeakerStopOptions } from './speaker-types.js';
+import type {
+  AdvertisedRoute,
+  Peer,
+  PeerStatus,
+  SpeakerCore,
+  SpeakerEvents,
+  SpeakerOptions,
+  SpeakerStopOptions,
+} from './speaker-types.js';
 
 export type { AnnounceAttributes, Announcement, PeerOptions, PeerRoutePolicy } from './speaker-peer.js';
-export type { AdvertisedRoute, PeerMessageCounters, PeerStatus, SpeakerEvents, SpeakerOptions, SpeakerStopOptions, StaleRemovalReason } from './speaker-types.js';
+export type {
+  AdvertisedRoute,
+  PeerMessageCounters,
+  PeerStatus,
+  SpeakerEvents,
+  SpeakerOptions,
+  SpeakerStopOptions,
+  StaleRemovalReason,
+} from './speaker-types.js';
 export { MalformedUpdateError } from './speaker-errors.js';
 
 /** A BGP speaker: peers, our routes, and per-peer Adj-RIBs. See the package README. */
@@ -134,7 +150,8 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       for (const peer of all) {
         const leave = restartLeave(peer.driver.state.config, peer.driver.negotiated);
         if (leave === 'stop') peers.push(peer);
-        else if (leave === 'cease') leaving.push(peer.driver.stop(options.message ?? 'restarting', RESTART_CEASE_SUBCODE));
+        else if (leave === 'cease')
+          leaving.push(peer.driver.stop(options.message ?? 'restarting', RESTART_CEASE_SUBCODE));
         else leaving.push(peer.driver.stop(undefined, undefined, { notify: false }));
       }
     }

@@ -31,7 +31,10 @@ function messages(socket: net.Socket) {
     /** Resolves once pred() holds (checked on every message and on close); rejects after 5 s real time. */
     until(what: string, pred: () => boolean): Promise<void> {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; got ${got.map((m) => m.type).join(', ')}`)), 5000);
+        const timer = setTimeout(
+          () => reject(new Error(`timed out waiting for ${what}; got ${got.map((m) => m.type).join(', ')}`)),
+          5000,
+        );
         const check = (): void => {
           if (pred()) {
             clearTimeout(timer);
@@ -95,22 +98,31 @@ async function setUp(t: Test) {
 
 const isCease7 = (m: BgpMessage | undefined): boolean => m?.type === 'NOTIFICATION' && m.code === 6 && m.subcode === 7;
 
-t.test('the peer has the higher identifier: our connection gets Cease 7, the session goes on over the inbound one', async (t) => {
-  const { driver, ours, connectIn } = await setUp(t);
-  const collision = new Promise((resolve) => driver.once('collision', (...args) => resolve(args)));
-  const { socket, inbound } = await connectIn('192.0.2.2');
-  t.strictSame(await collision, ['inbound', '192.0.2.2'], 'kept the inbound connection');
-  await ours.until('Cease 7 on our connection', () => isCease7(ours.got.at(-1)));
-  await ours.until('our connection closed', () => ours.closed);
-  await inbound.until('our OPEN and KEEPALIVE on the inbound connection', () => inbound.got.some((m) => m.type === 'KEEPALIVE'));
-  t.strictSame(inbound.got.map((m) => m.type), ['OPEN', 'KEEPALIVE'], 'OPEN, then KEEPALIVE for the peer OPEN');
-  t.equal(driver.state.state, 'OpenConfirm');
-  const established = new Promise((resolve) => driver.once('established', resolve));
-  socket.write(encodeMessage({ type: 'KEEPALIVE' }));
-  await established;
-  t.equal(driver.state.state, 'Established', 'Established over the inbound connection');
-  t.equal(driver.state.counters.establishedTransitions, 1);
-});
+t.test(
+  'the peer has the higher identifier: our connection gets Cease 7, the session goes on over the inbound one',
+  async (t) => {
+    const { driver, ours, connectIn } = await setUp(t);
+    const collision = new Promise((resolve) => driver.once('collision', (...args) => resolve(args)));
+    const { socket, inbound } = await connectIn('192.0.2.2');
+    t.strictSame(await collision, ['inbound', '192.0.2.2'], 'kept the inbound connection');
+    await ours.until('Cease 7 on our connection', () => isCease7(ours.got.at(-1)));
+    await ours.until('our connection closed', () => ours.closed);
+    await inbound.until('our OPEN and KEEPALIVE on the inbound connection', () =>
+      inbound.got.some((m) => m.type === 'KEEPALIVE'),
+    );
+    t.strictSame(
+      inbound.got.map((m) => m.type),
+      ['OPEN', 'KEEPALIVE'],
+      'OPEN, then KEEPALIVE for the peer OPEN',
+    );
+    t.equal(driver.state.state, 'OpenConfirm');
+    const established = new Promise((resolve) => driver.once('established', resolve));
+    socket.write(encodeMessage({ type: 'KEEPALIVE' }));
+    await established;
+    t.equal(driver.state.state, 'Established', 'Established over the inbound connection');
+    t.equal(driver.state.counters.establishedTransitions, 1);
+  },
+);
 
 t.test('the peer has the lower identifier: the inbound connection gets Cease 7, ours goes on', async (t) => {
   const { driver, outSocket, ours, connectIn } = await setUp(t);
@@ -118,13 +130,19 @@ t.test('the peer has the lower identifier: the inbound connection gets Cease 7, 
   const { inbound } = await connectIn('192.0.2.0');
   t.strictSame(await collision, ['outbound', '192.0.2.0'], 'kept our connection');
   await inbound.until('Cease 7 on the inbound connection', () => inbound.closed && inbound.got.length > 0);
-  t.strictSame(inbound.got.map((m) => m.type), ['NOTIFICATION'], 'nothing but the NOTIFICATION (no OPEN) on the loser');
+  t.strictSame(
+    inbound.got.map((m) => m.type),
+    ['NOTIFICATION'],
+    'nothing but the NOTIFICATION (no OPEN) on the loser',
+  );
   t.ok(isCease7(inbound.got[0]), 'Cease 7, Connection Collision Resolution');
   t.equal(driver.state.state, 'OpenSent', 'our connection still waits for the OPEN');
   outSocket.write(encodeMessage(peerOpen('192.0.2.0')));
   outSocket.write(encodeMessage({ type: 'KEEPALIVE' }));
   await ours.until('our KEEPALIVE', () => ours.got.some((m) => m.type === 'KEEPALIVE'));
-  await new Promise((resolve) => (driver.state.state === 'Established' ? resolve(undefined) : driver.once('established', resolve)));
+  await new Promise((resolve) =>
+    driver.state.state === 'Established' ? resolve(undefined) : driver.once('established', resolve),
+  );
   t.equal(driver.state.state, 'Established', 'Established over our connection');
 });
 
@@ -137,7 +155,10 @@ t.test('a second connection while Established is closed at once', async (t) => {
   await inbound.until('the inbound connection closed', () => inbound.closed);
   t.strictSame(inbound.got, [], 'closed without a message');
   t.equal(driver.state.state, 'Established', 'the session is untouched');
-  t.notOk(ours.got.some((m) => m.type === 'NOTIFICATION'), 'no NOTIFICATION on the session');
+  t.notOk(
+    ours.got.some((m) => m.type === 'NOTIFICATION'),
+    'no NOTIFICATION on the session',
+  );
 });
 
 t.test('an inbound connection that sends a KEEPALIVE instead of an OPEN is dropped; ours goes on', async (t) => {

@@ -22,8 +22,9 @@ async function rawPeer(onConnection: (socket: net.Socket) => void = () => {}) {
     socket = s;
     s.on('data', (chunk) => {
       received = Buffer.concat([received, chunk]);
-      for (const w of waiters.splice(0)) if (received.length >= w.n) w.resolve();
-      else waiters.push(w);
+      for (const w of waiters.splice(0))
+        if (received.length >= w.n) w.resolve();
+        else waiters.push(w);
     });
     s.on('error', () => {});
     onConnection(s);
@@ -45,10 +46,11 @@ async function rawPeer(onConnection: (socket: net.Socket) => void = () => {}) {
         waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
       });
     },
-    close: () => new Promise<void>((resolve) => {
-      socket?.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        socket?.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -105,14 +107,22 @@ t.test('two drivers on loopback: Established, an UPDATE, and a shutdown message 
   const got = once(passive, 'update');
   const updates = packUpdates(
     {
-      attributes: { origin: 'igp', asPath: [{ type: 'AS_SEQUENCE', asns: [64497] }], nextHop: '192.0.2.2', communities: ['64512:100'] },
+      attributes: {
+        origin: 'igp',
+        asPath: [{ type: 'AS_SEQUENCE', asns: [64497] }],
+        nextHop: '192.0.2.2',
+        communities: ['64512:100'],
+      },
       nlri: [{ prefix: '203.0.113.0/24' }, { prefix: '198.51.100.0/25' }],
     },
     active.sendContext,
   );
   active.send(updates);
   const [update] = (await got) as [UpdateMessage];
-  t.strictSame(update.nlri.map((n) => n.prefix), ['203.0.113.0/24', '198.51.100.0/25']);
+  t.strictSame(
+    update.nlri.map((n) => n.prefix),
+    ['203.0.113.0/24', '198.51.100.0/25'],
+  );
   t.equal(update.attributes.nextHop, '192.0.2.2');
   t.strictSame(update.attributes.communities, ['64512:100']);
   t.strictSame(update.attributes.asPath, [{ type: 'AS_SEQUENCE', asns: [64497] }]);
@@ -158,7 +168,10 @@ t.test('hold timer expiry in virtual time sends Hold Timer Expired (4/0)', async
   await peer.waitFor(19);
   const openLen = peer.received.readUInt16BE(16);
   await peer.waitFor(openLen + 19);
-  t.strictSame(split(peer.received).map((m) => m.type), [1, 4]);
+  t.strictSame(
+    split(peer.received).map((m) => m.type),
+    [1, 4],
+  );
   t.equal(peer.received.readUInt16BE(20), 64497, 'My AS in our OPEN');
 
   const sent = once(d, 'notificationSent');
@@ -199,7 +212,10 @@ t.test('a bad marker from the peer is answered with 1/1 Connection Not Synchroni
   const openLen = peer.received.readUInt16BE(16);
   // our OPEN, our KEEPALIVE (the peer's OPEN was fine), then the NOTIFICATION 1/1
   await peer.waitFor(openLen + 19 + 21);
-  t.strictSame(split(peer.received).map((m) => m.type), [1, 4, 3]);
+  t.strictSame(
+    split(peer.received).map((m) => m.type),
+    [1, 4, 3],
+  );
   t.equal(split(peer.received)[2]?.hex, `${M}0015030101`);
 });
 
@@ -269,7 +285,11 @@ t.test('a refused connection attempt is recorded with the socket error in lastDo
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const port = (probe.address() as net.AddressInfo).port;
   await new Promise((resolve) => probe.close(resolve));
-  const d = new SessionDriver({ config: peerConfig({ localAs: 64496, peerAs: 64497, bgpId: '192.0.2.1', idleHoldTime: 60 }), peerAddress: '127.0.0.1', peerPort: port });
+  const d = new SessionDriver({
+    config: peerConfig({ localAs: 64496, peerAs: 64497, bgpId: '192.0.2.1', idleHoldTime: 60 }),
+    peerAddress: '127.0.0.1',
+    peerPort: port,
+  });
   d.on('error', () => {});
   const idle = new Promise<void>((resolve) => d.on('state', (to) => to === 'Idle' && resolve()));
   d.start();
@@ -283,7 +303,13 @@ t.test('a refused connection attempt is recorded with the socket error in lastDo
 t.test('the hold timer runs from the last message received, however it is re-armed', async (t) => {
   const clock = manualClock(1_000_000);
   const peer = await rawPeer((s) => s.write(Buffer.concat([PEER_OPEN, KEEPALIVE])));
-  const d = new SessionDriver({ config: peerConfig({ localAs: 64497, peerAs: 64496, bgpId: '192.0.2.2' }), peerAddress: '127.0.0.1', peerPort: peer.port, clock, random: () => 0.5 });
+  const d = new SessionDriver({
+    config: peerConfig({ localAs: 64497, peerAs: 64496, bgpId: '192.0.2.2' }),
+    peerAddress: '127.0.0.1',
+    peerPort: peer.port,
+    clock,
+    random: () => 0.5,
+  });
   d.on('error', () => {});
   t.teardown(async () => {
     await peer.close();

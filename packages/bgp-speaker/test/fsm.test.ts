@@ -2,13 +2,21 @@
 import t from 'tap';
 import { BgpWireError, encodeMessage, type NotificationMessage, type OpenMessage } from '@bgp-announce/bgp-wire';
 import { peerConfig, type PeerConfigInput } from '../src/session/config.js';
-import { initialSession, jitter, transition, type FsmAction, type FsmEvent, type SessionState } from '../src/session/fsm.js';
+import {
+  initialSession,
+  jitter,
+  transition,
+  type FsmAction,
+  type FsmEvent,
+  type SessionState,
+} from '../src/session/fsm.js';
 
 const M = 'ffffffffffffffffffffffffffffffff';
 const hex = (buf: Uint8Array): string => Buffer.from(buf).toString('hex');
 const clean = (h: string): string => h.replace(/\s+/g, '');
 
-const config = (o: Partial<PeerConfigInput> = {}) => peerConfig({ localAs: 64496, peerAs: 64497, bgpId: '192.0.2.1', ...o });
+const config = (o: Partial<PeerConfigInput> = {}) =>
+  peerConfig({ localAs: 64496, peerAs: 64497, bgpId: '192.0.2.1', ...o });
 /** The peer's OPEN: AS 64497, hold time 90 unless told, identifier 192.0.2.2. */
 const peerOpen = (holdTime = 90): OpenMessage => ({
   type: 'OPEN',
@@ -68,18 +76,28 @@ const idleHold = (ms: number): FsmAction => ({ type: 'startTimer', timer: 'IdleH
 t.test('happy path to Established, with the exact actions and our OPEN on the wire', async (t) => {
   const d = driver();
   // random 0.5: jitter factor 0.75 + 0.25 * 0.5 = 0.875; 30 s -> 26250 ms.
-  t.strictSame(d.ev({ type: 'ManualStart' }), [{ type: 'startTimer', timer: 'ConnectRetry', durationMs: 26250 }, { type: 'connect' }]);
+  t.strictSame(d.ev({ type: 'ManualStart' }), [
+    { type: 'startTimer', timer: 'ConnectRetry', durationMs: 26250 },
+    { type: 'connect' },
+  ]);
   t.equal(d.s.state, 'Connect');
   const a = d.ev({ type: 'TcpCrAcked' });
   t.equal(d.s.state, 'OpenSent');
   t.equal(a.length, 3);
   t.strictSame(a[0], { type: 'stopTimer', timer: 'ConnectRetry' });
-  t.strictSame(a[2], { type: 'startTimer', timer: 'Hold', durationMs: 240000 }, 'large hold timer of 4 minutes in OpenSent');
+  t.strictSame(
+    a[2],
+    { type: 'startTimer', timer: 'Hold', durationMs: 240000 },
+    'large hold timer of 4 minutes in OpenSent',
+  );
   const open = a[1]!.type === 'send' ? a[1]!.message : undefined;
   // AS 64496 = fbf0, hold 90 = 005a, 192.0.2.1 = c0000201; capabilities: MP IPv4 unicast (01 04 0001 00 01),
   // route refresh (02 00), enhanced route refresh (46 00), 4-octet AS (41 04 0000fbf0), extended message (06 00):
   // 18 bytes, in one parameter of 20; message 29 + 20 = 49 (0x31).
-  t.equal(hex(encodeMessage(open as OpenMessage)), clean(`${M} 0031 01 04 fbf0 005a c0000201 14 02 12 0104000100 01 0200 4600 4104 0000fbf0 0600`));
+  t.equal(
+    hex(encodeMessage(open as OpenMessage)),
+    clean(`${M} 0031 01 04 fbf0 005a c0000201 14 02 12 0104000100 01 0200 4600 4104 0000fbf0 0600`),
+  );
 
   t.strictSame(d.ev({ type: 'BGPOpen', open: peerOpen() }), [
     { type: 'send', message: { type: 'KEEPALIVE' } },
@@ -99,8 +117,15 @@ t.test('happy path to Established, with the exact actions and our OPEN on the wi
   }
   t.equal(d.s.establishedAt, 5000);
   t.strictSame(d.s.counters, {
-    opensIn: 1, opensOut: 1, updatesIn: 0, keepalivesIn: 1, keepalivesOut: 1,
-    notificationsIn: 0, notificationsOut: 0, routeRefreshesIn: 0, establishedTransitions: 1,
+    opensIn: 1,
+    opensOut: 1,
+    updatesIn: 0,
+    keepalivesIn: 1,
+    keepalivesOut: 1,
+    notificationsIn: 0,
+    notificationsOut: 0,
+    routeRefreshesIn: 0,
+    establishedTransitions: 1,
   });
   // Messages restart the hold timer; sending an UPDATE restarts the keepalive timer.
   t.strictSame(d.ev({ type: 'UpdateMsg' }), [{ type: 'startTimer', timer: 'Hold', durationMs: 90000 }]);
@@ -118,7 +143,12 @@ t.test('transition never mutates its input', async (t) => {
 });
 
 t.test('timer expiries in every state', async (t) => {
-  const timers = ['ConnectRetryTimerExpires', 'HoldTimerExpires', 'KeepaliveTimerExpires', 'IdleHoldTimerExpires'] as const;
+  const timers = [
+    'ConnectRetryTimerExpires',
+    'HoldTimerExpires',
+    'KeepaliveTimerExpires',
+    'IdleHoldTimerExpires',
+  ] as const;
   t.test('Idle, not started: all ignored', async (t) => {
     for (const type of timers) {
       const d = driver();
@@ -190,7 +220,14 @@ t.test('timer expiries in every state', async (t) => {
     t.strictSame(a, [
       notif(4, 0),
       ...stopAll,
-      { type: 'down', reason: { kind: 'notification-sent', message: 'hold timer expired in Established', notification: { type: 'NOTIFICATION', code: 4, subcode: 0 } } },
+      {
+        type: 'down',
+        reason: {
+          kind: 'notification-sent',
+          message: 'hold timer expired in Established',
+          notification: { type: 'NOTIFICATION', code: 4, subcode: 0 },
+        },
+      },
       idleHold(1000),
     ]);
     // Hold Timer Expired on the wire: header of 21 bytes (0x15), type 3, code 4, subcode 0.
@@ -203,11 +240,24 @@ t.test('timer expiries in every state', async (t) => {
 });
 
 t.test('jitter: 75 % with random 0, just under 100 % with random 0.999...', async (t) => {
-  t.equal(jitter(30000, () => 0), 22500);
-  t.equal(jitter(30000, () => 0.9999999), 29999);
-  for (const [r, connectRetry, keepalive] of [[0, 22500, 22500], [0.9999999, 29999, 29999]] as const) {
+  t.equal(
+    jitter(30000, () => 0),
+    22500,
+  );
+  t.equal(
+    jitter(30000, () => 0.9999999),
+    29999,
+  );
+  for (const [r, connectRetry, keepalive] of [
+    [0, 22500, 22500],
+    [0.9999999, 29999, 29999],
+  ] as const) {
     const d = driver(config(), r);
-    t.strictSame(d.ev({ type: 'ManualStart' })[0], { type: 'startTimer', timer: 'ConnectRetry', durationMs: connectRetry });
+    t.strictSame(d.ev({ type: 'ManualStart' })[0], {
+      type: 'startTimer',
+      timer: 'ConnectRetry',
+      durationMs: connectRetry,
+    });
     d.ev({ type: 'TcpCrAcked' });
     const a = d.ev({ type: 'BGPOpen', open: peerOpen() });
     t.strictSame(a[1], { type: 'startTimer', timer: 'Keepalive', durationMs: keepalive });
@@ -217,9 +267,15 @@ t.test('jitter: 75 % with random 0, just under 100 % with random 0.999...', asyn
 
 t.test('hold time 0: no hold timer, no keepalives', async (t) => {
   const d = driver().to('OpenSent');
-  t.strictSame(d.ev({ type: 'BGPOpen', open: peerOpen(0) }), [{ type: 'send', message: { type: 'KEEPALIVE' } }, { type: 'stopTimer', timer: 'Hold' }]);
+  t.strictSame(d.ev({ type: 'BGPOpen', open: peerOpen(0) }), [
+    { type: 'send', message: { type: 'KEEPALIVE' } },
+    { type: 'stopTimer', timer: 'Hold' },
+  ]);
   const est = d.ev({ type: 'KeepAliveMsg' });
-  t.strictSame(est.map((a) => a.type), ['established']);
+  t.strictSame(
+    est.map((a) => a.type),
+    ['established'],
+  );
   t.strictSame(d.ev({ type: 'KeepaliveTimerExpires' }), []);
   t.strictSame(d.ev({ type: 'UpdateMsg' }), []);
   t.strictSame(d.ev({ type: 'UpdateSent' }), []);
@@ -231,7 +287,10 @@ t.test('connection modes', async (t) => {
     const d = driver(config({ mode: 'passive' }));
     t.strictSame(d.ev({ type: 'ManualStart' }), [{ type: 'accept', enabled: true }]);
     t.equal(d.s.state, 'Active');
-    t.strictSame(d.ev({ type: 'TcpConnectionConfirmed' }).map((a) => a.type), ['stopTimer', 'send', 'startTimer']);
+    t.strictSame(
+      d.ev({ type: 'TcpConnectionConfirmed' }).map((a) => a.type),
+      ['stopTimer', 'send', 'startTimer'],
+    );
     t.equal(d.s.state, 'OpenSent');
     const down = d.ev({ type: 'TcpConnectionFails' });
     t.strictSame(down, [...stopAll, { type: 'accept', enabled: false }, idleHold(1000)]);
@@ -243,7 +302,10 @@ t.test('connection modes', async (t) => {
     const all: FsmAction[] = [];
     all.push(...d.to('Established').ev({ type: 'TcpConnectionFails' }));
     all.push(...d.ev({ type: 'IdleHoldTimerExpires' }), ...d.ev({ type: 'ManualStop' }));
-    t.notOk(all.some((a) => a.type === 'accept'), 'no accept action at all');
+    t.notOk(
+      all.some((a) => a.type === 'accept'),
+      'no accept action at all',
+    );
     t.ok(all.some((a) => a.type === 'connect'));
   });
   t.test('both: connects and accepts', async (t) => {
@@ -253,7 +315,10 @@ t.test('connection modes', async (t) => {
       { type: 'accept', enabled: true },
       { type: 'connect' },
     ]);
-    t.strictSame(d.ev({ type: 'TcpConnectionConfirmed' }).map((a) => a.type), ['stopTimer', 'send', 'startTimer']);
+    t.strictSame(
+      d.ev({ type: 'TcpConnectionConfirmed' }).map((a) => a.type),
+      ['stopTimer', 'send', 'startTimer'],
+    );
   });
   t.test('a connection arriving in Idle is closed', async (t) => {
     t.strictSame(driver().ev({ type: 'TcpConnectionConfirmed' }), [{ type: 'close' }]);
@@ -336,17 +401,36 @@ t.test('message errors and unexpected messages', async (t) => {
 
   d = driver().to('OpenSent');
   const openErr = new BgpWireError('bad hold', { code: 2, subcode: 6 });
-  t.strictSame(d.ev({ type: 'BGPOpenMsgErr', error: openErr })[0], notif(2, 6), 'no data field when the error has none');
+  t.strictSame(
+    d.ev({ type: 'BGPOpenMsgErr', error: openErr })[0],
+    notif(2, 6),
+    'no data field when the error has none',
+  );
 
-  const unexpected: [Parameters<typeof driver>[0] | undefined, 'OpenSent' | 'OpenConfirm' | 'Established', FsmEvent, FsmAction][] = [
+  const unexpected: [
+    Parameters<typeof driver>[0] | undefined,
+    'OpenSent' | 'OpenConfirm' | 'Established',
+    FsmEvent,
+    FsmAction,
+  ][] = [
     [undefined, 'OpenSent', { type: 'KeepAliveMsg' }, notif(5, 1)],
     [undefined, 'OpenSent', { type: 'UpdateMsg' }, notif(5, 1)],
     [undefined, 'OpenSent', { type: 'RouteRefreshMsg' }, notif(5, 1)],
     [undefined, 'OpenConfirm', { type: 'UpdateMsg' }, notif(5, 2)],
     [undefined, 'OpenConfirm', { type: 'BGPOpen', open: peerOpen() }, notif(5, 2)],
     [undefined, 'Established', { type: 'BGPOpen', open: peerOpen() }, notif(5, 3)],
-    [undefined, 'Established', { type: 'UpdateMsgErr', error: new BgpWireError('x', { code: 3, subcode: 1 }) }, notif(3, 1)],
-    [undefined, 'OpenSent', { type: 'UpdateMsgErr', error: new BgpWireError('x', { code: 3, subcode: 1 }) }, notif(5, 1)],
+    [
+      undefined,
+      'Established',
+      { type: 'UpdateMsgErr', error: new BgpWireError('x', { code: 3, subcode: 1 }) },
+      notif(3, 1),
+    ],
+    [
+      undefined,
+      'OpenSent',
+      { type: 'UpdateMsgErr', error: new BgpWireError('x', { code: 3, subcode: 1 }) },
+      notif(5, 1),
+    ],
   ];
   for (const [cfg, state, event, sent] of unexpected) {
     const dd = driver(cfg).to(state);
@@ -357,8 +441,17 @@ t.test('message errors and unexpected messages', async (t) => {
   d = driver().to('Established');
   const notifIn: NotificationMessage = { type: 'NOTIFICATION', code: 6, subcode: 4 };
   const a = d.ev({ type: 'NotifMsg', notification: notifIn });
-  t.notOk(a.some((x) => x.type === 'send'), 'a NOTIFICATION is never answered with one');
-  t.strictSame(a.find((x) => x.type === 'down'), { type: 'down', reason: { kind: 'notification-received', message: 'peer sent NOTIFICATION 6/4', notification: notifIn } });
+  t.notOk(
+    a.some((x) => x.type === 'send'),
+    'a NOTIFICATION is never answered with one',
+  );
+  t.strictSame(
+    a.find((x) => x.type === 'down'),
+    {
+      type: 'down',
+      reason: { kind: 'notification-received', message: 'peer sent NOTIFICATION 6/4', notification: notifIn },
+    },
+  );
   t.equal(d.s.counters.notificationsIn, 1);
 
   d = driver().to('OpenSent');

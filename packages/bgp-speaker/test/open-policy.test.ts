@@ -19,7 +19,8 @@ function capturedOpen(file: string): OpenMessage {
   return msg;
 }
 
-const config = (o: Partial<PeerConfigInput> = {}) => peerConfig({ localAs: 64496, peerAs: 64497, bgpId: '192.0.2.1', ...o });
+const config = (o: Partial<PeerConfigInput> = {}) =>
+  peerConfig({ localAs: 64496, peerAs: 64497, bgpId: '192.0.2.1', ...o });
 const open = (o: Partial<OpenMessage> = {}): OpenMessage => ({
   type: 'OPEN',
   version: 4,
@@ -32,7 +33,8 @@ const open = (o: Partial<OpenMessage> = {}): OpenMessage => ({
   ],
   ...o,
 });
-const refused = (r: OpenCheck) => (r.ok ? undefined : { code: r.notification.code, subcode: r.notification.subcode, data: r.notification.data });
+const refused = (r: OpenCheck) =>
+  r.ok ? undefined : { code: r.notification.code, subcode: r.notification.subcode, data: r.notification.data };
 const accepted = (r: OpenCheck) => {
   if (!r.ok) throw new Error(`refused: ${r.reason}`);
   return r.negotiated;
@@ -62,7 +64,12 @@ t.test('our OPEN, byte for byte', async (t) => {
 });
 
 t.test('every refusal, with the exact NOTIFICATION', async (t) => {
-  const cases: [string, Partial<PeerConfigInput>, Partial<OpenMessage>, { code: number; subcode: number; data: string | undefined }][] = [
+  const cases: [
+    string,
+    Partial<PeerConfigInput>,
+    Partial<OpenMessage>,
+    { code: number; subcode: number; data: string | undefined },
+  ][] = [
     ['version 3', {}, { version: 3 }, { code: 2, subcode: 1, data: '0004' }],
     ['wrong 2-octet AS', {}, { myAs: 64498, capabilities: [] }, { code: 2, subcode: 2, data: 'fbf2' }],
     [
@@ -71,8 +78,18 @@ t.test('every refusal, with the exact NOTIFICATION', async (t) => {
       { myAs: 23456, capabilities: [{ code: 65, name: 'four-octet-as', asn: 65551 }] },
       { code: 2, subcode: 2, data: '0001000f' },
     ],
-    ['AS_TRANS without the 4-octet capability', { peerAs: 65550 }, { myAs: 23456, capabilities: [] }, { code: 2, subcode: 2, data: '5ba0' }],
-    ['4-octet peer AS configured, old peer', { peerAs: 65550 }, { myAs: 64497, capabilities: [] }, { code: 2, subcode: 2, data: 'fbf1' }],
+    [
+      'AS_TRANS without the 4-octet capability',
+      { peerAs: 65550 },
+      { myAs: 23456, capabilities: [] },
+      { code: 2, subcode: 2, data: '5ba0' },
+    ],
+    [
+      '4-octet peer AS configured, old peer',
+      { peerAs: 65550 },
+      { myAs: 64497, capabilities: [] },
+      { code: 2, subcode: 2, data: 'fbf1' },
+    ],
     ['hold time 2', {}, { holdTime: 2 }, { code: 2, subcode: 6, data: undefined }],
     ['hold time below our minimum', { minHoldTime: 10 }, { holdTime: 9 }, { code: 2, subcode: 6, data: undefined }],
     ['identifier 0.0.0.0', {}, { bgpId: '0.0.0.0' }, { code: 2, subcode: 3, data: undefined }],
@@ -82,17 +99,37 @@ t.test('every refusal, with the exact NOTIFICATION', async (t) => {
       { myAs: 64496, bgpId: '192.0.2.1', capabilities: [{ code: 65, name: 'four-octet-as', asn: 64496 }] },
       { code: 2, subcode: 3, data: undefined },
     ],
-    ['optional parameter type 1', {}, { layout: { groups: [2], extended: false, otherParameters: [{ type: 1, hex: '00' }] } }, { code: 2, subcode: 4, data: undefined }],
-    ['required enhanced route refresh missing', { requiredCapabilities: [70] }, {}, { code: 2, subcode: 7, data: '4600' }],
+    [
+      'optional parameter type 1',
+      {},
+      { layout: { groups: [2], extended: false, otherParameters: [{ type: 1, hex: '00' }] } },
+      { code: 2, subcode: 4, data: undefined },
+    ],
+    [
+      'required enhanced route refresh missing',
+      { requiredCapabilities: [70] },
+      {},
+      { code: 2, subcode: 7, data: '4600' },
+    ],
     [
       'required graceful restart missing: our capability as data',
       { requiredCapabilities: [64], gracefulRestart: { restartTime: 120 } },
       {},
       { code: 2, subcode: 7, data: '40064078000101' + '00' },
     ],
-    ['required capability we do not send ourselves', { requiredCapabilities: [9] }, {}, { code: 2, subcode: 7, data: '0900' }],
+    [
+      'required capability we do not send ourselves',
+      { requiredCapabilities: [9] },
+      {},
+      { code: 2, subcode: 7, data: '0900' },
+    ],
     ['no family in common', { families: ['ipv6-unicast'] }, {}, { code: 2, subcode: 7, data: '010400020001' }],
-    ['no multiprotocol capability means IPv4 only', { families: ['ipv6-unicast'] }, { capabilities: [] }, { code: 2, subcode: 7, data: '010400020001' }],
+    [
+      'no multiprotocol capability means IPv4 only',
+      { families: ['ipv6-unicast'] },
+      { capabilities: [] },
+      { code: 2, subcode: 7, data: '010400020001' },
+    ],
   ];
   for (const [what, cfg, msg, want] of cases) {
     const r = checkOpen(config(cfg), open(msg));
@@ -107,37 +144,60 @@ t.test('acceptances at the edges', async (t) => {
   const zero = accepted(checkOpen(config(), open({ holdTime: 0 })));
   t.strictSame([zero.holdTime, zero.keepaliveTime], [0, 0]);
   t.equal(accepted(checkOpen(config({ holdTime: 0 }), open())).holdTime, 0, 'our 0 wins too');
-  t.equal(accepted(checkOpen(config({ keepaliveTime: 10 }), open())).keepaliveTime, 10, 'configured keepalive below hold/3');
-  t.equal(accepted(checkOpen(config({ bgpId: '192.0.2.2' }), open())).peerBgpId, '192.0.2.2', 'eBGP may share the identifier (RFC 6286)');
+  t.equal(
+    accepted(checkOpen(config({ keepaliveTime: 10 }), open())).keepaliveTime,
+    10,
+    'configured keepalive below hold/3',
+  );
+  t.equal(
+    accepted(checkOpen(config({ bgpId: '192.0.2.2' }), open())).peerBgpId,
+    '192.0.2.2',
+    'eBGP may share the identifier (RFC 6286)',
+  );
   const old = accepted(checkOpen(config(), open({ capabilities: [] })));
-  t.strictSame([old.fourOctetAs, old.families, old.routeRefresh, old.maxMessageLength], [false, ['ipv4-unicast'], false, 4096]);
+  t.strictSame(
+    [old.fourOctetAs, old.families, old.routeRefresh, old.maxMessageLength],
+    [false, ['ipv4-unicast'], false, 4096],
+  );
   t.strictSame(old.send, { fourOctetAs: false, addPath: [], maxMessageLength: 4096, ibgp: false });
 });
 
 t.test('negotiation against captured OPENs', async (t) => {
-  t.test("FRR's OPEN (gobgp-frr): 4-octet AS 65537, hold 9, ADD-PATH receive, extended message, GR restarting", async (t) => {
-    const frr = capturedOpen('gobgp-frr.frr-to-gobgp.bin');
-    const cfg = config({ localAs: 65536, peerAs: 65537, addPath: { 'ipv4-unicast': 'both' }, gracefulRestart: { restartTime: 120 } });
-    t.strictSame(accepted(checkOpen(cfg, frr)), {
-      peerAs: 65537,
-      peerBgpId: '192.0.2.2',
-      ibgp: false,
-      holdTime: 9,
-      keepaliveTime: 3,
-      fourOctetAs: true,
-      families: ['ipv4-unicast'],
-      addPath: { receive: [], send: ['ipv4-unicast'] },
-      routeRefresh: true,
-      enhancedRouteRefresh: true,
-      extendedMessage: true,
-      maxMessageLength: 65535,
-      extendedNextHop: [],
-      receive: { fourOctetAs: true, addPath: [], maxMessageLength: 65535, ibgp: false },
-      send: { fourOctetAs: true, addPath: ['ipv4-unicast'], maxMessageLength: 65535, ibgp: false },
-      gracefulRestart: { restartTime: 120, restarting: true, notification: true, families: [] },
-    });
-    t.strictSame(refused(checkOpen(config({ peerAs: 65538 }), frr)), { code: 2, subcode: 2, data: '00010001' }, 'wrong AS: the 4-octet AS as data');
-  });
+  t.test(
+    "FRR's OPEN (gobgp-frr): 4-octet AS 65537, hold 9, ADD-PATH receive, extended message, GR restarting",
+    async (t) => {
+      const frr = capturedOpen('gobgp-frr.frr-to-gobgp.bin');
+      const cfg = config({
+        localAs: 65536,
+        peerAs: 65537,
+        addPath: { 'ipv4-unicast': 'both' },
+        gracefulRestart: { restartTime: 120 },
+      });
+      t.strictSame(accepted(checkOpen(cfg, frr)), {
+        peerAs: 65537,
+        peerBgpId: '192.0.2.2',
+        ibgp: false,
+        holdTime: 9,
+        keepaliveTime: 3,
+        fourOctetAs: true,
+        families: ['ipv4-unicast'],
+        addPath: { receive: [], send: ['ipv4-unicast'] },
+        routeRefresh: true,
+        enhancedRouteRefresh: true,
+        extendedMessage: true,
+        maxMessageLength: 65535,
+        extendedNextHop: [],
+        receive: { fourOctetAs: true, addPath: [], maxMessageLength: 65535, ibgp: false },
+        send: { fourOctetAs: true, addPath: ['ipv4-unicast'], maxMessageLength: 65535, ibgp: false },
+        gracefulRestart: { restartTime: 120, restarting: true, notification: true, families: [] },
+      });
+      t.strictSame(
+        refused(checkOpen(config({ peerAs: 65538 }), frr)),
+        { code: 2, subcode: 2, data: '00010001' },
+        'wrong AS: the 4-octet AS as data',
+      );
+    },
+  );
 
   t.test("BIRD's OPEN (frr-bird-v6): IPv4+IPv6, extended next hop, ADD-PATH both, no extended message", async (t) => {
     const bird = capturedOpen('frr-bird-v6.bird-to-frr.bin');
@@ -166,7 +226,11 @@ t.test('negotiation against captured OPENs', async (t) => {
         { afi: 2, safi: 1, forwardingState: false },
       ],
     });
-    t.strictSame(accepted(checkOpen(config({ ...cfg, extendedNextHop: false }), bird)).extendedNextHop, [], 'only when both offer it');
+    t.strictSame(
+      accepted(checkOpen(config({ ...cfg, extendedNextHop: false }), bird)).extendedNextHop,
+      [],
+      'only when both offer it',
+    );
   });
 
   t.test("BIRD's OPEN without the 4-octet AS capability (bird-frr-as2)", async (t) => {
@@ -180,24 +244,44 @@ t.test('negotiation against captured OPENs', async (t) => {
     const gobgp = capturedOpen('bird-gobgp-ibgp.gobgp-to-bird.bin');
     const cfg = config({ localAs: 65541, peerAs: 65541, bgpId: '192.0.2.33', gracefulRestart: { restartTime: 120 } });
     const n = accepted(checkOpen(cfg, gobgp));
-    t.strictSame([n.ibgp, n.peerAs, n.enhancedRouteRefresh, n.routeRefresh, n.extendedMessage], [true, 65541, false, true, false]);
+    t.strictSame(
+      [n.ibgp, n.peerAs, n.enhancedRouteRefresh, n.routeRefresh, n.extendedMessage],
+      [true, 65541, false, true, false],
+    );
     t.equal(n.gracefulRestart, undefined);
     t.equal(n.receive.ibgp, true);
-    t.strictSame(refused(checkOpen(config({ ...cfg, bgpId: '192.0.2.35' }), gobgp)), { code: 2, subcode: 3, data: undefined }, 'same identifier on iBGP');
+    t.strictSame(
+      refused(checkOpen(config({ ...cfg, bgpId: '192.0.2.35' }), gobgp)),
+      { code: 2, subcode: 3, data: undefined },
+      'same identifier on iBGP',
+    );
     t.strictSame(refused(checkOpen(config({ ...cfg, requiredCapabilities: [64] }), gobgp))?.subcode, 7);
   });
 
   t.test("ExaBGP's OPEN: graceful restart with forwarding state preserved", async (t) => {
     const exa = capturedOpen('exabgp-bird-ibgp.exabgp-to-bird.bin');
-    const n = accepted(checkOpen(config({ localAs: 65541, peerAs: 65541, bgpId: '192.0.2.33', gracefulRestart: { restartTime: 120 } }), exa));
-    t.strictSame(n.gracefulRestart, { restartTime: 90, restarting: true, notification: false, families: [{ afi: 1, safi: 1, forwardingState: true }] });
+    const n = accepted(
+      checkOpen(
+        config({ localAs: 65541, peerAs: 65541, bgpId: '192.0.2.33', gracefulRestart: { restartTime: 120 } }),
+        exa,
+      ),
+    );
+    t.strictSame(n.gracefulRestart, {
+      restartTime: 90,
+      restarting: true,
+      notification: false,
+      families: [{ afi: 1, safi: 1, forwardingState: true }],
+    });
     t.equal(n.extendedMessage, true);
   });
 });
 
 t.test('config defaults and bad values', async (t) => {
   const c = config();
-  t.strictSame([c.holdTime, c.connectRetryTime, c.mode, c.idleHoldTime, c.maxIdleHoldTime, c.families], [90, 30, 'active', 1, 120, ['ipv4-unicast']]);
+  t.strictSame(
+    [c.holdTime, c.connectRetryTime, c.mode, c.idleHoldTime, c.maxIdleHoldTime, c.families],
+    [90, 30, 'active', 1, 120, ['ipv4-unicast']],
+  );
   t.throws(() => config({ holdTime: 2 }), RangeError);
   t.throws(() => config({ bgpId: '0.0.0.0' }), RangeError);
   t.throws(() => config({ bgpId: '192.0.2.300' }), RangeError);

@@ -14,8 +14,28 @@ function random(seed: number): () => number {
   };
 }
 
-const PACKED = ['192.0.2.1/32', '0.0.0.0/0', '255.255.255.255/32', '198.51.100.0/24', '203.0.113.0/25#7', '203.0.113.0/25#4294967295', '192.0.2.0/24#0'];
-const NOT_PACKED = ['2001:db8::/32', '2001:db8::1/128#3', '192.0.2.01/32', '192.0.2.1/33', '256.0.2.1/32', '192.0.2.1', '192.0.2.1/032', '192.0.2.1/32#4294967296', '192.0.2.1/32#', '1.2.3/24', ''];
+const PACKED = [
+  '192.0.2.1/32',
+  '0.0.0.0/0',
+  '255.255.255.255/32',
+  '198.51.100.0/24',
+  '203.0.113.0/25#7',
+  '203.0.113.0/25#4294967295',
+  '192.0.2.0/24#0',
+];
+const NOT_PACKED = [
+  '2001:db8::/32',
+  '2001:db8::1/128#3',
+  '192.0.2.01/32',
+  '192.0.2.1/33',
+  '256.0.2.1/32',
+  '192.0.2.1',
+  '192.0.2.1/032',
+  '192.0.2.1/32#4294967296',
+  '192.0.2.1/32#',
+  '1.2.3/24',
+  '',
+];
 
 /** What a RouteMap's iteration must give: packed keys in insertion order, then the others. */
 function expectedEntries(ref: Map<string, number>, isPacked: (k: string) => boolean): [string, number][] {
@@ -77,8 +97,15 @@ t.test('behaves like Map<string, number> under 200,000 random operations', async
   t.equal(mismatches, 0, 'every get, has, replace and remove answered as the Map did');
   t.equal(m.size, ref.size);
   t.equal(m.packedSize, [...ref.keys()].filter((k) => packed.has(k)).length);
-  t.strictSame([...m], expectedEntries(ref, (k) => packed.has(k)), 'iteration: packed keys in insertion order, then the others');
-  t.strictSame([...m.values()], expectedEntries(ref, (k) => packed.has(k)).map(([, v]) => v));
+  t.strictSame(
+    [...m],
+    expectedEntries(ref, (k) => packed.has(k)),
+    'iteration: packed keys in insertion order, then the others',
+  );
+  t.strictSame(
+    [...m.values()],
+    expectedEntries(ref, (k) => packed.has(k)).map(([, v]) => v),
+  );
   const seen: string[] = [];
   m.forEach((v, k) => seen.push(`${k}=${v}`));
   t.equal(seen.length, ref.size);
@@ -117,7 +144,14 @@ t.test('setting existing keys and deleting while iterating', async (t) => {
 
 t.test('marks: markedGet, then unmarkedKeys lists the keys not asked for', async (t) => {
   const m = new RouteMap();
-  const keys = ['192.0.2.0/24', '192.0.2.1/32', '198.51.100.0/24#2', '2001:db8::/32', '2001:db8:1::/48', '192.0.2.01/32'];
+  const keys = [
+    '192.0.2.0/24',
+    '192.0.2.1/32',
+    '198.51.100.0/24#2',
+    '2001:db8::/32',
+    '2001:db8:1::/48',
+    '192.0.2.01/32',
+  ];
   keys.forEach((k, i) => m.set(k, i));
   t.equal(m.markedGet('192.0.2.1/32'), 1);
   t.equal(m.markedGet('2001:db8::/32'), 3);
@@ -143,5 +177,12 @@ t.test('reserve keeps the contents and their order', async (t) => {
   t.equal(m.get('203.0.113.4/32'), 4);
   t.equal(m.get('203.0.113.5/32'), undefined);
   t.equal(m.get('198.51.19.135/32'), -(19 * 256 + 135));
-  t.strictSame([...m.keys()].slice(0, 6), ['203.0.113.0/32', '203.0.113.1/32', '203.0.113.2/32', '203.0.113.3/32', '203.0.113.4/32', '203.0.113.6/32']);
+  t.strictSame([...m.keys()].slice(0, 6), [
+    '203.0.113.0/32',
+    '203.0.113.1/32',
+    '203.0.113.2/32',
+    '203.0.113.3/32',
+    '203.0.113.4/32',
+    '203.0.113.6/32',
+  ]);
 });

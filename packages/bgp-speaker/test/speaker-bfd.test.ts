@@ -32,7 +32,13 @@ t.test('BFD Down tears the BGP session down with Cease 10 and holds it until BFD
   const b = new Speaker({ localAs: 64497, bgpId: '192.0.2.2' });
   b.on('error', () => {});
   const listening = next(b, 'listening');
-  b.addPeer('a', { peerAddress: '127.0.0.1', peerAs: 64496, mode: 'passive', listen: { host: '127.0.0.1', port: 0 }, idleHoldTime: 0 });
+  b.addPeer('a', {
+    peerAddress: '127.0.0.1',
+    peerAs: 64496,
+    mode: 'passive',
+    listen: { host: '127.0.0.1', port: 0 },
+    idleHoldTime: 0,
+  });
   const [, { port }] = await listening;
   t.teardown(() => b.stop());
 
@@ -42,15 +48,35 @@ t.test('BFD Down tears the BGP session down with Cease 10 and holds it until BFD
   a.on('error', () => {});
   a.announce('203.0.113.10/32');
   const up = next(b, 'routesReceived', (_id, r) => r.announced === 1);
-  a.addPeer('b', { peerAddress: '127.0.0.1', peerPort: port, localAddress: '127.0.0.1', peerAs: 64497, bfd: { profile: { name: 'fast', receiveInterval: 50, transmitInterval: 50 } } });
+  a.addPeer('b', {
+    peerAddress: '127.0.0.1',
+    peerPort: port,
+    localAddress: '127.0.0.1',
+    peerAs: 64497,
+    bfd: { profile: { name: 'fast', receiveInterval: 50, transmitInterval: 50 } },
+  });
   t.teardown(() => a.stop());
-  t.strictSame([...bfd.sessions.values()], [{ peerAddress: '127.0.0.1', localAddress: '127.0.0.1', profile: { name: 'fast', receiveInterval: 50, transmitInterval: 50 } }], 'one BFD session for the peer');
+  t.strictSame(
+    [...bfd.sessions.values()],
+    [
+      {
+        peerAddress: '127.0.0.1',
+        localAddress: '127.0.0.1',
+        profile: { name: 'fast', receiveInterval: 50, transmitInterval: 50 },
+      },
+    ],
+    'one BFD session for the peer',
+  );
   await up;
   t.equal(b.adjRibIn('a')?.length, 1, 'the VIP is announced');
 
   bfd.change(1, 'Down', 'Init');
   bfd.change(1, 'Init', 'Up');
-  t.match(a.peers()[0], { state: 'Established', bfd: { state: 'Up', holding: false } }, 'BFD coming Up does nothing to an Established session');
+  t.match(
+    a.peers()[0],
+    { state: 'Established', bfd: { state: 'Up', holding: false } },
+    'BFD coming Up does nothing to an Established session',
+  );
 
   const bDown = next(b, 'down');
   const event = next(a, 'bfd', (_id, change) => change.to === 'Down');
@@ -82,16 +108,31 @@ t.test('BFD Down tears the BGP session down with Cease 10 and holds it until BFD
 
 t.test('a peer requiring BFD needs an engine and a local address', async (t) => {
   const plain = new Speaker({ localAs: 64496, bgpId: '192.0.2.1' });
-  t.throws(() => plain.addPeer('x', { peerAddress: '192.0.2.2', peerAs: 64497, bfd: {} }), /requires BFD, but the Speaker has no BFD engine/);
+  t.throws(
+    () => plain.addPeer('x', { peerAddress: '192.0.2.2', peerAs: 64497, bfd: {} }),
+    /requires BFD, but the Speaker has no BFD engine/,
+  );
   const withBfd = new Speaker({ localAs: 64496, bgpId: '192.0.2.1', bfd: new ScriptedBfd() });
-  t.throws(() => withBfd.addPeer('x', { peerAddress: '192.0.2.2', peerAs: 64497, bfd: {} }), /BFD needs a local address/);
+  t.throws(
+    () => withBfd.addPeer('x', { peerAddress: '192.0.2.2', peerAs: 64497, bfd: {} }),
+    /BFD needs a local address/,
+  );
   t.same(withBfd.peers(), [], 'nothing half made');
   await Promise.all([plain.stop(), withBfd.stop()]);
 });
 
 t.test('bfdSessionOptions: the peer BFD options as the engine takes them, port included', async (t) => {
   const { bfdSessionOptions } = await import('../src/speaker-bfd.js');
-  t.strictSame(bfdSessionOptions('rtr', '192.0.2.1', '192.0.2.10', { multihop: true, port: 14784 }), { peerAddress: '192.0.2.1', localAddress: '192.0.2.10', multihop: true, port: 14784 });
-  t.strictSame(bfdSessionOptions('rtr', '192.0.2.1', undefined, { localAddress: '192.0.2.11' }), { peerAddress: '192.0.2.1', localAddress: '192.0.2.11' }, 'bfd.localAddress when the peer has none');
+  t.strictSame(bfdSessionOptions('rtr', '192.0.2.1', '192.0.2.10', { multihop: true, port: 14784 }), {
+    peerAddress: '192.0.2.1',
+    localAddress: '192.0.2.10',
+    multihop: true,
+    port: 14784,
+  });
+  t.strictSame(
+    bfdSessionOptions('rtr', '192.0.2.1', undefined, { localAddress: '192.0.2.11' }),
+    { peerAddress: '192.0.2.1', localAddress: '192.0.2.11' },
+    'bfd.localAddress when the peer has none',
+  );
   t.throws(() => bfdSessionOptions('rtr', '192.0.2.1', undefined, {}), /BFD needs a local address/);
 });

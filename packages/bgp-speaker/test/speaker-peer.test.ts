@@ -4,7 +4,8 @@ import t from 'tap';
 import { canonicalPrefix, peerDesiredRoutes, type AnnounceAttributes, type Announcement } from '../src/speaker-peer.js';
 
 t.test('canonicalPrefix: canonical IPv4 text comes back as is, everything else as before', async (t) => {
-  for (const p of ['0.0.0.0/0', '10.0.0.0/8', '192.0.2.0/24', '192.0.2.128/25', '203.0.113.7/32', '255.255.255.255/32']) t.equal(canonicalPrefix(p), p);
+  for (const p of ['0.0.0.0/0', '10.0.0.0/8', '192.0.2.0/24', '192.0.2.128/25', '203.0.113.7/32', '255.255.255.255/32'])
+    t.equal(canonicalPrefix(p), p);
   t.equal(canonicalPrefix('192.0.2.0/024'), '192.0.2.0/24', 'a length with a leading zero is canonicalized');
   t.throws(() => canonicalPrefix('192.0.2.128/24'), RangeError, 'host bits set');
   t.throws(() => canonicalPrefix('192.0.2.1/0'), RangeError, 'host bits set in a /0');
@@ -26,14 +27,11 @@ t.test('peerDesiredRoutes: a view that leaves out routes without a next hop', as
   t.strictSame(out.noNextHop, ['2001:db8::/32']);
   const listed: [string, string][] = [];
   out.routes.forEach((a, p) => listed.push([p, a.nextHop]));
-  t.strictSame(
-    listed,
-    [
-      ['192.0.2.0/24', '192.0.2.10'],
-      ['198.51.100.0/24', '192.0.2.10'],
-      ['2001:db8:1::/48', '2001:db8::1'],
-    ],
-  );
+  t.strictSame(listed, [
+    ['192.0.2.0/24', '192.0.2.10'],
+    ['198.51.100.0/24', '192.0.2.10'],
+    ['2001:db8:1::/48', '2001:db8::1'],
+  ]);
   t.equal(out.routes.get('2001:db8::/32'), undefined, 'get agrees with the iteration');
   t.equal(out.routes.get('203.0.113.0/24'), undefined);
   t.equal(out.routes.get('192.0.2.0/24'), out.routes.get('198.51.100.0/24'), 'one result per shared attributes object');
@@ -53,16 +51,26 @@ t.test('peerDesiredRoutes: routes for some peers only, and alternatives per peer
     const out = peerDesiredRoutes(routes, {}, { peerId, localAs: 64496, ibgp: true, localAddress: '192.0.2.10' });
     const listed: Record<string, { communities?: string[]; localPref?: number }> = {};
     out.routes.forEach((a, p) => {
-      listed[p] = { ...(a.communities ? { communities: a.communities } : {}), ...(a.localPref !== undefined ? { localPref: a.localPref } : {}) };
+      listed[p] = {
+        ...(a.communities ? { communities: a.communities } : {}),
+        ...(a.localPref !== undefined ? { localPref: a.localPref } : {}),
+      };
     });
     return { listed, noNextHop: out.noNextHop, get: (p: string) => out.routes.get(p) };
   };
   const a = view('tor-a');
-  t.strictSame(a.listed, { '192.0.2.1/32': { communities: ['64496:1'] }, '192.0.2.2/32': { communities: ['64496:9'] } });
+  t.strictSame(a.listed, {
+    '192.0.2.1/32': { communities: ['64496:1'] },
+    '192.0.2.2/32': { communities: ['64496:9'] },
+  });
   t.strictSame(a.noNextHop, [], 'a route for another peer is not a route without a next hop');
   t.equal(a.get('192.0.2.3/32'), undefined, 'get agrees: no alternative names tor-a');
   const b = view('tor-b');
-  t.strictSame(b.listed, { '192.0.2.2/32': { localPref: 200 } }, 'tor-b gets its own alternative; the IPv6 route has no next hop');
+  t.strictSame(
+    b.listed,
+    { '192.0.2.2/32': { localPref: 200 } },
+    'tor-b gets its own alternative; the IPv6 route has no next hop',
+  );
   t.strictSame(b.noNextHop, ['2001:db8::1/128']);
   t.equal(view('tor-c').get('192.0.2.3/32')?.nextHop, '192.0.2.10');
 });

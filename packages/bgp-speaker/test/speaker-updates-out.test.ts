@@ -27,7 +27,13 @@ t.test('updateCount reads the type from each header', async (t) => {
 
 t.test('updatesOut matches the UPDATEs the peer received and the ones in our message log', async (t) => {
   const r = new SessionDriver({
-    config: peerConfig({ localAs: 64497, peerAs: 64496, bgpId: '192.0.2.2', mode: 'passive', families: ['ipv4-unicast', 'ipv6-unicast'] }),
+    config: peerConfig({
+      localAs: 64497,
+      peerAs: 64496,
+      bgpId: '192.0.2.2',
+      mode: 'passive',
+      families: ['ipv4-unicast', 'ipv6-unicast'],
+    }),
     peerAddress: '127.0.0.1',
     listen: { host: '127.0.0.1', port: 0 },
   });
@@ -40,7 +46,8 @@ t.test('updatesOut matches the UPDATEs the peer received and the ones in our mes
   const speaker = new Speaker({ localAs: 64496, bgpId: '192.0.2.1', messageHistory: 1000 });
   speaker.on('error', (id, err) => t.fail(`speaker error on ${id}: ${err.message}`));
   const status = () => speaker.peers()[0]!;
-  const sentLog = (type: string) => (speaker.recentMessages('rtr') ?? []).filter((m) => m.direction === 'sent' && m.message?.type === type);
+  const sentLog = (type: string) =>
+    (speaker.recentMessages('rtr') ?? []).filter((m) => m.direction === 'sent' && m.message?.type === type);
   const check = (expected: number, what: string) => {
     t.equal(status().counters.updatesOut, expected, `${what}: updatesOut`);
     t.equal(r.state.counters.updatesIn, expected, `${what}: the peer received as many`);
@@ -50,7 +57,13 @@ t.test('updatesOut matches the UPDATEs the peer received and the ones in our mes
   speaker.announce('192.0.2.0/24');
   speaker.announce('2001:db8::/32');
   const eors = next(r, 'update', () => r.state.counters.updatesIn === 4);
-  speaker.addPeer('rtr', { peerAddress: '127.0.0.1', peerPort: port, peerAs: 64497, families: ['ipv4-unicast', 'ipv6-unicast'], nextHopIpv6: '2001:db8::1' });
+  speaker.addPeer('rtr', {
+    peerAddress: '127.0.0.1',
+    peerPort: port,
+    peerAs: 64497,
+    families: ['ipv4-unicast', 'ipv6-unicast'],
+    nextHopIpv6: '2001:db8::1',
+  });
   await eors;
   t.ok(status().negotiated?.extendedMessage, 'extended message negotiated');
   check(4, 'initial send: one UPDATE per family and two End-of-RIBs');
@@ -60,7 +73,10 @@ t.test('updatesOut matches the UPDATEs the peer received and the ones in our mes
   for (let i = 0; i < 3000; i++) speaker.announce(`198.18.${i >> 8}.${i & 0xff}/32`, hosts);
   await next(r, 'update', (u: UpdateMessage) => u.nlri.length === 3000);
   check(5, 'one UPDATE of 3,000 prefixes');
-  t.ok(sentLog('UPDATE').some((m) => m.length > 4096), 'that UPDATE is longer than 4096 bytes');
+  t.ok(
+    sentLog('UPDATE').some((m) => m.length > 4096),
+    'that UPDATE is longer than 4096 bytes',
+  );
 
   // Enhanced route refresh for IPv4 unicast: BoRR, the IPv4 routes again (two UPDATEs: two attribute sets), EoRR.
   r.send([encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0 })]);

@@ -6,7 +6,13 @@ import t, { type Test } from 'tap';
 import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { getMinTtl, getTtl, sockoptAvailable, SockoptError } from '@bgp-announce/sockopt';
-import { TransportSetupError, connectTransport, listenTransport, socketOptionPlan, type Sockopt } from '../src/session/transport.js';
+import {
+  TransportSetupError,
+  connectTransport,
+  listenTransport,
+  socketOptionPlan,
+  type Sockopt,
+} from '../src/session/transport.js';
 import { SessionDriver } from '../src/session/driver.js';
 import { peerConfig } from '../src/session/config.js';
 import { once } from './helpers/events.js';
@@ -35,7 +41,13 @@ function fdOf(s: net.Socket): number {
 }
 
 /** A server made to listen by listenTransport; resolves once listening (rejects on 'error'). */
-async function server(t: Test, peerAddress: string, opts: { md5Password?: string; ttlSecurity?: number }, host = '127.0.0.1', so?: Sockopt) {
+async function server(
+  t: Test,
+  peerAddress: string,
+  opts: { md5Password?: string; ttlSecurity?: number },
+  host = '127.0.0.1',
+  so?: Sockopt,
+) {
   const accepted: net.Socket[] = [];
   const srv = net.createServer((s) => {
     accepted.push(s);
@@ -67,9 +79,13 @@ t.test('socketOptionPlan validates and resolves the options', async (t) => {
     [{ ttlSecurity: 1.5 }, /ttlSecurity 1\.5/],
     [{ ebgpMultihop: 0 }, /^ebgpMultihop 0 for 192\.0\.2\.1 must be a TTL 1-255/],
     [{ ebgpMultihop: 256 }, /ebgpMultihop 256/],
-    [{ ttlSecurity: 1, ebgpMultihop: 2 }, /^ttlSecurity and ebgpMultihop are both set for 192\.0\.2\.1: GTSM \(RFC 5082\) sends with TTL 255, so choose one/],
+    [
+      { ttlSecurity: 1, ebgpMultihop: 2 },
+      /^ttlSecurity and ebgpMultihop are both set for 192\.0\.2\.1: GTSM \(RFC 5082\) sends with TTL 255, so choose one/,
+    ],
   ];
-  for (const [o, message] of bad) t.throws(() => socketOptionPlan(o, '192.0.2.1'), { name: 'TransportSetupError', message }, JSON.stringify(o));
+  for (const [o, message] of bad)
+    t.throws(() => socketOptionPlan(o, '192.0.2.1'), { name: 'TransportSetupError', message }, JSON.stringify(o));
 });
 
 /** A fake addon: reports `status`, records calls, and throws `fail` from setTcpMd5Sig. */
@@ -90,84 +106,129 @@ function fakeSockopt(status: ReturnType<Sockopt['sockoptAvailable']>, fail?: Err
   return { so, calls };
 }
 
-t.test('without the addon, or when the kernel refuses, nothing connects or listens and the error says why', async (t) => {
-  const missing = fakeSockopt({ ok: false, reason: 'the native socket addon is not built (build it with npm run build:addon)' });
-  const s = connectTransport({ peerAddress: '192.0.2.1', md5Password: KEY }, missing.so);
-  const closed = new Promise<string>((resolve) => s.once('close', () => resolve('closed')));
-  const err = await new Promise<Error>((resolve) => s.once('error', resolve));
-  t.ok(err instanceof TransportSetupError);
-  t.equal(
-    err.message,
-    'TCP MD5 (md5Password) for 192.0.2.1 needs the native socket addon @bgp-announce/sockopt, which is unavailable, so the session will not connect: ' +
-      'the native socket addon is not built (build it with npm run build:addon)',
-  );
-  t.equal(await closed, 'closed', "then 'close', which the driver takes as a failed connection");
-  t.strictSame(missing.calls, [], 'no socket was created');
+t.test(
+  'without the addon, or when the kernel refuses, nothing connects or listens and the error says why',
+  async (t) => {
+    const missing = fakeSockopt({
+      ok: false,
+      reason: 'the native socket addon is not built (build it with npm run build:addon)',
+    });
+    const s = connectTransport({ peerAddress: '192.0.2.1', md5Password: KEY }, missing.so);
+    const closed = new Promise<string>((resolve) => s.once('close', () => resolve('closed')));
+    const err = await new Promise<Error>((resolve) => s.once('error', resolve));
+    t.ok(err instanceof TransportSetupError);
+    t.equal(
+      err.message,
+      'TCP MD5 (md5Password) for 192.0.2.1 needs the native socket addon @bgp-announce/sockopt, which is unavailable, so the session will not connect: ' +
+        'the native socket addon is not built (build it with npm run build:addon)',
+    );
+    t.equal(await closed, 'closed', "then 'close', which the driver takes as a failed connection");
+    t.strictSame(missing.calls, [], 'no socket was created');
 
-  const refused = fakeSockopt({ ok: true }, new SockoptError('TCP MD5 (RFC 2385) key for 192.0.2.1: setsockopt TCP_MD5SIG failed: ENOPROTOOPT, the kernel lacks CONFIG_TCP_MD5SIG', 'ENOPROTOOPT', 92, 'setsockopt TCP_MD5SIG'));
-  const s2 = connectTransport({ peerAddress: '192.0.2.1', md5Password: KEY, ttlSecurity: 1 }, refused.so);
-  const err2 = (await new Promise<Error>((resolve) => s2.once('error', resolve))) as TransportSetupError;
-  t.equal(err2.code, 'ENOPROTOOPT');
-  t.match(err2.message, /^TCP MD5 \(RFC 2385\) key for 192\.0\.2\.1: setsockopt TCP_MD5SIG failed: ENOPROTOOPT, the kernel lacks CONFIG_TCP_MD5SIG \(session with 192\.0\.2\.1 not started\)$/);
-  t.strictSame(refused.calls, ['create 4', 'md5', 'close 1000'], 'the socket was closed, never connected');
+    const refused = fakeSockopt(
+      { ok: true },
+      new SockoptError(
+        'TCP MD5 (RFC 2385) key for 192.0.2.1: setsockopt TCP_MD5SIG failed: ENOPROTOOPT, the kernel lacks CONFIG_TCP_MD5SIG',
+        'ENOPROTOOPT',
+        92,
+        'setsockopt TCP_MD5SIG',
+      ),
+    );
+    const s2 = connectTransport({ peerAddress: '192.0.2.1', md5Password: KEY, ttlSecurity: 1 }, refused.so);
+    const err2 = (await new Promise<Error>((resolve) => s2.once('error', resolve))) as TransportSetupError;
+    t.equal(err2.code, 'ENOPROTOOPT');
+    t.match(
+      err2.message,
+      /^TCP MD5 \(RFC 2385\) key for 192\.0\.2\.1: setsockopt TCP_MD5SIG failed: ENOPROTOOPT, the kernel lacks CONFIG_TCP_MD5SIG \(session with 192\.0\.2\.1 not started\)$/,
+    );
+    t.strictSame(refused.calls, ['create 4', 'md5', 'close 1000'], 'the socket was closed, never connected');
 
-  const gtsm = fakeSockopt({ ok: false, reason: 'not built' });
-  const srv = net.createServer();
-  const listenErr = await new Promise<Error>((resolve) => {
-    srv.once('error', resolve);
-    listenTransport(srv, { port: 0 }, { peerAddress: '2001:db8::1', ttlSecurity: 1 }, () => resolve(new Error('listening')), gtsm.so);
-  });
-  t.match(listenErr.message, /^GTSM \(ttlSecurity\) for 2001:db8::1 needs the native socket addon/);
-  t.equal(srv.listening, false);
+    const gtsm = fakeSockopt({ ok: false, reason: 'not built' });
+    const srv = net.createServer();
+    const listenErr = await new Promise<Error>((resolve) => {
+      srv.once('error', resolve);
+      listenTransport(
+        srv,
+        { port: 0 },
+        { peerAddress: '2001:db8::1', ttlSecurity: 1 },
+        () => resolve(new Error('listening')),
+        gtsm.so,
+      );
+    });
+    t.match(listenErr.message, /^GTSM \(ttlSecurity\) for 2001:db8::1 needs the native socket addon/);
+    t.equal(srv.listening, false);
 
-  const v6peer = fakeSockopt({ ok: true });
-  const srv2 = net.createServer();
-  const familyErr = await new Promise<Error>((resolve) => {
-    srv2.once('error', resolve);
-    listenTransport(srv2, { host: '192.0.2.7', port: 179 }, { peerAddress: '2001:db8::1', md5Password: KEY }, () => resolve(new Error('listening')), v6peer.so);
-  });
-  t.match(familyErr.message, 'cannot listen on IPv4 192.0.2.7 for IPv6 peer 2001:db8::1 with TCP MD5 (md5Password)');
-  t.strictSame(v6peer.calls, []);
+    const v6peer = fakeSockopt({ ok: true });
+    const srv2 = net.createServer();
+    const familyErr = await new Promise<Error>((resolve) => {
+      srv2.once('error', resolve);
+      listenTransport(
+        srv2,
+        { host: '192.0.2.7', port: 179 },
+        { peerAddress: '2001:db8::1', md5Password: KEY },
+        () => resolve(new Error('listening')),
+        v6peer.so,
+      );
+    });
+    t.match(familyErr.message, 'cannot listen on IPv4 192.0.2.7 for IPv6 peer 2001:db8::1 with TCP MD5 (md5Password)');
+    t.strictSame(v6peer.calls, []);
 
-  const named = connectTransport({ peerAddress: 'router.example', ebgpMultihop: 2 }, v6peer.so);
-  t.match(await outcome(named), /peerAddress "router\.example" must be an IP address for a TTL \(ebgpMultihop\)/);
-});
+    const named = connectTransport({ peerAddress: 'router.example', ebgpMultihop: 2 }, v6peer.so);
+    t.match(await outcome(named), /peerAddress "router\.example" must be an IP address for a TTL \(ebgpMultihop\)/);
+  },
+);
 
-t.test('over loopback: MD5 with the same key connects, a wrong key does not; GTSM and TTL are on the sockets', async (t) => {
-  if (!requireAddon(t)) return;
-  const l = await server(t, '127.0.0.1', { md5Password: KEY, ttlSecurity: 1 });
-  const good = connectTransport({ peerAddress: '127.0.0.1', peerPort: l.port, localAddress: '127.0.0.1', md5Password: KEY, ttlSecurity: 1 });
-  t.teardown(() => void good.destroy());
-  t.equal(await outcome(good), 'connected');
-  t.equal(getTtl(fdOf(good)), 255, 'GTSM sends with TTL 255');
-  t.equal(getMinTtl(fdOf(good)), 255, 'and accepts only TTL 255 (1 hop)');
-  t.equal(l.accepted.length, 1);
-  t.equal(getMinTtl(fdOf(l.accepted[0]!)), 255, 'the accepted socket inherited the listener\'s minimum TTL');
-  good.write('ping');
-  t.equal((await new Promise<Buffer>((resolve) => good.once('data', resolve))).toString(), 'ping');
+t.test(
+  'over loopback: MD5 with the same key connects, a wrong key does not; GTSM and TTL are on the sockets',
+  async (t) => {
+    if (!requireAddon(t)) return;
+    const l = await server(t, '127.0.0.1', { md5Password: KEY, ttlSecurity: 1 });
+    const good = connectTransport({
+      peerAddress: '127.0.0.1',
+      peerPort: l.port,
+      localAddress: '127.0.0.1',
+      md5Password: KEY,
+      ttlSecurity: 1,
+    });
+    t.teardown(() => void good.destroy());
+    t.equal(await outcome(good), 'connected');
+    t.equal(getTtl(fdOf(good)), 255, 'GTSM sends with TTL 255');
+    t.equal(getMinTtl(fdOf(good)), 255, 'and accepts only TTL 255 (1 hop)');
+    t.equal(l.accepted.length, 1);
+    t.equal(getMinTtl(fdOf(l.accepted[0]!)), 255, "the accepted socket inherited the listener's minimum TTL");
+    good.write('ping');
+    t.equal((await new Promise<Buffer>((resolve) => good.once('data', resolve))).toString(), 'ping');
 
-  const wrong = connectTransport({ peerAddress: '127.0.0.1', peerPort: l.port, md5Password: `${KEY}?`, ttlSecurity: 1 });
-  t.teardown(() => void wrong.destroy());
-  t.equal(await outcome(wrong), 'timeout', 'a wrong key gets no answer within the connect timeout');
-  t.equal(l.accepted.length, 1, 'nothing more accepted');
+    const wrong = connectTransport({
+      peerAddress: '127.0.0.1',
+      peerPort: l.port,
+      md5Password: `${KEY}?`,
+      ttlSecurity: 1,
+    });
+    t.teardown(() => void wrong.destroy());
+    t.equal(await outcome(wrong), 'timeout', 'a wrong key gets no answer within the connect timeout');
+    t.equal(l.accepted.length, 1, 'nothing more accepted');
 
-  const multihop = connectTransport({ peerAddress: '::1', peerPort: 9, ebgpMultihop: 7 });
-  t.teardown(() => void multihop.destroy());
-  t.equal(getTtl(fdOf(multihop)), 7, 'ebgpMultihop 7: hop limit 7 on the IPv6 socket');
-  t.match(await outcome(multihop), /ECONNREFUSED/, 'and it really connects (port 9 is closed)');
+    const multihop = connectTransport({ peerAddress: '::1', peerPort: 9, ebgpMultihop: 7 });
+    t.teardown(() => void multihop.destroy());
+    t.equal(getTtl(fdOf(multihop)), 7, 'ebgpMultihop 7: hop limit 7 on the IPv6 socket');
+    t.match(await outcome(multihop), /ECONNREFUSED/, 'and it really connects (port 9 is closed)');
 
-  const plain = connectTransport({ peerAddress: '127.0.0.1', peerPort: l.port });
-  t.teardown(() => void plain.destroy());
-  t.equal(await outcome(plain), 'timeout', 'no options: plain net.connect, refused by the keyed listener');
-});
+    const plain = connectTransport({ peerAddress: '127.0.0.1', peerPort: l.port });
+    t.teardown(() => void plain.destroy());
+    t.equal(await outcome(plain), 'timeout', 'no options: plain net.connect, refused by the keyed listener');
+  },
+);
 
-t.test('a taken port keeps its EADDRINUSE code for the driver\'s diagnosis', async (t) => {
+t.test("a taken port keeps its EADDRINUSE code for the driver's diagnosis", async (t) => {
   if (!requireAddon(t)) return;
   const l = await server(t, '127.0.0.1', { md5Password: KEY });
   const srv = net.createServer();
   const err = await new Promise<NodeJS.ErrnoException>((resolve) => {
     srv.once('error', resolve);
-    listenTransport(srv, { host: '127.0.0.1', port: l.port }, { peerAddress: '127.0.0.1', md5Password: KEY }, () => resolve(new Error('listening')));
+    listenTransport(srv, { host: '127.0.0.1', port: l.port }, { peerAddress: '127.0.0.1', md5Password: KEY }, () =>
+      resolve(new Error('listening')),
+    );
   });
   t.equal(err.code, 'EADDRINUSE');
 });
@@ -198,7 +259,9 @@ async function pair(t: Test, passiveOpts: object, activeOpts: object) {
 }
 
 const md5Failures = (): number => {
-  const lines = readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+  const lines = readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('TcpExt:'));
   const names = lines[0]?.split(' ') ?? [];
   return Number(lines[1]?.split(' ')[names.indexOf('TCPMD5Failure')] ?? 0);
 };

@@ -11,7 +11,13 @@ export const AS_TRANS = 23456;
 /** Segment type codes (RFC 4271 4.3, RFC 5065 3). */
 export const AS_PATH_SEGMENT = { AS_SET: 1, AS_SEQUENCE: 2, AS_CONFED_SEQUENCE: 3, AS_CONFED_SET: 4 } as const;
 
-const SEGMENT_NAMES: readonly (AsPathSegmentType | undefined)[] = [undefined, 'AS_SET', 'AS_SEQUENCE', 'AS_CONFED_SEQUENCE', 'AS_CONFED_SET'];
+const SEGMENT_NAMES: readonly (AsPathSegmentType | undefined)[] = [
+  undefined,
+  'AS_SET',
+  'AS_SEQUENCE',
+  'AS_CONFED_SEQUENCE',
+  'AS_CONFED_SET',
+];
 
 /**
  * Decodes an AS_PATH or AS4_PATH value, buf[start..end), with asnSize-octet AS numbers. Returns the
@@ -54,7 +60,8 @@ export function writeAsPath(w: Writer, at: number, segments: readonly AsPathSegm
     const typeCode = Object.hasOwn(AS_PATH_SEGMENT, seg?.type) ? AS_PATH_SEGMENT[seg.type] : undefined;
     if (typeCode === undefined) throw new TypeError(`unknown AS path segment type ${JSON.stringify(seg?.type)}`);
     const asns = seg.asns;
-    if (!Array.isArray(asns) || asns.length === 0) throw new TypeError(`AS path segment ${seg.type} needs at least one AS number`);
+    if (!Array.isArray(asns) || asns.length === 0)
+      throw new TypeError(`AS path segment ${seg.type} needs at least one AS number`);
     for (let from = 0; from < asns.length; from += 255) {
       const count = Math.min(255, asns.length - from);
       const buf = reserve(w, at + 2 + count * asnSize);
@@ -64,7 +71,9 @@ export function writeAsPath(w: Writer, at: number, segments: readonly AsPathSegm
       for (let i = from; i < from + count; i++) {
         const asn = asns[i];
         if (asnSize === 2 && typeof asn === 'number' && asn > 0xffff && asn <= 0xffffffff) {
-          throw new RangeError(`AS ${asn} needs 4 octets but the session uses 2-octet AS numbers (map it with toTwoOctetAsPath)`);
+          throw new RangeError(
+            `AS ${asn} needs 4 octets but the session uses 2-octet AS numbers (map it with toTwoOctetAsPath)`,
+          );
         }
         checkUint(asn, maxAsn, 'AS number');
         if (asnSize === 4) writeUint32(buf, at, asn as number);
@@ -156,7 +165,10 @@ export function reconcileAsPath(asPath: readonly AsPathSegment[], as4Path: reado
  * 65535 replaced by AS_TRANS, and, only when something was replaced, AS4_PATH carrying the real path
  * without its confederation segments.
  */
-export function toTwoOctetAsPath(asPath: readonly AsPathSegment[]): { asPath: AsPathSegment[]; as4Path?: AsPathSegment[] } {
+export function toTwoOctetAsPath(asPath: readonly AsPathSegment[]): {
+  asPath: AsPathSegment[];
+  as4Path?: AsPathSegment[];
+} {
   let mapped = false;
   const two = asPath.map((seg) => ({
     type: seg.type,
@@ -205,6 +217,7 @@ export function reconcileAttributes(attrs: PathAttributes): PathAttributes {
     if (attrs.aggregator.asn !== AS_TRANS) return out;
     out.aggregator = { ...attrs.as4Aggregator };
   }
-  if (attrs.asPath !== undefined && attrs.as4Path !== undefined) out.asPath = reconcileAsPath(attrs.asPath, attrs.as4Path);
+  if (attrs.asPath !== undefined && attrs.as4Path !== undefined)
+    out.asPath = reconcileAsPath(attrs.asPath, attrs.as4Path);
   return out;
 }

@@ -41,7 +41,8 @@ const ORIGIN_CODE: Readonly<Record<string, number>> = { igp: 0, egp: 1, incomple
 
 function writeIpv4(w: Writer, at: number, text: unknown, what: string): number {
   const buf = reserve(w, at + 4);
-  if (typeof text !== 'string' || !parseIpv4Into(text, buf, at)) throw new TypeError(`${what} must be an IPv4 address, got ${JSON.stringify(text)}`);
+  if (typeof text !== 'string' || !parseIpv4Into(text, buf, at))
+    throw new TypeError(`${what} must be an IPv4 address, got ${JSON.stringify(text)}`);
   return at + 4;
 }
 
@@ -54,13 +55,24 @@ function writeAggregator(w: Writer, at: number, agg: Aggregator, asnSize: 2 | 4,
   const buf = reserve(w, at + asnSize + 4);
   if (asnSize === 2) {
     if (typeof agg.asn === 'number' && agg.asn > 0xffff && agg.asn <= 0xffffffff) {
-      throw new RangeError(`${what}.asn ${agg.asn} needs 4 octets but the session uses 2-octet AS numbers (see toTwoOctetAttributes)`);
+      throw new RangeError(
+        `${what}.asn ${agg.asn} needs 4 octets but the session uses 2-octet AS numbers (see toTwoOctetAttributes)`,
+      );
     }
     writeUint16(buf, at, checkUint(agg.asn, 0xffff, what === 'aggregator' ? 'aggregator.asn' : 'as4Aggregator.asn'));
   } else {
-    writeUint32(buf, at, checkUint(agg.asn, 0xffffffff, what === 'aggregator' ? 'aggregator.asn' : 'as4Aggregator.asn'));
+    writeUint32(
+      buf,
+      at,
+      checkUint(agg.asn, 0xffffffff, what === 'aggregator' ? 'aggregator.asn' : 'as4Aggregator.asn'),
+    );
   }
-  return writeIpv4(w, at + asnSize, agg.address, what === 'aggregator' ? 'aggregator.address' : 'as4Aggregator.address');
+  return writeIpv4(
+    w,
+    at + asnSize,
+    agg.address,
+    what === 'aggregator' ? 'aggregator.address' : 'as4Aggregator.address',
+  );
 }
 
 /** Writes the value of known attribute `code` at w.buf[at]; returns the offset after it. */
@@ -69,7 +81,8 @@ function writeValue(w: Writer, at: number, code: number, attrs: PathAttributes, 
   switch (code) {
     case ATTR.ORIGIN: {
       const origin = Object.hasOwn(ORIGIN_CODE, attrs.origin!) ? ORIGIN_CODE[attrs.origin!] : undefined;
-      if (origin === undefined) throw new TypeError(`origin must be 'igp', 'egp' or 'incomplete', got ${JSON.stringify(attrs.origin)}`);
+      if (origin === undefined)
+        throw new TypeError(`origin must be 'igp', 'egp' or 'incomplete', got ${JSON.stringify(attrs.origin)}`);
       reserve(w, at + 1)[at] = origin;
       return at + 1;
     }
@@ -138,7 +151,14 @@ FIXED_LENGTH[5] = 4;
 FIXED_LENGTH[6] = 0;
 FIXED_LENGTH[9] = 4;
 
-function writeKnown(w: Writer, at: number, code: number, attrs: PathAttributes, layout: UpdateLayout | undefined, ctx: CodecContext | undefined): number {
+function writeKnown(
+  w: Writer,
+  at: number,
+  code: number,
+  attrs: PathAttributes,
+  layout: UpdateLayout | undefined,
+  ctx: CodecContext | undefined,
+): number {
   const flags = checkUint(layout?.flags?.[code] ?? standardFlags(code), 0xff, 'layout.flags entry');
   const fixed = FIXED_LENGTH[code]!;
   if (fixed >= 0 && (flags & ATTR_FLAG.EXTENDED_LENGTH) === 0) {
@@ -171,7 +191,13 @@ const NO_UNKNOWN: readonly UnknownAttribute[] = [];
  * (MP_REACH_NLRI, MP_UNREACH_NLRI, then ascending type code) with standard flags. `unknown`
  * attributes are written as given. Throws TypeError/RangeError for values that cannot be encoded.
  */
-export function writeAttributes(w: Writer, at: number, attrs: PathAttributes, layout: UpdateLayout | undefined, ctx?: CodecContext): number {
+export function writeAttributes(
+  w: Writer,
+  at: number,
+  attrs: PathAttributes,
+  layout: UpdateLayout | undefined,
+  ctx?: CodecContext,
+): number {
   const values = presentValues(attrs);
   const unknown = attrs.unknown ?? NO_UNKNOWN;
   let unknownDone: boolean[] | undefined;
@@ -207,7 +233,8 @@ export function writeAttributes(w: Writer, at: number, attrs: PathAttributes, la
   for (let i = 0; i < CANONICAL.length; i++) {
     const code = CANONICAL[i]!;
     if (pending !== undefined && i >= 2) {
-      while (next < pending.length && unknown[pending[next]!]!.code < code) at = writeUnknown(w, at, unknown[pending[next++]!]!);
+      while (next < pending.length && unknown[pending[next]!]!.code < code)
+        at = writeUnknown(w, at, unknown[pending[next++]!]!);
     }
     if (values[i] !== undefined) at = writeKnown(w, at, code, attrs, layout, ctx);
   }

@@ -100,7 +100,15 @@ interface State {
 const TAW = 'treat-as-withdraw';
 const DISCARD = 'attribute-discard';
 
-function report(st: State, action: UpdateError['action'], subcode: number, code: number | undefined, start: number, end: number, message: string): void {
+function report(
+  st: State,
+  action: UpdateError['action'],
+  subcode: number,
+  code: number | undefined,
+  start: number,
+  end: number,
+  message: string,
+): void {
   const e: UpdateError = {
     action,
     code: ERROR_CODE.UPDATE_MESSAGE,
@@ -113,13 +121,42 @@ function report(st: State, action: UpdateError['action'], subcode: number, code:
   st.errors.push(e);
 }
 
-function lengthError(st: State, action: UpdateError['action'], code: number, start: number, end: number, expected: string): void {
+function lengthError(
+  st: State,
+  action: UpdateError['action'],
+  code: number,
+  start: number,
+  end: number,
+  expected: string,
+): void {
   const length = end - start - (st.buf[start]! & ATTR_FLAG.EXTENDED_LENGTH ? 4 : 3);
-  report(st, action, UPDATE_SUBCODE.ATTRIBUTE_LENGTH_ERROR, code, start, end, `${nameOf(code)} length ${length}, expected ${expected}`);
+  report(
+    st,
+    action,
+    UPDATE_SUBCODE.ATTRIBUTE_LENGTH_ERROR,
+    code,
+    start,
+    end,
+    `${nameOf(code)} length ${length}, expected ${expected}`,
+  );
 }
 
-function fatal(message: string, subcode: number, buf: Uint8Array, start: number, end: number, msgStart: number, action: ErrorAction = 'session-reset'): BgpWireError {
-  return new BgpWireError(message, { code: ERROR_CODE.UPDATE_MESSAGE, subcode, action, data: buf.slice(start, end), offset: start - msgStart });
+function fatal(
+  message: string,
+  subcode: number,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  msgStart: number,
+  action: ErrorAction = 'session-reset',
+): BgpWireError {
+  return new BgpWireError(message, {
+    code: ERROR_CODE.UPDATE_MESSAGE,
+    subcode,
+    action,
+    data: buf.slice(start, end),
+    offset: start - msgStart,
+  });
 }
 
 /**
@@ -132,7 +169,14 @@ function fatal(message: string, subcode: number, buf: Uint8Array, start: number,
  * AS4_AGGREGATOR are discarded (RFC 6793 4.1). These discards are reported with subcode 0. MP_REACH_NLRI
  * and MP_UNREACH_NLRI prefixes whose trailing bits were cleared are counted in tally.
  */
-export function decodeAttributes(buf: Uint8Array, start: number, end: number, msgStart: number, ctx?: CodecContext, tally?: PrefixTally): DecodedAttributes {
+export function decodeAttributes(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  msgStart: number,
+  ctx?: CodecContext,
+  tally?: PrefixTally,
+): DecodedAttributes {
   const attributes: PathAttributes = {};
   const st: State = { buf, msgStart, errors: [] };
   const order: number[] = [];
@@ -154,7 +198,15 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ms
     const flags = buf[at]!;
     const headerLength = flags & ATTR_FLAG.EXTENDED_LENGTH ? 4 : 3;
     if (end - at < headerLength) {
-      report(st, TAW, UPDATE_SUBCODE.MALFORMED_ATTRIBUTE_LIST, undefined, at, end, `${end - at} bytes left in the path attributes, too few for an attribute header`);
+      report(
+        st,
+        TAW,
+        UPDATE_SUBCODE.MALFORMED_ATTRIBUTE_LIST,
+        undefined,
+        at,
+        end,
+        `${end - at} bytes left in the path attributes, too few for an attribute header`,
+      );
       break;
     }
     const code = buf[at + 1]!;
@@ -165,16 +217,39 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ms
       if (code === ATTR.MP_REACH_NLRI || code === ATTR.MP_UNREACH_NLRI) {
         throw mpOverrunError(nameOf(code), buf, valueStart, { start: attrStart, end, msgStart });
       }
-      report(st, TAW, UPDATE_SUBCODE.ATTRIBUTE_LENGTH_ERROR, code, at, end, `${nameOf(code)} length ${length} overruns the path attributes by ${valueEnd - end} bytes`);
+      report(
+        st,
+        TAW,
+        UPDATE_SUBCODE.ATTRIBUTE_LENGTH_ERROR,
+        code,
+        at,
+        end,
+        `${nameOf(code)} length ${length} overruns the path attributes by ${valueEnd - end} bytes`,
+      );
       break;
     }
     at = valueEnd;
 
     if (seen[code] === gen) {
       if (code === ATTR.MP_REACH_NLRI || code === ATTR.MP_UNREACH_NLRI) {
-        throw fatal(`${nameOf(code)} appears more than once`, UPDATE_SUBCODE.MALFORMED_ATTRIBUTE_LIST, buf, attrStart, valueEnd, msgStart);
+        throw fatal(
+          `${nameOf(code)} appears more than once`,
+          UPDATE_SUBCODE.MALFORMED_ATTRIBUTE_LIST,
+          buf,
+          attrStart,
+          valueEnd,
+          msgStart,
+        );
       }
-      report(st, DISCARD, UPDATE_SUBCODE.MALFORMED_ATTRIBUTE_LIST, code, attrStart, valueEnd, `${nameOf(code)} appears more than once; the first is kept`);
+      report(
+        st,
+        DISCARD,
+        UPDATE_SUBCODE.MALFORMED_ATTRIBUTE_LIST,
+        code,
+        attrStart,
+        valueEnd,
+        `${nameOf(code)} appears more than once; the first is kept`,
+      );
       continue;
     }
     seen[code] = gen;
@@ -186,14 +261,29 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ms
     const standard = STANDARD[code]!;
     if (standard === 0) {
       if ((flags & ATTR_FLAG.OPTIONAL) === 0) {
-        throw fatal(`unrecognized well-known attribute ${code}`, UPDATE_SUBCODE.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE, buf, attrStart, valueEnd, msgStart);
+        throw fatal(
+          `unrecognized well-known attribute ${code}`,
+          UPDATE_SUBCODE.UNRECOGNIZED_WELL_KNOWN_ATTRIBUTE,
+          buf,
+          attrStart,
+          valueEnd,
+          msgStart,
+        );
       }
       (attributes.unknown ??= []).push({ code, flags, hex: toHex(buf, valueStart, valueEnd) });
       continue;
     }
     if ((code === ATTR.AS4_PATH || code === ATTR.AS4_AGGREGATOR) && asnSize === 4) {
       // RFC 6793 4.1: a NEW speaker never sends them to another NEW speaker; received anyway, they are discarded.
-      report(st, DISCARD, 0, code, attrStart, valueEnd, `${nameOf(code)} from a 4-octet AS speaker is ignored (RFC 6793 4.1)`);
+      report(
+        st,
+        DISCARD,
+        0,
+        code,
+        attrStart,
+        valueEnd,
+        `${nameOf(code)} from a 4-octet AS speaker is ignored (RFC 6793 4.1)`,
+      );
       continue;
     }
     const isMp = code === ATTR.MP_REACH_NLRI || code === ATTR.MP_UNREACH_NLRI;
@@ -201,7 +291,15 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ms
       // RFC 7606 3.c; RFC 6793 6 has malformed AS4_* attributes discarded instead.
       const action = code === ATTR.AS4_PATH || code === ATTR.AS4_AGGREGATOR ? DISCARD : TAW;
       const want = `${standard & ATTR_FLAG.OPTIONAL ? 'optional' : 'well-known'}${standard & ATTR_FLAG.TRANSITIVE ? ' transitive' : ' non-transitive'}`;
-      report(st, action, UPDATE_SUBCODE.ATTRIBUTE_FLAGS_ERROR, code, attrStart, valueEnd, `${nameOf(code)} flags 0x${flags.toString(16)} conflict with its type (${want})`);
+      report(
+        st,
+        action,
+        UPDATE_SUBCODE.ATTRIBUTE_FLAGS_ERROR,
+        code,
+        attrStart,
+        valueEnd,
+        `${nameOf(code)} flags 0x${flags.toString(16)} conflict with its type (${want})`,
+      );
       if (!isMp) continue; // the MP attributes are still read: their prefixes are what gets withdrawn
     } else if (flags !== (standard | (length > 255 ? ATTR_FLAG.EXTENDED_LENGTH : 0))) {
       (flagsRecord ??= {})[code] = flags;
@@ -210,13 +308,23 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ms
     switch (code) {
       case ATTR.ORIGIN: {
         if (length !== 1) lengthError(st, TAW, code, attrStart, valueEnd, '1');
-        else if (buf[valueStart]! > 2) report(st, TAW, UPDATE_SUBCODE.INVALID_ORIGIN, code, attrStart, valueEnd, `ORIGIN value ${buf[valueStart]} is undefined`);
+        else if (buf[valueStart]! > 2)
+          report(
+            st,
+            TAW,
+            UPDATE_SUBCODE.INVALID_ORIGIN,
+            code,
+            attrStart,
+            valueEnd,
+            `ORIGIN value ${buf[valueStart]} is undefined`,
+          );
         else attributes.origin = ORIGINS[buf[valueStart]!]!;
         break;
       }
       case ATTR.AS_PATH: {
         const path = decodeAsPath(buf, valueStart, valueEnd, asnSize);
-        if (typeof path === 'string') report(st, TAW, UPDATE_SUBCODE.MALFORMED_AS_PATH, code, attrStart, valueEnd, `malformed AS_PATH: ${path}`);
+        if (typeof path === 'string')
+          report(st, TAW, UPDATE_SUBCODE.MALFORMED_AS_PATH, code, attrStart, valueEnd, `malformed AS_PATH: ${path}`);
         else attributes.asPath = path;
         break;
       }
@@ -246,23 +354,36 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ms
         }
         const asn = size === 4 ? readUint32(buf, valueStart) : readUint16(buf, valueStart);
         const address = formatIpv4(buf, valueStart + size);
-        if (asn === 0) report(st, DISCARD, UPDATE_SUBCODE.OPTIONAL_ATTRIBUTE_ERROR, code, attrStart, valueEnd, `${nameOf(code)} with AS 0 (RFC 7607)`);
+        if (asn === 0)
+          report(
+            st,
+            DISCARD,
+            UPDATE_SUBCODE.OPTIONAL_ATTRIBUTE_ERROR,
+            code,
+            attrStart,
+            valueEnd,
+            `${nameOf(code)} with AS 0 (RFC 7607)`,
+          );
         else if (code === ATTR.AGGREGATOR) attributes.aggregator = { asn, address };
         else attributes.as4Aggregator = { asn, address };
         break;
       }
       case ATTR.COMMUNITIES:
-        if (length === 0 || length % 4 !== 0) lengthError(st, TAW, code, attrStart, valueEnd, 'a non-zero multiple of 4');
+        if (length === 0 || length % 4 !== 0)
+          lengthError(st, TAW, code, attrStart, valueEnd, 'a non-zero multiple of 4');
         else attributes.communities = decodeCommunities(buf, valueStart, valueEnd);
         break;
       case ATTR.ORIGINATOR_ID:
-        if (external) report(st, DISCARD, 0, code, attrStart, valueEnd, 'ORIGINATOR_ID from an external peer is ignored');
+        if (external)
+          report(st, DISCARD, 0, code, attrStart, valueEnd, 'ORIGINATOR_ID from an external peer is ignored');
         else if (length !== 4) lengthError(st, TAW, code, attrStart, valueEnd, '4');
         else attributes.originatorId = formatIpv4(buf, valueStart);
         break;
       case ATTR.CLUSTER_LIST:
-        if (external) report(st, DISCARD, 0, code, attrStart, valueEnd, 'CLUSTER_LIST from an external peer is ignored');
-        else if (length === 0 || length % 4 !== 0) lengthError(st, TAW, code, attrStart, valueEnd, 'a non-zero multiple of 4');
+        if (external)
+          report(st, DISCARD, 0, code, attrStart, valueEnd, 'CLUSTER_LIST from an external peer is ignored');
+        else if (length === 0 || length % 4 !== 0)
+          lengthError(st, TAW, code, attrStart, valueEnd, 'a non-zero multiple of 4');
         else {
           const list: string[] = [];
           for (let p = valueStart; p < valueEnd; p += 4) list.push(formatIpv4(buf, p));
@@ -280,17 +401,28 @@ export function decodeAttributes(buf: Uint8Array, start: number, end: number, ms
         break;
       }
       case ATTR.EXTENDED_COMMUNITIES:
-        if (length === 0 || length % 8 !== 0) lengthError(st, TAW, code, attrStart, valueEnd, 'a non-zero multiple of 8');
+        if (length === 0 || length % 8 !== 0)
+          lengthError(st, TAW, code, attrStart, valueEnd, 'a non-zero multiple of 8');
         else attributes.extendedCommunities = decodeExtendedCommunities(buf, valueStart, valueEnd);
         break;
       case ATTR.AS4_PATH: {
         const path = decodeAsPath(buf, valueStart, valueEnd, 4);
-        if (typeof path === 'string') report(st, DISCARD, UPDATE_SUBCODE.MALFORMED_AS_PATH, code, attrStart, valueEnd, `malformed AS4_PATH: ${path}`);
+        if (typeof path === 'string')
+          report(
+            st,
+            DISCARD,
+            UPDATE_SUBCODE.MALFORMED_AS_PATH,
+            code,
+            attrStart,
+            valueEnd,
+            `malformed AS4_PATH: ${path}`,
+          );
         else attributes.as4Path = path;
         break;
       }
       case ATTR.LARGE_COMMUNITY:
-        if (length === 0 || length % 12 !== 0) lengthError(st, TAW, code, attrStart, valueEnd, 'a non-zero multiple of 12');
+        if (length === 0 || length % 12 !== 0)
+          lengthError(st, TAW, code, attrStart, valueEnd, 'a non-zero multiple of 12');
         else attributes.largeCommunities = decodeLargeCommunities(buf, valueStart, valueEnd);
         break;
     }

@@ -117,7 +117,11 @@ function decodeGracefulRestart(buf: Uint8Array, v: number, end: number): Gracefu
   return cap;
 }
 
-function decodeLongLivedGracefulRestart(buf: Uint8Array, v: number, end: number): LongLivedGracefulRestartCapability | undefined {
+function decodeLongLivedGracefulRestart(
+  buf: Uint8Array,
+  v: number,
+  end: number,
+): LongLivedGracefulRestartCapability | undefined {
   if ((end - v) % 7 !== 0) return undefined;
   const cap: LongLivedGracefulRestartCapability = { code: 71, name: 'long-lived-graceful-restart', families: [] };
   for (let at = v; at < end; at += 7) {
@@ -193,9 +197,18 @@ function overrun(message: string, offset: number): BgpWireError {
  * and appends it to `out`. Returns the offset after it. Throws BgpWireError (OPEN Message Error,
  * subcode 0, offset relative to msgStart) when its header or value runs past `end`.
  */
-export function decodeCapability(buf: Uint8Array, at: number, end: number, msgStart: number, out: Capability[]): number {
+export function decodeCapability(
+  buf: Uint8Array,
+  at: number,
+  end: number,
+  msgStart: number,
+  out: Capability[],
+): number {
   if (at + 2 > end) {
-    throw overrun(`capability header at offset ${at - msgStart} runs past the end of its optional parameter`, at - msgStart);
+    throw overrun(
+      `capability header at offset ${at - msgStart} runs past the end of its optional parameter`,
+      at - msgStart,
+    );
   }
   const code = buf[at]!;
   const v = at + 2;
@@ -214,7 +227,13 @@ export function decodeCapability(buf: Uint8Array, at: number, end: number, msgSt
  * Decodes all capabilities in a capabilities parameter value buf[start..end), appending them to `out`
  * (a new array by default), which it returns. Offsets in errors are relative to msgStart.
  */
-export function decodeCapabilities(buf: Uint8Array, start: number, end: number, msgStart = 0, out: Capability[] = []): Capability[] {
+export function decodeCapabilities(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  msgStart = 0,
+  out: Capability[] = [],
+): Capability[] {
   for (let at = start; at < end; ) at = decodeCapability(buf, at, end, msgStart, out);
   return out;
 }
@@ -225,7 +244,8 @@ export function decodeCapabilities(buf: Uint8Array, start: number, end: number, 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function checkInt(value: unknown, max: number, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`${what} must be an integer, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw new TypeError(`${what} must be an integer, got ${String(value)}`);
   if (value < 0 || value > max) throw new RangeError(`${what} ${value} is outside 0-${max}`);
   return value;
 }
@@ -314,7 +334,10 @@ function capabilityValue(cap: Capability): Uint8Array {
         writeUint16(out, 4 * i, checkInt(f.afi, 0xffff, 'add-path afi'));
         out[4 * i + 2] = checkInt(f.safi, 0xff, 'add-path safi');
         const dir = typeof f.sendReceive === 'string' ? ADD_PATH_DIRECTIONS.indexOf(f.sendReceive) + 1 : f.sendReceive;
-        if (typeof f.sendReceive === 'string' && dir === 0) throw new TypeError(`add-path sendReceive must be 'receive', 'send', 'both' or a number, got ${JSON.stringify(f.sendReceive)}`);
+        if (typeof f.sendReceive === 'string' && dir === 0)
+          throw new TypeError(
+            `add-path sendReceive must be 'receive', 'send', 'both' or a number, got ${JSON.stringify(f.sendReceive)}`,
+          );
         out[4 * i + 3] = checkInt(dir, 0xff, 'add-path sendReceive');
       });
       return out;
@@ -350,7 +373,9 @@ function capabilityValue(cap: Capability): Uint8Array {
 function checkedValue(cap: Capability): Uint8Array {
   const value = capabilityValue(cap);
   if (value.length > 255) {
-    throw new RangeError(`capability ${cap.code} (${capabilityName(cap.code)}) value is ${value.length} bytes, at most 255 fit`);
+    throw new RangeError(
+      `capability ${cap.code} (${capabilityName(cap.code)}) value is ${value.length} bytes, at most 255 fit`,
+    );
   }
   return value;
 }
@@ -367,7 +392,8 @@ export function capabilityEncodingLength(cap: Capability): number {
  */
 export function writeCapability(out: Uint8Array, at: number, cap: Capability): number {
   const value = checkedValue(cap);
-  if (at + 2 + value.length > out.length) throw new RangeError(`capability ${cap.code} does not fit in the output buffer`);
+  if (at + 2 + value.length > out.length)
+    throw new RangeError(`capability ${cap.code} does not fit in the output buffer`);
   out[at] = cap.code;
   out[at + 1] = value.length;
   out.set(value, at + 2);

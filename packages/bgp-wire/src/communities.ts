@@ -26,7 +26,11 @@ export const WELL_KNOWN_COMMUNITIES = {
 
 export type WellKnownCommunityName = keyof typeof WELL_KNOWN_COMMUNITIES;
 
-const ALIASES: Record<string, WellKnownCommunityName> = { 'local-as': 'no-export-subconfed', nopeer: 'no-peer', 'g-shut': 'graceful-shutdown' };
+const ALIASES: Record<string, WellKnownCommunityName> = {
+  'local-as': 'no-export-subconfed',
+  nopeer: 'no-peer',
+  'g-shut': 'graceful-shutdown',
+};
 const NAME_OF = new Map<number, WellKnownCommunityName>(
   Object.entries(WELL_KNOWN_COMMUNITIES).map(([name, value]) => [value, name as WellKnownCommunityName]),
 );
@@ -60,7 +64,9 @@ export function parseCommunity(text: string): number {
     const name = ALIASES[key] ?? key;
     if (Object.hasOwn(WELL_KNOWN_COMMUNITIES, name)) return WELL_KNOWN_COMMUNITIES[name as WellKnownCommunityName];
   }
-  throw new TypeError(`not a community ("asn:value" with both parts 0-65535, or a well-known name): ${JSON.stringify(text)}`);
+  throw new TypeError(
+    `not a community ("asn:value" with both parts 0-65535, or a well-known name): ${JSON.stringify(text)}`,
+  );
 }
 
 /** A 32-bit community value as "high:low". */
@@ -105,7 +111,8 @@ export function writeCommunities(w: Writer, at: number, list: readonly string[])
 
 export function decodeLargeCommunities(buf: Uint8Array, start: number, end: number): string[] {
   const out: string[] = [];
-  for (let p = start; p < end; p += 12) out.push(`${readUint32(buf, p)}:${readUint32(buf, p + 4)}:${readUint32(buf, p + 8)}`);
+  for (let p = start; p < end; p += 12)
+    out.push(`${readUint32(buf, p)}:${readUint32(buf, p + 4)}:${readUint32(buf, p + 8)}`);
   return out;
 }
 
@@ -154,8 +161,10 @@ export function decodeExtendedCommunities(buf: Uint8Array, start: number, end: n
     const hex = hex8(buf, p);
     const name = type <= 2 ? KIND_NAMES[subtype] : undefined;
     if (name === undefined) out.push({ type, subtype, hex });
-    else if (type === 0x00) out.push({ type, subtype, name, asn: readUint16(buf, p + 2), value: readUint32(buf, p + 4), hex });
-    else if (type === 0x01) out.push({ type, subtype, name, address: formatIpv4(buf, p + 2), value: readUint16(buf, p + 6), hex });
+    else if (type === 0x00)
+      out.push({ type, subtype, name, asn: readUint16(buf, p + 2), value: readUint32(buf, p + 4), hex });
+    else if (type === 0x01)
+      out.push({ type, subtype, name, address: formatIpv4(buf, p + 2), value: readUint16(buf, p + 6), hex });
     else out.push({ type, subtype, name, asn: readUint32(buf, p + 2), value: readUint16(buf, p + 6), hex });
   }
   return out;
@@ -183,7 +192,8 @@ export function writeExtendedCommunity(out: Uint8Array, at: number, ec: Extended
     writeUint16(out, at + 6, checkUint(ec.value, 0xffff, 'extended community value (4-octet AS type)'));
     return;
   }
-  if (typeof ec.hex !== 'string' || ec.hex.length !== 16) throw new TypeError(`extended community hex must be 8 bytes, got ${JSON.stringify(ec.hex)}`);
+  if (typeof ec.hex !== 'string' || ec.hex.length !== 16)
+    throw new TypeError(`extended community hex must be 8 bytes, got ${JSON.stringify(ec.hex)}`);
   out.set(fromHex(ec.hex), at);
 }
 
@@ -231,10 +241,14 @@ export function parseExtendedCommunity(text: string): ExtendedCommunity {
   const m = /^(rt|ro|soo|target|origin):(.+):(\d{1,10})$/i.exec(text);
   if (m !== null) {
     const kind = m[1]!.toLowerCase();
-    const subtype = kind === 'rt' || kind === 'target' ? EXTENDED_COMMUNITY_SUBTYPE.ROUTE_TARGET : EXTENDED_COMMUNITY_SUBTYPE.ROUTE_ORIGIN;
+    const subtype =
+      kind === 'rt' || kind === 'target'
+        ? EXTENDED_COMMUNITY_SUBTYPE.ROUTE_TARGET
+        : EXTENDED_COMMUNITY_SUBTYPE.ROUTE_ORIGIN;
     const globalText = m[2]!;
     const local = Number(m[3]!);
-    if (DECIMAL_RE.test(globalText)) return makeExtended(subtype, checkUint(Number(globalText), 0xffffffff, 'AS number'), local);
+    if (DECIMAL_RE.test(globalText))
+      return makeExtended(subtype, checkUint(Number(globalText), 0xffffffff, 'AS number'), local);
     return makeExtended(subtype, globalText, local);
   }
   const hex = text.startsWith('0x') || text.startsWith('0X') ? text.slice(2) : text;
@@ -242,7 +256,9 @@ export function parseExtendedCommunity(text: string): ExtendedCommunity {
     const bytes = fromHex(hex);
     return decodeExtendedCommunities(bytes, 0, 8)[0]!;
   }
-  throw new TypeError(`not an extended community ("rt:asn:value", "rt:ipv4:value", "ro:...", or 16 hex digits): ${JSON.stringify(text)}`);
+  throw new TypeError(
+    `not an extended community ("rt:asn:value", "rt:ipv4:value", "ro:...", or 16 hex digits): ${JSON.stringify(text)}`,
+  );
 }
 
 /** "rt:64496:100" for route targets and origins, else the 16 hex digits. */

@@ -150,7 +150,16 @@ export class BgpWireError extends Error {
   }
 
   /** Plain-data view, as printed by `bgp-announce decode`. */
-  toJSON(): { type: 'ERROR'; code: number; subcode: number; name: string; action: ErrorAction; message: string; offset: number; data: string } {
+  toJSON(): {
+    type: 'ERROR';
+    code: number;
+    subcode: number;
+    name: string;
+    action: ErrorAction;
+    message: string;
+    offset: number;
+    data: string;
+  } {
     return {
       type: 'ERROR',
       code: this.code,

@@ -48,13 +48,24 @@ export function readHeader(buf: Uint8Array, at: number, maxMessageLength = MAX_M
       length > max && type !== MESSAGE_TYPE.KEEPALIVE
         ? `message length ${length} exceeds the maximum of ${max}`
         : `bad length ${length} for message type ${type} (must be ${min === max ? min : `${min}-${max}`})`,
-      { code: ERROR_CODE.MESSAGE_HEADER, subcode: HEADER_SUBCODE.BAD_MESSAGE_LENGTH, data: buf.slice(at + 16, at + 18), offset: 16 },
+      {
+        code: ERROR_CODE.MESSAGE_HEADER,
+        subcode: HEADER_SUBCODE.BAD_MESSAGE_LENGTH,
+        data: buf.slice(at + 16, at + 18),
+        offset: 16,
+      },
     );
   }
   return { length, type };
 }
 
-const TYPE_NAMES: Record<number, string> = { 1: 'OPEN', 2: 'UPDATE', 3: 'NOTIFICATION', 4: 'KEEPALIVE', 5: 'ROUTE-REFRESH' };
+const TYPE_NAMES: Record<number, string> = {
+  1: 'OPEN',
+  2: 'UPDATE',
+  3: 'NOTIFICATION',
+  4: 'KEEPALIVE',
+  5: 'ROUTE-REFRESH',
+};
 
 /**
  * Throws the Bad Message Length error when buf[msgStart..msgEnd) is shorter than the smallest legal
@@ -64,12 +75,15 @@ export function requireMinimumLength(buf: Uint8Array, msgStart: number, msgEnd: 
   const length = msgEnd - msgStart;
   const min = MIN_LENGTH[type] ?? HEADER_LENGTH;
   if (length >= min) return;
-  throw new BgpWireError(`${TYPE_NAMES[type] ?? `type ${type}`} of ${length} bytes is shorter than the minimum of ${min}`, {
-    code: ERROR_CODE.MESSAGE_HEADER,
-    subcode: HEADER_SUBCODE.BAD_MESSAGE_LENGTH,
-    data: buf.slice(msgStart + 16, msgStart + 18),
-    offset: 16,
-  });
+  throw new BgpWireError(
+    `${TYPE_NAMES[type] ?? `type ${type}`} of ${length} bytes is shorter than the minimum of ${min}`,
+    {
+      code: ERROR_CODE.MESSAGE_HEADER,
+      subcode: HEADER_SUBCODE.BAD_MESSAGE_LENGTH,
+      data: buf.slice(msgStart + 16, msgStart + 18),
+      offset: 16,
+    },
+  );
 }
 
 /** Writes the marker, length and type into out[0..19). */
@@ -83,7 +97,10 @@ export function writeHeader(out: Uint8Array, length: number, type: number): void
  * Splits whole messages off the front of buf. Returns the messages (subarrays of buf, not copies) and
  * the offset where the first incomplete message starts. Throws BgpWireError on a bad header.
  */
-export function splitMessages(buf: Uint8Array, maxMessageLength = MAX_MESSAGE_LENGTH): { messages: Uint8Array[]; rest: number } {
+export function splitMessages(
+  buf: Uint8Array,
+  maxMessageLength = MAX_MESSAGE_LENGTH,
+): { messages: Uint8Array[]; rest: number } {
   const messages: Uint8Array[] = [];
   let at = 0;
   while (buf.length - at >= HEADER_LENGTH) {
@@ -145,7 +162,12 @@ export class MessageFramer {
       } catch (err) {
         // readHeader throws only BgpWireError; its offset is within the message, make it the stream's.
         const e = err as BgpWireError;
-        this.error = new BgpWireError(e.message, { code: e.code, subcode: e.subcode, data: e.data, offset: this.framedBytes + at + e.offset });
+        this.error = new BgpWireError(e.message, {
+          code: e.code,
+          subcode: e.subcode,
+          data: e.data,
+          offset: this.framedBytes + at + e.offset,
+        });
         this.framedBytes += at;
         this.pending = new Uint8Array(0);
         return { messages, error: this.error };

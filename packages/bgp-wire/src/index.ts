@@ -1,7 +1,14 @@
 // Public API of @bgp-announce/bgp-wire: see README.md.
 export * from './types.js';
 export * from './errors.js';
-export { readHeader, writeHeader, splitMessages, MessageFramer, type MessageHeader, type FramerOutput } from './framing.js';
+export {
+  readHeader,
+  writeHeader,
+  splitMessages,
+  MessageFramer,
+  type MessageHeader,
+  type FramerOutput,
+} from './framing.js';
 export { decodeMessage, encodeMessage } from './message.js';
 export { toHex, fromHex } from './bytes.js';
 export { formatIpv4, formatIpv6, parseIp, isIpv4, isIpv6 } from './ip.js';

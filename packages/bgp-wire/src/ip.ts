@@ -52,7 +52,13 @@ export function formatIpv6(buf: Uint8Array, at: number): string {
  * Parses dotted-quad IPv4 text into out[at..at+4]. Returns false (writing nothing useful) if the text
  * is not exactly four decimal octets.
  */
-export function parseIpv4Into(text: string, out: Uint8Array, at: number, textStart = 0, textEnd = text.length): boolean {
+export function parseIpv4Into(
+  text: string,
+  out: Uint8Array,
+  at: number,
+  textStart = 0,
+  textEnd = text.length,
+): boolean {
   let octet = 0;
   let digits = 0;
   let index = 0;
@@ -78,7 +84,13 @@ export function parseIpv4Into(text: string, out: Uint8Array, at: number, textSta
 }
 
 /** Parses IPv6 text (any RFC 4291 form, including embedded IPv4) into out[at..at+16]. */
-export function parseIpv6Into(text: string, out: Uint8Array, at: number, textStart = 0, textEnd = text.length): boolean {
+export function parseIpv6Into(
+  text: string,
+  out: Uint8Array,
+  at: number,
+  textStart = 0,
+  textEnd = text.length,
+): boolean {
   const s = text.slice(textStart, textEnd);
   if (s.length < 2 || s.length > 45) return false;
   const dbl = s.indexOf('::');

@@ -17,7 +17,14 @@ export interface AttributeSpan {
   msgStart: number;
 }
 
-function mpError(message: string, buf: Uint8Array, span: AttributeSpan, afi?: number, safi?: number, offset = span.start): BgpWireError {
+function mpError(
+  message: string,
+  buf: Uint8Array,
+  span: AttributeSpan,
+  afi?: number,
+  safi?: number,
+  offset = span.start,
+): BgpWireError {
   const known = afi !== undefined;
   return new BgpWireError(message, {
     code: ERROR_CODE.UPDATE_MESSAGE,
@@ -65,7 +72,14 @@ function decodeNlriField(
  * in tally (see decodePrefixes). Throws BgpWireError: 'afi-safi-disable' (with afi/safi) when the
  * family can be read but the rest is malformed, 'session-reset' when even that cannot be read.
  */
-export function decodeMpReach(buf: Uint8Array, start: number, end: number, span: AttributeSpan, ctx?: CodecContext, tally?: PrefixTally): MpReach {
+export function decodeMpReach(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  span: AttributeSpan,
+  ctx?: CodecContext,
+  tally?: PrefixTally,
+): MpReach {
   if (end - start < 3) throw mpError(`MP_REACH_NLRI of ${end - start} bytes has no AFI/SAFI`, buf, span);
   const afi = readUint16(buf, start);
   const safi = buf[start + 2]!;
@@ -73,7 +87,8 @@ export function decodeMpReach(buf: Uint8Array, start: number, end: number, span:
   const nhLength = buf[start + 3]!;
   const nhStart = start + 4;
   const nlriStart = nhStart + nhLength + 1; // past the reserved octet
-  if (nlriStart > end) throw mpError(`MP_REACH_NLRI next hop length ${nhLength} overruns the attribute`, buf, span, afi, safi);
+  if (nlriStart > end)
+    throw mpError(`MP_REACH_NLRI next hop length ${nhLength} overruns the attribute`, buf, span, afi, safi);
   const family = familyOf(afi, safi);
   if (family === undefined) {
     return { afi, safi, nextHopHex: toHex(buf, nhStart, nhStart + nhLength), nlriHex: toHex(buf, nlriStart, end) };
@@ -83,18 +98,31 @@ export function decodeMpReach(buf: Uint8Array, start: number, end: number, span:
   else if (nhLength === 32) nextHops = [formatIpv6(buf, nhStart), formatIpv6(buf, nhStart + 16)];
   else if (nhLength === 4 && afi === AFI.IPV4) nextHops = [formatIpv4(buf, nhStart)];
   else throw mpError(`MP_REACH_NLRI next hop length ${nhLength} is not valid for ${family}`, buf, span, afi, safi);
-  const nlri = nlriStart === end ? [] : decodeNlriField(buf, nlriStart, end, afi, safi, hasAddPath(ctx, family), span, 'MP_REACH_NLRI', tally);
+  const nlri =
+    nlriStart === end
+      ? []
+      : decodeNlriField(buf, nlriStart, end, afi, safi, hasAddPath(ctx, family), span, 'MP_REACH_NLRI', tally);
   return { afi, safi, nextHops, nlri };
 }
 
 /** Decodes an MP_UNREACH_NLRI value buf[start..end); errors as decodeMpReach. */
-export function decodeMpUnreach(buf: Uint8Array, start: number, end: number, span: AttributeSpan, ctx?: CodecContext, tally?: PrefixTally): MpUnreach {
+export function decodeMpUnreach(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  span: AttributeSpan,
+  ctx?: CodecContext,
+  tally?: PrefixTally,
+): MpUnreach {
   if (end - start < 3) throw mpError(`MP_UNREACH_NLRI of ${end - start} bytes has no AFI/SAFI`, buf, span);
   const afi = readUint16(buf, start);
   const safi = buf[start + 2]!;
   const family = familyOf(afi, safi);
   if (family === undefined) return { afi, safi, withdrawnHex: toHex(buf, start + 3, end) };
-  const withdrawn = start + 3 === end ? [] : decodeNlriField(buf, start + 3, end, afi, safi, hasAddPath(ctx, family), span, 'MP_UNREACH_NLRI', tally);
+  const withdrawn =
+    start + 3 === end
+      ? []
+      : decodeNlriField(buf, start + 3, end, afi, safi, hasAddPath(ctx, family), span, 'MP_UNREACH_NLRI', tally);
   return { afi, safi, withdrawn };
 }
 
@@ -132,7 +160,8 @@ export function writeMpReachHead(w: Writer, at: number, mp: MpReach): number {
       nhLength = 4;
     } else {
       hops.forEach((hop, i) => {
-        if (!parseIpv6Into(String(hop), buf, nhStart + 16 * i)) throw new TypeError(`mpReach.nextHops[${i}] is not an IPv6 address: ${JSON.stringify(hop)}`);
+        if (!parseIpv6Into(String(hop), buf, nhStart + 16 * i))
+          throw new TypeError(`mpReach.nextHops[${i}] is not an IPv6 address: ${JSON.stringify(hop)}`);
       });
       nhLength = 16 * hops.length;
     }
@@ -143,7 +172,13 @@ export function writeMpReachHead(w: Writer, at: number, mp: MpReach): number {
 }
 
 /** Writes prefixes of (afi, safi) at w.buf[at]; returns the offset after them. */
-export function writeNlriList(w: Writer, at: number, list: readonly { prefix: string; pathId?: number }[], afi: number, addPath: boolean): number {
+export function writeNlriList(
+  w: Writer,
+  at: number,
+  list: readonly { prefix: string; pathId?: number }[],
+  afi: number,
+  addPath: boolean,
+): number {
   if (!Array.isArray(list)) throw new TypeError('NLRI must be an array of {prefix}');
   for (const n of list) {
     const buf = reserve(w, at + 21);

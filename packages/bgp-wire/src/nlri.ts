@@ -35,7 +35,15 @@ export interface PrefixTally {
  * Invalid Network Field, session-reset) with `offset` relative to msgStart when a prefix is too long
  * or overruns the field; callers that need another classification catch and rethrow.
  */
-export function decodePrefixes(buf: Uint8Array, start: number, end: number, afi: number, addPath: boolean, msgStart: number, tally?: PrefixTally): Nlri[] {
+export function decodePrefixes(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  afi: number,
+  addPath: boolean,
+  msgStart: number,
+  tally?: PrefixTally,
+): Nlri[] {
   const out: Nlri[] = [];
   const v4 = afi === AFI.IPV4;
   const maxBits = v4 ? 32 : 128;
@@ -51,7 +59,8 @@ export function decodePrefixes(buf: Uint8Array, start: number, end: number, afi:
     const bits = buf[at]!;
     if (bits > maxBits) throw invalidNetwork(`prefix length ${bits} exceeds ${maxBits}`, buf, at, end, msgStart);
     const bytes = (bits + 7) >>> 3;
-    if (at + 1 + bytes > end) throw invalidNetwork(`prefix of length ${bits} overruns the NLRI field`, buf, at, end, msgStart);
+    if (at + 1 + bytes > end)
+      throw invalidNetwork(`prefix of length ${bits} overruns the NLRI field`, buf, at, end, msgStart);
     let prefix: string;
     const trailing = TRAILING[bits]!;
     if (trailing !== 0 && (buf[at + bytes]! & trailing) !== 0) {
@@ -118,7 +127,8 @@ export function writePrefix(out: Uint8Array, at: number, prefix: string, afi: nu
   const slash = prefix.indexOf('/');
   const bits = slash < 0 ? -1 : parseBits(prefix, slash + 1);
   const v4 = afi === AFI.IPV4;
-  if (bits < 0 || bits > (v4 ? 32 : 128)) throw new TypeError(`not an ${v4 ? 'IPv4' : 'IPv6'} prefix: ${JSON.stringify(prefix)}`);
+  if (bits < 0 || bits > (v4 ? 32 : 128))
+    throw new TypeError(`not an ${v4 ? 'IPv4' : 'IPv6'} prefix: ${JSON.stringify(prefix)}`);
   const ok = v4 ? parseIpv4Into(prefix, scratch, 0, 0, slash) : parseIpv6Into(prefix, scratch, 0, 0, slash);
   if (!ok) throw new TypeError(`not an ${v4 ? 'IPv4' : 'IPv6'} prefix: ${JSON.stringify(prefix)}`);
   out[at] = bits;

@@ -1,6 +1,12 @@
 // NOTIFICATION (RFC 4271 4.5) with the RFC 9003 shutdown communication carried by Cease subcodes
 // 2 (Administrative Shutdown) and 4 (Administrative Reset).
-import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, MESSAGE_TYPE, type CodecContext, type NotificationMessage } from './types.js';
+import {
+  HEADER_LENGTH,
+  MAX_MESSAGE_LENGTH,
+  MESSAGE_TYPE,
+  type CodecContext,
+  type NotificationMessage,
+} from './types.js';
 import { CEASE_SUBCODE, ERROR_CODE, notificationName } from './errors.js';
 import { decodeUtf8, encodeUtf8, fromHex, toHex } from './bytes.js';
 import { requireMinimumLength, writeHeader } from './framing.js';
@@ -11,7 +17,10 @@ const FIXED_LENGTH = HEADER_LENGTH + 2;
 export const MAX_SHUTDOWN_MESSAGE_LENGTH = 255;
 
 function carriesShutdownMessage(code: number, subcode: number): boolean {
-  return code === ERROR_CODE.CEASE && (subcode === CEASE_SUBCODE.ADMINISTRATIVE_SHUTDOWN || subcode === CEASE_SUBCODE.ADMINISTRATIVE_RESET);
+  return (
+    code === ERROR_CODE.CEASE &&
+    (subcode === CEASE_SUBCODE.ADMINISTRATIVE_SHUTDOWN || subcode === CEASE_SUBCODE.ADMINISTRATIVE_RESET)
+  );
 }
 
 /**
@@ -51,7 +60,8 @@ export function decodeNotification(buf: Uint8Array, msgStart: number, msgEnd: nu
 }
 
 function checkOctet(value: unknown, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`NOTIFICATION ${what} must be an integer, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw new TypeError(`NOTIFICATION ${what} must be an integer, got ${String(value)}`);
   if (value < 0 || value > 255) throw new RangeError(`NOTIFICATION ${what} ${value} is outside 0-255`);
   return value;
 }
@@ -69,7 +79,9 @@ function dataBytes(msg: NotificationMessage): Uint8Array {
   if (typeof msg.shutdownMessage !== 'string') throw new TypeError('NOTIFICATION shutdownMessage must be a string');
   const text = encodeUtf8(msg.shutdownMessage);
   if (text.length > MAX_SHUTDOWN_MESSAGE_LENGTH) {
-    throw new RangeError(`shutdown message is ${text.length} bytes of UTF-8, RFC 9003 allows at most ${MAX_SHUTDOWN_MESSAGE_LENGTH}`);
+    throw new RangeError(
+      `shutdown message is ${text.length} bytes of UTF-8, RFC 9003 allows at most ${MAX_SHUTDOWN_MESSAGE_LENGTH}`,
+    );
   }
   const out = new Uint8Array(1 + text.length);
   out[0] = text.length;
@@ -88,7 +100,8 @@ export function encodeNotification(msg: NotificationMessage, ctx?: CodecContext)
   const data = dataBytes(msg);
   const length = FIXED_LENGTH + data.length;
   const max = ctx?.maxMessageLength ?? MAX_MESSAGE_LENGTH;
-  if (length > max) throw new RangeError(`NOTIFICATION of ${length} bytes exceeds the maximum message length of ${max}`);
+  if (length > max)
+    throw new RangeError(`NOTIFICATION of ${length} bytes exceeds the maximum message length of ${max}`);
   const out = new Uint8Array(length);
   writeHeader(out, length, MESSAGE_TYPE.NOTIFICATION);
   out[HEADER_LENGTH] = code;

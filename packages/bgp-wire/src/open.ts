@@ -12,7 +12,14 @@
 // Parameters other than capabilities (type 1 authentication is deprecated) are kept raw in
 // layout.otherParameters; refusing them (Unsupported Optional Parameter, RFC 4271 6.2) is the
 // session layer's decision, as is refusing capabilities it does not support.
-import { HEADER_LENGTH, MAX_MESSAGE_LENGTH, MESSAGE_TYPE, type Capability, type OpenLayout, type OpenMessage } from './types.js';
+import {
+  HEADER_LENGTH,
+  MAX_MESSAGE_LENGTH,
+  MESSAGE_TYPE,
+  type Capability,
+  type OpenLayout,
+  type OpenMessage,
+} from './types.js';
 import { BgpWireError, ERROR_CODE, OPEN_SUBCODE } from './errors.js';
 import { fromHex, readUint16, readUint32, toHex, writeUint16 } from './bytes.js';
 import { formatIpv4, parseIpv4Into } from './ip.js';
@@ -60,13 +67,22 @@ export function decodeOpen(buf: Uint8Array, msgStart: number, msgEnd: number): O
   requireMinimumLength(buf, msgStart, msgEnd, MESSAGE_TYPE.OPEN);
   const version = buf[msgStart + AT_VERSION]!;
   if (version !== BGP_VERSION) {
-    throw openError(OPEN_SUBCODE.UNSUPPORTED_VERSION, `unsupported BGP version ${version} (only 4)`, AT_VERSION, Uint8Array.of(0, BGP_VERSION));
+    throw openError(
+      OPEN_SUBCODE.UNSUPPORTED_VERSION,
+      `unsupported BGP version ${version} (only 4)`,
+      AT_VERSION,
+      Uint8Array.of(0, BGP_VERSION),
+    );
   }
   const myAs = readUint16(buf, msgStart + AT_MY_AS);
   if (myAs === 0) throw openError(OPEN_SUBCODE.BAD_PEER_AS, 'My Autonomous System is 0 (RFC 7607)', AT_MY_AS);
   const holdTime = readUint16(buf, msgStart + AT_HOLD_TIME);
   if (holdTime === 1 || holdTime === 2) {
-    throw openError(OPEN_SUBCODE.UNACCEPTABLE_HOLD_TIME, `hold time ${holdTime} s is unacceptable (must be 0 or at least 3)`, AT_HOLD_TIME);
+    throw openError(
+      OPEN_SUBCODE.UNACCEPTABLE_HOLD_TIME,
+      `hold time ${holdTime} s is unacceptable (must be 0 or at least 3)`,
+      AT_HOLD_TIME,
+    );
   }
   if (readUint32(buf, msgStart + AT_BGP_ID) === 0) {
     throw openError(OPEN_SUBCODE.BAD_BGP_IDENTIFIER, 'BGP identifier 0.0.0.0 is not valid (RFC 6286)', AT_BGP_ID);
@@ -77,7 +93,11 @@ export function decodeOpen(buf: Uint8Array, msgStart: number, msgEnd: number): O
   let at = msgStart + FIXED_LENGTH;
   if (extended) {
     if (length < FIXED_LENGTH + 3) {
-      throw openError(OPEN_SUBCODE.UNSPECIFIC, `OPEN announces RFC 9072 extended optional parameters but ends before the 2-byte length`, AT_OPT_LEN);
+      throw openError(
+        OPEN_SUBCODE.UNSPECIFIC,
+        `OPEN announces RFC 9072 extended optional parameters but ends before the 2-byte length`,
+        AT_OPT_LEN,
+      );
     }
     const extLen = readUint16(buf, msgStart + AT_EXT_LEN);
     at += 3;
@@ -102,7 +122,11 @@ export function decodeOpen(buf: Uint8Array, msgStart: number, msgEnd: number): O
   while (at < msgEnd) {
     const offset = at - msgStart;
     if (at + headerLength > msgEnd) {
-      throw openError(OPEN_SUBCODE.UNSPECIFIC, `optional parameter header at offset ${offset} runs past the end of the OPEN`, offset);
+      throw openError(
+        OPEN_SUBCODE.UNSPECIFIC,
+        `optional parameter header at offset ${offset} runs past the end of the OPEN`,
+        offset,
+      );
     }
     const type = buf[at]!;
     const valueLength = extended ? readUint16(buf, at + 1) : buf[at + 1]!;
@@ -123,10 +147,15 @@ export function decodeOpen(buf: Uint8Array, msgStart: number, msgEnd: number): O
         const cap = capabilities[capabilities.length - 1]!;
         if (isRawCapability(cap)) continue;
         if (cap.code === 65 && cap.asn === 0) {
-          throw openError(OPEN_SUBCODE.BAD_PEER_AS, 'four-octet-as capability carries AS 0 (RFC 7607)', capStart - msgStart);
+          throw openError(
+            OPEN_SUBCODE.BAD_PEER_AS,
+            'four-octet-as capability carries AS 0 (RFC 7607)',
+            capStart - msgStart,
+          );
         }
         // Code, length, AFI (2), then the reserved octet.
-        if (cap.code === 1 && buf[capStart + 4] !== 0) (layout.multiprotocolReserved ??= {})[capabilities.length - 1] = buf[capStart + 4]!;
+        if (cap.code === 1 && buf[capStart + 4] !== 0)
+          (layout.multiprotocolReserved ??= {})[capabilities.length - 1] = buf[capStart + 4]!;
       }
       layout.groups.push(capabilities.length - before);
     } else {
@@ -136,11 +165,21 @@ export function decodeOpen(buf: Uint8Array, msgStart: number, msgEnd: number): O
   }
   // Parameters after the last capabilities parameter are where encode puts them by default.
   for (const p of layout.otherParameters ?? []) if (p.afterGroups === layout.groups.length) delete p.afterGroups;
-  return { type: 'OPEN', length, version, myAs, holdTime, bgpId: formatIpv4(buf, msgStart + AT_BGP_ID), capabilities, layout };
+  return {
+    type: 'OPEN',
+    length,
+    version,
+    myAs,
+    holdTime,
+    bgpId: formatIpv4(buf, msgStart + AT_BGP_ID),
+    capabilities,
+    layout,
+  };
 }
 
 function checkInt(value: unknown, max: number, what: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`OPEN ${what} must be an integer, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw new TypeError(`OPEN ${what} must be an integer, got ${String(value)}`);
   if (value < 0 || value > max) throw new RangeError(`OPEN ${what} ${value} is outside 0-${max}`);
   return value;
 }
@@ -169,8 +208,14 @@ function parameters(msg: OpenMessage): Parameter[] {
     } catch {
       throw new TypeError(`OPEN optional parameter ${p.type} hex is not even-length hex`);
     }
-    const after = p.afterGroups === undefined ? groups.length : checkInt(p.afterGroups, groups.length, 'optional parameter afterGroups');
-    return { after, param: { type: checkInt(p.type, 255, 'optional parameter type'), value, valueLength: value.length } };
+    const after =
+      p.afterGroups === undefined
+        ? groups.length
+        : checkInt(p.afterGroups, groups.length, 'optional parameter afterGroups');
+    return {
+      after,
+      param: { type: checkInt(p.type, 255, 'optional parameter type'), value, valueLength: value.length },
+    };
   });
   const params: Parameter[] = [];
   let next = 0;
@@ -180,7 +225,11 @@ function parameters(msg: OpenMessage): Parameter[] {
     const count = checkInt(groups[g], caps.length, 'layout.groups entry');
     const group = caps.slice(next, next + count);
     next += count;
-    params.push({ type: PARAM_CAPABILITIES, capabilities: group, valueLength: group.reduce((n, c) => n + capabilityEncodingLength(c), 0) });
+    params.push({
+      type: PARAM_CAPABILITIES,
+      capabilities: group,
+      valueLength: group.reduce((n, c) => n + capabilityEncodingLength(c), 0),
+    });
   }
   if (next !== caps.length) {
     throw new RangeError(`OPEN layout.groups account for ${next} capabilities, the message has ${caps.length}`);
@@ -192,13 +241,16 @@ function parameters(msg: OpenMessage): Parameter[] {
 function multiprotocolReserved(msg: OpenMessage): Map<number, number> | undefined {
   const reserved = msg.layout?.multiprotocolReserved;
   if (reserved === undefined) return undefined;
-  if (reserved === null || typeof reserved !== 'object') throw new TypeError('OPEN layout.multiprotocolReserved must be an object');
+  if (reserved === null || typeof reserved !== 'object')
+    throw new TypeError('OPEN layout.multiprotocolReserved must be an object');
   const out = new Map<number, number>();
   for (const [key, value] of Object.entries(reserved)) {
     const index = Number(key);
     const cap = msg.capabilities[index];
     if (!Number.isInteger(index) || cap === undefined || cap.code !== 1 || isRawCapability(cap)) {
-      throw new RangeError(`OPEN layout.multiprotocolReserved names capability ${key}, which is not a typed multiprotocol capability`);
+      throw new RangeError(
+        `OPEN layout.multiprotocolReserved names capability ${key}, which is not a typed multiprotocol capability`,
+      );
     }
     out.set(index, checkInt(value, 0xff, 'layout.multiprotocolReserved entry'));
   }
@@ -225,14 +277,17 @@ export function encodeOpen(msg: OpenMessage): Uint8Array {
   const fitsClassic = classicLength <= 255 && params.every((p) => p.valueLength <= 255);
   const extended = msg.layout ? msg.layout.extended === true : !fitsClassic;
   if (!extended && !fitsClassic) {
-    throw new RangeError(`OPEN optional parameters need ${classicLength} bytes: more than 255 needs layout.extended (RFC 9072)`);
+    throw new RangeError(
+      `OPEN optional parameters need ${classicLength} bytes: more than 255 needs layout.extended (RFC 9072)`,
+    );
   }
   if (!extended && params[0]?.type === PARAM_EXTENDED_LENGTH) {
     throw new RangeError('OPEN optional parameter type 255 cannot come first outside the RFC 9072 extended form');
   }
   const paramsLength = extended ? params.reduce((n, p) => n + 3 + p.valueLength, 0) : classicLength;
   const length = FIXED_LENGTH + (extended ? 3 : 0) + paramsLength;
-  if (length > MAX_MESSAGE_LENGTH) throw new RangeError(`OPEN of ${length} bytes exceeds the maximum of ${MAX_MESSAGE_LENGTH}`);
+  if (length > MAX_MESSAGE_LENGTH)
+    throw new RangeError(`OPEN of ${length} bytes exceeds the maximum of ${MAX_MESSAGE_LENGTH}`);
 
   const out = new Uint8Array(length);
   writeHeader(out, length, MESSAGE_TYPE.OPEN);
@@ -271,7 +326,10 @@ export function encodeOpen(msg: OpenMessage): Uint8Array {
 }
 
 /** The first decoded (typed) capability with this code; raw ones of a typed code are skipped. */
-export function findCapability<C extends TypedCapability['code']>(open: OpenMessage, code: C): Extract<TypedCapability, { code: C }> | undefined;
+export function findCapability<C extends TypedCapability['code']>(
+  open: OpenMessage,
+  code: C,
+): Extract<TypedCapability, { code: C }> | undefined;
 /** The first capability with this code, typed or raw. */
 export function findCapability(open: OpenMessage, code: number): Capability | undefined;
 export function findCapability(open: OpenMessage, code: number): Capability | undefined {
@@ -286,8 +344,14 @@ export function findCapability(open: OpenMessage, code: number): Capability | un
 }
 
 /** Every decoded (typed) capability with this code, e.g. all multiprotocol families. */
-export function findCapabilities<C extends TypedCapability['code']>(open: OpenMessage, code: C): Extract<TypedCapability, { code: C }>[] {
-  return open.capabilities.filter((cap) => cap.code === code && !isRawCapability(cap)) as Extract<TypedCapability, { code: C }>[];
+export function findCapabilities<C extends TypedCapability['code']>(
+  open: OpenMessage,
+  code: C,
+): Extract<TypedCapability, { code: C }>[] {
+  return open.capabilities.filter((cap) => cap.code === code && !isRawCapability(cap)) as Extract<
+    TypedCapability,
+    { code: C }
+  >[];
 }
 
 /** The sender's AS: the four-octet-as capability's ASN when present (RFC 6793), else My AS. */

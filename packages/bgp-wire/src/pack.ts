@@ -1,7 +1,16 @@
 // Packing many prefixes that share one attribute set into as few UPDATE messages as fit. The
 // attribute block is encoded once and copied into each message; prefixes are written straight into
 // the message buffer.
-import { AFI, MAX_MESSAGE_LENGTH, MESSAGE_TYPE, type CodecContext, type MpReach, type MpUnreach, type Nlri, type PathAttributes } from './types.js';
+import {
+  AFI,
+  MAX_MESSAGE_LENGTH,
+  MESSAGE_TYPE,
+  type CodecContext,
+  type MpReach,
+  type MpUnreach,
+  type Nlri,
+  type PathAttributes,
+} from './types.js';
 import { writeUint16 } from './bytes.js';
 import { writeHeader } from './framing.js';
 import { familyOf, hasAddPath, writePrefix } from './nlri.js';
@@ -38,7 +47,15 @@ function bufferFor(max: number): Uint8Array {
  * Writes list[cursor.next...] at buf[pos] while the message stays within limit; advances cursor.next
  * and returns the offset after the last prefix written. Throws RangeError if not even one fits.
  */
-function fill(buf: Uint8Array, pos: number, list: readonly Nlri[], cursor: { next: number }, afi: number, addPath: boolean, limit: number): number {
+function fill(
+  buf: Uint8Array,
+  pos: number,
+  list: readonly Nlri[],
+  cursor: { next: number },
+  afi: number,
+  addPath: boolean,
+  limit: number,
+): number {
   const first = cursor.next;
   let i = first;
   const n = list.length;
@@ -49,7 +66,10 @@ function fill(buf: Uint8Array, pos: number, list: readonly Nlri[], cursor: { nex
     pos = end;
     i++;
   }
-  if (i === first) throw new RangeError(`prefix ${JSON.stringify(list[i]?.prefix)} does not fit in an UPDATE of at most ${limit} bytes with these attributes`);
+  if (i === first)
+    throw new RangeError(
+      `prefix ${JSON.stringify(list[i]?.prefix)} does not fit in an UPDATE of at most ${limit} bytes with these attributes`,
+    );
   cursor.next = i;
   return pos;
 }
@@ -88,7 +108,16 @@ function packNlri(out: Uint8Array[], list: readonly Nlri[], block: Uint8Array, a
  * MP_REACH_NLRI or MP_UNREACH_NLRI as the first attribute, head (AFI, SAFI and for MP_REACH the next
  * hop) repeated in each message, as many prefixes as fit, then the shared attribute block.
  */
-function packMp(out: Uint8Array[], code: number, head: Uint8Array, list: readonly Nlri[], afi: number, addPath: boolean, block: Uint8Array, max: number): void {
+function packMp(
+  out: Uint8Array[],
+  code: number,
+  head: Uint8Array,
+  list: readonly Nlri[],
+  afi: number,
+  addPath: boolean,
+  block: Uint8Array,
+  max: number,
+): void {
   const buf = bufferFor(max);
   buf[19] = 0;
   buf[20] = 0;
@@ -122,7 +151,8 @@ function familyFor(afi: number, safi: number, what: string): NonNullable<ReturnT
 
 function packMpUnreach(out: Uint8Array[], mp: MpUnreach, ctx: CodecContext | undefined, max: number): void {
   if (mp.withdrawnHex !== undefined) {
-    if (mp.withdrawnHex !== '') out.push(encodeUpdate({ type: 'UPDATE', withdrawn: [], attributes: { mpUnreach: mp }, nlri: [] }, ctx));
+    if (mp.withdrawnHex !== '')
+      out.push(encodeUpdate({ type: 'UPDATE', withdrawn: [], attributes: { mpUnreach: mp }, nlri: [] }, ctx));
     return;
   }
   const list = mp.withdrawn ?? [];
@@ -134,9 +164,16 @@ function packMpUnreach(out: Uint8Array[], mp: MpUnreach, ctx: CodecContext | und
   packMp(out, ATTR.MP_UNREACH_NLRI, head, list, mp.afi, hasAddPath(ctx, family), new Uint8Array(0), max);
 }
 
-function packMpReach(out: Uint8Array[], mp: MpReach, base: PathAttributes, ctx: CodecContext | undefined, max: number): void {
+function packMpReach(
+  out: Uint8Array[],
+  mp: MpReach,
+  base: PathAttributes,
+  ctx: CodecContext | undefined,
+  max: number,
+): void {
   if (mp.nlriHex !== undefined) {
-    if (mp.nlriHex !== '') out.push(encodeUpdate({ type: 'UPDATE', withdrawn: [], attributes: { ...base, mpReach: mp }, nlri: [] }, ctx));
+    if (mp.nlriHex !== '')
+      out.push(encodeUpdate({ type: 'UPDATE', withdrawn: [], attributes: { ...base, mpReach: mp }, nlri: [] }, ctx));
     return;
   }
   const list = mp.nlri ?? [];
@@ -170,7 +207,8 @@ export function packUpdates(input: PackInput, ctx?: CodecContext): Uint8Array[] 
   if (withdrawn.length > 0) packWithdrawn(out, withdrawn, hasAddPath(ctx, 'ipv4-unicast'), max);
 
   const nlri = input.nlri ?? [];
-  const announcesMp = mpReach !== undefined && (mpReach.nlriHex !== undefined ? mpReach.nlriHex !== '' : (mpReach.nlri?.length ?? 0) > 0);
+  const announcesMp =
+    mpReach !== undefined && (mpReach.nlriHex !== undefined ? mpReach.nlriHex !== '' : (mpReach.nlri?.length ?? 0) > 0);
   if ((announcesMp || nlri.length > 0) && (base.origin === undefined || base.asPath === undefined)) {
     throw new TypeError('announcing prefixes needs attributes.origin and attributes.asPath');
   }

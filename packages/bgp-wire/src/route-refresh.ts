@@ -28,12 +28,15 @@ export function decodeRouteRefresh(buf: Uint8Array, msgStart: number, msgEnd: nu
   const subtype = buf[at + 2]!;
   const safi = buf[at + 3]!;
   if (length !== FIXED_LENGTH && (subtype === ROUTE_REFRESH_SUBTYPE.BORR || subtype === ROUTE_REFRESH_SUBTYPE.EORR)) {
-    throw new BgpWireError(`${subtype === ROUTE_REFRESH_SUBTYPE.BORR ? 'BoRR' : 'EoRR'} ROUTE-REFRESH must be ${FIXED_LENGTH} bytes, got ${length}`, {
-      code: ERROR_CODE.ROUTE_REFRESH,
-      subcode: ROUTE_REFRESH_ERROR_SUBCODE.INVALID_MESSAGE_LENGTH,
-      data: buf.slice(msgStart, msgEnd),
-      offset: 16,
-    });
+    throw new BgpWireError(
+      `${subtype === ROUTE_REFRESH_SUBTYPE.BORR ? 'BoRR' : 'EoRR'} ROUTE-REFRESH must be ${FIXED_LENGTH} bytes, got ${length}`,
+      {
+        code: ERROR_CODE.ROUTE_REFRESH,
+        subcode: ROUTE_REFRESH_ERROR_SUBCODE.INVALID_MESSAGE_LENGTH,
+        data: buf.slice(msgStart, msgEnd),
+        offset: 16,
+      },
+    );
   }
   const msg: RouteRefreshMessage = { type: 'ROUTE-REFRESH', length, afi, safi, subtype };
   if (length > FIXED_LENGTH) msg.orfHex = toHex(buf, msgStart + FIXED_LENGTH, msgEnd);
@@ -41,7 +44,8 @@ export function decodeRouteRefresh(buf: Uint8Array, msgStart: number, msgEnd: nu
 }
 
 function checkField(value: unknown, what: string, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw new TypeError(`ROUTE-REFRESH ${what} must be an integer, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isInteger(value))
+    throw new TypeError(`ROUTE-REFRESH ${what} must be an integer, got ${String(value)}`);
   if (value < 0 || value > max) throw new RangeError(`ROUTE-REFRESH ${what} ${value} is outside 0-${max}`);
   return value;
 }
@@ -68,7 +72,8 @@ export function encodeRouteRefresh(msg: RouteRefreshMessage, ctx?: CodecContext)
   }
   const length = FIXED_LENGTH + (orf?.length ?? 0);
   const max = ctx?.maxMessageLength ?? MAX_MESSAGE_LENGTH;
-  if (length > max) throw new RangeError(`ROUTE-REFRESH of ${length} bytes exceeds the maximum message length of ${max}`);
+  if (length > max)
+    throw new RangeError(`ROUTE-REFRESH of ${length} bytes exceeds the maximum message length of ${max}`);
   const out = new Uint8Array(length);
   writeHeader(out, length, MESSAGE_TYPE.ROUTE_REFRESH);
   writeUint16(out, HEADER_LENGTH, afi);

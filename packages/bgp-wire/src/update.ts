@@ -1,5 +1,15 @@
 // The UPDATE message (RFC 4271 4.3) with RFC 7606 error handling, and End-of-RIB markers (RFC 4724 2).
-import { AFI, HEADER_LENGTH, MAX_MESSAGE_LENGTH, MESSAGE_TYPE, type CodecContext, type Nlri, type UpdateError, type UpdateLayout, type UpdateMessage } from './types.js';
+import {
+  AFI,
+  HEADER_LENGTH,
+  MAX_MESSAGE_LENGTH,
+  MESSAGE_TYPE,
+  type CodecContext,
+  type Nlri,
+  type UpdateError,
+  type UpdateLayout,
+  type UpdateMessage,
+} from './types.js';
 import { BgpWireError, ERROR_CODE, HEADER_SUBCODE, UPDATE_SUBCODE } from './errors.js';
 import { fromHex, readUint16, writeUint16 } from './bytes.js';
 import { writeHeader } from './framing.js';
@@ -55,7 +65,8 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
     throw malformedList(`withdrawn routes length ${withdrawnLength} overruns the message`, at - 2, msgStart);
   }
   const v4AddPath = hasAddPath(ctx, 'ipv4-unicast');
-  const withdrawn: Nlri[] = withdrawnLength === 0 ? [] : decodePrefixes(buf, at, at + withdrawnLength, AFI.IPV4, v4AddPath, msgStart, tally);
+  const withdrawn: Nlri[] =
+    withdrawnLength === 0 ? [] : decodePrefixes(buf, at, at + withdrawnLength, AFI.IPV4, v4AddPath, msgStart, tally);
   at += withdrawnLength;
   const attributesLength = readUint16(buf, at);
   at += 2;
@@ -64,7 +75,8 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
     throw malformedList(`total path attribute length ${attributesLength} overruns the message`, at - 2, msgStart);
   }
   const decoded = decodeAttributes(buf, at, attributesEnd, msgStart, ctx, tally);
-  const nlri: Nlri[] = attributesEnd === msgEnd ? [] : decodePrefixes(buf, attributesEnd, msgEnd, AFI.IPV4, v4AddPath, msgStart, tally);
+  const nlri: Nlri[] =
+    attributesEnd === msgEnd ? [] : decodePrefixes(buf, attributesEnd, msgEnd, AFI.IPV4, v4AddPath, msgStart, tally);
   const { attributes, errors, order } = decoded;
 
   // Missing well-known attributes (RFC 4271 6.3, RFC 4760 3, RFC 7606 3.d): ORIGIN and AS_PATH come
@@ -91,7 +103,9 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
   // read right: any error other than attribute discard resets the session.
   if (errors.length > 0 && nlri.length === 0 && !hasReachableNlri(attributes.mpReach)) {
     const severe = errors.find((e) => e.action !== 'attribute-discard');
-    const onlyUnreach = order.every((code) => code === ATTR.MP_UNREACH_NLRI) && errors.every((e) => e.action === 'attribute-discard' || e.attribute === ATTR.MP_UNREACH_NLRI);
+    const onlyUnreach =
+      order.every((code) => code === ATTR.MP_UNREACH_NLRI) &&
+      errors.every((e) => e.action === 'attribute-discard' || e.attribute === ATTR.MP_UNREACH_NLRI);
     if (severe !== undefined && !onlyUnreach) {
       throw new BgpWireError(`${severe.message}, in an UPDATE with no reachable NLRI (RFC 7606 5.2)`, {
         code: severe.code,
@@ -105,7 +119,8 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
   const msg: UpdateMessage = { type: 'UPDATE', length, withdrawn, attributes, nlri };
   if (withdrawnLength === 0 && nlri.length === 0 && errors.length === 0) {
     if (attributesLength === 0) msg.endOfRib = { afi: AFI.IPV4, safi: 1 };
-    else if (order.length === 1 && isEmptyUnreach(attributes.mpUnreach)) msg.endOfRib = { afi: attributes.mpUnreach!.afi, safi: attributes.mpUnreach!.safi };
+    else if (order.length === 1 && isEmptyUnreach(attributes.mpUnreach))
+      msg.endOfRib = { afi: attributes.mpUnreach!.afi, safi: attributes.mpUnreach!.safi };
   }
   if (errors.length > 0) msg.errors = errors;
   if (tally.trailingBitsCleared > 0) msg.trailingBitsCleared = tally.trailingBitsCleared;
@@ -124,7 +139,9 @@ function hasReachableNlri(mp: UpdateMessage['attributes']['mpReach']): boolean {
 
 function isEmptyUnreach(mp: UpdateMessage['attributes']['mpUnreach']): boolean {
   if (mp === undefined) return false;
-  return mp.withdrawnHex !== undefined ? mp.withdrawnHex === '' : mp.withdrawn === undefined || mp.withdrawn.length === 0;
+  return mp.withdrawnHex !== undefined
+    ? mp.withdrawnHex === ''
+    : mp.withdrawn === undefined || mp.withdrawn.length === 0;
 }
 
 /** True when any error asks for the UPDATE's prefixes to be handled as withdrawn. */
@@ -148,7 +165,12 @@ export function encodeUpdate(msg: UpdateMessage, ctx?: CodecContext): Uint8Array
   const withdrawn = msg.withdrawn ?? [];
   const nlri = msg.nlri ?? [];
   const attributes = msg.attributes ?? {};
-  if (msg.endOfRib !== undefined && withdrawn.length === 0 && nlri.length === 0 && Object.keys(attributes).length === 0) {
+  if (
+    msg.endOfRib !== undefined &&
+    withdrawn.length === 0 &&
+    nlri.length === 0 &&
+    Object.keys(attributes).length === 0
+  ) {
     return endOfRib(msg.endOfRib.afi, msg.endOfRib.safi);
   }
   const v4AddPath = hasAddPath(ctx, 'ipv4-unicast');

@@ -75,22 +75,33 @@ t.test('text form and path length', async (t) => {
 
 t.test('reconciling AS_PATH and AS4_PATH from a 2-octet peer (RFC 6793 4.2.3)', async (t) => {
   // Every AS crossed was a NEW speaker: AS4_PATH is the whole path.
-  t.strictSame(reconcileAsPath([seq(AS_TRANS, 64496, AS_TRANS, 64497)], [seq(65536, 64496, 65537, 64497)]), [seq(65536, 64496, 65537, 64497)]);
+  t.strictSame(reconcileAsPath([seq(AS_TRANS, 64496, AS_TRANS, 64497)], [seq(65536, 64496, 65537, 64497)]), [
+    seq(65536, 64496, 65537, 64497),
+  ]);
   // An OLD speaker (64510) added itself after the AS4_PATH was made: its AS is taken from AS_PATH.
   t.strictSame(reconcileAsPath([seq(64510, AS_TRANS, 64496)], [seq(65536, 64496)]), [seq(64510, 65536, 64496)]);
   // Two OLD speakers; the sequence is split.
-  t.strictSame(reconcileAsPath([seq(64510, 64511, AS_TRANS, 64496)], [seq(65536, 64496)]), [seq(64510, 64511, 65536, 64496)]);
+  t.strictSame(reconcileAsPath([seq(64510, 64511, AS_TRANS, 64496)], [seq(65536, 64496)]), [
+    seq(64510, 64511, 65536, 64496),
+  ]);
   // AS_PATH shorter than AS4_PATH: AS4_PATH is ignored.
   t.strictSame(reconcileAsPath([seq(AS_TRANS)], [seq(65536, 64496)]), [seq(AS_TRANS)]);
   // An AS_SET counts one.
-  t.strictSame(reconcileAsPath([seq(64511, AS_TRANS), set(64500, 64501)], [seq(65536), set(64500, 64501)]), [seq(64511, 65536), set(64500, 64501)]);
+  t.strictSame(reconcileAsPath([seq(64511, AS_TRANS), set(64500, 64501)], [seq(65536), set(64500, 64501)]), [
+    seq(64511, 65536),
+    set(64500, 64501),
+  ]);
   // A leading confederation segment is kept, AS4_PATH's own confederation segments dropped.
   t.strictSame(
     reconcileAsPath([confedSeq(65001, 65002), seq(AS_TRANS, 64496)], [confedSeq(65003), seq(65536, 64496)]),
     [confedSeq(65001, 65002), seq(65536, 64496)],
   );
   // A confederation segment next to a prepended one comes along; one further in does not.
-  t.strictSame(reconcileAsPath([seq(64510), confedSet(65001), seq(AS_TRANS)], [seq(65536)]), [seq(64510), confedSet(65001), seq(65536)]);
+  t.strictSame(reconcileAsPath([seq(64510), confedSet(65001), seq(AS_TRANS)], [seq(65536)]), [
+    seq(64510),
+    confedSet(65001),
+    seq(65536),
+  ]);
   const input = [seq(64510, AS_TRANS, 64496)];
   reconcileAsPath(input, [seq(65536, 64496)])[0]!.asns.push(1);
   t.strictSame(input, [seq(64510, AS_TRANS, 64496)], 'inputs are not changed');
@@ -107,7 +118,12 @@ t.test('reconcileAttributes follows AGGREGATOR/AS4_AGGREGATOR (RFC 6793 4.2.3)',
   });
   t.strictSame(merged, { origin: 'igp', asPath: [seq(64510, 65536)], aggregator: { asn: 65536, address } });
   // AGGREGATOR is not AS_TRANS: both AS4 attributes are ignored.
-  const ignored = reconcileAttributes({ asPath: [seq(64510, AS_TRANS)], as4Path: [seq(65536)], aggregator: { asn: 64500, address }, as4Aggregator: { asn: 65536, address } });
+  const ignored = reconcileAttributes({
+    asPath: [seq(64510, AS_TRANS)],
+    as4Path: [seq(65536)],
+    aggregator: { asn: 64500, address },
+    as4Aggregator: { asn: 65536, address },
+  });
   t.strictSame(ignored, { asPath: [seq(64510, AS_TRANS)], aggregator: { asn: 64500, address } });
   t.strictSame(reconcileAttributes({ asPath: [seq(64496)] }), { asPath: [seq(64496)] });
 });
@@ -134,7 +150,10 @@ t.test('what a 2-octet peer is sent (RFC 6793 4.2.2)', async (t) => {
   });
   // On the wire, and back through reconcileAttributes.
   const ctx = { fourOctetAs: false };
-  const wire = encodeUpdate({ type: 'UPDATE', withdrawn: [], attributes: attrs, nlri: [{ prefix: '203.0.113.0/24' }] }, ctx);
+  const wire = encodeUpdate(
+    { type: 'UPDATE', withdrawn: [], attributes: attrs, nlri: [{ prefix: '203.0.113.0/24' }] },
+    ctx,
+  );
   const expected =
     'ff'.repeat(16) +
     '0050 02 0000 0035' +
@@ -153,5 +172,12 @@ t.test('what a 2-octet peer is sent (RFC 6793 4.2.2)', async (t) => {
     nextHop: '192.0.2.1',
     aggregator: { asn: 65537, address: '192.0.2.2' },
   });
-  t.throws(() => encodeUpdate({ type: 'UPDATE', withdrawn: [], attributes: { aggregator: { asn: 65537, address: '192.0.2.2' } }, nlri: [] }, ctx), RangeError);
+  t.throws(
+    () =>
+      encodeUpdate(
+        { type: 'UPDATE', withdrawn: [], attributes: { aggregator: { asn: 65537, address: '192.0.2.2' } }, nlri: [] },
+        ctx,
+      ),
+    RangeError,
+  );
 });

@@ -52,8 +52,17 @@ const vectors: [string, string, PathAttributes, CodecContext?][] = [
   ['LOCAL_PREF 200', '40 05 04 000000c8', { localPref: 200 }],
   ['ATOMIC_AGGREGATE', '40 06 00', { atomicAggregate: true }],
   ['AGGREGATOR, 4-octet AS', 'c0 07 08 00010001 c0000202', { aggregator: { asn: 65537, address: '192.0.2.2' } }],
-  ['AGGREGATOR, 2-octet AS', 'c0 07 06 fbf0 c6336401', { aggregator: { asn: 64496, address: '198.51.100.1' } }, { fourOctetAs: false }],
-  ['COMMUNITIES (RFC 1997)', 'c0 08 0c fbf00064 ffffff01 ffff0000', { communities: ['64496:100', '65535:65281', '65535:0'] }],
+  [
+    'AGGREGATOR, 2-octet AS',
+    'c0 07 06 fbf0 c6336401',
+    { aggregator: { asn: 64496, address: '198.51.100.1' } },
+    { fourOctetAs: false },
+  ],
+  [
+    'COMMUNITIES (RFC 1997)',
+    'c0 08 0c fbf00064 ffffff01 ffff0000',
+    { communities: ['64496:100', '65535:65281', '65535:0'] },
+  ],
   ['ORIGINATOR_ID (RFC 4456)', '80 09 04 c0000203', { originatorId: '192.0.2.3' }],
   ['CLUSTER_LIST (RFC 4456)', '80 0a 08 c0000204 c0000205', { clusterList: ['192.0.2.4', '192.0.2.5'] }],
   [
@@ -83,7 +92,11 @@ const vectors: [string, string, PathAttributes, CodecContext?][] = [
     '80 0e 12 0001 80 0c 0000000000000000c0000201 00 00',
     { mpReach: { afi: 1, safi: 128, nextHopHex: '0000000000000000c0000201', nlriHex: '00' } },
   ],
-  ['MP_UNREACH_NLRI IPv6', '80 0f 0a 0002 01 30 20010db80002', { mpUnreach: { afi: 2, safi: 1, withdrawn: [{ prefix: '2001:db8:2::/48' }] } }],
+  [
+    'MP_UNREACH_NLRI IPv6',
+    '80 0f 0a 0002 01 30 20010db80002',
+    { mpUnreach: { afi: 2, safi: 1, withdrawn: [{ prefix: '2001:db8:2::/48' }] } },
+  ],
   ['MP_UNREACH_NLRI raw', '80 0f 05 0019 46 abcd', { mpUnreach: { afi: 25, safi: 70, withdrawnHex: 'abcd' } }],
   [
     'EXTENDED_COMMUNITIES: route targets of the three kinds, a route origin and an opaque one (RFC 4360, 5668)',
@@ -99,11 +112,33 @@ const vectors: [string, string, PathAttributes, CodecContext?][] = [
     },
   ],
   // AS4_PATH and AS4_AGGREGATOR only come from a 2-octet AS speaker (RFC 6793 4.1).
-  ['AS4_PATH (RFC 6793)', 'c0 11 0a 02 02 00010000 0000fbf0', { as4Path: [{ type: 'AS_SEQUENCE', asns: [65536, 64496] }] }, { fourOctetAs: false }],
-  ['AS4_AGGREGATOR (RFC 6793)', 'c0 12 08 00010000 c0000209', { as4Aggregator: { asn: 65536, address: '192.0.2.9' } }, { fourOctetAs: false }],
-  ['LARGE_COMMUNITY (RFC 8092)', 'c0 20 18 0000fbf0 00000001 00000002 00010000 ffffffff 00000000', { largeCommunities: ['64496:1:2', '65536:4294967295:0'] }],
-  ['an unknown optional transitive attribute, partial bit kept', 'e0 f1 03 010203', { unknown: [{ code: 241, flags: 0xe0, hex: '010203' }] }],
-  ['an unknown optional attribute with extended length', 'd0 f2 0000', { unknown: [{ code: 242, flags: 0xd0, hex: '' }] }],
+  [
+    'AS4_PATH (RFC 6793)',
+    'c0 11 0a 02 02 00010000 0000fbf0',
+    { as4Path: [{ type: 'AS_SEQUENCE', asns: [65536, 64496] }] },
+    { fourOctetAs: false },
+  ],
+  [
+    'AS4_AGGREGATOR (RFC 6793)',
+    'c0 12 08 00010000 c0000209',
+    { as4Aggregator: { asn: 65536, address: '192.0.2.9' } },
+    { fourOctetAs: false },
+  ],
+  [
+    'LARGE_COMMUNITY (RFC 8092)',
+    'c0 20 18 0000fbf0 00000001 00000002 00010000 ffffffff 00000000',
+    { largeCommunities: ['64496:1:2', '65536:4294967295:0'] },
+  ],
+  [
+    'an unknown optional transitive attribute, partial bit kept',
+    'e0 f1 03 010203',
+    { unknown: [{ code: 241, flags: 0xe0, hex: '010203' }] },
+  ],
+  [
+    'an unknown optional attribute with extended length',
+    'd0 f2 0000',
+    { unknown: [{ code: 242, flags: 0xd0, hex: '' }] },
+  ],
 ];
 
 t.test('each attribute decodes from, and encodes to, its RFC layout', async (t) => {
@@ -146,7 +181,11 @@ t.test('flags: standard values, and what is recorded', async (t) => {
   t.equal(standardFlags(ATTR.MP_REACH_NLRI), 0x80);
   t.equal(standardFlags(99), undefined);
   t.equal(ATTRIBUTE_NAMES[32], 'LARGE_COMMUNITY');
-  t.ok(canonicalRank(14) < canonicalRank(15) && canonicalRank(15) < canonicalRank(1) && canonicalRank(1) < canonicalRank(0xff));
+  t.ok(
+    canonicalRank(14) < canonicalRank(15) &&
+      canonicalRank(15) < canonicalRank(1) &&
+      canonicalRank(1) < canonicalRank(0xff),
+  );
   // Extended length on a value over 255 bytes is canonical; on a short one it is recorded.
   const long = 'd0 08 0104 ' + 'fbf00001'.repeat(65);
   t.equal(decode(long).flags, undefined);
@@ -154,32 +193,61 @@ t.test('flags: standard values, and what is recorded', async (t) => {
   t.strictSame(decode('c0 08 04 fbf00001 e0 20 0c 0000fbf0 00000001 00000002').flags, { 32: 0xe0 });
   // A decoded message's order is kept by the encoder when a layout is given.
   const w = newWriter();
-  const end = writeAttributes(w, 0, { nextHop: '192.0.2.1', origin: 'igp', unknown: [{ code: 5, flags: 0x40, hex: '' }] }, { order: [3, 1], flags: { 1: 0x50 } });
-  t.equal(hex(w.buf.subarray(0, end)), '400304c0000201' + '5001000100' + '400500', 'layout first, then canonical; unknown written as given');
+  const end = writeAttributes(
+    w,
+    0,
+    { nextHop: '192.0.2.1', origin: 'igp', unknown: [{ code: 5, flags: 0x40, hex: '' }] },
+    { order: [3, 1], flags: { 1: 0x50 } },
+  );
+  t.equal(
+    hex(w.buf.subarray(0, end)),
+    '400304c0000201' + '5001000100' + '400500',
+    'layout first, then canonical; unknown written as given',
+  );
 });
 
 t.test('unknown attributes sort in between known ones by code', async (t) => {
-  const out = encode({ origin: 'igp', communities: ['64496:1'], unknown: [{ code: 35, flags: 0xc0, hex: '0000fbf0' }, { code: 11, flags: 0x80, hex: '' }] });
+  const out = encode({
+    origin: 'igp',
+    communities: ['64496:1'],
+    unknown: [
+      { code: 35, flags: 0xc0, hex: '0000fbf0' },
+      { code: 11, flags: 0x80, hex: '' },
+    ],
+  });
   t.equal(out, '40010100' + 'c00804fbf00001' + '800b00' + 'c0230 4 0000fbf0'.replace(/\s/g, ''));
 });
 
-t.test('AS4_PATH and AS4_AGGREGATOR: kept from a 2-octet AS speaker, discarded between 4-octet ones (RFC 6793 4.1)', async (t) => {
-  const wire = 'c0 11 0a 02 02 00010000 0000fbf0 c0 12 08 00010000 c0000209';
-  const two = decode(wire, { fourOctetAs: false });
-  t.strictSame(two.attributes, { as4Path: [{ type: 'AS_SEQUENCE', asns: [65536, 64496] }], as4Aggregator: { asn: 65536, address: '192.0.2.9' } });
-  t.strictSame(two.errors, []);
-  for (const ctx of [undefined, { fourOctetAs: true }]) {
-    const four = decode(wire, ctx);
-    t.strictSame(four.attributes, {}, `fourOctetAs ${String(ctx?.fourOctetAs)}: both left out`);
-    t.match(four.errors, [
-      { action: 'attribute-discard', code: 3, subcode: 0, attribute: 17, offset: 0, data: 'c0110a0202000100000000fbf0' },
-      { action: 'attribute-discard', code: 3, subcode: 0, attribute: 18, offset: 13, data: 'c0120800010000c0000209' },
-    ]);
-    t.strictSame(four.order, [17, 18], 'still in the order, so a layout keeps their place');
-  }
-  // Discarded whatever their shape: a malformed one is not reported as malformed.
-  t.match(decode('c0 11 03 02 01 00').errors, [{ action: 'attribute-discard', subcode: 0, attribute: 17 }]);
-});
+t.test(
+  'AS4_PATH and AS4_AGGREGATOR: kept from a 2-octet AS speaker, discarded between 4-octet ones (RFC 6793 4.1)',
+  async (t) => {
+    const wire = 'c0 11 0a 02 02 00010000 0000fbf0 c0 12 08 00010000 c0000209';
+    const two = decode(wire, { fourOctetAs: false });
+    t.strictSame(two.attributes, {
+      as4Path: [{ type: 'AS_SEQUENCE', asns: [65536, 64496] }],
+      as4Aggregator: { asn: 65536, address: '192.0.2.9' },
+    });
+    t.strictSame(two.errors, []);
+    for (const ctx of [undefined, { fourOctetAs: true }]) {
+      const four = decode(wire, ctx);
+      t.strictSame(four.attributes, {}, `fourOctetAs ${String(ctx?.fourOctetAs)}: both left out`);
+      t.match(four.errors, [
+        {
+          action: 'attribute-discard',
+          code: 3,
+          subcode: 0,
+          attribute: 17,
+          offset: 0,
+          data: 'c0110a0202000100000000fbf0',
+        },
+        { action: 'attribute-discard', code: 3, subcode: 0, attribute: 18, offset: 13, data: 'c0120800010000c0000209' },
+      ]);
+      t.strictSame(four.order, [17, 18], 'still in the order, so a layout keeps their place');
+    }
+    // Discarded whatever their shape: a malformed one is not reported as malformed.
+    t.match(decode('c0 11 03 02 01 00').errors, [{ action: 'attribute-discard', subcode: 0, attribute: 17 }]);
+  },
+);
 
 t.test('decode errors are plain data; fatal ones throw BgpWireError', async (t) => {
   const d = decode('40 01 01 07 40 01 01 00');

@@ -100,7 +100,11 @@ const vectors: [string, string, Capability][] = [
     { code: 73, name: 'fqdn', hostname: 'node-1', domainName: 'example.org' },
   ],
   // "née" is 6e c3 a9 65 in UTF-8; empty domain
-  ['fqdn with UTF-8 and empty domain', '49 06 04 6ec3a965 00', { code: 73, name: 'fqdn', hostname: 'née', domainName: '' }],
+  [
+    'fqdn with UTF-8 and empty domain',
+    '49 06 04 6ec3a965 00',
+    { code: 73, name: 'fqdn', hostname: 'née', domainName: '' },
+  ],
   // Codes without a typed form keep their value as hex, with a name where one is known.
   ['route-refresh-cisco', '80 00', { code: 128, name: 'route-refresh-cisco', hex: '' }],
   ['bgp-role (RFC 9234, role customer = 3)', '09 01 03', { code: 9, name: 'bgp-role', hex: '03' }],
@@ -128,7 +132,11 @@ t.test('a known capability with the wrong shape is kept raw under its name', asy
     ['four-octet-as of 2 bytes', '41 02 fbf0', { code: 65, name: 'four-octet-as', hex: 'fbf0' }],
     ['add-path of 3 bytes', '45 03 000101', { code: 69, name: 'add-path', hex: '000101' }],
     ['enhanced-route-refresh with a value', '46 01 01', { code: 70, name: 'enhanced-route-refresh', hex: '01' }],
-    ['long-lived-graceful-restart of 6 bytes', '47 06 000101800000', { code: 71, name: 'long-lived-graceful-restart', hex: '000101800000' }],
+    [
+      'long-lived-graceful-restart of 6 bytes',
+      '47 06 000101800000',
+      { code: 71, name: 'long-lived-graceful-restart', hex: '000101800000' },
+    ],
     ['fqdn of 1 byte', '49 01 00', { code: 73, name: 'fqdn', hex: '00' }],
     ['fqdn hostname overrunning', '49 03 05 6161', { code: 73, name: 'fqdn', hex: '056161' }],
     ['fqdn with bytes after the domain', '49 04 01 61 00 ff', { code: 73, name: 'fqdn', hex: '016100ff' }],
@@ -170,7 +178,11 @@ t.test('reserved bits are ignored on decode and written as zero', async (t) => {
   // LLGR family flags 0x7f: F clear, reserved bits set
   const llgr = bytes('47 07 0001 01 7f 000001');
   t.strictSame(decodeCapabilities(llgr, 0, llgr.length), [
-    { code: 71, name: 'long-lived-graceful-restart', families: [{ afi: 1, safi: 1, forwardingState: false, staleTime: 1 }] },
+    {
+      code: 71,
+      name: 'long-lived-graceful-restart',
+      families: [{ afi: 1, safi: 1, forwardingState: false, staleTime: 1 }],
+    },
   ]);
 });
 
@@ -192,7 +204,13 @@ t.test('several capabilities in one parameter value, with offsets relative to th
 t.test('a capability running past its parameter is an OPEN Message Error', async (t) => {
   // Value says 4 bytes, 2 remain. The capability starts at index 3; msgStart 1 makes its offset 2.
   const over = bytes('00 aaaa 41 04 0001');
-  t.throws(() => decodeCapabilities(over, 3, over.length, 1), { name: 'BgpWireError', code: 2, subcode: 0, offset: 2, action: 'session-reset' });
+  t.throws(() => decodeCapabilities(over, 3, over.length, 1), {
+    name: 'BgpWireError',
+    code: 2,
+    subcode: 0,
+    offset: 2,
+    action: 'session-reset',
+  });
   // A lone code octet: the header itself runs past the end.
   const lone = bytes('02 00 41');
   t.throws(() => decodeCapabilities(lone, 0, lone.length), { code: 2, subcode: 0, offset: 2 });
@@ -230,13 +248,29 @@ t.test('capability names', async (t) => {
 
 t.test('encoding rejects bad input with TypeError or RangeError', async (t) => {
   const bad: [string, unknown, typeof TypeError | typeof RangeError][] = [
-    ['restart time over 12 bits', { code: 64, name: 'graceful-restart', restarting: false, notification: false, restartTime: 4096, families: [] }, RangeError],
+    [
+      'restart time over 12 bits',
+      { code: 64, name: 'graceful-restart', restarting: false, notification: false, restartTime: 4096, families: [] },
+      RangeError,
+    ],
     ['afi over 16 bits', { code: 1, name: 'multiprotocol', afi: 65536, safi: 1 }, RangeError],
     ['safi not an integer', { code: 1, name: 'multiprotocol', afi: 1, safi: 1.5 }, TypeError],
     ['asn over 32 bits', { code: 65, name: 'four-octet-as', asn: 2 ** 32 }, RangeError],
     ['negative asn', { code: 65, name: 'four-octet-as', asn: -1 }, RangeError],
-    ['stale time over 24 bits', { code: 71, name: 'long-lived-graceful-restart', families: [{ afi: 1, safi: 1, forwardingState: false, staleTime: 2 ** 24 }] }, RangeError],
-    ['add-path direction not known', { code: 69, name: 'add-path', families: [{ afi: 1, safi: 1, sendReceive: 'sideways' }] }, TypeError],
+    [
+      'stale time over 24 bits',
+      {
+        code: 71,
+        name: 'long-lived-graceful-restart',
+        families: [{ afi: 1, safi: 1, forwardingState: false, staleTime: 2 ** 24 }],
+      },
+      RangeError,
+    ],
+    [
+      'add-path direction not known',
+      { code: 69, name: 'add-path', families: [{ afi: 1, safi: 1, sendReceive: 'sideways' }] },
+      TypeError,
+    ],
     ['hostname over 255 bytes', { code: 73, name: 'fqdn', hostname: 'a'.repeat(256), domainName: '' }, RangeError],
     ['hostname with a lone surrogate', { code: 73, name: 'fqdn', hostname: 'a\ud800', domainName: '' }, TypeError],
     ['families not an array', { code: 5, name: 'extended-next-hop' }, TypeError],

@@ -43,7 +43,20 @@ t.test('parseCommunity: numbers, names, aliases', async (t) => {
   t.equal(parseCommunity('No-Advertise'), 0xffffff02);
   t.equal(parseCommunity('local-as'), 0xffffff03);
   t.equal(parseCommunity('GRACEFUL_SHUTDOWN'), 0xffff0000);
-  for (const bad of ['65536:1', '1:65536', '1:', ':1', '1', 'foo', '1:2:3', '-1:2', '1 :2', '', 'constructor', '0x1:2']) {
+  for (const bad of [
+    '65536:1',
+    '1:65536',
+    '1:',
+    ':1',
+    '1',
+    'foo',
+    '1:2:3',
+    '-1:2',
+    '1 :2',
+    '',
+    'constructor',
+    '0x1:2',
+  ]) {
     t.throws(() => parseCommunity(bad), TypeError, `rejects ${JSON.stringify(bad)}`);
   }
   t.equal(formatCommunity(0xfbf00064), '64496:100');
@@ -53,14 +66,36 @@ t.test('parseCommunity: numbers, names, aliases', async (t) => {
 t.test('large communities', async (t) => {
   t.strictSame(parseLargeCommunity('64496:1:2'), [64496, 1, 2]);
   t.strictSame(parseLargeCommunity('4294967295:0:4294967295'), [4294967295, 0, 4294967295]);
-  for (const bad of ['4294967296:1:1', '1:2', '1:2:3:4', 'a:b:c', '1::2']) t.throws(() => parseLargeCommunity(bad), TypeError, bad);
+  for (const bad of ['4294967296:1:1', '1:2', '1:2:3:4', 'a:b:c', '1::2'])
+    t.throws(() => parseLargeCommunity(bad), TypeError, bad);
 });
 
 t.test('route targets and route origins (RFC 4360 3-5, RFC 5668)', async (t) => {
-  t.strictSame(routeTarget(64496, 100), { type: 0x00, subtype: 0x02, name: 'route-target', asn: 64496, value: 100, hex: '0002fbf000000064' });
+  t.strictSame(routeTarget(64496, 100), {
+    type: 0x00,
+    subtype: 0x02,
+    name: 'route-target',
+    asn: 64496,
+    value: 100,
+    hex: '0002fbf000000064',
+  });
   t.strictSame(routeTarget(64496, 4294967295).hex, '0002fbf0ffffffff', '2-octet AS: 32-bit value');
-  t.strictSame(routeTarget(65536, 5), { type: 0x02, subtype: 0x02, name: 'route-target', asn: 65536, value: 5, hex: '0202000100000005' });
-  t.strictSame(routeTarget('192.0.2.10', 7), { type: 0x01, subtype: 0x02, name: 'route-target', address: '192.0.2.10', value: 7, hex: '0102c000020a0007' });
+  t.strictSame(routeTarget(65536, 5), {
+    type: 0x02,
+    subtype: 0x02,
+    name: 'route-target',
+    asn: 65536,
+    value: 5,
+    hex: '0202000100000005',
+  });
+  t.strictSame(routeTarget('192.0.2.10', 7), {
+    type: 0x01,
+    subtype: 0x02,
+    name: 'route-target',
+    address: '192.0.2.10',
+    value: 7,
+    hex: '0102c000020a0007',
+  });
   t.strictSame(routeOrigin(64496, 1).hex, '0003fbf000000001');
   t.throws(() => routeTarget(65536, 65536), RangeError, '4-octet AS: 16-bit value');
   t.throws(() => routeTarget('192.0.2.300', 1), TypeError);
@@ -74,8 +109,13 @@ t.test('parseExtendedCommunity and formatExtendedCommunity', async (t) => {
   t.strictSame(parseExtendedCommunity('soo:64496:1'), routeOrigin(64496, 1));
   t.strictSame(parseExtendedCommunity('ro:64496:1'), routeOrigin(64496, 1));
   t.strictSame(parseExtendedCommunity('0x4300000000000001'), { type: 0x43, subtype: 0, hex: '4300000000000001' });
-  t.strictSame(parseExtendedCommunity('0002fbf000000064'), routeTarget(64496, 100), 'hex of a route target decodes typed');
-  for (const bad of ['rt:64496', 'xx:1:2', 'rt:4294967296:1', '43000000000000', 'rt:host:1']) t.throws(() => parseExtendedCommunity(bad), bad);
+  t.strictSame(
+    parseExtendedCommunity('0002fbf000000064'),
+    routeTarget(64496, 100),
+    'hex of a route target decodes typed',
+  );
+  for (const bad of ['rt:64496', 'xx:1:2', 'rt:4294967296:1', '43000000000000', 'rt:host:1'])
+    t.throws(() => parseExtendedCommunity(bad), bad);
   t.equal(formatExtendedCommunity(routeTarget(64496, 100)), 'rt:64496:100');
   t.equal(formatExtendedCommunity(routeTarget('192.0.2.10', 7)), 'rt:192.0.2.10:7');
   t.equal(formatExtendedCommunity(routeOrigin(65536, 1)), 'ro:65536:1');

@@ -42,9 +42,23 @@ t.test('readHeader returns length and type of good headers', async (t) => {
 t.test('a marker that is not all ones is Connection Not Synchronized (1/1)', async (t) => {
   const buf = KEEPALIVE.slice();
   buf[5] = 0xfe;
-  checkError(t, thrown(() => readHeader(buf, 0)), 1, 1, '', 5);
+  checkError(
+    t,
+    thrown(() => readHeader(buf, 0)),
+    1,
+    1,
+    '',
+    5,
+  );
   const zeros = bytes(`${'00'.repeat(16)} 0013 04`);
-  checkError(t, thrown(() => readHeader(zeros, 0)), 1, 1, '', 0);
+  checkError(
+    t,
+    thrown(() => readHeader(zeros, 0)),
+    1,
+    1,
+    '',
+    0,
+  );
 });
 
 t.test('a bad length is Bad Message Length (1/2) with the length field as data', async (t) => {
@@ -60,7 +74,16 @@ t.test('a bad length is Bad Message Length (1/2) with the length field as data',
   ];
   for (const [what, input] of cases) {
     const buf = bytes(input);
-    t.test(what, async (t) => checkError(t, thrown(() => readHeader(buf, 0)), 1, 2, input.split(' ')[1]!, 16));
+    t.test(what, async (t) =>
+      checkError(
+        t,
+        thrown(() => readHeader(buf, 0)),
+        1,
+        2,
+        input.split(' ')[1]!,
+        16,
+      ),
+    );
   }
 });
 
@@ -68,16 +91,35 @@ t.test('an unknown type is Bad Message Type (1/3) with the type as data', async 
   for (const type of [0, 6, 255]) {
     const buf = bytes(`${MARKER} 0013`);
     const withType = concat(buf, Uint8Array.of(type));
-    checkError(t, thrown(() => readHeader(withType, 0)), 1, 3, type.toString(16).padStart(2, '0'), 18);
+    checkError(
+      t,
+      thrown(() => readHeader(withType, 0)),
+      1,
+      3,
+      type.toString(16).padStart(2, '0'),
+      18,
+    );
   }
 });
 
 t.test('4096 is the limit unless extended messages are in use, then 65535', async (t) => {
-  checkError(t, thrown(() => readHeader(update(4097), 0)), 1, 2, '1001');
+  checkError(
+    t,
+    thrown(() => readHeader(update(4097), 0)),
+    1,
+    2,
+    '1001',
+  );
   t.strictSame(readHeader(update(4097), 0, 65535), { length: 4097, type: 2 });
   t.strictSame(readHeader(update(65535), 0, 65535), { length: 65535, type: 2 });
   // KEEPALIVE is 19 bytes whatever the maximum.
-  checkError(t, thrown(() => readHeader(bytes(`${MARKER} 0014 04`), 0, 65535)), 1, 2, '0014');
+  checkError(
+    t,
+    thrown(() => readHeader(bytes(`${MARKER} 0014 04`), 0, 65535)),
+    1,
+    2,
+    '0014',
+  );
 });
 
 t.test('writeHeader writes marker, length and type', async (t) => {
@@ -131,7 +173,10 @@ t.test('MessageFramer: many messages in one chunk', async (t) => {
   const chunk = concat(...Array.from({ length: 100 }, () => KEEPALIVE), ROUTE_REFRESH);
   const out = new MessageFramer().push(chunk).messages;
   t.equal(out.length, 101);
-  t.ok(out.slice(0, 100).every((m) => hex(m) === hex(KEEPALIVE)), '100 KEEPALIVEs');
+  t.ok(
+    out.slice(0, 100).every((m) => hex(m) === hex(KEEPALIVE)),
+    '100 KEEPALIVEs',
+  );
   t.equal(hex(out[100]!), hex(ROUTE_REFRESH));
 });
 
@@ -182,10 +227,30 @@ t.test('decodeMessage and encodeMessage handle KEEPALIVE', async (t) => {
   t.equal(hex(a), `${MARKER}001304`);
   a[0] = 0;
   t.equal(hex(encodeMessage({ type: 'KEEPALIVE' })), `${MARKER}001304`, 'each call returns a fresh buffer');
-  checkError(t, thrown(() => decodeMessage(bytes(`${MARKER} 0014 04 00`))), 1, 2, '0014');
+  checkError(
+    t,
+    thrown(() => decodeMessage(bytes(`${MARKER} 0014 04 00`))),
+    1,
+    2,
+    '0014',
+  );
 });
 
 t.test('decodeMessage refuses truncated input', async (t) => {
-  checkError(t, thrown(() => decodeMessage(KEEPALIVE.subarray(0, 10))), 1, 2, '', 10);
-  checkError(t, thrown(() => decodeMessage(NOTIFICATION.subarray(0, 22))), 1, 2, '0019', 22);
+  checkError(
+    t,
+    thrown(() => decodeMessage(KEEPALIVE.subarray(0, 10))),
+    1,
+    2,
+    '',
+    10,
+  );
+  checkError(
+    t,
+    thrown(() => decodeMessage(NOTIFICATION.subarray(0, 22))),
+    1,
+    2,
+    '0019',
+    22,
+  );
 });

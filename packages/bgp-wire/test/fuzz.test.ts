@@ -22,7 +22,8 @@ const { below, chance, pick } = rng;
 function parseSeed(text: string | undefined): number {
   if (text === undefined || text === '') return randomInt(0, 2 ** 32);
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32) throw new Error(`FUZZ_SEED must be an integer 0..2^32-1, got ${text}`);
+  if (!Number.isInteger(n) || n < 0 || n >= 2 ** 32)
+    throw new Error(`FUZZ_SEED must be an integer 0..2^32-1, got ${text}`);
   return n;
 }
 
@@ -65,7 +66,18 @@ interface Failure {
 const ACTIONS = new Set(['session-reset', 'afi-safi-disable', 'treat-as-withdraw', 'attribute-discard']);
 const UPDATE_ERROR_ACTIONS = new Set(['treat-as-withdraw', 'attribute-discard']);
 
-const stats = { inputs: 0, decodes: 0, accepted: 0, rejected: 0, treatAsWithdraw: 0, roundTrips: 0, identicalBytes: 0, framerChunks: 0, framerMessages: 0, framerErrors: 0 };
+const stats = {
+  inputs: 0,
+  decodes: 0,
+  accepted: 0,
+  rejected: 0,
+  treatAsWithdraw: 0,
+  roundTrips: 0,
+  identicalBytes: 0,
+  framerChunks: 0,
+  framerMessages: 0,
+  framerErrors: 0,
+};
 const failures: Failure[] = [];
 let failureCount = 0;
 const HEX_LIMIT = 20000;
@@ -74,7 +86,14 @@ function hexOf(buf: Uint8Array): string {
   return hex.length <= HEX_LIMIT ? hex : `${hex.slice(0, HEX_LIMIT)}... (${buf.length} bytes; reproduce with the seed)`;
 }
 
-function fail(reason: string, origin: string, context: string, iteration: number, input: Uint8Array, detail: string): void {
+function fail(
+  reason: string,
+  origin: string,
+  context: string,
+  iteration: number,
+  input: Uint8Array,
+  detail: string,
+): void {
   failureCount++;
   if (failures.length < MAX_FAILURES) failures.push({ reason, origin, context, iteration, hex: hexOf(input), detail });
 }
@@ -90,7 +109,8 @@ function badWireError(err: unknown, inputLength: number): string | undefined {
   if (!Number.isInteger(err.code) || err.code < 1 || err.code > 255) return `bad code ${err.code}`;
   if (!Number.isInteger(err.subcode) || err.subcode < 0 || err.subcode > 255) return `bad subcode ${err.subcode}`;
   if (!ACTIONS.has(err.action)) return `bad action ${String(err.action)}`;
-  if (!Number.isInteger(err.offset) || err.offset < 0 || err.offset > inputLength) return `offset ${err.offset} outside the input (${inputLength} bytes)`;
+  if (!Number.isInteger(err.offset) || err.offset < 0 || err.offset > inputLength)
+    return `offset ${err.offset} outside the input (${inputLength} bytes)`;
   if (!(err.data instanceof Uint8Array)) return 'data is not a Uint8Array';
   return undefined;
 }
@@ -103,9 +123,18 @@ function badWireError(err: unknown, inputLength: number): string | undefined {
  * damaged original was not).
  */
 function comparable(msg: BgpMessage, discarded: boolean): Record<string, unknown> {
-  const { length: _length, trailingBitsCleared: _cleared, ...rest } = msg as BgpMessage & { length?: number; trailingBitsCleared?: number };
+  const {
+    length: _length,
+    trailingBitsCleared: _cleared,
+    ...rest
+  } = msg as BgpMessage & { length?: number; trailingBitsCleared?: number };
   if (!discarded) return rest;
-  const { errors: _errors, layout: _layout, endOfRib: _endOfRib, ...clean } = rest as typeof rest & { errors?: unknown; layout?: unknown; endOfRib?: unknown };
+  const {
+    errors: _errors,
+    layout: _layout,
+    endOfRib: _endOfRib,
+    ...clean
+  } = rest as typeof rest & { errors?: unknown; layout?: unknown; endOfRib?: unknown };
   return clean;
 }
 
@@ -125,8 +154,15 @@ function checkInput(input: Uint8Array, origin: string, iteration: number): void 
     stats.accepted++;
     if (msg.type === 'UPDATE' && msg.errors !== undefined) {
       for (const e of msg.errors) {
-        const fields = UPDATE_ERROR_ACTIONS.has(e.action) && Number.isInteger(e.code) && Number.isInteger(e.subcode) && Number.isInteger(e.offset) && e.offset >= 0 && e.offset <= input.length;
-        if (!fields) fail('decode: malformed entry in UPDATE errors', origin, name, iteration, input, JSON.stringify(e));
+        const fields =
+          UPDATE_ERROR_ACTIONS.has(e.action) &&
+          Number.isInteger(e.code) &&
+          Number.isInteger(e.subcode) &&
+          Number.isInteger(e.offset) &&
+          e.offset >= 0 &&
+          e.offset <= input.length;
+        if (!fields)
+          fail('decode: malformed entry in UPDATE errors', origin, name, iteration, input, JSON.stringify(e));
       }
       if (msg.errors.some((e) => e.action === 'treat-as-withdraw')) {
         stats.treatAsWithdraw++;
@@ -137,20 +173,41 @@ function checkInput(input: Uint8Array, origin: string, iteration: number): void 
     try {
       encoded = encodeMessage(msg, ctx);
     } catch (err) {
-      fail('encode of a decoded message threw', origin, name, iteration, input, `${describe(err)}\nmessage: ${JSON.stringify(msg)}`);
+      fail(
+        'encode of a decoded message threw',
+        origin,
+        name,
+        iteration,
+        input,
+        `${describe(err)}\nmessage: ${JSON.stringify(msg)}`,
+      );
       continue;
     }
     let again: BgpMessage;
     try {
       again = decodeMessage(encoded, ctx);
     } catch (err) {
-      fail('re-decode of the encoded message threw', origin, name, iteration, input, `${describe(err)}\nencoded: ${hexOf(encoded)}\nmessage: ${JSON.stringify(msg)}`);
+      fail(
+        're-decode of the encoded message threw',
+        origin,
+        name,
+        iteration,
+        input,
+        `${describe(err)}\nencoded: ${hexOf(encoded)}\nmessage: ${JSON.stringify(msg)}`,
+      );
       continue;
     }
     stats.roundTrips++;
     const discarded = msg.type === 'UPDATE' && msg.errors !== undefined;
     if (!isDeepStrictEqual(comparable(msg, discarded), comparable(again, discarded))) {
-      fail('decode(encode(msg)) differs from msg', origin, name, iteration, input, `first:  ${JSON.stringify(msg)}\nsecond: ${JSON.stringify(again)}\nencoded: ${hexOf(encoded)}`);
+      fail(
+        'decode(encode(msg)) differs from msg',
+        origin,
+        name,
+        iteration,
+        input,
+        `first:  ${JSON.stringify(msg)}\nsecond: ${JSON.stringify(again)}\nencoded: ${hexOf(encoded)}`,
+      );
       continue;
     }
     if (encoded.length === input.length && Buffer.compare(encoded, input) === 0) stats.identicalBytes++;
@@ -158,7 +215,12 @@ function checkInput(input: Uint8Array, origin: string, iteration: number): void 
 }
 
 /** Feeds chunks to a new framer: the messages it hands out (copied), and the error it ends with. */
-function frame(chunks: Iterable<Uint8Array>, maxLength: number, all: Uint8Array, iteration: number): { messages: Uint8Array[]; error?: BgpWireError } {
+function frame(
+  chunks: Iterable<Uint8Array>,
+  maxLength: number,
+  all: Uint8Array,
+  iteration: number,
+): { messages: Uint8Array[]; error?: BgpWireError } {
   const context = `max ${maxLength}`;
   const framer = new MessageFramer(maxLength);
   const messages: Uint8Array[] = [];
@@ -175,7 +237,14 @@ function frame(chunks: Iterable<Uint8Array>, maxLength: number, all: Uint8Array,
       stats.framerMessages++;
       const length = (m[16]! << 8) | m[17]!;
       if (m.length < 19 || length !== m.length || m.length > maxLength) {
-        fail('framer returned a message whose header does not match it', 'framer stream', context, iteration, all, hexOf(m));
+        fail(
+          'framer returned a message whose header does not match it',
+          'framer stream',
+          context,
+          iteration,
+          all,
+          hexOf(m),
+        );
       }
       messages.push(m.slice());
     }
@@ -222,9 +291,17 @@ function checkFramer(stream: Uint8Array[], iteration: number): void {
   }
   const chunked = frame(chunks(), maxLength, all, iteration);
   const once = frame([all.slice()], maxLength, all, iteration);
-  const errorOf = (e: BgpWireError | undefined): string => (e === undefined ? 'none' : `${e.code}/${e.subcode} at ${e.offset}`);
+  const errorOf = (e: BgpWireError | undefined): string =>
+    e === undefined ? 'none' : `${e.code}/${e.subcode} at ${e.offset}`;
   if (!isDeepStrictEqual(chunked.messages, once.messages) || errorOf(chunked.error) !== errorOf(once.error)) {
-    fail('chunked framing differs from framing the whole stream', 'framer stream', `max ${maxLength}`, iteration, all, `whole: ${once.messages.length} messages, error ${errorOf(once.error)}; chunked: ${chunked.messages.length} messages, error ${errorOf(chunked.error)}`);
+    fail(
+      'chunked framing differs from framing the whole stream',
+      'framer stream',
+      `max ${maxLength}`,
+      iteration,
+      all,
+      `whole: ${once.messages.length} messages, error ${errorOf(once.error)}; chunked: ${chunked.messages.length} messages, error ${errorOf(chunked.error)}`,
+    );
   }
 }
 
@@ -297,7 +374,10 @@ t.test(`random and mutated inputs (seed ${SEED})`, async (t) => {
   t.equal(failureCount, 0, `no property violations (FUZZ_SEED=${SEED})`);
   // The run must exercise the codec, not just bounce off the header checks.
   t.ok(stats.accepted > stats.decodes * 0.05, `a fair share of inputs decode (${stats.accepted} of ${stats.decodes})`);
-  t.ok(stats.rejected > stats.decodes * 0.05, `a fair share of inputs are rejected (${stats.rejected} of ${stats.decodes})`);
+  t.ok(
+    stats.rejected > stats.decodes * 0.05,
+    `a fair share of inputs are rejected (${stats.rejected} of ${stats.decodes})`,
+  );
   t.ok(stats.roundTrips > 0, `decoded messages were re-encoded (${stats.roundTrips})`);
   t.ok(stats.framerMessages > 0, `the framer produced messages (${stats.framerMessages})`);
 });

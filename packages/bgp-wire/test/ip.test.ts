@@ -20,7 +20,22 @@ t.test('IPv6 text follows RFC 5952', async (t) => {
 });
 
 t.test('address parsing rejects what is not an address', async (t) => {
-  for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '01.2.3.4', '1..2.3', 'a.b.c.d', '1.2.3.4 ', '2001:db8::1::1', '12345::', ':::', '1:2:3:4:5:6:7:8:9', 'g::1', '2001:db8::1.2.3']) {
+  for (const bad of [
+    '',
+    '1.2.3',
+    '1.2.3.4.5',
+    '256.1.1.1',
+    '01.2.3.4',
+    '1..2.3',
+    'a.b.c.d',
+    '1.2.3.4 ',
+    '2001:db8::1::1',
+    '12345::',
+    ':::',
+    '1:2:3:4:5:6:7:8:9',
+    'g::1',
+    '2001:db8::1.2.3',
+  ]) {
     t.equal(parseIp(bad), undefined, `rejects ${JSON.stringify(bad)}`);
   }
   t.ok(isIpv4('192.0.2.255'));

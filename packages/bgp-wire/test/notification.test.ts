@@ -119,33 +119,70 @@ t.test('encodes a shutdown communication per RFC 9003', async (t) => {
 
 t.test('encodes code, subcode and data; data wins over shutdownMessage', async (t) => {
   t.equal(hex(encodeNotification({ type: 'NOTIFICATION', code: 4, subcode: 0 })), `${MARKER}0015030400`);
-  t.equal(hex(encodeNotification({ type: 'NOTIFICATION', code: 2, subcode: 2, data: 'FBF0' })), `${MARKER}0017030202fbf0`);
-  const both = encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 2, data: '00', shutdownMessage: 'ignored' });
+  t.equal(
+    hex(encodeNotification({ type: 'NOTIFICATION', code: 2, subcode: 2, data: 'FBF0' })),
+    `${MARKER}0017030202fbf0`,
+  );
+  const both = encodeNotification({
+    type: 'NOTIFICATION',
+    code: 6,
+    subcode: 2,
+    data: '00',
+    shutdownMessage: 'ignored',
+  });
   t.equal(hex(both), `${MARKER}001603060200`);
-  t.equal(hex(encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 2, data: '', shutdownMessage: 'x' })), `${MARKER}0015030602`, 'empty data still wins');
+  t.equal(
+    hex(encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 2, data: '', shutdownMessage: 'x' })),
+    `${MARKER}0015030602`,
+    'empty data still wins',
+  );
 });
 
 t.test('encode limits: 255 bytes of UTF-8, valid hex, octet fields, message size', async (t) => {
   const ok = encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 2, shutdownMessage: 'a'.repeat(255) });
   t.equal(ok.length, 277);
   t.equal(ok[21], 255);
-  t.throws(() => encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 2, shutdownMessage: 'a'.repeat(256) }), RangeError);
+  t.throws(
+    () => encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 2, shutdownMessage: 'a'.repeat(256) }),
+    RangeError,
+  );
   // 128 two-byte characters = 256 bytes of UTF-8 although only 128 characters.
-  t.throws(() => encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 2, shutdownMessage: 'é'.repeat(128) }), RangeError);
+  t.throws(
+    () => encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 2, shutdownMessage: 'é'.repeat(128) }),
+    RangeError,
+  );
   t.equal(encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 2, shutdownMessage: 'é'.repeat(127) })[21], 254);
-  t.throws(() => encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 2, data: 'abc' }), RangeError, 'odd-length hex');
+  t.throws(
+    () => encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 2, data: 'abc' }),
+    RangeError,
+    'odd-length hex',
+  );
   t.throws(() => encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 2, data: 'zz' }), RangeError, 'not hex');
   t.throws(() => encodeNotification({ type: 'NOTIFICATION', code: 256, subcode: 0 }), RangeError);
   t.throws(() => encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: -1 }), RangeError);
   t.throws(() => encodeNotification({ type: 'NOTIFICATION', code: 1.5, subcode: 0 }), TypeError);
   // 4096 - 21 = 4075 bytes of data fit; one more does not, unless extended messages are in use.
   t.equal(encodeNotification({ type: 'NOTIFICATION', code: 3, subcode: 1, data: '00'.repeat(4075) }).length, 4096);
-  t.throws(() => encodeNotification({ type: 'NOTIFICATION', code: 3, subcode: 1, data: '00'.repeat(4076) }), RangeError);
-  t.equal(encodeNotification({ type: 'NOTIFICATION', code: 3, subcode: 1, data: '00'.repeat(4076) }, { maxMessageLength: 65535 }).length, 4097);
+  t.throws(
+    () => encodeNotification({ type: 'NOTIFICATION', code: 3, subcode: 1, data: '00'.repeat(4076) }),
+    RangeError,
+  );
+  t.equal(
+    encodeNotification(
+      { type: 'NOTIFICATION', code: 3, subcode: 1, data: '00'.repeat(4076) },
+      { maxMessageLength: 65535 },
+    ).length,
+    4097,
+  );
 });
 
 t.test('decode(encode(x)) keeps the fields', async (t) => {
-  const out = encodeNotification({ type: 'NOTIFICATION', code: 6, subcode: 4, shutdownMessage: 'upgrade to 2.1 — back in 5 min' });
+  const out = encodeNotification({
+    type: 'NOTIFICATION',
+    code: 6,
+    subcode: 4,
+    shutdownMessage: 'upgrade to 2.1 — back in 5 min',
+  });
   const msg = decodeNotification(out, 0, out.length);
   t.equal(msg.shutdownMessage, 'upgrade to 2.1 — back in 5 min');
   t.equal(msg.length, out.length);

@@ -16,7 +16,14 @@ const CAPS: Capability[] = [
   { code: 1, name: 'multiprotocol', afi: 1, safi: 1 },
   { code: 2, name: 'route-refresh' },
   { code: 65, name: 'four-octet-as', asn: 65536 },
-  { code: 64, name: 'graceful-restart', restarting: false, notification: true, restartTime: 120, families: [{ afi: 1, safi: 1, forwardingState: true }] },
+  {
+    code: 64,
+    name: 'graceful-restart',
+    restarting: false,
+    notification: true,
+    restartTime: 120,
+    families: [{ afi: 1, safi: 1, forwardingState: true }],
+  },
 ];
 // Version 4, My AS 23456 (AS_TRANS 0x5ba0), hold time 90 (0x005a), BGP identifier 192.0.2.1.
 const FIXED = '04 5ba0 005a c0000201';
@@ -32,7 +39,16 @@ const EXTENDED = `${M} 0039 01 ${FIXED} ff ff 0019  02 0016 ${CAPS_HEX}`;
 const EXTENDED_ONE_PER_PARAM = `${M} 0042 01 ${FIXED} ff ff 0022  02 0006 01 04 0001 00 01  02 0002 02 00  02 0006 41 04 0001 0000  02 0008 40 06 4078 0001 01 80`;
 
 function expected(length: number, layout: OpenMessage['layout']): OpenMessage {
-  return { type: 'OPEN', length, version: 4, myAs: 23456, holdTime: 90, bgpId: '192.0.2.1', capabilities: CAPS, layout };
+  return {
+    type: 'OPEN',
+    length,
+    version: 4,
+    myAs: 23456,
+    holdTime: 90,
+    bgpId: '192.0.2.1',
+    capabilities: CAPS,
+    layout,
+  };
 }
 
 t.test('decodes the layouts real peers use and encodes them back byte for byte', async (t) => {
@@ -40,7 +56,11 @@ t.test('decodes the layouts real peers use and encodes them back byte for byte',
     ['all capabilities in one parameter', ALL_IN_ONE, expected(53, { groups: [4], extended: false })],
     ['one capability per parameter', ONE_PER_PARAM, expected(59, { groups: [1, 1, 1, 1], extended: false })],
     ['RFC 9072 extended, one parameter', EXTENDED, expected(57, { groups: [4], extended: true })],
-    ['RFC 9072 extended, one per parameter', EXTENDED_ONE_PER_PARAM, expected(66, { groups: [1, 1, 1, 1], extended: true })],
+    [
+      'RFC 9072 extended, one per parameter',
+      EXTENDED_ONE_PER_PARAM,
+      expected(66, { groups: [1, 1, 1, 1], extended: true }),
+    ],
   ];
   for (const [what, hex, want] of cases) {
     const buf = bytes(hex);
@@ -52,7 +72,9 @@ t.test('decodes the layouts real peers use and encodes them back byte for byte',
 
 t.test('parameter groupings other than all-or-one, empty parameters, other parameter types', async (t) => {
   // Two parameters of two capabilities: 2+8 + 2+14 = 26 (0x1a); message 55 (0x37).
-  const twoByTwo = bytes(`${M} 0037 01 ${FIXED} 1a  02 08 01 04 0001 00 01 02 00  02 0e 41 04 0001 0000 40 06 4078 0001 01 80`);
+  const twoByTwo = bytes(
+    `${M} 0037 01 ${FIXED} 1a  02 08 01 04 0001 00 01 02 00  02 0e 41 04 0001 0000 40 06 4078 0001 01 80`,
+  );
   const d = decode(twoByTwo);
   t.strictSame(d.layout, { groups: [2, 2], extended: false });
   t.strictSame(d.capabilities, CAPS);
@@ -77,16 +99,32 @@ t.test('parameter groupings other than all-or-one, empty parameters, other param
   // No optional parameters at all, hold time 0 (no keepalives).
   const bare = bytes(`${M} 001d 01 04 fbf0 0000 c6336401 00`);
   const b = decode(bare);
-  t.strictSame(b, { type: 'OPEN', length: 29, version: 4, myAs: 64496, holdTime: 0, bgpId: '198.51.100.1', capabilities: [], layout: { groups: [], extended: false } });
+  t.strictSame(b, {
+    type: 'OPEN',
+    length: 29,
+    version: 4,
+    myAs: 64496,
+    holdTime: 0,
+    bgpId: '198.51.100.1',
+    capabilities: [],
+    layout: { groups: [], extended: false },
+  });
   t.equal(hexOf(encodeOpen(b)), hexOf(bare));
-  t.equal(hexOf(encodeOpen({ type: 'OPEN', version: 4, myAs: 64496, holdTime: 0, bgpId: '198.51.100.1', capabilities: [] })), hexOf(bare));
+  t.equal(
+    hexOf(encodeOpen({ type: 'OPEN', version: 4, myAs: 64496, holdTime: 0, bgpId: '198.51.100.1', capabilities: [] })),
+    hexOf(bare),
+  );
 });
 
 t.test('non-capability parameters before or between capabilities parameters keep their place', async (t) => {
   // A type-1 parameter, then one capabilities parameter: 6 + 8 = 14 (0x0e); message 43 (0x2b).
   const first = bytes(`${M} 002b 01 ${FIXED} 0e  01 04 deadbeef  02 06 01 04 0001 00 01`);
   const f = decode(first);
-  t.strictSame(f.layout, { groups: [1], extended: false, otherParameters: [{ type: 1, hex: 'deadbeef', afterGroups: 0 }] });
+  t.strictSame(f.layout, {
+    groups: [1],
+    extended: false,
+    otherParameters: [{ type: 1, hex: 'deadbeef', afterGroups: 0 }],
+  });
   t.equal(hexOf(encodeOpen(f)), hexOf(first), 'first: round trip');
   // Capabilities, type 1, capabilities, type 3: 8 + 6 + 4 + 3 = 21 (0x15); message 50 (0x32).
   const between = bytes(`${M} 0032 01 ${FIXED} 15  02 06 01 04 0001 00 01  01 04 deadbeef  02 02 02 00  03 01 aa`);
@@ -103,7 +141,11 @@ t.test('non-capability parameters before or between capabilities parameters keep
   // The RFC 9072 form: type 1 (3 + 4), then capabilities (3 + 6): 16 (0x0010); message 32 + 16 = 48 (0x30).
   const ext = bytes(`${M} 0030 01 ${FIXED} ff ff 0010  01 0004 deadbeef  02 0006 01 04 0001 00 01`);
   const e = decode(ext);
-  t.strictSame(e.layout, { groups: [1], extended: true, otherParameters: [{ type: 1, hex: 'deadbeef', afterGroups: 0 }] });
+  t.strictSame(e.layout, {
+    groups: [1],
+    extended: true,
+    otherParameters: [{ type: 1, hex: 'deadbeef', afterGroups: 0 }],
+  });
   t.equal(hexOf(encodeOpen(e)), hexOf(ext), 'extended: round trip');
 });
 
@@ -137,10 +179,25 @@ t.test('RFC 9072: a non-zero Non-Ext OP Len other than 255 still announces the e
 });
 
 t.test('canonical encoding of a typed OPEN', async (t) => {
-  const msg: OpenMessage = { type: 'OPEN', version: 4, myAs: 23456, holdTime: 90, bgpId: '192.0.2.1', capabilities: CAPS };
+  const msg: OpenMessage = {
+    type: 'OPEN',
+    version: 4,
+    myAs: 23456,
+    holdTime: 90,
+    bgpId: '192.0.2.1',
+    capabilities: CAPS,
+  };
   t.equal(hexOf(encodeOpen(msg)), hexOf(bytes(ALL_IN_ONE)), 'all in one parameter');
-  t.equal(hexOf(encodeOpen({ ...msg, layout: { groups: [1, 1, 1, 1], extended: false } })), hexOf(bytes(ONE_PER_PARAM)), 'layout one per parameter');
-  t.equal(hexOf(encodeOpen({ ...msg, layout: { groups: [4], extended: true } })), hexOf(bytes(EXTENDED)), 'layout extended');
+  t.equal(
+    hexOf(encodeOpen({ ...msg, layout: { groups: [1, 1, 1, 1], extended: false } })),
+    hexOf(bytes(ONE_PER_PARAM)),
+    'layout one per parameter',
+  );
+  t.equal(
+    hexOf(encodeOpen({ ...msg, layout: { groups: [4], extended: true } })),
+    hexOf(bytes(EXTENDED)),
+    'layout extended',
+  );
   // `length` is ignored on encode.
   t.equal(hexOf(encodeOpen({ ...msg, length: 1 })), hexOf(bytes(ALL_IN_ONE)));
   // A canonical OPEN of every typed capability: 12 + 2 + 8 + 2 + 8 + 6 + 6 + 2 + 9 + 9 = 64 bytes of
@@ -157,11 +214,22 @@ t.test('canonical encoding of a typed OPEN', async (t) => {
       { code: 2, name: 'route-refresh' },
       { code: 5, name: 'extended-next-hop', families: [{ afi: 1, safi: 1, nextHopAfi: 2 }] },
       { code: 6, name: 'extended-message' },
-      { code: 64, name: 'graceful-restart', restarting: true, notification: false, restartTime: 300, families: [{ afi: 2, safi: 1, forwardingState: false }] },
+      {
+        code: 64,
+        name: 'graceful-restart',
+        restarting: true,
+        notification: false,
+        restartTime: 300,
+        families: [{ afi: 2, safi: 1, forwardingState: false }],
+      },
       { code: 65, name: 'four-octet-as', asn: 64511 },
       { code: 69, name: 'add-path', families: [{ afi: 1, safi: 1, sendReceive: 'send' }] },
       { code: 70, name: 'enhanced-route-refresh' },
-      { code: 71, name: 'long-lived-graceful-restart', families: [{ afi: 1, safi: 1, forwardingState: true, staleTime: 86400 }] },
+      {
+        code: 71,
+        name: 'long-lived-graceful-restart',
+        families: [{ afi: 1, safi: 1, forwardingState: true, staleTime: 86400 }],
+      },
       { code: 73, name: 'fqdn', hostname: 'n1', domainName: 'lab' },
     ],
   };
@@ -182,7 +250,11 @@ t.test('canonical encoding switches to RFC 9072 only when 255 bytes do not suffi
   const fits = encodeOpen({ ...base, capabilities: [{ code: 200, name: 'unknown', hex: '00'.repeat(251) }] });
   t.equal(fits.length, 29 + 255);
   t.equal(hexOf(fits.subarray(16, 19)), '011c01', 'length 284');
-  t.equal(hexOf(fits.subarray(28, 33)), 'ff02fdc8fb', 'opt len 255, type 2, param length 253, code 200, cap length 251');
+  t.equal(
+    hexOf(fits.subarray(28, 33)),
+    'ff02fdc8fb',
+    'opt len 255, type 2, param length 253, code 200, cap length 251',
+  );
   t.strictSame(decode(fits).layout, { groups: [1], extended: false });
   // One more byte: 254 of capabilities, 256 of classic parameter: extended form, 3 + 254 = 257 (0x0101).
   const over = encodeOpen({ ...base, capabilities: [{ code: 200, name: 'unknown', hex: '00'.repeat(252) }] });
@@ -212,28 +284,68 @@ t.test('canonical encoding switches to RFC 9072 only when 255 bytes do not suffi
 
 t.test('validation errors carry the RFC NOTIFICATION and the offset', async (t) => {
   const cases: [string, string, { code: number; subcode: number; offset: number; data?: string }][] = [
-    ['version 3', `${M} 0035 01 03 5ba0 005a c0000201 18 02 16 ${CAPS_HEX}`, { code: 2, subcode: 1, offset: 19, data: '0004' }],
-    ['version 5', `${M} 0035 01 05 5ba0 005a c0000201 18 02 16 ${CAPS_HEX}`, { code: 2, subcode: 1, offset: 19, data: '0004' }],
+    [
+      'version 3',
+      `${M} 0035 01 03 5ba0 005a c0000201 18 02 16 ${CAPS_HEX}`,
+      { code: 2, subcode: 1, offset: 19, data: '0004' },
+    ],
+    [
+      'version 5',
+      `${M} 0035 01 05 5ba0 005a c0000201 18 02 16 ${CAPS_HEX}`,
+      { code: 2, subcode: 1, offset: 19, data: '0004' },
+    ],
     ['My AS 0', `${M} 0035 01 04 0000 005a c0000201 18 02 16 ${CAPS_HEX}`, { code: 2, subcode: 2, offset: 20 }],
     ['hold time 1', `${M} 0035 01 04 5ba0 0001 c0000201 18 02 16 ${CAPS_HEX}`, { code: 2, subcode: 6, offset: 22 }],
     ['hold time 2', `${M} 0035 01 04 5ba0 0002 c0000201 18 02 16 ${CAPS_HEX}`, { code: 2, subcode: 6, offset: 22 }],
-    ['BGP identifier 0.0.0.0', `${M} 0035 01 04 5ba0 005a 00000000 18 02 16 ${CAPS_HEX}`, { code: 2, subcode: 3, offset: 24 }],
+    [
+      'BGP identifier 0.0.0.0',
+      `${M} 0035 01 04 5ba0 005a 00000000 18 02 16 ${CAPS_HEX}`,
+      { code: 2, subcode: 3, offset: 24 },
+    ],
     // four-octet-as starts at 29 (param type) + 2 + 6 (multiprotocol) + 2 (route-refresh) = 39
-    ['four-octet-as AS 0', `${M} 0035 01 ${FIXED} 18 02 16 01 04 0001 00 01 02 00 41 04 0000 0000 40 06 4078 0001 01 80`, { code: 2, subcode: 2, offset: 39 }],
+    [
+      'four-octet-as AS 0',
+      `${M} 0035 01 ${FIXED} 18 02 16 01 04 0001 00 01 02 00 41 04 0000 0000 40 06 4078 0001 01 80`,
+      { code: 2, subcode: 2, offset: 39 },
+    ],
     ['opt param len one short', `${M} 0035 01 ${FIXED} 17 02 16 ${CAPS_HEX}`, { code: 2, subcode: 0, offset: 28 }],
     ['opt param len one long', `${M} 0035 01 ${FIXED} 19 02 16 ${CAPS_HEX}`, { code: 2, subcode: 0, offset: 28 }],
-    ['opt param len 0 with parameters present', `${M} 0035 01 ${FIXED} 00 02 16 ${CAPS_HEX}`, { code: 2, subcode: 0, offset: 28 }],
-    ['parameter longer than the rest', `${M} 0035 01 ${FIXED} 18 02 17 ${CAPS_HEX}`, { code: 2, subcode: 0, offset: 29 }],
+    [
+      'opt param len 0 with parameters present',
+      `${M} 0035 01 ${FIXED} 00 02 16 ${CAPS_HEX}`,
+      { code: 2, subcode: 0, offset: 28 },
+    ],
+    [
+      'parameter longer than the rest',
+      `${M} 0035 01 ${FIXED} 18 02 17 ${CAPS_HEX}`,
+      { code: 2, subcode: 0, offset: 29 },
+    ],
     // param of 21 bytes: graceful-restart at 45 needs 6 value bytes from 47, the param ends at 52
-    ['capability longer than its parameter', `${M} 0035 01 ${FIXED} 18 02 15 ${CAPS_HEX}`, { code: 2, subcode: 0, offset: 45 }],
+    [
+      'capability longer than its parameter',
+      `${M} 0035 01 ${FIXED} 18 02 15 ${CAPS_HEX}`,
+      { code: 2, subcode: 0, offset: 45 },
+    ],
     ['parameter header cut', `${M} 001e 01 ${FIXED} 01 02`, { code: 2, subcode: 0, offset: 29 }],
     ['capability header cut', `${M} 0020 01 ${FIXED} 03 02 01 41`, { code: 2, subcode: 0, offset: 31 }],
     ['capability value cut', `${M} 0021 01 ${FIXED} 04 02 02 41 04`, { code: 2, subcode: 0, offset: 31 }],
     ['extended length field cut to one byte', `${M} 001f 01 ${FIXED} ff ff 00`, { code: 2, subcode: 0, offset: 28 }],
     ['extended length field missing', `${M} 001e 01 ${FIXED} ff ff`, { code: 2, subcode: 0, offset: 28 }],
-    ['extended length one short', `${M} 0039 01 ${FIXED} ff ff 0018 02 0016 ${CAPS_HEX}`, { code: 2, subcode: 0, offset: 30 }],
-    ['extended length one long', `${M} 0039 01 ${FIXED} ff ff 001a 02 0016 ${CAPS_HEX}`, { code: 2, subcode: 0, offset: 30 }],
-    ['extended parameter longer than the rest', `${M} 0039 01 ${FIXED} ff ff 0019 02 0017 ${CAPS_HEX}`, { code: 2, subcode: 0, offset: 32 }],
+    [
+      'extended length one short',
+      `${M} 0039 01 ${FIXED} ff ff 0018 02 0016 ${CAPS_HEX}`,
+      { code: 2, subcode: 0, offset: 30 },
+    ],
+    [
+      'extended length one long',
+      `${M} 0039 01 ${FIXED} ff ff 001a 02 0016 ${CAPS_HEX}`,
+      { code: 2, subcode: 0, offset: 30 },
+    ],
+    [
+      'extended parameter longer than the rest',
+      `${M} 0039 01 ${FIXED} ff ff 0019 02 0017 ${CAPS_HEX}`,
+      { code: 2, subcode: 0, offset: 32 },
+    ],
     ['extended parameter header cut', `${M} 0022 01 ${FIXED} ff ff 0002 02 00`, { code: 2, subcode: 0, offset: 32 }],
   ];
   for (const [what, hex, want] of cases) {
@@ -258,7 +370,9 @@ t.test('validation errors carry the RFC NOTIFICATION and the offset', async (t) 
   // Shorter than the fixed part: a Message Header Error (Bad Message Length).
   t.throws(() => decodeOpen(bytes(ALL_IN_ONE), 0, 28), { name: 'BgpWireError', code: 1, subcode: 2 });
   // Messages say what went wrong.
-  t.throws(() => decode(bytes(`${M} 0035 01 ${FIXED} 17 02 16 ${CAPS_HEX}`)), { message: /optional parameters length 23 does not match the 24 bytes/ });
+  t.throws(() => decode(bytes(`${M} 0035 01 ${FIXED} 17 02 16 ${CAPS_HEX}`)), {
+    message: /optional parameters length 23 does not match the 24 bytes/,
+  });
 });
 
 t.test('the message may sit anywhere in the buffer; offsets are relative to its start', async (t) => {
@@ -294,38 +408,48 @@ t.test('every prefix of a valid OPEN throws BgpWireError, and nothing else', asy
   t.strictSame(failures, []);
 });
 
-t.test('corrupted bytes: decode throws only BgpWireError, and whatever decodes re-encodes to the same OPEN', async (t) => {
-  const failures: string[] = [];
-  let decoded = 0;
-  for (const hex of [ALL_IN_ONE, ONE_PER_PARAM, EXTENDED_ONE_PER_PARAM]) {
-    const full = bytes(hex);
-    for (let i = 19; i < full.length; i++) {
-      for (const v of [0x00, 0x01, 0x02, 0x04, 0x7f, 0x80, 0xfe, 0xff, full[i]! ^ 0x01]) {
-        const buf = full.slice();
-        buf[i] = v;
-        let d: OpenMessage;
-        try {
-          d = decode(buf);
-        } catch (err) {
-          if (!(err instanceof BgpWireError)) failures.push(`byte ${i} = ${v}: ${String(err)}`);
-          continue;
-        }
-        decoded++;
-        try {
-          const again = decode(encodeOpen(d));
-          if (JSON.stringify(again) !== JSON.stringify(d)) failures.push(`byte ${i} = ${v}: re-decoded differently`);
-        } catch (err) {
-          failures.push(`byte ${i} = ${v}: re-encode failed: ${String(err)}`);
+t.test(
+  'corrupted bytes: decode throws only BgpWireError, and whatever decodes re-encodes to the same OPEN',
+  async (t) => {
+    const failures: string[] = [];
+    let decoded = 0;
+    for (const hex of [ALL_IN_ONE, ONE_PER_PARAM, EXTENDED_ONE_PER_PARAM]) {
+      const full = bytes(hex);
+      for (let i = 19; i < full.length; i++) {
+        for (const v of [0x00, 0x01, 0x02, 0x04, 0x7f, 0x80, 0xfe, 0xff, full[i]! ^ 0x01]) {
+          const buf = full.slice();
+          buf[i] = v;
+          let d: OpenMessage;
+          try {
+            d = decode(buf);
+          } catch (err) {
+            if (!(err instanceof BgpWireError)) failures.push(`byte ${i} = ${v}: ${String(err)}`);
+            continue;
+          }
+          decoded++;
+          try {
+            const again = decode(encodeOpen(d));
+            if (JSON.stringify(again) !== JSON.stringify(d)) failures.push(`byte ${i} = ${v}: re-decoded differently`);
+          } catch (err) {
+            failures.push(`byte ${i} = ${v}: re-encode failed: ${String(err)}`);
+          }
         }
       }
     }
-  }
-  t.strictSame(failures, []);
-  t.ok(decoded > 100, `some corruptions still decode (${decoded})`);
-});
+    t.strictSame(failures, []);
+    t.ok(decoded > 100, `some corruptions still decode (${decoded})`);
+  },
+);
 
 t.test('encoding rejects bad input with TypeError or RangeError', async (t) => {
-  const good: OpenMessage = { type: 'OPEN', version: 4, myAs: 64496, holdTime: 90, bgpId: '192.0.2.1', capabilities: CAPS };
+  const good: OpenMessage = {
+    type: 'OPEN',
+    version: 4,
+    myAs: 64496,
+    holdTime: 90,
+    bgpId: '192.0.2.1',
+    capabilities: CAPS,
+  };
   const bad: [string, unknown, typeof TypeError | typeof RangeError][] = [
     ['bgpId not an address', { ...good, bgpId: 'router-1' }, TypeError],
     ['bgpId IPv6', { ...good, bgpId: '2001:db8::1' }, TypeError],
@@ -336,15 +460,38 @@ t.test('encoding rejects bad input with TypeError or RangeError', async (t) => {
     ['groups count too few capabilities', { ...good, layout: { groups: [3], extended: false } }, RangeError],
     ['groups count too many capabilities', { ...good, layout: { groups: [4, 1], extended: false } }, RangeError],
     ['groups entry negative', { ...good, layout: { groups: [-1, 5], extended: false } }, RangeError],
-    ['other parameter hex invalid', { ...good, layout: { groups: [4], extended: false, otherParameters: [{ type: 1, hex: 'xyz' }] } }, TypeError],
-    ['other parameter type 255 first in the classic form', { ...good, capabilities: [], layout: { groups: [], extended: false, otherParameters: [{ type: 255, hex: '' }] } }, RangeError],
+    [
+      'other parameter hex invalid',
+      { ...good, layout: { groups: [4], extended: false, otherParameters: [{ type: 1, hex: 'xyz' }] } },
+      TypeError,
+    ],
+    [
+      'other parameter type 255 first in the classic form',
+      { ...good, capabilities: [], layout: { groups: [], extended: false, otherParameters: [{ type: 255, hex: '' }] } },
+      RangeError,
+    ],
     ['a bad capability', { ...good, capabilities: [{ code: 65, name: 'four-octet-as', asn: -5 }] }, RangeError],
-    ['other parameter after a capabilities parameter that is not there', { ...good, layout: { groups: [4], extended: false, otherParameters: [{ type: 1, hex: '', afterGroups: 2 }] } }, RangeError],
-    ['multiprotocol reserved octet of a capability that is not multiprotocol', { ...good, layout: { groups: [4], extended: false, multiprotocolReserved: { 1: 1 } } }, RangeError],
-    ['multiprotocol reserved octet over 255', { ...good, layout: { groups: [4], extended: false, multiprotocolReserved: { 0: 256 } } }, RangeError],
+    [
+      'other parameter after a capabilities parameter that is not there',
+      { ...good, layout: { groups: [4], extended: false, otherParameters: [{ type: 1, hex: '', afterGroups: 2 }] } },
+      RangeError,
+    ],
+    [
+      'multiprotocol reserved octet of a capability that is not multiprotocol',
+      { ...good, layout: { groups: [4], extended: false, multiprotocolReserved: { 1: 1 } } },
+      RangeError,
+    ],
+    [
+      'multiprotocol reserved octet over 255',
+      { ...good, layout: { groups: [4], extended: false, multiprotocolReserved: { 0: 256 } } },
+      RangeError,
+    ],
     [
       'over 4096 bytes',
-      { ...good, capabilities: Array.from({ length: 17 }, () => ({ code: 200, name: 'unknown', hex: '00'.repeat(255) })) },
+      {
+        ...good,
+        capabilities: Array.from({ length: 17 }, () => ({ code: 200, name: 'unknown', hex: '00'.repeat(255) })),
+      },
       RangeError,
     ],
   ];
@@ -415,7 +562,17 @@ t.test('OPENs of GoBGP, BIRD and FRR decode as read by hand and re-encode byte f
         myAs: 23456,
         holdTime: 90,
         bgpId: '192.0.2.1',
-        capabilities: [rr, fqdn('vm'), mp(1), mp(2), as4(65536), gr(false, [1]), llgr(false, 3600, [1]), enh, addPath('both')],
+        capabilities: [
+          rr,
+          fqdn('vm'),
+          mp(1),
+          mp(2),
+          as4(65536),
+          gr(false, [1]),
+          llgr(false, 3600, [1]),
+          enh,
+          addPath('both'),
+        ],
         layout: { groups: [9], extended: false },
       },
     ],
@@ -427,7 +584,17 @@ t.test('OPENs of GoBGP, BIRD and FRR decode as read by hand and re-encode byte f
         myAs: 64510,
         holdTime: 240,
         bgpId: '192.0.2.20',
-        capabilities: [mp(1), mp(2), rr, enh, gr(false, [1, 2]), as4(64510), addPath('both', 'receive'), { code: 70, name: 'enhanced-route-refresh' }, llgr(false, 3600, [1, 2])],
+        capabilities: [
+          mp(1),
+          mp(2),
+          rr,
+          enh,
+          gr(false, [1, 2]),
+          as4(64510),
+          addPath('both', 'receive'),
+          { code: 70, name: 'enhanced-route-refresh' },
+          llgr(false, 3600, [1, 2]),
+        ],
         layout: { groups: [9], extended: false },
       },
     ],

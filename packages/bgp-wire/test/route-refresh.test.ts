@@ -87,18 +87,40 @@ t.test('encodes requests, BoRR, EoRR and ORF entries', async (t) => {
     hex(encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0, orfHex: '01400000' })),
     `${MARKER}001b050001000101400000`,
   );
-  t.equal(hex(encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 1, orfHex: '' })), `${MARKER}0017050001010` + '1', 'empty orfHex is nothing');
+  t.equal(
+    hex(encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 1, orfHex: '' })),
+    `${MARKER}0017050001010` + '1',
+    'empty orfHex is nothing',
+  );
 });
 
 t.test('encode refuses bad input', async (t) => {
-  t.throws(() => encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 1, orfHex: '00' }), RangeError, 'BoRR with ORF');
-  t.throws(() => encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0, orfHex: '0' }), RangeError, 'odd hex');
+  t.throws(
+    () => encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 1, orfHex: '00' }),
+    RangeError,
+    'BoRR with ORF',
+  );
+  t.throws(
+    () => encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0, orfHex: '0' }),
+    RangeError,
+    'odd hex',
+  );
   t.throws(() => encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 65536, safi: 1, subtype: 0 }), RangeError);
   t.throws(() => encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 256, subtype: 0 }), RangeError);
   t.throws(() => encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 256 }), RangeError);
-  t.throws(() => encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: '1' as unknown as number, safi: 1, subtype: 0 }), TypeError);
-  t.throws(() => encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0, orfHex: '00'.repeat(4074) }), RangeError, 'over 4096');
-  t.equal(encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0, orfHex: '00'.repeat(4073) }).length, 4096);
+  t.throws(
+    () => encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: '1' as unknown as number, safi: 1, subtype: 0 }),
+    TypeError,
+  );
+  t.throws(
+    () => encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0, orfHex: '00'.repeat(4074) }),
+    RangeError,
+    'over 4096',
+  );
+  t.equal(
+    encodeRouteRefresh({ type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0, orfHex: '00'.repeat(4073) }).length,
+    4096,
+  );
 });
 
 t.test('decode(encode(x)) re-encodes byte for byte', async (t) => {

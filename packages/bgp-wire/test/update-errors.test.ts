@@ -5,7 +5,20 @@ import { decodeUpdate, encodeUpdate, isTreatAsWithdraw } from '../src/update.js'
 import { BgpWireError } from '../src/errors.js';
 import type { CodecContext, UpdateError, UpdateMessage } from '../src/types.js';
 
-import { MARKER, hex, bytes, u16, thrown as caught, wireError as thrown, updateBytes as update, ORIGIN, AS_PATH, NEXT_HOP, BASE, NLRI } from './helpers/wire.js';
+import {
+  MARKER,
+  hex,
+  bytes,
+  u16,
+  thrown as caught,
+  wireError as thrown,
+  updateBytes as update,
+  ORIGIN,
+  AS_PATH,
+  NEXT_HOP,
+  BASE,
+  NLRI,
+} from './helpers/wire.js';
 
 const decode = (buf: Uint8Array, ctx?: CodecContext): UpdateMessage => decodeUpdate(buf, 0, buf.length, ctx);
 
@@ -29,36 +42,246 @@ const TWO_OCTET: CodecContext = { fourOctetAs: false };
 const BASE2 = ORIGIN + '4002040201fbf0' + NEXT_HOP;
 
 const nonFatal: NonFatalCase[] = [
-  { name: 'ORIGIN length 2', attrs: AS_PATH + NEXT_HOP + '4001020000', bad: '4001020000', action: 'treat-as-withdraw', subcode: 5, gone: 'origin' },
-  { name: 'ORIGIN value 3', attrs: '40010103' + AS_PATH + NEXT_HOP, bad: '40010103', action: 'treat-as-withdraw', subcode: 6, gone: 'origin' },
-  { name: 'AS_PATH unknown segment type', attrs: ORIGIN + '40020605010000fbf0' + NEXT_HOP, bad: '40020605010000fbf0', action: 'treat-as-withdraw', subcode: 11, gone: 'asPath' },
-  { name: 'AS_PATH zero-length segment', attrs: ORIGIN + '4002020200' + NEXT_HOP, bad: '4002020200', action: 'treat-as-withdraw', subcode: 11, gone: 'asPath' },
-  { name: 'AS_PATH segment overrun', attrs: ORIGIN + '40020602020000fbf0' + NEXT_HOP, bad: '40020602020000fbf0', action: 'treat-as-withdraw', subcode: 11 },
-  { name: 'AS_PATH with AS 0 (RFC 7607)', attrs: ORIGIN + '400206020100000000' + NEXT_HOP, bad: '400206020100000000', action: 'treat-as-withdraw', subcode: 11 },
-  { name: 'NEXT_HOP length 5', attrs: ORIGIN + AS_PATH + '400305c000020100', bad: '400305c000020100', action: 'treat-as-withdraw', subcode: 5, gone: 'nextHop' },
-  { name: 'MULTI_EXIT_DISC length 2', attrs: BASE + '8004020001', bad: '8004020001', action: 'treat-as-withdraw', subcode: 5, gone: 'med' },
-  { name: 'LOCAL_PREF length 3', attrs: BASE + '400503000064', bad: '400503000064', action: 'treat-as-withdraw', subcode: 5, gone: 'localPref', ctx: { ibgp: true } },
-  { name: 'LOCAL_PREF from an external peer', attrs: BASE + '40050400000064', bad: '40050400000064', action: 'attribute-discard', subcode: 0, gone: 'localPref', ctx: { ibgp: false } },
-  { name: 'ATOMIC_AGGREGATE length 1', attrs: BASE + '40060100', bad: '40060100', action: 'attribute-discard', subcode: 5, gone: 'atomicAggregate' },
-  { name: 'AGGREGATOR length 7', attrs: BASE + 'c00707 0000fbf0c00002', bad: 'c007070000fbf0c00002', action: 'attribute-discard', subcode: 5, gone: 'aggregator' },
-  { name: 'AGGREGATOR of 8 bytes on a 2-octet session', attrs: ORIGIN + '4002040201fbf0' + NEXT_HOP + 'c00708 0000fbf0c0000202', bad: 'c007080000fbf0c0000202', action: 'attribute-discard', subcode: 5, ctx: { fourOctetAs: false } },
-  { name: 'AGGREGATOR with AS 0 (RFC 7607)', attrs: BASE + 'c00708 00000000c0000202', bad: 'c0070800000000c0000202', action: 'attribute-discard', subcode: 9, gone: 'aggregator' },
-  { name: 'COMMUNITIES length 0', attrs: BASE + 'c00800', bad: 'c00800', action: 'treat-as-withdraw', subcode: 5, gone: 'communities' },
-  { name: 'COMMUNITIES length 6', attrs: BASE + 'c00806fbf000010000', bad: 'c00806fbf000010000', action: 'treat-as-withdraw', subcode: 5 },
-  { name: 'ORIGINATOR_ID length 5', attrs: BASE + '800905c000020300', bad: '800905c000020300', action: 'treat-as-withdraw', subcode: 5, gone: 'originatorId' },
-  { name: 'CLUSTER_LIST length 6', attrs: BASE + '800a06c00002040000', bad: '800a06c00002040000', action: 'treat-as-withdraw', subcode: 5, gone: 'clusterList' },
-  { name: 'CLUSTER_LIST from an external peer', attrs: BASE + '800a04c0000204', bad: '800a04c0000204', action: 'attribute-discard', subcode: 0, ctx: { ibgp: false } },
-  { name: 'EXTENDED_COMMUNITIES length 12', attrs: BASE + 'c0100c 0002fbf000000064 00000000', bad: 'c0100c0002fbf00000006400000000', action: 'treat-as-withdraw', subcode: 5 },
-  { name: 'EXTENDED_COMMUNITIES length 0', attrs: BASE + 'c01000', bad: 'c01000', action: 'treat-as-withdraw', subcode: 5 },
-  { name: 'LARGE_COMMUNITY length 8', attrs: BASE + 'c02008 0000fbf000000001', bad: 'c020080000fbf000000001', action: 'treat-as-withdraw', subcode: 5 },
-  { name: 'AS4_PATH malformed', attrs: BASE2 + 'c01106 0203 0000fbf0', bad: 'c011060203 0000fbf0', action: 'attribute-discard', subcode: 11, gone: 'as4Path', ctx: TWO_OCTET },
-  { name: 'AS4_AGGREGATOR length 6', attrs: BASE2 + 'c01206 fbf0c0000202', bad: 'c01206fbf0c0000202', action: 'attribute-discard', subcode: 5, gone: 'as4Aggregator', ctx: TWO_OCTET },
-  { name: 'ORIGIN marked optional', attrs: 'c0010100' + AS_PATH + NEXT_HOP, bad: 'c0010100', action: 'treat-as-withdraw', subcode: 4, gone: 'origin' },
-  { name: 'MULTI_EXIT_DISC marked well-known', attrs: BASE + '40040400000001', bad: '40040400000001', action: 'treat-as-withdraw', subcode: 4, gone: 'med' },
-  { name: 'COMMUNITIES marked non-transitive', attrs: BASE + '800804fbf00001', bad: '800804fbf00001', action: 'treat-as-withdraw', subcode: 4, gone: 'communities' },
-  { name: 'AS4_PATH marked non-transitive', attrs: BASE2 + '801106 0201 00010000', bad: '8011060201 00010000', action: 'attribute-discard', subcode: 4, gone: 'as4Path', ctx: TWO_OCTET },
-  { name: 'AS4_PATH from a 4-octet AS peer (RFC 6793 4.1)', attrs: BASE + 'c01106 0201 00010000', bad: 'c011060201 00010000', action: 'attribute-discard', subcode: 0, gone: 'as4Path' },
-  { name: 'AS4_AGGREGATOR from a 4-octet AS peer (RFC 6793 4.1)', attrs: BASE + 'c01208 00010000 c0000202', bad: 'c0120800010000c0000202', action: 'attribute-discard', subcode: 0, gone: 'as4Aggregator', ctx: { fourOctetAs: true } },
+  {
+    name: 'ORIGIN length 2',
+    attrs: AS_PATH + NEXT_HOP + '4001020000',
+    bad: '4001020000',
+    action: 'treat-as-withdraw',
+    subcode: 5,
+    gone: 'origin',
+  },
+  {
+    name: 'ORIGIN value 3',
+    attrs: '40010103' + AS_PATH + NEXT_HOP,
+    bad: '40010103',
+    action: 'treat-as-withdraw',
+    subcode: 6,
+    gone: 'origin',
+  },
+  {
+    name: 'AS_PATH unknown segment type',
+    attrs: ORIGIN + '40020605010000fbf0' + NEXT_HOP,
+    bad: '40020605010000fbf0',
+    action: 'treat-as-withdraw',
+    subcode: 11,
+    gone: 'asPath',
+  },
+  {
+    name: 'AS_PATH zero-length segment',
+    attrs: ORIGIN + '4002020200' + NEXT_HOP,
+    bad: '4002020200',
+    action: 'treat-as-withdraw',
+    subcode: 11,
+    gone: 'asPath',
+  },
+  {
+    name: 'AS_PATH segment overrun',
+    attrs: ORIGIN + '40020602020000fbf0' + NEXT_HOP,
+    bad: '40020602020000fbf0',
+    action: 'treat-as-withdraw',
+    subcode: 11,
+  },
+  {
+    name: 'AS_PATH with AS 0 (RFC 7607)',
+    attrs: ORIGIN + '400206020100000000' + NEXT_HOP,
+    bad: '400206020100000000',
+    action: 'treat-as-withdraw',
+    subcode: 11,
+  },
+  {
+    name: 'NEXT_HOP length 5',
+    attrs: ORIGIN + AS_PATH + '400305c000020100',
+    bad: '400305c000020100',
+    action: 'treat-as-withdraw',
+    subcode: 5,
+    gone: 'nextHop',
+  },
+  {
+    name: 'MULTI_EXIT_DISC length 2',
+    attrs: BASE + '8004020001',
+    bad: '8004020001',
+    action: 'treat-as-withdraw',
+    subcode: 5,
+    gone: 'med',
+  },
+  {
+    name: 'LOCAL_PREF length 3',
+    attrs: BASE + '400503000064',
+    bad: '400503000064',
+    action: 'treat-as-withdraw',
+    subcode: 5,
+    gone: 'localPref',
+    ctx: { ibgp: true },
+  },
+  {
+    name: 'LOCAL_PREF from an external peer',
+    attrs: BASE + '40050400000064',
+    bad: '40050400000064',
+    action: 'attribute-discard',
+    subcode: 0,
+    gone: 'localPref',
+    ctx: { ibgp: false },
+  },
+  {
+    name: 'ATOMIC_AGGREGATE length 1',
+    attrs: BASE + '40060100',
+    bad: '40060100',
+    action: 'attribute-discard',
+    subcode: 5,
+    gone: 'atomicAggregate',
+  },
+  {
+    name: 'AGGREGATOR length 7',
+    attrs: BASE + 'c00707 0000fbf0c00002',
+    bad: 'c007070000fbf0c00002',
+    action: 'attribute-discard',
+    subcode: 5,
+    gone: 'aggregator',
+  },
+  {
+    name: 'AGGREGATOR of 8 bytes on a 2-octet session',
+    attrs: ORIGIN + '4002040201fbf0' + NEXT_HOP + 'c00708 0000fbf0c0000202',
+    bad: 'c007080000fbf0c0000202',
+    action: 'attribute-discard',
+    subcode: 5,
+    ctx: { fourOctetAs: false },
+  },
+  {
+    name: 'AGGREGATOR with AS 0 (RFC 7607)',
+    attrs: BASE + 'c00708 00000000c0000202',
+    bad: 'c0070800000000c0000202',
+    action: 'attribute-discard',
+    subcode: 9,
+    gone: 'aggregator',
+  },
+  {
+    name: 'COMMUNITIES length 0',
+    attrs: BASE + 'c00800',
+    bad: 'c00800',
+    action: 'treat-as-withdraw',
+    subcode: 5,
+    gone: 'communities',
+  },
+  {
+    name: 'COMMUNITIES length 6',
+    attrs: BASE + 'c00806fbf000010000',
+    bad: 'c00806fbf000010000',
+    action: 'treat-as-withdraw',
+    subcode: 5,
+  },
+  {
+    name: 'ORIGINATOR_ID length 5',
+    attrs: BASE + '800905c000020300',
+    bad: '800905c000020300',
+    action: 'treat-as-withdraw',
+    subcode: 5,
+    gone: 'originatorId',
+  },
+  {
+    name: 'CLUSTER_LIST length 6',
+    attrs: BASE + '800a06c00002040000',
+    bad: '800a06c00002040000',
+    action: 'treat-as-withdraw',
+    subcode: 5,
+    gone: 'clusterList',
+  },
+  {
+    name: 'CLUSTER_LIST from an external peer',
+    attrs: BASE + '800a04c0000204',
+    bad: '800a04c0000204',
+    action: 'attribute-discard',
+    subcode: 0,
+    ctx: { ibgp: false },
+  },
+  {
+    name: 'EXTENDED_COMMUNITIES length 12',
+    attrs: BASE + 'c0100c 0002fbf000000064 00000000',
+    bad: 'c0100c0002fbf00000006400000000',
+    action: 'treat-as-withdraw',
+    subcode: 5,
+  },
+  {
+    name: 'EXTENDED_COMMUNITIES length 0',
+    attrs: BASE + 'c01000',
+    bad: 'c01000',
+    action: 'treat-as-withdraw',
+    subcode: 5,
+  },
+  {
+    name: 'LARGE_COMMUNITY length 8',
+    attrs: BASE + 'c02008 0000fbf000000001',
+    bad: 'c020080000fbf000000001',
+    action: 'treat-as-withdraw',
+    subcode: 5,
+  },
+  {
+    name: 'AS4_PATH malformed',
+    attrs: BASE2 + 'c01106 0203 0000fbf0',
+    bad: 'c011060203 0000fbf0',
+    action: 'attribute-discard',
+    subcode: 11,
+    gone: 'as4Path',
+    ctx: TWO_OCTET,
+  },
+  {
+    name: 'AS4_AGGREGATOR length 6',
+    attrs: BASE2 + 'c01206 fbf0c0000202',
+    bad: 'c01206fbf0c0000202',
+    action: 'attribute-discard',
+    subcode: 5,
+    gone: 'as4Aggregator',
+    ctx: TWO_OCTET,
+  },
+  {
+    name: 'ORIGIN marked optional',
+    attrs: 'c0010100' + AS_PATH + NEXT_HOP,
+    bad: 'c0010100',
+    action: 'treat-as-withdraw',
+    subcode: 4,
+    gone: 'origin',
+  },
+  {
+    name: 'MULTI_EXIT_DISC marked well-known',
+    attrs: BASE + '40040400000001',
+    bad: '40040400000001',
+    action: 'treat-as-withdraw',
+    subcode: 4,
+    gone: 'med',
+  },
+  {
+    name: 'COMMUNITIES marked non-transitive',
+    attrs: BASE + '800804fbf00001',
+    bad: '800804fbf00001',
+    action: 'treat-as-withdraw',
+    subcode: 4,
+    gone: 'communities',
+  },
+  {
+    name: 'AS4_PATH marked non-transitive',
+    attrs: BASE2 + '801106 0201 00010000',
+    bad: '8011060201 00010000',
+    action: 'attribute-discard',
+    subcode: 4,
+    gone: 'as4Path',
+    ctx: TWO_OCTET,
+  },
+  {
+    name: 'AS4_PATH from a 4-octet AS peer (RFC 6793 4.1)',
+    attrs: BASE + 'c01106 0201 00010000',
+    bad: 'c011060201 00010000',
+    action: 'attribute-discard',
+    subcode: 0,
+    gone: 'as4Path',
+  },
+  {
+    name: 'AS4_AGGREGATOR from a 4-octet AS peer (RFC 6793 4.1)',
+    attrs: BASE + 'c01208 00010000 c0000202',
+    bad: 'c0120800010000c0000202',
+    action: 'attribute-discard',
+    subcode: 0,
+    gone: 'as4Aggregator',
+    ctx: { fourOctetAs: true },
+  },
   { name: 'a second ORIGIN', attrs: BASE + '40010102', bad: '40010102', action: 'attribute-discard', subcode: 1 },
 ];
 
@@ -111,17 +334,27 @@ t.test('RFC 7606 missing well-known attributes', async (t) => {
     );
   }
   t.equal(decode(update('', BASE, NLRI), { ibgp: false }).errors, undefined, 'LOCAL_PREF not needed on eBGP');
-  const mpOnly = decode(update('', ORIGIN + AS_PATH + '800e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001', ''));
+  const mpOnly = decode(
+    update('', ORIGIN + AS_PATH + '800e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001', ''),
+  );
   t.equal(mpOnly.errors, undefined, 'NEXT_HOP is not needed for MP_REACH_NLRI prefixes');
-  const mpNoOrigin = decode(update('', AS_PATH + '800e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001', ''));
-  t.match(mpNoOrigin.errors, [{ action: 'treat-as-withdraw', subcode: 3, data: '01' }], 'ORIGIN is needed with MP_REACH_NLRI');
+  const mpNoOrigin = decode(
+    update('', AS_PATH + '800e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001', ''),
+  );
+  t.match(
+    mpNoOrigin.errors,
+    [{ action: 'treat-as-withdraw', subcode: 3, data: '01' }],
+    'ORIGIN is needed with MP_REACH_NLRI',
+  );
   t.equal(decode(update('18c63364', '', '')).errors, undefined, 'withdrawals need no attributes');
 });
 
 t.test('RFC 7606 4: attribute lengths in conflict with the total attribute length', async (t) => {
   // The last attribute claims 8 bytes where 4 are left: treat-as-withdraw, NLRI found from the total.
   const overrun = decode(update('', BASE + 'c00808fbf00001', NLRI));
-  t.match(overrun.errors, [{ action: 'treat-as-withdraw', code: 3, subcode: 5, data: 'c00808fbf00001', offset: 43, attribute: 8 }]);
+  t.match(overrun.errors, [
+    { action: 'treat-as-withdraw', code: 3, subcode: 5, data: 'c00808fbf00001', offset: 43, attribute: 8 },
+  ]);
   t.strictSame(overrun.nlri, [{ prefix: '203.0.113.0/24' }]);
   // Two bytes left: too few for an attribute header.
   const short = decode(update('', BASE + 'c008', NLRI));
@@ -137,7 +370,13 @@ t.test('RFC 7606 fatal errors: session reset', async (t) => {
     ['total attribute length overruns the message', update('', '', '').map((b, i) => (i === 22 ? 1 : b)), 1, 21, 3],
     ['NLRI prefix length 33', update('', BASE, '21cb007100'), 10, 43, 3, '21cb007100'],
     ['NLRI prefix overruns the field', update('', BASE, '18cb00'), 10, 43, 3, '18cb00'],
-    ['MP_REACH_NLRI twice', update('', BASE + '800e0d 0001 01 04 c0000201 00 18cb0071' + '800e0d 0001 01 04 c0000201 00 18cb0072', ''), 1, 59, 3],
+    [
+      'MP_REACH_NLRI twice',
+      update('', BASE + '800e0d 0001 01 04 c0000201 00 18cb0071' + '800e0d 0001 01 04 c0000201 00 18cb0072', ''),
+      1,
+      59,
+      3,
+    ],
     ['MP_UNREACH_NLRI twice', update('', '800f03000201 800f03000201', ''), 1, 29, 3, '800f03000201'],
     ['unrecognized well-known attribute', update('', BASE + '406302abcd', NLRI), 2, 43, 3, '406302abcd'],
   ];
@@ -150,7 +389,11 @@ t.test('RFC 7606 fatal errors: session reset', async (t) => {
   t.match(header, { code: 1, subcode: 2 }, 'shorter than 23 bytes');
   const mismatch = update('', '', '');
   mismatch[17] = 24;
-  t.match(thrown(() => decode(mismatch)), { code: 1, subcode: 2 }, 'header length disagrees with the message');
+  t.match(
+    thrown(() => decode(mismatch)),
+    { code: 1, subcode: 2 },
+    'header length disagrees with the message',
+  );
 });
 
 t.test('RFC 7606 MP_REACH_NLRI / MP_UNREACH_NLRI errors: AFI/SAFI disable', async (t) => {
@@ -160,7 +403,13 @@ t.test('RFC 7606 MP_REACH_NLRI / MP_UNREACH_NLRI errors: AFI/SAFI disable', asyn
     ['IPv4 next hop length 8', ORIGIN + AS_PATH + '800e11 0001 01 08 c0000201c0000202 00 18cb0071', 1, 1, 36],
     ['next hop length overruns the attribute', ORIGIN + AS_PATH + '800e05 0002 01 10 00', 2, 1, 36],
     ['no reserved octet', ORIGIN + AS_PATH + '800e04 0002 0100', 2, 1, 36],
-    ['IPv6 prefix length 129', ORIGIN + AS_PATH + '800e17 0002 01 10 20010db8000000000000000000000001 00 81 20', 2, 1, 60],
+    [
+      'IPv6 prefix length 129',
+      ORIGIN + AS_PATH + '800e17 0002 01 10 20010db8000000000000000000000001 00 81 20',
+      2,
+      1,
+      60,
+    ],
     ['MP_UNREACH prefix overrun', '800f06 0002 01 30 2001', 2, 1, 29],
     ['MP_REACH overruns the path attributes', ORIGIN + AS_PATH + '800e20 0002 01 10', 2, 1, 36],
   ];
@@ -169,7 +418,11 @@ t.test('RFC 7606 MP_REACH_NLRI / MP_UNREACH_NLRI errors: AFI/SAFI disable', asyn
     t.match(err, { code: 3, subcode: 9, action: 'afi-safi-disable', afi, safi, offset }, name);
   }
   const unreadable = thrown(() => decode(update('', '800f020002', '')));
-  t.match(unreadable, { code: 3, subcode: 9, action: 'session-reset', afi: undefined, offset: 23 }, 'AFI/SAFI cannot be read');
+  t.match(
+    unreadable,
+    { code: 3, subcode: 9, action: 'session-reset', afi: undefined, offset: 23 },
+    'AFI/SAFI cannot be read',
+  );
   t.equal(hex(unreadable.data), '800f020002');
 });
 
@@ -177,7 +430,11 @@ t.test('RFC 7606 5.2: an UPDATE announcing nothing resets the session instead of
   const err = thrown(() => decode(update('', '40010103' + AS_PATH, '')));
   t.match(err, { code: 3, subcode: 6, action: 'session-reset', offset: 23 });
   t.equal(hex(err.data), '40010103');
-  t.throws(() => decode(update('18c63364', BASE + 'c00800', '')), BgpWireError, 'withdrawals with a malformed attribute');
+  t.throws(
+    () => decode(update('18c63364', BASE + 'c00800', '')),
+    BgpWireError,
+    'withdrawals with a malformed attribute',
+  );
   // Attribute discard is no reason to reset.
   const discard = decode(update('', BASE + '40060100', ''));
   t.match(discard.errors, [{ action: 'attribute-discard', subcode: 5 }]);
@@ -188,7 +445,9 @@ t.test('RFC 7606 5.2: an UPDATE announcing nothing resets the session instead of
 });
 
 t.test('MP_REACH_NLRI with conflicting flags is still read for its prefixes', async (t) => {
-  const msg = decode(update('', ORIGIN + AS_PATH + 'c00e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001', ''));
+  const msg = decode(
+    update('', ORIGIN + AS_PATH + 'c00e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001', ''),
+  );
   t.match(msg.errors, [{ action: 'treat-as-withdraw', subcode: 4, attribute: 14 }]);
   t.strictSame(msg.attributes.mpReach?.nlri, [{ prefix: '2001:db8:1::/48' }]);
 });
@@ -230,7 +489,10 @@ t.test('truncation: every shorter message is rejected or handled, never a crash'
     const cut = update('', hex(block.subarray(0, k)), NLRI);
     try {
       const msg = decode(cut);
-      t.ok(msg.errors !== undefined || isBoundary(block, k), `attributes cut at ${k}: errors, or a cut between attributes`);
+      t.ok(
+        msg.errors !== undefined || isBoundary(block, k),
+        `attributes cut at ${k}: errors, or a cut between attributes`,
+      );
     } catch (err) {
       if (!(err instanceof BgpWireError)) t.fail(`attributes cut at ${k}: ${String(err)}`);
     }
@@ -256,10 +518,24 @@ t.test('random damage only ever yields BgpWireError', async (t) => {
     return (state >>> 0) % n;
   };
   const seeds = [
-    update('18c63364', BASE + '800e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001 c01008 0203 00010000 0005', NLRI),
-    update('', '800f0a 000201 30 20010db80001' + BASE + 'c01106 0201 00010000 c01208 00010000 c0000209', NLRI + '19c6336480'),
+    update(
+      '18c63364',
+      BASE + '800e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001 c01008 0203 00010000 0005',
+      NLRI,
+    ),
+    update(
+      '',
+      '800f0a 000201 30 20010db80001' + BASE + 'c01106 0201 00010000 c01208 00010000 c0000209',
+      NLRI + '19c6336480',
+    ),
   ];
-  const contexts: CodecContext[] = [{}, { fourOctetAs: false }, { addPath: ['ipv4-unicast', 'ipv6-unicast'] }, { ibgp: true }, { ibgp: false }];
+  const contexts: CodecContext[] = [
+    {},
+    { fourOctetAs: false },
+    { addPath: ['ipv4-unicast', 'ipv6-unicast'] },
+    { ibgp: true },
+    { ibgp: false },
+  ];
   let bad = 0;
   for (let i = 0; i < 20000; i++) {
     const buf = seeds[i % seeds.length]!.slice();
@@ -272,7 +548,9 @@ t.test('random damage only ever yields BgpWireError', async (t) => {
         // Whatever decodes without treat-as-withdraw must encode again and decode to the same thing.
         const encoded = encodeUpdate(msg, ctx);
         const again = decodeUpdate(encoded, 0, encoded.length, ctx);
-        if (!isDeepStrictEqual([again.withdrawn, again.attributes, again.nlri], [msg.withdrawn, msg.attributes, msg.nlri])) {
+        if (
+          !isDeepStrictEqual([again.withdrawn, again.attributes, again.nlri], [msg.withdrawn, msg.attributes, msg.nlri])
+        ) {
           bad++;
           if (bad < 5) t.fail(`input ${hex(buf)} does not survive encode/decode`);
         }
@@ -296,14 +574,24 @@ t.test('RFC 7606 5.2: reachable NLRI, not the presence of MP_REACH_NLRI, decides
     t.match(err, { code: 3, action: 'session-reset', ...expected }, name);
   };
   // An MP_REACH_NLRI without prefixes announces nothing: a non-discard error resets the session.
-  resets('ORIGIN value 3 next to an empty MP_REACH_NLRI', emptyReach + '40010103' + AS_PATH, { subcode: 6, offset: 47, data: bytes('40010103') });
-  resets('MED flags error next to an empty MP_REACH_NLRI', emptyReach + ORIGIN + AS_PATH + '40040400000001', { subcode: 4 });
+  resets('ORIGIN value 3 next to an empty MP_REACH_NLRI', emptyReach + '40010103' + AS_PATH, {
+    subcode: 6,
+    offset: 47,
+    data: bytes('40010103'),
+  });
+  resets('MED flags error next to an empty MP_REACH_NLRI', emptyReach + ORIGIN + AS_PATH + '40040400000001', {
+    subcode: 4,
+  });
   resets('ORIGIN missing next to an empty MP_REACH_NLRI (RFC 4760 3)', emptyReach + AS_PATH, { subcode: 3 });
   resets('a family kept raw, its NLRI empty', '800e09 0001 80 04 c0000201 00' + '40010103' + AS_PATH, { subcode: 6 });
   // Withdrawn prefixes are not reachable NLRI: MP_UNREACH_NLRI with prefixes next to other attributes resets.
-  resets('MP_UNREACH_NLRI with prefixes and a bad ORIGIN', '800f0a 000201 30 20010db80001' + '40010103' + AS_PATH, { subcode: 6 });
+  resets('MP_UNREACH_NLRI with prefixes and a bad ORIGIN', '800f0a 000201 30 20010db80001' + '40010103' + AS_PATH, {
+    subcode: 6,
+  });
   // MP_UNREACH_NLRI alone is exempt, but not when something else in the attributes is wrong too.
-  resets('MP_UNREACH_NLRI with conflicting flags and a truncated attribute', 'c00f0a 000201 30 20010db80001 c008', { subcode: 4 });
+  resets('MP_UNREACH_NLRI with conflicting flags and a truncated attribute', 'c00f0a 000201 30 20010db80001 c008', {
+    subcode: 4,
+  });
   const alone = decode(update('', 'c00f0a 000201 30 20010db80001', ''));
   t.match(alone.errors, [{ action: 'treat-as-withdraw', subcode: 4, attribute: 15 }], 'MP_UNREACH_NLRI alone');
 

@@ -3,7 +3,19 @@ import { decodeUpdate, encodeUpdate, endOfRib } from '../src/update.js';
 import { BgpWireError } from '../src/errors.js';
 import type { CodecContext, UpdateMessage } from '../src/types.js';
 
-import { MARKER, hex, bytes, u16, wireError as thrown, updateBytes as update, ORIGIN, AS_PATH, NEXT_HOP, BASE, NLRI } from './helpers/wire.js';
+import {
+  MARKER,
+  hex,
+  bytes,
+  u16,
+  wireError as thrown,
+  updateBytes as update,
+  ORIGIN,
+  AS_PATH,
+  NEXT_HOP,
+  BASE,
+  NLRI,
+} from './helpers/wire.js';
 
 const decode = (buf: Uint8Array, ctx?: CodecContext): UpdateMessage => decodeUpdate(buf, 0, buf.length, ctx);
 
@@ -64,7 +76,10 @@ t.test('End-of-RIB in both forms', async (t) => {
   t.strictSame(v6.attributes, { mpUnreach: { afi: 2, safi: 1, withdrawn: [] } });
   t.strictSame(decode(endOfRib(1, 128)).endOfRib, { afi: 1, safi: 128 }, 'a family kept raw');
   t.equal(hex(encodeUpdate(v6)), hex(endOfRib(2, 1)));
-  t.equal(hex(encodeUpdate({ type: 'UPDATE', withdrawn: [], attributes: {}, nlri: [], endOfRib: { afi: 2, safi: 1 } })), hex(endOfRib(2, 1)));
+  t.equal(
+    hex(encodeUpdate({ type: 'UPDATE', withdrawn: [], attributes: {}, nlri: [], endOfRib: { afi: 2, safi: 1 } })),
+    hex(endOfRib(2, 1)),
+  );
   // An MP_UNREACH with something in it, or next to another attribute, is no End-of-RIB.
   t.equal(decode(update('', '800f0a 000201 30 20010db80001', '')).endOfRib, undefined);
   t.equal(decode(update('', '800f03 000201 40010100', '')).endOfRib, undefined);
@@ -84,7 +99,12 @@ t.test('ADD-PATH path identifiers in withdrawn routes, NLRI and MP_REACH_NLRI', 
     { prefix: '203.0.113.0/24', pathId: 1 },
     { prefix: '203.0.113.0/24', pathId: 2 },
   ]);
-  t.strictSame(msg.attributes.mpReach, { afi: 2, safi: 1, nextHops: ['2001:db8::9'], nlri: [{ prefix: '2001:db8:5::/48', pathId: 2 }] });
+  t.strictSame(msg.attributes.mpReach, {
+    afi: 2,
+    safi: 1,
+    nextHops: ['2001:db8::9'],
+    nlri: [{ prefix: '2001:db8:5::/48', pathId: 2 }],
+  });
   t.equal(hex(encodeUpdate(msg, ctx)), hex(wire));
   // Only IPv6 has ADD-PATH: the IPv4 fields are read without path identifiers and fail.
   t.throws(() => decode(wire, { addPath: ['ipv6-unicast'] }), BgpWireError);
@@ -93,11 +113,20 @@ t.test('ADD-PATH path identifiers in withdrawn routes, NLRI and MP_REACH_NLRI', 
 t.test('byte-identical round trips of non-canonical layouts', async (t) => {
   const layouts: [string, string][] = [
     // MP_REACH_NLRI after ORIGIN/AS_PATH, in plain ascending order (RFC 4271's SHOULD).
-    ['ascending with MP_REACH_NLRI in place', ORIGIN + AS_PATH + '800e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001'],
+    [
+      'ascending with MP_REACH_NLRI in place',
+      ORIGIN + AS_PATH + '800e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001',
+    ],
     // Extended-length bit on short attributes, and on MP_REACH_NLRI.
-    ['extended length on short values', '5001000100' + '5002000602010000fbf0' + '900e001c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001'],
+    [
+      'extended length on short values',
+      '5001000100' + '5002000602010000fbf0' + '900e001c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001',
+    ],
     // Partial bit on COMMUNITIES, non-zero low flag bits on MED, an unknown attribute in the middle.
-    ['partial and unused flag bits', ORIGIN + AS_PATH + NEXT_HOP + '870404 00000005' + 'e06302abcd' + 'e00804 fbf00001'],
+    [
+      'partial and unused flag bits',
+      ORIGIN + AS_PATH + NEXT_HOP + '870404 00000005' + 'e06302abcd' + 'e00804 fbf00001',
+    ],
   ];
   for (const [name, attrs] of layouts) {
     const wire = update('', attrs, name.includes('MP_REACH') || name.includes('extended') ? '' : NLRI);
@@ -115,7 +144,11 @@ t.test('byte-identical round trips of non-canonical layouts', async (t) => {
   t.strictSame(flagged.attributes.unknown, [{ code: 99, flags: 0xe0, hex: 'abcd' }]);
 
   // MP_REACH_NLRI first is the canonical order (RFC 7606 5.1): no layout needed.
-  const mpFirst = update('', '800e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001' + ORIGIN + AS_PATH, '');
+  const mpFirst = update(
+    '',
+    '800e1c 0002 01 10 20010db8000000000000000000000001 00 30 20010db80001' + ORIGIN + AS_PATH,
+    '',
+  );
   const m = decode(mpFirst);
   t.equal(m.layout, undefined);
   t.equal(hex(encodeUpdate(m)), hex(mpFirst));
@@ -129,16 +162,35 @@ t.test('canonical encoding: order, flags and extended length', async (t) => {
   const msg: UpdateMessage = {
     type: 'UPDATE',
     withdrawn: [],
-    attributes: { communities, med: 1, nextHop: '192.0.2.1', asPath: [], origin: 'egp', unknown: [{ code: 12, flags: 0xc0, hex: '' }] },
+    attributes: {
+      communities,
+      med: 1,
+      nextHop: '192.0.2.1',
+      asPath: [],
+      origin: 'egp',
+      unknown: [{ code: 12, flags: 0xc0, hex: '' }],
+    },
     nlri: [{ prefix: '0.0.0.0/0' }],
   };
   const out = encodeUpdate(msg);
-  const attrs = '40010101' + '400200' + NEXT_HOP + '80040400000001' + 'd0080118' + communities.map((_, i) => `fbf0${u16(i)}`).join('') + 'c00c00';
+  const attrs =
+    '40010101' +
+    '400200' +
+    NEXT_HOP +
+    '80040400000001' +
+    'd0080118' +
+    communities.map((_, i) => `fbf0${u16(i)}`).join('') +
+    'c00c00';
   t.equal(hex(out), hex(update('', attrs, '00')));
 });
 
 t.test('encode rejects what cannot be encoded', async (t) => {
-  const base: UpdateMessage = { type: 'UPDATE', withdrawn: [], attributes: { origin: 'igp', asPath: [], nextHop: '192.0.2.1' }, nlri: [] };
+  const base: UpdateMessage = {
+    type: 'UPDATE',
+    withdrawn: [],
+    attributes: { origin: 'igp', asPath: [], nextHop: '192.0.2.1' },
+    nlri: [],
+  };
   const many = Array.from({ length: 1100 }, (_, i) => ({ prefix: `10.${i >> 8}.${i & 255}.0/24` }));
   t.throws(() => encodeUpdate({ ...base, nlri: many }), RangeError, 'over 4096 bytes');
   t.equal(encodeUpdate({ ...base, nlri: many }, { maxMessageLength: 65535 }).length, 23 + 14 + 1100 * 4);
@@ -148,39 +200,79 @@ t.test('encode rejects what cannot be encoded', async (t) => {
   t.throws(() => encodeUpdate({ ...base, attributes: { origin: 'bgp' as 'igp' } }), TypeError);
   t.throws(() => encodeUpdate({ ...base, attributes: { med: -1 } }), RangeError);
   t.throws(() => encodeUpdate({ ...base, attributes: { communities: ['65536:1'] } }), TypeError);
-  t.throws(() => encodeUpdate({ ...base, attributes: { asPath: [{ type: 'AS_SEQUENCE', asns: [65536] }] } }, { fourOctetAs: false }), RangeError);
-  t.throws(() => encodeUpdate({ ...base, attributes: { asPath: [{ type: 'AS_SEQ' as 'AS_SET', asns: [1] }] } }), TypeError);
-  t.throws(() => encodeUpdate({ ...base, attributes: { mpReach: { afi: 2, safi: 1, nextHops: ['192.0.2.1'], nlri: [] } } }), TypeError);
-  t.throws(() => encodeUpdate({ ...base, attributes: { mpReach: { afi: 1, safi: 128, nextHops: ['192.0.2.1'], nlri: [{ prefix: '203.0.113.0/24' }] } } }), TypeError);
+  t.throws(
+    () =>
+      encodeUpdate(
+        { ...base, attributes: { asPath: [{ type: 'AS_SEQUENCE', asns: [65536] }] } },
+        { fourOctetAs: false },
+      ),
+    RangeError,
+  );
+  t.throws(
+    () => encodeUpdate({ ...base, attributes: { asPath: [{ type: 'AS_SEQ' as 'AS_SET', asns: [1] }] } }),
+    TypeError,
+  );
+  t.throws(
+    () => encodeUpdate({ ...base, attributes: { mpReach: { afi: 2, safi: 1, nextHops: ['192.0.2.1'], nlri: [] } } }),
+    TypeError,
+  );
+  t.throws(
+    () =>
+      encodeUpdate({
+        ...base,
+        attributes: { mpReach: { afi: 1, safi: 128, nextHops: ['192.0.2.1'], nlri: [{ prefix: '203.0.113.0/24' }] } },
+      }),
+    TypeError,
+  );
 });
 
-t.test('bits past the prefix length are cleared and counted (RFC 4271 4.3: trailing bits are irrelevant)', async (t) => {
-  // 11.13.0.0/13 announced, 11.8.0.0/13 withdrawn: the same route. 198.51.100.129/25 is 198.51.100.128/25.
-  const v4 = decode(update('0d0b08', BASE, '0d0b0d 19c6336481 01ff 18cb0071'));
-  t.strictSame(v4.withdrawn, [{ prefix: '11.8.0.0/13' }]);
-  t.strictSame(v4.nlri, [{ prefix: '11.8.0.0/13' }, { prefix: '198.51.100.128/25' }, { prefix: '128.0.0.0/1' }, { prefix: '203.0.113.0/24' }]);
-  t.equal(v4.trailingBitsCleared, 3);
-  t.equal(v4.errors, undefined, 'no error: nothing is wrong with the message');
-  t.equal(hex(encodeUpdate(v4)), hex(update('0d0b08', BASE, '0d0b08 19c6336480 0180 18cb0071')), 'encodes with the bits cleared');
+t.test(
+  'bits past the prefix length are cleared and counted (RFC 4271 4.3: trailing bits are irrelevant)',
+  async (t) => {
+    // 11.13.0.0/13 announced, 11.8.0.0/13 withdrawn: the same route. 198.51.100.129/25 is 198.51.100.128/25.
+    const v4 = decode(update('0d0b08', BASE, '0d0b0d 19c6336481 01ff 18cb0071'));
+    t.strictSame(v4.withdrawn, [{ prefix: '11.8.0.0/13' }]);
+    t.strictSame(v4.nlri, [
+      { prefix: '11.8.0.0/13' },
+      { prefix: '198.51.100.128/25' },
+      { prefix: '128.0.0.0/1' },
+      { prefix: '203.0.113.0/24' },
+    ]);
+    t.equal(v4.trailingBitsCleared, 3);
+    t.equal(v4.errors, undefined, 'no error: nothing is wrong with the message');
+    t.equal(
+      hex(encodeUpdate(v4)),
+      hex(update('0d0b08', BASE, '0d0b08 19c6336480 0180 18cb0071')),
+      'encodes with the bits cleared',
+    );
 
-  // IPv6 in MP_REACH_NLRI (/47 with bit 48 set; /127 with bit 128 set) and MP_UNREACH_NLRI (/33 with bit 34 set).
-  const reach = '800e2d 0002 01 10 20010db8000000000000000000000001 00 2f 20010db80001 7f 20010db8000000000000000000000003';
-  const unreach = '800f09 0002 01 21 20010db8c0';
-  const v6 = decode(update('', reach + unreach + ORIGIN + AS_PATH, ''));
-  t.strictSame(v6.attributes.mpReach?.nlri, [{ prefix: '2001:db8::/47' }, { prefix: '2001:db8::2/127' }]);
-  t.strictSame(v6.attributes.mpUnreach?.withdrawn, [{ prefix: '2001:db8:8000::/33' }]);
-  t.equal(v6.trailingBitsCleared, 3);
+    // IPv6 in MP_REACH_NLRI (/47 with bit 48 set; /127 with bit 128 set) and MP_UNREACH_NLRI (/33 with bit 34 set).
+    const reach =
+      '800e2d 0002 01 10 20010db8000000000000000000000001 00 2f 20010db80001 7f 20010db8000000000000000000000003';
+    const unreach = '800f09 0002 01 21 20010db8c0';
+    const v6 = decode(update('', reach + unreach + ORIGIN + AS_PATH, ''));
+    t.strictSame(v6.attributes.mpReach?.nlri, [{ prefix: '2001:db8::/47' }, { prefix: '2001:db8::2/127' }]);
+    t.strictSame(v6.attributes.mpUnreach?.withdrawn, [{ prefix: '2001:db8:8000::/33' }]);
+    t.equal(v6.trailingBitsCleared, 3);
 
-  // ADD-PATH forms: path identifier kept, prefix cleared.
-  const ctx: CodecContext = { addPath: ['ipv4-unicast', 'ipv6-unicast'] };
-  const ap = decode(update('00000007 0d0b0f', BASE + '800e20 0002 01 10 20010db8000000000000000000000001 00 00000002 2f 20010db80001', '00000005 0d0b0d'), ctx);
-  t.strictSame(ap.withdrawn, [{ prefix: '11.8.0.0/13', pathId: 7 }]);
-  t.strictSame(ap.nlri, [{ prefix: '11.8.0.0/13', pathId: 5 }]);
-  t.strictSame(ap.attributes.mpReach?.nlri, [{ prefix: '2001:db8::/47', pathId: 2 }]);
-  t.equal(ap.trailingBitsCleared, 3);
+    // ADD-PATH forms: path identifier kept, prefix cleared.
+    const ctx: CodecContext = { addPath: ['ipv4-unicast', 'ipv6-unicast'] };
+    const ap = decode(
+      update(
+        '00000007 0d0b0f',
+        BASE + '800e20 0002 01 10 20010db8000000000000000000000001 00 00000002 2f 20010db80001',
+        '00000005 0d0b0d',
+      ),
+      ctx,
+    );
+    t.strictSame(ap.withdrawn, [{ prefix: '11.8.0.0/13', pathId: 7 }]);
+    t.strictSame(ap.nlri, [{ prefix: '11.8.0.0/13', pathId: 5 }]);
+    t.strictSame(ap.attributes.mpReach?.nlri, [{ prefix: '2001:db8::/47', pathId: 2 }]);
+    t.equal(ap.trailingBitsCleared, 3);
 
-  // Clean prefixes: no count.
-  const clean = decode(update('0d0b08', BASE, '0d0b08 19c6336480'));
-  t.equal(clean.trailingBitsCleared, undefined);
-  t.notOk('trailingBitsCleared' in clean);
-});
+    // Clean prefixes: no count.
+    const clean = decode(update('0d0b08', BASE, '0d0b08 19c6336480'));
+    t.equal(clean.trailingBitsCleared, undefined);
+    t.notOk('trailingBitsCleared' in clean);
+  },
+);

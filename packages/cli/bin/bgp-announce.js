@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const main = new URL('../dist/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(main))) {
-  process.stderr.write('bgp-announce: not built yet; run `npx tsc -b` (or `bash scripts/test.sh`) at the repository root\n');
+  process.stderr.write(
+    'bgp-announce: not built yet; run `npx tsc -b` (or `bash scripts/test.sh`) at the repository root\n',
+  );
   process.exit(2);
 }
 await import(main.href);

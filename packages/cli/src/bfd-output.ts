@@ -55,17 +55,29 @@ export type BfdEvent = { time: number; peer: string } & (
 
 /** The timers of a status, to print and to compare. */
 export function timersOf(s: BfdSessionStatus): BfdTimers {
-  return { transmitIntervalMs: s.transmitIntervalMs, receiveIntervalMs: s.receiveIntervalMs, detectionTimeMs: s.detectionTimeMs };
+  return {
+    transmitIntervalMs: s.transmitIntervalMs,
+    receiveIntervalMs: s.receiveIntervalMs,
+    detectionTimeMs: s.detectionTimeMs,
+  };
 }
 
 /** True when both are given and equal. */
 export function sameTimers(a: BfdTimers | undefined, b: BfdTimers | undefined): boolean {
-  return a !== undefined && b !== undefined && a.transmitIntervalMs === b.transmitIntervalMs && a.receiveIntervalMs === b.receiveIntervalMs && a.detectionTimeMs === b.detectionTimeMs;
+  return (
+    a !== undefined &&
+    b !== undefined &&
+    a.transmitIntervalMs === b.transmitIntervalMs &&
+    a.receiveIntervalMs === b.receiveIntervalMs &&
+    a.detectionTimeMs === b.detectionTimeMs
+  );
 }
 
 function timersText(t: Partial<BfdTimers>): string {
   if (t.transmitIntervalMs === undefined) return '';
-  const rx = t.detectionTimeMs ? `, receive ${t.receiveIntervalMs} ms, detection time ${t.detectionTimeMs} ms` : ', nothing received yet';
+  const rx = t.detectionTimeMs
+    ? `, receive ${t.receiveIntervalMs} ms, detection time ${t.detectionTimeMs} ms`
+    : ', nothing received yet';
   return `transmit ${t.transmitIntervalMs} ms${rx}`;
 }
 
@@ -81,7 +93,11 @@ export function formatBfdEvent(e: BfdEvent, json: boolean): string {
     case 'started': {
       const path = `${e.localAddress}${e.interface ? ` on ${e.interface}` : ''} -> ${e.peer}`;
       const kind = e.multihop ? `multihop (minimum TTL ${e.minimumTtl})` : 'single hop';
-      const extras = [e.passive ? 'passive' : '', e.auth ? `auth ${e.auth}` : '', e.ttlCheck === 'unavailable' ? 'received TTL NOT checked' : ''].filter((x) => x !== '');
+      const extras = [
+        e.passive ? 'passive' : '',
+        e.auth ? `auth ${e.auth}` : '',
+        e.ttlCheck === 'unavailable' ? 'received TTL NOT checked' : '',
+      ].filter((x) => x !== '');
       return `${at}BFD ${path}, ${kind}, transmit ${e.transmitInterval} ms, receive ${e.receiveInterval} ms, multiplier ${e.detectMultiplier}${extras.length ? `, ${extras.join(', ')}` : ''}`;
     }
     case 'state': {
@@ -104,16 +120,20 @@ export function formatBfdEvent(e: BfdEvent, json: boolean): string {
 export function notUpText(s: BfdSessionStatus): string {
   const from = `${s.peerAddress} (to ${s.localAddress}${s.interface ? ` on ${s.interface}` : ''}, UDP ${s.listenPort})`;
   if (s.error !== undefined) return s.error;
-  if (s.counters.dropped.auth > 0) return `${s.counters.dropped.auth} packets from ${s.peerAddress} failed authentication (--auth, --key-id and the key must match the peer's)`;
+  if (s.counters.dropped.auth > 0)
+    return `${s.counters.dropped.auth} packets from ${s.peerAddress} failed authentication (--auth, --key-id and the key must match the peer's)`;
   if (s.counters.dropped.ttl > 0) {
-    const hint = s.multihop ? 'more hops away than --minimum-ttl allows' : 'not directly connected, or not sending with TTL 255: try --multihop if it is routed';
+    const hint = s.multihop
+      ? 'more hops away than --minimum-ttl allows'
+      : 'not directly connected, or not sending with TTL 255: try --multihop if it is routed';
     return `${s.counters.dropped.ttl} packets from ${s.peerAddress} were dropped for their TTL (${hint})`;
   }
   if (s.counters.packetsIn === 0) {
     const passive = s.profile.passiveMode ? '; we are passive: the peer must be active' : '';
     return `no BFD packets from ${from} (is BFD enabled on the peer for our address, and is the UDP port open?${passive})`;
   }
-  if (s.counters.dropped.rejected > 0) return `${s.counters.dropped.rejected} packets from ${s.peerAddress} were rejected by the state machine`;
+  if (s.counters.dropped.rejected > 0)
+    return `${s.counters.dropped.rejected} packets from ${s.peerAddress} were rejected by the state machine`;
   return `the session is ${s.state}, the peer says ${s.remoteState} (remote diag: ${diagName(s.remoteDiag)})`;
 }
 

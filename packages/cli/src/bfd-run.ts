@@ -2,9 +2,27 @@
 // timers printed, and the exit status: 0 when --until is met or on SIGINT/SIGTERM (after AdminDown
 // is sent and the engine stopped), 1 when the session cannot run or does not come Up in time, 2 for a
 // usage error.
-import { BfdEngine, BfdEngineError, type BfdEngineOptions, type BfdSessionId, type BfdSessionOptions, type BfdSessionStatus, type BfdState, type BfdStateChangeEvent } from '@bgp-announce/bfd';
+import {
+  BfdEngine,
+  BfdEngineError,
+  type BfdEngineOptions,
+  type BfdSessionId,
+  type BfdSessionOptions,
+  type BfdSessionStatus,
+  type BfdState,
+  type BfdStateChangeEvent,
+} from '@bgp-announce/bfd';
 import { parseBfdCommand, type BfdCommandOptions, type BfdPlan } from './bfd.js';
-import { diagName, formatBfdEvent, notUpText, sameTimers, timersOf, ttlUncheckedText, type BfdEvent, type BfdTimers } from './bfd-output.js';
+import {
+  diagName,
+  formatBfdEvent,
+  notUpText,
+  sameTimers,
+  timersOf,
+  ttlUncheckedText,
+  type BfdEvent,
+  type BfdTimers,
+} from './bfd-output.js';
 import { UsageError } from './options.js';
 import { socketErrorText } from './peer-output.js';
 import { sourceAddressToward } from './peer-run.js';
@@ -28,7 +46,11 @@ export interface BfdRunIo {
 const PREFIX = 'bgp-announce bfd';
 
 /** The whole command: options in, exit status out. Never throws. */
-export async function bfdCommand(options: BfdCommandOptions, io: BfdRunIo, env: Record<string, string | undefined> = process.env): Promise<number> {
+export async function bfdCommand(
+  options: BfdCommandOptions,
+  io: BfdRunIo,
+  env: Record<string, string | undefined> = process.env,
+): Promise<number> {
   let plan: BfdPlan;
   try {
     plan = parseBfdCommand(options, env);
@@ -49,7 +71,8 @@ async function localAddressFor(plan: BfdPlan): Promise<string> {
   const s = plan.session;
   if (s.localAddress !== undefined) return s.localAddress;
   const port = s.port ?? (s.multihop ? 4784 : 3784);
-  const target = s.interface !== undefined && s.peerAddress.includes(':') ? `${s.peerAddress}%${s.interface}` : s.peerAddress;
+  const target =
+    s.interface !== undefined && s.peerAddress.includes(':') ? `${s.peerAddress}%${s.interface}` : s.peerAddress;
   return (await sourceAddressToward(target, port)).replace(/%.*$/, '');
 }
 
@@ -83,7 +106,8 @@ export async function runBfd(plan: BfdPlan, io: BfdRunIo): Promise<number> {
   const signals = io.signals ?? process;
   const forceExit = io.forceExit ?? ((status: number) => process.exit(status));
   const secret = plan.session.auth?.secret;
-  const hideKey = (text: string): string => (typeof secret === 'string' && secret !== '' ? text.split(secret).join('(key)') : text);
+  const hideKey = (text: string): string =>
+    typeof secret === 'string' && secret !== '' ? text.split(secret).join('(key)') : text;
   let id: BfdSessionId | undefined;
   let finishing = false;
   let lastTimers: BfdTimers | undefined;
@@ -143,7 +167,16 @@ export async function runBfd(plan: BfdPlan, io: BfdRunIo): Promise<number> {
       const current = s !== undefined && s.state === change.to ? timersOf(s) : undefined;
       if (current !== undefined) lastTimers = current;
       const timers = current ?? {};
-      emit({ time: change.at, peer, type: 'state', from: change.from, to: change.to, diag: diagName(change.diag), remoteDiag: diagName(change.remoteDiag), ...timers });
+      emit({
+        time: change.at,
+        peer,
+        type: 'state',
+        from: change.from,
+        to: change.to,
+        diag: diagName(change.diag),
+        remoteDiag: diagName(change.remoteDiag),
+        ...timers,
+      });
       if (change.to === 'Up' && plan.until.kind === 'up') void finish(0, 'session up');
     });
   });
@@ -180,7 +213,13 @@ export async function runBfd(plan: BfdPlan, io: BfdRunIo): Promise<number> {
   if (plan.session.multihop) started.minimumTtl = p.minimumTtl;
   if (plan.session.auth !== undefined) started.auth = plan.session.auth.type;
   emit(started);
-  if (engine.ttlCheck === 'unavailable') emit({ time: Date.now(), peer, type: 'warning', message: `received TTLs are not checked (${engine.ttlCheckReason ?? 'reason unknown'})` });
+  if (engine.ttlCheck === 'unavailable')
+    emit({
+      time: Date.now(),
+      peer,
+      type: 'warning',
+      message: `received TTLs are not checked (${engine.ttlCheckReason ?? 'reason unknown'})`,
+    });
 
   // Timers change without a state change when a Poll Sequence completes (the peer's rate once Up).
   timersTimer = setInterval(
@@ -189,14 +228,19 @@ export async function runBfd(plan: BfdPlan, io: BfdRunIo): Promise<number> {
         const s = await status();
         if (finishing || s === undefined || s.state !== lastState) return;
         const timers = timersOf(s);
-        if (lastTimers !== undefined && !sameTimers(lastTimers, timers)) emit({ time: Date.now(), peer, type: 'timers', ...timers });
+        if (lastTimers !== undefined && !sameTimers(lastTimers, timers))
+          emit({ time: Date.now(), peer, type: 'timers', ...timers });
         lastTimers = timers;
       }),
     io.timersCheckMs ?? 1000,
   );
   const until = plan.until;
   if (until.kind === 'time') {
-    untilTimer = setTimeout(() => (lastState === 'Up' ? void finish(0, `${until.ms / 1000} s elapsed`) : void notUp(`after ${until.ms / 1000} s`)), until.ms);
+    untilTimer = setTimeout(
+      () =>
+        lastState === 'Up' ? void finish(0, `${until.ms / 1000} s elapsed`) : void notUp(`after ${until.ms / 1000} s`),
+      until.ms,
+    );
   } else if (until.kind === 'up' && plan.upTimeoutMs > 0) {
     untilTimer = setTimeout(() => void notUp(`within ${plan.upTimeoutMs / 1000} s`), plan.upTimeoutMs);
   }

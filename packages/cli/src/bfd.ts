@@ -2,7 +2,15 @@
 // options (MetalLB-style profile, intervals in milliseconds) and what the run waits for. Pure: strings
 // in, a plan out, or a UsageError (exit status 2) whose message names the option. bfd-run.ts does the I/O.
 import { isIpv4 } from '@bgp-announce/bgp-wire';
-import { BFD_AUTH_TYPE, authKeyProblem, bfdProfile, type BfdAuthOptions, type BfdAuthType, type BfdProfile, type BfdSessionOptions } from '@bgp-announce/bfd';
+import {
+  BFD_AUTH_TYPE,
+  authKeyProblem,
+  bfdProfile,
+  type BfdAuthOptions,
+  type BfdAuthType,
+  type BfdProfile,
+  type BfdSessionOptions,
+} from '@bgp-announce/bfd';
 import { UsageError, parseAddress, parseInteger } from './options.js';
 
 /** The options of `bgp-announce bfd` as commander hands them over. */
@@ -30,7 +38,10 @@ export interface BfdCommandOptions {
 export type BfdUntil = { kind: 'signal' } | { kind: 'up' } | { kind: 'time'; ms: number };
 
 /** The session as the engine takes it, the local address still to be found when not given. */
-export type BfdPlanSession = Omit<BfdSessionOptions, 'localAddress' | 'profile'> & { localAddress?: string; profile: BfdProfile };
+export type BfdPlanSession = Omit<BfdSessionOptions, 'localAddress' | 'profile'> & {
+  localAddress?: string;
+  profile: BfdProfile;
+};
 
 /** Everything runBfd needs. */
 export interface BfdPlan {
@@ -68,7 +79,8 @@ export function parseBfdUntil(text: string | undefined): BfdUntil {
   if (text === undefined) return { kind: 'signal' };
   if (text === 'up') return { kind: 'up' };
   const seconds = /^\d+(\.\d+)?$/.test(text) ? Number(text) : NaN;
-  if (!(seconds > 0 && seconds <= 31_536_000)) throw new UsageError(`--until must be up or a number of seconds, got ${JSON.stringify(text)}`);
+  if (!(seconds > 0 && seconds <= 31_536_000))
+    throw new UsageError(`--until must be up or a number of seconds, got ${JSON.stringify(text)}`);
   return { kind: 'time', ms: Math.round(seconds * 1000) };
 }
 
@@ -76,7 +88,8 @@ export function parseBfdUntil(text: string | undefined): BfdUntil {
 function parseZonedAddress(text: string, option: string): { address: string; zone: string | undefined } {
   const at = text.indexOf('%');
   const zone = at < 0 ? undefined : text.slice(at + 1);
-  if (zone !== undefined && !/^[^\s/%]{1,15}$/.test(zone)) throw new UsageError(`${option}: the zone after % must be a network device name, got ${JSON.stringify(text)}`);
+  if (zone !== undefined && !/^[^\s/%]{1,15}$/.test(zone))
+    throw new UsageError(`${option}: the zone after % must be a network device name, got ${JSON.stringify(text)}`);
   return { address: parseAddress(at < 0 ? text : text.slice(0, at), option), zone };
 }
 
@@ -90,18 +103,28 @@ function parseAuth(o: BfdCommandOptions, env: Record<string, string | undefined>
     return undefined;
   }
   const type = o.auth as BfdAuthType;
-  if (!AUTH_TYPES.includes(type)) throw new UsageError(`--auth must be one of ${AUTH_TYPES.join(', ')}, got ${JSON.stringify(o.auth)}`);
+  if (!AUTH_TYPES.includes(type))
+    throw new UsageError(`--auth must be one of ${AUTH_TYPES.join(', ')}, got ${JSON.stringify(o.auth)}`);
   const keyId = o.keyId === undefined ? 1 : parseInteger(o.keyId, '--key-id', 0, 255);
   const secret = o.key ?? env[BFD_KEY_ENV];
   const from = o.key !== undefined ? '--key' : BFD_KEY_ENV;
-  if (secret === undefined) throw new UsageError(`--auth ${type} needs a key: --key K, or the environment variable ${BFD_KEY_ENV} (keeps it out of ps)`);
+  if (secret === undefined)
+    throw new UsageError(
+      `--auth ${type} needs a key: --key K, or the environment variable ${BFD_KEY_ENV} (keeps it out of ps)`,
+    );
   const problem = authKeyProblem({ type, keyId, secret: new Uint8Array(Buffer.from(secret, 'utf8')) });
   if (problem !== undefined) throw new UsageError(`${from}: ${problem}`);
   return { type, keyId, secret };
 }
 
 /** The timers of --interval/--receive-interval/--transmit-interval/--multiplier/--passive as a full profile. */
-function commandLineProfile(fields: { receiveInterval?: number; transmitInterval?: number; detectMultiplier?: number; passiveMode?: boolean; minimumTtl?: number }): BfdProfile {
+function commandLineProfile(fields: {
+  receiveInterval?: number;
+  transmitInterval?: number;
+  detectMultiplier?: number;
+  passiveMode?: boolean;
+  minimumTtl?: number;
+}): BfdProfile {
   const input: Record<string, unknown> = { name: COMMAND_LINE_PROFILE };
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) input[k] = v;
   return bfdProfile(input as { name: string });
@@ -113,27 +136,46 @@ export function parseBfdCommand(o: BfdCommandOptions, env: Record<string, string
   const peer = parseZonedAddress(o.peer, '--peer');
   const local = o.localAddress === undefined ? undefined : parseZonedAddress(o.localAddress, '--local-address');
   if (local !== undefined && isIpv4(local.address) !== isIpv4(peer.address)) {
-    throw new UsageError(`--local-address ${local.address} and --peer ${peer.address} must be of one family (both IPv4 or both IPv6)`);
+    throw new UsageError(
+      `--local-address ${local.address} and --peer ${peer.address} must be of one family (both IPv4 or both IPv6)`,
+    );
   }
-  if (o.interface !== undefined && !/^[^\s/%]{1,15}$/.test(o.interface)) throw new UsageError(`--interface must be a network device name of 1-15 characters, got ${JSON.stringify(o.interface)}`);
+  if (o.interface !== undefined && !/^[^\s/%]{1,15}$/.test(o.interface))
+    throw new UsageError(
+      `--interface must be a network device name of 1-15 characters, got ${JSON.stringify(o.interface)}`,
+    );
   const zones = [o.interface, peer.zone, local?.zone].filter((z): z is string => z !== undefined);
   const iface = zones[0];
-  if (zones.some((z) => z !== iface)) throw new UsageError(`the interface is given twice, differently: ${zones.join(', ')} (--interface, or %DEV after an address)`);
+  if (zones.some((z) => z !== iface))
+    throw new UsageError(
+      `the interface is given twice, differently: ${zones.join(', ')} (--interface, or %DEV after an address)`,
+    );
   if (iface === undefined && (isLinkLocal(peer.address) || (local !== undefined && isLinkLocal(local.address)))) {
     throw new UsageError(`a link-local address needs its interface: --interface DEV (or ${peer.address}%DEV)`);
   }
 
   const multihop = o.multihop === true;
   const interval = o.interval === undefined ? undefined : parseIntervalMs(o.interval, '--interval');
-  const receiveInterval = o.receiveInterval === undefined ? interval : parseIntervalMs(o.receiveInterval, '--receive-interval');
-  const transmitInterval = o.transmitInterval === undefined ? interval : parseIntervalMs(o.transmitInterval, '--transmit-interval');
+  const receiveInterval =
+    o.receiveInterval === undefined ? interval : parseIntervalMs(o.receiveInterval, '--receive-interval');
+  const transmitInterval =
+    o.transmitInterval === undefined ? interval : parseIntervalMs(o.transmitInterval, '--transmit-interval');
   const detectMultiplier = o.multiplier === undefined ? undefined : parseMultiplier(o.multiplier, '--multiplier');
   let minimumTtl: number | undefined;
   if (o.minimumTtl !== undefined) {
-    if (!multihop) throw new UsageError('--minimum-ttl applies to --multihop sessions only (single hop always requires TTL 255, RFC 5881)');
+    if (!multihop)
+      throw new UsageError(
+        '--minimum-ttl applies to --multihop sessions only (single hop always requires TTL 255, RFC 5881)',
+      );
     minimumTtl = parseInteger(o.minimumTtl, '--minimum-ttl', 1, 254, 'a TTL 1-254');
   }
-  const profile = commandLineProfile({ receiveInterval, transmitInterval, detectMultiplier, passiveMode: o.passive === true ? true : undefined, minimumTtl });
+  const profile = commandLineProfile({
+    receiveInterval,
+    transmitInterval,
+    detectMultiplier,
+    passiveMode: o.passive === true ? true : undefined,
+    minimumTtl,
+  });
 
   const session: BfdPlanSession = { peerAddress: peer.address, multihop, profile };
   if (local !== undefined) session.localAddress = local.address;
@@ -144,7 +186,11 @@ export function parseBfdCommand(o: BfdCommandOptions, env: Record<string, string
   const until = parseBfdUntil(o.until);
   let upTimeoutMs = 0;
   if (o.timeout !== undefined && until.kind !== 'up') throw new UsageError('--timeout applies to --until up only');
-  if (until.kind === 'up') upTimeoutMs = (o.timeout === undefined ? DEFAULT_UP_TIMEOUT_S : parseInteger(o.timeout, '--timeout', 0, 86400, '0 (no limit) or 1-86400 seconds')) * 1000;
+  if (until.kind === 'up')
+    upTimeoutMs =
+      (o.timeout === undefined
+        ? DEFAULT_UP_TIMEOUT_S
+        : parseInteger(o.timeout, '--timeout', 0, 86400, '0 (no limit) or 1-86400 seconds')) * 1000;
 
   return { session, until, upTimeoutMs, allowUncheckedTtl: o.allowUncheckedTtl === true, json: o.json === true };
 }

@@ -82,23 +82,36 @@ function resolveSources(options: CheckCommandOptions, env: Record<string, string
   const namespace = nonEmpty(options.namespace, '--namespace');
   const nodeName = nonEmpty(options.nodeName, '--node-name') ?? (env.NODE_NAME || hostname());
   if (configFile !== undefined && kubeconfig === undefined) {
-    const noKubeReason = 'no cluster access: the configuration comes from a file (give --kubeconfig to check the Services too)';
+    const noKubeReason =
+      'no cluster access: the configuration comes from a file (give --kubeconfig to check the Services too)';
     return { configFile, kube: undefined, noKubeReason, namespace: namespace ?? DEFAULT_NAMESPACE, nodeName };
   }
   let loaded: LoadedKubeConfig;
   try {
-    loaded = loadKubeConfig({ ...(kubeconfig !== undefined ? { kubeconfig } : {}), env, ...(env.HOME ? { homeDir: env.HOME } : {}) });
+    loaded = loadKubeConfig({
+      ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+      env,
+      ...(env.HOME ? { homeDir: env.HOME } : {}),
+    });
   } catch (err) {
     if (!(err instanceof KubeConnectError)) throw err;
     if (kubeconfig !== undefined) throw new UsageError(err.message);
     throw new UsageError(`no configuration to check: give --config FILE, or --kubeconfig FILE (${err.message})`);
   }
   const inPod = loaded.source.startsWith('in-cluster') ? loaded.namespace : undefined;
-  return { configFile, kube: loaded.kubeConfig, noKubeReason: '', namespace: namespace ?? inPod ?? DEFAULT_NAMESPACE, nodeName };
+  return {
+    configFile,
+    kube: loaded.kubeConfig,
+    noKubeReason: '',
+    namespace: namespace ?? inPod ?? DEFAULT_NAMESPACE,
+    nodeName,
+  };
 }
 
 /** Our configuration with its problems, or why it cannot be read at all. */
-async function readConfig(sources: Sources): Promise<{ config: AnnouncerConfig; problems: ConfigProblem[]; from: string } | { error: string }> {
+async function readConfig(
+  sources: Sources,
+): Promise<{ config: AnnouncerConfig; problems: ConfigProblem[]; from: string } | { error: string }> {
   if (sources.configFile !== undefined) {
     const { config, problems } = await loadConfigFile(sources.configFile);
     const unreadable = problems.find((p) => p.field === 'file' && p.name === sources.configFile);
@@ -124,7 +137,12 @@ async function runChecks(options: CheckCommandOptions, sources: Sources): Promis
   let config: AnnouncerConfig | undefined;
   let labels: Record<string, string> | undefined = sources.kube === undefined ? {} : undefined;
   if ('error' in read) {
-    findings.push({ check: 'config', status: 'fail', message: read.error, fix: 'fix the access or the file; nothing can be checked against our peers until then' });
+    findings.push({
+      check: 'config',
+      status: 'fail',
+      message: read.error,
+      fix: 'fix the access or the file; nothing can be checked against our peers until then',
+    });
   } else {
     config = read.config;
     for (const p of read.problems) {
@@ -159,19 +177,28 @@ async function runChecks(options: CheckCommandOptions, sources: Sources): Promis
   const node: NodeSockets = await readNodeSockets(options.procRoot === undefined ? {} : { procRoot: options.procRoot });
   const tablesRead = node.notes.length < 2;
   // One table missing is normal (tcp6 with IPv6 disabled): a note. Neither readable fails.
-  for (const note of node.notes) findings.push({ check: 'sockets', status: tablesRead ? 'skip' : 'fail', message: note });
+  for (const note of node.notes)
+    findings.push({ check: 'sockets', status: tablesRead ? 'skip' : 'fail', message: note });
   if (config === undefined || !tablesRead) {
     const why = config === undefined ? 'no configuration to check against' : 'the TCP tables could not be read';
-    findings.push({ check: 'port179', status: 'skip', message: why }, { check: 'sourceCollision', status: 'skip', message: why });
+    findings.push(
+      { check: 'port179', status: 'skip', message: why },
+      { check: 'sourceCollision', status: 'skip', message: why },
+    );
   } else {
     findings.push(...checkPort179(config.peers, node));
     // The kernel's choice of source is only meaningful for the real /proc of this network namespace.
-    const lookup = config.peers.filter((p) => p.sourceAddress === undefined).map((p) => ({ address: p.peerAddress, port: p.peerPort }));
+    const lookup = config.peers
+      .filter((p) => p.sourceAddress === undefined)
+      .map((p) => ({ address: p.peerAddress, port: p.peerPort }));
     const kernelSource = options.procRoot === undefined ? await kernelSources(lookup) : new Map<string, string>();
     findings.push(...checkSourceCollision(config.peers, node, { kernelSource }));
   }
 
-  const classOptions = { loadBalancerClass: options.loadBalancerClass ?? DEFAULT_LOAD_BALANCER_CLASS, defaultLoadBalancer: options.defaultLoadBalancer === true };
+  const classOptions = {
+    loadBalancerClass: options.loadBalancerClass ?? DEFAULT_LOAD_BALANCER_CLASS,
+    defaultLoadBalancer: options.defaultLoadBalancer === true,
+  };
   if (sources.kube === undefined) {
     findings.push(...checkOtherController({ unavailable: sources.noKubeReason }));
   } else {

@@ -52,7 +52,15 @@ export interface DaemonCommandOptions {
 /** Where peers and routes come from. */
 export type SourcePlan =
   | { kind: 'file'; path: string }
-  | { kind: 'kubernetes'; kubeconfig?: string; url?: string; context?: string; namespace?: string; loadBalancerClass?: string; defaultLoadBalancer: boolean };
+  | {
+      kind: 'kubernetes';
+      kubeconfig?: string;
+      url?: string;
+      context?: string;
+      namespace?: string;
+      loadBalancerClass?: string;
+      defaultLoadBalancer: boolean;
+    };
 
 export interface DaemonPlan {
   daemon: DaemonOptions;
@@ -71,9 +79,15 @@ export const DEFAULT_NAMESPACE = 'bgp-announce';
 const PREFIX = 'bgp-announce daemon';
 
 /** The command line as a plan. Throws UsageError naming the option at fault. */
-export function parseDaemonCommand(o: DaemonCommandOptions, env: Record<string, string | undefined> = process.env): DaemonPlan {
+export function parseDaemonCommand(
+  o: DaemonCommandOptions,
+  env: Record<string, string | undefined> = process.env,
+): DaemonPlan {
   const nodeName = o.nodeName ?? env.NODE_NAME ?? (o.config !== undefined ? hostname() : undefined);
-  if (nodeName === undefined || nodeName.trim() === '') throw new UsageError('--node-name is required (or NODE_NAME in the environment, set from spec.nodeName in the DaemonSet)');
+  if (nodeName === undefined || nodeName.trim() === '')
+    throw new UsageError(
+      '--node-name is required (or NODE_NAME in the environment, set from spec.nodeName in the DaemonSet)',
+    );
   const daemon: DaemonOptions = { nodeName };
   if (o.routerId !== undefined) daemon.routerId = o.routerId;
   if (o.localAs !== undefined) daemon.localAs = parseAs(o.localAs, '--local-as');
@@ -82,13 +96,22 @@ export function parseDaemonCommand(o: DaemonCommandOptions, env: Record<string, 
   if (o.adminAllowRemote) daemon.adminAllowRemote = true;
   if (o.logLevel !== undefined) {
     const level = LOG_LEVELS.find((l) => l === o.logLevel);
-    if (level === undefined) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(o.logLevel)}`);
+    if (level === undefined)
+      throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(o.logLevel)}`);
     daemon.logLevel = level;
   }
-  if (o.messageHistory !== undefined) daemon.messageHistory = parseInteger(o.messageHistory, '--message-history', 0, 10000, 'a number of messages 0-10000');
+  if (o.messageHistory !== undefined)
+    daemon.messageHistory = parseInteger(
+      o.messageHistory,
+      '--message-history',
+      0,
+      10000,
+      'a number of messages 0-10000',
+    );
   if (o.drainTime !== undefined) {
     const seconds = /^\d+(\.\d+)?$/.test(o.drainTime) ? Number(o.drainTime) : NaN;
-    if (!(seconds >= 0 && seconds <= 3600)) throw new UsageError(`--drain-time must be 0-3600 seconds, got ${JSON.stringify(o.drainTime)}`);
+    if (!(seconds >= 0 && seconds <= 3600))
+      throw new UsageError(`--drain-time must be 0-3600 seconds, got ${JSON.stringify(o.drainTime)}`);
     daemon.drainMs = Math.round(seconds * 1000);
   }
   if (o.gracefulRestart === false) daemon.gracefulRestart = false;
@@ -105,11 +128,15 @@ export function parseDaemonCommand(o: DaemonCommandOptions, env: Record<string, 
   ];
   if (o.config !== undefined) {
     const given = kubeOptions.filter(([, v]) => v !== undefined && v !== false).map(([name]) => name);
-    if (given.length > 0) throw new UsageError(`${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for the Kubernetes source; --config ${o.config} uses the config file instead`);
+    if (given.length > 0)
+      throw new UsageError(
+        `${given.join(', ')} ${given.length === 1 ? 'is' : 'are'} for the Kubernetes source; --config ${o.config} uses the config file instead`,
+      );
     if (o.config === '') throw new UsageError('--config needs a file name');
     return { daemon, source: { kind: 'file', path: o.config } };
   }
-  if (o.kubeUrl !== undefined && o.kubeconfig !== undefined) throw new UsageError('--kube-url and --kubeconfig exclude each other');
+  if (o.kubeUrl !== undefined && o.kubeconfig !== undefined)
+    throw new UsageError('--kube-url and --kubeconfig exclude each other');
   const source: SourcePlan = { kind: 'kubernetes', defaultLoadBalancer: o.defaultLb === true };
   if (o.kubeconfig !== undefined) source.kubeconfig = o.kubeconfig;
   if (o.kubeUrl !== undefined) source.url = o.kubeUrl;
@@ -120,7 +147,10 @@ export function parseDaemonCommand(o: DaemonCommandOptions, env: Record<string, 
 }
 
 /** How the daemon reaches the API server; its requests say who they are from (audit logs). */
-export function kubeConnectOptions(plan: Extract<SourcePlan, { kind: 'kubernetes' }>, nodeName: string): KubeConnectOptions {
+export function kubeConnectOptions(
+  plan: Extract<SourcePlan, { kind: 'kubernetes' }>,
+  nodeName: string,
+): KubeConnectOptions {
   const connect: KubeConnectOptions = { userAgent: userAgentOf('bgp-announce', VERSION, nodeName) };
   if (plan.kubeconfig !== undefined) connect.kubeconfig = plan.kubeconfig;
   if (plan.url !== undefined) connect.url = plan.url;
@@ -177,7 +207,10 @@ export async function daemonCommand(o: DaemonCommandOptions, io: DaemonRunIo): P
   let source: RouteSource;
   try {
     const sources = io.sources ?? announcerSources;
-    source = plan.source.kind === 'file' ? sources.file(plan.source, plan.daemon.nodeName) : sources.kubernetes(plan.source, plan.daemon.nodeName);
+    source =
+      plan.source.kind === 'file'
+        ? sources.file(plan.source, plan.daemon.nodeName)
+        : sources.kubernetes(plan.source, plan.daemon.nodeName);
   } catch (err) {
     io.err(`${PREFIX}: ${(err as Error).message}`);
     return 1;

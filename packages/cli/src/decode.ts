@@ -46,7 +46,8 @@ export function parseFamilies(list: string): Family[] {
     const name = raw.trim();
     if (name === '') continue;
     const family = FAMILIES.find((f) => f === name);
-    if (family === undefined) throw new UsageError(`unknown family "${name}" for --add-path (valid: ${FAMILIES.join(', ')})`);
+    if (family === undefined)
+      throw new UsageError(`unknown family "${name}" for --add-path (valid: ${FAMILIES.join(', ')})`);
     if (!out.includes(family)) out.push(family);
   }
   if (out.length === 0) throw new UsageError(`--add-path needs at least one family (valid: ${FAMILIES.join(', ')})`);
@@ -63,7 +64,10 @@ export function parseHexInput(text: string): Uint8Array {
     if (token === '') continue;
     const body = token.startsWith('0x') || token.startsWith('0X') ? token.slice(2) : token;
     const bad = body.search(/[^0-9a-fA-F]/);
-    if (bad !== -1) throw new UsageError(`--hex input has a non-hex character ${JSON.stringify(body[bad])} in "${token.slice(0, 40)}"`);
+    if (bad !== -1)
+      throw new UsageError(
+        `--hex input has a non-hex character ${JSON.stringify(body[bad])} in "${token.slice(0, 40)}"`,
+      );
     digits += body;
   }
   if (digits.length % 2 !== 0) throw new UsageError(`--hex input has an odd number of hex digits (${digits.length})`);
@@ -129,7 +133,8 @@ function ordered(obj: Plain, order: readonly string[]): Plain {
 }
 
 const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null && !Array.isArray(v);
-const orderEach = (v: unknown, order: readonly string[]): unknown => (Array.isArray(v) ? v.map((x: unknown) => (isPlain(x) ? ordered(x, order) : x)) : v);
+const orderEach = (v: unknown, order: readonly string[]): unknown =>
+  Array.isArray(v) ? v.map((x: unknown) => (isPlain(x) ? ordered(x, order) : x)) : v;
 
 function orderAttributes(attrs: Plain): Plain {
   const out = ordered(attrs, ATTRIBUTE_ORDER);
@@ -185,10 +190,13 @@ function internalErrorLine(err: unknown, messageStart: number): string {
 function truncated(input: Uint8Array, at: number): BgpWireError {
   const have = input.length - at;
   if (have < HEADER_LENGTH) {
-    return new BgpWireError(`truncated message: ${have} bytes at the end of the input, a header needs ${HEADER_LENGTH}`, {
-      code: ERROR_CODE.MESSAGE_HEADER,
-      subcode: HEADER_SUBCODE.BAD_MESSAGE_LENGTH,
-    });
+    return new BgpWireError(
+      `truncated message: ${have} bytes at the end of the input, a header needs ${HEADER_LENGTH}`,
+      {
+        code: ERROR_CODE.MESSAGE_HEADER,
+        subcode: HEADER_SUBCODE.BAD_MESSAGE_LENGTH,
+      },
+    );
   }
   const length = (input[at + 16]! << 8) | input[at + 17]!;
   return new BgpWireError(`truncated message: header says ${length} bytes, ${have} present`, {
@@ -222,7 +230,12 @@ export function decodeMessages(input: Uint8Array, ctx: CodecContext): { lines: s
       status = 1;
       // An unknown type does not break the framing when the length is sane: skip the message.
       const claimed = (input[at + 16]! << 8) | input[at + 17]!;
-      if (err.subcode === HEADER_SUBCODE.BAD_MESSAGE_TYPE && claimed >= HEADER_LENGTH && claimed <= max && at + claimed <= input.length) {
+      if (
+        err.subcode === HEADER_SUBCODE.BAD_MESSAGE_TYPE &&
+        claimed >= HEADER_LENGTH &&
+        claimed <= max &&
+        at + claimed <= input.length
+      ) {
         at += claimed;
         continue;
       }
@@ -251,7 +264,10 @@ export function decode(input: Uint8Array, opts: DecodeOptions = {}): DecodeResul
   let bytes: Uint8Array;
   try {
     ctx = contextFromOptions(opts);
-    bytes = opts.hex === true ? parseHexInput(Buffer.from(input.buffer, input.byteOffset, input.length).toString('latin1')) : input;
+    bytes =
+      opts.hex === true
+        ? parseHexInput(Buffer.from(input.buffer, input.byteOffset, input.length).toString('latin1'))
+        : input;
   } catch (err) {
     if (err instanceof UsageError) return { lines: [], stderr: [`bgp-announce decode: ${err.message}`], status: 2 };
     throw err;

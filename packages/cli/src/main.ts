@@ -30,7 +30,14 @@ async function readInput(file: string | undefined): Promise<Uint8Array> {
     return await readFile(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (err as Error).message;
     throw new Error(`cannot read ${file}: ${why}`);
   }
 }
@@ -71,7 +78,9 @@ program
 
 program
   .command('peer')
-  .description('open one BGP session, announce prefixes, print state changes and received routes (a lab peering test; see the README)')
+  .description(
+    'open one BGP session, announce prefixes, print state changes and received routes (a lab peering test; see the README)',
+  )
   .option('--local-as <asn>', 'our AS (1-4294967295, or asdot such as 1.10)')
   .option('--peer-as <asn>', "the peer's AS; equal to --local-as for iBGP")
   .option('--peer <address>', "the peer's IPv4 or IPv6 address")
@@ -80,7 +89,11 @@ program
   .option('--router-id <id>', 'our BGP identifier (default: our IPv4 address toward the peer)')
   .option('--announce <prefix>', 'a prefix to announce (repeatable)', collect)
   .option('--announce-file <file>', "prefixes to announce, one per line ('#' comments)")
-  .option('--family <families>', 'families to offer: ipv4-unicast, ipv6-unicast (default: the session\'s and the announced prefixes\')', collect)
+  .option(
+    '--family <families>',
+    "families to offer: ipv4-unicast, ipv6-unicast (default: the session's and the announced prefixes')",
+    collect,
+  )
   .option('--next-hop <address>', 'IPv4 next hop of our IPv4 prefixes (default: our address on the session)')
   .option('--next-hop-ipv6 <address>', 'IPv6 next hop of our IPv6 prefixes (needed on an IPv4 session)')
   .option('--extended-next-hop', 'offer IPv4 prefixes with an IPv6 next hop (RFC 8950)')
@@ -90,12 +103,15 @@ program
   .option('--med <n>', 'MULTI_EXIT_DISC on our routes')
   .option('--hold-time <seconds>', 'hold time we propose: 0 or 3-65535 (default 90)')
   .option('--passive', 'do not connect: wait for the peer to connect to us')
-  .option('--listen <addr:port>', 'also accept the peer\'s connection here (ADDR:PORT or [IPv6]:PORT)')
+  .option('--listen <addr:port>', "also accept the peer's connection here (ADDR:PORT or [IPv6]:PORT)")
   .option('--md5-password <password>', `TCP MD5 key (RFC 2385); or set ${MD5_PASSWORD_ENV}`)
   .option('--ttl-security [hops]', 'GTSM (RFC 5082): the peer is at most this many hops away (default 1)')
   .option('--ebgp-multihop <ttl>', 'TTL of our packets (1-255)')
   .option('--graceful-restart <seconds>', 'advertise graceful restart with this restart time (0-4095)')
-  .option('--graceful-shutdown <seconds>', 'on stop, re-announce with GRACEFUL_SHUTDOWN and wait this long before the Cease')
+  .option(
+    '--graceful-shutdown <seconds>',
+    'on stop, re-announce with GRACEFUL_SHUTDOWN and wait this long before the Cease',
+  )
   .option('--connect-timeout <seconds>', 'give up when no session is established this long (default 30; 0: never)')
   .option('--until <what>', 'stop at: established, eor (End-of-RIB of every family received) or SECONDS after start')
   .option('--json', 'print one JSON object per line')
@@ -103,7 +119,7 @@ program
   .option('--bfd-interval <ms>', 'BFD transmit and receive interval, 10-60000 ms (implies --bfd)')
   .option('--bfd-multiplier <n>', 'BFD detect multiplier, 2-255 (implies --bfd)')
   .option('--bfd-multihop', 'multihop BFD (RFC 5883, UDP 4784) (implies --bfd)')
-  .option('--bfd-passive', 'BFD passive mode: wait for the peer\'s first packet (implies --bfd)')
+  .option('--bfd-passive', "BFD passive mode: wait for the peer's first packet (implies --bfd)")
   .action(async (opts: PeerCommandOptions) => {
     const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
     process.exitCode = await peerCommand(opts, { out: line(process.stdout), err: line(process.stderr) });
@@ -111,7 +127,9 @@ program
 
 program
   .command('bfd')
-  .description('run one BFD session (RFC 5880/5881/5883) and print its state changes and negotiated timers (see the README)')
+  .description(
+    'run one BFD session (RFC 5880/5881/5883) and print its state changes and negotiated timers (see the README)',
+  )
   .option('--peer <address>', "the peer's IPv4 or IPv6 address (fe80::2%eth0 for link-local)")
   .option('--local-address <address>', 'our address (default: the one the kernel uses toward the peer)')
   .option('--interface <dev>', 'bind to this network device (needed for link-local addresses)')
@@ -136,11 +154,16 @@ program
 
 program
   .command('check')
-  .description('on a node: who listens on :179, another speaker\'s session to our routers from our source address, another controller on our Services; each finding with its fix (no root needed)')
+  .description(
+    "on a node: who listens on :179, another speaker's session to our routers from our source address, another controller on our Services; each finding with its fix (no root needed)",
+  )
   .option('--config <file>', 'our configuration from this file (default: our resources in the cluster)')
-  .option('--kubeconfig <file>', 'the cluster (default: $KUBECONFIG, in-cluster, or ~/.kube/config); with --config, used for the Services only')
-  .option('--namespace <ns>', 'where our resources are (default: the pod\'s namespace in a cluster, else bgp-announce)')
-  .option('--node-name <name>', 'this node, for the peers\' nodeSelectors (default: $NODE_NAME or the host name)')
+  .option(
+    '--kubeconfig <file>',
+    'the cluster (default: $KUBECONFIG, in-cluster, or ~/.kube/config); with --config, used for the Services only',
+  )
+  .option('--namespace <ns>', "where our resources are (default: the pod's namespace in a cluster, else bgp-announce)")
+  .option('--node-name <name>', "this node, for the peers' nodeSelectors (default: $NODE_NAME or the host name)")
   .option('--load-balancer-class <class>', 'our spec.loadBalancerClass (default bgp-announce.io/bgp)')
   .option('--default-load-balancer', 'we also handle LoadBalancer Services with no class')
   .option('--json', 'print one JSON object per finding')
@@ -155,26 +178,55 @@ program
 
 program
   .command('daemon')
-  .description('run the announcer: peers and routes from Kubernetes (default) or from --config FILE; logs, metrics, admin endpoint; SIGTERM drains (see the README)')
-  .option('--config <file>', 'take peers and routes from this YAML file (hosts without Kubernetes) instead of Kubernetes')
-  .option('--kubeconfig <file>', 'Kubernetes: a kubeconfig file (default: $KUBECONFIG, the pod\'s service account, ~/.kube/config)')
-  .option('--kube-url <url>', 'Kubernetes: the API server URL, without credentials (the lab and tests); in a pod the service account is used by default, which on Talos reaches KubePrism')
+  .description(
+    'run the announcer: peers and routes from Kubernetes (default) or from --config FILE; logs, metrics, admin endpoint; SIGTERM drains (see the README)',
+  )
+  .option(
+    '--config <file>',
+    'take peers and routes from this YAML file (hosts without Kubernetes) instead of Kubernetes',
+  )
+  .option(
+    '--kubeconfig <file>',
+    "Kubernetes: a kubeconfig file (default: $KUBECONFIG, the pod's service account, ~/.kube/config)",
+  )
+  .option(
+    '--kube-url <url>',
+    'Kubernetes: the API server URL, without credentials (the lab and tests); in a pod the service account is used by default, which on Talos reaches KubePrism',
+  )
   .option('--kube-context <name>', 'Kubernetes: a kubeconfig context other than the current one')
-  .option('--namespace <ns>', 'Kubernetes: where our objects and the Lease live (default: the service account\'s namespace, else bgp-announce)')
+  .option(
+    '--namespace <ns>',
+    "Kubernetes: where our objects and the Lease live (default: the service account's namespace, else bgp-announce)",
+  )
   .option('--lb-class <class>', 'Kubernetes: the spec.loadBalancerClass we handle (default bgp-announce.io/bgp)')
   .option('--default-lb', 'Kubernetes: also handle LoadBalancer Services without a class')
   .option('--node-name <name>', 'this node (default $NODE_NAME; with --config, the host name)')
-  .option('--router-id <id>', 'our BGP identifier for peers without their own (default: the first IPv4 address of the host)')
+  .option(
+    '--router-id <id>',
+    'our BGP identifier for peers without their own (default: the first IPv4 address of the host)',
+  )
   .option('--local-as <asn>', 'our AS for peers without their own (peers from our config always have one)')
   .option('--metrics-address <addr>', 'metrics, /healthz and /readyz: HOST:PORT or off (default 0.0.0.0:7475)')
-  .option('--admin-address <addr>', 'admin endpoint for `bgp-announce status`: HOST:PORT, unix:/path or off (default 127.0.0.1:7474)')
+  .option(
+    '--admin-address <addr>',
+    'admin endpoint for `bgp-announce status`: HOST:PORT, unix:/path or off (default 127.0.0.1:7474)',
+  )
   .option('--admin-allow-remote', 'let the admin endpoint listen on a non-loopback address (it has no authentication)')
   .option('--log-level <level>', 'trace, debug, info (default), warn, error, fatal or silent')
-  .option('--message-history <n>', 'BGP messages and BFD state changes kept per peer for the admin endpoint (default 50)')
-  .option('--drain-time <seconds>', 'on SIGTERM, GRACEFUL_SHUTDOWN drain before the Cease (default 5; keep it below the pod\'s terminationGracePeriodSeconds)')
+  .option(
+    '--message-history <n>',
+    'BGP messages and BFD state changes kept per peer for the admin endpoint (default 50)',
+  )
+  .option(
+    '--drain-time <seconds>',
+    "on SIGTERM, GRACEFUL_SHUTDOWN drain before the Cease (default 5; keep it below the pod's terminationGracePeriodSeconds)",
+  )
   .option('--no-graceful-restart', 'on SIGTERM, drain every peer, even those that negotiated graceful restart')
   .option('--no-bfd', 'do not start the BFD engine (peers that require BFD are refused)')
-  .option('--bfd-allow-unchecked-ttl', 'run BFD even when received TTLs cannot be checked (the socket addon is not built)')
+  .option(
+    '--bfd-allow-unchecked-ttl',
+    'run BFD even when received TTLs cannot be checked (the socket addon is not built)',
+  )
   .action(async (opts: DaemonCommandOptions) => {
     process.title = 'bgp-announce'; // how `bgp-announce check` and ps recognise the daemon, whatever the entrypoint
     const { daemonCommand } = await import('./daemon.js');
@@ -184,16 +236,30 @@ program
 
 program
   .command('status')
-  .description("show a running daemon's peers, routes and last messages (from its admin endpoint); with --cluster, every node's sessions and Services through the Kubernetes API")
-  .option('--admin <addr>', `the daemon's admin endpoint: HOST:PORT or unix:/path (default $${ADMIN_ADDRESS_ENV}, else 127.0.0.1:7474)`)
+  .description(
+    "show a running daemon's peers, routes and last messages (from its admin endpoint); with --cluster, every node's sessions and Services through the Kubernetes API",
+  )
+  .option(
+    '--admin <addr>',
+    `the daemon's admin endpoint: HOST:PORT or unix:/path (default $${ADMIN_ADDRESS_ENV}, else 127.0.0.1:7474)`,
+  )
   .option('--peer <id>', 'one peer in detail, with its advertised and received routes')
   .option('--messages', 'also the last BGP messages and BFD state changes (of --peer, or of every peer)')
   .option('--limit <n>', 'with --peer: at most this many routes of each list (default 1000)')
-  .option('--cluster', "the whole cluster instead of this node: each node's BGPNodeState and each Service's Announced condition, read through the Kubernetes API (no exec into a pod)")
-  .option('--kubeconfig <file>', 'with --cluster: a kubeconfig file (default: $KUBECONFIG, the pod\'s service account, ~/.kube/config)')
+  .option(
+    '--cluster',
+    "the whole cluster instead of this node: each node's BGPNodeState and each Service's Announced condition, read through the Kubernetes API (no exec into a pod)",
+  )
+  .option(
+    '--kubeconfig <file>',
+    "with --cluster: a kubeconfig file (default: $KUBECONFIG, the pod's service account, ~/.kube/config)",
+  )
   .option('--kube-url <url>', 'with --cluster: the API server URL, without credentials (the lab and tests)')
   .option('--kube-context <name>', 'with --cluster: a kubeconfig context other than the current one')
-  .option('--namespace <ns>', "with --cluster: where the BGPNodeStates are (default: the pod's namespace, else bgp-announce)")
+  .option(
+    '--namespace <ns>',
+    "with --cluster: where the BGPNodeStates are (default: the pod's namespace, else bgp-announce)",
+  )
   .option('--node <name>', 'with --cluster: only this node')
   .option('--json', 'print the JSON the daemon answered (with --cluster: the cluster view)')
   .action(async (opts: StatusCommandOptions) => {
@@ -203,7 +269,9 @@ program
 
 program
   .command('lab')
-  .description("a lab on this machine (root): a router (gobgpd, FRR or BIRD) and nodes running the daemon in network namespaces, with a built-in Kubernetes API server; shows the sessions, each Service's VIP and the router's ECMP next hops, then tears down")
+  .description(
+    "a lab on this machine (root): a router (gobgpd, FRR or BIRD) and nodes running the daemon in network namespaces, with a built-in Kubernetes API server; shows the sessions, each Service's VIP and the router's ECMP next hops, then tears down",
+  )
   .option('--peer <router>', 'the router: gobgp (default), frr or bird')
   .option('--nodes <n>', 'how many nodes, 1-32 (default 3)')
   .option('--bfd', 'BFD between the nodes and the router (frr or bird)')

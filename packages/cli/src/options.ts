@@ -14,7 +14,13 @@ export function collect(value: string, previous: string[] | undefined): string[]
 }
 
 /** A whole number within [min, max] from decimal text. Throws UsageError naming the option. */
-export function parseInteger(text: string, option: string, min: number, max: number, what = `a whole number ${min}-${max}`): number {
+export function parseInteger(
+  text: string,
+  option: string,
+  min: number,
+  max: number,
+  what = `a whole number ${min}-${max}`,
+): number {
   const n = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
   if (!(n >= min && n <= max)) throw new UsageError(`${option} must be ${what}, got ${JSON.stringify(text)}`);
   return n;
@@ -23,14 +29,24 @@ export function parseInteger(text: string, option: string, min: number, max: num
 /** An AS number: asplain 1-4294967295, or asdot "1.10" (1 * 65536 + 10, RFC 5396). */
 export function parseAs(text: string, option: string): number {
   const dot = /^(\d{1,5})\.(\d{1,5})$/.exec(text);
-  const n = dot ? (Number(dot[1]) <= 0xffff && Number(dot[2]) <= 0xffff ? Number(dot[1]) * 65536 + Number(dot[2]) : NaN) : /^\d{1,10}$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 1 && n <= 0xffffffff)) throw new UsageError(`${option} must be an AS number 1-4294967295 (or asdot such as 1.10), got ${JSON.stringify(text)}`);
+  const n = dot
+    ? Number(dot[1]) <= 0xffff && Number(dot[2]) <= 0xffff
+      ? Number(dot[1]) * 65536 + Number(dot[2])
+      : NaN
+    : /^\d{1,10}$/.test(text)
+      ? Number(text)
+      : NaN;
+  if (!(n >= 1 && n <= 0xffffffff))
+    throw new UsageError(
+      `${option} must be an AS number 1-4294967295 (or asdot such as 1.10), got ${JSON.stringify(text)}`,
+    );
   return n;
 }
 
 /** An IPv4 or IPv6 address in canonical text (RFC 5952 for IPv6). */
 export function parseAddress(text: string, option: string): string {
   const bytes = parseIp(text);
-  if (bytes === undefined) throw new UsageError(`${option} must be an IPv4 or IPv6 address, got ${JSON.stringify(text)}`);
+  if (bytes === undefined)
+    throw new UsageError(`${option} must be an IPv4 or IPv6 address, got ${JSON.stringify(text)}`);
   return bytes.length === 4 ? formatIpv4(bytes, 0) : formatIpv6(bytes, 0);
 }

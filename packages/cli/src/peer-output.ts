@@ -1,16 +1,40 @@
 // `bgp-announce peer` output: what happened on the session as plain event objects, printed as one
 // JSON object per line (--json) or as a readable line; and the sentence that says why a session could
 // not be established. Pure: peer-run.ts feeds it the Speaker's events and writes the lines.
-import { familyOf, isTreatAsWithdraw, type Family, type NotificationMessage, type UpdateMessage } from '@bgp-announce/bgp-wire';
-import type { AdvertisedRoute, DownReason, FsmStateName, NegotiatedSession, PrintableRoute } from '@bgp-announce/bgp-speaker';
-import { capabilityNames, notificationSummary, printableAdvertised, printableReceived } from '@bgp-announce/bgp-speaker';
+import {
+  familyOf,
+  isTreatAsWithdraw,
+  type Family,
+  type NotificationMessage,
+  type UpdateMessage,
+} from '@bgp-announce/bgp-wire';
+import type {
+  AdvertisedRoute,
+  DownReason,
+  FsmStateName,
+  NegotiatedSession,
+  PrintableRoute,
+} from '@bgp-announce/bgp-speaker';
+import {
+  capabilityNames,
+  notificationSummary,
+  printableAdvertised,
+  printableReceived,
+} from '@bgp-announce/bgp-speaker';
 import type { BfdState } from '@bgp-announce/bfd';
 
 /** One line of output. `time` is ms since the epoch. */
 export type PeerEvent = { time: number; peer: string } & (
   | { type: 'state'; from: FsmStateName; to: FsmStateName }
   | { type: 'listening'; address: string; port: number }
-  | { type: 'established'; peerAs: number; peerBgpId: string; holdTime: number; families: Family[]; capabilities: string[] }
+  | {
+      type: 'established';
+      peerAs: number;
+      peerBgpId: string;
+      holdTime: number;
+      families: Family[];
+      capabilities: string[];
+    }
   /** A route in the Speaker's printable form (family, prefix, path id, next hops, attributes). */
   | ({ type: 'advertised' } & PrintableRoute)
   | ({ type: 'received' } & PrintableRoute)
@@ -30,7 +54,16 @@ export function notificationText(n: NotificationMessage): string {
 
 /** What the two OPENs agreed, as an event. */
 export function establishedEvent(time: number, peer: string, n: NegotiatedSession): PeerEvent {
-  return { time, peer, type: 'established', peerAs: n.peerAs, peerBgpId: n.peerBgpId, holdTime: n.holdTime, families: [...n.families], capabilities: capabilityNames(n) };
+  return {
+    time,
+    peer,
+    type: 'established',
+    peerAs: n.peerAs,
+    peerBgpId: n.peerBgpId,
+    holdTime: n.holdTime,
+    families: [...n.families],
+    capabilities: capabilityNames(n),
+  };
 }
 
 /** One route we advertised (from the Speaker's Adj-RIB-Out), as an event. */
@@ -63,13 +96,21 @@ export function updateEvents(time: number, peer: string, update: UpdateMessage):
 
   const { mpReach: reach, ...nlriAttrs } = attrs; // NLRI-field routes take NEXT_HOP, even beside an IPv4 MP_REACH_NLRI
   const reachFamily = reach && familyOf(reach.afi, reach.safi);
-  const announced: [Family, { prefix: string; pathId?: number }[], typeof attrs][] = [['ipv4-unicast', update.nlri, nlriAttrs]];
+  const announced: [Family, { prefix: string; pathId?: number }[], typeof attrs][] = [
+    ['ipv4-unicast', update.nlri, nlriAttrs],
+  ];
   if (reachFamily) announced.push([reachFamily, reach.nlri ?? [], attrs]);
   const treatAsWithdraw = isTreatAsWithdraw(update.errors);
   for (const [family, list, attributes] of announced) {
     for (const n of list) {
       if (treatAsWithdraw) withdrawn(family, n.prefix, n.pathId, true);
-      else out.push({ time, peer, type: 'received', ...printableReceived({ family, prefix: n.prefix, pathId: n.pathId, attributes }) });
+      else
+        out.push({
+          time,
+          peer,
+          type: 'received',
+          ...printableReceived({ family, prefix: n.prefix, pathId: n.pathId, attributes }),
+        });
     }
   }
   return out;
@@ -78,13 +119,15 @@ export function updateEvents(time: number, peer: string, update: UpdateMessage):
 /** A session that ended (or an attempt that failed), as an event. */
 export function downEvent(time: number, peer: string, reason: DownReason): PeerEvent {
   const e: PeerEvent = { time, peer, type: 'down', reason: reason.message };
-  if (reason.notification) e.notification = `${notificationText(reason.notification)} ${reason.kind === 'notification-received' ? 'received' : 'sent'}`;
+  if (reason.notification)
+    e.notification = `${notificationText(reason.notification)} ${reason.kind === 'notification-received' ? 'received' : 'sent'}`;
   return e;
 }
 
 function routeText(f: PrintableRoute): string {
   const parts: string[] = [];
-  if (f.nextHop !== undefined) parts.push(`next-hop ${f.nextHop}${f.linkLocalNextHop ? ` (${f.linkLocalNextHop})` : ''}`);
+  if (f.nextHop !== undefined)
+    parts.push(`next-hop ${f.nextHop}${f.linkLocalNextHop ? ` (${f.linkLocalNextHop})` : ''}`);
   parts.push(`as-path ${f.asPath === '' ? '(empty)' : f.asPath}`);
   if (f.origin !== undefined) parts.push(`origin ${f.origin}`);
   if (f.med !== undefined) parts.push(`med ${f.med}`);
@@ -105,7 +148,8 @@ export function formatEvent(e: PeerEvent, json: boolean): string {
     return JSON.stringify({ type, time: iso, peer, ...rest });
   }
   const at = `${iso.slice(11, 23)} `;
-  const path = (p: { prefix: string; pathId?: number }): string => (p.pathId === undefined ? p.prefix : `${p.prefix} path-id ${p.pathId}`);
+  const path = (p: { prefix: string; pathId?: number }): string =>
+    p.pathId === undefined ? p.prefix : `${p.prefix} path-id ${p.pathId}`;
   switch (e.type) {
     case 'state':
       return `${at}${e.peer} ${e.from} -> ${e.to}`;
@@ -124,7 +168,12 @@ export function formatEvent(e: PeerEvent, json: boolean): string {
     case 'down':
       return `${at}${e.peer} down: ${e.reason}${e.notification ? ` (${e.notification})` : ''}`;
     case 'bfd': {
-      const outcome = e.outcome === 'torn-down' ? ': BGP session torn down until BFD is Up again' : e.outcome === 'resumed' ? ': BGP session started again' : '';
+      const outcome =
+        e.outcome === 'torn-down'
+          ? ': BGP session torn down until BFD is Up again'
+          : e.outcome === 'resumed'
+            ? ': BGP session started again'
+            : '';
       return `${at}${e.peer} BFD ${e.from} -> ${e.to} (diag: ${e.diag})${outcome}`;
     }
     case 'warning':
@@ -170,7 +219,9 @@ export function failureText(f: FailureFacts): string {
   const d = f.lastDown;
   const where = `${f.peer} port ${f.port}`;
   if (d?.kind === 'notification-received' && d.notification) {
-    return d.state === 'Established' ? `peer ${f.peer} ended the session: ${notificationText(d.notification)}` : `peer ${f.peer} refused the session: ${notificationText(d.notification)}`;
+    return d.state === 'Established'
+      ? `peer ${f.peer} ended the session: ${notificationText(d.notification)}`
+      : `peer ${f.peer} refused the session: ${notificationText(d.notification)}`;
   }
   if (d?.kind === 'notification-sent' && d.notification) {
     const n = notificationText(d.notification);
@@ -178,7 +229,10 @@ export function failureText(f: FailureFacts): string {
     if (d.notification.code === 4) return `hold timer expired in ${d.state}, the peer stopped talking: ${n} sent`;
     return `${d.message}: ${n} sent`;
   }
-  if (d?.kind === 'connection-failed' && (d.state === 'OpenSent' || d.state === 'OpenConfirm' || d.state === 'Established')) {
+  if (
+    d?.kind === 'connection-failed' &&
+    (d.state === 'OpenSent' || d.state === 'OpenConfirm' || d.state === 'Established')
+  ) {
     return `peer ${f.peer} closed the connection in ${d.state} without a NOTIFICATION (is this address configured as its neighbor? some routers also turn connections away for a while after a session ended)`;
   }
   if (f.socketError) return `cannot connect to ${where}: ${socketErrorText(f.socketError)}`;

@@ -11,7 +11,17 @@ import { isIpv4, type Family } from '@bgp-announce/bgp-wire';
 import { UsageError } from './options.js';
 import { parsePeerCommand, type PeerCommandOptions, type PeerPlan } from './peer.js';
 import { diagName, ttlUncheckedText } from './bfd-output.js';
-import { advertisedEvent, downEvent, establishedEvent, failureText, formatEvent, socketErrorText, updateEvents, type FailureFacts, type PeerEvent } from './peer-output.js';
+import {
+  advertisedEvent,
+  downEvent,
+  establishedEvent,
+  failureText,
+  formatEvent,
+  socketErrorText,
+  updateEvents,
+  type FailureFacts,
+  type PeerEvent,
+} from './peer-output.js';
 
 /** Where the run writes and what it listens to; tests pass their own. */
 export interface PeerRunIo {
@@ -30,14 +40,24 @@ export interface PeerRunIo {
 const PREFIX = 'bgp-announce peer';
 
 /** Reads --announce-file (a read error is a usage error) and parses the command line. Throws UsageError. */
-export async function loadPeerPlan(options: PeerCommandOptions, env: Record<string, string | undefined> = process.env): Promise<PeerPlan> {
+export async function loadPeerPlan(
+  options: PeerCommandOptions,
+  env: Record<string, string | undefined> = process.env,
+): Promise<PeerPlan> {
   let announceFileText: string | undefined;
   if (options.announceFile !== undefined) {
     try {
       announceFileText = await readFile(options.announceFile, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+      const why =
+        code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : code === 'EACCES'
+              ? 'permission denied'
+              : (err as Error).message;
       throw new UsageError(`cannot read --announce-file ${options.announceFile}: ${why}`);
     }
   }
@@ -68,12 +88,17 @@ export function sourceAddressToward(address: string, port: number): Promise<stri
  * What the Speaker is given: its options (with the BFD engine when the peer requires BFD) and the
  * peer's options (with `bfd.localAddress`, found at run time, when the command line gave no local address).
  */
-export function peerSpeakerOptions(plan: PeerPlan, bgpId: string, bfd?: { engine: BfdSessions; localAddress: string | undefined }): { speaker: SpeakerOptions; peer: PeerOptions } {
+export function peerSpeakerOptions(
+  plan: PeerPlan,
+  bgpId: string,
+  bfd?: { engine: BfdSessions; localAddress: string | undefined },
+): { speaker: SpeakerOptions; peer: PeerOptions } {
   const speaker: SpeakerOptions = { localAs: plan.localAs, bgpId };
   if (plan.peer.bfd === undefined || bfd === undefined) return { speaker, peer: plan.peer };
   speaker.bfd = bfd.engine;
   const peerBfd = { ...plan.peer.bfd };
-  if (plan.peer.localAddress === undefined && peerBfd.localAddress === undefined && bfd.localAddress !== undefined) peerBfd.localAddress = bfd.localAddress;
+  if (plan.peer.localAddress === undefined && peerBfd.localAddress === undefined && bfd.localAddress !== undefined)
+    peerBfd.localAddress = bfd.localAddress;
   return { speaker, peer: { ...plan.peer, bfd: peerBfd } };
 }
 
@@ -109,7 +134,9 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     try {
       bgpId = await sourceAddressToward(plan.peer.peerAddress, port);
     } catch (err) {
-      io.err(`${PREFIX}: cannot find our address toward ${peer} for the router id (${socketErrorText(err as Error)}); give --router-id or --local-address`);
+      io.err(
+        `${PREFIX}: cannot find our address toward ${peer} for the router id (${socketErrorText(err as Error)}); give --router-id or --local-address`,
+      );
       return 1;
     }
   }
@@ -119,7 +146,9 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     try {
       localAddress ??= await sourceAddressToward(plan.peer.peerAddress, port);
     } catch (err) {
-      io.err(`${PREFIX}: cannot find our address toward ${peer} for BFD (${socketErrorText(err as Error)}); give --local-address`);
+      io.err(
+        `${PREFIX}: cannot find our address toward ${peer} for BFD (${socketErrorText(err as Error)}); give --local-address`,
+      );
       return 1;
     }
     try {
@@ -130,7 +159,9 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     }
     if (bfd.engine.ttlCheck === 'unavailable') {
       await bfd.engine.stop();
-      io.err(`${PREFIX}: --bfd: ${ttlUncheckedText(bfd.engine.ttlCheckReason, 'leave --bfd out (`bgp-announce bfd --allow-unchecked-ttl` tests BFD alone without the check)')}`);
+      io.err(
+        `${PREFIX}: --bfd: ${ttlUncheckedText(bfd.engine.ttlCheckReason, 'leave --bfd out (`bgp-announce bfd --allow-unchecked-ttl` tests BFD alone without the check)')}`,
+      );
       return 1;
     }
     bfd.engine.on('error', (e) => emit({ time: Date.now(), peer, type: 'warning', message: `BFD: ${e.message}` }));
@@ -151,11 +182,17 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
   const done = new Promise<number>((resolve) => (resolveRun = resolve));
 
   const facts = (): FailureFacts => {
-    const f: FailureFacts = { peer, port, passive: plan.peer.mode === 'passive', md5: plan.peer.md5Password !== undefined };
+    const f: FailureFacts = {
+      peer,
+      port,
+      passive: plan.peer.mode === 'passive',
+      md5: plan.peer.md5Password !== undefined,
+    };
     const lastDown = speaker.peers().find((p) => p.id === peer)?.lastDown;
     if (lastDown) f.lastDown = lastDown;
     // The last connection attempt's socket error (ECONNREFUSED, ...), while no TCP connection was made.
-    if (lastDown?.socketError && (lastDown.state === 'Connect' || lastDown.state === 'Active')) f.socketError = lastDown.socketError;
+    if (lastDown?.socketError && (lastDown.state === 'Connect' || lastDown.state === 'Active'))
+      f.socketError = lastDown.socketError;
     return f;
   };
 
@@ -186,19 +223,31 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     emit({ time: Date.now(), peer, type: 'stopped', status, reason });
     resolveRun(status);
   };
-  const notEstablished = (within: string): void => void finish(1, 'no session', `session with ${peer} not established ${within}: ${failureText(facts())}`);
+  const notEstablished = (within: string): void =>
+    void finish(1, 'no session', `session with ${peer} not established ${within}: ${failureText(facts())}`);
   const armConnectTimer = (): void => {
     clearTimeout(connectTimer);
-    if (plan.connectTimeoutMs > 0) connectTimer = setTimeout(() => notEstablished(`within ${plan.connectTimeoutMs / 1000} s`), plan.connectTimeoutMs);
+    if (plan.connectTimeoutMs > 0)
+      connectTimer = setTimeout(
+        () => notEstablished(`within ${plan.connectTimeoutMs / 1000} s`),
+        plan.connectTimeoutMs,
+      );
   };
   // --until eor: the connect timeout also bounds the wait for End-of-RIB after Established.
   const waitForEndOfRib = (graceful: boolean): void => {
-    const hint = graceful ? '' : ' (graceful restart was not negotiated, and many peers send End-of-RIB only with it: try --graceful-restart)';
-    if (!graceful) emit({ time: Date.now(), peer, type: 'warning', message: `the peer may never send End-of-RIB${hint}` });
+    const hint = graceful
+      ? ''
+      : ' (graceful restart was not negotiated, and many peers send End-of-RIB only with it: try --graceful-restart)';
+    if (!graceful)
+      emit({ time: Date.now(), peer, type: 'warning', message: `the peer may never send End-of-RIB${hint}` });
     if (plan.connectTimeoutMs === 0) return;
     connectTimer = setTimeout(() => {
       const missing = negotiatedFamilies.filter((f) => !endOfRib.has(f)).join(', ');
-      void finish(1, 'no End-of-RIB', `no End-of-RIB from ${peer} for ${missing} within ${plan.connectTimeoutMs / 1000} s of Established${hint}`);
+      void finish(
+        1,
+        'no End-of-RIB',
+        `no End-of-RIB from ${peer} for ${missing} within ${plan.connectTimeoutMs / 1000} s of Established${hint}`,
+      );
     }, plan.connectTimeoutMs);
   };
   function onSignal(signal: string): void {
@@ -213,7 +262,8 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     const f = facts();
     if (f.lastDown) {
       const down = downEvent(Date.now(), id, f.lastDown);
-      if (down.type === 'down' && f.lastDown.kind === 'connection-failed' && !f.lastDown.notification) down.reason = failureText(f);
+      if (down.type === 'down' && f.lastDown.kind === 'connection-failed' && !f.lastDown.notification)
+        down.reason = failureText(f);
       emit(down);
     }
     if (from === 'Established') {
@@ -225,11 +275,20 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     if (f.lastDown?.notification?.code === 2) void finish(1, 'OPEN refused', failureText(f));
   });
   speaker.on('bfd', (id, change, outcome) => {
-    const e: PeerEvent = { time: Date.now(), peer: id, type: 'bfd', from: change.from, to: change.to, diag: diagName(change.diag) };
+    const e: PeerEvent = {
+      time: Date.now(),
+      peer: id,
+      type: 'bfd',
+      from: change.from,
+      to: change.to,
+      diag: diagName(change.diag),
+    };
     if (outcome !== undefined) e.outcome = outcome;
     emit(e);
   });
-  speaker.on('listening', (id, a) => emit({ time: Date.now(), peer: id, type: 'listening', address: a.address, port: a.port }));
+  speaker.on('listening', (id, a) =>
+    emit({ time: Date.now(), peer: id, type: 'listening', address: a.address, port: a.port }),
+  );
   speaker.on('error', (id, e) => emit({ time: Date.now(), peer: id, type: 'warning', message: e.message }));
   speaker.on('established', (id, negotiated) => {
     established = true;
@@ -237,7 +296,13 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     negotiatedFamilies = negotiated.families;
     emit(establishedEvent(Date.now(), id, negotiated));
     for (const family of plan.peer.families ?? []) {
-      if (!negotiated.families.includes(family)) emit({ time: Date.now(), peer: id, type: 'warning', message: `the peer does not take ${family}: those prefixes are not sent` });
+      if (!negotiated.families.includes(family))
+        emit({
+          time: Date.now(),
+          peer: id,
+          type: 'warning',
+          message: `the peer does not take ${family}: those prefixes are not sent`,
+        });
     }
     if (plan.until.kind === 'eor') waitForEndOfRib(negotiated.gracefulRestart !== undefined);
     advertisedListed = false;
@@ -252,7 +317,8 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     if (update) for (const e of updateEvents(Date.now(), id, update)) emit(e);
     if (result.endOfRib === undefined) return;
     endOfRib.add(result.endOfRib);
-    if (plan.until.kind === 'eor' && established && negotiatedFamilies.every((f) => endOfRib.has(f))) void finish(0, 'End-of-RIB received for every family');
+    if (plan.until.kind === 'eor' && established && negotiatedFamilies.every((f) => endOfRib.has(f)))
+      void finish(0, 'End-of-RIB received for every family');
   });
 
   signals.on('SIGINT', onSignal);
@@ -269,8 +335,11 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
   armConnectTimer();
   const until = plan.until;
   if (until.kind === 'time') {
-    untilTimer = setTimeout(() => (established ? void finish(0, `${until.ms / 1000} s elapsed`) : notEstablished(`after ${until.ms / 1000} s`)), until.ms);
+    untilTimer = setTimeout(
+      () =>
+        established ? void finish(0, `${until.ms / 1000} s elapsed`) : notEstablished(`after ${until.ms / 1000} s`),
+      until.ms,
+    );
   }
   return done;
 }
-

@@ -1,8 +1,23 @@
 // `bgp-announce status` output: the admin endpoint's JSON as tables and lines for people. Pure: JSON
 // views in, lines out (status.ts fetches them). Times are UTC.
-import { familyOf, reconcileAttributes, asPathToString, formatExtendedCommunity, type BgpMessage, type Capability, type UpdateMessage } from '@bgp-announce/bgp-wire';
+import {
+  familyOf,
+  reconcileAttributes,
+  asPathToString,
+  formatExtendedCommunity,
+  type BgpMessage,
+  type Capability,
+  type UpdateMessage,
+} from '@bgp-announce/bgp-wire';
 import type { DescribedMessage } from '@bgp-announce/bgp-speaker';
-import type { BfdHistoryEntry, MessagesView, PeerView, RouteView, RoutesView, StatusView } from '@bgp-announce/announcer';
+import type {
+  BfdHistoryEntry,
+  MessagesView,
+  PeerView,
+  RouteView,
+  RoutesView,
+  StatusView,
+} from '@bgp-announce/announcer';
 import { diagName } from './bfd-output.js';
 import { notificationText } from './peer-output.js';
 
@@ -20,13 +35,22 @@ export function formatDuration(seconds: number): string {
 export function table(rows: readonly (readonly string[])[], indent = ''): string[] {
   const widths: number[] = [];
   for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 /** One line on why a session last ended: "12:00:01 in OpenSent: NOTIFICATION 2/2 ... received". */
 function lastDownText(d: NonNullable<PeerView['lastDown']>): string {
   const n = d.notification;
-  const notification = n ? ` (NOTIFICATION ${n.code}/${n.subcode} ${n.name}${n.shutdownMessage ? ` "${n.shutdownMessage}"` : ''} ${d.kind === 'notification-received' ? 'received' : 'sent'})` : '';
+  const notification = n
+    ? ` (NOTIFICATION ${n.code}/${n.subcode} ${n.name}${n.shutdownMessage ? ` "${n.shutdownMessage}"` : ''} ${d.kind === 'notification-received' ? 'received' : 'sent'})`
+    : '';
   const socket = d.socketError && !d.reason.includes(d.socketError) ? ` [${d.socketError}]` : '';
   return `${d.at.replace('T', ' ').slice(0, 19)} in ${d.state}: ${d.reason}${notification}${socket}`;
 }
@@ -61,25 +85,40 @@ export function formatStatus(s: StatusView): string[] {
 
 /** Everything about one peer: session, capabilities, counters, last down, BFD. */
 export function formatPeer(p: PeerView): string[] {
-  const lines = [`peer ${p.id}: ${p.peerAddress} AS ${p.peerAs}; we are AS ${p.localAs}, router id ${p.bgpId}${p.localAddress ? `, from ${p.localAddress}` : ''}`];
-  lines.push(`  state ${p.state}${p.uptimeSeconds !== undefined ? ` for ${formatDuration(p.uptimeSeconds)} (since ${p.establishedAt})` : ''}`);
+  const lines = [
+    `peer ${p.id}: ${p.peerAddress} AS ${p.peerAs}; we are AS ${p.localAs}, router id ${p.bgpId}${p.localAddress ? `, from ${p.localAddress}` : ''}`,
+  ];
+  lines.push(
+    `  state ${p.state}${p.uptimeSeconds !== undefined ? ` for ${formatDuration(p.uptimeSeconds)} (since ${p.establishedAt})` : ''}`,
+  );
   const s = p.session;
   if (s) {
-    lines.push(`  peer router id ${s.peerBgpId}, ${s.ibgp ? 'iBGP' : 'eBGP'}, hold time ${s.holdTime} s, keepalive ${s.keepaliveTime} s`);
+    lines.push(
+      `  peer router id ${s.peerBgpId}, ${s.ibgp ? 'iBGP' : 'eBGP'}, hold time ${s.holdTime} s, keepalive ${s.keepaliveTime} s`,
+    );
     lines.push(`  families ${s.families.join(' ')}`);
     lines.push(`  capabilities ${s.capabilities.join(' ') || '(none)'}`);
     const gr = s.gracefulRestart;
-    if (gr) lines.push(`  peer's graceful restart: restart time ${gr.restartTime} s, N bit ${gr.notification ? 'on' : 'off'}, families ${gr.families.join(' ') || '(none)'}`);
+    if (gr)
+      lines.push(
+        `  peer's graceful restart: restart time ${gr.restartTime} s, N bit ${gr.notification ? 'on' : 'off'}, families ${gr.families.join(' ') || '(none)'}`,
+      );
   }
   lines.push(`  prefixes advertised ${p.prefixes.advertised}, received ${p.prefixes.received}`);
   const m = p.messages;
-  lines.push(`  messages in/out: UPDATE ${m.updatesIn}/${m.updatesOut}, NOTIFICATION ${m.notificationsIn}/${m.notificationsOut}, KEEPALIVE ${m.keepalivesIn}/${m.keepalivesOut}, OPEN ${m.opensIn}/${m.opensOut}; established ${m.establishedTransitions} times`);
+  lines.push(
+    `  messages in/out: UPDATE ${m.updatesIn}/${m.updatesOut}, NOTIFICATION ${m.notificationsIn}/${m.notificationsOut}, KEEPALIVE ${m.keepalivesIn}/${m.keepalivesOut}, OPEN ${m.opensIn}/${m.opensOut}; established ${m.establishedTransitions} times`,
+  );
   if (p.lastDown) lines.push(`  last down ${lastDownText(p.lastDown)}`);
   if (p.bfd) {
     const b = p.bfd.session;
-    const timers = b ? `, peer ${b.remoteState}, tx ${b.transmitIntervalMs} ms, rx ${b.receiveIntervalMs} ms, detection ${b.detectionTimeMs} ms, ${b.multihop ? 'multihop' : 'single hop'} ${b.localAddress} -> ${b.peerAddress}:${b.port}` : '';
+    const timers = b
+      ? `, peer ${b.remoteState}, tx ${b.transmitIntervalMs} ms, rx ${b.receiveIntervalMs} ms, detection ${b.detectionTimeMs} ms, ${b.multihop ? 'multihop' : 'single hop'} ${b.localAddress} -> ${b.peerAddress}:${b.port}`
+      : '';
     const diag = b && b.localDiag !== 0 ? `, diag ${diagName(b.localDiag)}` : '';
-    lines.push(`  BFD ${p.bfd.state}${p.bfd.holding ? ' (BGP held down until BFD is Up)' : ''}${timers}${diag}${b?.error ? `, error: ${b.error}` : ''}`);
+    lines.push(
+      `  BFD ${p.bfd.state}${p.bfd.holding ? ' (BGP held down until BFD is Up)' : ''}${timers}${diag}${b?.error ? `, error: ${b.error}` : ''}`,
+    );
   }
   return lines;
 }
@@ -106,11 +145,20 @@ function nextHopText(r: RouteView): string {
 /** The advertised and received routes of a peer, as two tables. */
 export function formatRoutes(v: RoutesView): string[] {
   const lines: string[] = [];
-  for (const [title, list, count] of [['advertised', v.advertised, v.counts.advertised], ['received', v.received, v.counts.received]] as const) {
+  for (const [title, list, count] of [
+    ['advertised', v.advertised, v.counts.advertised],
+    ['received', v.received, v.counts.received],
+  ] as const) {
     lines.push(`${title} (${count}${list.length < count ? `, first ${list.length} shown` : ''}):`);
     if (list.length === 0) continue;
     const rows = [['PREFIX', 'NEXT HOP', 'AS PATH', 'ATTRIBUTES']];
-    for (const r of list) rows.push([r.pathId === undefined ? r.prefix : `${r.prefix} path-id ${r.pathId}`, nextHopText(r), r.asPath === '' ? '(empty)' : r.asPath, routeAttributes(r)]);
+    for (const r of list)
+      rows.push([
+        r.pathId === undefined ? r.prefix : `${r.prefix} path-id ${r.pathId}`,
+        nextHopText(r),
+        r.asPath === '' ? '(empty)' : r.asPath,
+        routeAttributes(r),
+      ]);
     lines.push(...table(rows, '  '));
   }
   return lines;
@@ -137,7 +185,9 @@ function capabilityText(c: Capability): string {
 
 /** At most `max` prefixes, then "(+N more)". */
 function prefixList(prefixes: string[], max = 8): string {
-  return prefixes.length <= max ? prefixes.join(' ') : `${prefixes.slice(0, max).join(' ')} (+${prefixes.length - max} more)`;
+  return prefixes.length <= max
+    ? prefixes.join(' ')
+    : `${prefixes.slice(0, max).join(' ')} (+${prefixes.length - max} more)`;
 }
 
 function updateText(u: UpdateMessage): string {
@@ -157,7 +207,8 @@ function updateText(u: UpdateMessage): string {
     if (a.localPref !== undefined) parts.push(`local-pref ${a.localPref}`);
     if (a.communities?.length) parts.push(`communities ${a.communities.join(' ')}`);
     if (a.largeCommunities?.length) parts.push(`large-communities ${a.largeCommunities.join(' ')}`);
-    if (a.extendedCommunities?.length) parts.push(`extended-communities ${a.extendedCommunities.map(formatExtendedCommunity).join(' ')}`);
+    if (a.extendedCommunities?.length)
+      parts.push(`extended-communities ${a.extendedCommunities.map(formatExtendedCommunity).join(' ')}`);
   }
   if (u.errors?.length) parts.push(`errors: ${u.errors.map((e) => `${e.message} (${e.action})`).join('; ')}`);
   return parts.join(' ') || '(empty)';
@@ -190,10 +241,25 @@ export function formatMessages(v: MessagesView): string[] {
     text: `${clock(m.at)} ${m.direction.padEnd(8)} ${m.message ? messageSummary(m.message) : `undecodable message of ${m.length} bytes: ${m.error ?? '?'}${m.hex ? ` (${m.hex.slice(0, 64)}${m.hex.length > 64 ? '...' : ''})` : ''}`}`,
   }));
   v.bfd.forEach((e: BfdHistoryEntry, i) => {
-    const outcome = e.outcome === 'torn-down' ? ': BGP session torn down until BFD is Up again' : e.outcome === 'resumed' ? ': BGP session started again' : '';
-    lines.push({ at: e.at, order: v.bgp.length + i, text: `${clock(e.at)} bfd      BFD ${e.from} -> ${e.to} (diag: ${diagName(e.diag)})${outcome}` });
+    const outcome =
+      e.outcome === 'torn-down'
+        ? ': BGP session torn down until BFD is Up again'
+        : e.outcome === 'resumed'
+          ? ': BGP session started again'
+          : '';
+    lines.push({
+      at: e.at,
+      order: v.bgp.length + i,
+      text: `${clock(e.at)} bfd      BFD ${e.from} -> ${e.to} (diag: ${diagName(e.diag)})${outcome}`,
+    });
   });
   lines.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.order - b.order));
-  if (lines.length === 0) return [`peer ${v.peer}: no messages recorded (the daemon keeps the last --message-history of each peer; 0 keeps none)`];
-  return [`peer ${v.peer}: last ${v.bgp.length} BGP messages and ${v.bfd.length} BFD state changes (UTC)`, ...lines.map((l) => `  ${l.text}`)];
+  if (lines.length === 0)
+    return [
+      `peer ${v.peer}: no messages recorded (the daemon keeps the last --message-history of each peer; 0 keeps none)`,
+    ];
+  return [
+    `peer ${v.peer}: last ${v.bgp.length} BGP messages and ${v.bfd.length} BFD state changes (UTC)`,
+    ...lines.map((l) => `  ${l.text}`),
+  ];
 }

@@ -6,7 +6,12 @@
 // from the cluster, 2 usage error.
 import http from 'node:http';
 import type { MessagesView, RoutesView, StatusView } from '@bgp-announce/announcer';
-import { DEFAULT_ADMIN_ADDRESS, formatListenAddress, parseListenAddress, type ListenAddress } from '@bgp-announce/announcer/daemon-options';
+import {
+  DEFAULT_ADMIN_ADDRESS,
+  formatListenAddress,
+  parseListenAddress,
+  type ListenAddress,
+} from '@bgp-announce/announcer/daemon-options';
 import { UsageError, parseInteger } from './options.js';
 import { formatMessages, formatPeer, formatRoutes, formatStatus } from './status-output.js';
 
@@ -69,7 +74,11 @@ function connectionProblem(err: NodeJS.ErrnoException, address: ListenAddress): 
 }
 
 /** GET `path` from the admin endpoint and parse its JSON. Rejects with AdminError ("no daemon at 127.0.0.1:7474: connection refused"). */
-export function adminGet(address: ListenAddress, path: string, timeoutMs = 10_000): Promise<{ status: number; json: unknown }> {
+export function adminGet(
+  address: ListenAddress,
+  path: string,
+  timeoutMs = 10_000,
+): Promise<{ status: number; json: unknown }> {
   const where = formatListenAddress(address);
   const target = address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port };
   return new Promise((resolve, reject) => {
@@ -104,10 +113,21 @@ async function fetchView<T>(address: ListenAddress, path: string): Promise<T> {
 }
 
 /** The admin address from --admin, $BGP_ANNOUNCE_ADMIN or the default. Throws UsageError. */
-export function statusAddress(o: StatusCommandOptions, env: Record<string, string | undefined> = process.env): ListenAddress {
+export function statusAddress(
+  o: StatusCommandOptions,
+  env: Record<string, string | undefined> = process.env,
+): ListenAddress {
   const text = o.admin ?? env[ADMIN_ADDRESS_ENV] ?? DEFAULT_ADMIN_ADDRESS;
   try {
-    return parseListenAddress(text, o.admin !== undefined ? '--admin' : env[ADMIN_ADDRESS_ENV] !== undefined ? ADMIN_ADDRESS_ENV : 'the admin address', true);
+    return parseListenAddress(
+      text,
+      o.admin !== undefined
+        ? '--admin'
+        : env[ADMIN_ADDRESS_ENV] !== undefined
+          ? ADMIN_ADDRESS_ENV
+          : 'the admin address',
+      true,
+    );
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
@@ -115,27 +135,47 @@ export function statusAddress(o: StatusCommandOptions, env: Record<string, strin
 
 /** What status prints, as lines (or one JSON text with --json). */
 export async function statusLines(o: StatusCommandOptions, address: ListenAddress): Promise<string[]> {
-  const limit = o.limit === undefined ? undefined : parseInteger(o.limit, '--limit', 0, 10_000_000, 'a number of routes 0-10000000');
+  const limit =
+    o.limit === undefined
+      ? undefined
+      : parseInteger(o.limit, '--limit', 0, 10_000_000, 'a number of routes 0-10000000');
   const status = await fetchView<StatusView>(address, '/v1/status');
   const enc = (id: string): string => encodeURIComponent(id);
   if (o.peer === undefined) {
-    const messages = o.messages ? await Promise.all(status.peers.map((p) => fetchView<MessagesView>(address, `/v1/peers/${enc(p.id)}/messages`))) : [];
+    const messages = o.messages
+      ? await Promise.all(status.peers.map((p) => fetchView<MessagesView>(address, `/v1/peers/${enc(p.id)}/messages`)))
+      : [];
     if (o.json) return [JSON.stringify(o.messages ? { status, messages } : status, null, 2)];
     return [...formatStatus(status), ...messages.flatMap((m) => ['', ...formatMessages(m)])];
   }
   const peer = status.peers.find((p) => p.id === o.peer);
-  if (!peer) throw new AdminError(`no peer ${JSON.stringify(o.peer)} (peers: ${status.peers.map((p) => p.id).join(', ') || 'none'})`);
-  const routes = await fetchView<RoutesView>(address, `/v1/peers/${enc(peer.id)}/routes${limit === undefined ? '' : `?limit=${limit}`}`);
-  const messages = o.messages ? await fetchView<MessagesView>(address, `/v1/peers/${enc(peer.id)}/messages`) : undefined;
+  if (!peer)
+    throw new AdminError(
+      `no peer ${JSON.stringify(o.peer)} (peers: ${status.peers.map((p) => p.id).join(', ') || 'none'})`,
+    );
+  const routes = await fetchView<RoutesView>(
+    address,
+    `/v1/peers/${enc(peer.id)}/routes${limit === undefined ? '' : `?limit=${limit}`}`,
+  );
+  const messages = o.messages
+    ? await fetchView<MessagesView>(address, `/v1/peers/${enc(peer.id)}/messages`)
+    : undefined;
   if (o.json) return [JSON.stringify({ peer, routes, ...(messages ? { messages } : {}) }, null, 2)];
   return [...formatPeer(peer), '', ...formatRoutes(routes), ...(messages ? ['', ...formatMessages(messages)] : [])];
 }
 
 /** The whole command: options in, lines written, exit status out. Never throws. */
-export async function statusCommand(o: StatusCommandOptions, io: { out(line: string): void; err(line: string): void; env?: Record<string, string | undefined> }): Promise<number> {
-  const misplaced = o.cluster ? NODE_ONLY.filter(([k]) => o[k] !== undefined && o[k] !== false) : CLUSTER_ONLY.filter(([k]) => o[k] !== undefined);
+export async function statusCommand(
+  o: StatusCommandOptions,
+  io: { out(line: string): void; err(line: string): void; env?: Record<string, string | undefined> },
+): Promise<number> {
+  const misplaced = o.cluster
+    ? NODE_ONLY.filter(([k]) => o[k] !== undefined && o[k] !== false)
+    : CLUSTER_ONLY.filter(([k]) => o[k] !== undefined);
   if (misplaced.length > 0) {
-    io.err(`${PREFIX}: ${misplaced.map(([, flag]) => flag).join(', ')} ${o.cluster ? 'asks a node, not --cluster' : 'needs --cluster'}`);
+    io.err(
+      `${PREFIX}: ${misplaced.map(([, flag]) => flag).join(', ')} ${o.cluster ? 'asks a node, not --cluster' : 'needs --cluster'}`,
+    );
     return 2;
   }
   if (o.cluster) return clusterCommand(o, io);
@@ -157,7 +197,10 @@ export async function statusCommand(o: StatusCommandOptions, io: { out(line: str
 }
 
 /** `status --cluster`: loads the Kubernetes client only now. */
-async function clusterCommand(o: StatusCommandOptions, io: { out(line: string): void; err(line: string): void; env?: Record<string, string | undefined> }): Promise<number> {
+async function clusterCommand(
+  o: StatusCommandOptions,
+  io: { out(line: string): void; err(line: string): void; env?: Record<string, string | undefined> },
+): Promise<number> {
   const { clusterStatusLines } = await import('./status-cluster.js');
   try {
     for (const line of await clusterStatusLines(o, io.env ?? process.env)) io.out(line);

@@ -26,7 +26,9 @@ interface Run {
 
 /** Runs `bgp-announce bfd ARGS --json` in namespace `ns`; killed in teardown if still running. */
 function bfd(t: Test, ns: string, args: string[]): Run {
-  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, 'bfd', '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, 'bfd', '--json', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const events: Event[] = [];
   let stderr = '';
   const waiters = new Set<() => void>();
@@ -48,7 +50,10 @@ function bfd(t: Test, ns: string, args: string[]): Run {
   });
   const deadline = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
     new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${ns}: no ${what} in ${ms} ms; output: ${JSON.stringify(events)} ${stderr}`)), ms);
+      const timer = setTimeout(
+        () => reject(new Error(`${ns}: no ${what} in ${ms} ms; output: ${JSON.stringify(events)} ${stderr}`)),
+        ms,
+      );
       void p.then((v) => (clearTimeout(timer), resolve(v)));
     });
   return {
@@ -88,12 +93,29 @@ t.test('--until up: both ends exit 0 after printing Up', async (t) => {
   const [statusA, statusB] = await Promise.all([runA.exit(), runB.exit()]);
   t.equal(statusA, 0, `a exits 0 ${runA.stderr()}`);
   t.equal(statusB, 0, `b exits 0 ${runB.stderr()}`);
-  for (const [run, local, peer] of [[runA, a.address, b.address], [runB, b.address, a.address]] as const) {
-    t.match(run.events[0], { type: 'started', peer, localAddress: local, multihop: false, transmitInterval: 50, receiveInterval: 50, detectMultiplier: 3, ttlCheck: 'available' }, `${local}: the kernel's source address toward ${peer}`);
+  for (const [run, local, peer] of [
+    [runA, a.address, b.address],
+    [runB, b.address, a.address],
+  ] as const) {
+    t.match(
+      run.events[0],
+      {
+        type: 'started',
+        peer,
+        localAddress: local,
+        multihop: false,
+        transmitInterval: 50,
+        receiveInterval: 50,
+        detectMultiplier: 3,
+        ttlCheck: 'available',
+      },
+      `${local}: the kernel's source address toward ${peer}`,
+    );
     const up = run.events.find((e) => e.type === 'state' && e.to === 'Up');
     t.match(up, { peer, diag: 'No Diagnostic' }, `${local}: Up`);
     // The first to exit sends AdminDown: the other may be Down again when it reads its timers, and then prints none.
-    if (up?.transmitIntervalMs !== undefined) t.equal(up.transmitIntervalMs, 50, `${local}: sending every 50 ms once Up`);
+    if (up?.transmitIntervalMs !== undefined)
+      t.equal(up.transmitIntervalMs, 50, `${local}: sending every 50 ms once Up`);
     t.match(run.events.at(-1), { type: 'stopped', status: 0, reason: 'session up' });
     t.equal(run.stderr(), '');
   }
@@ -106,13 +128,20 @@ t.test('SIGTERM on one end: it exits 0; the other prints Down with remote diag A
   const runB = bfd(t, b.ns, ['--peer', a.address, '--interval', '50', '--local-address', b.address]);
   const isUp = (e: Event): boolean => e.type === 'state' && e.to === 'Up';
   await Promise.all([runA.event(isUp, 'Up'), runB.event(isUp, 'Up')]);
-  await runB.event((e) => (e.type === 'state' || e.type === 'timers') && e.detectionTimeMs === 150, 'detection time 3 x 50 ms');
+  await runB.event(
+    (e) => (e.type === 'state' || e.type === 'timers') && e.detectionTimeMs === 150,
+    'detection time 3 x 50 ms',
+  );
   runA.proc.kill('SIGTERM');
   t.equal(await runA.exit(), 0, `a exits 0 on SIGTERM ${runA.stderr()}`);
   t.match(runA.events.at(-1), { type: 'stopped', status: 0, reason: 'stopped by SIGTERM' });
   t.match(runA.events.at(-2), { type: 'state', from: 'Up', to: 'AdminDown', diag: 'Administratively Down' });
   const down = await runB.event((e) => e.type === 'state' && e.from === 'Up' && e.to === 'Down', 'Down');
-  t.match(down, { peer: a.address, diag: 'Neighbor Signaled Session Down', remoteDiag: 'Administratively Down' }, 'told, not timed out');
+  t.match(
+    down,
+    { peer: a.address, diag: 'Neighbor Signaled Session Down', remoteDiag: 'Administratively Down' },
+    'told, not timed out',
+  );
   t.equal(runB.proc.exitCode, null, 'b keeps running');
   runB.proc.kill('SIGINT');
   t.equal(await runB.exit(), 0, 'b exits 0 on SIGINT');

@@ -32,24 +32,56 @@ t.test('check inside a namespace where gobgpd holds :179 and a session to our ro
 
   const { a: node, b: router } = vethPair(t, '192.0.2.10/24', '192.0.2.1/24', 'bgck');
   ip('-n', node.ns, 'addr', 'add', '192.0.2.11/24', 'dev', node.dev);
-  const routerBgp = await startGobgpd(t, { ns: router.ns, as: 64501, address: '192.0.2.1', neighborAddress: '192.0.2.10', neighborAs: 64500 });
+  const routerBgp = await startGobgpd(t, {
+    ns: router.ns,
+    as: 64501,
+    address: '192.0.2.1',
+    neighborAddress: '192.0.2.10',
+    neighborAs: 64500,
+  });
 
   // The other speaker on our node: gobgpd, active toward the router, listening on :179 (its default).
   const conf = join(dir, 'other.toml');
   writeFileSync(
     conf,
-    ['[global.config]', '  as = 64500', '  router-id = "192.0.2.10"', '[[neighbors]]', '  [neighbors.config]', '    neighbor-address = "192.0.2.1"', '    peer-as = 64501', ''].join('\n'),
+    [
+      '[global.config]',
+      '  as = 64500',
+      '  router-id = "192.0.2.10"',
+      '[[neighbors]]',
+      '  [neighbors.config]',
+      '    neighbor-address = "192.0.2.1"',
+      '    peer-as = 64501',
+      '',
+    ].join('\n'),
   );
   // `ip netns exec` execs the command in place: the pid is gobgpd's own.
-  const other = startProcess(t, 'ip', ['netns', 'exec', node.ns, 'gobgpd', '-f', conf, '--api-hosts', '127.0.0.1:50051', '--pprof-disable']);
+  const other = startProcess(t, 'ip', [
+    'netns',
+    'exec',
+    node.ns,
+    'gobgpd',
+    '-f',
+    conf,
+    '--api-hosts',
+    '127.0.0.1:50051',
+    '--pprof-disable',
+  ]);
   const pid = other.proc.pid!;
-  await poll('the other speaker\'s session to Established', () => (routerBgp.neighbor().state.session_state === GOBGP_ESTABLISHED ? true : undefined), 60_000).catch((err: Error) => {
+  await poll(
+    "the other speaker's session to Established",
+    () => (routerBgp.neighbor().state.session_state === GOBGP_ESTABLISHED ? true : undefined),
+    60_000,
+  ).catch((err: Error) => {
     throw new Error(`${err.message}\nother gobgpd:\n${other.output()}\nrouter gobgpd:\n${routerBgp.output()}`);
   });
 
   const configFile = (name: string, spec: Record<string, unknown>): string => {
     const path = join(dir, name);
-    writeFileSync(path, `apiVersion: bgp-announce.io/v1alpha1\nkind: BGPPeer\nmetadata: {name: tor}\nspec: ${JSON.stringify({ myASN: 64500, peerASN: 64501, peerAddress: '192.0.2.1', ...spec })}\n`);
+    writeFileSync(
+      path,
+      `apiVersion: bgp-announce.io/v1alpha1\nkind: BGPPeer\nmetadata: {name: tor}\nspec: ${JSON.stringify({ myASN: 64500, peerASN: 64501, peerAddress: '192.0.2.1', ...spec })}\n`,
+    );
     return path;
   };
   const active = configFile('active.yaml', {});
@@ -57,9 +89,25 @@ t.test('check inside a namespace where gobgpd holds :179 and a session to our ro
   const ownSource = configFile('own-source.yaml', { sourceAddress: '192.0.2.11' });
 
   /** The built command in the node's namespace, as root or (prefix) as someone else; resolves with exit status and findings. */
-  const check = (config: string, prefix: string[] = []): Promise<{ status: number | null; findings: Finding[]; stderr: string }> =>
+  const check = (
+    config: string,
+    prefix: string[] = [],
+  ): Promise<{ status: number | null; findings: Finding[]; stderr: string }> =>
     new Promise((resolve) => {
-      const args = ['netns', 'exec', node.ns, ...prefix, process.execPath, CLI, 'check', '--config', config, '--node-name', 'node-1', '--json'];
+      const args = [
+        'netns',
+        'exec',
+        node.ns,
+        ...prefix,
+        process.execPath,
+        CLI,
+        'check',
+        '--config',
+        config,
+        '--node-name',
+        'node-1',
+        '--json',
+      ];
       execFile('ip', args, { env: { PATH: process.env.PATH, HOME: dir }, timeout: 180_000 }, (err, stdout, stderr) => {
         const findings = stdout
           .split('\n')
@@ -68,7 +116,8 @@ t.test('check inside a namespace where gobgpd holds :179 and a session to our ro
         resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, findings, stderr });
       });
     });
-  const find = (fs: Finding[], check: string): Finding => fs.find((f) => f.check === check) ?? { check, status: 'missing', message: JSON.stringify(fs) };
+  const find = (fs: Finding[], check: string): Finding =>
+    fs.find((f) => f.check === check) ?? { check, status: 'missing', message: JSON.stringify(fs) };
 
   t.test('as root, active-only: :179 is no conflict, the source address is', async (t) => {
     const r = await check(active);
@@ -90,18 +139,34 @@ t.test('check inside a namespace where gobgpd holds :179 and a session to our ro
     t.equal(r.status, 1, r.stderr);
     const port = find(r.findings, 'port179');
     t.equal(port.status, 'fail');
-    t.match(port.message, new RegExp(`^BGPPeer tor listens on every address, port 179 \\(connectionMode passive\\), but gobgpd \\(pid ${pid}\\) on `));
+    t.match(
+      port.message,
+      new RegExp(
+        `^BGPPeer tor listens on every address, port 179 \\(connectionMode passive\\), but gobgpd \\(pid ${pid}\\) on `,
+      ),
+    );
     t.match(port.fix, /set connectionMode: active on BGPPeer tor/);
   });
 
   t.test('as root, our own second address: no collision, exit 0', async (t) => {
     const r = await check(ownSource);
     t.equal(r.status, 0, r.stderr);
-    t.match(find(r.findings, 'sourceCollision'), { status: 'ok', message: `BGPPeer tor: gobgpd (pid ${pid}) peers with 192.0.2.1 from 192.0.2.10; we use 192.0.2.11: a different neighbor` });
+    t.match(find(r.findings, 'sourceCollision'), {
+      status: 'ok',
+      message: `BGPPeer tor: gobgpd (pid ${pid}) peers with 192.0.2.1 from 192.0.2.10; we use 192.0.2.11: a different neighbor`,
+    });
   });
 
-  t.test('as nobody with no capability: it runs, and cannot name root\'s process', async (t) => {
-    const drop = ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs'];
+  t.test("as nobody with no capability: it runs, and cannot name root's process", async (t) => {
+    const drop = [
+      'setpriv',
+      `--reuid=${NOBODY}`,
+      `--regid=${NOBODY}`,
+      '--clear-groups',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+      '--no-new-privs',
+    ];
     const r = await check(passive, drop);
     t.equal(r.status, 0, `only warnings: ${r.stderr}`);
     const port = find(r.findings, 'port179');
@@ -110,6 +175,9 @@ t.test('check inside a namespace where gobgpd holds :179 and a session to our ro
     t.notMatch(port.message, /gobgpd/);
     const source = find(r.findings, 'sourceCollision');
     t.equal(source.status, 'warn');
-    t.match(source.message, /uid 0, owner unknown \(run as root to see the process\) already has a session from 192\.0\.2\.10/);
+    t.match(
+      source.message,
+      /uid 0, owner unknown \(run as root to see the process\) already has a session from 192\.0\.2\.10/,
+    );
   });
 });

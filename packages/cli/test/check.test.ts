@@ -71,54 +71,89 @@ async function check(options: CheckCommandOptions): Promise<Result> {
 }
 
 type Finding = { check: string; status: string; message: string; fix?: string };
-const findings = (r: Result): Finding[] => r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Finding);
+const findings = (r: Result): Finding[] =>
+  r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Finding);
 
-const collideFile = config('collide.yaml', { 'tor-a': { peerAddress: '192.0.2.1', sourceAddress: '192.0.2.10' }, far: { peerAddress: '198.51.100.1' } });
+const collideFile = config('collide.yaml', {
+  'tor-a': { peerAddress: '192.0.2.1', sourceAddress: '192.0.2.10' },
+  far: { peerAddress: '198.51.100.1' },
+});
 const fineFile = config('fine.yaml', { 'tor-a': { peerAddress: '192.0.2.1', sourceAddress: '192.0.2.11' } });
 
-t.test('active-only, gobgpd peers with our router from our source address: exit 1, each finding with its fix', async (t) => {
-  const r = await check({ config: collideFile, procRoot: PROC, json: true });
-  t.equal(r.status, 1, r.stderr);
-  t.equal(r.stderr, '');
-  const f = findings(r);
-  t.strictSame(
-    f.map((x) => [x.check, x.status]),
-    [
-      ['config', 'ok'],
-      ['port179', 'ok'],
-      ['sourceCollision', 'ok'],
-      ['sourceCollision', 'fail'],
-      ['otherController', 'skip'],
-    ],
-  );
-  t.equal(f[0]!.message, `configuration from ${collideFile}: 2 BGPPeers on node node-1 (all active-only)`);
-  t.match(f[1]!.message, /^gobgpd \(pid 4242\) on 0\.0\.0\.0:179; bird \(pid 6000\) on \[2001:db8::10\]:179 listens on :179; no conflict while active-only/);
-  t.equal(f[2]!.message, 'BGPPeer far: no other speaker has a session with 198.51.100.1:179', 'peers sorted by name; our own daemon (pid 900) does not count');
-  t.match(f[3]!.message, /^BGPPeer tor-a: router 192\.0\.2\.1 sees one neighbor per source address: gobgpd \(pid 4242\) already has a session from 192\.0\.2\.10/);
-  t.match(f[3]!.fix, /sourceAddress/);
-  t.match(f[4]!.message, /no cluster access/);
-});
+t.test(
+  'active-only, gobgpd peers with our router from our source address: exit 1, each finding with its fix',
+  async (t) => {
+    const r = await check({ config: collideFile, procRoot: PROC, json: true });
+    t.equal(r.status, 1, r.stderr);
+    t.equal(r.stderr, '');
+    const f = findings(r);
+    t.strictSame(
+      f.map((x) => [x.check, x.status]),
+      [
+        ['config', 'ok'],
+        ['port179', 'ok'],
+        ['sourceCollision', 'ok'],
+        ['sourceCollision', 'fail'],
+        ['otherController', 'skip'],
+      ],
+    );
+    t.equal(f[0]!.message, `configuration from ${collideFile}: 2 BGPPeers on node node-1 (all active-only)`);
+    t.match(
+      f[1]!.message,
+      /^gobgpd \(pid 4242\) on 0\.0\.0\.0:179; bird \(pid 6000\) on \[2001:db8::10\]:179 listens on :179; no conflict while active-only/,
+    );
+    t.equal(
+      f[2]!.message,
+      'BGPPeer far: no other speaker has a session with 198.51.100.1:179',
+      'peers sorted by name; our own daemon (pid 900) does not count',
+    );
+    t.match(
+      f[3]!.message,
+      /^BGPPeer tor-a: router 192\.0\.2\.1 sees one neighbor per source address: gobgpd \(pid 4242\) already has a session from 192\.0\.2\.10/,
+    );
+    t.match(f[3]!.fix, /sourceAddress/);
+    t.match(f[4]!.message, /no cluster access/);
+  },
+);
 
 t.test('a different source address: nothing fails, exit 0; text output with a summary', async (t) => {
   const r = await check({ config: fineFile, procRoot: PROC });
   t.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
-  t.match(lines[2], /^ok {4}sourceCollision: BGPPeer tor-a: gobgpd \(pid 4242\) peers with 192\.0\.2\.1 from 192\.0\.2\.10; we use 192\.0\.2\.11/);
-  t.match(lines[3], /^skip  otherController: /);
+  t.match(
+    lines[2],
+    /^ok {4}sourceCollision: BGPPeer tor-a: gobgpd \(pid 4242\) peers with 192\.0\.2\.1 from 192\.0\.2\.10; we use 192\.0\.2\.11/,
+  );
+  t.match(lines[3], /^skip {2}otherController: /);
   t.equal(lines.at(-1), '3 ok, 0 warn, 0 fail, 1 skip');
 });
 
 t.test('a passive peer while gobgpd holds :179: port179 fails with its fix', async (t) => {
-  const r = await check({ config: config('passive.yaml', { 'tor-a': { peerAddress: '192.0.2.1', sourceAddress: '192.0.2.11', connectionMode: 'passive' } }), procRoot: PROC });
+  const r = await check({
+    config: config('passive.yaml', {
+      'tor-a': { peerAddress: '192.0.2.1', sourceAddress: '192.0.2.11', connectionMode: 'passive' },
+    }),
+    procRoot: PROC,
+  });
   t.equal(r.status, 1);
   const lines = r.stdout.split('\n');
-  const at = lines.findIndex((l) => l.startsWith('FAIL  port179: BGPPeer tor-a listens on 192.0.2.11:179 (connectionMode passive), but gobgpd (pid 4242) on 0.0.0.0:179'));
+  const at = lines.findIndex((l) =>
+    l.startsWith(
+      'FAIL  port179: BGPPeer tor-a listens on 192.0.2.11:179 (connectionMode passive), but gobgpd (pid 4242) on 0.0.0.0:179',
+    ),
+  );
   t.ok(at > 0, r.stdout);
   t.match(lines[at + 1], /^ {6}fix: set connectionMode: active on BGPPeer tor-a/);
 });
 
 t.test('an invalid config: each problem fails, the valid objects are still checked', async (t) => {
-  const file = config('bad.yaml', { good: { peerAddress: '192.0.2.1', sourceAddress: '192.0.2.11' }, bad: { peerAddress: '192.0.2.300', holdTime: 2 } });
+  const file = config('bad.yaml', {
+    good: { peerAddress: '192.0.2.1', sourceAddress: '192.0.2.11' },
+    bad: { peerAddress: '192.0.2.300', holdTime: 2 },
+  });
   const r = await check({ config: file, procRoot: PROC, json: true });
   t.equal(r.status, 1);
   const f = findings(r);
@@ -135,16 +170,33 @@ t.test('an unreadable config file: a failing finding, the rest skipped', async (
   const r = await check({ config: join(dir, 'missing.yaml'), procRoot: PROC, json: true });
   t.equal(r.status, 1);
   const f = findings(r);
-  t.match(f[0], { check: 'config', status: 'fail', message: /missing\.yaml: cannot read the config file: no such file/ });
-  t.match(f.filter((x) => x.status === 'skip').map((x) => x.check), ['port179', 'sourceCollision', 'otherController']);
+  t.match(f[0], {
+    check: 'config',
+    status: 'fail',
+    message: /missing\.yaml: cannot read the config file: no such file/,
+  });
+  t.match(
+    f.filter((x) => x.status === 'skip').map((x) => x.check),
+    ['port179', 'sourceCollision', 'otherController'],
+  );
 });
 
 t.test('a /proc without TCP tables: the socket checks are skipped, never a crash', async (t) => {
-  const r = await check({ config: config('empty.yaml', { 'tor-a': { peerAddress: '192.0.2.1' } }), procRoot: dir, json: true });
+  const r = await check({
+    config: config('empty.yaml', { 'tor-a': { peerAddress: '192.0.2.1' } }),
+    procRoot: dir,
+    json: true,
+  });
   t.equal(r.status, 1, 'the unreadable tables fail');
   const f = findings(r);
-  t.match(f.filter((x) => x.check === 'sockets').map((x) => x.status), ['fail', 'fail']);
-  t.match(f.find((x) => x.check === 'port179'), { status: 'skip', message: 'the TCP tables could not be read' });
+  t.match(
+    f.filter((x) => x.check === 'sockets').map((x) => x.status),
+    ['fail', 'fail'],
+  );
+  t.match(
+    f.find((x) => x.check === 'port179'),
+    { status: 'skip', message: 'the TCP tables could not be read' },
+  );
 });
 
 t.test('usage errors exit 2 with a message', async (t) => {
@@ -152,7 +204,12 @@ t.test('usage errors exit 2 with a message', async (t) => {
   t.equal(none.status, 2);
   t.equal(none.stdout, '');
   t.match(none.stderr, /^bgp-announce check: no configuration to check: give --config FILE, or --kubeconfig FILE/);
-  for (const [option, value] of [['config', ''], ['nodeName', ' '], ['loadBalancerClass', ''], ['procRoot', '']] as const) {
+  for (const [option, value] of [
+    ['config', ''],
+    ['nodeName', ' '],
+    ['loadBalancerClass', ''],
+    ['procRoot', ''],
+  ] as const) {
     const r = await check({ [option]: value });
     t.equal(r.status, 2, `${option} empty`);
     t.match(r.stderr, /must not be empty/);
@@ -167,24 +224,39 @@ t.test('usage errors exit 2 with a message', async (t) => {
   t.match(bad.stderr, /^bgp-announce check: kubeconfig .*garbage\.kubeconfig: cannot be read: /);
 });
 
-t.test('the built command: exit statuses, JSON, usage errors, help', { skip: !BUILT && 'packages/cli is not built (npx tsc -b)' }, async (t) => {
-  const [collide, fine, none, unknown, help] = await Promise.all([
-    run('--config', collideFile, '--proc-root', PROC, '--json'),
-    run('--config', fineFile, '--proc-root', PROC),
-    run('--proc-root', PROC),
-    run('--frobnicate'),
-    run('--help'),
-  ]);
-  t.equal(collide.status, 1, collide.stderr);
-  t.strictSame(findings(collide).map((f) => f.status), ['ok', 'ok', 'ok', 'fail', 'skip']);
-  t.equal(fine.status, 0, fine.stderr);
-  t.equal(fine.stdout.trim().split('\n').at(-1), '3 ok, 0 warn, 0 fail, 1 skip');
-  t.equal(none.status, 2);
-  t.match(none.stderr, /^bgp-announce check: no configuration to check/);
-  t.notMatch(none.stderr, /\n\s+at /, 'no stack trace');
-  t.equal(unknown.status, 2);
-  t.match(unknown.stderr, /unknown option '--frobnicate'/);
-  t.equal(help.status, 0);
-  for (const option of ['--config <file>', '--kubeconfig <file>', '--node-name <name>', '--load-balancer-class <class>', '--default-load-balancer', '--json']) t.match(help.stdout, option);
-  t.notMatch(help.stdout, /proc-root/, 'the test option stays hidden');
-});
+t.test(
+  'the built command: exit statuses, JSON, usage errors, help',
+  { skip: !BUILT && 'packages/cli is not built (npx tsc -b)' },
+  async (t) => {
+    const [collide, fine, none, unknown, help] = await Promise.all([
+      run('--config', collideFile, '--proc-root', PROC, '--json'),
+      run('--config', fineFile, '--proc-root', PROC),
+      run('--proc-root', PROC),
+      run('--frobnicate'),
+      run('--help'),
+    ]);
+    t.equal(collide.status, 1, collide.stderr);
+    t.strictSame(
+      findings(collide).map((f) => f.status),
+      ['ok', 'ok', 'ok', 'fail', 'skip'],
+    );
+    t.equal(fine.status, 0, fine.stderr);
+    t.equal(fine.stdout.trim().split('\n').at(-1), '3 ok, 0 warn, 0 fail, 1 skip');
+    t.equal(none.status, 2);
+    t.match(none.stderr, /^bgp-announce check: no configuration to check/);
+    t.notMatch(none.stderr, /\n\s+at /, 'no stack trace');
+    t.equal(unknown.status, 2);
+    t.match(unknown.stderr, /unknown option '--frobnicate'/);
+    t.equal(help.status, 0);
+    for (const option of [
+      '--config <file>',
+      '--kubeconfig <file>',
+      '--node-name <name>',
+      '--load-balancer-class <class>',
+      '--default-load-balancer',
+      '--json',
+    ])
+      t.match(help.stdout, option);
+    t.notMatch(help.stdout, /proc-root/, 'the test option stays hidden');
+  },
+);

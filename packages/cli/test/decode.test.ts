@@ -9,7 +9,8 @@ const MARKER = 'ff'.repeat(16);
 const flat = (hex: string): string => hex.replace(/\s+/g, '');
 const bytes = (hex: string): Uint8Array => new Uint8Array(Buffer.from(flat(hex), 'hex'));
 const hexOf = (buf: Uint8Array): string => Buffer.from(buf).toString('hex');
-const parse = (lines: string[]): Record<string, unknown>[] => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+const parse = (lines: string[]): Record<string, unknown>[] =>
+  lines.map((l) => JSON.parse(l) as Record<string, unknown>);
 const keys = (line: string): string[] => Object.keys(JSON.parse(line) as object);
 
 const KEEPALIVE = `${MARKER} 0013 04`;
@@ -39,7 +40,11 @@ t.test('a hand-built OPEN', async (t) => {
   const out = decode(bytes(OPEN));
   t.equal(out.status, 0);
   t.equal(out.lines.length, 1);
-  t.strictSame(keys(out.lines[0]!), ['type', 'length', 'version', 'myAs', 'holdTime', 'bgpId', 'capabilities'], 'keys in order, no layout');
+  t.strictSame(
+    keys(out.lines[0]!),
+    ['type', 'length', 'version', 'myAs', 'holdTime', 'bgpId', 'capabilities'],
+    'keys in order, no layout',
+  );
   t.strictSame(parse(out.lines)[0], {
     type: 'OPEN',
     length: 43,
@@ -53,7 +58,14 @@ t.test('a hand-built OPEN', async (t) => {
     ],
   });
   const capabilities = (JSON.parse(out.lines[0]!) as { capabilities: object[] }).capabilities;
-  t.strictSame(capabilities.map((c) => Object.keys(c).slice(0, 2)), [['code', 'name'], ['code', 'name']], 'code and name first');
+  t.strictSame(
+    capabilities.map((c) => Object.keys(c).slice(0, 2)),
+    [
+      ['code', 'name'],
+      ['code', 'name'],
+    ],
+    'code and name first',
+  );
 });
 
 t.test('an OPEN built with the encoder', async (t) => {
@@ -76,7 +88,10 @@ t.test('an OPEN built with the encoder', async (t) => {
     myAs: 23456,
     holdTime: 180,
     bgpId: '198.51.100.7',
-    capabilities: [{ code: 2, name: 'route-refresh' }, { code: 65, name: 'four-octet-as', asn: 65551 }],
+    capabilities: [
+      { code: 2, name: 'route-refresh' },
+      { code: 65, name: 'four-octet-as', asn: 65551 },
+    ],
   });
   t.notOk(out.lines[0]!.includes('"layout"'), 'layout is not printed');
 });
@@ -123,7 +138,11 @@ t.test('an UPDATE built with the encoder, with MP_REACH and communities', async 
       mpReach: { afi: 2, safi: 1, nextHops: ['2001:db8::1'], nlri: [{ prefix: '2001:db8:1::/48' }] },
     },
   });
-  t.strictSame(Object.keys(msg.attributes as object), ['origin', 'asPath', 'med', 'communities', 'mpReach'], 'attributes in contract order');
+  t.strictSame(
+    Object.keys(msg.attributes as object),
+    ['origin', 'asPath', 'med', 'communities', 'mpReach'],
+    'attributes in contract order',
+  );
 });
 
 t.test('End-of-RIB', async (t) => {
@@ -134,7 +153,9 @@ t.test('End-of-RIB', async (t) => {
 
 t.test('--as2 and --add-path change how UPDATEs are read', async (t) => {
   // AS_PATH with 2-octet AS 64496: 40 02 04 02 01 fbf0; attributes 4 + 7 + 7 = 18; length 45 = 0x2d.
-  const as2 = decode(bytes(`${MARKER} 002d 02 0000 0012 40010100 400204 0201 fbf0 400304 c0000201 18cb0071`), { as2: true });
+  const as2 = decode(bytes(`${MARKER} 002d 02 0000 0012 40010100 400204 0201 fbf0 400304 c0000201 18cb0071`), {
+    as2: true,
+  });
   t.equal(as2.status, 0);
   t.match(parse(as2.lines)[0], { attributes: { asPath: [{ type: 'AS_SEQUENCE', asns: [64496] }] } });
   // The same NLRI with path identifier 7 in front: length 51 = 0x33.
@@ -164,7 +185,10 @@ t.test('--hex input: whitespace, newlines and 0x are ignored', async (t) => {
   const text = `0x${flat(KEEPALIVE).toUpperCase()}\n  ${KEEPALIVE.replace(/ /g, '\n')}\r\n\t0X${flat(REFRESH_V6)}\n`;
   const out = decode(new Uint8Array(Buffer.from(text)), { hex: true });
   t.equal(out.status, 0);
-  t.strictSame(parse(out.lines).map((m) => m.type), ['KEEPALIVE', 'KEEPALIVE', 'ROUTE-REFRESH']);
+  t.strictSame(
+    parse(out.lines).map((m) => m.type),
+    ['KEEPALIVE', 'KEEPALIVE', 'ROUTE-REFRESH'],
+  );
   t.equal(hexOf(parseHexInput(' 0xff 01\n0A ')), 'ff010a');
   t.equal(parseHexInput('').length, 0);
   t.throws(() => parseHexInput('ff0'), UsageError, 'odd number of digits');
@@ -221,7 +245,11 @@ t.test('an OPEN with an unsupported version is an ERROR, the next message still 
 t.test('an unknown message type with a sane length is skipped', async (t) => {
   const out = decode(bytes(`${KEEPALIVE} ${MARKER} 0017 07 00000000 ${KEEPALIVE}`));
   t.equal(out.status, 1);
-  t.match(parse(out.lines), [{ type: 'KEEPALIVE' }, { type: 'ERROR', code: 1, subcode: 3, data: '07', offset: 19 + 18 }, { type: 'KEEPALIVE' }]);
+  t.match(parse(out.lines), [
+    { type: 'KEEPALIVE' },
+    { type: 'ERROR', code: 1, subcode: 3, data: '07', offset: 19 + 18 },
+    { type: 'KEEPALIVE' },
+  ]);
 });
 
 t.test('framing errors stop decoding', async (t) => {
@@ -229,7 +257,13 @@ t.test('framing errors stop decoding', async (t) => {
   const marker = decode(bytes(KEEPALIVE + badMarker + KEEPALIVE));
   t.equal(marker.status, 1);
   t.equal(marker.lines.length, 2, 'nothing after the bad marker');
-  t.match(parse(marker.lines)[1], { type: 'ERROR', code: 1, subcode: 1, name: 'Message Header Error/Connection Not Synchronized', offset: 19 + 3 });
+  t.match(parse(marker.lines)[1], {
+    type: 'ERROR',
+    code: 1,
+    subcode: 1,
+    name: 'Message Header Error/Connection Not Synchronized',
+    offset: 19 + 3,
+  });
   const length = decode(bytes(KEEPALIVE + `${MARKER} 0014 04 00` + KEEPALIVE));
   t.equal(length.status, 1);
   t.equal(length.lines.length, 2);
@@ -239,10 +273,16 @@ t.test('framing errors stop decoding', async (t) => {
 t.test('a trailing incomplete message is an ERROR at its start', async (t) => {
   const shortHeader = decode(bytes(KEEPALIVE + 'ffffffff'));
   t.equal(shortHeader.status, 1);
-  t.match(parse(shortHeader.lines), [{ type: 'KEEPALIVE' }, { type: 'ERROR', code: 1, subcode: 2, offset: 19, message: /truncated/ }]);
+  t.match(parse(shortHeader.lines), [
+    { type: 'KEEPALIVE' },
+    { type: 'ERROR', code: 1, subcode: 2, offset: 19, message: /truncated/ },
+  ]);
   const shortBody = decode(bytes(KEEPALIVE + flat(SHUTDOWN).slice(0, 2 * 30)));
   t.equal(shortBody.status, 1);
-  t.match(parse(shortBody.lines), [{ type: 'KEEPALIVE' }, { type: 'ERROR', code: 1, subcode: 2, data: '0021', offset: 19, message: /33 bytes, 30 present/ }]);
+  t.match(parse(shortBody.lines), [
+    { type: 'KEEPALIVE' },
+    { type: 'ERROR', code: 1, subcode: 2, data: '0021', offset: 19, message: /33 bytes, 30 present/ },
+  ]);
 });
 
 t.test('an UPDATE with RFC 7606 errors prints the UPDATE with its errors and exits 1', async (t) => {
@@ -263,7 +303,8 @@ t.test('empty input prints nothing and succeeds', async (t) => {
 
 t.test('the installed command (bin/bgp-announce.js) decodes hex from stdin', async (t) => {
   const main = fileURLToPath(new URL('../bin/bgp-announce.js', import.meta.url));
-  const run = (args: string[], input = '') => spawnSync(process.execPath, [main, ...args], { input, encoding: 'utf8', timeout: 30_000 });
+  const run = (args: string[], input = '') =>
+    spawnSync(process.execPath, [main, ...args], { input, encoding: 'utf8', timeout: 30_000 });
   const ok = run(['decode', '--hex'], `${KEEPALIVE}\n${SHUTDOWN}\n`);
   t.equal(ok.status, 0, ok.stderr);
   t.equal(

@@ -24,48 +24,119 @@ t.test('the Services: two Cluster, one Local on node-2, one of another class', a
 });
 
 t.test('our custom resources pass our own validation', async (t) => {
-  const ours = labObjects(plan).map((o) => o.object as KubeObject).filter((o) => o.apiVersion === 'bgp-announce.io/v1alpha1');
-  t.same(ours.map((o) => o.kind), ['BFDProfile', 'IPAddressPool', 'BGPPeer', 'BGPAdvertisement']);
+  const ours = labObjects(plan)
+    .map((o) => o.object as KubeObject)
+    .filter((o) => o.apiVersion === 'bgp-announce.io/v1alpha1');
+  t.same(
+    ours.map((o) => o.kind),
+    ['BFDProfile', 'IPAddressPool', 'BGPPeer', 'BGPAdvertisement'],
+  );
   const { config, problems } = validateConfig(ours);
   t.same(problems, []);
-  t.same(config.pools[0]?.ranges.map((r) => [r.first, r.last]), [['203.0.113.0', '203.0.113.15']]);
+  t.same(
+    config.pools[0]?.ranges.map((r) => [r.first, r.last]),
+    [['203.0.113.0', '203.0.113.15']],
+  );
   const peer = config.peers[0]!;
-  t.same([peer.myASN, peer.peerASN, peer.peerAddress, peer.holdTime, peer.connectTime, peer.connectionMode, peer.bfdProfile], [64497, 64496, '192.0.2.1', 9, 1, 'active', 'lab']);
-  t.equal(labObjects(labPlan({ peer: 'gobgp', nodes: 1, bfd: false }, 'x')).filter((o) => (o.object as KubeObject).kind === 'BFDProfile').length, 0, 'no BFD profile without --bfd');
+  t.same(
+    [peer.myASN, peer.peerASN, peer.peerAddress, peer.holdTime, peer.connectTime, peer.connectionMode, peer.bfdProfile],
+    [64497, 64496, '192.0.2.1', 9, 1, 'active', 'lab'],
+  );
+  t.equal(
+    labObjects(labPlan({ peer: 'gobgp', nodes: 1, bfd: false }, 'x')).filter(
+      (o) => (o.object as KubeObject).kind === 'BFDProfile',
+    ).length,
+    0,
+    'no BFD profile without --bfd',
+  );
 });
 
 t.test('the API server takes every object; expectations follow the cluster', async (t) => {
   const server = await start({ serviceClusterIPRange: '198.51.100.0/25' });
   t.teardown(() => server.stop());
   for (const { resource, object } of labObjects(plan)) server.create(resource, object);
-  t.same(server.list('nodes').map((n) => n.metadata.name), ['node-1', 'node-2', 'node-3']);
-  const slice = server.get('endpointslices.discovery.k8s.io', 'ingress-lab', 'demo') as unknown as { endpoints: { nodeName: string; addresses: string[] }[] };
-  t.same(slice.endpoints.map((e) => [e.nodeName, e.addresses]), [['node-2', ['198.51.100.129']]]);
+  t.same(
+    server.list('nodes').map((n) => n.metadata.name),
+    ['node-1', 'node-2', 'node-3'],
+  );
+  const slice = server.get('endpointslices.discovery.k8s.io', 'ingress-lab', 'demo') as unknown as {
+    endpoints: { nodeName: string; addresses: string[] }[];
+  };
+  t.same(
+    slice.endpoints.map((e) => [e.nodeName, e.addresses]),
+    [['node-2', ['198.51.100.129']]],
+  );
 
   const byName = () => Object.fromEntries(readServices(server, plan).map((s) => [s.name, s]));
   let s = byName();
-  t.same(Object.keys(s).sort(), ['dns', 'ingress', 'other-class', 'web'], 'the LoadBalancer Services (not the kubernetes one)');
+  t.same(
+    Object.keys(s).sort(),
+    ['dns', 'ingress', 'other-class', 'web'],
+    'the LoadBalancer Services (not the kubernetes one)',
+  );
   t.same(s.web!.expectedNextHops, ['192.0.2.11', '192.0.2.12', '192.0.2.13']);
-  t.same(s.dns!.expectedNextHops, ['192.0.2.11', '192.0.2.12', '192.0.2.13'], 'Cluster: every node, wherever the pods are');
+  t.same(
+    s.dns!.expectedNextHops,
+    ['192.0.2.11', '192.0.2.12', '192.0.2.13'],
+    'Cluster: every node, wherever the pods are',
+  );
   t.same(s.ingress!.expectedNextHops, ['192.0.2.12'], "Local: the endpoint's node");
   t.same(s.ingress!.expectedNodes, ['node-2']);
   t.same(s['other-class']!.expectedNextHops, []);
   t.same([s.web!.vips, s.web!.finalizers, s.web!.ours], [[], [], true]);
 
-  server.patch('nodes', 'node-3', { metadata: { labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } } });
-  server.patch('endpointslices.discovery.k8s.io', 'ingress-lab', { endpoints: [{ addresses: ['198.51.100.128'], nodeName: 'node-1', conditions: { ready: true } }] }, 'demo');
-  server.patch('services', 'web', { status: { loadBalancer: { ingress: [{ ip: '203.0.113.1', ipMode: 'VIP' }] } } }, 'demo');
+  server.patch('nodes', 'node-3', {
+    metadata: { labels: { 'node.kubernetes.io/exclude-from-external-load-balancers': '' } },
+  });
+  server.patch(
+    'endpointslices.discovery.k8s.io',
+    'ingress-lab',
+    { endpoints: [{ addresses: ['198.51.100.128'], nodeName: 'node-1', conditions: { ready: true } }] },
+    'demo',
+  );
+  server.patch(
+    'services',
+    'web',
+    { status: { loadBalancer: { ingress: [{ ip: '203.0.113.1', ipMode: 'VIP' }] } } },
+    'demo',
+  );
   s = byName();
   t.same(s.web!.expectedNextHops, ['192.0.2.11', '192.0.2.12'], 'an excluded node is not expected');
   t.same(s.ingress!.expectedNextHops, ['192.0.2.11'], 'the endpoint moved to node-1');
   t.same(s.web!.vips, ['203.0.113.1']);
   t.same(s.web!.expectedNodes, ['node-1', 'node-2']);
   t.equal(s.web!.announced, undefined, 'no Announced condition yet');
-  server.patch('services', 'web', { status: { conditions: [{ type: 'bgp-announce.io/Announced', status: 'True', reason: 'Announced', message: 'announced by 2 nodes (node-1, node-2) to 1 peer (router)', lastTransitionTime: '2026-01-01T00:00:00Z' }] } }, 'demo');
-  t.same(byName().web!.announced, { status: 'True', message: 'announced by 2 nodes (node-1, node-2) to 1 peer (router)' }, "the leader's condition");
+  server.patch(
+    'services',
+    'web',
+    {
+      status: {
+        conditions: [
+          {
+            type: 'bgp-announce.io/Announced',
+            status: 'True',
+            reason: 'Announced',
+            message: 'announced by 2 nodes (node-1, node-2) to 1 peer (router)',
+            lastTransitionTime: '2026-01-01T00:00:00Z',
+          },
+        ],
+      },
+    },
+    'demo',
+  );
+  t.same(
+    byName().web!.announced,
+    { status: 'True', message: 'announced by 2 nodes (node-1, node-2) to 1 peer (router)' },
+    "the leader's condition",
+  );
   t.same(readNodeStates(server), [], 'no BGPNodeState yet');
-  server.create('bgpnodestates', { metadata: { name: 'node-1', namespace: 'bgp-announce' }, status: { sessionsEstablished: 1, sessionsTotal: 1, servicesAnnounced: 1, servicesNotAnnounced: 0 } });
-  t.same(readNodeStates(server), [{ node: 'node-1', sessionsEstablished: 1, sessionsTotal: 1, servicesAnnounced: 1, servicesNotAnnounced: 0 }]);
+  server.create('bgpnodestates', {
+    metadata: { name: 'node-1', namespace: 'bgp-announce' },
+    status: { sessionsEstablished: 1, sessionsTotal: 1, servicesAnnounced: 1, servicesNotAnnounced: 0 },
+  });
+  t.same(readNodeStates(server), [
+    { node: 'node-1', sessionsEstablished: 1, sessionsTotal: 1, servicesAnnounced: 1, servicesNotAnnounced: 0 },
+  ]);
   t.equal(vipPrefix('203.0.113.1'), '203.0.113.1/32');
   t.equal(vipPrefix('2001:db8::1'), '2001:db8::1/128');
 });

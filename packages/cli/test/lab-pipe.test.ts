@@ -12,7 +12,9 @@ import { pipeConnections } from '../src/lab/pipe.js';
 import { forwarderScript } from '../src/lab/cluster.js';
 
 function listen(server: Server, where: number | string): Promise<void> {
-  return new Promise((resolve) => (typeof where === 'string' ? server.listen(where, resolve) : server.listen(where, '127.0.0.1', resolve)));
+  return new Promise((resolve) =>
+    typeof where === 'string' ? server.listen(where, resolve) : server.listen(where, '127.0.0.1', resolve),
+  );
 }
 
 function get(port: number, path: string, agent: http.Agent): Promise<{ status: number; body: string }> {
@@ -65,7 +67,11 @@ t.test('TCP -> unix socket -> TCP, both hops in process', async (t) => {
   });
 
   t.same(await get(front, '/api/v1/nodes', agent), { status: 200, body: 'you asked for /api/v1/nodes' });
-  t.same(await get(front, '/api/v1/services', agent), { status: 200, body: 'you asked for /api/v1/services' }, 'a second request on the same connection');
+  t.same(
+    await get(front, '/api/v1/services', agent),
+    { status: 200, body: 'you asked for /api/v1/services' },
+    'a second request on the same connection',
+  );
   t.equal(sockets.size, 1, 'one connection end to end (keep-alive carried through)');
 
   // A watch, then the API server resets every connection (dropWatches abrupt / restart).
@@ -80,39 +86,54 @@ t.test('TCP -> unix socket -> TCP, both hops in process', async (t) => {
       res.on('close', () => resolve(`closed after ${body.trim()}`));
     });
   });
-  t.match(await ended, /^(error|closed) after \{"type":"ADDED"\}$/, 'the client sees its watch end when the server resets it');
+  t.match(
+    await ended,
+    /^(error|closed) after \{"type":"ADDED"\}$/,
+    'the client sees its watch end when the server resets it',
+  );
 });
 
-t.test('the forwarder entry file', { skip: existsSync(forwarderScript()) ? false : `${forwarderScript()} is not built (npx tsc -b)` }, async (t) => {
-  const bad = spawnSync(process.execPath, [forwarderScript(), '--listen', 'nowhere'], { encoding: 'utf8' });
-  t.equal(bad.status, 2);
-  t.equal(bad.stderr.split('\n')[0], 'bgp-announce lab forwarder: --listen ADDRESS:PORT and --unix PATH are required');
-  const unknown = spawnSync(process.execPath, [forwarderScript(), '--bogus'], { encoding: 'utf8' });
-  t.equal(unknown.status, 2);
-  t.match(unknown.stderr, /^bgp-announce lab forwarder: Unknown option '--bogus'/);
+t.test(
+  'the forwarder entry file',
+  { skip: existsSync(forwarderScript()) ? false : `${forwarderScript()} is not built (npx tsc -b)` },
+  async (t) => {
+    const bad = spawnSync(process.execPath, [forwarderScript(), '--listen', 'nowhere'], { encoding: 'utf8' });
+    t.equal(bad.status, 2);
+    t.equal(
+      bad.stderr.split('\n')[0],
+      'bgp-announce lab forwarder: --listen ADDRESS:PORT and --unix PATH are required',
+    );
+    const unknown = spawnSync(process.execPath, [forwarderScript(), '--bogus'], { encoding: 'utf8' });
+    t.equal(unknown.status, 2);
+    t.match(unknown.stderr, /^bgp-announce lab forwarder: Unknown option '--bogus'/);
 
-  const dir = mkdtempSync(join(tmpdir(), 'lab-forward-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const { port } = await apiServer(t);
-  const path = join(dir, 'api.sock');
-  const bridge = pipeConnections(createServer(), () => createConnection({ host: '127.0.0.1', port }));
-  await listen(bridge, path);
-  t.teardown(() => bridge.close());
-  // A free port for the child: bind, read, release.
-  const probe = createServer();
-  await listen(probe, 0);
-  const front = (probe.address() as AddressInfo).port;
-  await new Promise((resolve) => probe.close(resolve));
-  const child = spawn(process.execPath, [forwarderScript(), '--listen', `127.0.0.1:${front}`, '--unix', path], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  t.teardown(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-forward-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const { port } = await apiServer(t);
+    const path = join(dir, 'api.sock');
+    const bridge = pipeConnections(createServer(), () => createConnection({ host: '127.0.0.1', port }));
+    await listen(bridge, path);
+    t.teardown(() => bridge.close());
+    // A free port for the child: bind, read, release.
+    const probe = createServer();
+    await listen(probe, 0);
+    const front = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const child = spawn(process.execPath, [forwarderScript(), '--listen', `127.0.0.1:${front}`, '--unix', path], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    t.teardown(async () => {
+      child.kill('SIGTERM');
+      await exited;
+    });
+    const started = await new Promise<string>((resolve) =>
+      child.stdout.once('data', (c: Buffer) => resolve(c.toString())),
+    );
+    t.equal(started, `forwarding 127.0.0.1:${front} to unix:${path}\n`);
+    const agent = new http.Agent({ keepAlive: false });
+    t.same(await get(front, '/healthz', agent), { status: 200, body: 'you asked for /healthz' });
     child.kill('SIGTERM');
-    await exited;
-  });
-  const started = await new Promise<string>((resolve) => child.stdout.once('data', (c: Buffer) => resolve(c.toString())));
-  t.equal(started, `forwarding 127.0.0.1:${front} to unix:${path}\n`);
-  const agent = new http.Agent({ keepAlive: false });
-  t.same(await get(front, '/healthz', agent), { status: 200, body: 'you asked for /healthz' });
-  child.kill('SIGTERM');
-  t.equal(await exited, 0, 'exits 0 on SIGTERM');
-});
+    t.equal(await exited, 0, 'exits 0 on SIGTERM');
+  },
+);

@@ -8,19 +8,39 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { labPlan, localEndpointNode, newRunId, parseLabOptions, planNamespaces } from '../src/lab/plan.js';
 import { debianNeeds, ensurePackages, missingPackages } from '../src/lab/packages.js';
-import { cleanupStale, newState, ownerAlive, parseStartTime, parseState, processStartTime, writeState } from '../src/lab/state.js';
+import {
+  cleanupStale,
+  newState,
+  ownerAlive,
+  parseStartTime,
+  parseState,
+  processStartTime,
+  writeState,
+} from '../src/lab/state.js';
 import { fabricCommands } from '../src/lab/fabric.js';
 import { findCommand, GiveUp, run, waitFor } from '../src/lab/run.js';
 import { UsageError } from '../src/options.js';
 
 t.test('options: defaults and bad input', async (t) => {
   t.same(parseLabOptions({}), { peer: 'gobgp', nodes: 3, bfd: false, hold: false, json: false });
-  t.same(parseLabOptions({ peer: 'frr', nodes: '5', bfd: true, hold: true, json: true }), { peer: 'frr', nodes: 5, bfd: true, hold: true, json: true });
-  t.throws(() => parseLabOptions({ peer: 'quagga' }), new UsageError('--peer must be one of gobgp, frr, bird, got "quagga"'));
+  t.same(parseLabOptions({ peer: 'frr', nodes: '5', bfd: true, hold: true, json: true }), {
+    peer: 'frr',
+    nodes: 5,
+    bfd: true,
+    hold: true,
+    json: true,
+  });
+  t.throws(
+    () => parseLabOptions({ peer: 'quagga' }),
+    new UsageError('--peer must be one of gobgp, frr, bird, got "quagga"'),
+  );
   t.throws(() => parseLabOptions({ nodes: '0' }), new UsageError('--nodes must be a whole number 1-32, got "0"'));
   t.throws(() => parseLabOptions({ nodes: '33' }), { name: 'UsageError' });
   t.throws(() => parseLabOptions({ nodes: 'three' }), { name: 'UsageError' });
-  t.throws(() => parseLabOptions({ bfd: true }), new UsageError('--bfd needs a router with BFD: gobgpd has none; use --peer frr or --peer bird'));
+  t.throws(
+    () => parseLabOptions({ bfd: true }),
+    new UsageError('--bfd needs a router with BFD: gobgpd has none; use --peer frr or --peer bird'),
+  );
 });
 
 t.test('the plan: names, addresses, AS numbers', async (t) => {
@@ -36,12 +56,26 @@ t.test('the plan: names, addresses, AS numbers', async (t) => {
       ['node-3', 'n3', 'bgplab-abc123-n3', '192.0.2.13', 64497],
     ],
   );
-  t.same(planNamespaces(plan), ['bgplab-abc123-sw', 'bgplab-abc123-rtr', 'bgplab-abc123-api', 'bgplab-abc123-n1', 'bgplab-abc123-n2', 'bgplab-abc123-n3']);
+  t.same(planNamespaces(plan), [
+    'bgplab-abc123-sw',
+    'bgplab-abc123-rtr',
+    'bgplab-abc123-api',
+    'bgplab-abc123-n1',
+    'bgplab-abc123-n2',
+    'bgplab-abc123-n3',
+  ]);
   t.equal(localEndpointNode(plan).name, 'node-2', 'the Local Service endpoint is on node-2');
-  t.equal(localEndpointNode(labPlan({ peer: 'gobgp', nodes: 1, bfd: false }, 'x')).name, 'node-1', 'or node-1 when alone');
+  t.equal(
+    localEndpointNode(labPlan({ peer: 'gobgp', nodes: 1, bfd: false }, 'x')).name,
+    'node-1',
+    'or node-1 when alone',
+  );
   t.equal(labPlan({ peer: 'bird', nodes: 32, bfd: false }, 'x').nodes[31]!.address, '192.0.2.42');
   t.match(newRunId(), /^[0-9a-z]{6}$/);
-  t.equal(newRunId(() => 0.999), 'zzzzzz');
+  t.equal(
+    newRunId(() => 0.999),
+    'zzzzzz',
+  );
 });
 
 t.test('the fabric commands: a bridge in the switch namespace, eth0 in each host', async (t) => {
@@ -62,18 +96,39 @@ t.test('the fabric commands: a bridge in the switch namespace, eth0 in each host
 });
 
 t.test('Debian packages per router', async (t) => {
-  t.same(debianNeeds('gobgp', false).map((n) => n.package), ['iproute2', 'gobgpd']);
-  t.same(debianNeeds('frr', true)[1], { package: 'frr', commands: ['vtysh'], files: ['/usr/lib/frr/zebra', '/usr/lib/frr/bgpd', '/usr/lib/frr/bfdd'] });
+  t.same(
+    debianNeeds('gobgp', false).map((n) => n.package),
+    ['iproute2', 'gobgpd'],
+  );
+  t.same(debianNeeds('frr', true)[1], {
+    package: 'frr',
+    commands: ['vtysh'],
+    files: ['/usr/lib/frr/zebra', '/usr/lib/frr/bgpd', '/usr/lib/frr/bfdd'],
+  });
   t.same(debianNeeds('bird', false)[1]!.commands, ['bird', 'birdc']);
-  const has = (commands: string[], files: string[] = []) => ({ command: (c: string) => commands.includes(c), file: (f: string) => files.includes(f) });
-  t.same(missingPackages(debianNeeds('gobgp', false), has(['ip', 'gobgpd'])), [{ package: 'gobgpd', missing: 'command gobgp' }]);
-  t.same(missingPackages(debianNeeds('frr', false), has(['ip', 'vtysh'], ['/usr/lib/frr/zebra'])), [{ package: 'frr', missing: '/usr/lib/frr/bgpd' }]);
+  const has = (commands: string[], files: string[] = []) => ({
+    command: (c: string) => commands.includes(c),
+    file: (f: string) => files.includes(f),
+  });
+  t.same(missingPackages(debianNeeds('gobgp', false), has(['ip', 'gobgpd'])), [
+    { package: 'gobgpd', missing: 'command gobgp' },
+  ]);
+  t.same(missingPackages(debianNeeds('frr', false), has(['ip', 'vtysh'], ['/usr/lib/frr/zebra'])), [
+    { package: 'frr', missing: '/usr/lib/frr/bgpd' },
+  ]);
   t.same(missingPackages(debianNeeds('bird', false), has(['ip', 'bird', 'birdc'])), []);
   const said: string[] = [];
-  t.same(await ensurePackages(debianNeeds('bird', false), (l) => said.push(l), has(['ip', 'bird', 'birdc'])), [], 'nothing to install');
-  await t.rejects(ensurePackages(debianNeeds('bird', false), (l) => said.push(l), has(['ip'])), {
-    message: 'missing: bird2 (no command bird); there is no apt-get here: install bird2 yourself',
-  });
+  t.same(
+    await ensurePackages(debianNeeds('bird', false), (l) => said.push(l), has(['ip', 'bird', 'birdc'])),
+    [],
+    'nothing to install',
+  );
+  await t.rejects(
+    ensurePackages(debianNeeds('bird', false), (l) => said.push(l), has(['ip'])),
+    {
+      message: 'missing: bird2 (no command bird); there is no apt-get here: install bird2 yourself',
+    },
+  );
   t.same(said, [], 'nothing said when nothing is installed');
 
   // apt-get: the first install fails (stale package lists), update, install again.
@@ -88,26 +143,73 @@ t.test('Debian packages per router', async (t) => {
   };
   const machine = { command: (c: string) => installed.has(c) || c === 'apt-get', file: () => true };
   t.same(await ensurePackages(debianNeeds('bird', false), (l) => said.push(l), machine, aptGet), ['bird2']);
-  t.same(calls, ['install -y -q --no-install-recommends bird2', 'update -q', 'install -y -q --no-install-recommends bird2']);
-  t.same(said, ['installing Debian packages: bird2 (missing: bird2 (no command bird))', 'apt-get install failed; running apt-get update and trying again'], 'it says what it installs');
+  t.same(calls, [
+    'install -y -q --no-install-recommends bird2',
+    'update -q',
+    'install -y -q --no-install-recommends bird2',
+  ]);
+  t.same(
+    said,
+    [
+      'installing Debian packages: bird2 (missing: bird2 (no command bird))',
+      'apt-get install failed; running apt-get update and trying again',
+    ],
+    'it says what it installs',
+  );
   const never = async (): Promise<string> => '';
-  await t.rejects(ensurePackages(debianNeeds('gobgp', false), () => {}, { command: (c) => c === 'apt-get' || c === 'ip', file: () => true }, never), {
-    message: 'installed gobgpd, but still missing: command gobgpd',
-  });
+  await t.rejects(
+    ensurePackages(
+      debianNeeds('gobgp', false),
+      () => {},
+      { command: (c) => c === 'apt-get' || c === 'ip', file: () => true },
+      never,
+    ),
+    {
+      message: 'installed gobgpd, but still missing: command gobgpd',
+    },
+  );
 });
 
 t.test('state files: start times, owners, parsing', async (t) => {
-  t.equal(parseStartTime('1234 (node) S 1 1234 1234 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 11 0 987654 1000 50'), '987654');
-  t.equal(parseStartTime('42 (a (b) c) R 1 42 42 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 555 1 1'), '555', 'a command name with spaces and parentheses');
+  t.equal(
+    parseStartTime('1234 (node) S 1 1234 1234 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 11 0 987654 1000 50'),
+    '987654',
+  );
+  t.equal(
+    parseStartTime('42 (a (b) c) R 1 42 42 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 555 1 1'),
+    '555',
+    'a command name with spaces and parentheses',
+  );
   const mine = processStartTime(process.pid);
   t.match(mine, /^\d+$/, 'our own start time is read from /proc');
   t.ok(ownerAlive({ ownerPid: process.pid, ownerStartTime: mine! }), 'this process owns a state it wrote');
-  t.notOk(ownerAlive({ ownerPid: process.pid, ownerStartTime: '1' }), 'a reused pid with another start time is not the owner');
-  t.notOk(ownerAlive({ ownerPid: 1, ownerStartTime: 'x' }, () => undefined), 'no such process');
-  const good = { id: 'abc', ownerPid: 5, ownerStartTime: '9', namespaces: ['bgplab-abc-sw'], directories: ['/tmp/bgp-announce-lab-abc-XYZ', '/var/run/frr/bgplab-abc-rtr'], createdAt: 'now' };
+  t.notOk(
+    ownerAlive({ ownerPid: process.pid, ownerStartTime: '1' }),
+    'a reused pid with another start time is not the owner',
+  );
+  t.notOk(
+    ownerAlive({ ownerPid: 1, ownerStartTime: 'x' }, () => undefined),
+    'no such process',
+  );
+  const good = {
+    id: 'abc',
+    ownerPid: 5,
+    ownerStartTime: '9',
+    namespaces: ['bgplab-abc-sw'],
+    directories: ['/tmp/bgp-announce-lab-abc-XYZ', '/var/run/frr/bgplab-abc-rtr'],
+    createdAt: 'now',
+  };
   t.same(parseState(JSON.stringify(good)), good);
-  t.equal(parseState(JSON.stringify({ ...good, namespaces: ['prod'] })), undefined, 'a namespace that is not a lab one is never touched');
-  t.equal(parseState(JSON.stringify({ ...good, directories: ['/etc'] })), undefined, 'nor a directory that is not a lab one');
+  t.equal(
+    parseState(JSON.stringify({ ...good, namespaces: ['prod'] })),
+    undefined,
+    'a namespace that is not a lab one is never touched',
+  );
+  t.equal(
+    parseState(JSON.stringify({ ...good, directories: ['/etc'] })),
+    undefined,
+    'nor a directory that is not a lab one',
+  );
   t.equal(parseState('not json'), undefined);
 });
 
@@ -117,7 +219,10 @@ t.test('a stale run is removed, a live one is left alone', async (t) => {
   const leftover = join(dir, 'bgp-announce-lab-dead-1');
   mkdirSync(leftover);
   writeFileSync(join(leftover, 'daemon-node-1.log'), 'x');
-  await writeState({ id: 'dead', ownerPid: 2 ** 22 + 7, ownerStartTime: '1', namespaces: [], directories: [leftover], createdAt: '' }, dir);
+  await writeState(
+    { id: 'dead', ownerPid: 2 ** 22 + 7, ownerStartTime: '1', namespaces: [], directories: [leftover], createdAt: '' },
+    dir,
+  );
   const live = newState('live', [], []);
   await writeState(live, dir);
   writeFileSync(join(dir, 'junk.json'), '{"id": 1}');
@@ -138,7 +243,12 @@ t.test('the command: bad input and no root', async (t) => {
   t.match(bfd.stderr, /gobgpd has none; use --peer frr or --peer bird/);
   if (process.getuid?.() !== 0) return;
   // `env -i`: tap injects its process-info hook into node children, which cannot write its files as nobody.
-  const user = spawnSync('env', ['-i', `PATH=${process.env.PATH ?? ''}`, process.execPath, bin, 'lab'], { encoding: 'utf8', uid: 65534, gid: 65534, cwd: tmpdir() });
+  const user = spawnSync('env', ['-i', `PATH=${process.env.PATH ?? ''}`, process.execPath, bin, 'lab'], {
+    encoding: 'utf8',
+    uid: 65534,
+    gid: 65534,
+    cwd: tmpdir(),
+  });
   // A Node installed under /root (scripts/lib/node.sh's Node 24) cannot be run by nobody at all.
   if (user.status === 126 && /Permission denied/.test(user.stderr)) {
     t.comment(`not-root check skipped: ${process.execPath} is not executable by nobody`);
@@ -154,24 +264,44 @@ t.test('waitFor and run', async (t) => {
   let tries = 0;
   const started = Date.now();
   await t.rejects(
-    waitFor('a process that exited', () => {
-      tries++;
-      throw new GiveUp('gobgpd exited');
-    }, 10_000, 1),
+    waitFor(
+      'a process that exited',
+      () => {
+        tries++;
+        throw new GiveUp('gobgpd exited');
+      },
+      10_000,
+      1,
+    ),
     { name: 'GiveUp', message: 'gobgpd exited' },
   );
   t.equal(tries, 1, 'GiveUp stops the wait at once');
   t.ok(Date.now() - started < 5000);
   await t.rejects(
-    waitFor('never', () => {
-      throw new Error('connection refused');
-    }, 30, 5),
+    waitFor(
+      'never',
+      () => {
+        throw new Error('connection refused');
+      },
+      30,
+      5,
+    ),
     { message: 'timed out after 0 s waiting for never: connection refused' },
   );
-  await t.rejects(run('no-such-command-here', ['x']), { name: 'CommandError', message: 'no-such-command-here x: not found' });
-  await t.rejects(run(process.execPath, ['-e', 'console.error("bad thing"); process.exit(3)']), { name: 'CommandError', message: `${process.execPath} -e console.error("bad thing"); process.exit(3): bad thing` });
+  await t.rejects(run('no-such-command-here', ['x']), {
+    name: 'CommandError',
+    message: 'no-such-command-here x: not found',
+  });
+  await t.rejects(run(process.execPath, ['-e', 'console.error("bad thing"); process.exit(3)']), {
+    name: 'CommandError',
+    message: `${process.execPath} -e console.error("bad thing"); process.exit(3): bad thing`,
+  });
   t.equal(await run(process.execPath, ['-e', 'process.stdout.write("out")']), 'out');
-  t.match(findCommand('sh', ['/nonexistent', '/bin', '/usr/bin']), /^\/(usr\/)?bin\/sh$/, 'sh is found in the directories given');
+  t.match(
+    findCommand('sh', ['/nonexistent', '/bin', '/usr/bin']),
+    /^\/(usr\/)?bin\/sh$/,
+    'sh is found in the directories given',
+  );
   t.equal(findCommand('sh', ['/nonexistent']), undefined);
   t.equal(findCommand('no-such-command-here'), undefined);
 });

@@ -4,7 +4,14 @@ import t from 'tap';
 import { formatHold, formatReport } from '../src/lab/report.js';
 import { expectedAnnounced, labProblems, type LabReport, type ServiceReport } from '../src/lab/snapshot.js';
 
-const nodes = [1, 2, 3].map((i) => ({ name: `node-${i}`, namespace: `bgplab-r-n${i}`, address: `192.0.2.1${i}`, asn: 64497, daemonRunning: true, log: `/tmp/w/daemon-node-${i}.log` }));
+const nodes = [1, 2, 3].map((i) => ({
+  name: `node-${i}`,
+  namespace: `bgplab-r-n${i}`,
+  address: `192.0.2.1${i}`,
+  asn: 64497,
+  daemonRunning: true,
+  log: `/tmp/w/daemon-node-${i}.log`,
+}));
 const all = ['192.0.2.11', '192.0.2.12', '192.0.2.13'];
 const route = (vip: string, nextHops: string[]) => ({
   prefix: `${vip}/32`,
@@ -13,8 +20,21 @@ const route = (vip: string, nextHops: string[]) => ({
   nextHopsFrom: 'the kernel route zebra installed (ip -n bgplab-r-rtr route show)',
 });
 const nodeAt = (address: string): string => nodes.find((n) => n.address === address)!.name;
-const nodeStates = nodes.map((n) => ({ node: n.name, sessionsEstablished: 1, sessionsTotal: 1, servicesAnnounced: 2, servicesNotAnnounced: 0 }));
-const svc = (name: string, policy: string, vips: string[], expected: string[], got: string[], extra: Partial<ServiceReport> = {}): ServiceReport => ({
+const nodeStates = nodes.map((n) => ({
+  node: n.name,
+  sessionsEstablished: 1,
+  sessionsTotal: 1,
+  servicesAnnounced: 2,
+  servicesNotAnnounced: 0,
+}));
+const svc = (
+  name: string,
+  policy: string,
+  vips: string[],
+  expected: string[],
+  got: string[],
+  extra: Partial<ServiceReport> = {},
+): ServiceReport => ({
   namespace: 'demo',
   name,
   loadBalancerClass: 'bgp-announce.io/bgp',
@@ -25,12 +45,18 @@ const svc = (name: string, policy: string, vips: string[], expected: string[], g
   endpointNodes: policy === 'Local' ? ['node-2'] : ['node-1'],
   expectedNextHops: expected,
   expectedNodes: expected.map(nodeAt),
-  ...(vips.length > 0 ? { announced: { status: 'True', message: `${expectedAnnounced(expected.map(nodeAt))} 1 peer (router)` } } : {}),
+  ...(vips.length > 0
+    ? { announced: { status: 'True', message: `${expectedAnnounced(expected.map(nodeAt))} 1 peer (router)` } }
+    : {}),
   routes: vips.map((v) => route(v, got)),
   ...extra,
 });
 
-function report(services: ServiceReport[], routerPrefixes: string[], sessions = nodes.map((n) => ({ node: n.name, address: n.address, state: 'Established', established: true }))): LabReport {
+function report(
+  services: ServiceReport[],
+  routerPrefixes: string[],
+  sessions = nodes.map((n) => ({ node: n.name, address: n.address, state: 'Established', established: true })),
+): LabReport {
   const base = { sessions, nodeStates, services, routerPrefixes, nodes };
   const problems = labProblems(base);
   return {
@@ -40,7 +66,12 @@ function report(services: ServiceReport[], routerPrefixes: string[], sessions = 
     bfd: false,
     router: { software: 'FRR (zebra, bgpd)', namespace: 'bgplab-r-rtr', address: '192.0.2.1', asn: 64496 },
     ...base,
-    fabric: { switchNamespace: 'bgplab-r-sw', apiNamespace: 'bgplab-r-api', apiUrl: 'http://192.0.2.100:6443', apiServer: 'http://127.0.0.1:40000' },
+    fabric: {
+      switchNamespace: 'bgplab-r-sw',
+      apiNamespace: 'bgplab-r-api',
+      apiUrl: 'http://192.0.2.100:6443',
+      apiServer: 'http://127.0.0.1:40000',
+    },
     namespaces: ['bgplab-r-sw', 'bgplab-r-rtr', 'bgplab-r-api', ...nodes.map((n) => n.namespace)],
     workDir: '/tmp/w',
     inspect: ["vtysh -N bgplab-r-rtr -c 'show bgp summary'", 'ip netns exec bgplab-r-n1 bgp-announce status'],
@@ -48,9 +79,16 @@ function report(services: ServiceReport[], routerPrefixes: string[], sessions = 
   };
 }
 
-const other = svc('other-class', 'Cluster', [], [], [], { loadBalancerClass: 'kube-vip.io/kube-vip-class', ours: false });
+const other = svc('other-class', 'Cluster', [], [], [], {
+  loadBalancerClass: 'kube-vip.io/kube-vip-class',
+  ours: false,
+});
 const good = report(
-  [svc('web', 'Cluster', ['203.0.113.1'], all, all), svc('ingress', 'Local', ['203.0.113.2'], ['192.0.2.12'], ['192.0.2.12']), other],
+  [
+    svc('web', 'Cluster', ['203.0.113.1'], all, all),
+    svc('ingress', 'Local', ['203.0.113.2'], ['192.0.2.12'], ['192.0.2.12']),
+    other,
+  ],
   ['203.0.113.1/32', '203.0.113.2/32'],
 );
 
@@ -73,19 +111,32 @@ t.test('settled: sessions up, every VIP to the expected next hops, nothing else'
     'demo/other-class (class kube-vip.io/kube-vip-class) is not ours but has VIPs 203.0.113.9',
     'the router holds prefixes no Service of ours has: 203.0.113.9/32',
   ]);
-  const bfdDown = labProblems({ ...good, sessions: [{ node: 'node-1', address: '192.0.2.11', state: 'Established', established: true, bfd: 'Down' }] });
+  const bfdDown = labProblems({
+    ...good,
+    sessions: [{ node: 'node-1', address: '192.0.2.11', state: 'Established', established: true, bfd: 'Down' }],
+  });
   t.same(bfdDown, ['BFD with node-1 (192.0.2.11) is Down'], 'with BFD, an Established session also needs BFD Up');
   const stopped = labProblems({ ...good, nodes: [{ ...nodes[0]!, daemonRunning: false }] });
   t.same(stopped, ['the daemon of node-1 is not running (log: /tmp/w/daemon-node-1.log)']);
   t.same(labProblems({ ...good, nodeStates: nodeStates.slice(1) }), ['node-1 has no BGPNodeState yet']);
   const web = good.services[0]!;
   t.same(
-    labProblems({ ...good, services: [{ ...web, announced: { status: 'True', message: 'announced by 2 nodes (node-1, node-2) to 1 peer (router)' } }, ...good.services.slice(1)] }),
-    ['demo/web: its Announced condition says "announced by 2 nodes (node-1, node-2) to 1 peer (router)", expected "announced by 3 nodes (node-1, node-2, node-3) to..."'],
+    labProblems({
+      ...good,
+      services: [
+        { ...web, announced: { status: 'True', message: 'announced by 2 nodes (node-1, node-2) to 1 peer (router)' } },
+        ...good.services.slice(1),
+      ],
+    }),
+    [
+      'demo/web: its Announced condition says "announced by 2 nodes (node-1, node-2) to 1 peer (router)", expected "announced by 3 nodes (node-1, node-2, node-3) to..."',
+    ],
     "the Service's aggregate must name the nodes the router has",
   );
   const { announced: _none, ...silent } = web;
-  t.same(labProblems({ ...good, services: [silent, ...good.services.slice(1)] }), ['demo/web: its Announced condition says nothing yet, expected "announced by 3 nodes (node-1, node-2, node-3) to..."']);
+  t.same(labProblems({ ...good, services: [silent, ...good.services.slice(1)] }), [
+    'demo/web: its Announced condition says nothing yet, expected "announced by 3 nodes (node-1, node-2, node-3) to..."',
+  ]);
   t.equal(expectedAnnounced([]), 'announced by no node');
   t.equal(expectedAnnounced(['a', 'b', 'c', 'd', 'e', 'f']), 'announced by 6 nodes to', 'beyond five nodes, a count');
 });
@@ -127,10 +178,24 @@ t.test('the lines a person reads', async (t) => {
   ]);
   const unsettled = report([svc('web', 'Cluster', ['203.0.113.1'], all, ['192.0.2.11'])], ['203.0.113.1/32']);
   const lines = formatReport(unsettled);
-  t.ok(lines.includes('  demo/web  Cluster  203.0.113.1  1 next hop: 192.0.2.11 (node-1)  [expected 192.0.2.11, 192.0.2.12, 192.0.2.13]'), 'a mismatch shows what was expected');
+  t.ok(
+    lines.includes(
+      '  demo/web  Cluster  203.0.113.1  1 next hop: 192.0.2.11 (node-1)  [expected 192.0.2.11, 192.0.2.12, 192.0.2.13]',
+    ),
+    'a mismatch shows what was expected',
+  );
   const withBfd = formatReport({ ...good, bfd: true, sessions: good.sessions.map((s) => ({ ...s, bfd: 'Up' })) });
-  t.same(withBfd.slice(0, 5), ['Router: FRR (zebra, bgpd) in bgplab-r-rtr, 192.0.2.1 AS 64496, BFD on', '', 'Sessions (as the router sees them):', '  NODE    ADDRESS     STATE        BFD', '  node-1  192.0.2.11  Established  Up']);
-  t.same(lines.slice(-2), ['Not settled after 12.3 s:', '  - demo/web: the router sends 203.0.113.1/32 to 192.0.2.11, expected 192.0.2.11, 192.0.2.12, 192.0.2.13']);
+  t.same(withBfd.slice(0, 5), [
+    'Router: FRR (zebra, bgpd) in bgplab-r-rtr, 192.0.2.1 AS 64496, BFD on',
+    '',
+    'Sessions (as the router sees them):',
+    '  NODE    ADDRESS     STATE        BFD',
+    '  node-1  192.0.2.11  Established  Up',
+  ]);
+  t.same(lines.slice(-2), [
+    'Not settled after 12.3 s:',
+    '  - demo/web: the router sends 203.0.113.1/32 to 192.0.2.11, expected 192.0.2.11, 192.0.2.12, 192.0.2.13',
+  ]);
 });
 
 t.test('--hold: the namespaces and how to look inside', async (t) => {

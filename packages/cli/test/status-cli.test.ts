@@ -21,10 +21,15 @@ const BUILT = existsSync(fileURLToPath(new URL('../dist/main.js', import.meta.ur
 /** Runs the built CLI; resolves with its exit status and output. */
 function cli(args: string[], env: Record<string, string> = {}): Promise<{ status: number; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, timeout: 30_000 }, (error, stdout, stderr) => {
-      const status = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ status, out: stdout, err: stderr });
-    });
+    execFile(
+      process.execPath,
+      [CLI, ...args],
+      { env: { ...process.env, ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const status = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ status, out: stdout, err: stderr });
+      },
+    );
   });
 }
 
@@ -39,7 +44,10 @@ async function poll<T>(what: string, fn: () => T | undefined, ms = 10_000): Prom
 }
 
 /** statusCommand in this process: exit status and the lines written. */
-async function inProcess(o: StatusCommandOptions, env: Record<string, string> = {}): Promise<{ status: number; out: string[]; err: string[] }> {
+async function inProcess(
+  o: StatusCommandOptions,
+  env: Record<string, string> = {},
+): Promise<{ status: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];
   const status = await statusCommand(o, { out: (l) => out.push(l), err: (l) => err.push(l), env });
@@ -51,7 +59,12 @@ async function router(t: Test): Promise<{ speaker: Speaker; port: number }> {
   const speaker = new Speaker({ localAs: 64497, bgpId: '192.0.2.2' });
   speaker.on('error', () => {});
   const listening = new Promise<number>((resolve) => speaker.once('listening', (_id, a) => resolve(a.port)));
-  speaker.addPeer('node', { peerAddress: '127.0.0.1', peerAs: 64496, mode: 'passive', listen: { host: '127.0.0.1', port: 0 } });
+  speaker.addPeer('node', {
+    peerAddress: '127.0.0.1',
+    peerAs: 64496,
+    mode: 'passive',
+    listen: { host: '127.0.0.1', port: 0 },
+  });
   speaker.announce('198.51.100.0/24');
   const port = await listening;
   t.teardown(() => speaker.stop());
@@ -88,8 +101,21 @@ async function startCliDaemon(t: Test, port: number, args: { adminAddress: strin
   const errors: string[] = [];
   let exitStatus: number | undefined;
   const result = await daemonCommand(
-    { config: 'test.yaml', nodeName: 'node-a', routerId: '192.0.2.1', metricsAddress: 'off', adminAddress: args.adminAddress, bfd: false, logLevel: 'silent', drainTime: '0.05' },
-    { err: (l) => errors.push(l), sources: testSources(port, seen), daemon: { signals, exit: (s) => (exitStatus = s) } },
+    {
+      config: 'test.yaml',
+      nodeName: 'node-a',
+      routerId: '192.0.2.1',
+      metricsAddress: 'off',
+      adminAddress: args.adminAddress,
+      bfd: false,
+      logLevel: 'silent',
+      drainTime: '0.05',
+    },
+    {
+      err: (l) => errors.push(l),
+      sources: testSources(port, seen),
+      daemon: { signals, exit: (s) => (exitStatus = s) },
+    },
   );
   if (typeof result === 'number') throw new Error(`daemon did not start (${result}): ${errors.join('; ')}`);
   const daemon: RunningDaemon = result;
@@ -101,7 +127,9 @@ t.test('status against a running daemon', { skip: BUILT ? false : 'not built (np
   const r = await router(t);
   const { daemon, signals, seen } = await startCliDaemon(t, r.port, { adminAddress: '127.0.0.1:0' });
   t.same(seen, { path: 'test.yaml', nodeName: 'node-a' }, '--config chose the file source with the node name');
-  await poll('routes both ways', () => (daemon.speaker.peers()[0]?.received === 1 && r.speaker.peers()[0]?.received === 1 ? true : undefined));
+  await poll('routes both ways', () =>
+    daemon.speaker.peers()[0]?.received === 1 && r.speaker.peers()[0]?.received === 1 ? true : undefined,
+  );
   const admin = `127.0.0.1:${daemon.adminAddress?.kind === 'tcp' ? daemon.adminAddress.port : 0}`;
 
   let run = await cli(['status', '--admin', admin]);
@@ -119,25 +147,47 @@ t.test('status against a running daemon', { skip: BUILT ? false : 'not built (np
   t.match(out, /^peer rtr: 127\.0\.0\.1 AS 64497; we are AS 64496, router id 192\.0\.2\.1, from 127\.0\.0\.1$/m);
   t.match(out, /^ {2}peer router id 192\.0\.2\.2, eBGP, hold time 90 s, keepalive 30 s$/m);
   t.match(out, /^ {2}capabilities .*route-refresh/m);
-  t.match(out, /^advertised \(1\):\n {2}PREFIX +NEXT HOP +AS PATH +ATTRIBUTES\n {2}192\.0\.2\.0\/24 +127\.0\.0\.1 +64496 +origin igp, communities 64496:100$/m);
-  t.match(out, /^received \(1\):\n {2}PREFIX +NEXT HOP +AS PATH +ATTRIBUTES\n {2}198\.51\.100\.0\/24 +127\.0\.0\.1 +64497 +origin igp$/m);
-  t.match(out, /^ {2}\d\d:\d\d:\d\d\.\d{3} sent {5}OPEN AS 64496 id 192\.0\.2\.1 hold 90 s: ipv4-unicast .*4-octet-as 64496/m);
+  t.match(
+    out,
+    /^advertised \(1\):\n {2}PREFIX +NEXT HOP +AS PATH +ATTRIBUTES\n {2}192\.0\.2\.0\/24 +127\.0\.0\.1 +64496 +origin igp, communities 64496:100$/m,
+  );
+  t.match(
+    out,
+    /^received \(1\):\n {2}PREFIX +NEXT HOP +AS PATH +ATTRIBUTES\n {2}198\.51\.100\.0\/24 +127\.0\.0\.1 +64497 +origin igp$/m,
+  );
+  t.match(
+    out,
+    /^ {2}\d\d:\d\d:\d\d\.\d{3} sent {5}OPEN AS 64496 id 192\.0\.2\.1 hold 90 s: ipv4-unicast .*4-octet-as 64496/m,
+  );
   t.match(out, /^ {2}\d\d:\d\d:\d\d\.\d{3} received OPEN AS 64497 id 192\.0\.2\.2 hold 90 s/m);
-  t.match(out, /^ {2}\d\d:\d\d:\d\d\.\d{3} sent {5}UPDATE announce 192\.0\.2\.0\/24 next-hop 127\.0\.0\.1 as-path 64496 origin igp communities 64496:100$/m);
-  t.match(out, /^ {2}\d\d:\d\d:\d\d\.\d{3} received UPDATE announce 198\.51\.100\.0\/24 next-hop 127\.0\.0\.1 as-path 64497 origin igp$/m);
+  t.match(
+    out,
+    /^ {2}\d\d:\d\d:\d\d\.\d{3} sent {5}UPDATE announce 192\.0\.2\.0\/24 next-hop 127\.0\.0\.1 as-path 64496 origin igp communities 64496:100$/m,
+  );
+  t.match(
+    out,
+    /^ {2}\d\d:\d\d:\d\d\.\d{3} received UPDATE announce 198\.51\.100\.0\/24 next-hop 127\.0\.0\.1 as-path 64497 origin igp$/m,
+  );
   t.match(out, /^ {2}\d\d:\d\d:\d\d\.\d{3} received UPDATE End-of-RIB ipv4-unicast$/m);
 
   run = await cli(['status', '--json'], { BGP_ANNOUNCE_ADMIN: admin });
   t.equal(run.status, 0, '$BGP_ANNOUNCE_ADMIN');
   const json = JSON.parse(run.out);
-  t.match(json, { node: 'node-a', ready: true, source: { source: 'test' }, peers: [{ id: 'rtr', state: 'Established', prefixes: { advertised: 1, received: 1 } }] });
+  t.match(json, {
+    node: 'node-a',
+    ready: true,
+    source: { source: 'test' },
+    peers: [{ id: 'rtr', state: 'Established', prefixes: { advertised: 1, received: 1 } }],
+  });
 
   const nope = await inProcess({ admin, peer: 'nope' });
   t.same(nope, { status: 1, out: [], err: ['bgp-announce status: no peer "nope" (peers: rtr)'] });
 
   // SIGTERM through the daemon command's handler: the Cease goes out, then the exit.
   signals.emit('SIGTERM');
-  await poll('the router saw the session end', () => (r.speaker.peers()[0]?.state !== 'Established' ? true : undefined));
+  await poll('the router saw the session end', () =>
+    r.speaker.peers()[0]?.state !== 'Established' ? true : undefined,
+  );
   t.equal((await daemon.stop()).mode, 'drain');
   run = await cli(['status', '--admin', admin]);
   t.equal(run.status, 1, 'no daemon once stopped');
@@ -149,15 +199,27 @@ t.test('bad --admin and --limit, a unix socket (in process)', async (t) => {
   t.same(await inProcess({ admin: 'localhost' }), {
     status: 2,
     out: [],
-    err: ['bgp-announce status: --admin must be HOST:PORT, [IPv6]:PORT or unix:/path with an IP address (such as 127.0.0.1:7474), got "localhost"'],
+    err: [
+      'bgp-announce status: --admin must be HOST:PORT, [IPv6]:PORT or unix:/path with an IP address (such as 127.0.0.1:7474), got "localhost"',
+    ],
   });
-  t.match(await inProcess({ limit: 'lots' }), { status: 2, err: [/--limit must be a number of routes 0-10000000, got "lots"/] });
-  t.match(await inProcess({}, { BGP_ANNOUNCE_ADMIN: '192.0.2.1' }), { status: 2, err: [/^bgp-announce status: BGP_ANNOUNCE_ADMIN must be HOST:PORT/] });
+  t.match(await inProcess({ limit: 'lots' }), {
+    status: 2,
+    err: [/--limit must be a number of routes 0-10000000, got "lots"/],
+  });
+  t.match(await inProcess({}, { BGP_ANNOUNCE_ADMIN: '192.0.2.1' }), {
+    status: 2,
+    err: [/^bgp-announce status: BGP_ANNOUNCE_ADMIN must be HOST:PORT/],
+  });
 
   const dir = mkdtempSync(join(tmpdir(), 'bgp-announce-status-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const none = join(dir, 'none.sock');
-  t.same(await inProcess({ admin: `unix:${none}` }), { status: 1, out: [], err: [`bgp-announce status: no daemon at unix:${none}: no such socket`] });
+  t.same(await inProcess({ admin: `unix:${none}` }), {
+    status: 1,
+    out: [],
+    err: [`bgp-announce status: no daemon at unix:${none}: no such socket`],
+  });
 
   const r = await router(t);
   const path = join(dir, 'admin.sock');
@@ -167,5 +229,8 @@ t.test('bad --admin and --limit, a unix socket (in process)', async (t) => {
   t.equal(run.status, 0);
   t.match(run.out[2], /^rtr +127\.0\.0\.1 +64497 +Established +/);
   const detail = await inProcess({ admin: path, peer: 'rtr', limit: '0', json: true });
-  t.match(JSON.parse(detail.out.join('\n')), { peer: { id: 'rtr' }, routes: { advertised: [], received: [], counts: { advertised: 1 }, limit: 0 } });
+  t.match(JSON.parse(detail.out.join('\n')), {
+    peer: { id: 'rtr' },
+    routes: { advertised: [], received: [], counts: { advertised: 1 }, limit: 0 },
+  });
 });

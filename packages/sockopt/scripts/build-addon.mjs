@@ -13,7 +13,9 @@ import { fileURLToPath } from 'node:url';
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const addon = join(packageDir, 'build', 'Release', 'sockopt.node');
-const sources = readdirSync(join(packageDir, 'native')).map((f) => join(packageDir, 'native', f)).concat(join(packageDir, 'binding.gyp'));
+const sources = readdirSync(join(packageDir, 'native'))
+  .map((f) => join(packageDir, 'native', f))
+  .concat(join(packageDir, 'binding.gyp'));
 const optional = process.argv.includes('--optional');
 const ifMissing = process.argv.includes('--if-missing');
 const HOW = 'needs g++, make and python3 (Debian: apt-get install build-essential python3)';
@@ -21,8 +23,10 @@ const HOW = 'needs g++, make and python3 (Debian: apt-get install build-essentia
 function fail(message) {
   if (optional) {
     console.warn(`@bgp-announce/sockopt: the native addon was not built: ${message}`);
-    console.warn('@bgp-announce/sockopt: TCP MD5 (md5Password), GTSM (ttlSecurity), ebgpMultihop and BFD sessions with the TTL check will be refused until it is; ' +
-      'build it with `npm run build:addon -w @bgp-announce/sockopt`');
+    console.warn(
+      '@bgp-announce/sockopt: TCP MD5 (md5Password), GTSM (ttlSecurity), ebgpMultihop and BFD sessions with the TTL check will be refused until it is; ' +
+        'build it with `npm run build:addon -w @bgp-announce/sockopt`',
+    );
     process.exit(0);
   }
   console.error(`@bgp-announce/sockopt: cannot build the native addon: ${message}`);
@@ -33,7 +37,12 @@ function fail(message) {
 function findNodeDir() {
   const candidates = [process.env.BGP_ANNOUNCE_NODEDIR, resolve(process.execPath, '..', '..'), '/usr', '/usr/local'];
   for (const dir of candidates) {
-    if (dir && existsSync(join(dir, 'include', 'node', 'node_api.h')) && existsSync(join(dir, 'include', 'node', 'common.gypi'))) return dir;
+    if (
+      dir &&
+      existsSync(join(dir, 'include', 'node', 'node_api.h')) &&
+      existsSync(join(dir, 'include', 'node', 'common.gypi'))
+    )
+      return dir;
   }
   return undefined;
 }
@@ -58,11 +67,15 @@ function findNodeGyp() {
     const npmDir = resolve(dirname(realpathSync(npm)), '..'); // .../npm/bin/npm-cli.js -> .../npm
     candidates.push(join(npmDir, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
   }
-  candidates.push('/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js', '/usr/share/nodejs/node-gyp/bin/node-gyp.js');
+  candidates.push(
+    '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js',
+    '/usr/share/nodejs/node-gyp/bin/node-gyp.js',
+  );
   return candidates.find((c) => c && existsSync(c));
 }
 
-if (process.platform !== 'linux') fail(`TCP MD5, GTSM, TTL and the UDP TTL check are implemented for Linux only, not ${process.platform}`);
+if (process.platform !== 'linux')
+  fail(`TCP MD5, GTSM, TTL and the UDP TTL check are implemented for Linux only, not ${process.platform}`);
 if (ifMissing && existsSync(addon)) {
   const built = statSync(addon).mtimeMs;
   if (sources.every((s) => statSync(s).mtimeMs <= built)) process.exit(0);
@@ -70,9 +83,13 @@ if (ifMissing && existsSync(addon)) {
 const missing = ['python3', 'make', 'cc', 'g++'].filter((tool) => !onPath(tool));
 if (missing.length > 0) fail(`${missing.join(', ')} not found; it ${HOW}`);
 const nodeDir = findNodeDir();
-if (!nodeDir) fail(`no Node headers (include/node/node_api.h) under ${resolve(process.execPath, '..', '..')} or /usr; set BGP_ANNOUNCE_NODEDIR to an install prefix that has them`);
+if (!nodeDir)
+  fail(
+    `no Node headers (include/node/node_api.h) under ${resolve(process.execPath, '..', '..')} or /usr; set BGP_ANNOUNCE_NODEDIR to an install prefix that has them`,
+  );
 const nodeGyp = findNodeGyp();
-if (!nodeGyp) fail('node-gyp not found (it comes with npm); run this through npm: npm run build:addon -w @bgp-announce/sockopt');
+if (!nodeGyp)
+  fail('node-gyp not found (it comes with npm); run this through npm: npm run build:addon -w @bgp-announce/sockopt');
 
 const run = spawnSync(process.execPath, [nodeGyp, 'rebuild', `--nodedir=${nodeDir}`, '--loglevel=warn'], {
   cwd: packageDir,

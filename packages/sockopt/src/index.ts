@@ -26,7 +26,8 @@ function hint(option: string, code: string): string {
   if (option === 'TCP_MD5SIG' && code === 'ENOPROTOOPT') return ', the kernel lacks CONFIG_TCP_MD5SIG';
   if (option === 'TCP_MD5SIG' && code === 'ENOENT') return ', no key was installed for this peer';
   if (option === 'TCP_MD5SIG' && code === 'EINVAL') return ', the key or the address is not acceptable to the kernel';
-  if ((option === 'IP_MINTTL' || option === 'IPV6_MINHOPCOUNT') && code === 'ENOPROTOOPT') return ', the kernel lacks GTSM (Linux 2.6.34 or later)';
+  if ((option === 'IP_MINTTL' || option === 'IPV6_MINHOPCOUNT') && code === 'ENOPROTOOPT')
+    return ', the kernel lacks GTSM (Linux 2.6.34 or later)';
   if (code === 'EBADF' || code === 'ENOTSOCK') return ', the file descriptor is not an open socket';
   if (code === 'EADDRINUSE') return ', another socket holds this address and port';
   if (code === 'EADDRNOTAVAIL') return ', the address is not on any interface of this host';
@@ -71,7 +72,8 @@ export function closeSocket(fd: number): void {
  */
 export function setTcpMd5Sig(fd: number, peerAddress: string, key: Uint8Array | string): void {
   const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
-  if (bytes.length > 80) throw new RangeError(`TCP MD5 (RFC 2385) key for ${peerAddress} is ${bytes.length} bytes; the most is 80`);
+  if (bytes.length > 80)
+    throw new RangeError(`TCP MD5 (RFC 2385) key for ${peerAddress} is ${bytes.length} bytes; the most is 80`);
   call(`TCP MD5 (RFC 2385) key for ${peerAddress}`, (a) => a.setTcpMd5Sig(fd, peerAddress, bytes));
 }
 
@@ -99,4 +101,10 @@ export function getMinTtl(fd: number): number {
 }
 
 // UDP with the received TTL / hop limit, for BFD (RFC 5881, RFC 5883): see src/udp.ts.
-export { UdpTtlSocket, udpTtlAvailable, type UdpTtlMessage, type UdpTtlSocketOptions, type UdpTtlStats } from './udp.js';
+export {
+  UdpTtlSocket,
+  udpTtlAvailable,
+  type UdpTtlMessage,
+  type UdpTtlSocketOptions,
+  type UdpTtlStats,
+} from './udp.js';

@@ -14,7 +14,9 @@ interface UdpAddon {
     port: number,
     ttl: number,
     device: string | undefined,
-    onMessage: ((payload: Buffer, address: string, port: number, ttl: number, localAddress: string, ifindex: number) => void) | undefined,
+    onMessage:
+      | ((payload: Buffer, address: string, port: number, ttl: number, localAddress: string, ifindex: number) => void)
+      | undefined,
     onError: ((error: Error) => void) | undefined,
     receiveBufferSize: number,
   ): { handle: object; address: string; port: number };
@@ -71,12 +73,18 @@ export interface UdpTtlStats {
 let loaded: { addon: UdpAddon } | { reason: string } | undefined;
 
 function load(): { addon: UdpAddon } | { reason: string } {
-  if (process.platform !== 'linux') return { reason: `reading the TTL of received UDP datagrams is implemented for Linux only, not ${process.platform}` };
+  if (process.platform !== 'linux')
+    return {
+      reason: `reading the TTL of received UDP datagrams is implemented for Linux only, not ${process.platform}`,
+    };
   const probe = probeAddon();
   if ('reason' in probe) return probe;
   const addon = probe.addon as unknown as Partial<UdpAddon>;
   if (typeof addon.udpOpen !== 'function') {
-    return { reason: 'the native socket addon was built before it had UDP sockets: rebuild it with `npm run build:addon -w @bgp-announce/sockopt`' };
+    return {
+      reason:
+        'the native socket addon was built before it had UDP sockets: rebuild it with `npm run build:addon -w @bgp-announce/sockopt`',
+    };
   }
   return { addon: addon as UdpAddon };
 }
@@ -99,14 +107,19 @@ function endpoint(address: string, port: number): string {
 }
 
 function hint(syscall: string, code: string, device: string | undefined): string {
-  if (syscall === 'setsockopt SO_BINDTODEVICE' && code === 'ENODEV') return `, there is no network device ${device ?? ''}`;
-  if (syscall === 'setsockopt SO_BINDTODEVICE' && code === 'EPERM') return ', binding to a device needs CAP_NET_RAW (root)';
+  if (syscall === 'setsockopt SO_BINDTODEVICE' && code === 'ENODEV')
+    return `, there is no network device ${device ?? ''}`;
+  if (syscall === 'setsockopt SO_BINDTODEVICE' && code === 'EPERM')
+    return ', binding to a device needs CAP_NET_RAW (root)';
   if (syscall === 'if_nametoindex') return ', the interface after % in the address does not exist';
   if (code === 'EADDRINUSE') return ', another socket holds this address and port';
   if (code === 'EADDRNOTAVAIL') return ', the address is not on any interface of this host';
-  if (code === 'EACCES' && syscall === 'bind') return ', ports below net.ipv4.ip_unprivileged_port_start need CAP_NET_BIND_SERVICE (root)';
-  if (code === 'EINVAL' && syscall === 'bind') return ', a link-local address needs its interface (fe80::1%eth0 or the device option)';
-  if (code === 'EINVAL' && syscall === 'sendto') return ', the kernel will not send there from this socket (a link-local destination needs its interface: fe80::1%eth0)';
+  if (code === 'EACCES' && syscall === 'bind')
+    return ', ports below net.ipv4.ip_unprivileged_port_start need CAP_NET_BIND_SERVICE (root)';
+  if (code === 'EINVAL' && syscall === 'bind')
+    return ', a link-local address needs its interface (fe80::1%eth0 or the device option)';
+  if (code === 'EINVAL' && syscall === 'sendto')
+    return ', the kernel will not send there from this socket (a link-local destination needs its interface: fe80::1%eth0)';
   if (code === 'ENETUNREACH') return ', no route to that network';
   if (code === 'EHOSTUNREACH') return ', no route to that host';
   if (code === 'EPERM' && syscall === 'sendto') return ', a firewall rule refused the datagram';
@@ -148,7 +161,12 @@ export class UdpTtlSocket {
   #handle: object;
   #closed = false;
 
-  private constructor(family: 4 | 6, opened: { handle: object; address: string; port: number }, ttl: number, device: string | undefined) {
+  private constructor(
+    family: 4 | 6,
+    opened: { handle: object; address: string; port: number },
+    ttl: number,
+    device: string | undefined,
+  ) {
     this.family = family;
     this.#handle = opened.handle;
     this.localAddress = opened.address;
@@ -172,8 +190,10 @@ export class UdpTtlSocket {
     if (device !== undefined && (typeof device !== 'string' || device.length === 0 || Buffer.byteLength(device) > 15)) {
       throw new TypeError(`sockopt: device must be a network device name of 1-15 bytes, not ${JSON.stringify(device)}`);
     }
-    if (onMessage !== undefined && typeof onMessage !== 'function') throw new TypeError('sockopt: onMessage must be a function');
-    if (onError !== undefined && typeof onError !== 'function') throw new TypeError('sockopt: onError must be a function');
+    if (onMessage !== undefined && typeof onMessage !== 'function')
+      throw new TypeError('sockopt: onMessage must be a function');
+    if (onError !== undefined && typeof onError !== 'function')
+      throw new TypeError('sockopt: onError must be a function');
     const at = `${endpoint(address, port)}${device === undefined ? '' : ` on device ${device}`}`;
     const addon = native();
     const deliver = onMessage
@@ -186,7 +206,12 @@ export class UdpTtlSocket {
       else process.emitWarning(error.message, 'SockoptWarning');
     };
     try {
-      return new UdpTtlSocket(family, addon.udpOpen(family, address, port, ttl, device, deliver, fail, receiveBufferSize), ttl, device);
+      return new UdpTtlSocket(
+        family,
+        addon.udpOpen(family, address, port, ttl, device, deliver, fail, receiveBufferSize),
+        ttl,
+        device,
+      );
     } catch (err) {
       throw toSockoptError(`opening a UDP socket on ${at}`, err, device);
     }

@@ -7,7 +7,18 @@ import { mkdtempSync, openSync, closeSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireAddon } from './helpers.js';
-import { addonPath, bindSocket, closeSocket, createTcpSocket, probeAddon, setMinTtl, setTcpMd5Sig, setTtl, sockoptAvailable, SockoptError } from '../src/index.js';
+import {
+  addonPath,
+  bindSocket,
+  closeSocket,
+  createTcpSocket,
+  probeAddon,
+  setMinTtl,
+  setTcpMd5Sig,
+  setTtl,
+  sockoptAvailable,
+  SockoptError,
+} from '../src/index.js';
 
 t.test('an addon that is not built or does not load is reported with how to build it', async (t) => {
   t.match(addonPath, /packages\/sockopt\/build\/Release\/sockopt\.node$/);
@@ -39,8 +50,14 @@ t.test('argument errors', async (t) => {
   t.throws(() => setTtl(fd, 256), RangeError);
   t.throws(() => setMinTtl(fd, -1), RangeError);
   t.throws(() => setTtl(-1, 64), { name: 'RangeError', message: /fd must be/ });
-  t.throws(() => setTcpMd5Sig(fd, '127.0.0.1', 'k'.repeat(81)), { name: 'RangeError', message: /81 bytes; the most is 80/ });
-  t.throws(() => setTcpMd5Sig(fd, '2001:db8::1', 'k'), { name: 'TypeError', message: /not an IP address of the socket's family/ });
+  t.throws(() => setTcpMd5Sig(fd, '127.0.0.1', 'k'.repeat(81)), {
+    name: 'RangeError',
+    message: /81 bytes; the most is 80/,
+  });
+  t.throws(() => setTcpMd5Sig(fd, '2001:db8::1', 'k'), {
+    name: 'TypeError',
+    message: /not an IP address of the socket's family/,
+  });
   t.throws(() => setTcpMd5Sig(fd, 'peer.example', 'k'), TypeError);
   t.throws(() => bindSocket(fd, 'localhost', 0), TypeError);
 });
@@ -61,7 +78,10 @@ t.test('failed system calls are SockoptErrors naming the option and the errno', 
   const err = t.throws(() => bindSocket(fd, '192.0.2.1', 0)) as SockoptError;
   t.ok(err instanceof SockoptError);
   t.equal(err.code, 'EADDRNOTAVAIL');
-  t.equal(err.message, 'binding to 192.0.2.1:0: bind failed: EADDRNOTAVAIL, the address is not on any interface of this host');
+  t.equal(
+    err.message,
+    'binding to 192.0.2.1:0: bind failed: EADDRNOTAVAIL, the address is not on any interface of this host',
+  );
 
   const squatter = net.createServer();
   await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
@@ -69,5 +89,8 @@ t.test('failed system calls are SockoptErrors naming the option and the errno', 
   const port = (squatter.address() as net.AddressInfo).port;
   const other = createTcpSocket(4);
   t.teardown(() => closeSocket(other));
-  t.throws(() => bindSocket(other, '127.0.0.1', port), { code: 'EADDRINUSE', message: `binding to 127.0.0.1:${port}: bind failed: EADDRINUSE, another socket holds this address and port` });
+  t.throws(() => bindSocket(other, '127.0.0.1', port), {
+    code: 'EADDRINUSE',
+    message: `binding to 127.0.0.1:${port}: bind failed: EADDRINUSE, another socket holds this address and port`,
+  });
 });

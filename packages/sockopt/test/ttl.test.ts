@@ -60,12 +60,15 @@ t.test('setTtl and setMinTtl read back with getsockopt', async (t) => {
   t.equal(getMinTtl(v6), 255, 'IPV6_MINHOPCOUNT');
 });
 
-t.test('a TTL set on the client is the one on the wire: a listener with minimum TTL 18 takes TTL 18, drops 17', async (t) => {
-  if (!requireAddon(t)) return;
-  const l = await listener(t, 4, '127.0.0.1', { minTtl: 18 });
-  const low = attempt(t, 4, '127.0.0.1', l.port, { ttl: 17 });
-  t.equal(await low.outcome, 'timeout');
-  const ok = attempt(t, 4, '127.0.0.1', l.port, { ttl: 18 });
-  t.equal(await ok.outcome, 'connected');
-  t.equal(l.accepted.length, 1);
-});
+t.test(
+  'a TTL set on the client is the one on the wire: a listener with minimum TTL 18 takes TTL 18, drops 17',
+  async (t) => {
+    if (!requireAddon(t)) return;
+    const l = await listener(t, 4, '127.0.0.1', { minTtl: 18 });
+    const low = attempt(t, 4, '127.0.0.1', l.port, { ttl: 17 });
+    t.equal(await low.outcome, 'timeout');
+    const ok = attempt(t, 4, '127.0.0.1', l.port, { ttl: 18 });
+    t.equal(await ok.outcome, 'connected');
+    t.equal(l.accepted.length, 1);
+  },
+);

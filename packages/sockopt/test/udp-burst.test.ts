@@ -68,7 +68,11 @@ t.test('close() inside onMessage: no further callback for datagrams already queu
   await new Promise((resolve) => setImmediate(resolve));
   t.equal(seen.length, 1, 'one callback, though 5 datagrams were queued');
   t.equal(seen[0]!.payload.toString(), 'queued 0');
-  t.same(errors.map((e) => e.message), [], 'no receive error either (the batch stopped reading at close)');
+  t.same(
+    errors.map((e) => e.message),
+    [],
+    'no receive error either (the batch stopped reading at close)',
+  );
   const again = UdpTtlSocket.open({ family: 4, address: '127.0.0.1', port });
   t.teardown(() => again.close());
   t.equal(again.localPort, port, 'the port could be bound again at once');
@@ -100,7 +104,10 @@ t.test('unref() lets the loop end while a socket is open; the process exits clea
     console.log('open on ' + s.localPort);
   });`;
   const loader = process.execArgv.filter((a) => a.includes('@tapjs/typescript'));
-  const child = spawnSync(process.execPath, [...loader, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(process.execPath, [...loader, '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   t.match(child.stdout, /^open on \d+$/m);
   t.equal(child.status, 0, `exit code 0 (stderr: ${child.stderr.slice(0, 300)})`);
   t.equal(child.signal, null, 'not killed by the timeout, no abort');

@@ -41,12 +41,14 @@ t.test('an address not on this host is EADDRNOTAVAIL; an unknown device ENODEV',
   // 192.0.2.1 (documentation address) is on no interface here: bind fails, nothing is sent.
   t.throws(() => UdpTtlSocket.open({ family: 4, address: '192.0.2.1', port: 3784 }), {
     code: 'EADDRNOTAVAIL',
-    message: 'opening a UDP socket on 192.0.2.1:3784: bind failed: EADDRNOTAVAIL, the address is not on any interface of this host',
+    message:
+      'opening a UDP socket on 192.0.2.1:3784: bind failed: EADDRNOTAVAIL, the address is not on any interface of this host',
   });
   t.throws(() => UdpTtlSocket.open({ family: 4, address: '0.0.0.0', port: 0, device: 'nosuchdev0' }), {
     code: 'ENODEV',
     syscall: 'setsockopt SO_BINDTODEVICE',
-    message: 'opening a UDP socket on 0.0.0.0:0 on device nosuchdev0: setsockopt SO_BINDTODEVICE failed: ENODEV, there is no network device nosuchdev0',
+    message:
+      'opening a UDP socket on 0.0.0.0:0 on device nosuchdev0: setsockopt SO_BINDTODEVICE failed: ENODEV, there is no network device nosuchdev0',
   });
   t.throws(() => UdpTtlSocket.open({ family: 6, address: 'fe80::1%nosuchdev0', port: 0 }), {
     code: 'ENODEV',
@@ -58,21 +60,36 @@ t.test('bad options are TypeError / RangeError', async (t) => {
   if (!requireUdp(t)) return;
   const open = (o: object) => () => UdpTtlSocket.open({ family: 4, address: '127.0.0.1', port: 0, ...o });
   t.throws(open({ family: 5 }), { name: 'TypeError', message: 'sockopt: family must be 4 or 6, not 5' });
-  t.throws(open({ port: 70000 }), { name: 'RangeError', message: 'sockopt: port must be an integer 0-65535, not 70000' });
+  t.throws(open({ port: 70000 }), {
+    name: 'RangeError',
+    message: 'sockopt: port must be an integer 0-65535, not 70000',
+  });
   t.throws(open({ ttl: 0 }), { name: 'RangeError', message: 'sockopt: ttl must be an integer 1-255, not 0' });
   t.throws(open({ ttl: 256 }), RangeError);
   t.throws(open({ ttl: 254.5 }), RangeError);
-  t.throws(open({ device: 'a-device-name-too-long' }), { name: 'TypeError', message: /device must be a network device name of 1-15 bytes/ });
+  t.throws(open({ device: 'a-device-name-too-long' }), {
+    name: 'TypeError',
+    message: /device must be a network device name of 1-15 bytes/,
+  });
   t.throws(open({ device: '' }), TypeError);
-  t.throws(open({ address: 'localhost' }), { name: 'TypeError', message: "sockopt: address is not an IP address of the socket's family" });
+  t.throws(open({ address: 'localhost' }), {
+    name: 'TypeError',
+    message: "sockopt: address is not an IP address of the socket's family",
+  });
   t.throws(open({ family: 6, address: '127.0.0.1' }), TypeError, 'an IPv6 socket is IPv6-only');
-  t.throws(open({ onMessage: 'not a function' }), { name: 'TypeError', message: 'sockopt: onMessage must be a function' });
+  t.throws(open({ onMessage: 'not a function' }), {
+    name: 'TypeError',
+    message: 'sockopt: onMessage must be a function',
+  });
   const s = UdpTtlSocket.open({ family: 4, address: '127.0.0.1', port: 0 });
   t.teardown(() => s.close());
   t.throws(() => s.send(Buffer.from('x'), 'peer.example', 3784), TypeError);
   t.throws(() => s.send(Buffer.from('x'), '::1', 3784), TypeError);
   t.throws(() => s.send(Buffer.from('x'), '127.0.0.1', 0), RangeError);
-  t.throws(() => s.send('x' as unknown as Uint8Array, '127.0.0.1', 3784), { name: 'TypeError', message: 'sockopt: payload must be a Uint8Array' });
+  t.throws(() => s.send('x' as unknown as Uint8Array, '127.0.0.1', 3784), {
+    name: 'TypeError',
+    message: 'sockopt: payload must be a Uint8Array',
+  });
 });
 
 t.test('a closed socket refuses to send; close twice is fine', async (t) => {
@@ -104,7 +121,12 @@ t.test('without privileges a port below ip_unprivileged_port_start is EACCES', a
     catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); }
   });`;
   const loader = process.execArgv.filter((a) => a.includes('@tapjs/typescript'));
-  const child = spawnSync(process.execPath, [...loader, '--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 60_000 });
+  const child = spawnSync(process.execPath, [...loader, '--input-type=module', '-e', script], {
+    uid: 65534,
+    gid: 65534,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   if (child.error) {
     // e.g. this Node lives under /root, which nobody may not enter
     t.plan(0, `cannot run ${process.execPath} as nobody: ${child.error.message}`);

@@ -90,5 +90,7 @@ export async function dgramSender(t: Test, family: 4 | 6, ttl: number): Promise<
 
 /** Sends with dgram and waits for the send to complete. */
 export function dgramSend(socket: dgram.Socket, payload: string, address: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => socket.send(payload, port, address, (err) => (err ? reject(err) : resolve())));
+  return new Promise((resolve, reject) =>
+    socket.send(payload, port, address, (err) => (err ? reject(err) : resolve())),
+  );
 }

@@ -15,7 +15,9 @@ function startWorker(t: Test, setup: WorkerSetup) {
   const events: FromWorker[] = [];
   let exitCode: number | undefined;
   let error: Error | undefined;
-  const wait = waiter(() => `worker events ${JSON.stringify(events.map((e) => e.type))}, exit ${exitCode}, error ${error?.message}`);
+  const wait = waiter(
+    () => `worker events ${JSON.stringify(events.map((e) => e.type))}, exit ${exitCode}, error ${error?.message}`,
+  );
   worker.on('message', (e: FromWorker) => {
     events.push(e);
     wait.notify();
@@ -63,7 +65,14 @@ for (const family of [4, 6] as const) {
     ours.send(Buffer.from('ttl 255'), here, open.port);
     await dgramSend(theirs, 'ttl 254', here, open.port);
     const [a, b] = await w.messages(2);
-    t.match(a, { payload: 'ttl 255', ttl: 255, address: here, port: ours.localPort, localAddress: here, ifindex: ifindexOf('lo') });
+    t.match(a, {
+      payload: 'ttl 255',
+      ttl: 255,
+      address: here,
+      port: ours.localPort,
+      localAddress: here,
+      ifindex: ifindexOf('lo'),
+    });
     t.match(b, { payload: 'ttl 254', ttl: 254, address: here, port: theirs.address().port });
 
     const main = receiver(t, { family, address: here, port: 0 });
@@ -82,7 +91,11 @@ t.test('terminate() closes the socket of a worker that never closed it: the port
   if (!requireUdp(t)) return;
   const w = startWorker(t, { mode: 'hold', family: 4, address: '127.0.0.1', port: 0 });
   const { port } = await w.event('open');
-  t.throws(() => UdpTtlSocket.open({ family: 4, address: '127.0.0.1', port }), { code: 'EADDRINUSE' }, 'held by the worker');
+  t.throws(
+    () => UdpTtlSocket.open({ family: 4, address: '127.0.0.1', port }),
+    { code: 'EADDRINUSE' },
+    'held by the worker',
+  );
   t.equal(await w.worker.terminate(), 1, 'terminated');
   const again = UdpTtlSocket.open({ family: 4, address: '127.0.0.1', port });
   t.teardown(() => again.close());
@@ -115,7 +128,11 @@ t.test('two workers receive at once, each on its own loop', async (t) => {
   if (!requireUdp(t)) return;
   const workers = [0, 1].map(() => startWorker(t, { mode: 'receive', family: 4, address: '127.0.0.1', port: 0 }));
   const ports = await Promise.all(workers.map(async (w) => (await w.event('open')).port));
-  t.equal(new Set((await Promise.all(workers.map((w) => w.event('open')))).map((o) => o.threadId)).size, 2, 'two threads');
+  t.equal(
+    new Set((await Promise.all(workers.map((w) => w.event('open')))).map((o) => o.threadId)).size,
+    2,
+    'two threads',
+  );
   const s = sender(t, 4, 255);
   for (let i = 0; i < 50; i++) for (const p of ports) s.send(Buffer.from(`${p}:${i}`), '127.0.0.1', p);
   const got = await Promise.all(workers.map((w) => w.messages(50)));

@@ -26,11 +26,19 @@ async function ttlAsSent(t: Test, family: 4 | 6): Promise<void> {
   const lo = ifindexOf('lo');
   t.match(a, { ttl: 255, address: here, port: ours255.localPort, localAddress: here, ifindex: lo });
   t.equal(a!.payload.toString(), 'single-hop');
-  t.match(b, { ttl: 254, address: here, port: ours254.localPort, localAddress: here, ifindex: lo }, 'TTL 254 is reported as 254: a 255 check rejects it');
+  t.match(
+    b,
+    { ttl: 254, address: here, port: ours254.localPort, localAddress: here, ifindex: lo },
+    'TTL 254 is reported as 254: a 255 check rejects it',
+  );
   t.equal(b!.payload.toString(), 'one hop further');
   t.match(c, { ttl: 1, port: ours1.localPort });
   t.same([...c!.payload], [1, 2, 3], 'a Uint8Array payload');
-  t.match(d, { ttl: 254, address: here, port: theirs254.address().port, localAddress: here }, "dgram's setTTL(254) arrives as 254");
+  t.match(
+    d,
+    { ttl: 254, address: here, port: theirs254.address().port, localAddress: here },
+    "dgram's setTTL(254) arrives as 254",
+  );
   t.equal(d!.payload.toString(), 'from dgram');
   t.equal(r.messages.length, 4, 'nothing else arrived');
 }

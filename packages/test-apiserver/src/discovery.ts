@@ -20,7 +20,11 @@ export function versionInfo(): Record<string, unknown> {
 
 /** /api: the core group's versions. */
 export function coreVersions(serverAddress: string): Record<string, unknown> {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }],
+  };
 }
 
 function groupDoc(group: string, versions: string[]): Record<string, unknown> {
@@ -30,7 +34,11 @@ function groupDoc(group: string, versions: string[]): Record<string, unknown> {
 
 /** /apis: every named group. */
 export function groupList(registry: ResourceRegistry): Record<string, unknown> {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: registry.groups().map((g) => groupDoc(g.group, g.versions)) };
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: registry.groups().map((g) => groupDoc(g.group, g.versions)),
+  };
 }
 
 /** /apis/<group>. */
@@ -44,11 +52,29 @@ export function resourceList(registry: ResourceRegistry, group: string, version:
   const resources: Record<string, unknown>[] = [];
   for (const r of registry.list()) {
     if (r.group !== group || r.version !== version) continue;
-    const entry: Record<string, unknown> = { name: r.plural, singularName: r.singular, namespaced: r.namespaced, kind: r.kind, verbs: VERBS };
+    const entry: Record<string, unknown> = {
+      name: r.plural,
+      singularName: r.singular,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: VERBS,
+    };
     if (r.shortNames.length > 0) entry.shortNames = r.shortNames;
     if (r.custom) entry.categories = ['all'];
     resources.push(entry);
-    if (r.statusSubresource) resources.push({ name: `${r.plural}/status`, singularName: '', namespaced: r.namespaced, kind: r.kind, verbs: ['get', 'patch', 'update'] });
+    if (r.statusSubresource)
+      resources.push({
+        name: `${r.plural}/status`,
+        singularName: '',
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: ['get', 'patch', 'update'],
+      });
   }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
+    resources,
+  };
 }

@@ -30,13 +30,20 @@ function decodeToken(token: string): ContinueToken {
 }
 
 /** The list body (kind XList) for a resource: items, resourceVersion, continue. */
-export function listObjects(ctx: ApiContext, rt: ResourceType, filter: ObjectFilter, paging: ListPaging = {}): Record<string, unknown> {
+export function listObjects(
+  ctx: ApiContext,
+  rt: ResourceType,
+  filter: ObjectFilter,
+  paging: ListPaging = {},
+): Record<string, unknown> {
   let rv = ctx.store.currentRevision;
   let start = '';
   if (paging.continue) {
     const token = decodeToken(paging.continue);
     if (token.rv < ctx.store.oldestRevision) {
-      throw expired('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      throw expired(
+        'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+      );
     }
     rv = token.rv;
     start = token.start;

@@ -12,7 +12,8 @@ Runs an in-memory Kubernetes API server (plain HTTP) for tests and the lab; prin
 function integer(name: string, value: string | undefined, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
+  if (!/^\d+$/.test(value) || n < min || n > max)
+    throw new Error(`--${name} must be an integer from ${min} to ${max}, got "${value}"`);
   return n;
 }
 
@@ -57,7 +58,9 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   const e = err as { code?: string; message?: string };
-  console.error(`test-apiserver: ${e.code === 'EADDRINUSE' ? `address in use: ${e.message ?? ''}` : (e.message ?? String(err))}`);
+  console.error(
+    `test-apiserver: ${e.code === 'EADDRINUSE' ? `address in use: ${e.message ?? ''}` : (e.message ?? String(err))}`,
+  );
   console.error(USAGE);
   process.exit(2);
 });

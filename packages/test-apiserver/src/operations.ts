@@ -6,7 +6,16 @@ import { jsonEqual } from './patch.js';
 import { formatTime, normalizeTimes, prepareForCreate, prepareForUpdate } from './prepare.js';
 import { apiVersionOf, resourceKey, type ResourceRegistry } from './resources.js';
 import { prepareService, type ServiceRange } from './services.js';
-import { alreadyExists, ApiError, badRequest, conflict, forbidden, invalid, notFound, type StatusCause } from './status.js';
+import {
+  alreadyExists,
+  ApiError,
+  badRequest,
+  conflict,
+  forbidden,
+  invalid,
+  notFound,
+  type StatusCause,
+} from './status.js';
 import type { ObjectStore } from './store.js';
 import type { KubeObject, ResourceType, Validator } from './types.js';
 import { cause, validateKind, validateMeta } from './validation.js';
@@ -37,13 +46,23 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 /** Copies a request body into an object of this resource, checking apiVersion/kind and metadata. */
 export function decodeBody(rt: ResourceType, body: unknown): KubeObject {
-  if (!isPlainObject(body)) throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: the body must be a JSON object`);
+  if (!isPlainObject(body))
+    throw badRequest(
+      `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: the body must be a JSON object`,
+    );
   const obj = structuredClone(body) as KubeObject;
   const want = apiVersionOf(rt);
-  if (obj.apiVersion !== undefined && obj.apiVersion !== want) throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`);
-  if (obj.kind !== undefined && obj.kind !== rt.kind) throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${rt.kind})`);
+  if (obj.apiVersion !== undefined && obj.apiVersion !== want)
+    throw badRequest(
+      `the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${want})`,
+    );
+  if (obj.kind !== undefined && obj.kind !== rt.kind)
+    throw badRequest(`the kind in the data (${String(obj.kind)}) does not match the expected kind (${rt.kind})`);
   if (obj.metadata === undefined || obj.metadata === null) obj.metadata = {};
-  if (!isPlainObject(obj.metadata)) throw badRequest(`${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: metadata must be an object`);
+  if (!isPlainObject(obj.metadata))
+    throw badRequest(
+      `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: metadata must be an object`,
+    );
   const { apiVersion: _a, kind: _k, metadata, ...rest } = obj;
   return { apiVersion: want, kind: rt.kind, metadata, ...rest };
 }
@@ -62,26 +81,41 @@ function checkValid(ctx: ApiContext, rt: ResourceType, obj: KubeObject, extra: S
 
 function prepareKind(ctx: ApiContext, rt: ResourceType, obj: KubeObject, old: KubeObject | undefined): StatusCause[] {
   if (rt.group !== '' || rt.plural !== 'services') return [];
-  const others = ctx.store.list(resourceKey(rt)).filter((s) => !(s.metadata.namespace === obj.metadata.namespace && s.metadata.name === obj.metadata.name));
+  const others = ctx.store
+    .list(resourceKey(rt))
+    .filter((s) => !(s.metadata.namespace === obj.metadata.namespace && s.metadata.name === obj.metadata.name));
   return prepareService(obj, old, others, ctx.serviceRange);
 }
 
 /** Creates an object. keepStatus (test controls) keeps a status the status subresource would drop. */
-export function createObject(ctx: ApiContext, rt: ResourceType, namespace: string | undefined, body: unknown, opts: WriteOptions & { keepStatus?: boolean } = {}): KubeObject {
+export function createObject(
+  ctx: ApiContext,
+  rt: ResourceType,
+  namespace: string | undefined,
+  body: unknown,
+  opts: WriteOptions & { keepStatus?: boolean } = {},
+): KubeObject {
   const obj = decodeBody(rt, body);
   const meta = obj.metadata;
   if (rt.namespaced) {
     const ns = namespace ?? meta.namespace;
     if (!ns) throw badRequest('an empty namespace may not be set during creation');
-    if (namespace !== undefined && meta.namespace && meta.namespace !== namespace) throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    if (namespace !== undefined && meta.namespace && meta.namespace !== namespace)
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     meta.namespace = ns;
     const nsObject = ctx.store.get(resourceKey(namespaceType(ctx)), undefined, ns);
     if (!nsObject) throw notFound(namespaceType(ctx), ns);
-    if (nsObject.metadata.deletionTimestamp) throw forbidden(rt, meta.name ?? '', `unable to create new content in namespace ${ns} because it is being terminated`);
+    if (nsObject.metadata.deletionTimestamp)
+      throw forbidden(
+        rt,
+        meta.name ?? '',
+        `unable to create new content in namespace ${ns} because it is being terminated`,
+      );
   } else {
     delete meta.namespace;
   }
-  if (meta.resourceVersion && !opts.keepStatus) throw new ApiError(500, 'InternalError', 'resourceVersion should not be set on objects to be created');
+  if (meta.resourceVersion && !opts.keepStatus)
+    throw new ApiError(500, 'InternalError', 'resourceVersion should not be set on objects to be created');
   if (!meta.name && typeof meta.generateName === 'string' && meta.generateName) {
     do {
       let suffix = '';
@@ -124,9 +158,16 @@ export function updateObject(
 ): KubeObject {
   const candidate = decodeBody(rt, body);
   if (candidate.metadata.name !== undefined && candidate.metadata.name !== name) {
-    throw badRequest(`the name of the object (${String(candidate.metadata.name)}) does not match the name on the URL (${name})`);
+    throw badRequest(
+      `the name of the object (${String(candidate.metadata.name)}) does not match the name on the URL (${name})`,
+    );
   }
-  if (rt.namespaced && namespace !== undefined && candidate.metadata.namespace && candidate.metadata.namespace !== namespace) {
+  if (
+    rt.namespaced &&
+    namespace !== undefined &&
+    candidate.metadata.namespace &&
+    candidate.metadata.namespace !== namespace
+  ) {
     throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
   }
   const old = getObject(ctx, rt, namespace, name);
@@ -156,10 +197,16 @@ export function commitUpdate(
   if (rv !== undefined && rv !== null && rv !== '') {
     if (String(rv) !== old.metadata.resourceVersion) throw conflict(rt, name);
   } else if (opts.requireResourceVersion && !rt.allowUnconditionalUpdate) {
-    throw invalid(rt, name, [cause('metadata.resourceVersion', 'FieldValueInvalid', 'Invalid value: 0x0: must be specified for an update')]);
+    throw invalid(rt, name, [
+      cause('metadata.resourceVersion', 'FieldValueInvalid', 'Invalid value: 0x0: must be specified for an update'),
+    ]);
   }
   if (candidate.metadata.uid && candidate.metadata.uid !== old.metadata.uid) {
-    throw conflict(rt, name, `Precondition failed: UID in precondition: ${candidate.metadata.uid}, UID in object meta: ${old.metadata.uid}`);
+    throw conflict(
+      rt,
+      name,
+      `Precondition failed: UID in precondition: ${candidate.metadata.uid}, UID in object meta: ${old.metadata.uid}`,
+    );
   }
   let next: KubeObject;
   if (mode === 'status') {
@@ -173,7 +220,15 @@ export function commitUpdate(
       else next.status = structuredClone(old.status);
     }
     const m = next.metadata;
-    for (const k of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation', 'name', 'namespace'] as const) {
+    for (const k of [
+      'uid',
+      'creationTimestamp',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'generation',
+      'name',
+      'namespace',
+    ] as const) {
       if (old.metadata[k] === undefined) delete m[k];
       else m[k] = old.metadata[k] as never;
     }
@@ -189,11 +244,16 @@ export function commitUpdate(
   normalizeTimes(rt, next);
   prepareForUpdate(rt, next);
   checkValid(ctx, rt, next, mode === 'status' ? [] : prepareKind(ctx, rt, next, old));
-  if (rt.generation && !jsonEqual(specPart(rt, next), specPart(rt, old))) next.metadata.generation = (old.metadata.generation ?? 0) + 1;
+  if (rt.generation && !jsonEqual(specPart(rt, next), specPart(rt, old)))
+    next.metadata.generation = (old.metadata.generation ?? 0) + 1;
   if (jsonEqual(next, old)) return old;
   if (opts.dryRun) return next;
   const key = resourceKey(rt);
-  if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && readyToRemove(ctx, rt, next)) {
+  if (
+    next.metadata.deletionTimestamp &&
+    (next.metadata.finalizers ?? []).length === 0 &&
+    readyToRemove(ctx, rt, next)
+  ) {
     const gone = ctx.store.remove(key, next.metadata.namespace, name) as KubeObject;
     afterRemove(ctx, rt, gone);
     return { ...next, metadata: { ...next.metadata, resourceVersion: gone.metadata.resourceVersion as string } };
@@ -220,9 +280,18 @@ export function deleteObject(
 ): KubeObject {
   const old = getObject(ctx, rt, namespace, name);
   const pre = opts.preconditions;
-  if (pre?.uid && pre.uid !== old.metadata.uid) throw conflict(rt, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`);
+  if (pre?.uid && pre.uid !== old.metadata.uid)
+    throw conflict(
+      rt,
+      name,
+      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${old.metadata.uid}`,
+    );
   if (pre?.resourceVersion && pre.resourceVersion !== old.metadata.resourceVersion) {
-    throw conflict(rt, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`);
+    throw conflict(
+      rt,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${old.metadata.resourceVersion}`,
+    );
   }
   if (opts.dryRun) return old;
   const key = resourceKey(rt);
@@ -260,6 +329,7 @@ function afterRemove(ctx: ApiContext, rt: ResourceType, gone: KubeObject): void 
 function finishNamespace(ctx: ApiContext, name: string): KubeObject | undefined {
   const nsType = namespaceType(ctx);
   const ns = ctx.store.get(resourceKey(nsType), undefined, name);
-  if (!ns?.metadata.deletionTimestamp || (ns.metadata.finalizers ?? []).length > 0 || !readyToRemove(ctx, nsType, ns)) return undefined;
+  if (!ns?.metadata.deletionTimestamp || (ns.metadata.finalizers ?? []).length > 0 || !readyToRemove(ctx, nsType, ns))
+    return undefined;
   return ctx.store.remove(resourceKey(nsType), undefined, name);
 }

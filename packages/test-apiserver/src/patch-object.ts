@@ -1,6 +1,13 @@
 // PATCH: the three patch types the real server takes without server-side apply, applied to the
 // stored object and then written with the update rules.
-import { commitUpdate, decodeBody, getObject, type ApiContext, type UpdateMode, type WriteOptions } from './operations.js';
+import {
+  commitUpdate,
+  decodeBody,
+  getObject,
+  type ApiContext,
+  type UpdateMode,
+  type WriteOptions,
+} from './operations.js';
 import { jsonPatch, mergePatch, PatchApplyError, PatchFormatError, type Json } from './patch.js';
 import { ApiError, badRequest, unsupportedMediaType } from './status.js';
 import { strategicMergePatch } from './strategic.js';
@@ -13,7 +20,9 @@ export const STRATEGIC_MERGE_PATCH = 'application/strategic-merge-patch+json';
 const APPLY_PATCH = 'application/apply-patch+yaml';
 
 function acceptedTypes(rt: ResourceType): string[] {
-  return rt.custom ? [JSON_PATCH, MERGE_PATCH, APPLY_PATCH] : [JSON_PATCH, MERGE_PATCH, APPLY_PATCH, STRATEGIC_MERGE_PATCH];
+  return rt.custom
+    ? [JSON_PATCH, MERGE_PATCH, APPLY_PATCH]
+    : [JSON_PATCH, MERGE_PATCH, APPLY_PATCH, STRATEGIC_MERGE_PATCH];
 }
 
 /** Applies a patch document of the given content type to a copy of an object. */
@@ -29,7 +38,11 @@ export function applyPatch(rt: ResourceType, old: KubeObject, contentType: strin
         if (rt.custom) throw unsupportedMediaType(contentType, acceptedTypes(rt));
         return strategicMergePatch(rt.kind, old as unknown as Json, body as Json);
       case APPLY_PATCH:
-        throw new ApiError(415, 'UnsupportedMediaType', 'server-side apply is not implemented by the test API server; use a merge or JSON patch');
+        throw new ApiError(
+          415,
+          'UnsupportedMediaType',
+          'server-side apply is not implemented by the test API server; use a merge or JSON patch',
+        );
       default:
         throw unsupportedMediaType(contentType, acceptedTypes(rt));
     }
@@ -53,9 +66,12 @@ export function patchObject(
 ): KubeObject {
   const old = getObject(ctx, rt, namespace, name);
   const patched = decodeBody(rt, applyPatch(rt, old, contentType, body));
-  if (patched.metadata.name !== name) throw badRequest(`metadata.name: Invalid value: ${JSON.stringify(patched.metadata.name)}: field is immutable`);
+  if (patched.metadata.name !== name)
+    throw badRequest(`metadata.name: Invalid value: ${JSON.stringify(patched.metadata.name)}: field is immutable`);
   if (rt.namespaced && patched.metadata.namespace !== old.metadata.namespace) {
-    throw badRequest(`metadata.namespace: Invalid value: ${JSON.stringify(patched.metadata.namespace)}: field is immutable`);
+    throw badRequest(
+      `metadata.namespace: Invalid value: ${JSON.stringify(patched.metadata.namespace)}: field is immutable`,
+    );
   }
   return commitUpdate(ctx, rt, old, patched, mode, { ...opts, requireResourceVersion: false });
 }

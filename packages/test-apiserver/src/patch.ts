@@ -25,7 +25,7 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   if (isObject(a) && isObject(b)) {
     const ka = Object.keys(a).filter((k) => a[k] !== undefined);
     const kb = Object.keys(b).filter((k) => b[k] !== undefined);
-    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));
+    return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
   }
   return false;
 }
@@ -73,7 +73,7 @@ function parentOf(doc: Json, path: string): { parent: Json; token: string } {
   let cur: Json = doc;
   for (const t of tokens) {
     if (Array.isArray(cur)) cur = cur[arrayIndex(cur, t, false)] as Json;
-    else if (isObject(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t] as Json;
+    else if (isObject(cur) && Object.hasOwn(cur, t)) cur = cur[t] as Json;
     else throw new PatchApplyError(`path "${path}" does not exist`);
   }
   return { parent: cur, token };
@@ -84,7 +84,7 @@ function getAt(doc: Json, path: string): Json {
   let cur: Json = doc;
   for (const t of tokens) {
     if (Array.isArray(cur)) cur = cur[arrayIndex(cur, t, false)] as Json;
-    else if (isObject(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t] as Json;
+    else if (isObject(cur) && Object.hasOwn(cur, t)) cur = cur[t] as Json;
     else throw new PatchApplyError(`path "${path}" does not exist`);
   }
   return cur;
@@ -102,21 +102,22 @@ function addAt(doc: Json, path: string, value: Json): Json {
 function removeAt(doc: Json, path: string): Json {
   const { parent, token } = parentOf(doc, path);
   if (Array.isArray(parent)) parent.splice(arrayIndex(parent, token, false), 1);
-  else if (isObject(parent) && Object.prototype.hasOwnProperty.call(parent, token)) delete parent[token];
+  else if (isObject(parent) && Object.hasOwn(parent, token)) delete parent[token];
   else throw new PatchApplyError(`unable to remove nonexistent key "${token}" at "${path}"`);
   return doc;
 }
 
 /** Parses an RFC 6902 document; a non-array or an operation without op/path is a format error. */
 export function parseJsonPatch(body: unknown): Operation[] {
-  if (!Array.isArray(body)) throw new PatchFormatError('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (!Array.isArray(body))
+    throw new PatchFormatError('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   return body.map((o, i) => {
     if (!isObject(o) || typeof o.op !== 'string' || typeof o.path !== 'string') {
       throw new PatchFormatError(`operation ${i} is missing "op" or "path"`);
     }
     const op: Operation = { op: o.op, path: o.path };
     if (typeof o.from === 'string') op.from = o.from;
-    if (Object.prototype.hasOwnProperty.call(o, 'value')) op.value = o.value as Json;
+    if (Object.hasOwn(o, 'value')) op.value = o.value as Json;
     return op;
   });
 }
@@ -136,7 +137,10 @@ export function jsonPatch(doc: Json, body: unknown): Json {
         break;
       case 'replace':
         getAt(out, op.path);
-        out = op.path === '' ? structuredClone(op.value as Json) : addAt(removeAt(out, op.path), op.path, structuredClone(op.value as Json));
+        out =
+          op.path === ''
+            ? structuredClone(op.value as Json)
+            : addAt(removeAt(out, op.path), op.path, structuredClone(op.value as Json));
         break;
       case 'move': {
         if (op.from === undefined) throw new PatchApplyError('"move" needs "from"');

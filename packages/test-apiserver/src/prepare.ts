@@ -78,9 +78,11 @@ export function normalizeTimes(rt: ResourceType, obj: KubeObject): void {
 function prepareSecret(obj: KubeObject): void {
   const stringData = obj.stringData;
   if (stringData !== undefined && stringData !== null) {
-    if (typeof stringData !== 'object') throw badRequest('Secret in version "v1" cannot be handled as a Secret: stringData must be a map');
+    if (typeof stringData !== 'object')
+      throw badRequest('Secret in version "v1" cannot be handled as a Secret: stringData must be a map');
     const data = { ...((obj.data as Record<string, string> | undefined) ?? {}) };
-    for (const [k, v] of Object.entries(stringData as Record<string, unknown>)) data[k] = Buffer.from(String(v)).toString('base64');
+    for (const [k, v] of Object.entries(stringData as Record<string, unknown>))
+      data[k] = Buffer.from(String(v)).toString('base64');
     obj.data = data;
   }
   delete obj.stringData;

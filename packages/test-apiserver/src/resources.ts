@@ -48,12 +48,63 @@ const EVENT_FIELDS = [
 /** The built-in resources: core v1, discovery.k8s.io/v1, coordination.k8s.io/v1, events.k8s.io/v1. */
 export function builtInResources(): ResourceType[] {
   return [
-    builtIn({ group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false, statusSubresource: true, shortNames: ['ns'], fieldSelectors: ['status.phase'] }),
-    builtIn({ group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false, statusSubresource: true, shortNames: ['no'], keepStatusOnCreate: true, fieldSelectors: ['spec.unschedulable'] }),
-    builtIn({ group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true, statusSubresource: true, shortNames: ['svc'], returnDeletedObject: true, fieldSelectors: ['spec.clusterIP', 'spec.type'] }),
-    builtIn({ group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true, fieldSelectors: ['type'] }),
-    builtIn({ group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'], fieldSelectors: EVENT_FIELDS }),
-    builtIn({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'] }),
+    builtIn({
+      group: '',
+      version: 'v1',
+      plural: 'namespaces',
+      kind: 'Namespace',
+      namespaced: false,
+      statusSubresource: true,
+      shortNames: ['ns'],
+      fieldSelectors: ['status.phase'],
+    }),
+    builtIn({
+      group: '',
+      version: 'v1',
+      plural: 'nodes',
+      kind: 'Node',
+      namespaced: false,
+      statusSubresource: true,
+      shortNames: ['no'],
+      keepStatusOnCreate: true,
+      fieldSelectors: ['spec.unschedulable'],
+    }),
+    builtIn({
+      group: '',
+      version: 'v1',
+      plural: 'services',
+      kind: 'Service',
+      namespaced: true,
+      statusSubresource: true,
+      shortNames: ['svc'],
+      returnDeletedObject: true,
+      fieldSelectors: ['spec.clusterIP', 'spec.type'],
+    }),
+    builtIn({
+      group: '',
+      version: 'v1',
+      plural: 'secrets',
+      kind: 'Secret',
+      namespaced: true,
+      fieldSelectors: ['type'],
+    }),
+    builtIn({
+      group: '',
+      version: 'v1',
+      plural: 'events',
+      kind: 'Event',
+      namespaced: true,
+      shortNames: ['ev'],
+      fieldSelectors: EVENT_FIELDS,
+    }),
+    builtIn({
+      group: '',
+      version: 'v1',
+      plural: 'configmaps',
+      kind: 'ConfigMap',
+      namespaced: true,
+      shortNames: ['cm'],
+    }),
     builtIn({
       group: '',
       version: 'v1',
@@ -64,11 +115,42 @@ export function builtInResources(): ResourceType[] {
       shortNames: ['po'],
       returnDeletedObject: true,
       generation: true,
-      fieldSelectors: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
+      fieldSelectors: [
+        'spec.nodeName',
+        'spec.restartPolicy',
+        'spec.schedulerName',
+        'spec.serviceAccountName',
+        'spec.hostNetwork',
+        'status.phase',
+        'status.podIP',
+        'status.nominatedNodeName',
+      ],
     }),
-    builtIn({ group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true, generation: true }),
-    builtIn({ group: 'coordination.k8s.io', version: 'v1', plural: 'leases', kind: 'Lease', namespaced: true, allowUnconditionalUpdate: false }),
-    builtIn({ group: 'events.k8s.io', version: 'v1', plural: 'events', kind: 'Event', namespaced: true, shortNames: ['ev'], fieldSelectors: ['reason', 'type', 'reportingController'] }),
+    builtIn({
+      group: 'discovery.k8s.io',
+      version: 'v1',
+      plural: 'endpointslices',
+      kind: 'EndpointSlice',
+      namespaced: true,
+      generation: true,
+    }),
+    builtIn({
+      group: 'coordination.k8s.io',
+      version: 'v1',
+      plural: 'leases',
+      kind: 'Lease',
+      namespaced: true,
+      allowUnconditionalUpdate: false,
+    }),
+    builtIn({
+      group: 'events.k8s.io',
+      version: 'v1',
+      plural: 'events',
+      kind: 'Event',
+      namespaced: true,
+      shortNames: ['ev'],
+      fieldSelectors: ['reason', 'type', 'reportingController'],
+    }),
   ];
 }
 
@@ -104,7 +186,8 @@ export class ResourceRegistry {
 
   /** Adds a resource; a second one with the same group/version/plural is refused. */
   add(rt: ResourceType): void {
-    if (this.find(rt.group, rt.version, rt.plural)) throw new Error(`resource ${resourceKey(rt)} is already registered`);
+    if (this.find(rt.group, rt.version, rt.plural))
+      throw new Error(`resource ${resourceKey(rt)} is already registered`);
     if (!rt.group && rt.version !== 'v1') throw new Error('the core group only has version v1');
     this.all.push(rt);
   }

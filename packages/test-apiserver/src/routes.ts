@@ -38,8 +38,10 @@ export function route(registry: ResourceRegistry, path: string): Route {
   const s = segments(path);
   if (!s) return { type: 'notFound' };
   const [first, ...rest] = s;
-  if (s.length === 1 && (first === 'version' || first === 'healthz' || first === 'readyz' || first === 'livez')) return { type: 'info', what: first };
-  if ((first === 'healthz' || first === 'readyz' || first === 'livez') && s.length === 2) return { type: 'info', what: first };
+  if (s.length === 1 && (first === 'version' || first === 'healthz' || first === 'readyz' || first === 'livez'))
+    return { type: 'info', what: first };
+  if ((first === 'healthz' || first === 'readyz' || first === 'livez') && s.length === 2)
+    return { type: 'info', what: first };
   let group: string;
   let version: string | undefined;
   let tail: string[];
@@ -51,7 +53,8 @@ export function route(registry: ResourceRegistry, path: string): Route {
     if (rest.length === 0) return { type: 'groups' };
     const [g, v, ...t] = rest;
     group = g as string;
-    if (v === undefined) return registry.groups().some((x) => x.group === group) ? { type: 'group', group } : { type: 'notFound' };
+    if (v === undefined)
+      return registry.groups().some((x) => x.group === group) ? { type: 'group', group } : { type: 'notFound' };
     version = v;
     tail = t;
   } else {
@@ -64,7 +67,8 @@ export function route(registry: ResourceRegistry, path: string): Route {
     legacyWatch = true;
     tail = tail.slice(1);
   }
-  const find = (plural: string | undefined): ResourceType | undefined => (plural === undefined ? undefined : registry.find(group, version as string, plural));
+  const find = (plural: string | undefined): ResourceType | undefined =>
+    plural === undefined ? undefined : registry.find(group, version as string, plural);
   if (tail[0] === 'namespaces' && tail.length >= 3) {
     const namespace = tail[1] as string;
     const rt = find(tail[2]);
@@ -72,7 +76,8 @@ export function route(registry: ResourceRegistry, path: string): Route {
       return { type: 'resource', rt, namespace, name: tail[3], subresource: tail[4], legacyWatch };
     }
     const nsType = find('namespaces');
-    if (nsType && tail.length === 3 && !legacyWatch) return { type: 'resource', rt: nsType, name: namespace, subresource: tail[2], legacyWatch };
+    if (nsType && tail.length === 3 && !legacyWatch)
+      return { type: 'resource', rt: nsType, name: namespace, subresource: tail[2], legacyWatch };
     return { type: 'notFound' };
   }
   const rt = find(tail[0]);

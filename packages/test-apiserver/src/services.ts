@@ -20,7 +20,8 @@ export function parseServiceRange(cidr: string): ServiceRange {
   const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(cidr);
   const octets = m ? m.slice(1, 5).map(Number) : [];
   const bits = m ? Number(m[5]) : -1;
-  if (!m || octets.some((o) => o > 255) || bits < 8 || bits > 30) throw new Error(`service cluster IP range must be an IPv4 CIDR from /8 to /30, got "${cidr}"`);
+  if (!m || octets.some((o) => o > 255) || bits < 8 || bits > 30)
+    throw new Error(`service cluster IP range must be an IPv4 CIDR from /8 to /30, got "${cidr}"`);
   const ip = octets.reduce((a, o) => a * 256 + o, 0);
   const size = 2 ** (32 - bits);
   return { network: ip - (ip % size), size };
@@ -42,18 +43,27 @@ type Spec = Record<string, unknown>;
 
 function unsupported(field: string, value: unknown, allowed: string[]): StatusCause {
   const list = allowed.map((a) => `"${a}"`).join(', ');
-  return cause(field, 'FieldValueNotSupported', `Unsupported value: ${JSON.stringify(value)}: supported values: ${list}`);
+  return cause(
+    field,
+    'FieldValueNotSupported',
+    `Unsupported value: ${JSON.stringify(value)}: supported values: ${list}`,
+  );
 }
 type Port = Record<string, unknown>;
 
-const specOf = (o: KubeObject | undefined): Spec => ((o?.spec && typeof o.spec === 'object' ? o.spec : {}) as Spec);
+const specOf = (o: KubeObject | undefined): Spec => (o?.spec && typeof o.spec === 'object' ? o.spec : {}) as Spec;
 const portsOf = (s: Spec): Port[] => (Array.isArray(s.ports) ? (s.ports as Port[]) : []);
 
 /**
  * Defaults, allocates and validates a Service in place (old is the stored one on update; others are
  * every other stored Service, for what is already allocated). Returns the 422 causes, if any.
  */
-export function prepareService(obj: KubeObject, old: KubeObject | undefined, others: KubeObject[], range: ServiceRange): StatusCause[] {
+export function prepareService(
+  obj: KubeObject,
+  old: KubeObject | undefined,
+  others: KubeObject[],
+  range: ServiceRange,
+): StatusCause[] {
   const out: StatusCause[] = [];
   if (obj.spec !== undefined && (typeof obj.spec !== 'object' || obj.spec === null || Array.isArray(obj.spec))) {
     return [cause('spec', 'FieldValueInvalid', 'Invalid value: must be an object')];
@@ -71,7 +81,8 @@ export function prepareService(obj: KubeObject, old: KubeObject | undefined, oth
   for (const [i, p] of ports.entries()) {
     p.protocol ??= 'TCP';
     const port = p.port as number;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) out.push(invalidValue(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
+    if (!Number.isInteger(port) || port < 1 || port > 65535)
+      out.push(invalidValue(`spec.ports[${i}].port`, p.port, 'must be between 1 and 65535, inclusive'));
     p.targetPort ??= p.port;
     if (ports.length > 1 && !p.name) out.push(cause(`spec.ports[${i}].name`, 'FieldValueRequired', 'Required value'));
   }
@@ -81,7 +92,8 @@ export function prepareService(obj: KubeObject, old: KubeObject | undefined, oth
     delete spec.clusterIP;
     delete spec.clusterIPs;
   } else {
-    if (ports.length === 0 && spec.clusterIP !== 'None') out.push(cause('spec.ports', 'FieldValueRequired', 'Required value'));
+    if (ports.length === 0 && spec.clusterIP !== 'None')
+      out.push(cause('spec.ports', 'FieldValueRequired', 'Required value'));
     allocateClusterIP(spec, oldSpec, others, range, out);
     spec.ipFamilies ??= ['IPv4'];
     spec.ipFamilyPolicy ??= 'SingleStack';
@@ -90,7 +102,8 @@ export function prepareService(obj: KubeObject, old: KubeObject | undefined, oth
 
   // loadBalancerClass: only on LoadBalancer Services, and fixed once set (dropped when the type changes).
   const wasLoadBalancer = oldSpec.type === 'LoadBalancer';
-  if (wasLoadBalancer && type !== 'LoadBalancer' && spec.loadBalancerClass === oldSpec.loadBalancerClass) delete spec.loadBalancerClass;
+  if (wasLoadBalancer && type !== 'LoadBalancer' && spec.loadBalancerClass === oldSpec.loadBalancerClass)
+    delete spec.loadBalancerClass;
   const lbClass = spec.loadBalancerClass ?? null;
   if (lbClass !== null && type !== 'LoadBalancer') {
     out.push(invalidValue('spec.loadBalancerClass', lbClass, "may only be used when `type` is 'LoadBalancer'"));
@@ -101,12 +114,19 @@ export function prepareService(obj: KubeObject, old: KubeObject | undefined, oth
   if (external) {
     spec.externalTrafficPolicy ??= 'Cluster';
     const policy = spec.externalTrafficPolicy;
-    if (policy !== 'Cluster' && policy !== 'Local') out.push(unsupported('spec.externalTrafficPolicy', policy, ['Cluster', 'Local']));
+    if (policy !== 'Cluster' && policy !== 'Local')
+      out.push(unsupported('spec.externalTrafficPolicy', policy, ['Cluster', 'Local']));
     if (type === 'LoadBalancer') spec.allocateLoadBalancerNodePorts ??= true;
     allocateNodePorts(spec, oldSpec, others, type === 'NodePort' || spec.allocateLoadBalancerNodePorts !== false);
   } else {
     if ((spec.externalTrafficPolicy ?? null) !== null && type !== 'ExternalName') {
-      out.push(invalidValue('spec.externalTrafficPolicy', spec.externalTrafficPolicy, 'may only be set for externally-accessible services'));
+      out.push(
+        invalidValue(
+          'spec.externalTrafficPolicy',
+          spec.externalTrafficPolicy,
+          'may only be set for externally-accessible services',
+        ),
+      );
     }
     for (const p of ports) delete p.nodePort;
     delete spec.healthCheckNodePort;
@@ -116,11 +136,18 @@ export function prepareService(obj: KubeObject, old: KubeObject | undefined, oth
   return out;
 }
 
-function allocateClusterIP(spec: Spec, oldSpec: Spec, others: KubeObject[], range: ServiceRange, out: StatusCause[]): void {
+function allocateClusterIP(
+  spec: Spec,
+  oldSpec: Spec,
+  others: KubeObject[],
+  range: ServiceRange,
+  out: StatusCause[],
+): void {
   const requested = spec.clusterIP;
   if (oldSpec.clusterIP && oldSpec.type !== 'ExternalName') {
     if (requested === undefined || requested === '' || requested === null) spec.clusterIP = oldSpec.clusterIP;
-    else if (requested !== oldSpec.clusterIP) out.push(invalidValue('spec.clusterIPs[0]', requested, `may not change once set`));
+    else if (requested !== oldSpec.clusterIP)
+      out.push(invalidValue('spec.clusterIPs[0]', requested, `may not change once set`));
   } else if (requested === 'None') {
     // headless: nothing to allocate
   } else {
@@ -128,14 +155,28 @@ function allocateClusterIP(spec: Spec, oldSpec: Spec, others: KubeObject[], rang
     if (typeof requested === 'string' && requested !== '') {
       const n = ipNumber(requested);
       if (n === undefined || n <= range.network || n >= range.network + range.size - 1) {
-        out.push(invalidValue('spec.clusterIPs[0]', requested, `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range`));
+        out.push(
+          invalidValue(
+            'spec.clusterIPs[0]',
+            requested,
+            `failed to allocate IP ${requested}: the provided IP (${requested}) is not in the valid range`,
+          ),
+        );
       } else if (used.has(requested)) {
-        out.push(invalidValue('spec.clusterIPs[0]', requested, `failed to allocate IP ${requested}: provided IP is already allocated`));
+        out.push(
+          invalidValue(
+            'spec.clusterIPs[0]',
+            requested,
+            `failed to allocate IP ${requested}: provided IP is already allocated`,
+          ),
+        );
       }
     } else {
       let pick: string | undefined;
-      for (let n = range.network + 1; n < range.network + range.size - 1 && !pick; n++) if (!used.has(ipText(n))) pick = ipText(n);
-      if (!pick) out.push(cause('spec.clusterIPs', 'FieldValueInvalid', 'Invalid value: failed to allocate IP: range is full'));
+      for (let n = range.network + 1; n < range.network + range.size - 1 && !pick; n++)
+        if (!used.has(ipText(n))) pick = ipText(n);
+      if (!pick)
+        out.push(cause('spec.clusterIPs', 'FieldValueInvalid', 'Invalid value: failed to allocate IP: range is full'));
       else spec.clusterIP = pick;
     }
   }
@@ -150,14 +191,16 @@ function allocateNodePorts(spec: Spec, oldSpec: Spec, others: KubeObject[], want
     if (typeof hc === 'number') used.add(hc);
   }
   const next = (): number => {
-    for (let n = NODE_PORT_MIN; n <= NODE_PORT_MAX; n++) if (!used.has(n)) return used.add(n), n;
+    for (let n = NODE_PORT_MIN; n <= NODE_PORT_MAX; n++) if (!used.has(n)) return (used.add(n), n);
     return 0;
   };
   const oldPorts = portsOf(oldSpec);
   for (const p of portsOf(spec)) if (typeof p.nodePort === 'number' && p.nodePort !== 0) used.add(p.nodePort);
   for (const p of portsOf(spec)) {
     if (typeof p.nodePort === 'number' && p.nodePort !== 0) continue;
-    const same = oldPorts.find((o) => o.port === p.port && (o.protocol ?? 'TCP') === p.protocol && typeof o.nodePort === 'number');
+    const same = oldPorts.find(
+      (o) => o.port === p.port && (o.protocol ?? 'TCP') === p.protocol && typeof o.nodePort === 'number',
+    );
     if (same) p.nodePort = same.nodePort;
     else if (wantNodePorts) p.nodePort = next();
   }

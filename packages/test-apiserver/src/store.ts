@@ -32,7 +32,8 @@ export class ObjectStore {
     private readonly historySize: number,
     initialRevision = 1,
   ) {
-    if (!Number.isInteger(historySize) || historySize < 1) throw new Error(`historySize must be a positive integer, got ${historySize}`);
+    if (!Number.isInteger(historySize) || historySize < 1)
+      throw new Error(`historySize must be a positive integer, got ${historySize}`);
     this.revision = initialRevision;
     this.historyStart = initialRevision;
   }
@@ -58,14 +59,20 @@ export class ObjectStore {
     const all = [...(this.objects.get(resource)?.values() ?? [])];
     return all
       .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
-      .sort((a, b) => compareKeys(objectKey(a.metadata.namespace, a.metadata.name ?? ''), objectKey(b.metadata.namespace, b.metadata.name ?? '')))
+      .sort((a, b) =>
+        compareKeys(
+          objectKey(a.metadata.namespace, a.metadata.name ?? ''),
+          objectKey(b.metadata.namespace, b.metadata.name ?? ''),
+        ),
+      )
       .map((o) => structuredClone(o));
   }
 
   /** How many objects a resource holds in a namespace (or in all). */
   count(resource: string, namespace?: string): number {
     let n = 0;
-    for (const o of this.objects.get(resource)?.values() ?? []) if (namespace === undefined || o.metadata.namespace === namespace) n++;
+    for (const o of this.objects.get(resource)?.values() ?? [])
+      if (namespace === undefined || o.metadata.namespace === namespace) n++;
     return n;
   }
 
@@ -83,7 +90,12 @@ export class ObjectStore {
     const stored = structuredClone(object);
     stored.metadata.resourceVersion = String(++this.revision);
     byKey.set(key, stored);
-    const event: StoredEvent = { resourceVersion: this.revision, resource, type: previous ? 'MODIFIED' : 'ADDED', object: stored };
+    const event: StoredEvent = {
+      resourceVersion: this.revision,
+      resource,
+      type: previous ? 'MODIFIED' : 'ADDED',
+      object: stored,
+    };
     if (previous) event.previous = previous;
     this.record(event);
     return structuredClone(stored);

@@ -31,7 +31,12 @@ function strategyFor(kind: string, path: string): ListStrategy | undefined {
 
 const DELETE_FROM = '$deleteFromPrimitiveList/';
 
-function mergeMap(kind: string, target: Json | undefined, patch: { [key: string]: Json }, path: string): Json | undefined {
+function mergeMap(
+  kind: string,
+  target: Json | undefined,
+  patch: { [key: string]: Json },
+  path: string,
+): Json | undefined {
   const directive = patch.$patch;
   if (directive === 'delete') return undefined;
   if (directive === 'replace') {
@@ -82,7 +87,8 @@ function mergeList(kind: string, target: Json | undefined, patch: Json[], path: 
   }
   const out = [...current];
   for (const item of patch) {
-    if (!isObject(item)) throw new PatchApplyError(`list ${path} merges maps by "${strategy.key}", got ${JSON.stringify(item)}`);
+    if (!isObject(item))
+      throw new PatchApplyError(`list ${path} merges maps by "${strategy.key}", got ${JSON.stringify(item)}`);
     const keyValue = item[strategy.key];
     const at = out.findIndex((x) => isObject(x) && jsonEqual(x[strategy.key], keyValue));
     if (item.$patch === 'delete') {

@@ -6,11 +6,16 @@ import type { KubeObject, ResourceType } from './types.js';
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const QUALIFIED_NAME =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /** A 422 cause for a field. */
-export function cause(field: string, reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueNotSupported', message: string): StatusCause {
+export function cause(
+  field: string,
+  reason: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueForbidden' | 'FieldValueNotSupported',
+  message: string,
+): StatusCause {
   return { reason, field, message };
 }
 
@@ -38,21 +43,36 @@ function nameProblem(rt: ResourceType, name: string): string | undefined {
 export function validateMeta(rt: ResourceType, obj: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
   const m = obj.metadata;
-  if (!m.name) out.push(cause('metadata.name', 'FieldValueRequired', 'Required value: name or generateName is required'));
+  if (!m.name)
+    out.push(cause('metadata.name', 'FieldValueRequired', 'Required value: name or generateName is required'));
   else {
     const problem = nameProblem(rt, m.name);
     if (problem) out.push(invalidValue('metadata.name', m.name, problem));
   }
   for (const [k, v] of Object.entries(m.labels ?? {})) {
-    if (k.length > 317 || !QUALIFIED_NAME.test(k)) out.push(invalidValue('metadata.labels', k, 'name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\''));
-    if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v)) out.push(invalidValue('metadata.labels', v, 'a valid label must be an empty string or consist of alphanumeric characters, \'-\', \'_\' or \'.\''));
+    if (k.length > 317 || !QUALIFIED_NAME.test(k))
+      out.push(
+        invalidValue('metadata.labels', k, "name part must consist of alphanumeric characters, '-', '_' or '.'"),
+      );
+    if (typeof v !== 'string' || v.length > 63 || !LABEL_VALUE.test(v))
+      out.push(
+        invalidValue(
+          'metadata.labels',
+          v,
+          "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.'",
+        ),
+      );
   }
   for (const [k, v] of Object.entries(m.annotations ?? {})) {
-    if (k.length > 317 || !QUALIFIED_NAME.test(k)) out.push(invalidValue('metadata.annotations', k, 'name part must consist of alphanumeric characters, \'-\', \'_\' or \'.\''));
+    if (k.length > 317 || !QUALIFIED_NAME.test(k))
+      out.push(
+        invalidValue('metadata.annotations', k, "name part must consist of alphanumeric characters, '-', '_' or '.'"),
+      );
     if (typeof v !== 'string') out.push(invalidValue(`metadata.annotations[${k}]`, v, 'must be a string'));
   }
   for (const [i, f] of (m.finalizers ?? []).entries()) {
-    if (typeof f !== 'string' || !QUALIFIED_NAME.test(f)) out.push(invalidValue(`metadata.finalizers[${i}]`, f, 'a finalizer must be a qualified name'));
+    if (typeof f !== 'string' || !QUALIFIED_NAME.test(f))
+      out.push(invalidValue(`metadata.finalizers[${i}]`, f, 'a finalizer must be a qualified name'));
   }
   return out;
 }
@@ -63,20 +83,33 @@ export function validateKind(rt: ResourceType, obj: KubeObject): StatusCause[] {
   if (rt.group === 'discovery.k8s.io' && rt.plural === 'endpointslices') {
     const t = obj.addressType;
     if (t === undefined) out.push(cause('addressType', 'FieldValueRequired', 'Required value'));
-    else if (t !== 'IPv4' && t !== 'IPv6' && t !== 'FQDN') out.push(cause('addressType', 'FieldValueNotSupported', `Unsupported value: ${JSON.stringify(t)}: supported values: "FQDN", "IPv4", "IPv6"`));
+    else if (t !== 'IPv4' && t !== 'IPv6' && t !== 'FQDN')
+      out.push(
+        cause(
+          'addressType',
+          'FieldValueNotSupported',
+          `Unsupported value: ${JSON.stringify(t)}: supported values: "FQDN", "IPv4", "IPv6"`,
+        ),
+      );
     const endpoints = obj.endpoints;
-    if (endpoints !== undefined && endpoints !== null && !Array.isArray(endpoints)) out.push(invalidValue('endpoints', endpoints, 'must be a list'));
+    if (endpoints !== undefined && endpoints !== null && !Array.isArray(endpoints))
+      out.push(invalidValue('endpoints', endpoints, 'must be a list'));
     for (const [i, e] of (Array.isArray(endpoints) ? endpoints : []).entries()) {
       const addresses = (e as { addresses?: unknown }).addresses;
-      if (!Array.isArray(addresses) || addresses.length === 0) out.push(cause(`endpoints[${i}].addresses`, 'FieldValueRequired', 'Required value: must contain at least 1 address'));
+      if (!Array.isArray(addresses) || addresses.length === 0)
+        out.push(
+          cause(`endpoints[${i}].addresses`, 'FieldValueRequired', 'Required value: must contain at least 1 address'),
+        );
     }
   }
   if (rt.group === 'coordination.k8s.io' && rt.plural === 'leases') {
     const spec = (obj.spec ?? {}) as Record<string, unknown>;
     const d = spec.leaseDurationSeconds;
-    if (d !== undefined && (!Number.isInteger(d) || (d as number) <= 0)) out.push(invalidValue('spec.leaseDurationSeconds', d, 'must be greater than 0'));
+    if (d !== undefined && (!Number.isInteger(d) || (d as number) <= 0))
+      out.push(invalidValue('spec.leaseDurationSeconds', d, 'must be greater than 0'));
     const tr = spec.leaseTransitions;
-    if (tr !== undefined && (!Number.isInteger(tr) || (tr as number) < 0)) out.push(invalidValue('spec.leaseTransitions', tr, 'must be greater than or equal to 0'));
+    if (tr !== undefined && (!Number.isInteger(tr) || (tr as number) < 0))
+      out.push(invalidValue('spec.leaseTransitions', tr, 'must be greater than or equal to 0'));
   }
   return out;
 }

@@ -52,7 +52,11 @@ export class WatchHub {
   serve(res: ServerResponse, req: WatchRequest, onErrorEvent?: (code: number) => void): void {
     const { rt, filter } = req;
     const key = resourceKey(rt);
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'Transfer-Encoding': 'chunked' });
+    res.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-cache, private',
+      'Transfer-Encoding': 'chunked',
+    });
     res.flushHeaders();
     const send = (type: WatchEventType, object: unknown): void => {
       if (res.writableEnded || res.destroyed) return;
@@ -66,10 +70,15 @@ export class WatchHub {
       }
       res.write(`${JSON.stringify({ type, object: out })}\n`);
     };
-    const initial = req.resourceVersion === undefined || req.resourceVersion === '' || req.resourceVersion === '0' || req.sendInitialEvents === true;
+    const initial =
+      req.resourceVersion === undefined ||
+      req.resourceVersion === '' ||
+      req.resourceVersion === '0' ||
+      req.sendInitialEvents === true;
     let replay: StoredEvent[] = [];
     if (initial) {
-      for (const o of this.store.list(key, rt.namespaced ? filter.namespace : undefined)) if (matchesFilter(filter, o)) send('ADDED', o);
+      for (const o of this.store.list(key, rt.namespaced ? filter.namespace : undefined))
+        if (matchesFilter(filter, o)) send('ADDED', o);
       if (req.sendInitialEvents && req.allowWatchBookmarks) {
         send('BOOKMARK', this.bookmark(rt, { 'k8s.io/initial-events-end': 'true' }));
       }
@@ -94,8 +103,10 @@ export class WatchHub {
     for (const e of replay) deliver(e);
     const unsubscribe = this.store.subscribe(deliver);
     const timers: NodeJS.Timeout[] = [];
-    if (req.allowWatchBookmarks) timers.push(setInterval(() => send('BOOKMARK', this.bookmark(rt)), this.bookmarkIntervalMs));
-    if (req.timeoutSeconds !== undefined && req.timeoutSeconds > 0) timers.push(setTimeout(() => entry.close(false), req.timeoutSeconds * 1000));
+    if (req.allowWatchBookmarks)
+      timers.push(setInterval(() => send('BOOKMARK', this.bookmark(rt)), this.bookmarkIntervalMs));
+    if (req.timeoutSeconds !== undefined && req.timeoutSeconds > 0)
+      timers.push(setTimeout(() => entry.close(false), req.timeoutSeconds * 1000));
 
     const socket = res.socket;
     const entry: OpenWatch = {

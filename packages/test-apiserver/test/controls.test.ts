@@ -19,11 +19,15 @@ t.test('failNext injects one error; the request log records verbs and statuses',
   server.failNext('update', 'services/status', 500);
   const svc = await core.readNamespacedService({ name: 'kubernetes', namespace: 'default' });
   await core.replaceNamespacedService({ name: 'kubernetes', namespace: 'default', body: svc });
-  const statusFail = await rejection(t, () => core.replaceNamespacedServiceStatus({ name: 'kubernetes', namespace: 'default', body: svc }));
+  const statusFail = await rejection(t, () =>
+    core.replaceNamespacedServiceStatus({ name: 'kubernetes', namespace: 'default', body: svc }),
+  );
   t.equal(codeOf(statusFail), 500, 'the failure waited for the status subresource');
   t.throws(() => server.failNext('get', 'widgets', 500), /unknown resource "widgets"/);
 
-  const log = server.requests().map((r) => [r.verb, r.resource, r.subresource ?? '', r.namespace ?? '', r.name ?? '', r.status]);
+  const log = server
+    .requests()
+    .map((r) => [r.verb, r.resource, r.subresource ?? '', r.namespace ?? '', r.name ?? '', r.status]);
   t.same(log, [
     ['list', 'services', '', 'default', '', 503],
     ['list', 'services', '', 'default', '', 200],
@@ -31,7 +35,12 @@ t.test('failNext injects one error; the request log records verbs and statuses',
     ['update', 'services', '', 'default', 'kubernetes', 200],
     ['update', 'services', 'status', 'default', 'kubernetes', 500],
   ]);
-  t.match(server.requests()[0], { method: 'GET', path: '/api/v1/namespaces/default/services', group: '', version: 'v1' });
+  t.match(server.requests()[0], {
+    method: 'GET',
+    path: '/api/v1/namespaces/default/services',
+    group: '',
+    version: 'v1',
+  });
   server.clearRequests();
   t.same(server.requests(), []);
 });
@@ -41,12 +50,17 @@ t.test('a watch failed with 410 gets an ERROR event; with another code the infor
   const kc = kubeConfig(server);
   const core = kc.makeApiClient(CoreV1Api);
   server.failNext('watch', 'services', 410);
-  const informer = makeInformer(kc, '/api/v1/namespaces/default/services', () => core.listNamespacedService({ namespace: 'default' }));
+  const informer = makeInformer(kc, '/api/v1/namespaces/default/services', () =>
+    core.listNamespacedService({ namespace: 'default' }),
+  );
   const errors: unknown[] = [];
   informer.on('error', (e) => errors.push(e));
   await informer.start();
   t.teardown(() => informer.stop());
-  await poll('re-listed after 410', () => server.requests().filter((r) => r.verb === 'list').length === 2 && server.openWatches() === 1);
+  await poll(
+    're-listed after 410',
+    () => server.requests().filter((r) => r.verb === 'list').length === 2 && server.openWatches() === 1,
+  );
   t.same(errors, []);
 
   server.failNext('watch', 'services', 500);
@@ -55,36 +69,51 @@ t.test('a watch failed with 410 gets an ERROR event; with another code the infor
   t.equal((errors[0] as { statusCode?: number }).statusCode, 500);
 });
 
-t.test('restart keeps the store and the port; watches end and resuming them gets 410 (keepHistory: they resume)', async (t) => {
-  const server = await startServer(t);
-  const kc = kubeConfig(server);
-  const core = kc.makeApiClient(CoreV1Api);
-  await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'keep' } } });
-  const port = server.port;
-  const rv = server.resourceVersion();
-  const informer = makeInformer(kc, '/api/v1/namespaces/default/secrets', () => core.listNamespacedSecret({ namespace: 'default' }));
-  await informer.start();
-  t.teardown(() => informer.stop());
-  await poll('watching', () => server.openWatches() === 1);
-  server.clearRequests();
-  await server.restart();
-  t.equal(server.port, port);
-  t.ok(Number(server.resourceVersion()) > Number(rv), 'the revision moved on, as etcd does while a server restarts');
-  const again = await core.readNamespacedSecret({ name: 'keep', namespace: 'default' });
-  t.equal(again.metadata?.resourceVersion, rv, 'the object is kept as it was');
-  await poll('informer watching again', () => server.openWatches() === 1);
-  const verbs = server.requests().filter((r) => r.verb === 'watch' || r.verb === 'list');
-  t.same(verbs.slice(0, 2).map((r) => [r.verb, r.watchError]), [['watch', 410], ['list', undefined]], 'the resumed watch got 410, the informer re-listed');
-  server.clearRequests();
-  const before = server.resourceVersion();
-  await server.restart({ keepHistory: true });
-  t.equal(server.resourceVersion(), before, 'keepHistory: nothing moved');
-  await poll('informer watching again after a warm restart', () => server.openWatches() === 1);
-  t.notOk(server.requests().some((r) => r.watchError === 410 || r.verb === 'list'), 'resumed without 410 or list');
-  await server.stop();
-  const down = await core.readNamespacedSecret({ name: 'keep', namespace: 'default' }).catch((e: unknown) => e);
-  t.match(String(down), /ECONNREFUSED|fetch failed|connect/i, 'nothing listens after stop');
-});
+t.test(
+  'restart keeps the store and the port; watches end and resuming them gets 410 (keepHistory: they resume)',
+  async (t) => {
+    const server = await startServer(t);
+    const kc = kubeConfig(server);
+    const core = kc.makeApiClient(CoreV1Api);
+    await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'keep' } } });
+    const port = server.port;
+    const rv = server.resourceVersion();
+    const informer = makeInformer(kc, '/api/v1/namespaces/default/secrets', () =>
+      core.listNamespacedSecret({ namespace: 'default' }),
+    );
+    await informer.start();
+    t.teardown(() => informer.stop());
+    await poll('watching', () => server.openWatches() === 1);
+    server.clearRequests();
+    await server.restart();
+    t.equal(server.port, port);
+    t.ok(Number(server.resourceVersion()) > Number(rv), 'the revision moved on, as etcd does while a server restarts');
+    const again = await core.readNamespacedSecret({ name: 'keep', namespace: 'default' });
+    t.equal(again.metadata?.resourceVersion, rv, 'the object is kept as it was');
+    await poll('informer watching again', () => server.openWatches() === 1);
+    const verbs = server.requests().filter((r) => r.verb === 'watch' || r.verb === 'list');
+    t.same(
+      verbs.slice(0, 2).map((r) => [r.verb, r.watchError]),
+      [
+        ['watch', 410],
+        ['list', undefined],
+      ],
+      'the resumed watch got 410, the informer re-listed',
+    );
+    server.clearRequests();
+    const before = server.resourceVersion();
+    await server.restart({ keepHistory: true });
+    t.equal(server.resourceVersion(), before, 'keepHistory: nothing moved');
+    await poll('informer watching again after a warm restart', () => server.openWatches() === 1);
+    t.notOk(
+      server.requests().some((r) => r.watchError === 410 || r.verb === 'list'),
+      'resumed without 410 or list',
+    );
+    await server.stop();
+    const down = await core.readNamespacedSecret({ name: 'keep', namespace: 'default' }).catch((e: unknown) => e);
+    t.match(String(down), /ECONNREFUSED|fetch failed|connect/i, 'nothing listens after stop');
+  },
+);
 
 t.test('the YAML kubeconfig loads into client-node', async (t) => {
   const server = await startServer(t);
@@ -93,7 +122,10 @@ t.test('the YAML kubeconfig loads into client-node', async (t) => {
   t.equal(kc.getCurrentCluster()?.server, server.url);
   t.equal(kc.getContextObject(kc.getCurrentContext())?.namespace, 'default');
   const ns = await kc.makeApiClient(CoreV1Api).listNamespace();
-  t.same(ns.items.map((n) => n.metadata?.name), ['default', 'kube-node-lease', 'kube-public', 'kube-system']);
+  t.same(
+    ns.items.map((n) => n.metadata?.name),
+    ['default', 'kube-node-lease', 'kube-public', 'kube-system'],
+  );
 });
 
 t.test('the CLI prints its URL and serves until SIGTERM; bad arguments get a clear error', async (t) => {

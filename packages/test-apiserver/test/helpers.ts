@@ -35,7 +35,12 @@ export function codeOf(err: unknown): number | undefined {
 }
 
 /** The metav1.Status body of a client-node ApiException, parsed. */
-export function statusOf(err: unknown): { code?: number; reason?: string; message?: string; details?: Record<string, unknown> } {
+export function statusOf(err: unknown): {
+  code?: number;
+  reason?: string;
+  message?: string;
+  details?: Record<string, unknown>;
+} {
   const body = (err as { body?: unknown }).body;
   return (typeof body === 'string' ? JSON.parse(body) : body) as { code?: number; reason?: string; message?: string };
 }

@@ -2,7 +2,14 @@
 // informer survives compactHistory + dropWatches by re-listing after 410 Gone, bookmarks arrive,
 // history replays from a resourceVersion, timeoutSeconds ends a watch, selectors filter events.
 import t, { type Test } from 'tap';
-import { CoreV1Api, makeInformer, Watch, type KubernetesObject, type ListWatch, type V1Service } from '@kubernetes/client-node';
+import {
+  CoreV1Api,
+  makeInformer,
+  Watch,
+  type KubernetesObject,
+  type ListWatch,
+  type V1Service,
+} from '@kubernetes/client-node';
 import { kubeConfig, poll, startServer } from './helpers.js';
 
 const svc = (name: string, labels: Record<string, string> = {}): V1Service => ({
@@ -16,7 +23,9 @@ t.test('makeInformer sees ADDED, MODIFIED and DELETED', async (t) => {
   const server = await startServer(t);
   const kc = kubeConfig(server);
   const core = kc.makeApiClient(CoreV1Api);
-  const informer = makeInformer(kc, '/api/v1/namespaces/default/services', () => core.listNamespacedService({ namespace: 'default' }));
+  const informer = makeInformer(kc, '/api/v1/namespaces/default/services', () =>
+    core.listNamespacedService({ namespace: 'default' }),
+  );
   const events: string[] = [];
   const errors: unknown[] = [];
   informer.on('add', (o) => events.push(`add ${o.metadata?.name}`));
@@ -38,18 +47,24 @@ t.test('makeInformer sees ADDED, MODIFIED and DELETED', async (t) => {
   await core.deleteNamespacedService({ name: 'web', namespace: 'default' });
   await poll('DELETED', () => events.includes('delete web'));
   t.same(events, ['add kubernetes', 'add web', 'update web 2', 'delete web']);
-  t.same(informer.list('default').map((o) => o.metadata?.name), ['kubernetes'], 'the cache follows');
+  t.same(
+    informer.list('default').map((o) => o.metadata?.name),
+    ['kubernetes'],
+    'the cache follows',
+  );
   t.same(errors, []);
   const watches = server.requests().filter((r) => r.verb === 'watch');
   t.equal(watches.length, 1, 'one watch, no reconnects');
-  t.equal(watches[0]?.query.resourceVersion, listedAt, 'watched from the list\'s resourceVersion');
+  t.equal(watches[0]?.query.resourceVersion, listedAt, "watched from the list's resourceVersion");
 });
 
 t.test('an informer survives compactHistory + dropWatches by re-listing on 410 Gone', async (t) => {
   const server = await startServer(t);
   const kc = kubeConfig(server);
   const core = kc.makeApiClient(CoreV1Api);
-  const informer = makeInformer(kc, '/api/v1/namespaces/default/services', () => core.listNamespacedService({ namespace: 'default' }));
+  const informer = makeInformer(kc, '/api/v1/namespaces/default/services', () =>
+    core.listNamespacedService({ namespace: 'default' }),
+  );
   const events: string[] = [];
   const errors: unknown[] = [];
   informer.on('add', (o) => events.push(`add ${o.metadata?.name}`));
@@ -82,7 +97,9 @@ t.test('an abrupt connection reset stops a client-node informer (it only recover
   const server = await startServer(t);
   const kc = kubeConfig(server);
   const core = kc.makeApiClient(CoreV1Api);
-  const informer = makeInformer(kc, '/api/v1/namespaces/default/services', () => core.listNamespacedService({ namespace: 'default' }));
+  const informer = makeInformer(kc, '/api/v1/namespaces/default/services', () =>
+    core.listNamespacedService({ namespace: 'default' }),
+  );
   const errors: unknown[] = [];
   informer.on('error', (e) => errors.push(e));
   await informer.start();
@@ -93,10 +110,20 @@ t.test('an abrupt connection reset stops a client-node informer (it only recover
   t.equal(server.requests().filter((r) => r.verb === 'watch').length, 1, 'it did not watch again');
 });
 
-async function collectWatch(t: Test, server: Awaited<ReturnType<typeof startServer>>, path: string, query: Record<string, string | number | boolean | undefined>) {
+async function collectWatch(
+  t: Test,
+  server: Awaited<ReturnType<typeof startServer>>,
+  path: string,
+  query: Record<string, string | number | boolean | undefined>,
+) {
   const events: Seen[] = [];
   let done: unknown = 'open';
-  const req = await new Watch(kubeConfig(server)).watch(path, query, (type, object) => events.push({ type, object: object as KubernetesObject }), (err) => (done = err));
+  const req = await new Watch(kubeConfig(server)).watch(
+    path,
+    query,
+    (type, object) => events.push({ type, object: object as KubernetesObject }),
+    (err) => (done = err),
+  );
   t.teardown(() => req.abort());
   return { events, done: () => done };
 }
@@ -104,19 +131,31 @@ async function collectWatch(t: Test, server: Awaited<ReturnType<typeof startServ
 t.test('bookmarks arrive with allowWatchBookmarks and carry the current resourceVersion', async (t) => {
   const server = await startServer(t, { bookmarkIntervalMs: 50 });
   const rv = server.resourceVersion();
-  const w = await collectWatch(t, server, '/api/v1/namespaces/default/services', { resourceVersion: rv, allowWatchBookmarks: true });
+  const w = await collectWatch(t, server, '/api/v1/namespaces/default/services', {
+    resourceVersion: rv,
+    allowWatchBookmarks: true,
+  });
   const first = await poll('a bookmark', () => w.events.find((e) => e.type === 'BOOKMARK'));
   t.match(first.object, { kind: 'Service', apiVersion: 'v1', metadata: { resourceVersion: rv } });
   server.create('secrets', { metadata: { name: 'unrelated' }, stringData: { a: 'b' } });
   const newer = server.resourceVersion();
   t.not(newer, rv);
-  await poll('a bookmark at the newer resourceVersion', () => w.events.find((e) => e.type === 'BOOKMARK' && e.object.metadata?.resourceVersion === newer));
-  t.same(w.events.filter((e) => e.type !== 'BOOKMARK'), [], 'no events for other resources');
+  await poll('a bookmark at the newer resourceVersion', () =>
+    w.events.find((e) => e.type === 'BOOKMARK' && e.object.metadata?.resourceVersion === newer),
+  );
+  t.same(
+    w.events.filter((e) => e.type !== 'BOOKMARK'),
+    [],
+    'no events for other resources',
+  );
 
   const plain = await collectWatch(t, server, '/api/v1/namespaces/default/services', { resourceVersion: rv });
   server.create('services', svc('marker'));
   await poll('marker', () => plain.events.some((e) => e.object.metadata?.name === 'marker'));
-  t.notOk(plain.events.some((e) => e.type === 'BOOKMARK'), 'no bookmarks unless asked for');
+  t.notOk(
+    plain.events.some((e) => e.type === 'BOOKMARK'),
+    'no bookmarks unless asked for',
+  );
 });
 
 t.test('watch replays history after a resourceVersion; too old gets ERROR 410 Expired', async (t) => {
@@ -126,17 +165,32 @@ t.test('watch replays history after a resourceVersion; too old gets ERROR 410 Ex
   server.patch('services', 'a', { metadata: { labels: { x: '1' } } });
   const replay = await collectWatch(t, server, '/api/v1/namespaces/default/services', { resourceVersion: start });
   await poll('replayed', () => replay.events.length === 2);
-  t.same(replay.events.map((e) => `${e.type} ${e.object.metadata?.name}`), ['ADDED a', 'MODIFIED a']);
+  t.same(
+    replay.events.map((e) => `${e.type} ${e.object.metadata?.name}`),
+    ['ADDED a', 'MODIFIED a'],
+  );
 
   for (let i = 0; i < 4; i++) server.create('secrets', { metadata: { name: `s${i}` } });
   const old = await collectWatch(t, server, '/api/v1/namespaces/default/services', { resourceVersion: start });
   await poll('stream ended', () => old.done() !== 'open');
   t.equal(old.events.length, 1);
-  t.match(old.events[0], { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: new RegExp(`^too old resource version: ${start} \\(\\d+\\)$`) } });
+  t.match(old.events[0], {
+    type: 'ERROR',
+    object: {
+      kind: 'Status',
+      code: 410,
+      reason: 'Expired',
+      message: new RegExp(`^too old resource version: ${start} \\(\\d+\\)$`),
+    },
+  });
 
   const fromZero = await collectWatch(t, server, '/api/v1/namespaces/default/services', { resourceVersion: '0' });
   await poll('current state', () => fromZero.events.length === 2);
-  t.same(fromZero.events.map((e) => `${e.type} ${e.object.metadata?.name}`), ['ADDED a', 'ADDED kubernetes'], 'resourceVersion 0 starts with the current objects');
+  t.same(
+    fromZero.events.map((e) => `${e.type} ${e.object.metadata?.name}`),
+    ['ADDED a', 'ADDED kubernetes'],
+    'resourceVersion 0 starts with the current objects',
+  );
 });
 
 t.test('timeoutSeconds ends the watch', async (t) => {
@@ -152,7 +206,10 @@ t.test('timeoutSeconds ends the watch', async (t) => {
 t.test('selector transitions: leaving the selector is DELETED, entering is ADDED', async (t) => {
   const server = await startServer(t);
   server.create('services', svc('web', { app: 'web' }));
-  const w = await collectWatch(t, server, '/api/v1/namespaces/default/services', { resourceVersion: server.resourceVersion(), labelSelector: 'app=web' });
+  const w = await collectWatch(t, server, '/api/v1/namespaces/default/services', {
+    resourceVersion: server.resourceVersion(),
+    labelSelector: 'app=web',
+  });
   server.patch('services', 'web', { metadata: { labels: { app: 'other' } } });
   server.patch('services', 'web', { metadata: { labels: { app: 'web' } } });
   server.create('services', svc('db', { app: 'db' }));

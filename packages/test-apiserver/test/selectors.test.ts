@@ -39,7 +39,11 @@ t.test('field selector parsing', async (t) => {
     { field: 'metadata.name', operator: '=', value: 'a' },
     { field: 'spec.type', operator: '!=', value: 'ClusterIP' },
   ]);
-  t.same(parseFieldSelector('metadata.name=a\\,b', services), [{ field: 'metadata.name', operator: '=', value: 'a,b' }], 'escaped comma');
+  t.same(
+    parseFieldSelector('metadata.name=a\\,b', services),
+    [{ field: 'metadata.name', operator: '=', value: 'a,b' }],
+    'escaped comma',
+  );
   const err = (() => {
     try {
       parseFieldSelector('spec.selector=x', services);
@@ -59,15 +63,34 @@ t.test('selectors through client-node lists', async (t) => {
     ['b', { app: 'web', tier: 'back' }],
     ['c', { app: 'db' }],
   ] as const) {
-    await core.createNamespacedService({ namespace: 'default', body: { metadata: { name, labels }, spec: { ports: [{ port: 80 }] } } });
+    await core.createNamespacedService({
+      namespace: 'default',
+      body: { metadata: { name, labels }, spec: { ports: [{ port: 80 }] } },
+    });
   }
   await core.createNamespace({ body: { metadata: { name: 'other' } } });
-  await core.createNamespacedService({ namespace: 'other', body: { metadata: { name: 'a', labels: { app: 'web' } }, spec: { ports: [{ port: 80 }] } } });
-  const names = (l: { items: { metadata?: { name?: string; namespace?: string } }[] }): string[] => l.items.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`);
+  await core.createNamespacedService({
+    namespace: 'other',
+    body: { metadata: { name: 'a', labels: { app: 'web' } }, spec: { ports: [{ port: 80 }] } },
+  });
+  const names = (l: { items: { metadata?: { name?: string; namespace?: string } }[] }): string[] =>
+    l.items.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`);
 
-  t.same(names(await core.listNamespacedService({ namespace: 'default', labelSelector: 'app=web' })), ['default/a', 'default/b']);
-  t.same(names(await core.listNamespacedService({ namespace: 'default', labelSelector: 'app in (web,db),tier notin (back)' })), ['default/a', 'default/c']);
-  t.same(names(await core.listServiceForAllNamespaces({ labelSelector: 'app=web' })), ['default/a', 'default/b', 'other/a']);
+  t.same(names(await core.listNamespacedService({ namespace: 'default', labelSelector: 'app=web' })), [
+    'default/a',
+    'default/b',
+  ]);
+  t.same(
+    names(
+      await core.listNamespacedService({ namespace: 'default', labelSelector: 'app in (web,db),tier notin (back)' }),
+    ),
+    ['default/a', 'default/c'],
+  );
+  t.same(names(await core.listServiceForAllNamespaces({ labelSelector: 'app=web' })), [
+    'default/a',
+    'default/b',
+    'other/a',
+  ]);
   t.same(names(await core.listServiceForAllNamespaces({ fieldSelector: 'metadata.name=a' })), ['default/a', 'other/a']);
   t.same(names(await core.listServiceForAllNamespaces({ fieldSelector: 'metadata.namespace=other' })), ['other/a']);
   t.same(names(await core.listServiceForAllNamespaces({ fieldSelector: 'metadata.namespace!=default' })), ['other/a']);
@@ -83,5 +106,9 @@ t.test('selectors through client-node lists', async (t) => {
   const page3 = await core.listServiceForAllNamespaces({ limit: 2, _continue: page2.metadata?._continue });
   t.same(names(page3), ['other/a']);
   t.equal(page3.metadata?._continue, undefined, 'last page has no continue token');
-  t.equal(page3.metadata?.resourceVersion, page1.metadata?.resourceVersion, 'pages share the first page\'s resourceVersion');
+  t.equal(
+    page3.metadata?.resourceVersion,
+    page1.metadata?.resourceVersion,
+    "pages share the first page's resourceVersion",
+  );
 });

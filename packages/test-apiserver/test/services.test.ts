@@ -28,7 +28,10 @@ t.test('create, get, list, replace, delete a Service', async (t) => {
   t.equal(got.kind, 'Service');
 
   const list = await core.listNamespacedService({ namespace: 'default' });
-  t.same(list.items.map((s) => s.metadata?.name), ['kubernetes', 'web']);
+  t.same(
+    list.items.map((s) => s.metadata?.name),
+    ['kubernetes', 'web'],
+  );
   t.equal(list.metadata?.resourceVersion, server.resourceVersion());
   t.equal(list.items[0]?.kind, undefined, 'items of a built-in list carry no kind, as on the real server');
 
@@ -44,13 +47,23 @@ t.test('create, get, list, replace, delete a Service', async (t) => {
   t.equal(relabelled.metadata?.labels?.tier, undefined);
 
   const again = await core.replaceNamespacedService({ name: 'web', namespace: 'default', body: relabelled });
-  t.equal(again.metadata?.resourceVersion, relabelled.metadata?.resourceVersion, 'an update that changes nothing is not written');
+  t.equal(
+    again.metadata?.resourceVersion,
+    relabelled.metadata?.resourceVersion,
+    'an update that changes nothing is not written',
+  );
 
   const deleted = await core.deleteNamespacedService({ name: 'web', namespace: 'default' });
   t.equal(deleted.metadata?.name, 'web');
   const err = await rejection(t, () => core.readNamespacedService({ name: 'web', namespace: 'default' }));
   t.equal(codeOf(err), 404);
-  t.match(statusOf(err), { kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: 'services "web" not found' });
+  t.match(statusOf(err), {
+    kind: 'Status',
+    status: 'Failure',
+    reason: 'NotFound',
+    code: 404,
+    message: 'services "web" not found',
+  });
 });
 
 t.test('409 AlreadyExists, 409 Conflict on a stale resourceVersion, 422 Invalid', async (t) => {
@@ -65,21 +78,38 @@ t.test('409 AlreadyExists, 409 Conflict on a stale resourceVersion, 422 Invalid'
   first.metadata!.labels = { app: 'web', changed: 'yes' };
   await core.replaceNamespacedService({ name: 'web', namespace: 'default', body: first });
   stale.metadata!.labels = { app: 'web', changed: 'no' };
-  const conflict = await rejection(t, () => core.replaceNamespacedService({ name: 'web', namespace: 'default', body: stale }));
+  const conflict = await rejection(t, () =>
+    core.replaceNamespacedService({ name: 'web', namespace: 'default', body: stale }),
+  );
   t.equal(codeOf(conflict), 409);
   t.match(statusOf(conflict), {
     reason: 'Conflict',
-    message: 'Operation cannot be fulfilled on services "web": the object has been modified; please apply your changes to the latest version and try again',
+    message:
+      'Operation cannot be fulfilled on services "web": the object has been modified; please apply your changes to the latest version and try again',
     details: { name: 'web', kind: 'services' },
   });
   t.equal(server.get('services', 'web')?.metadata.labels?.changed, 'yes', 'the stale write was refused');
 
-  const bad = await rejection(t, () => core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'Bad_Name' }, spec: { ports: [{ port: 80 }] } } }));
-  t.match(statusOf(bad), { code: 422, reason: 'Invalid', details: { kind: 'Service', causes: [{ field: 'metadata.name' }] } });
-  const noPorts = await rejection(t, () => core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'np' }, spec: {} } }));
+  const bad = await rejection(t, () =>
+    core.createNamespacedService({
+      namespace: 'default',
+      body: { metadata: { name: 'Bad_Name' }, spec: { ports: [{ port: 80 }] } },
+    }),
+  );
+  t.match(statusOf(bad), {
+    code: 422,
+    reason: 'Invalid',
+    details: { kind: 'Service', causes: [{ field: 'metadata.name' }] },
+  });
+  const noPorts = await rejection(t, () =>
+    core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'np' }, spec: {} } }),
+  );
   t.match(statusOf(noPorts), { code: 422, message: 'Service "np" is invalid: spec.ports: Required value' });
   const classOnClusterIP = await rejection(t, () =>
-    core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'c' }, spec: { loadBalancerClass: 'x.io/y', ports: [{ port: 80 }] } } }),
+    core.createNamespacedService({
+      namespace: 'default',
+      body: { metadata: { name: 'c' }, spec: { loadBalancerClass: 'x.io/y', ports: [{ port: 80 }] } },
+    }),
   );
   t.match(statusOf(classOnClusterIP), { code: 422, details: { causes: [{ field: 'spec.loadBalancerClass' }] } });
   const noNs = await rejection(t, () => core.createNamespacedService({ namespace: 'nowhere', body: lbService('x') }));
@@ -119,18 +149,33 @@ t.test('status subresource: status PUT changes only status, main PUT ignores sta
 t.test('merge, JSON and strategic merge patches', async (t) => {
   const server = await startServer(t);
   const core = kubeConfig(server).makeApiClient(CoreV1Api);
-  await core.createNamespacedService({ namespace: 'default', body: { ...lbService('web'), metadata: { name: 'web', finalizers: ['a.io/one'] } } });
+  await core.createNamespacedService({
+    namespace: 'default',
+    body: { ...lbService('web'), metadata: { name: 'web', finalizers: ['a.io/one'] } },
+  });
   const merge = await core.patchNamespacedService(
-    { name: 'web', namespace: 'default', body: { metadata: { annotations: { 'bgp-announce.io/address-pool': 'blue' } } } },
+    {
+      name: 'web',
+      namespace: 'default',
+      body: { metadata: { annotations: { 'bgp-announce.io/address-pool': 'blue' } } },
+    },
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
   t.same(merge.metadata?.annotations, { 'bgp-announce.io/address-pool': 'blue' });
   const strategic = await core.patchNamespacedService(
-    { name: 'web', namespace: 'default', body: { metadata: { finalizers: ['b.io/two'] }, spec: { ports: [{ name: 'https', port: 443 }] } } },
+    {
+      name: 'web',
+      namespace: 'default',
+      body: { metadata: { finalizers: ['b.io/two'] }, spec: { ports: [{ name: 'https', port: 443 }] } },
+    },
     setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
   );
   t.same(strategic.metadata?.finalizers, ['a.io/one', 'b.io/two'], 'finalizers merge as a set');
-  t.same(strategic.spec?.ports?.map((p) => p.port), [80, 443], 'ports merge by port');
+  t.same(
+    strategic.spec?.ports?.map((p) => p.port),
+    [80, 443],
+    'ports merge by port',
+  );
   const json = await core.patchNamespacedService({
     name: 'web',
     namespace: 'default',
@@ -140,7 +185,13 @@ t.test('merge, JSON and strategic merge patches', async (t) => {
     ],
   });
   t.same(json.metadata?.finalizers, ['b.io/two'], 'JSON patch (the client default) applied');
-  const failedTest = await rejection(t, () => core.patchNamespacedService({ name: 'web', namespace: 'default', body: [{ op: 'test', path: '/metadata/name', value: 'other' }] }));
+  const failedTest = await rejection(t, () =>
+    core.patchNamespacedService({
+      name: 'web',
+      namespace: 'default',
+      body: [{ op: 'test', path: '/metadata/name', value: 'other' }],
+    }),
+  );
   t.equal(codeOf(failedTest), 422);
   const stale = await rejection(t, () =>
     core.patchNamespacedService(

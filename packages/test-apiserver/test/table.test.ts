@@ -47,9 +47,7 @@ const cellsByName = (tbl: Table): Record<string, unknown[]> =>
   Object.fromEntries((tbl.rows ?? []).map((r) => [r.cells[0] as string, r.cells]));
 
 /** A server whose clock the test moves. */
-async function clockedServer(
-  t: Test,
-): Promise<{ server: TestApiServer; advance: (ms: number) => void }> {
+async function clockedServer(t: Test): Promise<{ server: TestApiServer; advance: (ms: number) => void }> {
   let now = Date.parse('2025-06-01T12:00:00Z');
   const server = await startServer(t, { now: () => new Date(now) });
   return { server, advance: (ms) => (now += ms) };

@@ -43,7 +43,10 @@ export function indexPools(pools: readonly IPAddressPool[]): Map<string, PoolInd
     const ranges: RangeIndex[] = [];
     for (const r of pool.ranges) {
       const set = rangeSet(r);
-      if (set === undefined) throw new RangeError(`IPAddressPool ${pool.name}: range ${r.text}: not an address range (${r.first} - ${r.last})`);
+      if (set === undefined)
+        throw new RangeError(
+          `IPAddressPool ${pool.name}: range ${r.text}: not an address range (${r.first} - ${r.last})`,
+        );
       const first = set.getFirst().value;
       const last = set.getLast().value;
       const size = set.getSize();
@@ -66,7 +69,12 @@ export function indexPools(pools: readonly IPAddressPool[]): Map<string, PoolInd
 
 /** True when the range holds the address and may hand it out (not a .0/.255 it avoids). */
 export function rangeAllows(r: RangeIndex, ip: IPValue): boolean {
-  return r.family === ip.family && ip.value >= r.first && ip.value <= r.last && !(r.avoidBuggyIPs && isBuggyIP(ip.family, ip.value));
+  return (
+    r.family === ip.family &&
+    ip.value >= r.first &&
+    ip.value <= r.last &&
+    !(r.avoidBuggyIPs && isBuggyIP(ip.family, ip.value))
+  );
 }
 
 /** True when one of the pool's ranges may hand out the address. */
@@ -113,7 +121,12 @@ export function nextFree(r: RangeIndex, isHeld: (ip: string) => boolean): string
 }
 
 /** serviceAllocation: namespace by name or label, and Service by label; no serviceAllocation admits all. */
-export function admits(p: PoolIndex, namespace: string, labels: Record<string, string>, namespaceLabels: Record<string, string> | undefined): boolean {
+export function admits(
+  p: PoolIndex,
+  namespace: string,
+  labels: Record<string, string>,
+  namespaceLabels: Record<string, string> | undefined,
+): boolean {
   const sa = p.pool.serviceAllocation;
   if (sa === undefined) return true;
   if (sa.namespaces.length > 0 || sa.namespaceSelectors.length > 0) {

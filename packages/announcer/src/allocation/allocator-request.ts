@@ -56,14 +56,23 @@ export function readRequest(svc: Service): { ok: true; request: ServiceRequest }
   const ips = requested.ips;
   for (const r of ips) {
     if (!wish.families.includes(r.family)) {
-      return { ok: false, message: `requested address ${r.ip} is ${familyName(r.family)}, but the Service's ipFamilies allow only ${wish.families.map(familyName).join(' and ')}` };
+      return {
+        ok: false,
+        message: `requested address ${r.ip} is ${familyName(r.family)}, but the Service's ipFamilies allow only ${wish.families.map(familyName).join(' and ')}`,
+      };
     }
   }
   if (ips.length > 0 && ips.length < wish.atLeast) {
-    return { ok: false, message: `ipFamilyPolicy ${wish.policy} needs one requested address per family (${wish.families.map(familyName).join(' and ')}), got only ${ips.map((r) => r.ip).join(', ')}` };
+    return {
+      ok: false,
+      message: `ipFamilyPolicy ${wish.policy} needs one requested address per family (${wish.families.map(familyName).join(' and ')}), got only ${ips.map((r) => r.ip).join(', ')}`,
+    };
   }
   if (ips.length > wish.atMost) {
-    return { ok: false, message: `ipFamilyPolicy ${wish.policy} allows one address, but ${ips.length} are requested (${ips.map((r) => r.ip).join(', ')})` };
+    return {
+      ok: false,
+      message: `ipFamilyPolicy ${wish.policy} allows one address, but ${ips.length} are requested (${ips.map((r) => r.ip).join(', ')})`,
+    };
   }
   ips.sort((a, b) => wish.families.indexOf(a.family) - wish.families.indexOf(b.family));
   const poolName = annotations[ANNOTATION.addressPool]?.trim();
@@ -98,12 +107,15 @@ export function shareInfo(svc: Service): ShareInfo {
  */
 export function sharingConflict(wanted: ShareInfo, holderKey: string, held: ShareInfo): string | undefined {
   if (held.sharingKey === undefined) return `held by ${holderKey}, which does not allow sharing`;
-  if (wanted.sharingKey === undefined) return `held by ${holderKey}, and this Service has no ${ANNOTATION.allowSharedIP} annotation`;
-  if (wanted.sharingKey !== held.sharingKey) return `held by ${holderKey} with another ${ANNOTATION.allowSharedIP} key (${JSON.stringify(held.sharingKey)})`;
+  if (wanted.sharingKey === undefined)
+    return `held by ${holderKey}, and this Service has no ${ANNOTATION.allowSharedIP} annotation`;
+  if (wanted.sharingKey !== held.sharingKey)
+    return `held by ${holderKey} with another ${ANNOTATION.allowSharedIP} key (${JSON.stringify(held.sharingKey)})`;
   const clash = wanted.ports.filter((p) => held.ports.includes(p));
   if (clash.length > 0) return `held by ${holderKey}, which also uses port ${[...new Set(clash)].join(', ')}`;
   const bothCluster = wanted.trafficPolicy === 'Cluster' && held.trafficPolicy === 'Cluster';
-  const sameLocalPods = wanted.trafficPolicy === 'Local' && held.trafficPolicy === 'Local' && sameSelector(wanted.selector, held.selector);
+  const sameLocalPods =
+    wanted.trafficPolicy === 'Local' && held.trafficPolicy === 'Local' && sameSelector(wanted.selector, held.selector);
   if (!bothCluster && !sameLocalPods) {
     return `held by ${holderKey} (externalTrafficPolicy ${held.trafficPolicy}); sharing needs both Cluster, or both Local with the same pod selector`;
   }
@@ -114,7 +126,7 @@ function sameSelector(a: Record<string, string> | undefined, b: Record<string, s
   if (a === undefined || b === undefined) return false;
   const keys = Object.keys(a);
   if (keys.length === 0 || keys.length !== Object.keys(b).length) return false;
-  return keys.every((k) => Object.prototype.hasOwnProperty.call(b, k) && a[k] === b[k]);
+  return keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
 }
 
 /** The addresses asked for by the annotation or spec.loadBalancerIP, canonical, one per family. */
@@ -122,9 +134,16 @@ function requestedIPs(svc: Service): { ok: true; ips: RequestedIP[] } | { ok: fa
   const annotation = svc.metadata?.annotations?.[ANNOTATION.loadBalancerIPs];
   const fromAnnotation: string[] = [];
   if (annotation !== undefined) {
-    for (const part of annotation.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    for (const part of annotation
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '')) {
       const ip = canonicalIP(part);
-      if (ip === undefined) return { ok: false, message: `annotation ${ANNOTATION.loadBalancerIPs}: ${JSON.stringify(part)} is not an IP address` };
+      if (ip === undefined)
+        return {
+          ok: false,
+          message: `annotation ${ANNOTATION.loadBalancerIPs}: ${JSON.stringify(part)} is not an IP address`,
+        };
       fromAnnotation.push(ip);
     }
   }
@@ -132,10 +151,18 @@ function requestedIPs(svc: Service): { ok: true; ips: RequestedIP[] } | { ok: fa
   let fromSpec: string | undefined;
   if (specText !== undefined && specText !== '') {
     fromSpec = canonicalIP(specText);
-    if (fromSpec === undefined) return { ok: false, message: `spec.loadBalancerIP: ${JSON.stringify(specText)} is not an IP address` };
+    if (fromSpec === undefined)
+      return { ok: false, message: `spec.loadBalancerIP: ${JSON.stringify(specText)} is not an IP address` };
   }
-  if (fromSpec !== undefined && fromAnnotation.length > 0 && (fromAnnotation.length !== 1 || fromAnnotation[0] !== fromSpec)) {
-    return { ok: false, message: `spec.loadBalancerIP (${fromSpec}) and annotation ${ANNOTATION.loadBalancerIPs} (${fromAnnotation.join(', ')}) disagree` };
+  if (
+    fromSpec !== undefined &&
+    fromAnnotation.length > 0 &&
+    (fromAnnotation.length !== 1 || fromAnnotation[0] !== fromSpec)
+  ) {
+    return {
+      ok: false,
+      message: `spec.loadBalancerIP (${fromSpec}) and annotation ${ANNOTATION.loadBalancerIPs} (${fromAnnotation.join(', ')}) disagree`,
+    };
   }
   const texts = fromAnnotation.length > 0 ? fromAnnotation : fromSpec !== undefined ? [fromSpec] : [];
   const ips: RequestedIP[] = [];
@@ -143,7 +170,10 @@ function requestedIPs(svc: Service): { ok: true; ips: RequestedIP[] } | { ok: fa
     const family = parseIP(ip)!.family;
     const same = ips.find((r) => r.family === family);
     if (same !== undefined) {
-      return { ok: false, message: `annotation ${ANNOTATION.loadBalancerIPs}: at most one address per family, got ${same.ip} and ${ip}` };
+      return {
+        ok: false,
+        message: `annotation ${ANNOTATION.loadBalancerIPs}: at most one address per family, got ${same.ip} and ${ip}`,
+      };
     }
     ips.push({ family, ip });
   }

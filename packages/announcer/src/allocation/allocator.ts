@@ -18,7 +18,17 @@
 import type { IPAddressPool } from '../config/types.js';
 import { serviceKey, type Service } from '../service/model.js';
 import { canonicalIP, familyName, parseIP, type IPFamily } from './allocator-ip.js';
-import { admits, comparePools, familyUsage, indexPools, nextFree, poolAllows, poolHasFamily, rangeAllows, type PoolIndex } from './allocator-pools.js';
+import {
+  admits,
+  comparePools,
+  familyUsage,
+  indexPools,
+  nextFree,
+  poolAllows,
+  poolHasFamily,
+  rangeAllows,
+  type PoolIndex,
+} from './allocator-pools.js';
 import { readRequest, shareInfo, sharingConflict, type ServiceRequest, type ShareInfo } from './allocator-request.js';
 
 /** Why a Service got no address (a condition reason on the Service). */
@@ -37,7 +47,9 @@ export type AllocationResult =
   | { ok: false; reason: AllocationFailure; message: string };
 
 /** restore(): what was recorded (no ips and no pool when the status holds no address). */
-export type RestoreResult = { ok: true; ips: string[]; pool?: string } | { ok: false; reason: AllocationFailure; message: string };
+export type RestoreResult =
+  | { ok: true; ips: string[]; pool?: string }
+  | { ok: false; reason: AllocationFailure; message: string };
 
 export interface AllocationContext {
   /** Labels of the Service's namespace, for serviceAllocation.namespaceSelectors. */
@@ -96,7 +108,9 @@ export class Allocator {
     // Unchanged ranges keep their cursor, so a reload does not hand out just-released addresses.
     for (const p of index.values()) {
       for (const r of p.ranges) {
-        const before = this.pools.get(p.pool.name)?.ranges.find((o) => o.family === r.family && o.first === r.first && o.last === r.last);
+        const before = this.pools
+          .get(p.pool.name)
+          ?.ranges.find((o) => o.family === r.family && o.first === r.first && o.last === r.last);
         if (before !== undefined) r.cursor = before.cursor;
       }
     }
@@ -106,7 +120,10 @@ export class Allocator {
     const affected: string[] = [];
     for (const [key, rec] of this.records) {
       const p = index.get(rec.pool);
-      const valid = p !== undefined && rec.ips.every((ip) => poolAllows(p, parseIP(ip)!)) && admits(p, rec.namespace, rec.labels, rec.namespaceLabels);
+      const valid =
+        p !== undefined &&
+        rec.ips.every((ip) => poolAllows(p, parseIP(ip)!)) &&
+        admits(p, rec.namespace, rec.labels, rec.namespaceLabels);
       if (!valid) affected.push(key);
     }
     return affected.sort();
@@ -123,19 +140,28 @@ export class Allocator {
     for (const entry of svc.status?.loadBalancer?.ingress ?? []) {
       if (entry.ip === undefined || entry.ip === '') continue;
       const ip = canonicalIP(entry.ip);
-      if (ip === undefined) return fail('InvalidRequest', `status.loadBalancer.ingress: ${JSON.stringify(entry.ip)} is not an IP address`);
+      if (ip === undefined)
+        return fail('InvalidRequest', `status.loadBalancer.ingress: ${JSON.stringify(entry.ip)} is not an IP address`);
       if (!ips.includes(ip)) ips.push(ip);
     }
     if (ips.length === 0) return { ok: true, ips: [] };
     const pool = this.ordered.find((p) => ips.every((ip) => poolAllows(p, parseIP(ip)!)));
-    if (pool === undefined) return fail('RequestedIPNotInPool', `status address ${ips.join(', ')} of ${key} is in no single address pool`);
+    if (pool === undefined)
+      return fail('RequestedIPNotInPool', `status address ${ips.join(', ')} of ${key} is in no single address pool`);
     const share = shareInfo(svc);
     for (const ip of ips) {
       const conflict = this.conflictAt(ip, key, share);
       if (conflict !== undefined) return fail('RequestedIPInUse', `status address ${ip} of ${key} is ${conflict}`);
     }
     this.release(key);
-    this.commit(key, { ips, pool: pool.pool.name, share, namespace: svc.metadata?.namespace ?? 'default', labels: svc.metadata?.labels ?? {}, namespaceLabels: ctx.namespaceLabels });
+    this.commit(key, {
+      ips,
+      pool: pool.pool.name,
+      share,
+      namespace: svc.metadata?.namespace ?? 'default',
+      labels: svc.metadata?.labels ?? {},
+      namespaceLabels: ctx.namespaceLabels,
+    });
     return { ok: true, ips: [...ips], pool: pool.pool.name };
   }
 
@@ -149,7 +175,13 @@ export class Allocator {
     if (!read.ok) return fail('InvalidRequest', read.message);
     const req = read.request;
     const current = this.records.get(req.key);
-    const record = (a: Assignment): ServiceRecord => ({ ...a, share: req.share, namespace: req.namespace, labels: req.labels, namespaceLabels: ctx.namespaceLabels });
+    const record = (a: Assignment): ServiceRecord => ({
+      ...a,
+      share: req.share,
+      namespace: req.namespace,
+      labels: req.labels,
+      namespaceLabels: ctx.namespaceLabels,
+    });
     if (current !== undefined) {
       const kept = this.keepCurrent(current, req, ctx.namespaceLabels);
       if (kept !== undefined) {
@@ -159,10 +191,17 @@ export class Allocator {
       }
       this.release(req.key);
     }
-    const result = req.requestedIPs.length > 0 ? this.allocateRequested(req, ctx.namespaceLabels) : this.allocateFree(req, ctx.namespaceLabels);
+    const result =
+      req.requestedIPs.length > 0
+        ? this.allocateRequested(req, ctx.namespaceLabels)
+        : this.allocateFree(req, ctx.namespaceLabels);
     if (!result.ok) return result;
     this.commit(req.key, record(result));
-    return { ...result, ips: [...result.ips], changed: current === undefined || current.pool !== result.pool || !sameList(current.ips, result.ips) };
+    return {
+      ...result,
+      ips: [...result.ips],
+      changed: current === undefined || current.pool !== result.pool || !sameList(current.ips, result.ips),
+    };
   }
 
   /** Forget a Service's addresses; false when it held none. */
@@ -197,7 +236,9 @@ export class Allocator {
   /** Used and usable addresses per pool and family, pools in name order (for metrics). */
   poolUsage(): PoolUsage[] {
     const out: PoolUsage[] = [];
-    for (const p of [...this.pools.values()].sort((a, b) => (a.pool.name < b.pool.name ? -1 : a.pool.name > b.pool.name ? 1 : 0))) {
+    for (const p of [...this.pools.values()].sort((a, b) =>
+      a.pool.name < b.pool.name ? -1 : a.pool.name > b.pool.name ? 1 : 0,
+    )) {
       for (const family of [4, 6] as const) {
         if (!p.ranges.some((r) => r.family === family)) continue;
         const u = familyUsage(p, family);
@@ -218,7 +259,11 @@ export class Allocator {
   }
 
   /** The current addresses (topped up with missing families) when still valid, else undefined. */
-  private keepCurrent(rec: ServiceRecord, req: ServiceRequest, namespaceLabels: Record<string, string> | undefined): string[] | undefined {
+  private keepCurrent(
+    rec: ServiceRecord,
+    req: ServiceRequest,
+    namespaceLabels: Record<string, string> | undefined,
+  ): string[] | undefined {
     const p = this.pools.get(rec.pool);
     if (p === undefined || !admits(p, req.namespace, req.labels, namespaceLabels)) return undefined;
     if (req.poolName !== undefined && req.poolName !== rec.pool) return undefined;
@@ -230,7 +275,9 @@ export class Allocator {
       families.push(v.family);
     }
     if (req.requestedIPs.length > 0) {
-      return sameList([...rec.ips].sort(), req.requestedIPs.map((r) => r.ip).sort()) ? orderByFamily(rec.ips, req) : undefined;
+      return sameList([...rec.ips].sort(), req.requestedIPs.map((r) => r.ip).sort())
+        ? orderByFamily(rec.ips, req)
+        : undefined;
     }
     // Drop families no longer wanted (dual stack -> single stack keeps the primary), then top up.
     const ips = orderByFamily(
@@ -247,25 +294,43 @@ export class Allocator {
   }
 
   /** The requested addresses, from the one pool holding them all. */
-  private allocateRequested(req: ServiceRequest, namespaceLabels: Record<string, string> | undefined): AllocationResult {
+  private allocateRequested(
+    req: ServiceRequest,
+    namespaceLabels: Record<string, string> | undefined,
+  ): AllocationResult {
     const values = req.requestedIPs.map((r) => parseIP(r.ip)!);
     const list = req.requestedIPs.map((r) => r.ip).join(', ');
     let candidates = this.ordered.filter((p) => values.every((v) => poolAllows(p, v)));
     if (req.poolName !== undefined) {
       const named = this.pools.get(req.poolName);
       if (named === undefined) return fail('PoolNotFound', `no address pool named '${req.poolName}'`);
-      if (!candidates.includes(named)) return fail('RequestedIPNotInPool', `requested ${list} not in pool '${req.poolName}'${this.whyNotIn(named, values)}`);
+      if (!candidates.includes(named))
+        return fail(
+          'RequestedIPNotInPool',
+          `requested ${list} not in pool '${req.poolName}'${this.whyNotIn(named, values)}`,
+        );
       candidates = [named];
     }
     if (candidates.length === 0) {
       const outside = req.requestedIPs.filter((_, i) => !this.ordered.some((p) => poolAllows(p, values[i]!)));
-      if (outside.length === 0) return fail('RequestedIPNotInPool', `requested ${list} are not all in one address pool`);
-      const near = this.ordered.find((p) => p.ranges.some((r) => r.family === values[0]!.family && values[0]!.value >= r.first && values[0]!.value <= r.last));
-      return fail('RequestedIPNotInPool', `requested ${outside.map((r) => r.ip).join(', ')} in no address pool${near === undefined ? '' : this.whyNotIn(near, values)}`);
+      if (outside.length === 0)
+        return fail('RequestedIPNotInPool', `requested ${list} are not all in one address pool`);
+      const near = this.ordered.find((p) =>
+        p.ranges.some(
+          (r) => r.family === values[0]!.family && values[0]!.value >= r.first && values[0]!.value <= r.last,
+        ),
+      );
+      return fail(
+        'RequestedIPNotInPool',
+        `requested ${outside.map((r) => r.ip).join(', ')} in no address pool${near === undefined ? '' : this.whyNotIn(near, values)}`,
+      );
     }
     const admitted = candidates.find((p) => admits(p, req.namespace, req.labels, namespaceLabels));
     if (admitted === undefined) {
-      return fail('PoolNotAllowed', `pool '${candidates[0]!.pool.name}' (holding ${list}) does not admit ${req.key} (serviceAllocation)`);
+      return fail(
+        'PoolNotAllowed',
+        `pool '${candidates[0]!.pool.name}' (holding ${list}) does not admit ${req.key} (serviceAllocation)`,
+      );
     }
     for (const r of req.requestedIPs) {
       const conflict = this.conflictAt(r.ip, req.key, req.share);
@@ -280,13 +345,22 @@ export class Allocator {
     if (req.poolName !== undefined) {
       const named = this.pools.get(req.poolName);
       if (named === undefined) return fail('PoolNotFound', `no address pool named '${req.poolName}'`);
-      if (!admits(named, req.namespace, req.labels, namespaceLabels)) return fail('PoolNotAllowed', `pool '${req.poolName}' does not admit ${req.key} (serviceAllocation)`);
+      if (!admits(named, req.namespace, req.labels, namespaceLabels))
+        return fail('PoolNotAllowed', `pool '${req.poolName}' does not admit ${req.key} (serviceAllocation)`);
       candidates = [named];
     } else {
-      candidates = this.ordered.filter((p) => p.pool.autoAssign && admits(p, req.namespace, req.labels, namespaceLabels));
+      candidates = this.ordered.filter(
+        (p) => p.pool.autoAssign && admits(p, req.namespace, req.labels, namespaceLabels),
+      );
       if (candidates.length === 0) {
-        const why = this.ordered.map((p) => `'${p.pool.name}' ${p.pool.autoAssign ? 'does not admit it (serviceAllocation)' : 'has autoAssign false'}`);
-        return fail('NoPoolMatches', `no address pool may give ${req.key} an address${why.length === 0 ? ' (no pools configured)' : `: ${why.join(', ')}`}`);
+        const why = this.ordered.map(
+          (p) =>
+            `'${p.pool.name}' ${p.pool.autoAssign ? 'does not admit it (serviceAllocation)' : 'has autoAssign false'}`,
+        );
+        return fail(
+          'NoPoolMatches',
+          `no address pool may give ${req.key} an address${why.length === 0 ? ' (no pools configured)' : `: ${why.join(', ')}`}`,
+        );
       }
     }
     const { families, atLeast, atMost } = req.wish;
@@ -294,7 +368,10 @@ export class Allocator {
     const usable = candidates.filter((p) => offered(p) >= atLeast);
     if (usable.length === 0) {
       const names = candidates.map((p) => `'${p.pool.name}'`).join(', ');
-      return fail('FamilyUnavailable', `${req.key} wants ${req.wish.policy} ${families.map(familyName).join('/')}, which ${candidates.length === 1 ? 'pool' : 'pools'} ${names} cannot give`);
+      return fail(
+        'FamilyUnavailable',
+        `${req.key} wants ${req.wish.policy} ${families.map(familyName).join('/')}, which ${candidates.length === 1 ? 'pool' : 'pools'} ${names} cannot give`,
+      );
     }
     // First pass (dual stack): only a pool that gives every wanted family; second pass: any pool
     // that gives at least atLeast. Picks are remembered so the second pass does not pick again.
@@ -384,7 +461,12 @@ export class Allocator {
   }
 
   private whyNotIn(p: PoolIndex, values: { family: IPFamily; value: bigint }[]): string {
-    const buggy = values.some((v) => p.ranges.some((r) => r.avoidBuggyIPs && v.value >= r.first && v.value <= r.last && r.family === v.family && !rangeAllows(r, v)));
+    const buggy = values.some((v) =>
+      p.ranges.some(
+        (r) =>
+          r.avoidBuggyIPs && v.value >= r.first && v.value <= r.last && r.family === v.family && !rangeAllows(r, v),
+      ),
+    );
     return buggy ? ` (pool '${p.pool.name}' avoids .0 and .255 addresses: avoidBuggyIPs)` : '';
   }
 }

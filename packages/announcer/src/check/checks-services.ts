@@ -82,13 +82,19 @@ export function checkOtherController(input: OtherControllerInput): Finding[] {
   const ourManagers = input.ourManagers ?? OUR_FIELD_MANAGERS;
   const isOurs = (manager: string) => ourManagers.includes(manager) || manager.startsWith('bgp-announce');
   const cls = input.classOptions.loadBalancerClass;
-  const classText = input.classOptions.defaultLoadBalancer ? `class ${cls} (or no class: we are the default)` : `class ${cls}`;
+  const classText = input.classOptions.defaultLoadBalancer
+    ? `class ${cls} (or no class: we are the default)`
+    : `class ${cls}`;
   const services = input.services.filter((s) => isOurService(s, input.classOptions));
   const findings: Finding[] = [];
   for (const svc of services) {
     const key = serviceKey(svc);
     const managers = [
-      ...new Set((svc.metadata?.managedFields ?? []).filter((e) => wroteLoadBalancerStatus(e) && e.manager !== undefined && !isOurs(e.manager)).map((e) => e.manager!)),
+      ...new Set(
+        (svc.metadata?.managedFields ?? [])
+          .filter((e) => wroteLoadBalancerStatus(e) && e.manager !== undefined && !isOurs(e.manager))
+          .map((e) => e.manager!),
+      ),
     ];
     if (managers.length > 0) {
       findings.push({
@@ -101,7 +107,10 @@ export function checkOtherController(input: OtherControllerInput): Finding[] {
     const ips = (svc.status?.loadBalancer?.ingress ?? []).flatMap((i) => (i.ip ? [i.ip] : []));
     const outside = ips.filter((ip) => !inPools(ip, input.pools));
     if (outside.length > 0) {
-      const poolNames = input.pools.length === 0 ? 'we have no IPAddressPool' : `our pools: ${input.pools.map((p) => p.name).join(', ')}`;
+      const poolNames =
+        input.pools.length === 0
+          ? 'we have no IPAddressPool'
+          : `our pools: ${input.pools.map((p) => p.name).join(', ')}`;
       findings.push({
         check: 'otherController',
         status: 'warn',

@@ -81,7 +81,13 @@ export function checkPort179(peers: readonly BGPPeer[], node: NodeSockets): Find
   const listening = peers.filter((p) => p.connectionMode !== 'active');
   if (listening.length === 0) {
     const who = on179.length === 0 ? 'nobody listens on :179' : `${on179.join('; ')} listens on :179`;
-    return [{ check: 'port179', status: 'ok', message: `${who}; no conflict while active-only (our peers connect out and do not listen)` }];
+    return [
+      {
+        check: 'port179',
+        status: 'ok',
+        message: `${who}; no conflict while active-only (our peers connect out and do not listen)`,
+      },
+    ];
   }
   const groups = new Map<string, { address: string | undefined; port: number; peers: BGPPeer[] }>();
   for (const peer of listening) {
@@ -94,7 +100,11 @@ export function checkPort179(peers: readonly BGPPeer[], node: NodeSockets): Find
   return [...groups.values()].map((g) => listenFinding(g, listeners, node));
 }
 
-function listenFinding(group: { address: string | undefined; port: number; peers: BGPPeer[] }, listeners: readonly TcpSocket[], node: NodeSockets): Finding {
+function listenFinding(
+  group: { address: string | undefined; port: number; peers: BGPPeer[] },
+  listeners: readonly TcpSocket[],
+  node: NodeSockets,
+): Finding {
   const where = endpointText(group.address, group.port);
   const holders = listeners
     .filter((s) => s.localPort === group.port && listenersOverlap(s.localAddress, group.address))
@@ -126,7 +136,11 @@ function listenFinding(group: { address: string | undefined; port: number; peers
     };
   }
   if (ours.length > 0) {
-    return { check: 'port179', status: 'ok', message: `${subject}: held by our own daemon, ${ours.map((h) => holderText(h.socket, h.owner)).join('; ')}` };
+    return {
+      check: 'port179',
+      status: 'ok',
+      message: `${subject}: held by our own daemon, ${ours.map((h) => holderText(h.socket, h.owner)).join('; ')}`,
+    };
   }
   return { check: 'port179', status: 'ok', message: `${subject}: free, nobody else listens there` };
 }
@@ -149,25 +163,47 @@ export interface SourceCollisionOptions {
  * another speaker's session from the source address we use (sourceAddress, else the kernel's choice)
  * fails the check.
  */
-export function checkSourceCollision(peers: readonly BGPPeer[], node: NodeSockets, options: SourceCollisionOptions = {}): Finding[] {
+export function checkSourceCollision(
+  peers: readonly BGPPeer[],
+  node: NodeSockets,
+  options: SourceCollisionOptions = {},
+): Finding[] {
   return peers.map((peer) => {
     const router = peer.peerAddress;
     const sessions = node.sockets.filter(
-      (s) => SESSION_STATES.has(s.state) && sameAddress(s.remoteAddress, router) && (s.remotePort === peer.peerPort || s.localPort === BGP_PORT || s.localPort === peer.listenPort),
+      (s) =>
+        SESSION_STATES.has(s.state) &&
+        sameAddress(s.remoteAddress, router) &&
+        (s.remotePort === peer.peerPort || s.localPort === BGP_PORT || s.localPort === peer.listenPort),
     );
-    const kernel = [...(options.kernelSource ?? new Map<string, string>())].find(([peerAddress]) => sameAddress(peerAddress, router))?.[1];
+    const kernel = [...(options.kernelSource ?? new Map<string, string>())].find(([peerAddress]) =>
+      sameAddress(peerAddress, router),
+    )?.[1];
     const source = peer.sourceAddress ?? kernel;
-    const sourceText = peer.sourceAddress !== undefined ? `our sourceAddress ${source}` : source !== undefined ? `${source} (the kernel's source toward it; no sourceAddress is set)` : "the kernel's source toward it (no sourceAddress is set)";
-    const owned = sessions.map((s) => ({ socket: s, owner: socketOwner(s, node) })).filter((h) => h.owner.kind !== 'ours');
+    const sourceText =
+      peer.sourceAddress !== undefined
+        ? `our sourceAddress ${source}`
+        : source !== undefined
+          ? `${source} (the kernel's source toward it; no sourceAddress is set)`
+          : "the kernel's source toward it (no sourceAddress is set)";
+    const owned = sessions
+      .map((s) => ({ socket: s, owner: socketOwner(s, node) }))
+      .filter((h) => h.owner.kind !== 'ours');
     const colliding = owned.filter((h) => source === undefined || sameAddress(h.socket.localAddress, source));
     const subject = `BGPPeer ${peer.name}: router ${router} sees one neighbor per source address`;
     const fix =
       `give each speaker its own source address: set spec.sourceAddress of BGPPeer ${peer.name} to another address of this node (add a second address to the interface) and configure it as a neighbor on the router, ` +
       `or peer with ${router} from one speaker only`;
-    const sessionsText = (list: typeof owned) => list.map((h) => `${h.owner.text} already has a session from ${h.socket.localAddress}`).join('; ');
+    const sessionsText = (list: typeof owned) =>
+      list.map((h) => `${h.owner.text} already has a session from ${h.socket.localAddress}`).join('; ');
     const known = colliding.filter((h) => h.owner.kind === 'other');
     if (known.length > 0) {
-      return { check: 'sourceCollision', status: 'fail', message: `${subject}: ${sessionsText(colliding)}, and we would connect from ${sourceText}`, fix };
+      return {
+        check: 'sourceCollision',
+        status: 'fail',
+        message: `${subject}: ${sessionsText(colliding)}, and we would connect from ${sourceText}`,
+        fix,
+      };
     }
     if (colliding.length > 0) {
       return {
@@ -178,9 +214,17 @@ export function checkSourceCollision(peers: readonly BGPPeer[], node: NodeSocket
       };
     }
     if (owned.length > 0) {
-      return { check: 'sourceCollision', status: 'ok', message: `BGPPeer ${peer.name}: ${owned.map((h) => `${h.owner.text} peers with ${router} from ${h.socket.localAddress}`).join('; ')}; we use ${source}: a different neighbor` };
+      return {
+        check: 'sourceCollision',
+        status: 'ok',
+        message: `BGPPeer ${peer.name}: ${owned.map((h) => `${h.owner.text} peers with ${router} from ${h.socket.localAddress}`).join('; ')}; we use ${source}: a different neighbor`,
+      };
     }
-    return { check: 'sourceCollision', status: 'ok', message: `BGPPeer ${peer.name}: no other speaker has a session with ${formatEndpoint(router, peer.peerPort)}` };
+    return {
+      check: 'sourceCollision',
+      status: 'ok',
+      message: `BGPPeer ${peer.name}: no other speaker has a session with ${formatEndpoint(router, peer.peerPort)}`,
+    };
   });
 }
 

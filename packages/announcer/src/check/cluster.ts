@@ -3,7 +3,14 @@
 // and the Services with their managedFields. One-shot calls with a deadline: the check must not hang
 // on an unreachable API.
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { API_GROUP, API_VERSION, type AnnouncerConfig, type ConfigKind, type ConfigProblem, type KubeObject } from '../config/types.js';
+import {
+  API_GROUP,
+  API_VERSION,
+  type AnnouncerConfig,
+  type ConfigKind,
+  type ConfigProblem,
+  type KubeObject,
+} from '../config/types.js';
 import { validateConfig } from '../config/validate.js';
 import { errorText, statusCodeOf } from '../kube/api-errors.js';
 import { CONFIG_PLURALS } from '../kube/watches.js';
@@ -15,7 +22,10 @@ export const API_TIMEOUT_MS = 15_000;
 /** Rejects with "KIND: no answer from the Kubernetes API in N s" when `promise` takes longer than `ms`. */
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no answer from the Kubernetes API in ${ms / 1000} s`)), ms);
+    const timer = setTimeout(
+      () => reject(new Error(`${what}: no answer from the Kubernetes API in ${ms / 1000} s`)),
+      ms,
+    );
     timer.unref();
     promise.then(
       (value) => (clearTimeout(timer), resolve(value)),
@@ -29,7 +39,11 @@ export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): 
  * validates them together, as the daemon does. A resource the cluster does not know (CRD not
  * installed: 404) is a problem; any other API error rejects with a message naming the resource.
  */
-export async function readClusterConfig(kc: KubeConfig, namespace: string, timeoutMs = API_TIMEOUT_MS): Promise<{ config: AnnouncerConfig; problems: ConfigProblem[] }> {
+export async function readClusterConfig(
+  kc: KubeConfig,
+  namespace: string,
+  timeoutMs = API_TIMEOUT_MS,
+): Promise<{ config: AnnouncerConfig; problems: ConfigProblem[] }> {
   const api = kc.makeApiClient(CustomObjectsApi);
   const objects: KubeObject[] = [];
   const missing: ConfigProblem[] = [];
@@ -37,10 +51,17 @@ export async function readClusterConfig(kc: KubeConfig, namespace: string, timeo
     let list: { items?: KubeObject[] };
     try {
       const request = api.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural });
-      list = (await withDeadline(request, timeoutMs, `list ${plural}.${API_GROUP} in namespace ${namespace}`)) as { items?: KubeObject[] };
+      list = (await withDeadline(request, timeoutMs, `list ${plural}.${API_GROUP} in namespace ${namespace}`)) as {
+        items?: KubeObject[];
+      };
     } catch (err) {
       if (statusCodeOf((err as Error).cause) === 404) {
-        missing.push({ kind, name: `${plural}.${API_GROUP}`, field: 'CustomResourceDefinition', message: 'not installed in the cluster (apply the CRDs from deploy/)' });
+        missing.push({
+          kind,
+          name: `${plural}.${API_GROUP}`,
+          field: 'CustomResourceDefinition',
+          message: 'not installed in the cluster (apply the CRDs from deploy/)',
+        });
         continue;
       }
       throw err;
@@ -53,13 +74,21 @@ export async function readClusterConfig(kc: KubeConfig, namespace: string, timeo
 }
 
 /** The labels of Node `name`. */
-export async function readNodeLabels(kc: KubeConfig, name: string, timeoutMs = API_TIMEOUT_MS): Promise<Record<string, string>> {
+export async function readNodeLabels(
+  kc: KubeConfig,
+  name: string,
+  timeoutMs = API_TIMEOUT_MS,
+): Promise<Record<string, string>> {
   const node = await withDeadline(kc.makeApiClient(CoreV1Api).readNode({ name }), timeoutMs, `get node ${name}`);
   return node.metadata?.labels ?? {};
 }
 
 /** Every Service of the cluster, with metadata.managedFields. */
 export async function listServices(kc: KubeConfig, timeoutMs = API_TIMEOUT_MS): Promise<ServiceWithManagedFields[]> {
-  const list = await withDeadline(kc.makeApiClient(CoreV1Api).listServiceForAllNamespaces(), timeoutMs, 'list services');
+  const list = await withDeadline(
+    kc.makeApiClient(CoreV1Api).listServiceForAllNamespaces(),
+    timeoutMs,
+    'list services',
+  );
   return list.items as ServiceWithManagedFields[];
 }

@@ -32,7 +32,9 @@ export function kernelSourceAddress(address: string, port = 179): Promise<string
 }
 
 /** kernelSourceAddress for each address; those without a route are left out. */
-export async function kernelSources(targets: readonly { address: string; port: number }[]): Promise<Map<string, string>> {
+export async function kernelSources(
+  targets: readonly { address: string; port: number }[],
+): Promise<Map<string, string>> {
   const result = new Map<string, string>();
   for (const t of targets) {
     const source = await kernelSourceAddress(t.address, t.port);

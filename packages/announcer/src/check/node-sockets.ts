@@ -2,7 +2,14 @@
 // /proc (readNodeSockets), then looked at by pure functions (socketOwner).
 import { endianness } from 'node:os';
 import { readTcpSockets, type TcpSocket } from './proc-net.js';
-import { describeProcess, findSocketOwners, isBgpAnnounce, nodeProcFs, type ProcFs, type ProcessInfo } from './proc-owners.js';
+import {
+  describeProcess,
+  findSocketOwners,
+  isBgpAnnounce,
+  nodeProcFs,
+  type ProcFs,
+  type ProcessInfo,
+} from './proc-owners.js';
 
 /** Every TCP socket of the network namespace, and who holds which. */
 export interface NodeSockets {

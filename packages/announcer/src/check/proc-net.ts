@@ -72,7 +72,10 @@ export function decodeProcAddressBytes(hex: string, byteOrder: 'LE' | 'BE' = end
 }
 
 /** An address of /proc/net/tcp as text and family: IPv4-mapped IPv6 addresses become IPv4. */
-export function decodeProcAddress(hex: string, byteOrder: 'LE' | 'BE' = endianness()): { family: 4 | 6; address: string } | undefined {
+export function decodeProcAddress(
+  hex: string,
+  byteOrder: 'LE' | 'BE' = endianness(),
+): { family: 4 | 6; address: string } | undefined {
   const bytes = decodeProcAddressBytes(hex, byteOrder);
   if (bytes === undefined) return undefined;
   if (bytes.length === 4) return { family: 4, address: formatIpv4(bytes, 0) };
@@ -80,7 +83,10 @@ export function decodeProcAddress(hex: string, byteOrder: 'LE' | 'BE' = endianne
   return { family: 6, address: formatIpv6(bytes, 0) };
 }
 
-function decodeEndpoint(text: string, byteOrder: 'LE' | 'BE'): { family: 4 | 6; address: string; port: number } | undefined {
+function decodeEndpoint(
+  text: string,
+  byteOrder: 'LE' | 'BE',
+): { family: 4 | 6; address: string; port: number } | undefined {
   const colon = text.indexOf(':');
   if (colon < 0) return undefined;
   const address = decodeProcAddress(text.slice(0, colon), byteOrder);
@@ -100,7 +106,14 @@ export function parseProcNetTcp(text: string, table: TcpTable, byteOrder: 'LE' |
     if (f.length < 10 || !/^\d+:$/.test(f[0]!)) continue;
     const local = decodeEndpoint(f[1]!, byteOrder);
     const remote = decodeEndpoint(f[2]!, byteOrder);
-    if (local === undefined || remote === undefined || !/^[0-9A-Fa-f]{2}$/.test(f[3]!) || !/^\d+$/.test(f[7]!) || !/^\d+$/.test(f[9]!)) continue;
+    if (
+      local === undefined ||
+      remote === undefined ||
+      !/^[0-9A-Fa-f]{2}$/.test(f[3]!) ||
+      !/^\d+$/.test(f[7]!) ||
+      !/^\d+$/.test(f[9]!)
+    )
+      continue;
     const stateNumber = parseInt(f[3]!, 16);
     sockets.push({
       table,
@@ -144,7 +157,10 @@ export function errnoWords(err: unknown): string {
  * Reads `<procRoot>/net/tcp` and `<procRoot>/net/tcp6`. A missing tcp6 (IPv6 disabled) or an
  * unreadable table is a note, not an error.
  */
-export async function readTcpSockets(procRoot = '/proc', byteOrder: 'LE' | 'BE' = endianness()): Promise<TcpSocketTable> {
+export async function readTcpSockets(
+  procRoot = '/proc',
+  byteOrder: 'LE' | 'BE' = endianness(),
+): Promise<TcpSocketTable> {
   const result: TcpSocketTable = { sockets: [], notes: [] };
   for (const table of ['tcp', 'tcp6'] as const) {
     const path = `${procRoot}/net/${table}`;

@@ -66,7 +66,11 @@ export async function readProcessInfo(pid: number, procRoot = '/proc', fs: ProcF
  * Finds the processes holding the given socket inodes by reading every /proc/<pid>/fd. Inode 0
  * (no file refers to the socket) is never looked for.
  */
-export async function findSocketOwners(inodes: Iterable<number>, procRoot = '/proc', fs: ProcFs = nodeProcFs): Promise<SocketOwners> {
+export async function findSocketOwners(
+  inodes: Iterable<number>,
+  procRoot = '/proc',
+  fs: ProcFs = nodeProcFs,
+): Promise<SocketOwners> {
   const wanted = new Set([...inodes].filter((i) => i !== 0));
   const result: SocketOwners = { byInode: new Map(), unreadable: 0, vanished: 0 };
   if (wanted.size === 0) return result;
@@ -125,7 +129,8 @@ const KNOWN_SPEAKERS: Record<string, string> = {
 };
 
 /** Our command as node runs it: the bin script, or the CLI package's built entry point. */
-const OUR_SCRIPT = /(^|\/)bgp-announce(\.js)?$|(^|\/)(@bgp-announce\/cli|packages\/cli)\/(dist\/main|bin\/bgp-announce)\.js$/;
+const OUR_SCRIPT =
+  /(^|\/)bgp-announce(\.js)?$|(^|\/)(@bgp-announce\/cli|packages\/cli)\/(dist\/main|bin\/bgp-announce)\.js$/;
 
 /** True for a bgp-announce process: our command in the first arguments of its command line, or as its process name. */
 export function isBgpAnnounce(p: ProcessInfo): boolean {

@@ -80,7 +80,8 @@ function parseCidr(text: string): IPv4CidrRange | IPv6CidrRange | string {
     return `is not a prefix like "192.0.2.0/28" or "2001:db8::/64": ${JSON.stringify(text)}`;
   }
   const address = parseIPNum(text.slice(0, slash));
-  if (address === undefined) return `${JSON.stringify(text.slice(0, slash))} in ${JSON.stringify(text)} is not an IPv4 or IPv6 address`;
+  if (address === undefined)
+    return `${JSON.stringify(text.slice(0, slash))} in ${JSON.stringify(text)} is not an IPv4 or IPv6 address`;
   const bits = address.bitSize;
   const lengthText = text.slice(slash + 1);
   // Stricter than ip-num, which takes "/024".
@@ -88,7 +89,9 @@ function parseCidr(text: string): IPv4CidrRange | IPv6CidrRange | string {
     return `prefix length ${JSON.stringify(lengthText)} in ${JSON.stringify(text)} must be 0-${bits} for IPv${familyOf(address)}`;
   }
   const length = BigInt(lengthText);
-  const cidr = isIPv4(address) ? new IPv4CidrRange(address, new IPv4Prefix(length)) : new IPv6CidrRange(address, new IPv6Prefix(length));
+  const cidr = isIPv4(address)
+    ? new IPv4CidrRange(address, new IPv4Prefix(length))
+    : new IPv6CidrRange(address, new IPv6Prefix(length));
   if (!cidr.getFirst().isEquals(address)) {
     return `${JSON.stringify(text)} has host bits set: the prefix is ${canonicalText(cidr.getFirst())}/${length}`;
   }
@@ -127,15 +130,23 @@ export function parseAddressRange(text: string): AddressRange | string {
   const lastText = text.slice(dash + 1).trim();
   const first = parseIPNum(firstText);
   const last = parseIPNum(lastText);
-  if (first === undefined) return `range start ${JSON.stringify(firstText)} in ${JSON.stringify(text)} is not an IPv4 or IPv6 address`;
-  if (last === undefined) return `range end ${JSON.stringify(lastText)} in ${JSON.stringify(text)} is not an IPv4 or IPv6 address`;
-  if (familyOf(first) !== familyOf(last)) return `range ${JSON.stringify(text)} mixes IPv${familyOf(first)} and IPv${familyOf(last)}`;
+  if (first === undefined)
+    return `range start ${JSON.stringify(firstText)} in ${JSON.stringify(text)} is not an IPv4 or IPv6 address`;
+  if (last === undefined)
+    return `range end ${JSON.stringify(lastText)} in ${JSON.stringify(text)} is not an IPv4 or IPv6 address`;
+  if (familyOf(first) !== familyOf(last))
+    return `range ${JSON.stringify(text)} mixes IPv${familyOf(first)} and IPv${familyOf(last)}`;
   if (first.isGreaterThan(last)) return `range ${JSON.stringify(text)} starts after it ends`;
   return addressRange(text, new RangedSet<IPNum>(first, last));
 }
 
 function addressRange(text: string, set: IPRangeSet): AddressRange {
-  const r: AddressRange = { family: familyOf(set.getFirst()), text, first: canonicalText(set.getFirst()), last: canonicalText(set.getLast()) };
+  const r: AddressRange = {
+    family: familyOf(set.getFirst()),
+    text,
+    first: canonicalText(set.getFirst()),
+    last: canonicalText(set.getLast()),
+  };
   rangeSets.set(r, set);
   return r;
 }
@@ -149,7 +160,14 @@ export function rangeSet(r: AddressRange): IPRangeSet | undefined {
   if (known !== undefined) return known;
   const first = parseIPNum(r.first);
   const last = parseIPNum(r.last);
-  if (first === undefined || last === undefined || familyOf(first) !== r.family || familyOf(last) !== r.family || first.isGreaterThan(last)) return undefined;
+  if (
+    first === undefined ||
+    last === undefined ||
+    familyOf(first) !== r.family ||
+    familyOf(last) !== r.family ||
+    first.isGreaterThan(last)
+  )
+    return undefined;
   const set = new RangedSet<IPNum>(first, last);
   rangeSets.set(r, set);
   return set;
@@ -169,7 +187,9 @@ export function rangesOverlap(a: AddressRange, b: AddressRange): boolean {
   // Not ip-num's isOverlapping: in 1.6.2 it says false for two ranges that share only one end
   // (192.0.2.0-192.0.2.15 and 192.0.2.15-192.0.2.30). Two ranges overlap when either holds the
   // other's first address.
-  return x.contains(RangedSet.fromSingleIP<IPNum>(y.getFirst())) || y.contains(RangedSet.fromSingleIP<IPNum>(x.getFirst()));
+  return (
+    x.contains(RangedSet.fromSingleIP<IPNum>(y.getFirst())) || y.contains(RangedSet.fromSingleIP<IPNum>(x.getFirst()))
+  );
 }
 
 /**

@@ -67,7 +67,13 @@ export function readFields(ctx: ObjectContext, obj: Fields, key: string, path: s
   return value;
 }
 
-export function readString(ctx: ObjectContext, obj: Fields, key: string, path: string, required = false): string | undefined {
+export function readString(
+  ctx: ObjectContext,
+  obj: Fields,
+  key: string,
+  path: string,
+  required = false,
+): string | undefined {
   const value = field(obj, key);
   if (value === undefined) {
     if (required) report(ctx, join(path, key), 'is required');
@@ -91,7 +97,16 @@ export function readBoolean(ctx: ObjectContext, obj: Fields, key: string, path: 
 }
 
 /** An integer field within [min, max]; `unit` is appended to the range in the message. */
-export function readInteger(ctx: ObjectContext, obj: Fields, key: string, path: string, min: number, max: number, required = false, unit = ''): number | undefined {
+export function readInteger(
+  ctx: ObjectContext,
+  obj: Fields,
+  key: string,
+  path: string,
+  min: number,
+  max: number,
+  required = false,
+  unit = '',
+): number | undefined {
   const value = field(obj, key);
   if (value === undefined) {
     if (required) report(ctx, join(path, key), `is required (an integer from ${min} to ${max}${unit})`);
@@ -134,7 +149,12 @@ export function readStringList(ctx: ObjectContext, obj: Fields, key: string, pat
 }
 
 /** A list of objects, each with its field path; bad entries are recorded and left out. */
-export function readFieldsList(ctx: ObjectContext, obj: Fields, key: string, path: string): { item: Fields; path: string }[] {
+export function readFieldsList(
+  ctx: ObjectContext,
+  obj: Fields,
+  key: string,
+  path: string,
+): { item: Fields; path: string }[] {
   const value = field(obj, key);
   const at = join(path, key);
   if (value === undefined) return [];

@@ -15,22 +15,37 @@ export function crossCheck(config: AnnouncerConfig, allNames: NamesByKind, probl
   const missing = (c: ObjectContext, at: string, kind: ConfigKind, name: string): void => {
     if (!allNames[kind].has(name)) {
       const have = [...allNames[kind]];
-      report(c, at, `refers to ${kind} ${JSON.stringify(name)}, which does not exist (${have.length === 0 ? `there is no ${kind}` : `known: ${have.join(', ')}`})`);
+      report(
+        c,
+        at,
+        `refers to ${kind} ${JSON.stringify(name)}, which does not exist (${have.length === 0 ? `there is no ${kind}` : `known: ${have.join(', ')}`})`,
+      );
     }
   };
 
   checkPoolOverlaps(config.pools, problems);
 
   for (const peer of config.peers) {
-    if (peer.bfdProfile !== undefined) missing(ctx('BGPPeer', peer.name), 'spec.bfdProfile', 'BFDProfile', peer.bfdProfile);
+    if (peer.bfdProfile !== undefined)
+      missing(ctx('BGPPeer', peer.name), 'spec.bfdProfile', 'BFDProfile', peer.bfdProfile);
   }
   for (let i = 0; i < config.peers.length; i++) {
     const a = config.peers[i]!;
-    const twin = config.peers.slice(0, i).find(
-      (b) => b.peerAddress === a.peerAddress && b.peerPort === a.peerPort && b.sourceAddress === a.sourceAddress && JSON.stringify(b.nodeSelectors) === JSON.stringify(a.nodeSelectors),
-    );
+    const twin = config.peers
+      .slice(0, i)
+      .find(
+        (b) =>
+          b.peerAddress === a.peerAddress &&
+          b.peerPort === a.peerPort &&
+          b.sourceAddress === a.sourceAddress &&
+          JSON.stringify(b.nodeSelectors) === JSON.stringify(a.nodeSelectors),
+      );
     if (twin) {
-      report(ctx('BGPPeer', a.name), 'spec.peerAddress', `BGPPeer ${twin.name} already peers with ${a.peerAddress} from the same nodes and source address: the router would see two sessions from one neighbor`);
+      report(
+        ctx('BGPPeer', a.name),
+        'spec.peerAddress',
+        `BGPPeer ${twin.name} already peers with ${a.peerAddress} from the same nodes and source address: the router would see two sessions from one neighbor`,
+      );
     }
   }
 
@@ -50,7 +65,11 @@ export function crossCheck(config: AnnouncerConfig, allNames: NamesByKind, probl
 /** The pools an advertisement applies to: by name, by selector, or every pool when it names none. */
 export function poolsOf(adv: BGPAdvertisement, pools: readonly IPAddressPool[]): IPAddressPool[] {
   if (adv.ipAddressPools.length === 0 && adv.ipAddressPoolSelectors.length === 0) return [...pools];
-  return pools.filter((p) => adv.ipAddressPools.includes(p.name) || (adv.ipAddressPoolSelectors.length > 0 && matchesAny(adv.ipAddressPoolSelectors, p.labels)));
+  return pools.filter(
+    (p) =>
+      adv.ipAddressPools.includes(p.name) ||
+      (adv.ipAddressPoolSelectors.length > 0 && matchesAny(adv.ipAddressPoolSelectors, p.labels)),
+  );
 }
 
 /** No address may be in two pools (the allocator could hand it out twice). Reported on the later pool. */

@@ -4,8 +4,8 @@
 const UNIT_SECONDS: Readonly<Record<string, number>> = {
   ns: 1e-9,
   us: 1e-6,
-  'µs': 1e-6, // U+00B5 micro sign
-  'μs': 1e-6, // U+03BC Greek mu
+  µs: 1e-6, // U+00B5 micro sign
+  μs: 1e-6, // U+03BC Greek mu
   ms: 1e-3,
   s: 1,
   m: 60,
@@ -24,7 +24,8 @@ export function parseDuration(text: string): number | string {
   if (text === '0') return 0;
   if (text === '') return `must be ${example}, got an empty string`;
   if (text.startsWith('-')) return `must not be negative, got ${JSON.stringify(text)}`;
-  if (/^\+?\d+(\.\d+)?$/.test(text)) return `needs a unit (ns, us, ms, s, m, h): ${example}, got ${JSON.stringify(text)}`;
+  if (/^\+?\d+(\.\d+)?$/.test(text))
+    return `needs a unit (ns, us, ms, s, m, h): ${example}, got ${JSON.stringify(text)}`;
   let seconds = 0;
   PART_RE.lastIndex = 0;
   while (PART_RE.lastIndex < text.length) {

@@ -66,7 +66,9 @@ export const ADVERTISEMENT_SPEC_FIELDS = {
 } as const satisfies FieldTree;
 
 /** BFDProfile's spec fields are those of @bgp-announce/bfd's profile (minus its name, which is metadata.name). */
-export const BFD_PROFILE_SPEC_FIELDS: FieldTree = Object.fromEntries(Object.keys(BFD_PROFILE_DEFAULTS).map((k) => [k, true]));
+export const BFD_PROFILE_SPEC_FIELDS: FieldTree = Object.fromEntries(
+  Object.keys(BFD_PROFILE_DEFAULTS).map((k) => [k, true]),
+);
 
 export const STATIC_ROUTE_SPEC_FIELDS = {
   prefixes: true,

@@ -41,7 +41,9 @@ export function readConfigDocuments(text: string, source: string): ConfigDocumen
 /** Parses lines[from..to) (one document, maybe starting with its "---" line) into `out`. */
 function readDocument(lines: readonly string[], from: number, to: number, source: string, out: ConfigDocuments): void {
   const body = lines.slice(from, to);
-  const contentAt = body.findIndex((l, i) => !EMPTY_LINE_RE.test(l) && !(i === 0 && SEPARATOR_RE.test(l) && EMPTY_LINE_RE.test(l.slice(3))));
+  const contentAt = body.findIndex(
+    (l, i) => !EMPTY_LINE_RE.test(l) && !(i === 0 && SEPARATOR_RE.test(l) && EMPTY_LINE_RE.test(l.slice(3))),
+  );
   if (contentAt < 0) return; // only blank lines, comments and the separator
   const origin = `${source}:${from + contentAt + 1}`;
   let documents: unknown[];
@@ -60,12 +62,23 @@ function yamlProblem(e: unknown, lines: readonly string[], source: string, origi
   if (err.name === 'YAMLException' && typeof err.mark?.line === 'number') {
     const line = err.mark.line;
     const text = (lines[line] ?? '').trim();
-    const shown = text === '' ? '' : ` (line reads: ${JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text)})`;
-    return { kind: 'unknown', name: source, field: `line ${line + 1}, column ${(err.mark.column ?? 0) + 1}`, message: `YAML syntax error: ${err.reason ?? err.message}${shown}` };
+    const shown =
+      text === '' ? '' : ` (line reads: ${JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text)})`;
+    return {
+      kind: 'unknown',
+      name: source,
+      field: `line ${line + 1}, column ${(err.mark.column ?? 0) + 1}`,
+      message: `YAML syntax error: ${err.reason ?? err.message}${shown}`,
+    };
   }
   // loadAllYaml fails (TypeError) on a document that is null ("~") before we see it.
   const why = e instanceof TypeError ? 'got null' : `could not be read: ${err.message ?? String(e)}`;
-  return { kind: 'unknown', name: origin, field: 'document', message: `must be an object with apiVersion, kind, metadata and spec, ${why}` };
+  return {
+    kind: 'unknown',
+    name: origin,
+    field: 'document',
+    message: `must be an object with apiVersion, kind, metadata and spec, ${why}`,
+  };
 }
 
 function addDocument(doc: unknown, origin: string, out: ConfigDocuments): void {
@@ -75,11 +88,22 @@ function addDocument(doc: unknown, origin: string, out: ConfigDocuments): void {
     return;
   }
   for (const key of Object.keys(doc)) {
-    if (!LIST_FIELDS.has(key)) out.problems.push({ kind: 'unknown', name: origin, field: key, message: `unknown field of a List (known fields here: ${[...LIST_FIELDS].join(', ')})` });
+    if (!LIST_FIELDS.has(key))
+      out.problems.push({
+        kind: 'unknown',
+        name: origin,
+        field: key,
+        message: `unknown field of a List (known fields here: ${[...LIST_FIELDS].join(', ')})`,
+      });
   }
   const items = doc.items ?? [];
   if (!Array.isArray(items)) {
-    out.problems.push({ kind: 'unknown', name: origin, field: 'items', message: `must be a list of objects, got ${describe(items)}` });
+    out.problems.push({
+      kind: 'unknown',
+      name: origin,
+      field: 'items',
+      message: `must be a list of objects, got ${describe(items)}`,
+    });
     return;
   }
   items.forEach((item: unknown, i) => {
@@ -99,7 +123,12 @@ export function parseConfigText(text: string, source: string): { config: Announc
 export function fileOnlyProblems(config: AnnouncerConfig): ConfigProblem[] {
   return config.peers
     .filter((p) => p.passwordSecret !== undefined)
-    .map((p) => ({ kind: 'BGPPeer', name: p.name, field: 'spec.passwordSecret', message: 'a config file has no Secrets to read it from: give the key in spec.password' }));
+    .map((p) => ({
+      kind: 'BGPPeer',
+      name: p.name,
+      field: 'spec.passwordSecret',
+      message: 'a config file has no Secrets to read it from: give the key in spec.password',
+    }));
 }
 
 /**
@@ -113,8 +142,18 @@ export async function loadConfigFile(path: string): Promise<{ config: AnnouncerC
     text = await readFile(path, 'utf8');
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-    return { config: validateConfig([]).config, problems: [{ kind: 'unknown', name: path, field: 'file', message: `cannot read the config file: ${why}` }] };
+    const why =
+      err.code === 'ENOENT'
+        ? 'no such file'
+        : err.code === 'EACCES'
+          ? 'permission denied'
+          : err.code === 'EISDIR'
+            ? 'is a directory'
+            : err.message;
+    return {
+      config: validateConfig([]).config,
+      problems: [{ kind: 'unknown', name: path, field: 'file', message: `cannot read the config file: ${why}` }],
+    };
   }
   const result = parseConfigText(text, path);
   return { config: result.config, problems: [...result.problems, ...fileOnlyProblems(result.config)] };

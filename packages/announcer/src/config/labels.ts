@@ -1,7 +1,15 @@
 // Syntax of Kubernetes labels and label selectors (metav1.LabelSelector) in our objects: label keys
 // and values, matchLabels, and matchExpressions with their operators and values.
 import { LABEL_REQUIREMENT_FIELDS, LABEL_SELECTOR_FIELDS } from './fields.js';
-import { type Fields, type ObjectContext, checkUnknownFields, describe, isFields, readFieldsList, report } from './check.js';
+import {
+  type Fields,
+  type ObjectContext,
+  checkUnknownFields,
+  describe,
+  isFields,
+  readFieldsList,
+  report,
+} from './check.js';
 import type { LabelSelector } from './types.js';
 
 const NAME_RE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
@@ -83,14 +91,20 @@ export function readLabelSelector(ctx: ObjectContext, selector: Fields, path: st
     if ((op === 'In' || op === 'NotIn') && list.length === 0) {
       report(ctx, `${at}.values`, `must list at least one value for operator ${op}`);
     } else if ((op === 'Exists' || op === 'DoesNotExist') && list.length > 0) {
-      report(ctx, `${at}.values`, `must be empty for operator ${op} (it tests only whether the key exists), got ${list.length} value(s)`);
+      report(
+        ctx,
+        `${at}.values`,
+        `must be empty for operator ${op} (it tests only whether the key exists), got ${list.length} value(s)`,
+      );
     }
     list.forEach((v: unknown, i) => {
       const why = labelValueProblem(v);
       if (why !== undefined) report(ctx, `${at}.values[${i}]`, why);
     });
     if (typeof key === 'string') {
-      expressions.push(list.length > 0 ? { key, operator: op, values: [...(list as string[])] } : { key, operator: op });
+      expressions.push(
+        list.length > 0 ? { key, operator: op, values: [...(list as string[])] } : { key, operator: op },
+      );
     }
   }
   if (expressions.length > 0) out.matchExpressions = expressions;
@@ -114,7 +128,8 @@ export function readLabelSelectors(ctx: ObjectContext, obj: Fields, key: string,
 
 /** Why `name` is not a valid object name (a lower-case DNS subdomain, as Kubernetes requires), or undefined. */
 export function objectNameProblem(name: unknown): string | undefined {
-  if (typeof name !== 'string' || name === '') return `is required (a lower-case name such as "tor-a"), got ${describe(name)}`;
+  if (typeof name !== 'string' || name === '')
+    return `is required (a lower-case name such as "tor-a"), got ${describe(name)}`;
   if (name.length > 253 || !DNS_SUBDOMAIN_RE.test(name)) {
     return `must be a lower-case DNS subdomain (letters a-z, digits, '-' and '.', at most 253 characters, starting and ending with a letter or digit), got ${describe(name)}`;
   }

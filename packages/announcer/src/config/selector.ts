@@ -3,11 +3,14 @@
 import type { LabelSelector } from './types.js';
 
 /** True when `labels` satisfy `selector`. */
-export function matchesSelector(selector: LabelSelector, labels: Readonly<Record<string, string>> | undefined): boolean {
+export function matchesSelector(
+  selector: LabelSelector,
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean {
   const l = labels ?? {};
   for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (l[k] !== v) return false;
   for (const e of selector.matchExpressions ?? []) {
-    const has = Object.prototype.hasOwnProperty.call(l, e.key);
+    const has = Object.hasOwn(l, e.key);
     const values = e.values ?? [];
     switch (e.operator) {
       case 'In':
@@ -28,6 +31,9 @@ export function matchesSelector(selector: LabelSelector, labels: Readonly<Record
 }
 
 /** True when the list is empty (no restriction) or any selector matches. */
-export function matchesAny(selectors: readonly LabelSelector[], labels: Readonly<Record<string, string>> | undefined): boolean {
+export function matchesAny(
+  selectors: readonly LabelSelector[],
+  labels: Readonly<Record<string, string>> | undefined,
+): boolean {
   return selectors.length === 0 || selectors.some((s) => matchesSelector(s, labels));
 }

@@ -145,7 +145,11 @@ export function formatProblem(p: ConfigProblem): string {
 /** A configuration that was rejected; the previous good one keeps running. */
 export class ConfigError extends Error {
   constructor(readonly problems: ConfigProblem[]) {
-    super(problems.length === 1 ? formatProblem(problems[0]!) : `${problems.length} problems:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`);
+    super(
+      problems.length === 1
+        ? formatProblem(problems[0]!)
+        : `${problems.length} problems:\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }

@@ -18,7 +18,10 @@ const LARGE_PREFIX = 'large:';
  * large community (RFC 8092), as MetalLB writes them. Split into standard and large communities
  * (the latter without the "large:" prefix); bad entries are recorded.
  */
-export function readCommunities(ctx: ObjectContext, spec: Fields): { communities: string[]; largeCommunities: string[] } {
+export function readCommunities(
+  ctx: ObjectContext,
+  spec: Fields,
+): { communities: string[]; largeCommunities: string[] } {
   const communities: string[] = [];
   const largeCommunities: string[] = [];
   const list = readStringList(ctx, spec, 'communities', 'spec');
@@ -29,11 +32,16 @@ export function readCommunities(ctx: ObjectContext, spec: Fields): { communities
       const body = text.slice(LARGE_PREFIX.length);
       try {
         const value = parseLargeCommunity(body).join(':');
-        if (values.has(`large:${value}`)) report(ctx, at, `${JSON.stringify(text)} is the same large community as an earlier entry`);
+        if (values.has(`large:${value}`))
+          report(ctx, at, `${JSON.stringify(text)} is the same large community as an earlier entry`);
         values.add(`large:${value}`);
         largeCommunities.push(body);
       } catch {
-        report(ctx, at, `${JSON.stringify(text)} is not a large community: write "large:" and three numbers 0-4294967295 ("large:64496:1:2")`);
+        report(
+          ctx,
+          at,
+          `${JSON.stringify(text)} is not a large community: write "large:" and three numbers 0-4294967295 ("large:64496:1:2")`,
+        );
       }
       continue;
     }
@@ -59,8 +67,12 @@ export function validateAdvertisement(ctx: ObjectContext, spec: Fields): BGPAdve
   checkUnknownFields(ctx, spec, ADVERTISEMENT_SPEC_FIELDS, 'spec');
   const ipAddressPools = readStringList(ctx, spec, 'ipAddressPools', 'spec');
   const ipAddressPoolSelectors = readLabelSelectors(ctx, spec, 'ipAddressPoolSelectors', 'spec');
-  const aggregationLength = readInteger(ctx, spec, 'aggregationLength', 'spec', 0, 32, false, ' (an IPv4 prefix length)') ?? ADVERTISEMENT_DEFAULTS.aggregationLength;
-  const aggregationLengthV6 = readInteger(ctx, spec, 'aggregationLengthV6', 'spec', 0, 128, false, ' (an IPv6 prefix length)') ?? ADVERTISEMENT_DEFAULTS.aggregationLengthV6;
+  const aggregationLength =
+    readInteger(ctx, spec, 'aggregationLength', 'spec', 0, 32, false, ' (an IPv4 prefix length)') ??
+    ADVERTISEMENT_DEFAULTS.aggregationLength;
+  const aggregationLengthV6 =
+    readInteger(ctx, spec, 'aggregationLengthV6', 'spec', 0, 128, false, ' (an IPv6 prefix length)') ??
+    ADVERTISEMENT_DEFAULTS.aggregationLengthV6;
   const localPref = readInteger(ctx, spec, 'localPref', 'spec', 0, 4294967295);
   const { communities, largeCommunities } = readCommunities(ctx, spec);
   const peers = readStringList(ctx, spec, 'peers', 'spec');
@@ -94,7 +106,8 @@ export function validateStaticRoute(ctx: ObjectContext, spec: Fields): StaticRou
       continue;
     }
     const canonical = formatPrefix(prefix);
-    if (prefixes.includes(canonical)) report(ctx, at, `${JSON.stringify(text)} is the same prefix as an earlier entry (${canonical})`);
+    if (prefixes.includes(canonical))
+      report(ctx, at, `${JSON.stringify(text)} is the same prefix as an earlier entry (${canonical})`);
     else prefixes.push(canonical);
   }
   const peers = readStringList(ctx, spec, 'peers', 'spec');

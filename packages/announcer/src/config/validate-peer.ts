@@ -3,7 +3,18 @@
 // and connectTime 120s, FRR's default that MetalLB inherits); connectionMode and the listen fields are
 // ours (active-only sessions by default, so no fight over :179 with kube-vip or Cilium).
 import { type Address, parseAddress } from './address.js';
-import { type Fields, type ObjectContext, checkUnknownFields, describe, familyName, readBoolean, readFields, readInteger, readString, report } from './check.js';
+import {
+  type Fields,
+  type ObjectContext,
+  checkUnknownFields,
+  describe,
+  familyName,
+  readBoolean,
+  readFields,
+  readInteger,
+  readString,
+  report,
+} from './check.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { PEER_SPEC_FIELDS } from './fields.js';
 import { objectNameProblem, readLabelSelectors } from './labels.js';
@@ -42,14 +53,19 @@ export function validatePeer(ctx: ObjectContext, spec: Fields): BGPPeer | undefi
   let connectionMode: ConnectionMode = PEER_DEFAULTS.connectionMode;
   if (modeValue !== undefined) {
     if (CONNECTION_MODES.includes(modeValue as ConnectionMode)) connectionMode = modeValue as ConnectionMode;
-    else report(ctx, 'spec.connectionMode', `must be one of ${CONNECTION_MODES.join(', ')}, got ${describe(modeValue)}`);
+    else
+      report(ctx, 'spec.connectionMode', `must be one of ${CONNECTION_MODES.join(', ')}, got ${describe(modeValue)}`);
   }
   const listenAddress = readAddressField(ctx, spec, 'listenAddress', peerAddress);
   const listenPort = readInteger(ctx, spec, 'listenPort', 'spec', 1, 65535);
   if (connectionMode === 'active') {
     for (const key of ['listenAddress', 'listenPort'] as const) {
       if (spec[key] !== undefined && spec[key] !== null) {
-        report(ctx, `spec.${key}`, `is only used when connectionMode is passive or both, and connectionMode is ${connectionMode}${modeValue === undefined ? ' (the default)' : ''}`);
+        report(
+          ctx,
+          `spec.${key}`,
+          `is only used when connectionMode is passive or both, and connectionMode is ${connectionMode}${modeValue === undefined ? ' (the default)' : ''}`,
+        );
       }
     }
   }
@@ -57,7 +73,12 @@ export function validatePeer(ctx: ObjectContext, spec: Fields): BGPPeer | undefi
   const password = readString(ctx, spec, 'password', 'spec');
   if (password !== undefined) {
     if (/[\r\n]/.test(password)) report(ctx, 'spec.password', 'must not contain line breaks');
-    else if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) report(ctx, 'spec.password', `is ${Buffer.byteLength(password)} bytes long; a TCP MD5 key is at most ${MAX_PASSWORD_BYTES}`);
+    else if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
+      report(
+        ctx,
+        'spec.password',
+        `is ${Buffer.byteLength(password)} bytes long; a TCP MD5 key is at most ${MAX_PASSWORD_BYTES}`,
+      );
   }
   const passwordSecret = readPasswordSecret(ctx, spec);
   if (password !== undefined && passwordSecret !== undefined) {
@@ -69,17 +90,29 @@ export function validatePeer(ctx: ObjectContext, spec: Fields): BGPPeer | undefi
   if (ebgpMultiHop && myASN !== undefined && myASN === peerASN) {
     report(ctx, 'spec.ebgpMultiHop', `is for eBGP peers, but myASN and peerASN are both ${myASN} (iBGP)`);
   }
-  const enableGracefulRestart = readBoolean(ctx, spec, 'enableGracefulRestart', 'spec') ?? PEER_DEFAULTS.enableGracefulRestart;
+  const enableGracefulRestart =
+    readBoolean(ctx, spec, 'enableGracefulRestart', 'spec') ?? PEER_DEFAULTS.enableGracefulRestart;
   const routerID = readString(ctx, spec, 'routerID', 'spec');
   if (routerID !== undefined) {
     const id = parseAddress(routerID);
     if (id === undefined || id.family !== 4 || id.value === 0n) {
-      report(ctx, 'spec.routerID', `must be an IPv4 address other than 0.0.0.0 (a BGP identifier is 4 octets), got ${describe(routerID)}`);
+      report(
+        ctx,
+        'spec.routerID',
+        `must be an IPv4 address other than 0.0.0.0 (a BGP identifier is 4 octets), got ${describe(routerID)}`,
+      );
     }
   }
   const nodeSelectors = readLabelSelectors(ctx, spec, 'nodeSelectors', 'spec');
 
-  if (ctx.problems.length !== before || myASN === undefined || peerASN === undefined || peerAddressText === undefined || timers === undefined) return undefined;
+  if (
+    ctx.problems.length !== before ||
+    myASN === undefined ||
+    peerASN === undefined ||
+    peerAddressText === undefined ||
+    timers === undefined
+  )
+    return undefined;
   const peer: BGPPeer = {
     name: ctx.name,
     myASN,
@@ -107,7 +140,11 @@ export function validatePeer(ctx: ObjectContext, spec: Fields): BGPPeer | undefi
 function readAsn(ctx: ObjectContext, spec: Fields, key: string): number | undefined {
   const asn = readInteger(ctx, spec, key, 'spec', 1, MAX_ASN, true, ' (an AS number)');
   if (asn === AS_TRANS) {
-    report(ctx, `spec.${key}`, `must not be ${AS_TRANS} (AS_TRANS, RFC 6793: a placeholder for 4-octet AS numbers, not a real AS)`);
+    report(
+      ctx,
+      `spec.${key}`,
+      `must not be ${AS_TRANS} (AS_TRANS, RFC 6793: a placeholder for 4-octet AS numbers, not a real AS)`,
+    );
     return undefined;
   }
   return asn;
@@ -120,13 +157,22 @@ function readAddress(ctx: ObjectContext, text: string, at: string): Address | un
 }
 
 /** An optional address field that must be of the peer address's family. */
-function readAddressField(ctx: ObjectContext, spec: Fields, key: string, peerAddress: Address | undefined): string | undefined {
+function readAddressField(
+  ctx: ObjectContext,
+  spec: Fields,
+  key: string,
+  peerAddress: Address | undefined,
+): string | undefined {
   const text = readString(ctx, spec, key, 'spec');
   if (text === undefined) return undefined;
   const address = readAddress(ctx, text, `spec.${key}`);
   if (address === undefined) return undefined;
   if (peerAddress !== undefined && address.family !== peerAddress.family) {
-    report(ctx, `spec.${key}`, `is ${familyName(address.family)} (${text}) but peerAddress is ${familyName(peerAddress.family)}: both must be of the same family`);
+    report(
+      ctx,
+      `spec.${key}`,
+      `is ${familyName(address.family)} (${text}) but peerAddress is ${familyName(peerAddress.family)}: both must be of the same family`,
+    );
     return undefined;
   }
   return text;
@@ -141,7 +187,11 @@ function readPasswordSecret(ctx: ObjectContext, spec: Fields): BGPPeer['password
   if (nameProblem !== undefined) report(ctx, 'spec.passwordSecret.name', nameProblem);
   const namespace = readString(ctx, secret, 'namespace', 'spec.passwordSecret');
   if (namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(namespace)) {
-    report(ctx, 'spec.passwordSecret.namespace', `must be a namespace name (lower-case letters, digits and '-', at most 63 characters), got ${describe(namespace)}`);
+    report(
+      ctx,
+      'spec.passwordSecret.namespace',
+      `must be a namespace name (lower-case letters, digits and '-', at most 63 characters), got ${describe(namespace)}`,
+    );
   }
   if (name === undefined) return undefined;
   return namespace === undefined ? { name } : { name, namespace };
@@ -166,7 +216,11 @@ function readSeconds(ctx: ObjectContext, spec: Fields, key: string, min: number,
     return undefined;
   }
   if (seconds < min || seconds > max) {
-    report(ctx, at, `must be from ${formatDuration(min)} to ${formatDuration(max)} (${min}-${max} seconds), got ${describe(value)}`);
+    report(
+      ctx,
+      at,
+      `must be from ${formatDuration(min)} to ${formatDuration(max)} (${min}-${max} seconds), got ${describe(value)}`,
+    );
     return undefined;
   }
   return seconds;
@@ -177,7 +231,11 @@ function readTimers(ctx: ObjectContext, spec: Fields): { holdTime: number; keepa
   const before = ctx.problems.length;
   const hold = readSeconds(ctx, spec, 'holdTime', 0, 65535);
   if (hold !== undefined && hold > 0 && hold < 3) {
-    report(ctx, 'spec.holdTime', `must be 0 (no keepalives) or at least 3s (RFC 4271 4.2), got ${describe(spec.holdTime)}`);
+    report(
+      ctx,
+      'spec.holdTime',
+      `must be 0 (no keepalives) or at least 3s (RFC 4271 4.2), got ${describe(spec.holdTime)}`,
+    );
   }
   const keepalive = readSeconds(ctx, spec, 'keepaliveTime', 0, 65535);
   if (ctx.problems.length !== before) return undefined;
@@ -186,21 +244,37 @@ function readTimers(ctx: ObjectContext, spec: Fields): { holdTime: number; keepa
     // MetalLB: with only keepaliveTime given, the hold time is three keepalives.
     holdTime = keepalive * 3;
     if (holdTime > 65535) {
-      report(ctx, 'spec.keepaliveTime', `${describe(spec.keepaliveTime)} makes the default holdTime (3 x keepaliveTime) ${holdTime}s, over the 65535s maximum; set holdTime too`);
+      report(
+        ctx,
+        'spec.keepaliveTime',
+        `${describe(spec.keepaliveTime)} makes the default holdTime (3 x keepaliveTime) ${holdTime}s, over the 65535s maximum; set holdTime too`,
+      );
       return undefined;
     }
   }
   const keepaliveTime = keepalive ?? Math.floor(holdTime / 3);
   if (holdTime === 0 && keepaliveTime > 0) {
-    report(ctx, 'spec.keepaliveTime', `must be 0 or left out when holdTime is 0 (no keepalives are sent), got ${describe(spec.keepaliveTime)}`);
+    report(
+      ctx,
+      'spec.keepaliveTime',
+      `must be 0 or left out when holdTime is 0 (no keepalives are sent), got ${describe(spec.keepaliveTime)}`,
+    );
     return undefined;
   }
   if (holdTime > 0 && keepaliveTime === 0) {
-    report(ctx, 'spec.keepaliveTime', `must be at least 1s while holdTime is ${formatDuration(holdTime)}, or the peer's hold timer expires`);
+    report(
+      ctx,
+      'spec.keepaliveTime',
+      `must be at least 1s while holdTime is ${formatDuration(holdTime)}, or the peer's hold timer expires`,
+    );
     return undefined;
   }
   if (holdTime > 0 && keepaliveTime >= holdTime) {
-    report(ctx, 'spec.keepaliveTime', `must be shorter than holdTime (${formatDuration(holdTime)}), got ${describe(spec.keepaliveTime)}`);
+    report(
+      ctx,
+      'spec.keepaliveTime',
+      `must be shorter than holdTime (${formatDuration(holdTime)}), got ${describe(spec.keepaliveTime)}`,
+    );
     return undefined;
   }
   return { holdTime, keepaliveTime };

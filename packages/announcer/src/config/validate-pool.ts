@@ -2,14 +2,27 @@
 // pools are checked across the whole config (cross-check.ts).
 import { parseAddressRange, rangesOverlap } from './address.js';
 import { POOL_SPEC_FIELDS } from './fields.js';
-import { type Fields, type ObjectContext, checkUnknownFields, readBoolean, readFields, readInteger, readStringList, report } from './check.js';
+import {
+  type Fields,
+  type ObjectContext,
+  checkUnknownFields,
+  readBoolean,
+  readFields,
+  readInteger,
+  readStringList,
+  report,
+} from './check.js';
 import { readLabelSelectors } from './labels.js';
 import type { AddressRange, IPAddressPool, ServiceAllocation } from './types.js';
 
 const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** The pool with defaults filled (autoAssign true, avoidBuggyIPs false), or undefined with problems recorded. */
-export function validatePool(ctx: ObjectContext, spec: Fields, labels: Record<string, string>): IPAddressPool | undefined {
+export function validatePool(
+  ctx: ObjectContext,
+  spec: Fields,
+  labels: Record<string, string>,
+): IPAddressPool | undefined {
   const before = ctx.problems.length;
   checkUnknownFields(ctx, spec, POOL_SPEC_FIELDS, 'spec');
   const ranges: AddressRange[] = [];
@@ -32,7 +45,8 @@ export function validatePool(ctx: ObjectContext, spec: Fields, labels: Record<st
   const autoAssign = readBoolean(ctx, spec, 'autoAssign', 'spec') ?? true;
   const avoidBuggyIPs = readBoolean(ctx, spec, 'avoidBuggyIPs', 'spec') ?? false;
   const allocation = readFields(ctx, spec, 'serviceAllocation', 'spec');
-  const serviceAllocation = allocation === undefined ? undefined : readServiceAllocation(ctx, allocation, 'spec.serviceAllocation');
+  const serviceAllocation =
+    allocation === undefined ? undefined : readServiceAllocation(ctx, allocation, 'spec.serviceAllocation');
   if (ctx.problems.length !== before) return undefined;
   const pool: IPAddressPool = { name: ctx.name, ranges, autoAssign, avoidBuggyIPs, labels: { ...labels } };
   if (serviceAllocation !== undefined) pool.serviceAllocation = serviceAllocation;
@@ -46,7 +60,11 @@ function readServiceAllocation(ctx: ObjectContext, allocation: Fields, path: str
   namespaces.forEach((ns) => {
     if (!DNS_LABEL_RE.test(ns)) {
       const index = (allocation.namespaces as unknown[]).indexOf(ns);
-      report(ctx, `${path}.namespaces[${index}]`, `${JSON.stringify(ns)} is not a namespace name (lower-case letters, digits and '-', at most 63 characters)`);
+      report(
+        ctx,
+        `${path}.namespaces[${index}]`,
+        `${JSON.stringify(ns)} is not a namespace name (lower-case letters, digits and '-', at most 63 characters)`,
+      );
     }
   });
   const out: ServiceAllocation = {

@@ -6,17 +6,38 @@
 // a BFD profile, and a half-applied config changes routes in ways nobody asked for (a typo in one
 // BGPAdvertisement would withdraw its VIPs from every router). Every problem is reported at once.
 import { BfdProfileError, bfdProfile, type BfdProfile, type BfdProfileInput } from '@bgp-announce/bfd';
-import { type Fields, type ObjectContext, checkUnknownFields, describe, isFields, readFields, report } from './check.js';
+import {
+  type Fields,
+  type ObjectContext,
+  checkUnknownFields,
+  describe,
+  isFields,
+  readFields,
+  report,
+} from './check.js';
 import { type NamesByKind, crossCheck } from './cross-check.js';
 import { BFD_PROFILE_SPEC_FIELDS } from './fields.js';
 import { objectNameProblem, readLabelMap } from './labels.js';
 import { validateAdvertisement, validateStaticRoute } from './validate-advertisement.js';
 import { validatePeer } from './validate-peer.js';
 import { validatePool } from './validate-pool.js';
-import { API_GROUP_VERSION, type AnnouncerConfig, ConfigError, type ConfigKind, type ConfigProblem, type KubeObject } from './types.js';
+import {
+  API_GROUP_VERSION,
+  type AnnouncerConfig,
+  ConfigError,
+  type ConfigKind,
+  type ConfigProblem,
+  type KubeObject,
+} from './types.js';
 
 /** Every kind validateConfig reads. */
-export const CONFIG_KINDS: readonly ConfigKind[] = ['IPAddressPool', 'BGPPeer', 'BGPAdvertisement', 'BFDProfile', 'StaticRoute'];
+export const CONFIG_KINDS: readonly ConfigKind[] = [
+  'IPAddressPool',
+  'BGPPeer',
+  'BGPAdvertisement',
+  'BFDProfile',
+  'StaticRoute',
+];
 
 const TOP_LEVEL_FIELDS = { apiVersion: true, kind: true, metadata: true, spec: true, status: true } as const;
 
@@ -35,7 +56,10 @@ export function emptyConfig(): AnnouncerConfig {
  * are valid on their own; it is only meant to be used when `problems` is empty (see acceptConfig).
  * Each problem names the object (kind and metadata.name), the field path and why, with the bad value.
  */
-export function validateConfig(objects: readonly KubeObject[], options: ValidateOptions = {}): { config: AnnouncerConfig; problems: ConfigProblem[] } {
+export function validateConfig(
+  objects: readonly KubeObject[],
+  options: ValidateOptions = {},
+): { config: AnnouncerConfig; problems: ConfigProblem[] } {
   const problems: ConfigProblem[] = [];
   const config = emptyConfig();
   const names = Object.fromEntries(CONFIG_KINDS.map((k) => [k, new Set<string>()])) as Record<ConfigKind, Set<string>>;
@@ -47,15 +71,30 @@ export function validateConfig(objects: readonly KubeObject[], options: Validate
   return { config, problems };
 }
 
-function validateObject(object: unknown, origin: string, config: AnnouncerConfig, names: Record<ConfigKind, Set<string>>, problems: ConfigProblem[]): void {
+function validateObject(
+  object: unknown,
+  origin: string,
+  config: AnnouncerConfig,
+  names: Record<ConfigKind, Set<string>>,
+  problems: ConfigProblem[],
+): void {
   if (!isFields(object)) {
-    problems.push({ kind: 'unknown', name: origin, field: '(object)', message: `must be an object with apiVersion, kind, metadata and spec, got ${describe(object)}` });
+    problems.push({
+      kind: 'unknown',
+      name: origin,
+      field: '(object)',
+      message: `must be an object with apiVersion, kind, metadata and spec, got ${describe(object)}`,
+    });
     return;
   }
   const metadata = isFields(object.metadata) ? object.metadata : undefined;
   const rawName = metadata?.name;
   const kind = CONFIG_KINDS.includes(object.kind as ConfigKind) ? (object.kind as ConfigKind) : undefined;
-  const ctx: ObjectContext = { kind: kind ?? 'unknown', name: typeof rawName === 'string' && rawName !== '' ? rawName : origin, problems };
+  const ctx: ObjectContext = {
+    kind: kind ?? 'unknown',
+    name: typeof rawName === 'string' && rawName !== '' ? rawName : origin,
+    problems,
+  };
   const before = problems.length;
 
   checkUnknownFields(ctx, object, TOP_LEVEL_FIELDS, '');
@@ -64,16 +103,25 @@ function validateObject(object: unknown, origin: string, config: AnnouncerConfig
     return;
   }
   if (object.apiVersion !== API_GROUP_VERSION) {
-    const hint = typeof object.apiVersion === 'string' && object.apiVersion.startsWith('metallb.io/') ? ' (MetalLB objects are not read: copy them under our API group)' : '';
+    const hint =
+      typeof object.apiVersion === 'string' && object.apiVersion.startsWith('metallb.io/')
+        ? ' (MetalLB objects are not read: copy them under our API group)'
+        : '';
     report(ctx, 'apiVersion', `must be ${API_GROUP_VERSION}, got ${describe(object.apiVersion)}${hint}`);
   }
-  if (object.metadata !== undefined && metadata === undefined) report(ctx, 'metadata', `must be an object, got ${describe(object.metadata)}`);
+  if (object.metadata !== undefined && metadata === undefined)
+    report(ctx, 'metadata', `must be an object, got ${describe(object.metadata)}`);
   const nameProblem = objectNameProblem(rawName);
   if (nameProblem !== undefined) report(ctx, 'metadata.name', nameProblem);
   const labels = readLabelMap(ctx, metadata?.labels, 'metadata.labels') ?? {};
 
   if (typeof rawName === 'string' && rawName !== '') {
-    if (names[kind].has(rawName)) report(ctx, 'metadata.name', `another ${kind} named ${JSON.stringify(rawName)} comes earlier: names must be unique per kind`);
+    if (names[kind].has(rawName))
+      report(
+        ctx,
+        'metadata.name',
+        `another ${kind} named ${JSON.stringify(rawName)} comes earlier: names must be unique per kind`,
+      );
     names[kind].add(rawName);
   }
   const spec = object.spec === undefined || object.spec === null ? {} : readFields(ctx, object, 'spec', '');
@@ -85,7 +133,12 @@ function validateObject(object: unknown, origin: string, config: AnnouncerConfig
 
 type Valid = AnnouncerConfig[keyof AnnouncerConfig][number];
 
-function validateSpec(kind: ConfigKind, ctx: ObjectContext, spec: Fields, labels: Record<string, string>): Valid | undefined {
+function validateSpec(
+  kind: ConfigKind,
+  ctx: ObjectContext,
+  spec: Fields,
+  labels: Record<string, string>,
+): Valid | undefined {
   switch (kind) {
     case 'IPAddressPool':
       return validatePool(ctx, spec, labels);
@@ -116,7 +169,8 @@ function validateBfdProfile(ctx: ObjectContext, spec: Fields): BfdProfile | unde
   const before = ctx.problems.length;
   checkUnknownFields(ctx, spec, BFD_PROFILE_SPEC_FIELDS, 'spec');
   const input: Record<string, unknown> = { name: ctx.name };
-  for (const [key, value] of Object.entries(spec)) if (Object.hasOwn(BFD_PROFILE_SPEC_FIELDS, key) && value !== null) input[key] = value;
+  for (const [key, value] of Object.entries(spec))
+    if (Object.hasOwn(BFD_PROFILE_SPEC_FIELDS, key) && value !== null) input[key] = value;
   try {
     const profile = bfdProfile(input as BfdProfileInput);
     return ctx.problems.length === before ? profile : undefined;
@@ -146,12 +200,19 @@ export interface ConfigDecision {
  * Validates a new set of objects and decides: with no problem the new configuration is accepted;
  * with any problem, in any object, the whole new configuration is rejected and `previous` stays.
  */
-export function acceptConfig(objects: readonly KubeObject[], previous: AnnouncerConfig | undefined, options: ValidateOptions = {}): ConfigDecision {
+export function acceptConfig(
+  objects: readonly KubeObject[],
+  previous: AnnouncerConfig | undefined,
+  options: ValidateOptions = {},
+): ConfigDecision {
   return decideConfig(validateConfig(objects, options), previous);
 }
 
 /** The same decision for an already validated result (such as loadConfigFile's). */
-export function decideConfig(result: { config: AnnouncerConfig; problems: ConfigProblem[] }, previous: AnnouncerConfig | undefined): ConfigDecision {
+export function decideConfig(
+  result: { config: AnnouncerConfig; problems: ConfigProblem[] },
+  previous: AnnouncerConfig | undefined,
+): ConfigDecision {
   const { config, problems } = result;
   if (problems.length === 0) return { accepted: true, config, problems };
   return { accepted: false, config: previous, problems, error: new ConfigError(problems) };

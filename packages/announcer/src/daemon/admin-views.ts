@@ -1,7 +1,16 @@
 // What the admin endpoint answers, as plain JSON-ready objects built from the Speaker, the BFD
 // engine, the BFD history and the route source. `bgp-announce status` prints these.
 import { familyOf, notificationName } from '@bgp-announce/bgp-wire';
-import { printableAdvertised, printableReceived, type PeerMessageCounters, type PeerStatus, type PrintableRoute, type Speaker, type DescribedMessage, type RibInEntry } from '@bgp-announce/bgp-speaker';
+import {
+  printableAdvertised,
+  printableReceived,
+  type PeerMessageCounters,
+  type PeerStatus,
+  type PrintableRoute,
+  type Speaker,
+  type DescribedMessage,
+  type RibInEntry,
+} from '@bgp-announce/bgp-speaker';
 import type { BfdEngineMetrics, BfdSessionStatus } from '@bgp-announce/bfd';
 import { capabilityNames } from './logger.js';
 import type { BfdHistory, BfdHistoryEntry } from './bfd-history.js';
@@ -16,7 +25,9 @@ export interface AdminContext {
   startedAt: number;
   speaker: Speaker;
   source: RouteSource;
-  bfd?: { session(id: number): Promise<BfdSessionStatus | undefined>; metrics(): Promise<BfdEngineMetrics> } | undefined;
+  bfd?:
+    | { session(id: number): Promise<BfdSessionStatus | undefined>; metrics(): Promise<BfdEngineMetrics> }
+    | undefined;
   bfdHistory: BfdHistory;
   readiness(): { ready: boolean; why?: string };
   stopping(): boolean;
@@ -64,7 +75,14 @@ export interface PeerView {
   };
   prefixes: { advertised: number; received: number };
   messages: PeerMessageCounters;
-  lastDown?: { at: string; state: string; kind: string; reason: string; notification?: { code: number; subcode: number; name: string; shutdownMessage?: string }; socketError?: string };
+  lastDown?: {
+    at: string;
+    state: string;
+    kind: string;
+    reason: string;
+    notification?: { code: number; subcode: number; name: string; shutdownMessage?: string };
+    socketError?: string;
+  };
   bfd?: { state: string; holding: boolean; session?: BfdSessionStatus };
 }
 
@@ -114,16 +132,33 @@ export async function peerView(ctx: AdminContext, p: PeerStatus): Promise<PeerVi
   }
   const n = p.negotiated;
   if (n) {
-    view.session = { peerBgpId: n.peerBgpId, ibgp: n.ibgp, holdTime: n.holdTime, keepaliveTime: n.keepaliveTime, families: [...n.families], capabilities: capabilityNames(n) };
+    view.session = {
+      peerBgpId: n.peerBgpId,
+      ibgp: n.ibgp,
+      holdTime: n.holdTime,
+      keepaliveTime: n.keepaliveTime,
+      families: [...n.families],
+      capabilities: capabilityNames(n),
+    };
     const gr = n.gracefulRestart;
-    if (gr) view.session.gracefulRestart = { restartTime: gr.restartTime, notification: gr.notification, families: gr.families.map((f) => familyOf(f.afi, f.safi) ?? `${f.afi}/${f.safi}`) };
+    if (gr)
+      view.session.gracefulRestart = {
+        restartTime: gr.restartTime,
+        notification: gr.notification,
+        families: gr.families.map((f) => familyOf(f.afi, f.safi) ?? `${f.afi}/${f.safi}`),
+      };
   }
   const d = p.lastDown;
   if (d) {
     view.lastDown = { at: iso(d.at), state: d.state, kind: d.kind, reason: d.message };
     if (d.notification) {
       const { code, subcode, shutdownMessage } = d.notification;
-      view.lastDown.notification = { code, subcode, name: notificationName(code, subcode), ...(shutdownMessage ? { shutdownMessage } : {}) };
+      view.lastDown.notification = {
+        code,
+        subcode,
+        name: notificationName(code, subcode),
+        ...(shutdownMessage ? { shutdownMessage } : {}),
+      };
     }
     if (d.socketError) view.lastDown.socketError = d.socketError.code ?? d.socketError.message;
   }
@@ -191,6 +226,6 @@ export function messagesView(speaker: Speaker, history: BfdHistory, id: string):
     peer: id,
     bgp,
     bfd: history.entries(id),
-    note: 'BFD control packets stay in the BFD worker thread and are not recorded; bfd lists the state changes of the peer\'s BFD session',
+    note: "BFD control packets stay in the BFD worker thread and are not recorded; bfd lists the state changes of the peer's BFD session",
   };
 }

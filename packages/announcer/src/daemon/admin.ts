@@ -43,7 +43,8 @@ async function handle(ctx: AdminContext, req: http.IncomingMessage, res: http.Se
   if (req.method !== 'GET') return sendJson(res, 405, { error: 'the admin endpoint is read-only: GET only' });
   const url = new URL(req.url ?? '/', 'http://admin');
   const parts = url.pathname.split('/').filter((p) => p !== '');
-  if (parts.length === 2 && parts[0] === 'v1' && parts[1] === 'status') return sendJson(res, 200, await statusView(ctx));
+  if (parts.length === 2 && parts[0] === 'v1' && parts[1] === 'status')
+    return sendJson(res, 200, await statusView(ctx));
   if (parts.length === 4 && parts[0] === 'v1' && parts[1] === 'peers') {
     let id: string;
     try {
@@ -51,11 +52,15 @@ async function handle(ctx: AdminContext, req: http.IncomingMessage, res: http.Se
     } catch {
       return sendJson(res, 400, { error: `bad peer id in the path: ${parts[2]}` });
     }
-    const unknown = (): void => sendJson(res, 404, { error: `no peer ${JSON.stringify(id)}`, peers: ctx.speaker.peers().map((p) => p.id) });
+    const unknown = (): void =>
+      sendJson(res, 404, { error: `no peer ${JSON.stringify(id)}`, peers: ctx.speaker.peers().map((p) => p.id) });
     if (parts[3] === 'routes') {
       const limitText = url.searchParams.get('limit');
       const limit = limitText === null ? DEFAULT_ROUTE_LIMIT : /^\d{1,8}$/.test(limitText) ? Number(limitText) : NaN;
-      if (!(limit >= 0 && limit <= MAX_ROUTE_LIMIT)) return sendJson(res, 400, { error: `limit must be a whole number 0-${MAX_ROUTE_LIMIT}, got ${JSON.stringify(limitText)}` });
+      if (!(limit >= 0 && limit <= MAX_ROUTE_LIMIT))
+        return sendJson(res, 400, {
+          error: `limit must be a whole number 0-${MAX_ROUTE_LIMIT}, got ${JSON.stringify(limitText)}`,
+        });
       const view = routesView(ctx.speaker, id, limit);
       return view ? sendJson(res, 200, view) : unknown();
     }
@@ -64,5 +69,8 @@ async function handle(ctx: AdminContext, req: http.IncomingMessage, res: http.Se
       return view ? sendJson(res, 200, view) : unknown();
     }
   }
-  sendJson(res, 404, { error: `not found: ${url.pathname}`, endpoints: ['/v1/status', '/v1/peers/{id}/routes', '/v1/peers/{id}/messages'] });
+  sendJson(res, 404, {
+    error: `not found: ${url.pathname}`,
+    endpoints: ['/v1/status', '/v1/peers/{id}/routes', '/v1/peers/{id}/messages'],
+  });
 }

@@ -10,7 +10,10 @@ import type { AnnounceAttributes, Announcement, Speaker } from '@bgp-announce/bg
  * its peers. Plans share their per-peer maps between routes, and so do the announcements made from
  * them (one object per map), which lets the Speaker build each attribute set once.
  */
-export function announcementOf(route: PlannedRoute, memo: WeakMap<ReadonlyMap<string, RouteAttributesPlan>, Announcement> = new WeakMap()): Announcement {
+export function announcementOf(
+  route: PlannedRoute,
+  memo: WeakMap<ReadonlyMap<string, RouteAttributesPlan>, Announcement> = new WeakMap(),
+): Announcement {
   const known = memo.get(route.perPeer);
   if (known !== undefined) return known;
   const groups = new Map<RouteAttributesPlan, string[]>();
@@ -33,7 +36,11 @@ export function announcementOf(route: PlannedRoute, memo: WeakMap<ReadonlyMap<st
 }
 
 function sameAttributes(a: RouteAttributesPlan, b: RouteAttributesPlan): boolean {
-  return a.localPref === b.localPref && a.communities.join() === b.communities.join() && a.largeCommunities.join() === b.largeCommunities.join();
+  return (
+    a.localPref === b.localPref &&
+    a.communities.join() === b.communities.join() &&
+    a.largeCommunities.join() === b.largeCommunities.join()
+  );
 }
 
 /** Applies plans to a Speaker, remembering the last one applied. */

@@ -22,13 +22,23 @@ export class BfdHistory {
   private readonly rings = new Map<string, BfdHistoryEntry[]>();
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 0 || capacity > 10_000) throw new RangeError(`BFD history must be an integer 0-10000, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 0 || capacity > 10_000)
+      throw new RangeError(`BFD history must be an integer 0-10000, got ${capacity}`);
   }
 
   /** Records one change of the peer's BFD session. */
-  record(peerId: string, change: BfdChange & { at?: number; remoteDiag?: number }, outcome: 'torn-down' | 'resumed' | undefined): void {
+  record(
+    peerId: string,
+    change: BfdChange & { at?: number; remoteDiag?: number },
+    outcome: 'torn-down' | 'resumed' | undefined,
+  ): void {
     if (this.capacity === 0) return;
-    const entry: BfdHistoryEntry = { at: new Date(change.at ?? Date.now()).toISOString(), from: change.from, to: change.to, diag: change.diag };
+    const entry: BfdHistoryEntry = {
+      at: new Date(change.at ?? Date.now()).toISOString(),
+      from: change.from,
+      to: change.to,
+      diag: change.diag,
+    };
     if (change.remoteDiag !== undefined) entry.remoteDiag = change.remoteDiag;
     if (outcome !== undefined) entry.outcome = outcome;
     let ring = this.rings.get(peerId);
@@ -50,7 +60,8 @@ export class BfdHistory {
 
   /** Records every 'bfd' event of the Speaker; returns a function that stops. */
   follow(speaker: Speaker): () => void {
-    const on = (id: string, change: BfdChange, outcome: 'torn-down' | 'resumed' | undefined): void => this.record(id, change, outcome);
+    const on = (id: string, change: BfdChange, outcome: 'torn-down' | 'resumed' | undefined): void =>
+      this.record(id, change, outcome);
     speaker.on('bfd', on);
     return () => void speaker.off('bfd', on);
   }

@@ -46,22 +46,41 @@ export interface RunningDaemon {
 
 /** The options checked and defaulted. Throws DaemonOptionError naming the option. */
 export function resolveDaemonOptions(o: DaemonOptions) {
-  if (typeof o.nodeName !== 'string' || o.nodeName.trim() === '') throw new DaemonOptionError('the node name is required (--node-name, or NODE_NAME in the environment)');
+  if (typeof o.nodeName !== 'string' || o.nodeName.trim() === '')
+    throw new DaemonOptionError('the node name is required (--node-name, or NODE_NAME in the environment)');
   const routerId = o.routerId ?? defaultRouterId();
-  if (routerId === undefined) throw new DaemonOptionError('no router id: this host has no IPv4 address other than loopback; give one (--router-id 192.0.2.1)');
-  if (!isIpv4(routerId) || routerId === '0.0.0.0') throw new DaemonOptionError(`router id must be a dotted quad other than 0.0.0.0 (such as 192.0.2.1), got ${JSON.stringify(routerId)}`);
+  if (routerId === undefined)
+    throw new DaemonOptionError(
+      'no router id: this host has no IPv4 address other than loopback; give one (--router-id 192.0.2.1)',
+    );
+  if (!isIpv4(routerId) || routerId === '0.0.0.0')
+    throw new DaemonOptionError(
+      `router id must be a dotted quad other than 0.0.0.0 (such as 192.0.2.1), got ${JSON.stringify(routerId)}`,
+    );
   const localAs = o.localAs ?? PLACEHOLDER_LOCAL_AS;
-  if (!Number.isInteger(localAs) || localAs < 1 || localAs > 0xffffffff) throw new DaemonOptionError(`local AS must be 1-4294967295, got ${localAs}`);
+  if (!Number.isInteger(localAs) || localAs < 1 || localAs > 0xffffffff)
+    throw new DaemonOptionError(`local AS must be 1-4294967295, got ${localAs}`);
   const messageHistory = o.messageHistory ?? DEFAULT_MESSAGE_HISTORY;
-  if (!Number.isInteger(messageHistory) || messageHistory < 0 || messageHistory > 10_000) throw new DaemonOptionError(`message history must be 0-10000 messages per peer, got ${messageHistory}`);
+  if (!Number.isInteger(messageHistory) || messageHistory < 0 || messageHistory > 10_000)
+    throw new DaemonOptionError(`message history must be 0-10000 messages per peer, got ${messageHistory}`);
   const drainMs = o.drainMs ?? DEFAULT_DRAIN_MS;
-  if (!Number.isFinite(drainMs) || drainMs < 0 || drainMs > 3_600_000) throw new DaemonOptionError(`drain time must be 0-3600 s, got ${drainMs / 1000} s`);
+  if (!Number.isFinite(drainMs) || drainMs < 0 || drainMs > 3_600_000)
+    throw new DaemonOptionError(`drain time must be 0-3600 s, got ${drainMs / 1000} s`);
   const metricsText = o.metricsAddress ?? DEFAULT_METRICS_ADDRESS;
   const adminText = o.adminAddress ?? DEFAULT_ADMIN_ADDRESS;
   const metricsAddress = metricsText === 'off' ? undefined : parseListenAddress(metricsText, 'metrics address');
   const adminAddress = adminText === 'off' ? undefined : parseListenAddress(adminText, 'admin address', true);
   if (adminAddress) checkAdminAddress(adminAddress, o.adminAllowRemote);
-  return { nodeName: o.nodeName, routerId, localAs, messageHistory, drainMs, metricsAddress, adminAddress, gracefulRestart: o.gracefulRestart ?? true };
+  return {
+    nodeName: o.nodeName,
+    routerId,
+    localAs,
+    messageHistory,
+    drainMs,
+    metricsAddress,
+    adminAddress,
+    gracefulRestart: o.gracefulRestart ?? true,
+  };
 }
 
 /**
@@ -71,7 +90,11 @@ export function resolveDaemonOptions(o: DaemonOptions) {
  */
 export async function startDaemon(options: DaemonOptions, source: RouteSource): Promise<RunningDaemon> {
   const o = resolveDaemonOptions(options);
-  const logger = createLogger({ level: options.logLevel ?? 'info', base: { node: o.nodeName }, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const logger = createLogger({
+    level: options.logLevel ?? 'info',
+    base: { node: o.nodeName },
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
   const startedAt = Date.now();
   const undo: (() => Promise<void>)[] = [];
   const undoAll = async (): Promise<void> => {
@@ -89,10 +112,19 @@ export async function startDaemon(options: DaemonOptions, source: RouteSource): 
     const engine = bfd;
     undo.push(() => engine.stop());
     logBfdEngineErrors(engine, logger);
-    if (engine.ttlCheck === 'unavailable') logger.warn({ event: 'bfd', reason: engine.ttlCheckReason }, 'BFD: received TTLs cannot be checked here, so peers that require BFD will be refused');
+    if (engine.ttlCheck === 'unavailable')
+      logger.warn(
+        { event: 'bfd', reason: engine.ttlCheckReason },
+        'BFD: received TTLs cannot be checked here, so peers that require BFD will be refused',
+      );
   }
 
-  const speaker = new Speaker({ localAs: o.localAs, bgpId: o.routerId, messageHistory: o.messageHistory, ...(bfd ? { bfd } : {}) });
+  const speaker = new Speaker({
+    localAs: o.localAs,
+    bgpId: o.routerId,
+    messageHistory: o.messageHistory,
+    ...(bfd ? { bfd } : {}),
+  });
   let stopping = false;
   const detachLogs = logSpeakerEvents(speaker, logger, () => stopping);
   const bfdHistory = new BfdHistory(o.messageHistory);
@@ -108,12 +140,32 @@ export async function startDaemon(options: DaemonOptions, source: RouteSource): 
   let adminServer: RunningServer | undefined;
   try {
     if (o.metricsAddress) {
-      metricsServer = await startMetricsServer({ address: o.metricsAddress, metrics, readiness, ...(options.maxEventLoopBlockMs === undefined ? {} : { maxEventLoopBlockMs: options.maxEventLoopBlockMs }) });
+      metricsServer = await startMetricsServer({
+        address: o.metricsAddress,
+        metrics,
+        readiness,
+        ...(options.maxEventLoopBlockMs === undefined ? {} : { maxEventLoopBlockMs: options.maxEventLoopBlockMs }),
+      });
       undo.push(metricsServer.close);
     }
     if (o.adminAddress) {
-      const context = { nodeName: o.nodeName, routerId: o.routerId, localAs: o.localAs, startedAt, speaker, source, bfd, bfdHistory, readiness, stopping: () => stopping };
-      adminServer = await startAdminServer({ address: o.adminAddress, allowRemote: options.adminAllowRemote ?? false, context });
+      const context = {
+        nodeName: o.nodeName,
+        routerId: o.routerId,
+        localAs: o.localAs,
+        startedAt,
+        speaker,
+        source,
+        bfd,
+        bfdHistory,
+        readiness,
+        stopping: () => stopping,
+      };
+      adminServer = await startAdminServer({
+        address: o.adminAddress,
+        allowRemote: options.adminAllowRemote ?? false,
+        context,
+      });
       undo.push(adminServer.close);
     }
   } catch (err) {
@@ -144,7 +196,12 @@ export async function startDaemon(options: DaemonOptions, source: RouteSource): 
   // Signals are handled from here on: a SIGTERM while the source starts still drains what it announced.
   if (options.signals !== false) {
     const emitter = options.signals === undefined || options.signals === true ? process : options.signals;
-    detachSignals = handleSignals(emitter, shutdown, logger, options.exit ?? ((status: number) => process.exit(status)));
+    detachSignals = handleSignals(
+      emitter,
+      shutdown,
+      logger,
+      options.exit ?? ((status: number) => process.exit(status)),
+    );
   }
 
   const ctx: DaemonContext = {
@@ -173,7 +230,14 @@ export async function startDaemon(options: DaemonOptions, source: RouteSource): 
   }
 
   logger.info(
-    { event: 'started', routerId: o.routerId, metrics: metricsServer?.address, admin: adminServer?.address, bfd: bfd ? bfd.ttlCheck : 'off', messageHistory: o.messageHistory },
+    {
+      event: 'started',
+      routerId: o.routerId,
+      metrics: metricsServer?.address,
+      admin: adminServer?.address,
+      bfd: bfd ? bfd.ttlCheck : 'off',
+      messageHistory: o.messageHistory,
+    },
     'bgp-announce daemon started',
   );
   return {

@@ -51,7 +51,9 @@ class FileSource implements RouteSource {
     this.reconciler = new NodeReconciler(ctx, () => this.input());
     await this.reload('start');
     if (this.config === undefined) {
-      throw new Error(`${this.options.path}: no valid configuration (${this.rejected?.problems.length ?? 0} problems, logged above)`);
+      throw new Error(
+        `${this.options.path}: no valid configuration (${this.rejected?.problems.length ?? 0} problems, logged above)`,
+      );
     }
     if (this.options.watch ?? true) {
       // Editors and ConfigMap mounts replace the file (rename), which ends a watch on the file itself:
@@ -62,7 +64,9 @@ class FileSource implements RouteSource {
         clearTimeout(this.debounce);
         this.debounce = setTimeout(() => void this.reload('file changed'), 200);
       });
-      this.watcher.on('error', (err) => ctx.logger.warn({ err }, `cannot watch ${this.options.path}; send SIGHUP to reload`));
+      this.watcher.on('error', (err) =>
+        ctx.logger.warn({ err }, `cannot watch ${this.options.path}; send SIGHUP to reload`),
+      );
     }
     process.on('SIGHUP', this.onHangup);
   }
@@ -77,7 +81,9 @@ class FileSource implements RouteSource {
       source: 'file',
       path: this.options.path,
       ...(this.loadedAt ? { loadedAt: this.loadedAt.toISOString() } : {}),
-      ...(this.rejected ? { rejected: { at: this.rejected.at.toISOString(), problems: this.rejected.problems.map(formatProblem) } } : {}),
+      ...(this.rejected
+        ? { rejected: { at: this.rejected.at.toISOString(), problems: this.rejected.problems.map(formatProblem) } }
+        : {}),
       routes: [...(plan?.routes.values() ?? [])].map((r) => ({ prefix: r.prefix, peers: [...r.perPeer.keys()] })),
     };
   }
@@ -100,13 +106,19 @@ class FileSource implements RouteSource {
     }
     if (result.problems.length > 0) {
       this.rejected = { at: new Date(), problems: result.problems };
-      log.error({ why, problems: result.problems.map(formatProblem) }, `${this.options.path} rejected; ${this.keeps()}`);
+      log.error(
+        { why, problems: result.problems.map(formatProblem) },
+        `${this.options.path} rejected; ${this.keeps()}`,
+      );
       return;
     }
     this.config = result.config;
     this.loadedAt = new Date();
     this.rejected = undefined;
-    log.info({ why, peers: result.config.peers.length, staticRoutes: result.config.staticRoutes.length }, `configuration loaded from ${this.options.path}`);
+    log.info(
+      { why, peers: result.config.peers.length, staticRoutes: result.config.staticRoutes.length },
+      `configuration loaded from ${this.options.path}`,
+    );
     await this.reconciler!.request();
   }
 

@@ -37,11 +37,15 @@ export async function listenOn(server: http.Server, address: ListenAddress, what
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const why =
-        err.code === 'EADDRINUSE' ? 'address in use (another bgp-announce, or something else, listens there)'
-        : err.code === 'EADDRNOTAVAIL' ? 'address not on this host'
-        : err.code === 'EACCES' ? 'permission denied'
-        : err.code === 'ENOENT' ? 'no such directory'
-        : err.message;
+        err.code === 'EADDRINUSE'
+          ? 'address in use (another bgp-announce, or something else, listens there)'
+          : err.code === 'EADDRNOTAVAIL'
+            ? 'address not on this host'
+            : err.code === 'EACCES'
+              ? 'permission denied'
+              : err.code === 'ENOENT'
+                ? 'no such directory'
+                : err.message;
       reject(new Error(`${what} ${formatListenAddress(address)}: ${why}`));
     };
     server.once('error', onError);
@@ -53,7 +57,8 @@ export async function listenOn(server: http.Server, address: ListenAddress, what
     else server.listen(address.port, address.host, done);
   });
   const bound = server.address();
-  if (address.kind === 'tcp' && bound !== null && typeof bound === 'object') return { kind: 'tcp', host: address.host, port: bound.port };
+  if (address.kind === 'tcp' && bound !== null && typeof bound === 'object')
+    return { kind: 'tcp', host: address.host, port: bound.port };
   return address;
 }
 
@@ -154,7 +159,12 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     }
     if (path === '/healthz') {
       const blocked = watchdog.blockedMs();
-      if (blocked > maxBlockMs) return text(res, 503, `event loop blocked for ${Math.round(blocked)} ms within the last minute (limit ${maxBlockMs} ms)`);
+      if (blocked > maxBlockMs)
+        return text(
+          res,
+          503,
+          `event loop blocked for ${Math.round(blocked)} ms within the last minute (limit ${maxBlockMs} ms)`,
+        );
       return text(res, 200, 'ok');
     }
     if (path === '/readyz') {

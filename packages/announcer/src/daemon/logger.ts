@@ -3,7 +3,14 @@
 // and go are info, a session lost or torn down by BFD and errors are warn, one line per received
 // UPDATE is debug.
 import pino, { type DestinationStream, type LevelWithSilent, type Logger } from 'pino';
-import { capabilityNames, notificationSummary, type Speaker, type SpeakerEvents, type NegotiatedSession, type DownReason } from '@bgp-announce/bgp-speaker';
+import {
+  capabilityNames,
+  notificationSummary,
+  type Speaker,
+  type SpeakerEvents,
+  type NegotiatedSession,
+  type DownReason,
+} from '@bgp-announce/bgp-speaker';
 import type { BfdEngineError } from '@bgp-announce/bfd';
 
 export type { Logger };
@@ -59,7 +66,14 @@ export function logSpeakerEvents(speaker: Speaker, logger: Logger, stopping: () 
     peerState: (id, to, from) => log(id).info({ event: 'state', from, to }, `session ${from} -> ${to}`),
     established: (id, n) =>
       log(id).info(
-        { event: 'established', peerAs: n.peerAs, peerBgpId: n.peerBgpId, holdTime: n.holdTime, families: n.families, capabilities: capabilityNames(n) },
+        {
+          event: 'established',
+          peerAs: n.peerAs,
+          peerBgpId: n.peerBgpId,
+          holdTime: n.holdTime,
+          families: n.families,
+          capabilities: capabilityNames(n),
+        },
         `session established with AS ${n.peerAs} (${n.peerBgpId}), hold time ${n.holdTime} s`,
       ),
     down: (id, reason) => {
@@ -73,15 +87,34 @@ export function logSpeakerEvents(speaker: Speaker, logger: Logger, stopping: () 
       const withdrawn = update.withdrawn.length + (update.attributes.mpUnreach?.withdrawn?.length ?? 0);
       l.debug({ event: 'update', announced, withdrawn, endOfRib: result.endOfRib }, 'UPDATE received');
     },
-    listening: (id, a) => log(id).info({ event: 'listening', address: a.address, port: a.port }, `listening on ${a.address} port ${a.port}`),
+    listening: (id, a) =>
+      log(id).info(
+        { event: 'listening', address: a.address, port: a.port },
+        `listening on ${a.address} port ${a.port}`,
+      ),
     error: (id, err) => log(id).warn({ event: 'error', err: { type: err.name, message: err.message } }, err.message),
     staleRoutes: (id, info) =>
-      log(id).info({ event: 'stale-routes', ...info }, `peer restarting: ${info.count} routes kept stale for up to ${info.restartTimeMs / 1000} s (graceful restart)`),
-    staleRoutesRemoved: (id, info) => log(id).info({ event: 'stale-routes-removed', ...info }, `${info.count} stale ${info.family} routes removed (${info.reason})`),
+      log(id).info(
+        { event: 'stale-routes', ...info },
+        `peer restarting: ${info.count} routes kept stale for up to ${info.restartTimeMs / 1000} s (graceful restart)`,
+      ),
+    staleRoutesRemoved: (id, info) =>
+      log(id).info(
+        { event: 'stale-routes-removed', ...info },
+        `${info.count} stale ${info.family} routes removed (${info.reason})`,
+      ),
     bfd: (id, change, outcome) => {
       const fields = { event: 'bfd', from: change.from, to: change.to, diag: change.diag, outcome };
-      if (outcome === 'torn-down') log(id).warn(fields, `BFD ${change.from} -> ${change.to} (diag ${change.diag}): BGP session torn down until BFD is Up again`);
-      else log(id).info(fields, `BFD ${change.from} -> ${change.to} (diag ${change.diag})${outcome === 'resumed' ? ': BGP session started again' : ''}`);
+      if (outcome === 'torn-down')
+        log(id).warn(
+          fields,
+          `BFD ${change.from} -> ${change.to} (diag ${change.diag}): BGP session torn down until BFD is Up again`,
+        );
+      else
+        log(id).info(
+          fields,
+          `BFD ${change.from} -> ${change.to} (diag ${change.diag})${outcome === 'resumed' ? ': BGP session started again' : ''}`,
+        );
     },
   };
   const emitter = speaker as unknown as NodeJS.EventEmitter;
@@ -93,6 +126,11 @@ export function logSpeakerEvents(speaker: Speaker, logger: Logger, stopping: () 
 }
 
 /** Logs the BFD engine's errors (socket, send, receive, worker) as warnings. */
-export function logBfdEngineErrors(engine: { on(event: 'error', listener: (err: BfdEngineError) => void): unknown }, logger: Logger): void {
-  engine.on('error', (err) => logger.warn({ event: 'bfd-error', code: err.code, bfdSession: err.sessionId }, `BFD: ${err.message}`));
+export function logBfdEngineErrors(
+  engine: { on(event: 'error', listener: (err: BfdEngineError) => void): unknown },
+  logger: Logger,
+): void {
+  engine.on('error', (err) =>
+    logger.warn({ event: 'bfd-error', code: err.code, bfdSession: err.sessionId }, `BFD: ${err.message}`),
+  );
 }

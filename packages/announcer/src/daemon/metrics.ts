@@ -11,7 +11,14 @@ import type { PoolUsage } from './source.js';
 export const METRIC_PREFIX = 'bgp_announce_';
 
 /** FSM states as numbers, as the BGP MIB (RFC 4273 bgpPeerState) numbers them: idle(1) .. established(6). */
-export const SESSION_STATE_NUMBER: Readonly<Record<FsmStateName, number>> = { Idle: 1, Connect: 2, Active: 3, OpenSent: 4, OpenConfirm: 5, Established: 6 };
+export const SESSION_STATE_NUMBER: Readonly<Record<FsmStateName, number>> = {
+  Idle: 1,
+  Connect: 2,
+  Active: 3,
+  OpenSent: 4,
+  OpenConfirm: 5,
+  Established: 6,
+};
 /** BFD states as numbers, their RFC 5880 4.1 wire values: AdminDown 0, Down 1, Init 2, Up 3. */
 export const BFD_STATE_NUMBER: Readonly<Record<BfdState, number>> = { AdminDown: 0, Down: 1, Init: 2, Up: 3 };
 
@@ -95,7 +102,11 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
       },
     });
   };
-  peerGauge('session_state', 'BGP FSM state per peer: 1 Idle, 2 Connect, 3 Active, 4 OpenSent, 5 OpenConfirm, 6 Established (RFC 4273 numbering)', (p) => SESSION_STATE_NUMBER[p.state]);
+  peerGauge(
+    'session_state',
+    'BGP FSM state per peer: 1 Idle, 2 Connect, 3 Active, 4 OpenSent, 5 OpenConfirm, 6 Established (RFC 4273 numbering)',
+    (p) => SESSION_STATE_NUMBER[p.state],
+  );
   const stateInfo: Gauge<'peer' | 'state'> = new Gauge({
     name: name('session_state_info'),
     help: 'BGP FSM state per peer as a label: 1 for the current state, 0 for the others',
@@ -103,13 +114,25 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
     registers,
     collect() {
       stateInfo.reset();
-      for (const p of peers()) for (const state of Object.keys(SESSION_STATE_NUMBER)) stateInfo.set({ peer: p.id, state }, state === p.state ? 1 : 0);
+      for (const p of peers())
+        for (const state of Object.keys(SESSION_STATE_NUMBER))
+          stateInfo.set({ peer: p.id, state }, state === p.state ? 1 : 0);
     },
   });
-  peerGauge('session_uptime_seconds', 'Seconds since the session became Established (0 when it is not)', (p) => (p.establishedAt === undefined ? 0 : Math.max(0, (now() - p.establishedAt) / 1000)));
-  peerGauge('prefixes_advertised', 'Routes in the Adj-RIB-Out of the peer (what we announce to it)', (p) => p.advertised);
+  peerGauge('session_uptime_seconds', 'Seconds since the session became Established (0 when it is not)', (p) =>
+    p.establishedAt === undefined ? 0 : Math.max(0, (now() - p.establishedAt) / 1000),
+  );
+  peerGauge(
+    'prefixes_advertised',
+    'Routes in the Adj-RIB-Out of the peer (what we announce to it)',
+    (p) => p.advertised,
+  );
   peerGauge('prefixes_received', 'Routes in the Adj-RIB-In of the peer (what it sent us)', (p) => p.received);
-  peerGauge('bfd_session_state', 'BFD state of the peer\'s session: 0 AdminDown, 1 Down, 2 Init, 3 Up (RFC 5880 values); only peers that require BFD', (p) => (p.bfd ? BFD_STATE_NUMBER[p.bfd.state] : undefined));
+  peerGauge(
+    'bfd_session_state',
+    "BFD state of the peer's session: 0 AdminDown, 1 Down, 2 Init, 3 Up (RFC 5880 values); only peers that require BFD",
+    (p) => (p.bfd ? BFD_STATE_NUMBER[p.bfd.state] : undefined),
+  );
 
   const peerCounters: [string, string, (p: PeerStatus) => number][] = [
     ['session_established_total', 'Times the session reached Established', (p) => p.counters.establishedTransitions],
@@ -134,10 +157,24 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
     const feed = new CounterFeed(counter as Counter<string>);
   }
 
-  if (sources.bfd) bfdMetricsOf(registers, perScrape(() => sources.bfd!.metrics().catch(() => undefined)));
+  if (sources.bfd)
+    bfdMetricsOf(
+      registers,
+      perScrape(() => sources.bfd!.metrics().catch(() => undefined)),
+    );
 
-  const poolUsed = new Gauge({ name: name('pool_addresses_used'), help: 'Addresses handed out from the pool (leader only)', labelNames: ['pool', 'family'], registers });
-  const poolTotal = new Gauge({ name: name('pool_addresses_total'), help: 'Addresses in the pool (leader only; capped at 2^53 - 1 for huge IPv6 ranges)', labelNames: ['pool', 'family'], registers });
+  const poolUsed = new Gauge({
+    name: name('pool_addresses_used'),
+    help: 'Addresses handed out from the pool (leader only)',
+    labelNames: ['pool', 'family'],
+    registers,
+  });
+  const poolTotal = new Gauge({
+    name: name('pool_addresses_total'),
+    help: 'Addresses in the pool (leader only; capped at 2^53 - 1 for huge IPv6 ranges)',
+    labelNames: ['pool', 'family'],
+    registers,
+  });
   const reconcile = new Histogram({
     name: name('reconcile_duration_seconds'),
     help: 'How long one reconcile (plan and apply) took, by result',
@@ -179,7 +216,12 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
 /** The BFD engine's metrics, as its worker measures them (registered only when the engine runs). */
 function bfdMetricsOf(registers: Registry[], bfdMetrics: () => Promise<BfdEngineMetrics | undefined>): void {
   const name = (n: string): string => METRIC_PREFIX + n;
-  const bfdGauge = (n: string, help: string, labelNames: string[], fill: (g: Gauge<string>, m: BfdEngineMetrics) => void): void => {
+  const bfdGauge = (
+    n: string,
+    help: string,
+    labelNames: string[],
+    fill: (g: Gauge<string>, m: BfdEngineMetrics) => void,
+  ): void => {
     const gauge: Gauge<string> = new Gauge({
       name: name(n),
       help,
@@ -193,13 +235,28 @@ function bfdMetricsOf(registers: Registry[], bfdMetrics: () => Promise<BfdEngine
     });
   };
   bfdGauge('bfd_sessions', 'BFD sessions in the engine', [], (g, m) => g.set(m.sessions));
-  bfdGauge('bfd_worker_event_loop_lag_seconds', 'How late the BFD worker thread ran its lag-sampling timer (every fifth of the shortest detection time, 5-200 ms, while it has sessions) since start (stat: p50, p99, max)', ['stat'], (g, m) => {
-    for (const stat of ['p50', 'p99', 'max'] as const) g.set({ stat }, m.eventLoopLagMs[stat] / 1000);
-  });
-  bfdGauge('bfd_transmit_lateness_seconds', 'How late BFD transmit timers ran since start (stat: p50, p99, max)', ['stat'], (g, m) => {
-    for (const stat of ['p50', 'p99', 'max'] as const) g.set({ stat }, m.transmitLatenessMs[stat] / 1000);
-  });
-  const bfdCounter = (n: string, help: string, labelNames: string[], values: (m: BfdEngineMetrics) => [Record<string, string>, number][]): void => {
+  bfdGauge(
+    'bfd_worker_event_loop_lag_seconds',
+    'How late the BFD worker thread ran its lag-sampling timer (every fifth of the shortest detection time, 5-200 ms, while it has sessions) since start (stat: p50, p99, max)',
+    ['stat'],
+    (g, m) => {
+      for (const stat of ['p50', 'p99', 'max'] as const) g.set({ stat }, m.eventLoopLagMs[stat] / 1000);
+    },
+  );
+  bfdGauge(
+    'bfd_transmit_lateness_seconds',
+    'How late BFD transmit timers ran since start (stat: p50, p99, max)',
+    ['stat'],
+    (g, m) => {
+      for (const stat of ['p50', 'p99', 'max'] as const) g.set({ stat }, m.transmitLatenessMs[stat] / 1000);
+    },
+  );
+  const bfdCounter = (
+    n: string,
+    help: string,
+    labelNames: string[],
+    values: (m: BfdEngineMetrics) => [Record<string, string>, number][],
+  ): void => {
     const counter: Counter<string> = new Counter({
       name: name(n),
       help,
@@ -212,10 +269,22 @@ function bfdMetricsOf(registers: Registry[], bfdMetrics: () => Promise<BfdEngine
     });
     const feed = new CounterFeed(counter);
   };
-  bfdCounter('bfd_late_transmissions_total', 'BFD packets sent later than due + the engine\'s slack (5 ms)', [], (m) => [[{}, m.lateTransmissions]]);
+  bfdCounter('bfd_late_transmissions_total', "BFD packets sent later than due + the engine's slack (5 ms)", [], (m) => [
+    [{}, m.lateTransmissions],
+  ]);
   bfdCounter('bfd_packets_sent_total', 'BFD control packets sent', [], (m) => [[{}, m.packetsOut]]);
   bfdCounter('bfd_packets_received_total', 'BFD control packets received', [], (m) => [[{}, m.packetsIn]]);
   bfdCounter('bfd_send_errors_total', 'BFD packets the socket refused to send', [], (m) => [[{}, m.sendErrors]]);
-  bfdCounter('bfd_packets_dropped_total', 'BFD packets dropped, by reason (ttl, auth, malformed, noSession, rejected)', ['reason'], (m) => Object.entries(m.dropped).map(([reason, n]) => [{ reason }, n]));
-  bfdCounter('bfd_detection_timeouts_total', 'BFD detection timer expiries (sessions declared Down for silence)', [], (m) => [[{}, m.detectionTimeouts]]);
+  bfdCounter(
+    'bfd_packets_dropped_total',
+    'BFD packets dropped, by reason (ttl, auth, malformed, noSession, rejected)',
+    ['reason'],
+    (m) => Object.entries(m.dropped).map(([reason, n]) => [{ reason }, n]),
+  );
+  bfdCounter(
+    'bfd_detection_timeouts_total',
+    'BFD detection timer expiries (sessions declared Down for silence)',
+    [],
+    (m) => [[{}, m.detectionTimeouts]],
+  );
 }

@@ -72,7 +72,10 @@ export class NodeReconciler {
     const errors: string[] = [];
     for (const peer of plan.peers) {
       try {
-        wanted.set(peer.name, peerOptionsFor(peer, { bfdProfiles: input.config.bfdProfiles, nodeAddresses: input.nodeAddresses }));
+        wanted.set(
+          peer.name,
+          peerOptionsFor(peer, { bfdProfiles: input.config.bfdProfiles, nodeAddresses: input.nodeAddresses }),
+        );
       } catch (err) {
         errors.push(err instanceof Error ? err.message : String(err));
       }
@@ -80,10 +83,14 @@ export class NodeReconciler {
     const changes = await applyPeers(this.ctx.speaker, wanted, this.peers);
     for (const f of changes.failed) errors.push(`BGPPeer ${f.id}: ${f.error}`);
     const errorText = errors.join('; ');
-    if (errorText !== this.lastPeerErrors && errors.length > 0) this.ctx.logger.error({ errors }, 'some BGP peers could not be started');
+    if (errorText !== this.lastPeerErrors && errors.length > 0)
+      this.ctx.logger.error({ errors }, 'some BGP peers could not be started');
     this.lastPeerErrors = errorText;
     if (changes.added.length + changes.updated.length + changes.removed.length > 0) {
-      this.ctx.logger.info({ added: changes.added, updated: changes.updated, removed: changes.removed }, 'BGP peers changed');
+      this.ctx.logger.info(
+        { added: changes.added, updated: changes.updated, removed: changes.removed },
+        'BGP peers changed',
+      );
     }
     const counts = this.routes.apply(plan.routes);
     if (counts.announced + counts.withdrawn > 0) this.ctx.logger.debug(counts, 'routes changed');

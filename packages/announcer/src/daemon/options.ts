@@ -76,7 +76,10 @@ export class DaemonOptionError extends Error {
 export function parseListenAddress(text: string, what: string, unix = false): ListenAddress {
   if (unix && (text.startsWith('unix:') || text.startsWith('/'))) {
     const path = text.startsWith('unix:') ? text.slice(5) : text;
-    if (!path.startsWith('/')) throw new DaemonOptionError(`${what}: a unix socket needs an absolute path (unix:/run/bgp-announce/admin.sock), got ${JSON.stringify(text)}`);
+    if (!path.startsWith('/'))
+      throw new DaemonOptionError(
+        `${what}: a unix socket needs an absolute path (unix:/run/bgp-announce/admin.sock), got ${JSON.stringify(text)}`,
+      );
     return { kind: 'unix', path };
   }
   const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]*):(\d{1,5})$/.exec(text);
@@ -84,7 +87,9 @@ export function parseListenAddress(text: string, what: string, unix = false): Li
   const host = m?.[1] === '' ? '0.0.0.0' : m?.[1];
   if (!m || host === undefined || isIP(host) === 0 || !(port >= 0 && port <= 65535)) {
     const forms = unix ? 'HOST:PORT, [IPv6]:PORT or unix:/path' : 'HOST:PORT or [IPv6]:PORT';
-    throw new DaemonOptionError(`${what} must be ${forms} with an IP address (such as 127.0.0.1:7474), got ${JSON.stringify(text)}`);
+    throw new DaemonOptionError(
+      `${what} must be ${forms} with an IP address (such as 127.0.0.1:7474), got ${JSON.stringify(text)}`,
+    );
   }
   return { kind: 'tcp', host, port };
 }

@@ -46,10 +46,13 @@ export function peerOptionsFor(peer: BGPPeer, ctx: PeerContext): PeerOptions {
   if (peer.enableGracefulRestart) options.gracefulRestart = { restartTime: GRACEFUL_RESTART_TIME, notification: true };
   if (peer.bfdProfile !== undefined) {
     const profile = ctx.bfdProfiles.find((p) => p.name === peer.bfdProfile);
-    if (profile === undefined) throw new Error(`BGPPeer ${peer.name}: BFD profile ${JSON.stringify(peer.bfdProfile)} does not exist`);
+    if (profile === undefined)
+      throw new Error(`BGPPeer ${peer.name}: BFD profile ${JSON.stringify(peer.bfdProfile)} does not exist`);
     const localAddress = peer.sourceAddress ?? ctx.nodeAddresses.find((a) => isIpv4(a) === v4);
     if (localAddress === undefined) {
-      throw new Error(`BGPPeer ${peer.name}: BFD needs our address of the peer's family; set spec.sourceAddress or give the node an ${v4 ? 'IPv4' : 'IPv6'} address`);
+      throw new Error(
+        `BGPPeer ${peer.name}: BFD needs our address of the peer's family; set spec.sourceAddress or give the node an ${v4 ? 'IPv4' : 'IPv6'} address`,
+      );
     }
     options.bfd = { profile: { ...profile }, multihop: peer.ebgpMultiHop, localAddress };
   }
@@ -70,7 +73,11 @@ export interface PeerChanges {
  * Speaker re-creates a session only when a session setting changed), missing ones removed with Cease 3.
  * `current` is the options last applied per id (kept by the caller); it is updated in place.
  */
-export async function applyPeers(speaker: Speaker, wanted: ReadonlyMap<string, PeerOptions>, current: Map<string, PeerOptions>): Promise<PeerChanges> {
+export async function applyPeers(
+  speaker: Speaker,
+  wanted: ReadonlyMap<string, PeerOptions>,
+  current: Map<string, PeerOptions>,
+): Promise<PeerChanges> {
   const changes: PeerChanges = { added: [], updated: [], removed: [], failed: [] };
   const work: Promise<void>[] = [];
   for (const id of [...current.keys()]) {
@@ -96,16 +103,23 @@ export async function applyPeers(speaker: Speaker, wanted: ReadonlyMap<string, P
       continue;
     }
     // Options not given now must not survive from before: updatePeer merges, so clear them.
-    const cleared = Object.fromEntries(Object.keys(before).filter((k) => !(k in options)).map((k) => [k, undefined]));
+    const cleared = Object.fromEntries(
+      Object.keys(before)
+        .filter((k) => !(k in options))
+        .map((k) => [k, undefined]),
+    );
     work.push(
-      speaker.updatePeer(id, { ...cleared, ...options }).then(() => {
-        changes.updated.push(id);
-        current.set(id, options);
-      }, (err: unknown) => {
-        // A session change that failed half way leaves no peer: forget it so the next apply adds it.
-        if (!speaker.peers().some((p) => p.id === id)) current.delete(id);
-        failed(err);
-      }),
+      speaker.updatePeer(id, { ...cleared, ...options }).then(
+        () => {
+          changes.updated.push(id);
+          current.set(id, options);
+        },
+        (err: unknown) => {
+          // A session change that failed half way leaves no peer: forget it so the next apply adds it.
+          if (!speaker.peers().some((p) => p.id === id)) current.delete(id);
+          failed(err);
+        },
+      ),
     );
   }
   await Promise.all(work);

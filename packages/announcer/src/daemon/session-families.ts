@@ -10,8 +10,14 @@ export function carriedBySessions(plan: AnnouncePlan): AnnouncePlan {
   const peerFamily = new Map(plan.peers.map((p) => [p.name, familyOf(p.peerAddress)]));
   if (peerFamily.size === 0) return plan;
   // Routes share their per-peer maps; so do the narrowed ones (one per map and family).
-  const narrowed = new Map<ReadonlyMap<string, RouteAttributesPlan>, Map<4 | 6, ReadonlyMap<string, RouteAttributesPlan>>>();
-  const narrow = (perPeer: ReadonlyMap<string, RouteAttributesPlan>, family: 4 | 6): ReadonlyMap<string, RouteAttributesPlan> => {
+  const narrowed = new Map<
+    ReadonlyMap<string, RouteAttributesPlan>,
+    Map<4 | 6, ReadonlyMap<string, RouteAttributesPlan>>
+  >();
+  const narrow = (
+    perPeer: ReadonlyMap<string, RouteAttributesPlan>,
+    family: 4 | 6,
+  ): ReadonlyMap<string, RouteAttributesPlan> => {
     let byFamily = narrowed.get(perPeer);
     if (byFamily === undefined) narrowed.set(perPeer, (byFamily = new Map()));
     let out = byFamily.get(family);
@@ -38,7 +44,9 @@ function narrowService(s: ServicePlan, peerFamily: ReadonlyMap<string, 4 | 6>): 
   const peers = s.peers.filter((p) => families.has(peerFamily.get(p) ?? 4));
   const uncarried = [...families].filter((f) => !peers.some((p) => peerFamily.get(p) === f));
   if (peers.length === s.peers.length && uncarried.length === 0) return s;
-  const why = uncarried.map((f) => `no BGP session of this node carries IPv${f} (a session carries its peer address's family)`);
+  const why = uncarried.map(
+    (f) => `no BGP session of this node carries IPv${f} (a session carries its peer address's family)`,
+  );
   const reason = [s.reason, ...why].filter((r): r is string => r !== undefined).join('; ');
   return { ...s, announced: peers.length > 0, peers, ...(reason ? { reason } : {}) };
 }

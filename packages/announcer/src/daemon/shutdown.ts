@@ -41,14 +41,20 @@ export interface ShutdownResult {
 }
 
 /** The Speaker's stop options: restart mode when asked and some Established peer negotiated graceful restart. */
-export function stopPlan(speaker: Speaker, options: Pick<ShutdownOptions, 'drainMs' | 'gracefulRestart' | 'message'>, signal?: AbortSignal): { stop: SpeakerStopOptions; keptRoutes: string[] } {
+export function stopPlan(
+  speaker: Speaker,
+  options: Pick<ShutdownOptions, 'drainMs' | 'gracefulRestart' | 'message'>,
+  signal?: AbortSignal,
+): { stop: SpeakerStopOptions; keptRoutes: string[] } {
   const keptRoutes = options.gracefulRestart
     ? speaker
         .peers()
         .filter((p) => p.state === 'Established' && p.restartLeave !== 'stop')
         .map((p) => p.id)
     : [];
-  const stop: SpeakerStopOptions = { gracefulShutdown: signal ? { drainMs: options.drainMs, signal } : { drainMs: options.drainMs } };
+  const stop: SpeakerStopOptions = {
+    gracefulShutdown: signal ? { drainMs: options.drainMs, signal } : { drainMs: options.drainMs },
+  };
   if (keptRoutes.length > 0) stop.restart = true;
   if (options.message !== undefined) stop.message = options.message;
   return { stop, keptRoutes };
@@ -98,9 +104,15 @@ export class Shutdown {
     const { stop, keptRoutes } = stopPlan(o.speaker, o, this.abort.signal);
     const mode = stop.restart ? 'restart' : 'drain';
     if (mode === 'restart') {
-      o.logger.info({ event: 'shutdown', mode, keptRoutes }, `graceful restart: ${keptRoutes.join(', ')} keep our routes for our restart time; other peers are drained for ${o.drainMs} ms`);
+      o.logger.info(
+        { event: 'shutdown', mode, keptRoutes },
+        `graceful restart: ${keptRoutes.join(', ')} keep our routes for our restart time; other peers are drained for ${o.drainMs} ms`,
+      );
     } else {
-      o.logger.info({ event: 'shutdown', mode, drainMs: o.drainMs }, `draining: routes re-sent with GRACEFUL_SHUTDOWN, Cease after ${o.drainMs} ms`);
+      o.logger.info(
+        { event: 'shutdown', mode, drainMs: o.drainMs },
+        `draining: routes re-sent with GRACEFUL_SHUTDOWN, Cease after ${o.drainMs} ms`,
+      );
     }
     try {
       await o.speaker.stop(stop);
@@ -119,17 +131,28 @@ export class Shutdown {
  * signal hurries it (drain cut short, Cease still sent); later ones are only logged. Returns a
  * function that removes the handlers.
  */
-export function handleSignals(signals: NodeJS.EventEmitter, shutdown: Pick<Shutdown, 'run' | 'hurry'>, logger: Logger, exit: (status: number) => void): () => void {
+export function handleSignals(
+  signals: NodeJS.EventEmitter,
+  shutdown: Pick<Shutdown, 'run' | 'hurry'>,
+  logger: Logger,
+  exit: (status: number) => void,
+): () => void {
   let count = 0;
   const on = (signal: string): void => {
     count++;
     if (count === 1) {
       void shutdown.run(signal).then(() => exit(0));
     } else if (count === 2) {
-      logger.warn({ event: 'shutdown', signal }, `${signal} again: cutting the drain short; the Cease still goes to every peer`);
+      logger.warn(
+        { event: 'shutdown', signal },
+        `${signal} again: cutting the drain short; the Cease still goes to every peer`,
+      );
       shutdown.hurry();
     } else {
-      logger.warn({ event: 'shutdown', signal }, `${signal}: already sending the Cease, exiting once every session is closed`);
+      logger.warn(
+        { event: 'shutdown', signal },
+        `${signal}: already sending the Cease, exiting once every session is closed`,
+      );
     }
   };
   const onTerm = (): void => on('SIGTERM');

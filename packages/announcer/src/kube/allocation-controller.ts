@@ -20,8 +20,25 @@ import { isOurService, type ServiceClassOptions } from '../service/service-class
 import { CLEANUP_FINALIZER, serviceKey, type Namespace, type Service } from '../service/model.js';
 import type { IPAddressPool } from '../config/types.js';
 import type { PoolUsage } from '../allocation/allocator.js';
-import { ALLOCATED_CONDITION, ServiceGoneError, ingressIps, removeCondition, setCondition, setFinalizer, setIngress, type Condition, type ServiceWriter } from './service-status.js';
-import { ANNOUNCED_CONDITION, LEGACY_NODE_CONDITION_PREFIX, NodeStateIndex, messageOnlyChange, removeLegacyConditions, type IndexChange } from './announced-aggregate.js';
+import {
+  ALLOCATED_CONDITION,
+  ServiceGoneError,
+  ingressIps,
+  removeCondition,
+  setCondition,
+  setFinalizer,
+  setIngress,
+  type Condition,
+  type ServiceWriter,
+} from './service-status.js';
+import {
+  ANNOUNCED_CONDITION,
+  LEGACY_NODE_CONDITION_PREFIX,
+  NodeStateIndex,
+  messageOnlyChange,
+  removeLegacyConditions,
+  type IndexChange,
+} from './announced-aggregate.js';
 import type { BGPNodeState } from './node-state.js';
 
 /** Where Events go (kube/events.ts's recorder has this shape). */
@@ -101,7 +118,8 @@ export class AllocationController {
   };
   private readonly onService = (_change: unknown, svc: Service): void => this.enqueue(serviceKey(svc));
   private readonly onNamespace = (_change: unknown, ns: Namespace): void => {
-    for (const svc of this.options.services.list()) if (svc.metadata?.namespace === ns.metadata?.name) this.enqueue(serviceKey(svc));
+    for (const svc of this.options.services.list())
+      if (svc.metadata?.namespace === ns.metadata?.name) this.enqueue(serviceKey(svc));
   };
 
   constructor(private readonly options: AllocationControllerOptions) {
@@ -131,7 +149,11 @@ export class AllocationController {
     this.stopped = false;
     if (this.options.nodeStates && this.states === undefined) this.states = this.options.nodeStates();
     const states = this.states;
-    await Promise.all([this.options.services.synced(), this.options.namespaces?.synced(), states && this.statesSynced(states)]);
+    await Promise.all([
+      this.options.services.synced(),
+      this.options.namespaces?.synced(),
+      states && this.statesSynced(states),
+    ]);
     if (this.stopped || this.started) return;
     this.started = true;
     if (states) {
@@ -180,7 +202,10 @@ export class AllocationController {
     const first = await Promise.race([states.synced().then(() => 'synced' as const), late]);
     if (timer !== undefined) this.clock.clearTimer(timer);
     if (first === 'synced') return;
-    this.options.logger.warn({ waitedMs: ms, watch: states.health() }, 'the BGPNodeStates cannot be listed (is the BGPNodeState CRD installed?); allocating without the Announced condition until they can');
+    this.options.logger.warn(
+      { waitedMs: ms, watch: states.health() },
+      'the BGPNodeStates cannot be listed (is the BGPNodeState CRD installed?); allocating without the Announced condition until they can',
+    );
     void states.synced().then(() => {
       if (this.states !== states || !this.started) return;
       for (const s of states.list()) if (s.metadata?.name) this.index.set(s.metadata.name, s.status);
@@ -197,7 +222,10 @@ export class AllocationController {
     const now = this.clock.now();
     this.settleFirstAt ??= now;
     if (this.settleTimer !== undefined) this.clock.clearTimer(this.settleTimer);
-    const due = Math.min(now + (this.options.settleMs ?? 1500), this.settleFirstAt + (this.options.maxSettleMs ?? 5000));
+    const due = Math.min(
+      now + (this.options.settleMs ?? 1500),
+      this.settleFirstAt + (this.options.maxSettleMs ?? 5000),
+    );
     this.settleTimer = this.clock.setTimer(Math.max(0, due - now), () => {
       this.settleTimer = this.settleFirstAt = undefined;
       const keys = this.settleAll ? this.options.services.list().map(serviceKey) : [...this.settling];
@@ -231,11 +259,17 @@ export class AllocationController {
    */
   private restoreAll(): void {
     const allocator = this.allocator!;
-    const ours = this.options.services.list().filter((s) => isOurService(s, this.options.serviceClass) && !s.metadata?.deletionTimestamp);
+    const ours = this.options.services
+      .list()
+      .filter((s) => isOurService(s, this.options.serviceClass) && !s.metadata?.deletionTimestamp);
     ours.sort((a, b) => created(a) - created(b) || (serviceKey(a) < serviceKey(b) ? -1 : 1));
     for (const svc of ours) {
       const result = allocator.restore(svc, { namespaceLabels: this.namespaceLabels(svc) });
-      if (!result.ok) this.options.logger.warn({ service: serviceKey(svc), reason: result.reason }, `cannot keep the address in the status: ${result.message}; re-allocating`);
+      if (!result.ok)
+        this.options.logger.warn(
+          { service: serviceKey(svc), reason: result.reason },
+          `cannot keep the address in the status: ${result.message}; re-allocating`,
+        );
     }
     for (const svc of this.options.services.list()) this.enqueue(serviceKey(svc));
     this.publishUsage();
@@ -272,7 +306,10 @@ export class AllocationController {
     const before = this.retries.get(key);
     const attempt = (before?.attempt ?? 0) + 1;
     const delay = Math.min(30_000, (this.options.retryMs ?? 1000) * 2 ** (attempt - 1));
-    this.options.logger.warn({ service: key, attempt, retryInMs: delay }, err instanceof Error ? err.message : String(err));
+    this.options.logger.warn(
+      { service: key, attempt, retryInMs: delay },
+      err instanceof Error ? err.message : String(err),
+    );
     if (before) clearTimeout(before.timer);
     const timer = setTimeout(() => this.enqueue(key), delay);
     timer.unref();
@@ -300,8 +337,10 @@ export class AllocationController {
         // No longer ours (type changed): take our addresses and conditions back off it.
         await writer.updateStatus(key, (s) => [setIngress(s, []), removeOwnCondition(s)].includes(true), svc);
       }
-      if (svc.metadata?.finalizers?.includes(CLEANUP_FINALIZER)) await writer.updateObject(key, (s) => setFinalizer(s, false), svc);
-      if (released) events.record(svc, 'Normal', 'IPReleased', `released ${ingressIps(svc).join(', ') || 'its addresses'}`);
+      if (svc.metadata?.finalizers?.includes(CLEANUP_FINALIZER))
+        await writer.updateObject(key, (s) => setFinalizer(s, false), svc);
+      if (released)
+        events.record(svc, 'Normal', 'IPReleased', `released ${ingressIps(svc).join(', ') || 'its addresses'}`);
       return;
     }
     const result = allocator.assign(svc, { namespaceLabels: this.namespaceLabels(svc) });
@@ -329,23 +368,41 @@ export class AllocationController {
         key,
         (s) => {
           announced = this.announcedFor(key, s, result.ips);
-          return [setIngress(s, result.ips), setCondition(s, { type: ALLOCATED_CONDITION, status: 'True', reason: 'Allocated', message }), announced !== undefined && setCondition(s, announced), removeLegacyConditions(s)].includes(true);
+          return [
+            setIngress(s, result.ips),
+            setCondition(s, { type: ALLOCATED_CONDITION, status: 'True', reason: 'Allocated', message }),
+            announced !== undefined && setCondition(s, announced),
+            removeLegacyConditions(s),
+          ].includes(true);
         },
         object,
       );
       if (wrote) this.wrote(key, object, after);
-      if (wrote && (result.changed || ingressIps(svc).join() !== result.ips.join())) events.record(svc, 'Normal', 'IPAllocated', `assigned ${message}`);
+      if (wrote && (result.changed || ingressIps(svc).join() !== result.ips.join()))
+        events.record(svc, 'Normal', 'IPAllocated', `assigned ${message}`);
       if (wrote) this.announcedWritten(key, svc, announced);
       return;
     }
     const before = this.failures.get(key);
     this.failures.set(key, { reason: result.reason, message: result.message });
     // A failure other than a malformed request released what the Service held: others may fit now.
-    if (result.reason !== 'InvalidRequest' && ingressIps(svc).length > 0) for (const waiting of this.failures.keys()) if (waiting !== key) this.enqueue(waiting);
+    if (result.reason !== 'InvalidRequest' && ingressIps(svc).length > 0)
+      for (const waiting of this.failures.keys()) if (waiting !== key) this.enqueue(waiting);
     // No address, nothing announced: the Announced condition goes (IPAllocated says why).
     await writer.updateStatus(
       key,
-      (s) => [setIngress(s, []), setCondition(s, { type: ALLOCATED_CONDITION, status: 'False', reason: result.reason, message: result.message }), removeCondition(s, ANNOUNCED_CONDITION), removeLegacyConditions(s)].includes(true),
+      (s) =>
+        [
+          setIngress(s, []),
+          setCondition(s, {
+            type: ALLOCATED_CONDITION,
+            status: 'False',
+            reason: result.reason,
+            message: result.message,
+          }),
+          removeCondition(s, ANNOUNCED_CONDITION),
+          removeLegacyConditions(s),
+        ].includes(true),
       svc,
     );
     if (before?.message !== result.message) events.record(svc, 'Warning', 'AllocationFailed', result.message);
@@ -432,7 +489,12 @@ function hasAllocatedCondition(svc: Service): boolean {
 
 function removeOwnCondition(svc: Service): boolean {
   const conditions = svc.status?.conditions ?? [];
-  const kept = conditions.filter((c) => c.type !== ALLOCATED_CONDITION && c.type !== ANNOUNCED_CONDITION && !c.type.startsWith(LEGACY_NODE_CONDITION_PREFIX));
+  const kept = conditions.filter(
+    (c) =>
+      c.type !== ALLOCATED_CONDITION &&
+      c.type !== ANNOUNCED_CONDITION &&
+      !c.type.startsWith(LEGACY_NODE_CONDITION_PREFIX),
+  );
   if (kept.length === conditions.length) return false;
   svc.status = { ...svc.status, conditions: kept };
   return true;

@@ -104,7 +104,9 @@ function fromUrl(url: string, options: KubeConnectOptions): LoadedKubeConfig {
   try {
     parsed = new URL(url);
   } catch {
-    throw new KubeConnectError(`API server URL ${JSON.stringify(url)} is not a URL (expected e.g. https://127.0.0.1:6443)`);
+    throw new KubeConnectError(
+      `API server URL ${JSON.stringify(url)} is not a URL (expected e.g. https://127.0.0.1:6443)`,
+    );
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
     throw new KubeConnectError(`API server URL ${JSON.stringify(url)} must start with http:// or https://`);
@@ -114,7 +116,13 @@ function fromUrl(url: string, options: KubeConnectOptions): LoadedKubeConfig {
   const user = options.token === undefined ? { name: 'user' } : { name: 'user', token: options.token };
   kubeConfig.loadFromOptions({
     // client-node refuses http:// unless skipTLSVerify is set (there is no TLS to verify then).
-    clusters: [{ name: 'cluster', server, skipTLSVerify: parsed.protocol === 'http:' || (options.insecureSkipTlsVerify ?? false) }],
+    clusters: [
+      {
+        name: 'cluster',
+        server,
+        skipTLSVerify: parsed.protocol === 'http:' || (options.insecureSkipTlsVerify ?? false),
+      },
+    ],
     users: [user],
     contexts: [{ name: 'context', cluster: 'cluster', user: 'user' }],
     currentContext: 'context',
@@ -133,32 +141,47 @@ function fromFile(file: string, context: string | undefined, via = 'kubeconfig')
   }
   const contexts = (kubeConfig.getContexts() ?? []).map((c) => c.name);
   if (context !== undefined) {
-    if (!contexts.includes(context)) throw new KubeConnectError(`${where}: has no context ${JSON.stringify(context)} (it has: ${contexts.join(', ') || 'none'})`);
+    if (!contexts.includes(context))
+      throw new KubeConnectError(
+        `${where}: has no context ${JSON.stringify(context)} (it has: ${contexts.join(', ') || 'none'})`,
+      );
     kubeConfig.setCurrentContext(context);
   }
   const current = kubeConfig.getCurrentContext();
   if (current === undefined || current === '' || kubeConfig.getContextObject(current) === null) {
-    throw new KubeConnectError(`${where}: no current context set (it has: ${contexts.join(', ') || 'none'}); choose one with --kube-context`);
+    throw new KubeConnectError(
+      `${where}: no current context set (it has: ${contexts.join(', ') || 'none'}); choose one with --kube-context`,
+    );
   }
   const cluster = kubeConfig.getCurrentCluster();
-  if (cluster === null || !cluster.server) throw new KubeConnectError(`${where}: context ${JSON.stringify(current)} names no cluster with a server address`);
+  if (cluster === null || !cluster.server)
+    throw new KubeConnectError(`${where}: context ${JSON.stringify(current)} names no cluster with a server address`);
   const namespace = kubeConfig.getContextObject(current)?.namespace;
-  return { kubeConfig, source: `${where} (context ${current}, server ${cluster.server})`, ...(namespace ? { namespace } : {}) };
+  return {
+    kubeConfig,
+    source: `${where} (context ${current}, server ${cluster.server})`,
+    ...(namespace ? { namespace } : {}),
+  };
 }
 
 function inCluster(host: string, port: string | undefined, dir: string): LoadedKubeConfig {
   const where = 'in-cluster service account';
   const tokenFile = path.join(dir, 'token');
   const caFile = path.join(dir, 'ca.crt');
-  if (port === undefined || port === '') throw new KubeConnectError(`${where}: KUBERNETES_SERVICE_HOST is set but KUBERNETES_SERVICE_PORT is not`);
+  if (port === undefined || port === '')
+    throw new KubeConnectError(`${where}: KUBERNETES_SERVICE_HOST is set but KUBERNETES_SERVICE_PORT is not`);
   if (!fs.existsSync(tokenFile)) {
-    throw new KubeConnectError(`${where}: ${tokenFile} does not exist (is automountServiceAccountToken off for the pod?)`);
+    throw new KubeConnectError(
+      `${where}: ${tokenFile} does not exist (is automountServiceAccountToken off for the pod?)`,
+    );
   }
   const scheme = port === '80' || port === '8080' ? 'http' : 'https';
   const server = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
-    clusters: [{ name: 'in-cluster', server, skipTLSVerify: scheme === 'http', ...(fs.existsSync(caFile) ? { caFile } : {}) }],
+    clusters: [
+      { name: 'in-cluster', server, skipTLSVerify: scheme === 'http', ...(fs.existsSync(caFile) ? { caFile } : {}) },
+    ],
     users: [{ name: 'in-cluster', authProvider: { name: 'tokenFile', config: { tokenFile } } }],
     contexts: [{ name: 'in-cluster', cluster: 'in-cluster', user: 'in-cluster' }],
     currentContext: 'in-cluster',

@@ -10,11 +10,27 @@ import { EventEmitter } from 'node:events';
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { systemClock, type Clock, type TimerHandle } from '@bgp-announce/bgp-speaker';
 import { validateConfig, problemsOf } from '../config/validate.js';
-import { API_GROUP, API_GROUP_VERSION, API_VERSION, ConfigError, formatProblem, type AnnouncerConfig, type ConfigProblem } from '../config/types.js';
+import {
+  API_GROUP,
+  API_GROUP_VERSION,
+  API_VERSION,
+  ConfigError,
+  formatProblem,
+  type AnnouncerConfig,
+  type ConfigProblem,
+} from '../config/types.js';
 import { errorText, silentLogger, statusCodeOf, withTimeout, type KubeLogger } from './api-errors.js';
 import type { ObjectCache } from './cache.js';
 import type { WatchTuning } from './informer.js';
-import { CONFIG_PLURALS, watchConfigObjects, watchSecrets, type ClusterConfigKind, type CustomObject, type Secret, type StatusCondition } from './watches.js';
+import {
+  CONFIG_PLURALS,
+  watchConfigObjects,
+  watchSecrets,
+  type ClusterConfigKind,
+  type CustomObject,
+  type Secret,
+  type StatusCondition,
+} from './watches.js';
 
 export interface ConfigSourceOptions extends WatchTuning {
   kubeConfig: KubeConfig;
@@ -75,7 +91,8 @@ export class KubeConfigSource extends EventEmitter<ConfigSourceEvents> {
     if (this.running) return;
     this.running = true;
     const { kubeConfig, namespace, debounceMs: _d, writeStatus: _w, ...tuning } = this.options;
-    for (const kind of KINDS) this.caches.set(kind, watchConfigObjects(kubeConfig, kind, namespace, tuning).on('change', this.onChange));
+    for (const kind of KINDS)
+      this.caches.set(kind, watchConfigObjects(kubeConfig, kind, namespace, tuning).on('change', this.onChange));
     this.secrets = watchSecrets(kubeConfig, namespace, tuning).on('change', this.onChange);
     void this.synced().then(() => {
       if (!this.running) return;
@@ -163,7 +180,8 @@ export class KubeConfigSource extends EventEmitter<ConfigSourceEvents> {
     for (const kind of KINDS) {
       const items = this.caches.get(kind)?.list() ?? [];
       items.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
-      for (const item of items) all.push({ ...item, apiVersion: item.apiVersion ?? API_GROUP_VERSION, kind: item.kind ?? kind });
+      for (const item of items)
+        all.push({ ...item, apiVersion: item.apiVersion ?? API_GROUP_VERSION, kind: item.kind ?? kind });
     }
     return all;
   }
@@ -173,7 +191,10 @@ export class KubeConfigSource extends EventEmitter<ConfigSourceEvents> {
       const error = new ConfigError(problems);
       if (this.error?.message === error.message) return;
       this.error = error;
-      this.logger.warn({ problems: problems.map(formatProblem) }, 'config: rejected; the previous configuration stays in force');
+      this.logger.warn(
+        { problems: problems.map(formatProblem) },
+        'config: rejected; the previous configuration stays in force',
+      );
       this.emit('rejected', error);
       return;
     }
@@ -182,7 +203,15 @@ export class KubeConfigSource extends EventEmitter<ConfigSourceEvents> {
     this.config = config;
     this.configJson = json;
     this.error = undefined;
-    this.logger.info({ pools: config.pools.length, peers: config.peers.length, advertisements: config.advertisements.length, bfdProfiles: config.bfdProfiles.length }, 'config: accepted');
+    this.logger.info(
+      {
+        pools: config.pools.length,
+        peers: config.peers.length,
+        advertisements: config.advertisements.length,
+        bfdProfiles: config.bfdProfiles.length,
+      },
+      'config: accepted',
+    );
     this.emit('config', config);
   }
 
@@ -206,13 +235,18 @@ export class KubeConfigSource extends EventEmitter<ConfigSourceEvents> {
         continue;
       }
       if (secret.type !== PASSWORD_SECRET_TYPE) {
-        problem(`Secret ${ref} must be of type ${PASSWORD_SECRET_TYPE}, got ${JSON.stringify(secret.type ?? 'Opaque')}`);
+        problem(
+          `Secret ${ref} must be of type ${PASSWORD_SECRET_TYPE}, got ${JSON.stringify(secret.type ?? 'Opaque')}`,
+        );
         continue;
       }
       const encoded = secret.data?.password;
       const password = encoded === undefined ? '' : Buffer.from(encoded, 'base64').toString('utf8');
       if (password === '') problem(`Secret ${ref} has no key "password" (or it is empty)`);
-      else if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES) problem(`Secret ${ref}: the password is ${Buffer.byteLength(password)} bytes long; a TCP MD5 key is at most ${MAX_PASSWORD_BYTES}`);
+      else if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
+        problem(
+          `Secret ${ref}: the password is ${Buffer.byteLength(password)} bytes long; a TCP MD5 key is at most ${MAX_PASSWORD_BYTES}`,
+        );
       else peer.password = password;
     }
     return problems;
@@ -229,9 +263,17 @@ export class KubeConfigSource extends EventEmitter<ConfigSourceEvents> {
       const others = invalid.filter((o) => o !== `${kind} ${name}`);
       const wanted =
         own.length > 0
-          ? { status: 'False' as const, reason: 'Invalid', message: own.map((p) => `${p.field}: ${p.message}`).join('; ') }
+          ? {
+              status: 'False' as const,
+              reason: 'Invalid',
+              message: own.map((p) => `${p.field}: ${p.message}`).join('; '),
+            }
           : others.length > 0
-            ? { status: 'False' as const, reason: 'ConfigRejected', message: `valid, but not in force: the configuration has problems in ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''}` }
+            ? {
+                status: 'False' as const,
+                reason: 'ConfigRejected',
+                message: `valid, but not in force: the configuration has problems in ${others.slice(0, 5).join(', ')}${others.length > 5 ? ', ...' : ''}`,
+              }
             : { status: 'True' as const, reason: 'Accepted', message: 'in force' };
       if (!(await this.writeCondition(kind, object, wanted))) failed = true;
     }
@@ -245,29 +287,56 @@ export class KubeConfigSource extends EventEmitter<ConfigSourceEvents> {
   }
 
   /** Writes the condition if it differs from the one the object has; false when the write failed. */
-  private async writeCondition(kind: ClusterConfigKind, object: CustomObject, wanted: Pick<StatusCondition, 'status' | 'reason' | 'message'>): Promise<boolean> {
+  private async writeCondition(
+    kind: ClusterConfigKind,
+    object: CustomObject,
+    wanted: Pick<StatusCondition, 'status' | 'reason' | 'message'>,
+  ): Promise<boolean> {
     const generation = object.metadata?.generation;
     const conditions = object.status?.conditions ?? [];
     const existing = conditions.find((c) => c.type === ACCEPTED_CONDITION);
     const message = wanted.message.length > 32_000 ? `${wanted.message.slice(0, 31_997)}...` : wanted.message;
-    if (existing && existing.status === wanted.status && existing.reason === wanted.reason && existing.message === message && existing.observedGeneration === generation) return true;
+    if (
+      existing &&
+      existing.status === wanted.status &&
+      existing.reason === wanted.reason &&
+      existing.message === message &&
+      existing.observedGeneration === generation
+    )
+      return true;
     const condition: StatusCondition = {
       type: ACCEPTED_CONDITION,
       ...wanted,
       message,
-      lastTransitionTime: existing?.status === wanted.status ? existing.lastTransitionTime : new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
+      lastTransitionTime:
+        existing?.status === wanted.status
+          ? existing.lastTransitionTime
+          : new Date(this.clock.now()).toISOString().replace(/\.\d+Z$/, 'Z'),
     };
     if (generation !== undefined) condition.observedGeneration = generation;
-    const body: CustomObject = { ...object, status: { ...object.status, conditions: [...conditions.filter((c) => c.type !== ACCEPTED_CONDITION), condition] } };
+    const body: CustomObject = {
+      ...object,
+      status: { ...object.status, conditions: [...conditions.filter((c) => c.type !== ACCEPTED_CONDITION), condition] },
+    };
     const name = object.metadata?.name ?? '';
     try {
-      const request = this.custom.replaceNamespacedCustomObjectStatus({ group: API_GROUP, version: API_VERSION, namespace: this.options.namespace, plural: CONFIG_PLURALS[kind], name, body });
+      const request = this.custom.replaceNamespacedCustomObjectStatus({
+        group: API_GROUP,
+        version: API_VERSION,
+        namespace: this.options.namespace,
+        plural: CONFIG_PLURALS[kind],
+        name,
+        body,
+      });
       await withTimeout(request, 30_000);
       return true;
     } catch (err) {
       const code = statusCodeOf(err);
       if (code === 404 || code === 409) return true; // deleted, or changed meanwhile: its watch event brings us back
-      this.logger.warn({ object: `${kind} ${name}`, err: errorText(err) }, 'config: cannot write the Accepted condition');
+      this.logger.warn(
+        { object: `${kind} ${name}`, err: errorText(err) },
+        'config: cannot write the Accepted condition',
+      );
       return false;
     }
   }

@@ -91,7 +91,9 @@ export class EventRecorder {
       return;
     }
     const now = this.clock.now();
-    this.queue = this.queue.then(() => this.write(object, namespace, name, `${objectKey}|${type}|${reason}|${message}`, type, reason, message, now));
+    this.queue = this.queue.then(() =>
+      this.write(object, namespace, name, `${objectKey}|${type}|${reason}|${message}`, type, reason, message, now),
+    );
   }
 
   /** Resolves when every Event recorded so far has been written (or has failed). */
@@ -117,7 +119,16 @@ export class EventRecorder {
     return true;
   }
 
-  private async write(object: InvolvedObject, namespace: string, name: string, key: string, type: EventType, reason: string, message: string, now: number): Promise<void> {
+  private async write(
+    object: InvolvedObject,
+    namespace: string,
+    name: string,
+    key: string,
+    type: EventType,
+    reason: string,
+    message: string,
+    now: number,
+  ): Promise<void> {
     try {
       const recent = this.recent.get(key);
       if (recent !== undefined && now - recent.lastSeen <= this.windowMs) {
@@ -164,8 +175,21 @@ export class EventRecorder {
     }
   }
 
-  private newEvent(object: InvolvedObject, namespace: string, name: string, type: EventType, reason: string, message: string, now: number): CoreV1Event {
-    const involved: CoreV1Event['involvedObject'] = { apiVersion: object.apiVersion ?? 'v1', kind: object.kind ?? 'Service', name, namespace };
+  private newEvent(
+    object: InvolvedObject,
+    namespace: string,
+    name: string,
+    type: EventType,
+    reason: string,
+    message: string,
+    now: number,
+  ): CoreV1Event {
+    const involved: CoreV1Event['involvedObject'] = {
+      apiVersion: object.apiVersion ?? 'v1',
+      kind: object.kind ?? 'Service',
+      name,
+      namespace,
+    };
     if (object.metadata?.uid !== undefined) involved.uid = object.metadata.uid;
     if (object.metadata?.resourceVersion !== undefined) involved.resourceVersion = object.metadata.resourceVersion;
     // Unique per Event, like client-go's "<object>.<hex nanoseconds>".

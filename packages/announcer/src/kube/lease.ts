@@ -129,7 +129,11 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     this.notBefore = 0;
     this.failures = 0;
     const { kubeConfig, namespace, name } = this.options;
-    const cache = watchLease(kubeConfig, namespace, name, { clock: this.clock, logger: this.logger, ...this.options.watch });
+    const cache = watchLease(kubeConfig, namespace, name, {
+      clock: this.clock,
+      logger: this.logger,
+      ...this.options.watch,
+    });
     this.cache = cache;
     cache.on('change', (change, obj) => this.observe(change === 'delete' ? undefined : obj));
     // A Lease that exists arrives as an 'add' before synced() resolves; one that does not, only here.
@@ -188,10 +192,20 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     const spec = { ...lease.spec, renewTime: microTime(this.clock.now()), leaseDurationSeconds: 1 };
     delete spec.holderIdentity;
     try {
-      await withTimeout(this.api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body: { ...lease, spec } }), this.renewDeadlineMs);
+      await withTimeout(
+        this.api.replaceNamespacedLease({
+          name: this.options.name,
+          namespace: this.options.namespace,
+          body: { ...lease, spec },
+        }),
+        this.renewDeadlineMs,
+      );
       this.logger.info({ lease: this.leaseName() }, 'leader election: released the lease');
     } catch (err) {
-      this.logger.warn({ lease: this.leaseName(), err: errorText(err) }, 'leader election: could not release the lease; it will expire');
+      this.logger.warn(
+        { lease: this.leaseName(), err: errorText(err) },
+        'leader election: could not release the lease; it will expire',
+      );
     }
   }
 
@@ -268,7 +282,11 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     if (outcome === 'conflict') this.failures = 0;
     // An attempt that neither won nor taught us something new must not be repeated at once.
     if (this.seen === seen) {
-      const backoff = { initialMs: this.retryPeriodMs, maxMs: Math.max(this.retryPeriodMs, this.durationSeconds * 1000), random: this.random };
+      const backoff = {
+        initialMs: this.retryPeriodMs,
+        maxMs: Math.max(this.retryPeriodMs, this.durationSeconds * 1000),
+        random: this.random,
+      };
       this.notBefore = this.clock.now() + backoffDelay(this.failures++, backoff);
     }
     this.plan();
@@ -281,9 +299,13 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
   private async refresh(epoch: number): Promise<void> {
     const { name, namespace } = this.options;
     try {
-      const list = await withTimeout(this.api.listNamespacedLease({ namespace, fieldSelector: `metadata.name=${name}` }), this.renewDeadlineMs);
+      const list = await withTimeout(
+        this.api.listNamespacedLease({ namespace, fieldSelector: `metadata.name=${name}` }),
+        this.renewDeadlineMs,
+      );
       const lease = list.items.find((l) => l.metadata?.name === name);
-      if (epoch === this.epoch) this.observe(lease === undefined ? undefined : (JSON.parse(JSON.stringify(lease)) as V1Lease));
+      if (epoch === this.epoch)
+        this.observe(lease === undefined ? undefined : (JSON.parse(JSON.stringify(lease)) as V1Lease));
     } catch (err) {
       this.logger.warn({ lease: this.leaseName(), err: errorText(err) }, 'leader election: cannot read the lease');
     }
@@ -299,7 +321,8 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
       this.logger.error({ lease: this.leaseName(), err: errorText(err) }, 'leader election: unexpected error');
     }
     if (epoch !== this.epoch || !this.running) return;
-    if (this.leading) this.scheduleRenew(ok ? this.renewIntervalMs : Math.min(this.retryPeriodMs, this.renewIntervalMs));
+    if (this.leading)
+      this.scheduleRenew(ok ? this.renewIntervalMs : Math.min(this.retryPeriodMs, this.renewIntervalMs));
     else this.plan();
   }
 
@@ -307,9 +330,15 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
   private async renew(epoch: number): Promise<boolean> {
     const lease = this.lease!;
     const stamped = this.clock.now();
-    const body: V1Lease = { ...lease, spec: { ...lease.spec, holderIdentity: this.options.identity, renewTime: microTime(stamped) } };
+    const body: V1Lease = {
+      ...lease,
+      spec: { ...lease.spec, holderIdentity: this.options.identity, renewTime: microTime(stamped) },
+    };
     try {
-      const renewed = await withTimeout(this.api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body }), this.renewDeadlineMs);
+      const renewed = await withTimeout(
+        this.api.replaceNamespacedLease({ name: this.options.name, namespace: this.options.namespace, body }),
+        this.renewDeadlineMs,
+      );
       if (epoch !== this.epoch) return false;
       this.holding(renewed, stamped);
       return this.leading;
@@ -329,8 +358,19 @@ export class LeaderElection extends EventEmitter<LeaderElectionEvents> {
     const { name, namespace, identity } = this.options;
     const now = this.clock.now();
     if (current === undefined) {
-      const spec = { holderIdentity: identity, leaseDurationSeconds: this.durationSeconds, acquireTime: microTime(now), renewTime: microTime(now), leaseTransitions: 0 };
-      return this.write(epoch, now, () => this.api.createNamespacedLease({ namespace, body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec } }));
+      const spec = {
+        holderIdentity: identity,
+        leaseDurationSeconds: this.durationSeconds,
+        acquireTime: microTime(now),
+        renewTime: microTime(now),
+        leaseTransitions: 0,
+      };
+      return this.write(epoch, now, () =>
+        this.api.createNamespacedLease({
+          namespace,
+          body: { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace }, spec },
+        }),
+      );
     }
     const spec = current.spec ?? {};
     const ours = spec.holderIdentity === identity;

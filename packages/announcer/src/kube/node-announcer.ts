@@ -120,7 +120,9 @@ export class NodeAnnouncer {
     const pools = this.pools;
     if (config === undefined || pools === undefined || !this.synced) return undefined;
     const { services, endpointSlices, nodes, serviceClass } = this.options;
-    const ours = services.list().filter((s) => isOurService(s, serviceClass) && s.metadata?.deletionTimestamp === undefined);
+    const ours = services
+      .list()
+      .filter((s) => isOurService(s, serviceClass) && s.metadata?.deletionTimestamp === undefined);
     const slices = new Map<string, EndpointSlice[]>();
     for (const slice of endpointSlices.list()) {
       const key = sliceServiceKey(slice);
@@ -137,7 +139,9 @@ export class NodeAnnouncer {
       services: ours,
       endpointSlices: slices,
       poolOf: (ip) => pools.poolOf(ip),
-      nodeAddresses: (node?.status?.addresses ?? []).filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP').map((a) => a.address),
+      nodeAddresses: (node?.status?.addresses ?? [])
+        .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
+        .map((a) => a.address),
     };
   }
 }

@@ -30,8 +30,15 @@ export function ingressIps(svc: Service): string[] {
 /** Sets status.loadBalancer.ingress to `ips` (ipMode VIP); false when it already says exactly that. */
 export function setIngress(svc: Service, ips: readonly string[]): boolean {
   const current = svc.status?.loadBalancer?.ingress ?? [];
-  if (current.length === ips.length && current.every((c, i) => c.ip === ips[i] && c.ipMode === 'VIP' && c.hostname === undefined)) return false;
-  svc.status = { ...svc.status, loadBalancer: { ...svc.status?.loadBalancer, ingress: ips.map((ip) => ({ ip, ipMode: 'VIP' })) } };
+  if (
+    current.length === ips.length &&
+    current.every((c, i) => c.ip === ips[i] && c.ipMode === 'VIP' && c.hostname === undefined)
+  )
+    return false;
+  svc.status = {
+    ...svc.status,
+    loadBalancer: { ...svc.status?.loadBalancer, ingress: ips.map((ip) => ({ ip, ipMode: 'VIP' })) },
+  };
   return true;
 }
 
@@ -43,8 +50,12 @@ export function setCondition(svc: Service, condition: Condition, now: Date = new
   const conditions = [...(svc.status?.conditions ?? [])];
   const i = conditions.findIndex((c) => c.type === condition.type);
   const old = i >= 0 ? conditions[i] : undefined;
-  if (old && old.status === condition.status && old.reason === condition.reason && old.message === condition.message) return false;
-  const next = { ...condition, lastTransitionTime: old && old.status === condition.status && old.lastTransitionTime ? old.lastTransitionTime : now };
+  if (old && old.status === condition.status && old.reason === condition.reason && old.message === condition.message)
+    return false;
+  const next = {
+    ...condition,
+    lastTransitionTime: old && old.status === condition.status && old.lastTransitionTime ? old.lastTransitionTime : now,
+  };
   if (i >= 0) conditions[i] = next;
   else conditions.push(next);
   svc.status = { ...svc.status, conditions };
@@ -63,7 +74,10 @@ export function removeCondition(svc: Service, type: string): boolean {
 export function setFinalizer(svc: Service, present: boolean): boolean {
   const finalizers = svc.metadata?.finalizers ?? [];
   if (finalizers.includes(CLEANUP_FINALIZER) === present) return false;
-  svc.metadata = { ...svc.metadata, finalizers: present ? [...finalizers, CLEANUP_FINALIZER] : finalizers.filter((f) => f !== CLEANUP_FINALIZER) };
+  svc.metadata = {
+    ...svc.metadata,
+    finalizers: present ? [...finalizers, CLEANUP_FINALIZER] : finalizers.filter((f) => f !== CLEANUP_FINALIZER),
+  };
   return true;
 }
 
@@ -92,8 +106,14 @@ export class ServiceWriter {
   }
 
   /** updateStatus that also gives the object as the API server now has it (see writeObject). */
-  writeStatus(key: string, mutate: (svc: Service) => boolean, cached?: Service): Promise<{ written: boolean; object: Service }> {
-    return this.write(key, mutate, cached, (namespace, name, body) => this.api.replaceNamespacedServiceStatus({ namespace, name, body, fieldManager: FIELD_MANAGER }));
+  writeStatus(
+    key: string,
+    mutate: (svc: Service) => boolean,
+    cached?: Service,
+  ): Promise<{ written: boolean; object: Service }> {
+    return this.write(key, mutate, cached, (namespace, name, body) =>
+      this.api.replaceNamespacedServiceStatus({ namespace, name, body, fieldManager: FIELD_MANAGER }),
+    );
   }
 
   /** Changes the object itself (metadata: finalizers). Resolves true when something was written. */
@@ -106,8 +126,14 @@ export class ServiceWriter {
    * object read when nothing needed writing), so a status write that follows does not start from a
    * stale resourceVersion and pay a 409.
    */
-  writeObject(key: string, mutate: (svc: Service) => boolean, cached?: Service): Promise<{ written: boolean; object: Service }> {
-    return this.write(key, mutate, cached, (namespace, name, body) => this.api.replaceNamespacedService({ namespace, name, body, fieldManager: FIELD_MANAGER }));
+  writeObject(
+    key: string,
+    mutate: (svc: Service) => boolean,
+    cached?: Service,
+  ): Promise<{ written: boolean; object: Service }> {
+    return this.write(key, mutate, cached, (namespace, name, body) =>
+      this.api.replaceNamespacedService({ namespace, name, body, fieldManager: FIELD_MANAGER }),
+    );
   }
 
   private async write(

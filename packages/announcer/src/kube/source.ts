@@ -75,7 +75,10 @@ class KubernetesSource implements RouteSource {
     | undefined;
 
   constructor(private readonly options: KubernetesSourceOptions) {
-    this.serviceClass = { loadBalancerClass: options.loadBalancerClass ?? DEFAULT_LOAD_BALANCER_CLASS, defaultLoadBalancer: options.defaultLoadBalancer ?? false };
+    this.serviceClass = {
+      loadBalancerClass: options.loadBalancerClass ?? DEFAULT_LOAD_BALANCER_CLASS,
+      defaultLoadBalancer: options.defaultLoadBalancer ?? false,
+    };
   }
 
   async start(ctx: DaemonContext): Promise<void> {
@@ -89,8 +92,19 @@ class KubernetesSource implements RouteSource {
     const writer = new ServiceWriter(kubeConfig.makeApiClient(CoreV1Api));
     const events = new EventRecorder({ kubeConfig, reportingInstance: ctx.nodeName, logger: ctx.logger });
     const config = new KubeConfigSource({ ...tuning, kubeConfig, namespace });
-    const nodeState = { kubeConfig, namespace, own: ownState, ...(this.options.nodeStateIntervalMs !== undefined ? { minIntervalMs: this.options.nodeStateIntervalMs } : {}) };
-    const announcer = new NodeAnnouncer(ctx, { services, endpointSlices, nodes, serviceClass: this.serviceClass, nodeState });
+    const nodeState = {
+      kubeConfig,
+      namespace,
+      own: ownState,
+      ...(this.options.nodeStateIntervalMs !== undefined ? { minIntervalMs: this.options.nodeStateIntervalMs } : {}),
+    };
+    const announcer = new NodeAnnouncer(ctx, {
+      services,
+      endpointSlices,
+      nodes,
+      serviceClass: this.serviceClass,
+      nodeState,
+    });
     const allocation =
       this.options.allocate === false
         ? undefined
@@ -111,17 +125,34 @@ class KubernetesSource implements RouteSource {
       namespace,
       name: this.options.leaseName ?? 'bgp-announce-allocator',
       identity: this.options.identity ?? ctx.nodeName,
-      ...(this.options.leaseDurationSeconds !== undefined ? { leaseDurationSeconds: this.options.leaseDurationSeconds } : {}),
+      ...(this.options.leaseDurationSeconds !== undefined
+        ? { leaseDurationSeconds: this.options.leaseDurationSeconds }
+        : {}),
       logger: ctx.logger,
     });
-    this.parts = { caches: { services, endpointSlices, nodes, namespaces, nodeState: ownState }, config, lease, announcer, allocation, events };
+    this.parts = {
+      caches: { services, endpointSlices, nodes, namespaces, nodeState: ownState },
+      config,
+      lease,
+      announcer,
+      allocation,
+      events,
+    };
 
     config.on('config', (c) => {
-      ctx.logger.info({ peers: c.peers.length, pools: c.pools.length, advertisements: c.advertisements.length }, 'configuration accepted');
+      ctx.logger.info(
+        { peers: c.peers.length, pools: c.pools.length, advertisements: c.advertisements.length },
+        'configuration accepted',
+      );
       announcer.setConfig(c);
       allocation?.setPools(c.pools);
     });
-    config.on('rejected', (err) => ctx.logger.error({ problems: err.problems.map(formatProblem) }, 'configuration rejected; the previous one keeps running'));
+    config.on('rejected', (err) =>
+      ctx.logger.error(
+        { problems: err.problems.map(formatProblem) },
+        'configuration rejected; the previous one keeps running',
+      ),
+    );
     if (allocation) {
       // Terms run one after the other: a stop still finishing is awaited before the next start.
       let term: Promise<void> = Promise.resolve();
@@ -148,7 +179,9 @@ class KubernetesSource implements RouteSource {
     const p = this.parts;
     if (!p) return false;
     // This node's BGPNodeState is a report, not an input: its watch (say, the CRD missing) does not hold readiness.
-    return p.announcer.ready() && Object.entries(p.caches).every(([name, c]) => name === 'nodeState' || c.health().synced);
+    return (
+      p.announcer.ready() && Object.entries(p.caches).every(([name, c]) => name === 'nodeState' || c.health().synced)
+    );
   }
 
   status(): KubernetesSourceStatus {
@@ -161,7 +194,10 @@ class KubernetesSource implements RouteSource {
       loadBalancerClass: this.serviceClass.loadBalancerClass,
       defaultLoadBalancer: this.serviceClass.defaultLoadBalancer,
       leader: { self: p?.lease.isLeader() ?? false, ...(p?.lease.holder() ? { holder: p.lease.holder()! } : {}) },
-      config: { accepted: p?.config.current() !== undefined, ...(rejected ? { rejected: rejected.problems.map(formatProblem) } : {}) },
+      config: {
+        accepted: p?.config.current() !== undefined,
+        ...(rejected ? { rejected: rejected.problems.map(formatProblem) } : {}),
+      },
       watches: Object.fromEntries(Object.entries(p?.caches ?? {}).map(([k, c]) => [k, c.health()])),
       services: announcer?.services ?? [],
       warnings: announcer?.warnings ?? [],

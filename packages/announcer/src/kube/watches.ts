@@ -73,7 +73,10 @@ export function watchEndpointSlices(kubeConfig: KubeConfig, tuning: SelectorTuni
 }
 
 /** Nodes; with `nodeName`, only that one (fieldSelector metadata.name=...). */
-export function watchNodes(kubeConfig: KubeConfig, tuning: SelectorTuning & { nodeName?: string } = {}): ObjectCache<Node> {
+export function watchNodes(
+  kubeConfig: KubeConfig,
+  tuning: SelectorTuning & { nodeName?: string } = {},
+): ObjectCache<Node> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const { nodeName, ...rest } = tuning;
   return watchCache<Node>({
@@ -99,7 +102,11 @@ export function watchNamespaces(kubeConfig: KubeConfig, tuning: SelectorTuning =
 }
 
 /** The Secrets of one namespace (BGP passwords). */
-export function watchSecrets(kubeConfig: KubeConfig, namespace: string, tuning: SelectorTuning = {}): ObjectCache<Secret> {
+export function watchSecrets(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  tuning: SelectorTuning = {},
+): ObjectCache<Secret> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   return watchCache<Secret>({
     ...tuning,
@@ -111,7 +118,12 @@ export function watchSecrets(kubeConfig: KubeConfig, namespace: string, tuning: 
 }
 
 /** The objects of one of our kinds (bgp-announce.io/v1alpha1) in a namespace. */
-export function watchConfigObjects(kubeConfig: KubeConfig, kind: ClusterConfigKind, namespace: string, tuning: SelectorTuning = {}): ObjectCache<CustomObject> {
+export function watchConfigObjects(
+  kubeConfig: KubeConfig,
+  kind: ClusterConfigKind,
+  namespace: string,
+  tuning: SelectorTuning = {},
+): ObjectCache<CustomObject> {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const plural = CONFIG_PLURALS[kind];
   return watchCache<CustomObject>({
@@ -119,12 +131,23 @@ export function watchConfigObjects(kubeConfig: KubeConfig, kind: ClusterConfigKi
     kubeConfig,
     name: `${plural} in ${namespace}`,
     path: `/apis/${API_GROUP}/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/${plural}`,
-    list: (s: ListSelectors) => custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural, ...s }) as Promise<ListResult>,
+    list: (s: ListSelectors) =>
+      custom.listNamespacedCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        namespace,
+        plural,
+        ...s,
+      }) as Promise<ListResult>,
   });
 }
 
 /** The BGPNodeStates in our namespace; with `nodeName`, only that node's (fieldSelector metadata.name=...). */
-export function watchNodeStates(kubeConfig: KubeConfig, namespace: string, tuning: SelectorTuning & { nodeName?: string } = {}): ObjectCache<BGPNodeState> {
+export function watchNodeStates(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  tuning: SelectorTuning & { nodeName?: string } = {},
+): ObjectCache<BGPNodeState> {
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const { nodeName, ...rest } = tuning;
   const fieldSelector = nodeName === undefined ? undefined : `metadata.name=${nodeName}`;
@@ -132,8 +155,16 @@ export function watchNodeStates(kubeConfig: KubeConfig, namespace: string, tunin
     ...rest,
     ...(fieldSelector === undefined ? {} : { fieldSelector }),
     kubeConfig,
-    name: nodeName === undefined ? `${NODE_STATE_PLURAL} in ${namespace}` : `${NODE_STATE_PLURAL} ${namespace}/${nodeName}`,
+    name:
+      nodeName === undefined ? `${NODE_STATE_PLURAL} in ${namespace}` : `${NODE_STATE_PLURAL} ${namespace}/${nodeName}`,
     path: `/apis/${API_GROUP}/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/${NODE_STATE_PLURAL}`,
-    list: (s: ListSelectors) => custom.listNamespacedCustomObject({ group: API_GROUP, version: API_VERSION, namespace, plural: NODE_STATE_PLURAL, ...s }) as Promise<ListResult>,
+    list: (s: ListSelectors) =>
+      custom.listNamespacedCustomObject({
+        group: API_GROUP,
+        version: API_VERSION,
+        namespace,
+        plural: NODE_STATE_PLURAL,
+        ...s,
+      }) as Promise<ListResult>,
   });
 }

@@ -36,7 +36,12 @@ const LARGE_PREFIX = 'large:';
  * `communities` is a large community (MetalLB's spelling). Unusable communities are skipped with a
  * warning (the validator should have refused them).
  */
-export function makeSource(kind: AnnounceSource['kind'], spec: SourceSpec, nodePeers: readonly string[], warnings: string[]): AnnounceSource {
+export function makeSource(
+  kind: AnnounceSource['kind'],
+  spec: SourceSpec,
+  nodePeers: readonly string[],
+  warnings: string[],
+): AnnounceSource {
   const wanted = spec.peers.length === 0 ? undefined : new Set(spec.peers);
   const peers = wanted === undefined ? [...nodePeers] : nodePeers.filter((p) => wanted.has(p));
   const communities: number[] = [];
@@ -56,11 +61,20 @@ export function makeSource(kind: AnnounceSource['kind'], spec: SourceSpec, nodeP
     try {
       communities.push(parseCommunity(c));
     } catch {
-      warnings.push(`${kind} ${spec.name}: community ${JSON.stringify(c)} is neither "a:b" nor a well-known name; ignored`);
+      warnings.push(
+        `${kind} ${spec.name}: community ${JSON.stringify(c)} is neither "a:b" nor a well-known name; ignored`,
+      );
     }
   }
   for (const c of spec.largeCommunities) addLarge(c);
-  const source: AnnounceSource = { kind, name: spec.name, peers, peerSet: new Set(peers), communities, largeCommunities: large };
+  const source: AnnounceSource = {
+    kind,
+    name: spec.name,
+    peers,
+    peerSet: new Set(peers),
+    communities,
+    largeCommunities: large,
+  };
   if (spec.localPref !== undefined) source.localPref = spec.localPref;
   return source;
 }
@@ -103,7 +117,12 @@ export function sourceSetKey(ids: readonly number[]): string {
  * The per-peer attributes of a route given by sources `ids` (sorted, key `key`), shared with every
  * other route given by the same sources. `prefix` is remembered for the localPref conflict warning.
  */
-export function perPeerAttributes(memo: AttributeMemo, ids: readonly number[], key: string, prefix: string): Map<string, RouteAttributesPlan> {
+export function perPeerAttributes(
+  memo: AttributeMemo,
+  ids: readonly number[],
+  key: string,
+  prefix: string,
+): Map<string, RouteAttributesPlan> {
   const known = memo.bySet.get(key);
   if (known !== undefined) {
     known.routes++;
@@ -136,7 +155,9 @@ function mergeSources(sources: readonly AnnounceSource[]): SubsetEntry {
   }
   const attributes: RouteAttributesPlan = {
     communities: [...communities].sort((a, b) => a - b).map(formatCommunity),
-    largeCommunities: [...large.values()].sort((x, y) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2]).map((l) => l.join(':')),
+    largeCommunities: [...large.values()]
+      .sort((x, y) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2])
+      .map((l) => l.join(':')),
   };
   const withLocalPref = sources.filter((s) => s.localPref !== undefined);
   if (withLocalPref.length > 0) attributes.localPref = Math.max(...withLocalPref.map((s) => s.localPref!));
@@ -161,11 +182,14 @@ export function localPrefWarnings(memo: AttributeMemo): string[] {
       else list.push(c.peer);
     }
     const more = entry.routes - 1;
-    const where = more === 0 ? entry.firstPrefix : `${entry.firstPrefix} (and ${more} more ${more === 1 ? 'prefix' : 'prefixes'})`;
+    const where =
+      more === 0 ? entry.firstPrefix : `${entry.firstPrefix} (and ${more} more ${more === 1 ? 'prefix' : 'prefixes'})`;
     for (const [subset, peers] of peersBySubset) {
       const merged = memo.bySubset.get(subset)!;
       const to = peers.length === 1 ? `peer ${peers[0]}` : `peers ${peers.join(', ')}`;
-      warnings.push(`different localPrefs for ${where} to ${to}: ${merged.localPrefConflict}; using ${merged.attributes.localPref}`);
+      warnings.push(
+        `different localPrefs for ${where} to ${to}: ${merged.localPrefConflict}; using ${merged.attributes.localPref}`,
+      );
     }
   }
   return warnings;

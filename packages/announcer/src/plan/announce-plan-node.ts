@@ -6,7 +6,7 @@ import { EXCLUDE_LABEL, type EndpointSlice, type Node } from '../service/model.j
 export function nodeExclusion(nodeName: string, node: Node | undefined): string | undefined {
   if (node === undefined) return `node ${nodeName} has not been seen yet`;
   const labels = node.metadata?.labels;
-  if (labels !== undefined && Object.prototype.hasOwnProperty.call(labels, EXCLUDE_LABEL)) {
+  if (labels !== undefined && Object.hasOwn(labels, EXCLUDE_LABEL)) {
     return `node ${nodeName} has the label ${EXCLUDE_LABEL}`;
   }
   if (node.status?.conditions?.some((c) => c.type === 'NetworkUnavailable' && c.status === 'True')) {

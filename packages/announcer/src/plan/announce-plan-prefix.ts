@@ -126,7 +126,8 @@ export function parseStaticPrefix(text: string): StaticPrefix {
   if (slash >= 0) {
     const lengthText = text.slice(slash + 1);
     length = /^\d{1,3}$/.test(lengthText) ? Number(lengthText) : NaN;
-    if (!(length >= 0 && length <= bits)) return { problem: `${JSON.stringify(text)} has a prefix length outside 0-${bits}` };
+    if (!(length >= 0 && length <= bits))
+      return { problem: `${JSON.stringify(text)} has a prefix length outside 0-${bits}` };
   }
   const prefix = coveringPrefix(address, length);
   return { prefix, hostBitsSet: slash >= 0 && prefix !== `${address.text}/${length}` };

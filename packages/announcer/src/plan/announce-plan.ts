@@ -85,7 +85,11 @@ export function planAnnouncements(input: PlanInput): AnnouncePlan {
   for (const prefix of [...planning.drafts.keys()].sort()) {
     const draft = planning.drafts.get(prefix)!;
     const serviceKeys = draft.services.length > 1 ? [...new Set(draft.services)].sort(compareText) : draft.services;
-    routes.set(prefix, { prefix, perPeer: perPeerAttributes(memo, draft.ids, draft.key, prefix), services: serviceKeys });
+    routes.set(prefix, {
+      prefix,
+      perPeer: perPeerAttributes(memo, draft.ids, draft.key, prefix),
+      services: serviceKeys,
+    });
   }
   warnings.push(...localPrefWarnings(memo));
   return { peers, routes, services, warnings: [...new Set(warnings)].sort(compareText) };
@@ -108,14 +112,16 @@ function planService(planning: Planning, service: Service, exclusion: string | u
   }
   const plan: ServicePlan = { key, ips, announced: false, peers: [] };
   if (exclusion !== undefined) return withReasons(plan, [exclusion]);
-  if (addresses.length === 0 && reasons === undefined) return withReasons(plan, ['no load balancer address assigned yet']);
+  if (addresses.length === 0 && reasons === undefined)
+    return withReasons(plan, ['no load balancer address assigned yet']);
 
   // Which advertisement groups apply to each address (undefined: none, the reason is noted).
   const groupsOf: (PoolGroup[] | undefined)[] = [];
   let targets = 0;
   for (const address of addresses) {
     const poolName = planning.input.poolOf(address.text);
-    const pool = poolName === undefined ? { why: `${address.text} is in no IPAddressPool` } : poolPlan(planning, poolName);
+    const pool =
+      poolName === undefined ? { why: `${address.text} is in no IPAddressPool` } : poolPlan(planning, poolName);
     if ('why' in pool) {
       (reasons ??= []).push(pool.why);
       groupsOf.push(undefined);
@@ -124,7 +130,11 @@ function planService(planning: Planning, service: Service, exclusion: string | u
       targets++;
     }
   }
-  if (targets > 0 && service.spec?.externalTrafficPolicy === 'Local' && !hasLocalEndpoint(planning.input.endpointSlices.get(key), planning.input.nodeName)) {
+  if (
+    targets > 0 &&
+    service.spec?.externalTrafficPolicy === 'Local' &&
+    !hasLocalEndpoint(planning.input.endpointSlices.get(key), planning.input.nodeName)
+  ) {
     (reasons ??= []).push('no ready local endpoint (externalTrafficPolicy Local)');
     return withReasons(plan, reasons);
   }
@@ -171,7 +181,9 @@ function computePoolPlan(planning: Planning, name: string): PoolPlan {
   const withPeers = forNode.filter((i) => planning.sources[i]!.peers.length > 0);
   if (withPeers.length === 0) {
     if (planning.nodePeers.length === 0) return { why: `this node runs no BGPPeer (no nodeSelectors match it)` };
-    return { why: `the BGPAdvertisements of pool ${name} name none of this node's BGPPeers (${planning.nodePeers.join(', ')})` };
+    return {
+      why: `the BGPAdvertisements of pool ${name} name none of this node's BGPPeers (${planning.nodePeers.join(', ')})`,
+    };
   }
   return {
     v4: groupByLength(planning, withPeers, (a) => a.aggregationLength),
@@ -234,7 +246,8 @@ function addStaticRoutes(planning: Planning, config: AnnouncerConfig): void {
         planning.warnings.push(`StaticRoute ${route.name}: ${parsed.problem}; skipped`);
         continue;
       }
-      if (parsed.hostBitsSet) planning.warnings.push(`StaticRoute ${route.name}: ${text} has host bits set; announcing ${parsed.prefix}`);
+      if (parsed.hostBitsSet)
+        planning.warnings.push(`StaticRoute ${route.name}: ${text} has host bits set; announcing ${parsed.prefix}`);
       addDraft(planning, parsed.prefix, ids, key, undefined);
     }
   }
@@ -250,7 +263,10 @@ function compareText(a: string, b: string): number {
  * value), and the prefixes of `prev` that `next` no longer has (sorted). A change of the Services
  * behind a prefix alone is not a change: nothing on the wire differs.
  */
-export function diffPlannedRoutes(prev: ReadonlyMap<string, PlannedRoute>, next: ReadonlyMap<string, PlannedRoute>): { changed: PlannedRoute[]; withdrawn: string[] } {
+export function diffPlannedRoutes(
+  prev: ReadonlyMap<string, PlannedRoute>,
+  next: ReadonlyMap<string, PlannedRoute>,
+): { changed: PlannedRoute[]; withdrawn: string[] } {
   const changed: PlannedRoute[] = [];
   for (const [prefix, route] of next) {
     const before = prev.get(prefix);
@@ -262,7 +278,10 @@ export function diffPlannedRoutes(prev: ReadonlyMap<string, PlannedRoute>, next:
   return { changed, withdrawn };
 }
 
-function samePerPeer(a: ReadonlyMap<string, RouteAttributesPlan>, b: ReadonlyMap<string, RouteAttributesPlan>): boolean {
+function samePerPeer(
+  a: ReadonlyMap<string, RouteAttributesPlan>,
+  b: ReadonlyMap<string, RouteAttributesPlan>,
+): boolean {
   if (a === b) return true;
   if (a.size !== b.size) return false;
   for (const [peer, x] of a) {
@@ -273,7 +292,12 @@ function samePerPeer(a: ReadonlyMap<string, RouteAttributesPlan>, b: ReadonlyMap
 }
 
 function sameAttributes(x: RouteAttributesPlan, y: RouteAttributesPlan): boolean {
-  return x === y || (x.localPref === y.localPref && sameList(x.communities, y.communities) && sameList(x.largeCommunities, y.largeCommunities));
+  return (
+    x === y ||
+    (x.localPref === y.localPref &&
+      sameList(x.communities, y.communities) &&
+      sameList(x.largeCommunities, y.largeCommunities))
+  );
 }
 
 function sameList(x: readonly string[], y: readonly string[]): boolean {

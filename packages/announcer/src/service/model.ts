@@ -49,7 +49,14 @@ export interface Service {
   };
   status?: {
     loadBalancer?: { ingress?: { ip?: string; hostname?: string; ipMode?: string }[] };
-    conditions?: { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: Date | string; observedGeneration?: number }[];
+    conditions?: {
+      type: string;
+      status: string;
+      reason?: string;
+      message?: string;
+      lastTransitionTime?: Date | string;
+      observedGeneration?: number;
+    }[];
   };
 }
 

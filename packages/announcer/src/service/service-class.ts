@@ -31,7 +31,13 @@ export function isOurService(svc: Service, opts: ServiceClassOptions): boolean {
  * - RequireDualStack: one IPv4 and one IPv6 address, or nothing.
  */
 export type FamilyWish =
-  | { ok: true; policy: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack'; families: IPFamily[]; atLeast: number; atMost: number }
+  | {
+      ok: true;
+      policy: 'SingleStack' | 'PreferDualStack' | 'RequireDualStack';
+      families: IPFamily[];
+      atLeast: number;
+      atMost: number;
+    }
   | { ok: false; message: string };
 
 /** Read spec.ipFamilies and spec.ipFamilyPolicy; a message for values Kubernetes would not accept. */
@@ -39,12 +45,14 @@ export function wantedFamilies(svc: Service): FamilyWish {
   const declared: IPFamily[] = [];
   for (const f of svc.spec?.ipFamilies ?? []) {
     const family = f === 'IPv4' ? 4 : f === 'IPv6' ? 6 : undefined;
-    if (family === undefined) return { ok: false, message: `spec.ipFamilies: unknown family ${JSON.stringify(f)} (IPv4 or IPv6)` };
+    if (family === undefined)
+      return { ok: false, message: `spec.ipFamilies: unknown family ${JSON.stringify(f)} (IPv4 or IPv6)` };
     if (declared.includes(family)) return { ok: false, message: `spec.ipFamilies: ${f} listed twice` };
     declared.push(family);
   }
   const policy = svc.spec?.ipFamilyPolicy ?? 'SingleStack';
-  const both: IPFamily[] = declared.length === 0 ? [4, 6] : declared.length === 1 ? [declared[0]!, declared[0] === 4 ? 6 : 4] : declared;
+  const both: IPFamily[] =
+    declared.length === 0 ? [4, 6] : declared.length === 1 ? [declared[0]!, declared[0] === 4 ? 6 : 4] : declared;
   switch (policy) {
     case 'SingleStack':
       return { ok: true, policy, families: declared.length === 0 ? [4, 6] : [declared[0]!], atLeast: 1, atMost: 1 };
@@ -55,6 +63,9 @@ export function wantedFamilies(svc: Service): FamilyWish {
     case 'RequireDualStack':
       return { ok: true, policy, families: both, atLeast: 2, atMost: 2 };
     default:
-      return { ok: false, message: `spec.ipFamilyPolicy: unknown policy ${JSON.stringify(policy)} (SingleStack, PreferDualStack or RequireDualStack)` };
+      return {
+        ok: false,
+        message: `spec.ipFamilyPolicy: unknown policy ${JSON.stringify(policy)} (SingleStack, PreferDualStack or RequireDualStack)`,
+      };
   }
 }

@@ -20,7 +20,13 @@ export interface Receiver {
 /** Starts a passive receiver (AS 64497, identifier 192.0.2.250) expecting AS `peerAs`; stopped in teardown. */
 export async function startReceiver(t: Test, peerAs = 64496): Promise<Receiver> {
   const driver = new SessionDriver({
-    config: peerConfig({ localAs: 64497, peerAs, bgpId: '192.0.2.250', mode: 'passive', families: ['ipv4-unicast', 'ipv6-unicast'] }),
+    config: peerConfig({
+      localAs: 64497,
+      peerAs,
+      bgpId: '192.0.2.250',
+      mode: 'passive',
+      families: ['ipv4-unicast', 'ipv6-unicast'],
+    }),
     peerAddress: '127.0.0.1',
     listen: { host: '127.0.0.1', port: 0 },
   });
@@ -29,7 +35,8 @@ export async function startReceiver(t: Test, peerAs = 64496): Promise<Receiver> 
   driver.on('update', (update: UpdateMessage) => {
     updates.push(update);
     for (const w of [...update.withdrawn, ...(update.attributes.mpUnreach?.withdrawn ?? [])]) routes.delete(w.prefix);
-    for (const n of [...update.nlri, ...(update.attributes.mpReach?.nlri ?? [])]) routes.set(n.prefix, update.attributes);
+    for (const n of [...update.nlri, ...(update.attributes.mpReach?.nlri ?? [])])
+      routes.set(n.prefix, update.attributes);
   });
   driver.on('error', () => {});
   const listening = next(driver, 'listening');

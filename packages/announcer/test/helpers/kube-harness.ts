@@ -22,7 +22,8 @@ export async function until<T>(what: string, fn: () => T | undefined | false, ms
     } catch (err) {
       lastError = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
     await new Promise((resolve) => setTimeout(resolve, 15));
   }
 }
@@ -45,7 +46,11 @@ export function recordingLogger(): { logger: Logger; lines: LogLine[] } {
 }
 
 /** A DaemonContext around `speaker`, recording every observeReconcile and setPoolUsage call. */
-export function daemonContext(speaker: Speaker, logger: Logger, nodeName = 'n1'): { ctx: DaemonContext; reconciles: ['ok' | 'error', number][]; poolUsage: (readonly PoolUsage[])[] } {
+export function daemonContext(
+  speaker: Speaker,
+  logger: Logger,
+  nodeName = 'n1',
+): { ctx: DaemonContext; reconciles: ['ok' | 'error', number][]; poolUsage: (readonly PoolUsage[])[] } {
   const reconciles: ['ok' | 'error', number][] = [];
   const poolUsage: (readonly PoolUsage[])[] = [];
   const ctx: DaemonContext = {
@@ -81,7 +86,10 @@ export class RecordingEvents implements EventSink {
 }
 
 /** A test API server (stopped in teardown) and a KubeConfig for it; it serves bgpnodestates too. */
-export async function apiServer(t: Test, options: StartOptions = {}): Promise<{ server: TestApiServer; kubeConfig: KubeConfig }> {
+export async function apiServer(
+  t: Test,
+  options: StartOptions = {},
+): Promise<{ server: TestApiServer; kubeConfig: KubeConfig }> {
   const server = await start(options);
   t.teardown(() => server.stop());
   serveNodeStates(server);
@@ -93,7 +101,13 @@ export function serveNodeStates(server: TestApiServer): void {
   try {
     server.resource('bgpnodestates');
   } catch {
-    server.addCustomResource({ group: 'bgp-announce.io', version: 'v1alpha1', plural: 'bgpnodestates', kind: 'BGPNodeState', shortNames: ['banode'] });
+    server.addCustomResource({
+      group: 'bgp-announce.io',
+      version: 'v1alpha1',
+      plural: 'bgpnodestates',
+      kind: 'BGPNodeState',
+      shortNames: ['banode'],
+    });
   }
 }
 
@@ -107,5 +121,6 @@ export function manualTime(startIso = '2026-01-01T00:00:00Z'): { now: () => Date
 }
 
 /** metav1.Condition's rules for `type` and `reason` (k8s.io/apimachinery validation). */
-export const CONDITION_TYPE_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$/;
+export const CONDITION_TYPE_RE =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])$/;
 export const CONDITION_REASON_RE = /^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/;

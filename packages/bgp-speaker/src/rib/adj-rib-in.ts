@@ -1,8 +1,28 @@
 // Adj-RIB-In of one peer: what it announced to us, kept for inspection (never re-advertised). Per
 // family a RouteMap (IPv4 keys packed) from route key to an interned attribute set id; a stale route (graceful restart) is
 // stored as the negative -(id + 1), so marking stale costs no memory.
-import { AFI, SAFI, familyOf, isTreatAsWithdraw, toHex, type Family, type NotificationMessage, type Nlri, type PathAttributes, type UpdateMessage } from '@bgp-announce/bgp-wire';
-import { intern, newAttributeTable, parseRouteKey, release, retain, routeKey, setOf, type AttributeTable } from './route.js';
+import {
+  AFI,
+  SAFI,
+  familyOf,
+  isTreatAsWithdraw,
+  toHex,
+  type Family,
+  type NotificationMessage,
+  type Nlri,
+  type PathAttributes,
+  type UpdateMessage,
+} from '@bgp-announce/bgp-wire';
+import {
+  intern,
+  newAttributeTable,
+  parseRouteKey,
+  release,
+  retain,
+  routeKey,
+  setOf,
+  type AttributeTable,
+} from './route.js';
 import { RouteMap } from './route-map.js';
 
 export type MaxPrefixAction = 'warn' | 'teardown';
@@ -75,8 +95,10 @@ const perFamily = <T>(value: () => T): Record<Family, T> => ({ 'ipv4-unicast': v
 export function newAdjRibIn(config: AdjRibInConfig = {}): AdjRibIn {
   for (const [family, max] of Object.entries(config.maxPrefix ?? {})) {
     if (max === undefined) continue;
-    if (!Number.isInteger(max.limit) || max.limit < 0 || max.limit > 0xffffffff) throw new RangeError(`maxPrefix ${family} limit must be an integer 0-4294967295, got ${max.limit}`);
-    if (max.action !== 'warn' && max.action !== 'teardown') throw new TypeError(`maxPrefix ${family} action must be 'warn' or 'teardown'`);
+    if (!Number.isInteger(max.limit) || max.limit < 0 || max.limit > 0xffffffff)
+      throw new RangeError(`maxPrefix ${family} limit must be an integer 0-4294967295, got ${max.limit}`);
+    if (max.action !== 'warn' && max.action !== 'teardown')
+      throw new TypeError(`maxPrefix ${family} action must be 'warn' or 'teardown'`);
   }
   return {
     config,
@@ -91,7 +113,17 @@ export function newAdjRibIn(config: AdjRibInConfig = {}): AdjRibIn {
 /** The attribute set to store for an UPDATE, and its key (one JSON text per UPDATE, not per prefix). */
 function storedAttributes(attrs: PathAttributes): { set: PathAttributes; key: string } {
   const { mpReach, mpUnreach: _unreach, ...rest } = attrs;
-  const set: PathAttributes = mpReach === undefined ? rest : { ...rest, mpReach: { afi: mpReach.afi, safi: mpReach.safi, ...(mpReach.nextHops ? { nextHops: mpReach.nextHops } : {}) } };
+  const set: PathAttributes =
+    mpReach === undefined
+      ? rest
+      : {
+          ...rest,
+          mpReach: {
+            afi: mpReach.afi,
+            safi: mpReach.safi,
+            ...(mpReach.nextHops ? { nextHops: mpReach.nextHops } : {}),
+          },
+        };
   return { set, key: JSON.stringify(set) };
 }
 
@@ -144,7 +176,8 @@ function checkLimits(rib: AdjRibIn, result: RibInResult): void {
     }
     const exceeded = { family, count, limit: max.limit };
     if (max.action === 'teardown') {
-      if (result.teardown === undefined) result.teardown = { ...exceeded, notification: maxPrefixNotification(family, max.limit) };
+      if (result.teardown === undefined)
+        result.teardown = { ...exceeded, notification: maxPrefixNotification(family, max.limit) };
     } else if (!rib.warned[family]) {
       rib.warned[family] = true;
       if (result.warning === undefined) result.warning = exceeded;
@@ -233,7 +266,12 @@ export function* adjRibInEntries(rib: AdjRibIn, family?: Family): Generator<RibI
   for (const f of family === undefined ? FAMILIES : [family]) {
     for (const [key, stored] of rib.routes[f]) {
       const { prefix, pathId } = parseRouteKey(key);
-      const entry: RibInEntry = { family: f, prefix, attributes: setOf(rib.table, stored < 0 ? -stored - 1 : stored), stale: stored < 0 };
+      const entry: RibInEntry = {
+        family: f,
+        prefix,
+        attributes: setOf(rib.table, stored < 0 ? -stored - 1 : stored),
+        stale: stored < 0,
+      };
       if (pathId !== undefined) entry.pathId = pathId;
       yield entry;
     }
@@ -245,7 +283,12 @@ export function receivedRoute(rib: AdjRibIn, prefix: string, pathId?: number): R
   const family: Family = prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast';
   const stored = rib.routes[family].get(routeKey(prefix, pathId));
   if (stored === undefined) return undefined;
-  const entry: RibInEntry = { family, prefix, attributes: setOf(rib.table, stored < 0 ? -stored - 1 : stored), stale: stored < 0 };
+  const entry: RibInEntry = {
+    family,
+    prefix,
+    attributes: setOf(rib.table, stored < 0 ? -stored - 1 : stored),
+    stale: stored < 0,
+  };
   if (pathId !== undefined) entry.pathId = pathId;
   return entry;
 }

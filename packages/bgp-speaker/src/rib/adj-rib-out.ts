@@ -90,8 +90,12 @@ function nlriOf(key: string, family: Family, ctx: CodecContext): Nlri {
   if (key.indexOf('#') < 0) return { prefix: key };
   const { prefix, pathId } = parseRouteKey(key);
   if (pathId === undefined) return { prefix };
-  if (!(ctx.addPath ?? []).includes(family)) throw new TypeError(`route ${JSON.stringify(key)} has a path identifier but ADD-PATH send is not negotiated for ${family}`);
-  if (!Number.isInteger(pathId) || pathId < 0 || pathId > 0xffffffff) throw new RangeError(`route ${JSON.stringify(key)}: path identifier must be 0-4294967295`);
+  if (!(ctx.addPath ?? []).includes(family))
+    throw new TypeError(
+      `route ${JSON.stringify(key)} has a path identifier but ADD-PATH send is not negotiated for ${family}`,
+    );
+  if (!Number.isInteger(pathId) || pathId < 0 || pathId > 0xffffffff)
+    throw new RangeError(`route ${JSON.stringify(key)}: path identifier must be 0-4294967295`);
   return { prefix, pathId };
 }
 
@@ -128,18 +132,45 @@ function nextHops(a: NormalRouteAttributes): string[] {
 }
 
 /** UPDATEs for grouped announcements: per set, MP_REACH (IPv6, then IPv4 with IPv6 next hop), then IPv4 NLRI. */
-function packGroups(out: Uint8Array[], groups: Groups, table: AttributeTable<NormalRouteAttributes>, ctx: CodecContext): void {
+function packGroups(
+  out: Uint8Array[],
+  groups: Groups,
+  table: AttributeTable<NormalRouteAttributes>,
+  ctx: CodecContext,
+): void {
   for (const [id, g] of groups) {
     const a = setOf(table, id);
     const base = baseAttributes(a, ctx);
-    if (g.v6.length > 0) push(out, packUpdates({ attributes: { ...base, mpReach: { afi: AFI.IPV6, safi: SAFI.UNICAST, nextHops: nextHops(a), nlri: g.v6 } } }, ctx));
-    if (g.v4mp.length > 0) push(out, packUpdates({ attributes: { ...base, mpReach: { afi: AFI.IPV4, safi: SAFI.UNICAST, nextHops: nextHops(a), nlri: g.v4mp } } }, ctx));
+    if (g.v6.length > 0)
+      push(
+        out,
+        packUpdates(
+          {
+            attributes: { ...base, mpReach: { afi: AFI.IPV6, safi: SAFI.UNICAST, nextHops: nextHops(a), nlri: g.v6 } },
+          },
+          ctx,
+        ),
+      );
+    if (g.v4mp.length > 0)
+      push(
+        out,
+        packUpdates(
+          {
+            attributes: {
+              ...base,
+              mpReach: { afi: AFI.IPV4, safi: SAFI.UNICAST, nextHops: nextHops(a), nlri: g.v4mp },
+            },
+          },
+          ctx,
+        ),
+      );
     if (g.v4.length > 0) push(out, packUpdates({ attributes: { ...base, nextHop: a.nextHop }, nlri: g.v4 }, ctx));
   }
 }
 
 function packWithdrawals(out: Uint8Array[], v4: Nlri[], v6: Nlri[], ctx: CodecContext): void {
-  if (v6.length > 0) push(out, packUpdates({ attributes: { mpUnreach: { afi: AFI.IPV6, safi: SAFI.UNICAST, withdrawn: v6 } } }, ctx));
+  if (v6.length > 0)
+    push(out, packUpdates({ attributes: { mpUnreach: { afi: AFI.IPV6, safi: SAFI.UNICAST, withdrawn: v6 } } }, ctx));
   if (v4.length > 0) push(out, packUpdates({ attributes: {}, withdrawn: v4 }, ctx));
 }
 
@@ -152,7 +183,11 @@ function dropUnused(table: AttributeTable<NormalRouteAttributes>, created: numbe
   for (const id of created) if (table.refs[id] === 0) release(table, id);
 }
 
-function internNormal(table: AttributeTable<NormalRouteAttributes>, a: NormalRouteAttributes, created: number[]): number {
+function internNormal(
+  table: AttributeTable<NormalRouteAttributes>,
+  a: NormalRouteAttributes,
+  created: number[],
+): number {
   const key = attributeKey(a);
   const before = table.ids.size;
   const id = intern(table, key, a);
@@ -161,11 +196,18 @@ function internNormal(table: AttributeTable<NormalRouteAttributes>, a: NormalRou
 }
 
 /** The id of the same set with the GRACEFUL_SHUTDOWN community added (cached per call). */
-function withGshut(table: AttributeTable<NormalRouteAttributes>, id: number, cache: Map<number, number>, created: number[]): number {
+function withGshut(
+  table: AttributeTable<NormalRouteAttributes>,
+  id: number,
+  cache: Map<number, number>,
+  created: number[],
+): number {
   let out = cache.get(id);
   if (out === undefined) {
     const a = setOf(table, id);
-    out = a.communities.includes(GRACEFUL_SHUTDOWN) ? id : internNormal(table, normalizeAttributes({ ...a, communities: [...a.communities, GRACEFUL_SHUTDOWN] }), created);
+    out = a.communities.includes(GRACEFUL_SHUTDOWN)
+      ? id
+      : internNormal(table, normalizeAttributes({ ...a, communities: [...a.communities, GRACEFUL_SHUTDOWN] }), created);
     cache.set(id, out);
   }
   return out;
@@ -188,7 +230,12 @@ function commit(rib: AdjRibOut, key: string, id: number | undefined): void {
  * the GRACEFUL_SHUTDOWN community (RFC 8326). Nothing changed gives no bytes. Throws TypeError/
  * RangeError for bad routes, leaving the RIB as it was.
  */
-export function diffAdjRibOut(rib: AdjRibOut, desired: DesiredRoutes, session: SendSession, options: { gracefulShutdown?: boolean } = {}): RibOutChanges {
+export function diffAdjRibOut(
+  rib: AdjRibOut,
+  desired: DesiredRoutes,
+  session: SendSession,
+  options: { gracefulShutdown?: boolean } = {},
+): RibOutChanges {
   const ctx = session.send;
   const families = new Set(session.families);
   const created: number[] = [];
@@ -255,7 +302,11 @@ export function diffAdjRibOut(rib: AdjRibOut, desired: DesiredRoutes, session: S
  * Every advertised route of `families` (default: all negotiated) as UPDATEs, grouped by attribute
  * set: the answer to a route refresh, or a full re-send. The RIB is not changed.
  */
-export function allUpdates(rib: AdjRibOut, session: SendSession, families: readonly Family[] = session.families): Uint8Array[] {
+export function allUpdates(
+  rib: AdjRibOut,
+  session: SendSession,
+  families: readonly Family[] = session.families,
+): Uint8Array[] {
   const wanted = new Set(families);
   const groups: Groups = new Map();
   for (const [key, id] of rib.routes) {
@@ -273,7 +324,12 @@ export function allUpdates(rib: AdjRibOut, session: SendSession, families: reado
  * The answer to a ROUTE-REFRESH for `family`: every route of it again; with `enhanced` (RFC 7313)
  * wrapped in a Beginning-of-Route-Refresh and an End-of-Route-Refresh message.
  */
-export function routeRefreshUpdates(rib: AdjRibOut, session: SendSession, family: Family, enhanced = false): Uint8Array[] {
+export function routeRefreshUpdates(
+  rib: AdjRibOut,
+  session: SendSession,
+  family: Family,
+  enhanced = false,
+): Uint8Array[] {
   const updates = allUpdates(rib, session, [family]);
   if (!enhanced) return updates;
   const { afi, safi } = AFI_SAFI[family];

@@ -140,7 +140,8 @@ export function prefixFamily(prefix: string): Family {
 
 function uint32(value: number | undefined, what: string): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) throw new RangeError(`${what} must be an integer 0-4294967295, got ${value}`);
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff)
+    throw new RangeError(`${what} must be an integer 0-4294967295, got ${value}`);
   return value;
 }
 
@@ -157,7 +158,9 @@ function canonicalIp(text: string, what: string): string {
  * parsed and sorted by their bytes. Throws TypeError/RangeError for bad input.
  */
 export function normalizeAttributes(attrs: RouteAttributes): NormalRouteAttributes {
-  const communities = [...new Set((attrs.communities ?? []).map(parseCommunity))].sort((a, b) => a - b).map(formatCommunity);
+  const communities = [...new Set((attrs.communities ?? []).map(parseCommunity))]
+    .sort((a, b) => a - b)
+    .map(formatCommunity);
   const large = [...new Set((attrs.largeCommunities ?? []).map((c) => parseLargeCommunity(c).join(':')))];
   large.sort((a, b) => {
     const x = parseLargeCommunity(a);
@@ -178,7 +181,8 @@ export function normalizeAttributes(attrs: RouteAttributes): NormalRouteAttribut
     largeCommunities: large,
     extendedCommunities: extended,
   };
-  if (attrs.linkLocalNextHop !== undefined) out.linkLocalNextHop = canonicalIp(attrs.linkLocalNextHop, 'linkLocalNextHop');
+  if (attrs.linkLocalNextHop !== undefined)
+    out.linkLocalNextHop = canonicalIp(attrs.linkLocalNextHop, 'linkLocalNextHop');
   const med = uint32(attrs.med, 'med');
   if (med !== undefined) out.med = med;
   const localPref = uint32(attrs.localPref, 'localPref');
@@ -204,12 +208,16 @@ export function attributeKey(a: NormalRouteAttributes): string {
 /** `asPath` with `asn` put in front `times` times (into the leading AS_SEQUENCE when there is one). */
 export function prependAsPath(asPath: readonly AsPathSegment[], asn: number, times = 1): AsPathSegment[] {
   uint32(asn, 'asn');
-  if (!Number.isInteger(times) || times < 0 || times > 255) throw new RangeError(`times must be an integer 0-255, got ${times}`);
+  if (!Number.isInteger(times) || times < 0 || times > 255)
+    throw new RangeError(`times must be an integer 0-255, got ${times}`);
   if (times === 0) return asPath.map((s) => ({ type: s.type, asns: [...s.asns] }));
   const added = new Array<number>(times).fill(asn);
   const [first, ...rest] = asPath;
   if (first !== undefined && first.type === 'AS_SEQUENCE' && first.asns.length + times <= 255) {
-    return [{ type: 'AS_SEQUENCE', asns: [...added, ...first.asns] }, ...rest.map((s) => ({ type: s.type, asns: [...s.asns] }))];
+    return [
+      { type: 'AS_SEQUENCE', asns: [...added, ...first.asns] },
+      ...rest.map((s) => ({ type: s.type, asns: [...s.asns] })),
+    ];
   }
   return [{ type: 'AS_SEQUENCE', asns: added }, ...asPath.map((s) => ({ type: s.type, asns: [...s.asns] }))];
 }

@@ -53,7 +53,8 @@ export function manualClock(start = 0): ManualClock {
       return { id };
     },
     clearTimer(handle) {
-      if (typeof handle === 'object' && handle !== null && 'id' in handle && typeof handle.id === 'number') timers.delete(handle.id);
+      if (typeof handle === 'object' && handle !== null && 'id' in handle && typeof handle.id === 'number')
+        timers.delete(handle.id);
     },
     advance(ms) {
       const end = now + ms;

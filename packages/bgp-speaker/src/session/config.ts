@@ -112,7 +112,9 @@ export function peerConfig(input: PeerConfigInput): PeerConfig {
   const gr = config.gracefulRestart;
   if (gr !== undefined) {
     if (!Number.isInteger(gr.restartTime) || gr.restartTime < 0 || gr.restartTime > 4095) {
-      throw new RangeError(`peer config gracefulRestart.restartTime ${String(gr.restartTime)} is outside 0-4095 (RFC 4724: 12 bits)`);
+      throw new RangeError(
+        `peer config gracefulRestart.restartTime ${String(gr.restartTime)} is outside 0-4095 (RFC 4724: 12 bits)`,
+      );
     }
     if (gr.stalePathTime !== undefined && !(gr.stalePathTime >= 1 && gr.stalePathTime <= 0xffff)) {
       throw new RangeError(`peer config gracefulRestart.stalePathTime ${String(gr.stalePathTime)} is outside 1-65535`);

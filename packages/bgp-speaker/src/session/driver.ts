@@ -22,7 +22,15 @@ import { TIMER_EVENT, addressInUseMessage, messageEvent } from './driver-events.
 import { detectCollision, type ConnectionDirection } from './collision.js';
 import { InboundCandidate } from './inbound-candidate.js';
 import { cease } from './open-policy.js';
-import { initialSession, transition, type FsmAction, type FsmEvent, type FsmStateName, type SessionState, type TimerName } from './fsm.js';
+import {
+  initialSession,
+  transition,
+  type FsmAction,
+  type FsmEvent,
+  type FsmStateName,
+  type SessionState,
+  type TimerName,
+} from './fsm.js';
 import type { DownReason, SocketError } from './down-reason.js';
 import type { NegotiatedSession } from './open-policy.js';
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
@@ -135,7 +143,9 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
    */
   send(messages: Uint8Array | readonly Uint8Array[]): boolean {
     if (this.session.state !== 'Established' || !this.socket) {
-      throw new Error(`cannot send UPDATEs: session with ${this.options.peerAddress} is ${this.session.state}, not Established`);
+      throw new Error(
+        `cannot send UPDATEs: session with ${this.options.peerAddress} is ${this.session.state}, not Established`,
+      );
     }
     const list = messages instanceof Uint8Array ? [messages] : messages;
     let ok = true;
@@ -291,13 +301,16 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
     let lastError: SocketError | undefined;
     socket.on('error', (err: NodeJS.ErrnoException) => {
       lastError = err.code === undefined ? { message: err.message } : { code: err.code, message: err.message };
-      if (this.socket === socket && this.connected) this.emitError(new Error(`connection to ${this.options.peerAddress}: ${err.message}`));
+      if (this.socket === socket && this.connected)
+        this.emitError(new Error(`connection to ${this.options.peerAddress}: ${err.message}`));
     });
     socket.on('close', () => {
       if (this.socket !== socket) return;
       this.socket = undefined;
       this.connected = false;
-      this.dispatch(lastError === undefined ? { type: 'TcpConnectionFails' } : { type: 'TcpConnectionFails', error: lastError });
+      this.dispatch(
+        lastError === undefined ? { type: 'TcpConnectionFails' } : { type: 'TcpConnectionFails', error: lastError },
+      );
     });
   }
 
@@ -361,7 +374,11 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
       this.accepting = false;
       server.close();
       const where = host ?? '0.0.0.0';
-      this.emitError(err.code === 'EADDRINUSE' ? new Error(addressInUseMessage(where, port)) : new Error(`cannot listen on ${where}:${port}: ${err.message}`));
+      this.emitError(
+        err.code === 'EADDRINUSE'
+          ? new Error(addressInUseMessage(where, port))
+          : new Error(`cannot listen on ${where}:${port}: ${err.message}`),
+      );
       this.fallBackToActive();
     });
     listenTransport(server, { host, port }, this.options, () => {
@@ -376,7 +393,8 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
     const mode = this.session.config.mode;
     this.session = { ...this.session, config: { ...this.session.config, mode: 'active' } };
     // In passive mode the FSM waits in Active without a ConnectRetry timer: kick it to connect now.
-    if (mode === 'passive' && this.session.state === 'Active' && !this.socket) this.dispatch({ type: 'ConnectRetryTimerExpires' });
+    if (mode === 'passive' && this.session.state === 'Active' && !this.socket)
+      this.dispatch({ type: 'ConnectRetryTimerExpires' });
   }
 
   private inbound(socket: net.Socket): void {
@@ -416,15 +434,31 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
   }
 
   /** The peer's OPEN arrived on the second connection: keep one of the two (RFC 4271 6.8). */
-  private resolveCollision(socket: net.Socket, peerBgpId: string, framer: MessageFramer, messages: readonly Uint8Array[]): void {
+  private resolveCollision(
+    socket: net.Socket,
+    peerBgpId: string,
+    framer: MessageFramer,
+    messages: readonly Uint8Array[],
+  ): void {
     this.candidate = undefined;
     if (this.accepting && this.canTakeInbound()) {
       this.takeInbound(socket, framer, messages); // ours failed meanwhile: no collision any more
       return;
     }
     const c = this.session.config;
-    const { close } = detectCollision({ openOn: 'inbound', other: { state: this.session.state }, localBgpId: c.bgpId, peerBgpId, localAs: c.localAs, peerAs: c.peerAs });
-    if (close === 'outbound' && this.outbound && (this.session.state === 'OpenSent' || this.session.state === 'OpenConfirm')) {
+    const { close } = detectCollision({
+      openOn: 'inbound',
+      other: { state: this.session.state },
+      localBgpId: c.bgpId,
+      peerBgpId,
+      localAs: c.localAs,
+      peerAs: c.peerAs,
+    });
+    if (
+      close === 'outbound' &&
+      this.outbound &&
+      (this.session.state === 'OpenSent' || this.session.state === 'OpenConfirm')
+    ) {
       this.keptInbound = { socket, framer };
       this.dispatch({ type: 'CollisionKeepInbound' });
       this.emit('collision', 'inbound', peerBgpId);

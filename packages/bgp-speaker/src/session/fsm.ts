@@ -8,7 +8,15 @@
 // the session is started, re-starts after an IdleHold back-off (RFC 4271 8.1.1
 // DampPeerOscillations): idleHoldTime doubling per consecutive failure up to maxIdleHoldTime, reset
 // when a session that stayed Established for stableTime ends. We never answer a NOTIFICATION with one.
-import { CEASE_SUBCODE, ERROR_CODE, toHex, type NotificationMessage, type OpenMessage, type RouteRefreshMessage, type UpdateMessage } from '@bgp-announce/bgp-wire';
+import {
+  CEASE_SUBCODE,
+  ERROR_CODE,
+  toHex,
+  type NotificationMessage,
+  type OpenMessage,
+  type RouteRefreshMessage,
+  type UpdateMessage,
+} from '@bgp-announce/bgp-wire';
 import type { PeerConfig } from './config.js';
 import { buildOpen, cease, checkOpen, type NegotiatedSession } from './open-policy.js';
 import { withHardReset } from './graceful-restart.js';
@@ -160,7 +168,11 @@ const FSM_SUBCODE: Partial<Record<FsmStateName, number>> = { OpenSent: 1, OpenCo
  * One step of the FSM: the new session and the actions to carry out. `env.now` (ms) stamps the
  * session's history; `env.random` jitters ConnectRetry and Keepalive timers.
  */
-export function transition(session: SessionState, event: FsmEvent, env: { now: number; random: () => number }): { session: SessionState; actions: FsmAction[] } {
+export function transition(
+  session: SessionState,
+  event: FsmEvent,
+  env: { now: number; random: () => number },
+): { session: SessionState; actions: FsmAction[] } {
   const s: SessionState = { ...session, counters: { ...session.counters } };
   const c = s.config;
   const actions: FsmAction[] = [];
@@ -172,7 +184,8 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
     else if (message.type === 'KEEPALIVE') s.counters.keepalivesOut++;
     else s.counters.notificationsOut++;
   };
-  const start = (timer: TimerName, durationMs: number): void => void actions.push({ type: 'startTimer', timer, durationMs });
+  const start = (timer: TimerName, durationMs: number): void =>
+    void actions.push({ type: 'startTimer', timer, durationMs });
   const stop = (timer: TimerName): void => void actions.push({ type: 'stopTimer', timer });
   const holdMs = (): number => (s.negotiated?.holdTime ?? 0) * 1000;
   const keepaliveMs = (): number => jitter((s.negotiated?.keepaliveTime ?? 0) * 1000, env.random);
@@ -213,7 +226,8 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
     goIdle({ kind: 'notification-sent', message, notification }, { failure: true, stopSession });
   };
   /** A Cease that ends an Established session becomes a Hard Reset where RFC 8538 asks for one. */
-  const established = (n: NotificationMessage): NotificationMessage => (from === 'Established' ? withHardReset(c, s.negotiated, n) : n);
+  const established = (n: NotificationMessage): NotificationMessage =>
+    from === 'Established' ? withHardReset(c, s.negotiated, n) : n;
   const fsmError = (): void => {
     const subcode = FSM_SUBCODE[from] ?? 0;
     notify({ type: 'NOTIFICATION', code: ERROR_CODE.FSM, subcode }, `unexpected ${event.type} in ${from}`);
@@ -238,12 +252,23 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
   };
 
   switch (event.type) {
-    case 'BGPOpen': s.counters.opensIn++; break;
-    case 'NotifMsg': s.counters.notificationsIn++; break;
-    case 'KeepAliveMsg': s.counters.keepalivesIn++; break;
-    case 'UpdateMsg': s.counters.updatesIn++; break;
-    case 'RouteRefreshMsg': s.counters.routeRefreshesIn++; break;
-    default: break;
+    case 'BGPOpen':
+      s.counters.opensIn++;
+      break;
+    case 'NotifMsg':
+      s.counters.notificationsIn++;
+      break;
+    case 'KeepAliveMsg':
+      s.counters.keepalivesIn++;
+      break;
+    case 'UpdateMsg':
+      s.counters.updatesIn++;
+      break;
+    case 'RouteRefreshMsg':
+      s.counters.routeRefreshesIn++;
+      break;
+    default:
+      break;
   }
 
   // Events handled alike in every state but Idle.
@@ -255,9 +280,12 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
         return { session: s, actions };
       case 'ManualStop': {
         const message = `stopped by the operator${event.shutdownMessage ? `: ${event.shutdownMessage}` : ''}`;
-        if (from === 'Connect' || from === 'Active' || event.notify === false) goIdle({ kind: 'manual-stop', message }, { failure: false, stopSession: true });
+        if (from === 'Connect' || from === 'Active' || event.notify === false)
+          goIdle({ kind: 'manual-stop', message }, { failure: false, stopSession: true });
         else {
-          const notification = established(cease(event.subcode ?? CEASE_SUBCODE.ADMINISTRATIVE_SHUTDOWN, event.shutdownMessage));
+          const notification = established(
+            cease(event.subcode ?? CEASE_SUBCODE.ADMINISTRATIVE_SHUTDOWN, event.shutdownMessage),
+          );
           send(notification);
           goIdle({ kind: 'manual-stop', message, notification }, { failure: false, stopSession: true });
         }
@@ -265,13 +293,24 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
       }
       case 'TcpConnectionFails':
         goIdle(
-          { kind: 'connection-failed', message: `TCP connection failed in ${from}${event.error ? `: ${event.error.message}` : ''}`, ...(event.error ? { socketError: event.error } : {}) },
+          {
+            kind: 'connection-failed',
+            message: `TCP connection failed in ${from}${event.error ? `: ${event.error.message}` : ''}`,
+            ...(event.error ? { socketError: event.error } : {}),
+          },
           { failure: true },
         );
         return { session: s, actions };
       case 'NotifMsg':
         if (from !== 'Connect' && from !== 'Active') {
-          goIdle({ kind: 'notification-received', message: `peer sent NOTIFICATION ${event.notification.code}/${event.notification.subcode}`, notification: event.notification }, { failure: true });
+          goIdle(
+            {
+              kind: 'notification-received',
+              message: `peer sent NOTIFICATION ${event.notification.code}/${event.notification.subcode}`,
+              notification: event.notification,
+            },
+            { failure: true },
+          );
           return { session: s, actions };
         }
         break;
@@ -313,7 +352,10 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
         actions.push({ type: 'connect' });
         s.state = 'Connect';
       } else if (event.type === 'AutomaticStop') {
-        goIdle({ kind: 'connection-failed', message: `stopped automatically (Cease ${event.subcode}) in ${from}` }, { failure: true });
+        goIdle(
+          { kind: 'connection-failed', message: `stopped automatically (Cease ${event.subcode}) in ${from}` },
+          { failure: true },
+        );
       } else if (event.type !== 'UpdateSent') {
         // RFC 4271 8.2.2: any other event drops the connection without a NOTIFICATION (no OPEN was sent).
         goIdle({ kind: 'connection-failed', message: `unexpected ${event.type} in ${from}` }, { failure: true });
@@ -327,18 +369,29 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
         case 'TcpCrAcked':
         case 'TcpConnectionConfirmed':
           break; // a second connection: collision.ts decides, the loser gets OpenCollisionDump
-        case 'AutomaticStop': {
-          const n = cease(event.subcode, event.shutdownMessage);
-          if (event.data !== undefined) n.data = event.data;
-          notify(established(n), `stopped automatically (Cease ${event.subcode})${event.reason ? `: ${event.reason}` : ''}`);
-          break;
-        }
+        case 'AutomaticStop':
+          {
+            const n = cease(event.subcode, event.shutdownMessage);
+            if (event.data !== undefined) n.data = event.data;
+            notify(
+              established(n),
+              `stopped automatically (Cease ${event.subcode})${event.reason ? `: ${event.reason}` : ''}`,
+            );
+            break;
+          }
           break;
         case 'HoldTimerExpires':
-          notify({ type: 'NOTIFICATION', code: ERROR_CODE.HOLD_TIMER_EXPIRED, subcode: 0 }, `hold timer expired in ${from}`);
+          notify(
+            { type: 'NOTIFICATION', code: ERROR_CODE.HOLD_TIMER_EXPIRED, subcode: 0 },
+            `hold timer expired in ${from}`,
+          );
           break;
         case 'OpenCollisionDump':
-          notify(cease(CEASE_SUBCODE.CONNECTION_COLLISION_RESOLUTION), 'connection collision: this connection lost', true);
+          notify(
+            cease(CEASE_SUBCODE.CONNECTION_COLLISION_RESOLUTION),
+            'connection collision: this connection lost',
+            true,
+          );
           break;
         case 'CollisionKeepInbound':
           if (from === 'Established') {
@@ -399,7 +452,8 @@ export function transition(session: SessionState, event: FsmEvent, env: { now: n
             s.establishedAt = env.now;
             s.counters.establishedTransitions++;
             // RFC 4724 3: the Restart State bit goes in the first OPEN after our restart only.
-            if (c.gracefulRestart?.restarting) s.config = { ...c, gracefulRestart: { ...c.gracefulRestart, restarting: false } };
+            if (c.gracefulRestart?.restarting)
+              s.config = { ...c, gracefulRestart: { ...c.gracefulRestart, restarting: false } };
             actions.push({ type: 'established', negotiated: s.negotiated! });
           }
           break;

@@ -1,7 +1,15 @@
 // Graceful restart (RFC 4724, with RFC 8538's N bit) as plain decisions over negotiated sessions:
 // which of a peer's routes to keep (stale) when its session ends, which to drop when it comes back,
 // and how we leave when we are the one restarting. The Speaker carries them out with its timers.
-import { CEASE_SUBCODE, ERROR_CODE, encodeMessage, familyOf, toHex, type Family, type NotificationMessage } from '@bgp-announce/bgp-wire';
+import {
+  CEASE_SUBCODE,
+  ERROR_CODE,
+  encodeMessage,
+  familyOf,
+  toHex,
+  type Family,
+  type NotificationMessage,
+} from '@bgp-announce/bgp-wire';
 import type { PeerConfig } from './config.js';
 import type { DownReason } from './down-reason.js';
 import type { NegotiatedSession } from './open-policy.js';
@@ -16,7 +24,11 @@ export interface Retention {
 
 /** Both ends set the N bit (RFC 8538): NOTIFICATIONs other than a Hard Reset keep the routes too. */
 export function notificationGraceful(config: PeerConfig, negotiated: NegotiatedSession): boolean {
-  return negotiated.gracefulRestart !== undefined && negotiated.gracefulRestart.notification && (config.gracefulRestart?.notification ?? true);
+  return (
+    negotiated.gracefulRestart !== undefined &&
+    negotiated.gracefulRestart.notification &&
+    (config.gracefulRestart?.notification ?? true)
+  );
 }
 
 /**
@@ -25,11 +37,20 @@ export function notificationGraceful(config: PeerConfig, negotiated: NegotiatedS
  * NOTIFICATION ends that, unless both ends set the N bit and it is not a Cease Hard Reset (RFC 8538).
  * Our own operator stop never keeps them. Returns undefined when nothing is kept.
  */
-export function retentionOnDown(config: PeerConfig, negotiated: NegotiatedSession | undefined, reason: DownReason): Retention | undefined {
+export function retentionOnDown(
+  config: PeerConfig,
+  negotiated: NegotiatedSession | undefined,
+  reason: DownReason,
+): Retention | undefined {
   const gr = negotiated?.gracefulRestart;
   if (!negotiated || !gr || gr.restartTime === 0 || reason.kind === 'manual-stop') return undefined;
   const n = reason.notification;
-  if (n && (!notificationGraceful(config, negotiated) || (n.code === ERROR_CODE.CEASE && n.subcode === CEASE_SUBCODE.HARD_RESET))) return undefined;
+  if (
+    n &&
+    (!notificationGraceful(config, negotiated) ||
+      (n.code === ERROR_CODE.CEASE && n.subcode === CEASE_SUBCODE.HARD_RESET))
+  )
+    return undefined;
   const families = grFamilies(gr.families).filter((f) => negotiated.families.includes(f));
   return families.length === 0 ? undefined : { families, restartTimeMs: gr.restartTime * 1000 };
 }
@@ -57,7 +78,8 @@ export type RestartLeave =
 
 /** How to leave the session for a restart so the peer keeps our routes, if it will. */
 export function restartLeave(config: PeerConfig, negotiated: NegotiatedSession | undefined): RestartLeave {
-  if (!negotiated?.gracefulRestart || !config.gracefulRestart || config.gracefulRestart.restartTime === 0) return 'stop';
+  if (!negotiated?.gracefulRestart || !config.gracefulRestart || config.gracefulRestart.restartTime === 0)
+    return 'stop';
   return notificationGraceful(config, negotiated) ? 'cease' : 'close';
 }
 
@@ -70,16 +92,25 @@ export const RESTART_CEASE_SUBCODE = CEASE_SUBCODE.ADMINISTRATIVE_RESET;
  * De-configured); the others (Administrative Reset, Other Configuration Change, BFD Down, ...) may
  * leave our routes stale at the peer until we are back.
  */
-const HARD_RESET_SUBCODES: readonly number[] = [CEASE_SUBCODE.MAXIMUM_PREFIXES_REACHED, CEASE_SUBCODE.ADMINISTRATIVE_SHUTDOWN, CEASE_SUBCODE.PEER_DECONFIGURED];
+const HARD_RESET_SUBCODES: readonly number[] = [
+  CEASE_SUBCODE.MAXIMUM_PREFIXES_REACHED,
+  CEASE_SUBCODE.ADMINISTRATIVE_SHUTDOWN,
+  CEASE_SUBCODE.PEER_DECONFIGURED,
+];
 
 /**
  * The NOTIFICATION to send to end an Established session: a Cease of those subcodes is wrapped in a
  * Cease Hard Reset (RFC 8538 3: its data is the original code, subcode and data) when both ends set
  * the N bit, so the peer drops our routes instead of keeping them stale; anything else as it is.
  */
-export function withHardReset(config: PeerConfig, negotiated: NegotiatedSession | undefined, notification: NotificationMessage): NotificationMessage {
+export function withHardReset(
+  config: PeerConfig,
+  negotiated: NegotiatedSession | undefined,
+  notification: NotificationMessage,
+): NotificationMessage {
   if (!negotiated || !notificationGraceful(config, negotiated)) return notification;
-  if (notification.code !== ERROR_CODE.CEASE || !HARD_RESET_SUBCODES.includes(notification.subcode)) return notification;
+  if (notification.code !== ERROR_CODE.CEASE || !HARD_RESET_SUBCODES.includes(notification.subcode))
+    return notification;
   const inner = encodeMessage(notification).subarray(19); // code, subcode, data
   return { type: 'NOTIFICATION', code: ERROR_CODE.CEASE, subcode: CEASE_SUBCODE.HARD_RESET, data: toHex(inner) };
 }

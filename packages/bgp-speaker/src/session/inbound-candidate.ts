@@ -22,7 +22,12 @@ export class InboundCandidate {
   private readonly timer: TimerHandle;
   private done = false;
 
-  constructor(socket: net.Socket, private readonly clock: Clock, timeoutMs: number, private readonly handlers: CandidateHandlers) {
+  constructor(
+    socket: net.Socket,
+    private readonly clock: Clock,
+    timeoutMs: number,
+    private readonly handlers: CandidateHandlers,
+  ) {
     this.socket = socket;
     this.timer = clock.setTimer(timeoutMs, () => this.finish(`no OPEN within ${Math.round(timeoutMs / 1000)} s`));
     socket.on('data', this.onData);

@@ -1,7 +1,20 @@
 // @bgp-announce/bgp-speaker/session: one BGP session. The RFC 4271 FSM, OPEN policy, collision
 // resolution and graceful-restart decisions as pure functions; the driver and transport at the I/O edge.
-export { peerConfig, type PeerConfig, type PeerConfigInput, type ConnectionMode, type GracefulRestartConfig } from './config.js';
-export { buildOpen, checkOpen, cease, type NegotiatedSession, type OpenCheck, type PeerGracefulRestart } from './open-policy.js';
+export {
+  peerConfig,
+  type PeerConfig,
+  type PeerConfigInput,
+  type ConnectionMode,
+  type GracefulRestartConfig,
+} from './config.js';
+export {
+  buildOpen,
+  checkOpen,
+  cease,
+  type NegotiatedSession,
+  type OpenCheck,
+  type PeerGracefulRestart,
+} from './open-policy.js';
 export {
   initialSession,
   transition,
@@ -45,6 +58,12 @@ export {
   type Retention,
   type RestartLeave,
 } from './graceful-restart.js';
-export { MessageLog, describeMessage, type LoggedMessage, type DescribedMessage, type MessageDirection } from './message-log.js';
+export {
+  MessageLog,
+  describeMessage,
+  type LoggedMessage,
+  type DescribedMessage,
+  type MessageDirection,
+} from './message-log.js';
 export { systemClock, manualClock, type Clock, type ManualClock, type TimerHandle } from './clock.js';
 export { notificationSummary, capabilityNames } from './describe.js';

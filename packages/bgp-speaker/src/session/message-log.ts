@@ -31,8 +31,14 @@ export class MessageLog {
   private count = 0;
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 10_000) throw new RangeError(`message log capacity must be an integer 1-10000, got ${capacity}`);
-    this.ring = Array.from({ length: capacity }, () => ({ at: 0, direction: 'sent' as MessageDirection, bytes: EMPTY, ctx: undefined }));
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > 10_000)
+      throw new RangeError(`message log capacity must be an integer 1-10000, got ${capacity}`);
+    this.ring = Array.from({ length: capacity }, () => ({
+      at: 0,
+      direction: 'sent' as MessageDirection,
+      bytes: EMPTY,
+      ctx: undefined,
+    }));
   }
 
   /** Records one message (the bytes are kept, not copied: do not reuse the buffer). */
@@ -61,7 +67,11 @@ export function describeMessage(m: LoggedMessage): DescribedMessage {
   try {
     return { ...base, message: decodeMessage(m.bytes, m.ctx) };
   } catch (err) {
-    return { ...base, error: err instanceof Error ? err.message : String(err), hex: Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength).toString('hex') };
+    return {
+      ...base,
+      error: err instanceof Error ? err.message : String(err),
+      hex: Buffer.from(m.bytes.buffer, m.bytes.byteOffset, m.bytes.byteLength).toString('hex'),
+    };
   }
 }
 

@@ -68,7 +68,9 @@ export interface NegotiatedSession {
 }
 
 /** The peer's OPEN accepted, or refused with the NOTIFICATION to send and a sentence for logs. */
-export type OpenCheck = { ok: true; negotiated: NegotiatedSession } | { ok: false; notification: NotificationMessage; reason: string };
+export type OpenCheck =
+  | { ok: true; negotiated: NegotiatedSession }
+  | { ok: false; notification: NotificationMessage; reason: string };
 
 /** Our capabilities, in the order we send them. */
 function ourCapabilities(config: PeerConfig): Capability[] {
@@ -93,7 +95,10 @@ function ourCapabilities(config: PeerConfig): Capability[] {
       restarting: gr.restarting ?? false,
       notification: gr.notification ?? true,
       restartTime: gr.restartTime,
-      families: (gr.families ?? config.families).map((f) => ({ ...AFI_SAFI[f], forwardingState: gr.forwardingState?.includes(f) ?? false })),
+      families: (gr.families ?? config.families).map((f) => ({
+        ...AFI_SAFI[f],
+        forwardingState: gr.forwardingState?.includes(f) ?? false,
+      })),
     });
   }
   return caps;
@@ -148,21 +153,33 @@ function canSend(ours: AddPathDirection | undefined, theirs: AddPathDirection | 
  */
 export function checkOpen(config: PeerConfig, open: OpenMessage): OpenCheck {
   if (open.version !== BGP_VERSION) {
-    return refuse(OPEN_SUBCODE.UNSUPPORTED_VERSION, `peer speaks BGP version ${open.version}, we speak 4`, uint(BGP_VERSION, 2));
+    return refuse(
+      OPEN_SUBCODE.UNSUPPORTED_VERSION,
+      `peer speaks BGP version ${open.version}, we speak 4`,
+      uint(BGP_VERSION, 2),
+    );
   }
 
   const as4 = findCapability(open, 65);
   if (as4) {
-    if (as4.asn !== config.peerAs) return refuse(OPEN_SUBCODE.BAD_PEER_AS, `peer is AS ${as4.asn}, expected AS ${config.peerAs}`, uint(as4.asn, 4));
+    if (as4.asn !== config.peerAs)
+      return refuse(OPEN_SUBCODE.BAD_PEER_AS, `peer is AS ${as4.asn}, expected AS ${config.peerAs}`, uint(as4.asn, 4));
   } else if (open.myAs !== config.peerAs || open.myAs === AS_TRANS) {
     const why = open.myAs === AS_TRANS ? ' without the 4-octet AS capability' : '';
-    return refuse(OPEN_SUBCODE.BAD_PEER_AS, `peer is AS ${open.myAs}${why}, expected AS ${config.peerAs}`, uint(open.myAs, 2));
+    return refuse(
+      OPEN_SUBCODE.BAD_PEER_AS,
+      `peer is AS ${open.myAs}${why}, expected AS ${config.peerAs}`,
+      uint(open.myAs, 2),
+    );
   }
   const peerAs = as4 ? as4.asn : open.myAs;
   const ibgp = peerAs === config.localAs;
 
   if (open.holdTime === 1 || open.holdTime === 2 || (open.holdTime !== 0 && open.holdTime < config.minHoldTime)) {
-    return refuse(OPEN_SUBCODE.UNACCEPTABLE_HOLD_TIME, `peer hold time ${open.holdTime} s is below the minimum of ${config.minHoldTime} s`);
+    return refuse(
+      OPEN_SUBCODE.UNACCEPTABLE_HOLD_TIME,
+      `peer hold time ${open.holdTime} s is below the minimum of ${config.minHoldTime} s`,
+    );
   }
 
   if (open.bgpId === '0.0.0.0') return refuse(OPEN_SUBCODE.BAD_BGP_IDENTIFIER, 'peer BGP identifier is 0.0.0.0');
@@ -172,7 +189,10 @@ export function checkOpen(config: PeerConfig, open: OpenMessage): OpenCheck {
 
   const other = open.layout?.otherParameters;
   if (other && other.length > 0) {
-    return refuse(OPEN_SUBCODE.UNSUPPORTED_OPTIONAL_PARAMETER, `peer sent optional parameter type ${other[0]!.type}, only capabilities (2) are supported`);
+    return refuse(
+      OPEN_SUBCODE.UNSUPPORTED_OPTIONAL_PARAMETER,
+      `peer sent optional parameter type ${other[0]!.type}, only capabilities (2) are supported`,
+    );
   }
 
   const ours = ourCapabilities(config);
@@ -185,15 +205,21 @@ export function checkOpen(config: PeerConfig, open: OpenMessage): OpenCheck {
   }
 
   const mp = findCapabilities(open, 1);
-  const peerFamilies: (Family | undefined)[] = mp.length === 0 ? ['ipv4-unicast'] : mp.map((c) => familyOf(c.afi, c.safi));
+  const peerFamilies: (Family | undefined)[] =
+    mp.length === 0 ? ['ipv4-unicast'] : mp.map((c) => familyOf(c.afi, c.safi));
   const families = config.families.filter((f) => peerFamilies.includes(f));
   if (families.length === 0) {
     const mine = ours.filter((c) => c.code === 1);
-    return refuse(OPEN_SUBCODE.UNSUPPORTED_CAPABILITY, `no address family in common (we offer ${config.families.join(', ')})`, capabilityBytes(mine));
+    return refuse(
+      OPEN_SUBCODE.UNSUPPORTED_CAPABILITY,
+      `no address family in common (we offer ${config.families.join(', ')})`,
+      capabilityBytes(mine),
+    );
   }
 
   const holdTime = Math.min(config.holdTime, open.holdTime);
-  const keepaliveTime = holdTime === 0 ? 0 : Math.max(1, Math.min(config.keepaliveTime ?? Infinity, Math.floor(holdTime / 3)));
+  const keepaliveTime =
+    holdTime === 0 ? 0 : Math.max(1, Math.min(config.keepaliveTime ?? Infinity, Math.floor(holdTime / 3)));
   const fourOctetAs = as4 !== undefined;
   const extendedMessage = config.extendedMessage && findCapability(open, 6) !== undefined;
   const maxMessageLength = extendedMessage ? 65535 : 4096;
@@ -208,7 +234,9 @@ export function checkOpen(config: PeerConfig, open: OpenMessage): OpenCheck {
 
   const peerEnh = findCapabilities(open, 5).flatMap((c) => c.families);
   const extendedNextHop: Family[] =
-    config.extendedNextHop && families.includes('ipv4-unicast') && peerEnh.some((e) => e.afi === 1 && e.safi === 1 && e.nextHopAfi === 2)
+    config.extendedNextHop &&
+    families.includes('ipv4-unicast') &&
+    peerEnh.some((e) => e.afi === 1 && e.safi === 1 && e.nextHopAfi === 2)
       ? ['ipv4-unicast']
       : [];
 
@@ -242,7 +270,10 @@ export function checkOpen(config: PeerConfig, open: OpenMessage): OpenCheck {
 }
 
 /** A Cease NOTIFICATION (RFC 4486 subcodes; RFC 9003 shutdown communication for subcodes 2 and 4). */
-export function cease(subcode: number = CEASE_SUBCODE.ADMINISTRATIVE_SHUTDOWN, shutdownMessage?: string): NotificationMessage {
+export function cease(
+  subcode: number = CEASE_SUBCODE.ADMINISTRATIVE_SHUTDOWN,
+  shutdownMessage?: string,
+): NotificationMessage {
   const n: NotificationMessage = { type: 'NOTIFICATION', code: ERROR_CODE.CEASE, subcode };
   if (shutdownMessage !== undefined && (subcode === 2 || subcode === 4)) n.shutdownMessage = shutdownMessage;
   return n;

@@ -75,9 +75,13 @@ export class TransportSetupError extends Error {
 }
 
 /** The parts of @bgp-announce/sockopt used here (injectable for tests). */
-export type Sockopt = Pick<typeof sockopt, 'sockoptAvailable' | 'createTcpSocket' | 'bindSocket' | 'closeSocket' | 'setTcpMd5Sig' | 'setTtl' | 'setMinTtl'>;
+export type Sockopt = Pick<
+  typeof sockopt,
+  'sockoptAvailable' | 'createTcpSocket' | 'bindSocket' | 'closeSocket' | 'setTcpMd5Sig' | 'setTtl' | 'setMinTtl'
+>;
 
-const isInteger = (v: unknown, min: number, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+const isInteger = (v: unknown, min: number, max: number): boolean =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
 
 /**
  * Checks md5Password (1-80 bytes), ttlSecurity (1-254 hops) and ebgpMultihop (1-255), which exclude
@@ -90,7 +94,9 @@ export function socketOptionPlan(o: TransportSecurity, peerAddress = 'the peer')
     const key = typeof o.md5Password === 'string' ? Buffer.from(o.md5Password, 'utf8') : undefined;
     if (!key || key.length < 1 || key.length > 80) {
       const size = key ? `${key.length} bytes` : `a ${typeof o.md5Password}`;
-      throw new TransportSetupError(`md5Password for ${peerAddress} is ${size}; RFC 2385 keys here are 1-80 bytes of text`);
+      throw new TransportSetupError(
+        `md5Password for ${peerAddress} is ${size}; RFC 2385 keys here are 1-80 bytes of text`,
+      );
     }
     plan.md5Key = key;
   }
@@ -101,12 +107,16 @@ export function socketOptionPlan(o: TransportSecurity, peerAddress = 'the peer')
     );
   }
   if (o.ttlSecurity !== undefined) {
-    if (!isInteger(o.ttlSecurity, 1, 254)) throw new TransportSetupError(`ttlSecurity ${String(o.ttlSecurity)} for ${peerAddress} must be a hop count 1-254 (RFC 5082 GTSM)`);
+    if (!isInteger(o.ttlSecurity, 1, 254))
+      throw new TransportSetupError(
+        `ttlSecurity ${String(o.ttlSecurity)} for ${peerAddress} must be a hop count 1-254 (RFC 5082 GTSM)`,
+      );
     plan.ttl = 255;
     plan.minTtl = 256 - o.ttlSecurity;
   }
   if (o.ebgpMultihop !== undefined) {
-    if (!isInteger(o.ebgpMultihop, 1, 255)) throw new TransportSetupError(`ebgpMultihop ${String(o.ebgpMultihop)} for ${peerAddress} must be a TTL 1-255`);
+    if (!isInteger(o.ebgpMultihop, 1, 255))
+      throw new TransportSetupError(`ebgpMultihop ${String(o.ebgpMultihop)} for ${peerAddress} must be a TTL 1-255`);
     plan.ttl = o.ebgpMultihop;
   }
   return plan.md5Key || plan.ttl !== undefined ? plan : undefined;
@@ -133,7 +143,9 @@ function unmapped(address: string): string {
 function prepareSocket(family: 4 | 6, peerAddress: string, plan: SocketOptionPlan, so: Sockopt): number {
   const status = so.sockoptAvailable();
   if (!status.ok) {
-    throw new TransportSetupError(`${planWords(plan)} for ${peerAddress} needs the native socket addon @bgp-announce/sockopt, which is unavailable, so the session will not connect: ${status.reason}`);
+    throw new TransportSetupError(
+      `${planWords(plan)} for ${peerAddress} needs the native socket addon @bgp-announce/sockopt, which is unavailable, so the session will not connect: ${status.reason}`,
+    );
   }
   let fd: number | undefined;
   try {
@@ -145,7 +157,10 @@ function prepareSocket(family: 4 | 6, peerAddress: string, plan: SocketOptionPla
   } catch (err) {
     if (fd !== undefined) so.closeSocket(fd);
     const e = err as Error & { code?: string };
-    throw new TransportSetupError(`${e.message} (session with ${peerAddress} not started)`, typeof e.code === 'string' ? e.code : undefined);
+    throw new TransportSetupError(
+      `${e.message} (session with ${peerAddress} not started)`,
+      typeof e.code === 'string' ? e.code : undefined,
+    );
   }
 }
 
@@ -164,7 +179,10 @@ export function connectTransport(target: ConnectTarget, so: Sockopt = sockopt): 
     if (!plan) return net.connect(opts);
     const peer = unmapped(target.peerAddress);
     const family = net.isIP(peer);
-    if (family === 0) throw new TransportSetupError(`peerAddress ${JSON.stringify(target.peerAddress)} must be an IP address for ${planWords(plan)}`);
+    if (family === 0)
+      throw new TransportSetupError(
+        `peerAddress ${JSON.stringify(target.peerAddress)} must be an IP address for ${planWords(plan)}`,
+      );
     const fd = prepareSocket(family as 4 | 6, peer, plan, so);
     try {
       socket = new net.Socket({ fd });
@@ -206,17 +224,23 @@ export function listenTransport(
     }
     const peer = unmapped(target.peerAddress);
     const peerFamily = net.isIP(peer);
-    if (peerFamily === 0) throw new TransportSetupError(`peerAddress ${JSON.stringify(target.peerAddress)} must be an IP address for ${planWords(plan)}`);
+    if (peerFamily === 0)
+      throw new TransportSetupError(
+        `peerAddress ${JSON.stringify(target.peerAddress)} must be an IP address for ${planWords(plan)}`,
+      );
     const host = where.host ?? (peerFamily === 6 ? '::' : '0.0.0.0');
     const family = net.isIP(host);
-    if (family === 0) throw new TransportSetupError(`listen host ${JSON.stringify(host)} must be an IP address for ${planWords(plan)}`);
-    if (family === 4 && peerFamily === 6) throw new TransportSetupError(`cannot listen on IPv4 ${host} for IPv6 peer ${peer} with ${planWords(plan)}`);
+    if (family === 0)
+      throw new TransportSetupError(`listen host ${JSON.stringify(host)} must be an IP address for ${planWords(plan)}`);
+    if (family === 4 && peerFamily === 6)
+      throw new TransportSetupError(`cannot listen on IPv4 ${host} for IPv6 peer ${peer} with ${planWords(plan)}`);
     fd = prepareSocket(family as 4 | 6, peer, plan, so);
     so.bindSocket(fd, host, where.port);
   } catch (err) {
     if (fd !== undefined) so.closeSocket(fd);
     const e = err as Error & { code?: string };
-    const error = e instanceof TransportSetupError || e.code === 'EADDRINUSE' ? e : new TransportSetupError(e.message, e.code);
+    const error =
+      e instanceof TransportSetupError || e.code === 'EADDRINUSE' ? e : new TransportSetupError(e.message, e.code);
     process.nextTick(() => server.emit('error', error));
     return;
   }

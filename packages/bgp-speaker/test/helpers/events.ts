@@ -5,7 +5,12 @@ import type { EventEmitter } from 'node:events';
  * Resolves with the arguments of the first `name` event that satisfies `pred`; rejects after `ms`
  * of real time.
  */
-export function next(emitter: EventEmitter<any>, name: string, pred: (...args: any[]) => boolean = () => true, ms = 5000): Promise<any[]> {
+export function next(
+  emitter: EventEmitter<any>,
+  name: string,
+  pred: (...args: any[]) => boolean = () => true,
+  ms = 5000,
+): Promise<any[]> {
   const e = emitter as unknown as NodeJS.EventEmitter;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -23,6 +28,10 @@ export function next(emitter: EventEmitter<any>, name: string, pred: (...args: a
 }
 
 /** The next `name` event of an emitter with typed events, with its typed arguments. */
-export function once<T extends Record<keyof T, any[]>, K extends keyof T & string>(emitter: EventEmitter<T>, name: K, ms = 5000): Promise<T[K]> {
+export function once<T extends Record<keyof T, any[]>, K extends keyof T & string>(
+  emitter: EventEmitter<T>,
+  name: K,
+  ms = 5000,
+): Promise<T[K]> {
   return next(emitter as EventEmitter<any>, name, () => true, ms) as Promise<T[K]>;
 }

@@ -47,7 +47,11 @@ export function builtMessages(): { origin: string; msg: BgpMessage; ctx?: CodecC
         ],
       },
       { code: 70, name: 'enhanced-route-refresh' },
-      { code: 71, name: 'long-lived-graceful-restart', families: [{ afi: 1, safi: 1, forwardingState: true, staleTime: 3600 }] },
+      {
+        code: 71,
+        name: 'long-lived-graceful-restart',
+        families: [{ afi: 1, safi: 1, forwardingState: true, staleTime: 3600 }],
+      },
       { code: 73, name: 'fqdn', hostname: 'node-1', domainName: 'cluster.example' },
       { code: 200, name: 'unknown', hex: '0102030405' },
     ],
@@ -69,7 +73,12 @@ export function builtMessages(): { origin: string; msg: BgpMessage; ctx?: CodecC
       communities: ['64496:100', '64497:200'],
       originatorId: '192.0.2.3',
       clusterList: ['192.0.2.4', '192.0.2.5'],
-      mpReach: { afi: 2, safi: 1, nextHops: ['2001:db8::1', 'fe80::1'], nlri: [{ prefix: '2001:db8:1::/48' }, { prefix: '2001:db8:2::1/128' }] },
+      mpReach: {
+        afi: 2,
+        safi: 1,
+        nextHops: ['2001:db8::1', 'fe80::1'],
+        nlri: [{ prefix: '2001:db8:1::/48' }, { prefix: '2001:db8:2::1/128' }],
+      },
       mpUnreach: { afi: 2, safi: 1, withdrawn: [{ prefix: '2001:db8:3::/48' }] },
       extendedCommunities: [
         { type: 0x00, subtype: 0x02, name: 'route-target', asn: 64496, value: 100, hex: '0002fbf000000064' },
@@ -130,7 +139,10 @@ export function builtMessages(): { origin: string; msg: BgpMessage; ctx?: CodecC
   } satisfies BgpMessage;
   return [
     { origin: 'OPEN with many capabilities', msg: manyCapabilities },
-    { origin: 'OPEN, bare', msg: { type: 'OPEN', version: 4, myAs: 64496, holdTime: 0, bgpId: '198.51.100.1', capabilities: [] } },
+    {
+      origin: 'OPEN, bare',
+      msg: { type: 'OPEN', version: 4, myAs: 64496, holdTime: 0, bgpId: '198.51.100.1', capabilities: [] },
+    },
     { origin: 'UPDATE with every attribute', msg: everyAttribute },
     { origin: 'UPDATE, 2-octet with AS4_PATH', msg: twoOctet, ctx: TWO_OCTET_CTX },
     { origin: 'UPDATE, IPv6 MP_REACH', msg: ipv6Only },
@@ -141,11 +153,17 @@ export function builtMessages(): { origin: string; msg: BgpMessage; ctx?: CodecC
       origin: 'UPDATE, IPv6 End-of-RIB',
       msg: { type: 'UPDATE', withdrawn: [], attributes: { mpUnreach: { afi: 2, safi: 1, withdrawn: [] } }, nlri: [] },
     },
-    { origin: 'NOTIFICATION, shutdown communication', msg: { type: 'NOTIFICATION', code: 6, subcode: 2, shutdownMessage: 'node drain' } },
+    {
+      origin: 'NOTIFICATION, shutdown communication',
+      msg: { type: 'NOTIFICATION', code: 6, subcode: 2, shutdownMessage: 'node drain' },
+    },
     { origin: 'NOTIFICATION with data', msg: { type: 'NOTIFICATION', code: 3, subcode: 1, data: '0102030405' } },
     { origin: 'KEEPALIVE', msg: { type: 'KEEPALIVE' } },
     { origin: 'ROUTE-REFRESH', msg: { type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0 } },
-    { origin: 'ROUTE-REFRESH with ORF entries', msg: { type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0, orfHex: '01000401020304' } },
+    {
+      origin: 'ROUTE-REFRESH with ORF entries',
+      msg: { type: 'ROUTE-REFRESH', afi: 1, safi: 1, subtype: 0, orfHex: '01000401020304' },
+    },
     { origin: 'ROUTE-REFRESH, BoRR', msg: { type: 'ROUTE-REFRESH', afi: 2, safi: 1, subtype: 1 } },
   ];
 }

@@ -71,7 +71,10 @@ function mutateOnce(rng: Rng, input: Uint8Array): Uint8Array {
       if (len < 19) break;
       buf = buf.slice();
       const current = (buf[16]! << 8) | buf[17]!;
-      setHeaderLength(buf, rng.chance(0.8) ? Math.max(0, current + rng.pick([-4, -2, -1, 1, 2, 4, 19])) : rng.below(0x10000));
+      setHeaderLength(
+        buf,
+        rng.chance(0.8) ? Math.max(0, current + rng.pick([-4, -2, -1, 1, 2, 4, 19])) : rng.below(0x10000),
+      );
       break;
     }
     case 5: {

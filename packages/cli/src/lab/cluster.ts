@@ -40,7 +40,13 @@ export interface LabService {
 /** The lab's Services: two Cluster, one Local (its endpoint on one node), one of another class. */
 export function labServices(plan: LabPlan): LabService[] {
   const all = plan.nodes.map((n) => n.name);
-  const svc = (name: string, policy: 'Cluster' | 'Local', port: LabService['port'], endpointNodes: string[], loadBalancerClass = DEFAULT_LOAD_BALANCER_CLASS): LabService => ({
+  const svc = (
+    name: string,
+    policy: 'Cluster' | 'Local',
+    port: LabService['port'],
+    endpointNodes: string[],
+    loadBalancerClass = DEFAULT_LOAD_BALANCER_CLASS,
+  ): LabService => ({
     name,
     namespace: APP_NAMESPACE,
     loadBalancerClass,
@@ -58,26 +64,46 @@ export function labServices(plan: LabPlan): LabService[] {
 }
 
 /** A Service object of the lab. */
-export function serviceObject(s: Pick<LabService, 'name' | 'namespace' | 'loadBalancerClass' | 'externalTrafficPolicy' | 'port'>): object {
+export function serviceObject(
+  s: Pick<LabService, 'name' | 'namespace' | 'loadBalancerClass' | 'externalTrafficPolicy' | 'port'>,
+): object {
   return {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: s.name, namespace: s.namespace, labels: { app: s.name } },
-    spec: { type: 'LoadBalancer', loadBalancerClass: s.loadBalancerClass, externalTrafficPolicy: s.externalTrafficPolicy, selector: { app: s.name }, ports: [{ ...s.port, targetPort: s.port.port }] },
+    spec: {
+      type: 'LoadBalancer',
+      loadBalancerClass: s.loadBalancerClass,
+      externalTrafficPolicy: s.externalTrafficPolicy,
+      selector: { app: s.name },
+      ports: [{ ...s.port, targetPort: s.port.port }],
+    },
   };
 }
 
 /** The EndpointSlice of a lab Service: one ready endpoint (a pod) on each node named. */
-export function endpointSliceObject(s: Pick<LabService, 'name' | 'namespace' | 'port'>, nodes: readonly string[], plan: LabPlan): object {
+export function endpointSliceObject(
+  s: Pick<LabService, 'name' | 'namespace' | 'port'>,
+  nodes: readonly string[],
+  plan: LabPlan,
+): object {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
-    metadata: { name: `${s.name}-lab`, namespace: s.namespace, labels: { 'kubernetes.io/service-name': s.name, 'endpointslice.kubernetes.io/managed-by': 'bgp-announce-lab' } },
+    metadata: {
+      name: `${s.name}-lab`,
+      namespace: s.namespace,
+      labels: { 'kubernetes.io/service-name': s.name, 'endpointslice.kubernetes.io/managed-by': 'bgp-announce-lab' },
+    },
     addressType: 'IPv4',
     ports: [{ name: s.port.name, port: s.port.port, protocol: s.port.protocol }],
     endpoints: nodes.map((name) => {
       const i = plan.nodes.findIndex((n) => n.name === name);
-      return { addresses: [`${POD_NETWORK}.${128 + (i < 0 ? 127 : i)}`], nodeName: name, conditions: { ready: true, serving: true, terminating: false } };
+      return {
+        addresses: [`${POD_NETWORK}.${128 + (i < 0 ? 127 : i)}`],
+        nodeName: name,
+        conditions: { ready: true, serving: true, terminating: false },
+      };
     }),
   };
 }
@@ -122,7 +148,10 @@ export function labObjects(plan: LabPlan): { resource: string; object: object }[
   );
   for (const s of labServices(plan)) {
     objects.push({ resource: 'services', object: serviceObject(s) });
-    objects.push({ resource: 'endpointslices.discovery.k8s.io', object: endpointSliceObject(s, s.endpointNodes, plan) });
+    objects.push({
+      resource: 'endpointslices.discovery.k8s.io',
+      object: endpointSliceObject(s, s.endpointNodes, plan),
+    });
   }
   return objects;
 }
@@ -173,13 +202,24 @@ export async function startCluster(plan: LabPlan, workDir: string): Promise<LabC
   };
   try {
     await listenUnix(bridge, socketPath);
-    const forwarder = startProcess('forwarder', plan.api.namespace, process.execPath, [forwarderScript(), '--listen', `${plan.api.address}:${plan.api.port}`, '--unix', socketPath], join(workDir, 'forwarder.log'));
+    const forwarder = startProcess(
+      'forwarder',
+      plan.api.namespace,
+      process.execPath,
+      [forwarderScript(), '--listen', `${plan.api.address}:${plan.api.port}`, '--unix', socketPath],
+      join(workDir, 'forwarder.log'),
+    );
     processes.push(forwarder);
     for (const { resource, object } of labObjects(plan)) server.create(resource, object);
-    await waitFor('the API forwarder to listen', async () => {
-      if (!forwarder.running()) throw new GiveUp(`the API forwarder exited: ${forwarder.tail()}`);
-      return forwarder.tail().includes('forwarding') ? true : undefined;
-    }, 10_000, 50);
+    await waitFor(
+      'the API forwarder to listen',
+      async () => {
+        if (!forwarder.running()) throw new GiveUp(`the API forwarder exited: ${forwarder.tail()}`);
+        return forwarder.tail().includes('forwarding') ? true : undefined;
+      },
+      10_000,
+      50,
+    );
   } catch (err) {
     await stop();
     throw err;

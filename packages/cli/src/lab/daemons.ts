@@ -29,12 +29,26 @@ export function builtCli(): string {
 /** Throws when the CLI is not built (the daemons and the forwarder run from dist/). */
 export function requireBuilt(files: readonly string[]): void {
   const missing = files.filter((f) => !existsSync(f));
-  if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: build first (npx tsc -b at the repository root)`);
+  if (missing.length > 0)
+    throw new Error(`${missing.join(', ')} missing: build first (npx tsc -b at the repository root)`);
 }
 
 /** The daemon's command line (after `node`) for one node. */
 export function daemonArgs(node: LabNode, kubeUrl: string, bin = cliBin()): string[] {
-  return [bin, 'daemon', '--kube-url', kubeUrl, '--namespace', CONFIG_NAMESPACE, '--node-name', node.name, '--router-id', node.address, '--drain-time', '0'];
+  return [
+    bin,
+    'daemon',
+    '--kube-url',
+    kubeUrl,
+    '--namespace',
+    CONFIG_NAMESPACE,
+    '--node-name',
+    node.name,
+    '--router-id',
+    node.address,
+    '--drain-time',
+    '0',
+  ];
 }
 
 /** How a person runs `bgp-announce ARGS` inside a node namespace. */
@@ -45,7 +59,16 @@ export function cliCommand(namespace: string, args: string): string {
 
 /** Starts a daemon in each node's namespace. */
 export function startDaemons(nodes: readonly LabNode[], kubeUrl: string, workDir: string): LabDaemon[] {
-  return nodes.map((node) => ({ node, process: startProcess(`daemon ${node.name}`, node.namespace, process.execPath, daemonArgs(node, kubeUrl), join(workDir, `daemon-${node.name}.log`)) }));
+  return nodes.map((node) => ({
+    node,
+    process: startProcess(
+      `daemon ${node.name}`,
+      node.namespace,
+      process.execPath,
+      daemonArgs(node, kubeUrl),
+      join(workDir, `daemon-${node.name}.log`),
+    ),
+  }));
 }
 
 /** Stops every daemon (SIGTERM; SIGKILL after `graceMs`). */

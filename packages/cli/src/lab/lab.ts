@@ -11,7 +11,15 @@ import { forwarderScript, startCluster, type LabCluster } from './cluster.js';
 import { builtCli, cliBin, cliCommand, requireBuilt, startDaemons, stopDaemons, type LabDaemon } from './daemons.js';
 import { createFabric } from './fabric.js';
 import { debianNeeds, ensurePackages } from './packages.js';
-import { labPlan, newRunId, parseLabOptions, planNamespaces, type LabCommandOptions, type LabOptions, type LabPlan } from './plan.js';
+import {
+  labPlan,
+  newRunId,
+  parseLabOptions,
+  planNamespaces,
+  type LabCommandOptions,
+  type LabOptions,
+  type LabPlan,
+} from './plan.js';
 import { formatHold, formatReport } from './report.js';
 import { frrRunDir } from './router-frr.js';
 import { startRouter, type Router } from './router.js';
@@ -72,7 +80,10 @@ export async function startLab(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd
   const plan = labPlan(options, newRunId());
   const workDir = await mkdtemp(join(tmpdir(), `${WORK_DIR_PREFIX}${plan.id}-`));
   const namespaces = planNamespaces(plan);
-  const state = newState(plan.id, namespaces, [workDir, ...(plan.peer === 'frr' ? [frrRunDir(plan.router.namespace)] : [])]);
+  const state = newState(plan.id, namespaces, [
+    workDir,
+    ...(plan.peer === 'frr' ? [frrRunDir(plan.router.namespace)] : []),
+  ]);
   await writeState(state);
 
   let cluster: LabCluster | undefined;
@@ -128,8 +139,20 @@ export async function startLab(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd
       plan,
       server: running.cluster.server,
       router: running.router,
-      nodes: running.daemons.map((d) => ({ name: d.node.name, namespace: d.node.namespace, address: d.node.address, asn: d.node.asn, daemonRunning: d.process.running(), log: d.process.logFile })),
-      fabric: { switchNamespace: plan.switchNamespace, apiNamespace: plan.api.namespace, apiUrl: running.cluster.url, apiServer: running.cluster.server.url },
+      nodes: running.daemons.map((d) => ({
+        name: d.node.name,
+        namespace: d.node.namespace,
+        address: d.node.address,
+        asn: d.node.asn,
+        daemonRunning: d.process.running(),
+        log: d.process.logFile,
+      })),
+      fabric: {
+        switchNamespace: plan.switchNamespace,
+        apiNamespace: plan.api.namespace,
+        apiUrl: running.cluster.url,
+        apiServer: running.cluster.server.url,
+      },
       namespaces,
       workDir,
       inspect,
@@ -155,7 +178,10 @@ export async function startLab(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd
 
 /** The daemons' and the router's last log lines, for a run that did not settle. */
 export function labLogs(lab: RunningLab, lines = 15): string {
-  return [lab.router.logs(), ...lab.daemons.map((d) => `--- ${d.process.name} (${d.process.logFile}):\n${d.process.tail(lines)}`)].join('\n');
+  return [
+    lab.router.logs(),
+    ...lab.daemons.map((d) => `--- ${d.process.name} (${d.process.logFile}):\n${d.process.tail(lines)}`),
+  ].join('\n');
 }
 
 /** Output of the command. */

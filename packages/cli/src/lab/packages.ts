@@ -35,7 +35,10 @@ export interface MissingPackage {
 }
 
 /** The needs whose files are not all there. */
-export function missingPackages(needs: readonly DebianNeed[], has: { command(name: string): boolean; file(path: string): boolean }): MissingPackage[] {
+export function missingPackages(
+  needs: readonly DebianNeed[],
+  has: { command(name: string): boolean; file(path: string): boolean },
+): MissingPackage[] {
   const out: MissingPackage[] = [];
   for (const need of needs) {
     const command = need.commands.find((c) => !has.command(c));
@@ -47,7 +50,10 @@ export function missingPackages(needs: readonly DebianNeed[], has: { command(nam
 }
 
 /** The machine as it is. */
-export const machine = { command: (name: string): boolean => findCommand(name) !== undefined, file: (path: string): boolean => existsSync(path) };
+export const machine = {
+  command: (name: string): boolean => findCommand(name) !== undefined,
+  file: (path: string): boolean => existsSync(path),
+};
 
 /**
  * Installs the missing packages with apt-get (after `apt-get update` when the first try fails),
@@ -58,13 +64,15 @@ export async function ensurePackages(
   needs: readonly DebianNeed[],
   say: (line: string) => void,
   has = machine,
-  aptGet: (args: string[]) => Promise<unknown> = (args) => run('apt-get', args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 600_000 }),
+  aptGet: (args: string[]) => Promise<unknown> = (args) =>
+    run('apt-get', args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 600_000 }),
 ): Promise<string[]> {
   const missing = missingPackages(needs, has);
   if (missing.length === 0) return [];
   const names = [...new Set(missing.map((m) => m.package))];
   const why = missing.map((m) => `${m.package} (no ${m.missing})`).join(', ');
-  if (!has.command('apt-get')) throw new Error(`missing: ${why}; there is no apt-get here: install ${names.join(' ')} yourself`);
+  if (!has.command('apt-get'))
+    throw new Error(`missing: ${why}; there is no apt-get here: install ${names.join(' ')} yourself`);
   say(`installing Debian packages: ${names.join(' ')} (missing: ${why})`);
   const install = (): Promise<unknown> => aptGet(['install', '-y', '-q', '--no-install-recommends', ...names]);
   try {
@@ -79,6 +87,7 @@ export async function ensurePackages(
     }
   }
   const still = missingPackages(needs, has);
-  if (still.length > 0) throw new Error(`installed ${names.join(' ')}, but still missing: ${still.map((m) => m.missing).join(', ')}`);
+  if (still.length > 0)
+    throw new Error(`installed ${names.join(' ')}, but still missing: ${still.map((m) => m.missing).join(', ')}`);
   return names;
 }

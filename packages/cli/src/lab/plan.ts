@@ -68,14 +68,17 @@ export interface LabPlan {
 /** Checks the command line. Throws UsageError naming the option at fault. */
 export function parseLabOptions(o: LabCommandOptions): LabOptions {
   const peer = o.peer ?? 'gobgp';
-  if (!(PEER_KINDS as readonly string[]).includes(peer)) throw new UsageError(`--peer must be one of ${PEER_KINDS.join(', ')}, got ${JSON.stringify(peer)}`);
+  if (!(PEER_KINDS as readonly string[]).includes(peer))
+    throw new UsageError(`--peer must be one of ${PEER_KINDS.join(', ')}, got ${JSON.stringify(peer)}`);
   let nodes = DEFAULT_NODES;
   if (o.nodes !== undefined) {
     nodes = /^\d{1,3}$/.test(o.nodes) ? Number(o.nodes) : NaN;
-    if (!(nodes >= 1 && nodes <= MAX_NODES)) throw new UsageError(`--nodes must be a whole number 1-${MAX_NODES}, got ${JSON.stringify(o.nodes)}`);
+    if (!(nodes >= 1 && nodes <= MAX_NODES))
+      throw new UsageError(`--nodes must be a whole number 1-${MAX_NODES}, got ${JSON.stringify(o.nodes)}`);
   }
   const bfd = o.bfd === true;
-  if (bfd && peer === 'gobgp') throw new UsageError('--bfd needs a router with BFD: gobgpd has none; use --peer frr or --peer bird');
+  if (bfd && peer === 'gobgp')
+    throw new UsageError('--bfd needs a router with BFD: gobgpd has none; use --peer frr or --peer bird');
   return { peer: peer as PeerKind, nodes, bfd, hold: o.hold === true, json: o.json === true };
 }
 
@@ -91,7 +94,13 @@ export function labPlan(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'>, id:
   const ns = (what: string): string => `${NAMESPACE_PREFIX}${id}-${what}`;
   const nodes: LabNode[] = [];
   for (let i = 1; i <= options.nodes; i++) {
-    nodes.push({ name: `node-${i}`, short: `n${i}`, namespace: ns(`n${i}`), address: `192.0.2.${10 + i}`, asn: NODE_ASN });
+    nodes.push({
+      name: `node-${i}`,
+      short: `n${i}`,
+      namespace: ns(`n${i}`),
+      address: `192.0.2.${10 + i}`,
+      asn: NODE_ASN,
+    });
   }
   return {
     id,

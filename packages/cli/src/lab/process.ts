@@ -28,9 +28,17 @@ export function tailFile(file: string, lines = 30): string {
 }
 
 /** Starts `command args` inside `namespace` (or the root namespace when undefined), output to `logFile`. */
-export function startProcess(name: string, namespace: string | undefined, command: string, args: readonly string[], logFile: string, env?: NodeJS.ProcessEnv): LabProcess {
+export function startProcess(
+  name: string,
+  namespace: string | undefined,
+  command: string,
+  args: readonly string[],
+  logFile: string,
+  env?: NodeJS.ProcessEnv,
+): LabProcess {
   const fd = openSync(logFile, 'a');
-  const [cmd, argv] = namespace === undefined ? [command, [...args]] : ['ip', ['netns', 'exec', namespace, command, ...args]];
+  const [cmd, argv] =
+    namespace === undefined ? [command, [...args]] : ['ip', ['netns', 'exec', namespace, command, ...args]];
   let child;
   try {
     child = spawn(cmd, argv, { stdio: ['ignore', fd, fd], detached: true, ...(env ? { env } : {}) });

@@ -27,9 +27,16 @@ function serviceRows(report: LabReport, s: ServiceReport): string[][] {
   return s.vips.map((vip) => {
     const route = s.routes.find((r) => r.prefix.startsWith(`${vip}/`));
     const nextHops = route?.nextHops ?? [];
-    const where = nextHops.length === 0 ? 'no route' : `${hops(nextHops.length)}: ${nextHops.map((a) => `${a} (${nodeAt(report, a)})`).join(', ')}`;
-    const mismatch = nextHops.join(',') !== s.expectedNextHops.join(',') ? `  [expected ${s.expectedNextHops.join(', ') || 'no route'}]` : '';
-    const local = s.externalTrafficPolicy === 'Local' ? ` [endpoints on ${s.endpointNodes.join(', ') || 'no node'}]` : '';
+    const where =
+      nextHops.length === 0
+        ? 'no route'
+        : `${hops(nextHops.length)}: ${nextHops.map((a) => `${a} (${nodeAt(report, a)})`).join(', ')}`;
+    const mismatch =
+      nextHops.join(',') !== s.expectedNextHops.join(',')
+        ? `  [expected ${s.expectedNextHops.join(', ') || 'no route'}]`
+        : '';
+    const local =
+      s.externalTrafficPolicy === 'Local' ? ` [endpoints on ${s.endpointNodes.join(', ') || 'no node'}]` : '';
     return [id, s.externalTrafficPolicy, vip, `${where}${local}${mismatch}`];
   });
 }
@@ -45,15 +52,30 @@ export function formatReport(report: LabReport): string[] {
   lines.push(...table([['NODE', 'ADDRESS', 'STATE', ...(withBfd ? ['BFD'] : [])], ...sessionRows], '  '));
   if (report.nodeStates.length > 0) {
     lines.push('', 'Nodes (as their BGPNodeState says):');
-    const rows = report.nodeStates.map((n) => [n.node, `${n.sessionsEstablished}/${n.sessionsTotal}`, String(n.servicesAnnounced), String(n.servicesNotAnnounced)]);
+    const rows = report.nodeStates.map((n) => [
+      n.node,
+      `${n.sessionsEstablished}/${n.sessionsTotal}`,
+      String(n.servicesAnnounced),
+      String(n.servicesNotAnnounced),
+    ]);
     lines.push(...table([['NODE', 'SESSIONS', 'ANNOUNCED', 'NOT ANNOUNCED'], ...rows], '  '));
   }
   lines.push('', 'Services (LoadBalancer):');
-  lines.push(...table([['SERVICE', 'POLICY', 'VIP', "ROUTER'S NEXT HOPS"], ...report.services.flatMap((s) => serviceRows(report, s))], '  '));
+  lines.push(
+    ...table(
+      [['SERVICE', 'POLICY', 'VIP', "ROUTER'S NEXT HOPS"], ...report.services.flatMap((s) => serviceRows(report, s))],
+      '  ',
+    ),
+  );
   const said = report.services.filter((s) => s.ours && s.announced !== undefined);
   if (said.length > 0) {
     lines.push('', 'What the Services say (condition bgp-announce.io/Announced, written by the leader):');
-    lines.push(...table(said.map((s) => [`${s.namespace}/${s.name}`, s.announced!.status, s.announced!.message]), '  '));
+    lines.push(
+      ...table(
+        said.map((s) => [`${s.namespace}/${s.name}`, s.announced!.status, s.announced!.message]),
+        '  ',
+      ),
+    );
   }
   const routes = report.services.flatMap((s) => s.routes);
   if (routes.length > 0) {
@@ -66,14 +88,17 @@ export function formatReport(report: LabReport): string[] {
       }
       if (route.paths.length === 0) rows.push([route.prefix, '', '(no path)', '']);
     }
-    lines.push(...table(rows, '  '), "  (*> best, *= also used for ECMP)");
+    lines.push(...table(rows, '  '), '  (*> best, *= also used for ECMP)');
   }
   lines.push('');
   const ours = report.services.filter((s) => s.ours);
   const vips = ours.reduce((n, s) => n + s.vips.length, 0);
   const up = report.sessions.filter((s) => s.established).length;
   const seconds = (report.elapsedMs / 1000).toFixed(1);
-  if (report.ok) lines.push(`All good after ${seconds} s: ${up} sessions Established, ${vips} VIPs routed to the expected next hops, the other class's Service left alone.`);
+  if (report.ok)
+    lines.push(
+      `All good after ${seconds} s: ${up} sessions Established, ${vips} VIPs routed to the expected next hops, the other class's Service left alone.`,
+    );
   else lines.push(`Not settled after ${seconds} s:`, ...report.problems.map((p) => `  - ${p}`));
   return lines;
 }

@@ -6,7 +6,15 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LAB_BFD, type LabPlan } from './plan.js';
 import { startProcess, tailFile } from './process.js';
-import { compareAddresses, kernelNextHops, withBfd, type Router, type RouterPath, type RouterSession, type RouterSetup } from './router-common.js';
+import {
+  compareAddresses,
+  kernelNextHops,
+  withBfd,
+  type Router,
+  type RouterPath,
+  type RouterSession,
+  type RouterSetup,
+} from './router-common.js';
 import { GiveUp, run, waitFor } from './run.js';
 
 /** BIRD's configuration for the plan. */
@@ -22,7 +30,11 @@ export function birdConfig(plan: LabPlan, workDir: string): string {
     '  merge paths on;',
     '}',
     ...(plan.bfd
-      ? ['protocol bfd {', `  interface "eth0" { min rx interval ${LAB_BFD.receiveInterval} ms; min tx interval ${LAB_BFD.transmitInterval} ms; multiplier ${LAB_BFD.detectMultiplier}; };`, '}']
+      ? [
+          'protocol bfd {',
+          `  interface "eth0" { min rx interval ${LAB_BFD.receiveInterval} ms; min tx interval ${LAB_BFD.transmitInterval} ms; multiplier ${LAB_BFD.detectMultiplier}; };`,
+          '}',
+        ]
       : []),
     'template bgp node {',
     `  local ${router.address} as ${router.asn};`,
@@ -32,7 +44,9 @@ export function birdConfig(plan: LabPlan, workDir: string): string {
     ...(plan.bfd ? ['  bfd on;'] : []),
     '  ipv4 { import all; export none; };',
     '}',
-    ...plan.nodes.map((n) => `protocol bgp ${n.short} from node { neighbor ${n.address} as ${n.asn}; description "${n.name}"; }`),
+    ...plan.nodes.map(
+      (n) => `protocol bgp ${n.short} from node { neighbor ${n.address} as ${n.asn}; description "${n.name}"; }`,
+    ),
     '',
   ].join('\n');
 }
@@ -102,13 +116,24 @@ export async function startBird({ plan, workDir }: RouterSetup): Promise<Router>
   const conf = join(workDir, 'bird.conf');
   const socket = join(workDir, 'bird.ctl');
   await writeFile(conf, birdConfig(plan, workDir));
-  const proc = startProcess('bird', ns, 'bird', ['-f', '-c', conf, '-s', socket, '-P', join(workDir, 'bird.pid')], join(workDir, 'bird.out'));
+  const proc = startProcess(
+    'bird',
+    ns,
+    'bird',
+    ['-f', '-c', conf, '-s', socket, '-P', join(workDir, 'bird.pid')],
+    join(workDir, 'bird.out'),
+  );
   const birdc = (...args: string[]): Promise<string> => run('birdc', ['-s', socket, ...args]);
-  const logs = (): string => `--- bird (${proc.logFile}):\n${proc.tail()}\n--- bird.log:\n${tailFile(join(workDir, 'bird.log'))}`;
-  await waitFor('BIRD to answer birdc', async () => {
-    if (!proc.running()) throw new GiveUp('bird exited');
-    return (await birdc('show', 'status')).includes('Daemon is up and running') ? true : undefined;
-  }, 15_000).catch(async (err: Error) => {
+  const logs = (): string =>
+    `--- bird (${proc.logFile}):\n${proc.tail()}\n--- bird.log:\n${tailFile(join(workDir, 'bird.log'))}`;
+  await waitFor(
+    'BIRD to answer birdc',
+    async () => {
+      if (!proc.running()) throw new GiveUp('bird exited');
+      return (await birdc('show', 'status')).includes('Daemon is up and running') ? true : undefined;
+    },
+    15_000,
+  ).catch(async (err: Error) => {
     await proc.stop();
     throw new Error(`${err.message}\n${logs()}`);
   });
@@ -126,10 +151,22 @@ export async function startBird({ plan, workDir }: RouterSetup): Promise<Router>
     prefixes: async () => [...new Set((await bgpRoutes()).map((r) => r.prefix))].sort(),
     route: async (prefix) => {
       const [routes, nextHops] = await Promise.all([bgpRoutes(), kernelNextHops(ns, prefix)]);
-      const paths = routes.filter((r) => r.prefix === prefix).map((r) => ({ ...r.path, multipath: nextHops.includes(r.path.nextHop) }));
-      return { prefix, nextHops: nextHops.sort(compareAddresses), paths, nextHopsFrom: `the kernel route BIRD installed with merge paths (ip -n ${ns} route show ${prefix})` };
+      const paths = routes
+        .filter((r) => r.prefix === prefix)
+        .map((r) => ({ ...r.path, multipath: nextHops.includes(r.path.nextHop) }));
+      return {
+        prefix,
+        nextHops: nextHops.sort(compareAddresses),
+        paths,
+        nextHopsFrom: `the kernel route BIRD installed with merge paths (ip -n ${ns} route show ${prefix})`,
+      };
     },
-    inspect: [`birdc -s ${socket} show protocols`, `birdc -s ${socket} show route all`, ...(plan.bfd ? [`birdc -s ${socket} show bfd sessions`] : []), `ip -n ${ns} route`],
+    inspect: [
+      `birdc -s ${socket} show protocols`,
+      `birdc -s ${socket} show route all`,
+      ...(plan.bfd ? [`birdc -s ${socket} show bfd sessions`] : []),
+      `ip -n ${ns} route`,
+    ],
     processes: [proc],
     logs,
     stop: () => proc.stop(),

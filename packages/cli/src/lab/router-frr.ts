@@ -9,7 +9,16 @@ import { join } from 'node:path';
 import { LAB_BFD, type LabPlan } from './plan.js';
 import { FRR_DAEMON_DIR } from './packages.js';
 import { startProcess, type LabProcess } from './process.js';
-import { bfdStateName, compareAddresses, kernelNextHops, withBfd, type Router, type RouterPath, type RouterSession, type RouterSetup } from './router-common.js';
+import {
+  bfdStateName,
+  compareAddresses,
+  kernelNextHops,
+  withBfd,
+  type Router,
+  type RouterPath,
+  type RouterSession,
+  type RouterSetup,
+} from './router-common.js';
 import { GiveUp, run, waitFor } from './run.js';
 
 /** Where FRR keeps a pathspace's pid files and vty sockets. */
@@ -18,7 +27,13 @@ export function frrRunDir(namespace: string): string {
 }
 
 function header(workDir: string, daemon: string): string[] {
-  return ['frr defaults traditional', `hostname ${daemon}`, `log file ${join(workDir, `frr-${daemon}.log`)} informational`, 'log timestamp precision 3', '!'];
+  return [
+    'frr defaults traditional',
+    `hostname ${daemon}`,
+    `log file ${join(workDir, `frr-${daemon}.log`)} informational`,
+    'log timestamp precision 3',
+    '!',
+  ];
 }
 
 /** The configuration of each FRR daemon for the plan (bfdd only with BFD). */
@@ -35,7 +50,10 @@ export function frrConfigs(plan: LabPlan, workDir: string): { zebra: string; bgp
     ` neighbor NODES remote-as ${plan.nodes[0]?.asn ?? router.asn + 1}`,
     ' neighbor NODES passive',
     ...(plan.bfd ? [' neighbor NODES bfd', ' neighbor NODES bfd profile lab'] : []),
-    ...plan.nodes.flatMap((n) => [` neighbor ${n.address} peer-group NODES`, ` neighbor ${n.address} description ${n.name}`]),
+    ...plan.nodes.flatMap((n) => [
+      ` neighbor ${n.address} peer-group NODES`,
+      ` neighbor ${n.address} description ${n.name}`,
+    ]),
     ' address-family ipv4 unicast',
     '  neighbor NODES activate',
     '  maximum-paths 16',
@@ -43,7 +61,10 @@ export function frrConfigs(plan: LabPlan, workDir: string): { zebra: string; bgp
     'exit',
     '!',
   ];
-  const configs: { zebra: string; bgpd: string; bfdd?: string } = { zebra: [...header(workDir, 'zebra'), ''].join('\n'), bgpd: [...bgpd, ''].join('\n') };
+  const configs: { zebra: string; bgpd: string; bfdd?: string } = {
+    zebra: [...header(workDir, 'zebra'), ''].join('\n'),
+    bgpd: [...bgpd, ''].join('\n'),
+  };
   if (plan.bfd) {
     configs.bfdd = [
       ...header(workDir, 'bfdd'),
@@ -76,7 +97,14 @@ export function parseFrrBfdPeers(json: unknown): Map<string, string> {
   return new Map(list.filter((p) => p.peer !== undefined).map((p) => [p.peer!, bfdStateName(p.status ?? 'unknown')]));
 }
 
-type FrrPath = { valid?: boolean; bestpath?: boolean; multipath?: boolean; path?: string; nexthops?: { ip?: string }[]; peerId?: string };
+type FrrPath = {
+  valid?: boolean;
+  bestpath?: boolean;
+  multipath?: boolean;
+  path?: string;
+  nexthops?: { ip?: string }[];
+  peerId?: string;
+};
 
 /** `show bgp ipv4 unicast json`: the prefixes, and the paths of one prefix. */
 export function parseFrrTable(json: unknown): { prefixes: string[]; paths(prefix: string): RouterPath[] } {
@@ -112,13 +140,23 @@ export async function startFrr({ plan, workDir }: RouterSetup): Promise<Router> 
     const conf = join(workDir, `frr-${daemon}.conf`);
     await writeFile(conf, config);
     await chown(conf, uid, gid);
-    const proc = startProcess(daemon, ns, join(FRR_DAEMON_DIR, daemon), ['-N', ns, '-f', conf, '-P', '0'], join(workDir, `frr-${daemon}.out`));
+    const proc = startProcess(
+      daemon,
+      ns,
+      join(FRR_DAEMON_DIR, daemon),
+      ['-N', ns, '-f', conf, '-P', '0'],
+      join(workDir, `frr-${daemon}.out`),
+    );
     processes.push(proc);
-    await waitFor(`FRR's ${daemon} to answer vtysh`, async () => {
-      if (!proc.running()) throw new GiveUp(`${daemon} exited`);
-      await vtysh(daemon, 'show version');
-      return true;
-    }, 15_000);
+    await waitFor(
+      `FRR's ${daemon} to answer vtysh`,
+      async () => {
+        if (!proc.running()) throw new GiveUp(`${daemon} exited`);
+        await vtysh(daemon, 'show version');
+        return true;
+      },
+      15_000,
+    );
   };
   const stop = async (): Promise<void> => {
     for (const p of [...processes].reverse()) await p.stop();
@@ -132,18 +170,26 @@ export async function startFrr({ plan, workDir }: RouterSetup): Promise<Router> 
     await stop();
     throw new Error(`${(err as Error).message}\n${logs()}`);
   }
-  const table = async (): Promise<ReturnType<typeof parseFrrTable>> => parseFrrTable(JSON.parse(await vtysh('bgpd', 'show bgp ipv4 unicast json')) as unknown);
+  const table = async (): Promise<ReturnType<typeof parseFrrTable>> =>
+    parseFrrTable(JSON.parse(await vtysh('bgpd', 'show bgp ipv4 unicast json')) as unknown);
   return {
     kind: 'frr',
     software: `FRR (zebra, ${configs.bfdd !== undefined ? 'bfdd, ' : ''}bgpd)`,
     sessions: async () => {
       const sessions = parseFrrNeighbors(JSON.parse(await vtysh('bgpd', 'show bgp neighbors json')) as unknown, plan);
-      return plan.bfd ? withBfd(sessions, parseFrrBfdPeers(JSON.parse(await vtysh('bfdd', 'show bfd peers json')) as unknown)) : sessions;
+      return plan.bfd
+        ? withBfd(sessions, parseFrrBfdPeers(JSON.parse(await vtysh('bfdd', 'show bfd peers json')) as unknown))
+        : sessions;
     },
     prefixes: async () => (await table()).prefixes,
     route: async (prefix) => {
       const [t, nextHops] = await Promise.all([table(), kernelNextHops(ns, prefix)]);
-      return { prefix, nextHops: nextHops.sort(compareAddresses), paths: t.paths(prefix), nextHopsFrom: `the kernel route zebra installed (ip -n ${ns} route show ${prefix})` };
+      return {
+        prefix,
+        nextHops: nextHops.sort(compareAddresses),
+        paths: t.paths(prefix),
+        nextHopsFrom: `the kernel route zebra installed (ip -n ${ns} route show ${prefix})`,
+      };
     },
     inspect: [
       `vtysh -N ${ns} -c 'show bgp summary'`,

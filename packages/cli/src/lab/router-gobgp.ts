@@ -7,7 +7,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LabPlan } from './plan.js';
 import { startProcess } from './process.js';
-import { compareAddresses, type Router, type RouterPath, type RouterRoute, type RouterSession, type RouterSetup } from './router-common.js';
+import {
+  compareAddresses,
+  type Router,
+  type RouterPath,
+  type RouterRoute,
+  type RouterSession,
+  type RouterSetup,
+} from './router-common.js';
 import { GiveUp, run, waitFor } from './run.js';
 
 /** gobgpd's API port (its default), on 127.0.0.1 inside the router namespace. */
@@ -41,9 +48,20 @@ export function gobgpConfig(plan: LabPlan): string {
 }
 
 /** GoBGP's API SessionState numbers. */
-const SESSION_STATES: Record<number, string> = { 0: 'Unknown', 1: 'Idle', 2: 'Connect', 3: 'Active', 4: 'OpenSent', 5: 'OpenConfirm', 6: 'Established' };
+const SESSION_STATES: Record<number, string> = {
+  0: 'Unknown',
+  1: 'Idle',
+  2: 'Connect',
+  3: 'Active',
+  4: 'OpenSent',
+  5: 'OpenConfirm',
+  6: 'Established',
+};
 
-type GobgpNeighbor = { conf?: { neighbor_address?: string }; state?: { neighbor_address?: string; session_state?: number } };
+type GobgpNeighbor = {
+  conf?: { neighbor_address?: string };
+  state?: { neighbor_address?: string; session_state?: number };
+};
 
 /** `gobgp neighbor -j` as sessions, one per node of the plan (nodes gobgpd does not list are 'Unknown'). */
 export function parseGobgpNeighbors(json: unknown, plan: LabPlan): RouterSession[] {
@@ -55,7 +73,13 @@ export function parseGobgpNeighbors(json: unknown, plan: LabPlan): RouterSession
   });
 }
 
-type GobgpAttr = { type: number; value?: number; metric?: number; nexthop?: string; as_paths?: { segment_type?: number; asns?: number[] }[] };
+type GobgpAttr = {
+  type: number;
+  value?: number;
+  metric?: number;
+  nexthop?: string;
+  as_paths?: { segment_type?: number; asns?: number[] }[];
+};
 type GobgpPath = { best?: boolean; attrs?: GobgpAttr[]; 'neighbor-ip'?: string };
 
 function attr(p: GobgpPath, type: number): GobgpAttr | undefined {
@@ -63,7 +87,9 @@ function attr(p: GobgpPath, type: number): GobgpAttr | undefined {
 }
 
 function asPathText(p: GobgpPath): string {
-  return (attr(p, 2)?.as_paths ?? []).map((s) => (s.segment_type === 1 ? `{${(s.asns ?? []).join(',')}}` : (s.asns ?? []).join(' '))).join(' ');
+  return (attr(p, 2)?.as_paths ?? [])
+    .map((s) => (s.segment_type === 1 ? `{${(s.asns ?? []).join(',')}}` : (s.asns ?? []).join(' ')))
+    .join(' ');
 }
 
 /** What gobgpd's multipath compares, as one string: equal keys are equal-cost paths. */
@@ -89,7 +115,12 @@ export function parseGobgpRoute(json: unknown, prefix: string): RouterRoute {
     multipath: bestKey !== undefined && multipathKey(p) === bestKey,
   }));
   const nextHops = [...new Set(out.filter((p) => p.multipath).map((p) => p.nextHop))].sort(compareAddresses);
-  return { prefix, nextHops, paths: out, nextHopsFrom: "gobgpd's RIB: the best path and the paths equal to it (use-multiple-paths)" };
+  return {
+    prefix,
+    nextHops,
+    paths: out,
+    nextHopsFrom: "gobgpd's RIB: the best path and the paths equal to it (use-multiple-paths)",
+  };
 }
 
 /** The prefixes of `gobgp global rib -j`. */
@@ -102,7 +133,13 @@ export async function startGobgp({ plan, workDir }: RouterSetup): Promise<Router
   const conf = join(workDir, 'gobgpd.toml');
   await writeFile(conf, gobgpConfig(plan));
   const ns = plan.router.namespace;
-  const proc = startProcess('gobgpd', ns, 'gobgpd', ['-f', conf, '--api-hosts', `127.0.0.1:${GOBGP_API_PORT}`, '--pprof-disable', '--log-plain'], join(workDir, 'gobgpd.log'));
+  const proc = startProcess(
+    'gobgpd',
+    ns,
+    'gobgpd',
+    ['-f', conf, '--api-hosts', `127.0.0.1:${GOBGP_API_PORT}`, '--pprof-disable', '--log-plain'],
+    join(workDir, 'gobgpd.log'),
+  );
   const gobgp = async (...args: string[]): Promise<unknown> => {
     const text = await run('ip', ['netns', 'exec', ns, 'gobgp', '-p', String(GOBGP_API_PORT), ...args, '-j']);
     return text.trim() === '' ? {} : (JSON.parse(text) as unknown);
@@ -113,15 +150,23 @@ export async function startGobgp({ plan, workDir }: RouterSetup): Promise<Router
     sessions: async () => parseGobgpNeighbors(await gobgp('neighbor'), plan),
     prefixes: async () => gobgpPrefixes(await gobgp('global', 'rib')),
     route: async (prefix) => parseGobgpRoute(await gobgp('global', 'rib'), prefix),
-    inspect: [`ip netns exec ${ns} gobgp neighbor`, `ip netns exec ${ns} gobgp global rib`, ...plan.nodes.slice(0, 1).map((n) => `ip netns exec ${ns} gobgp neighbor ${n.address} adj-in`)],
+    inspect: [
+      `ip netns exec ${ns} gobgp neighbor`,
+      `ip netns exec ${ns} gobgp global rib`,
+      ...plan.nodes.slice(0, 1).map((n) => `ip netns exec ${ns} gobgp neighbor ${n.address} adj-in`),
+    ],
     processes: [proc],
     logs: () => `--- gobgpd (${proc.logFile}):\n${proc.tail()}`,
     stop: () => proc.stop(),
   };
-  await waitFor('gobgpd to answer on its API', async () => {
-    if (!proc.running()) throw new GiveUp('gobgpd exited');
-    return (await gobgp('neighbor')) !== undefined ? true : undefined;
-  }, 15_000).catch(async (err: Error) => {
+  await waitFor(
+    'gobgpd to answer on its API',
+    async () => {
+      if (!proc.running()) throw new GiveUp('gobgpd exited');
+      return (await gobgp('neighbor')) !== undefined ? true : undefined;
+    },
+    15_000,
+  ).catch(async (err: Error) => {
     await proc.stop();
     throw new Error(`${err.message}\n${router.logs()}`);
   });

@@ -17,12 +17,21 @@ export class CommandError extends Error {
 }
 
 /** Runs a command; resolves with its stdout, rejects with CommandError (command line and stderr). */
-export function run(command: string, args: readonly string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export function run(
+  command: string,
+  args: readonly string[],
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       command,
       args,
-      { encoding: 'utf8', timeout: options.timeoutMs ?? 15_000, maxBuffer: 64 * 1024 * 1024, ...(options.env ? { env: options.env } : {}) },
+      {
+        encoding: 'utf8',
+        timeout: options.timeoutMs ?? 15_000,
+        maxBuffer: 64 * 1024 * 1024,
+        ...(options.env ? { env: options.env } : {}),
+      },
       (err, stdout, stderr) => {
         if (!err) return resolve(stdout);
         const code = (err as NodeJS.ErrnoException).code;
@@ -41,7 +50,8 @@ export function ip(...args: string[]): Promise<string> {
 /** Directories searched for commands: $PATH plus the sbin ones (ip, bird live there, often off a user's PATH). */
 export function commandDirectories(path = process.env.PATH ?? ''): string[] {
   const dirs = path.split(delimiter).filter((d) => d !== '');
-  for (const d of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']) if (!dirs.includes(d)) dirs.push(d);
+  for (const d of ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'])
+    if (!dirs.includes(d)) dirs.push(d);
   return dirs;
 }
 
@@ -68,7 +78,12 @@ export class GiveUp extends Error {
  * Resolves with fn's value once it is not undefined (fn is called every `everyMs`); rejects after
  * `ms` with the last error, or at once when fn throws GiveUp.
  */
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms: number, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  ms: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + ms;
   let lastError: unknown;
   for (;;) {
@@ -80,7 +95,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined> 
       lastError = err;
     }
     if (Date.now() >= deadline) {
-      const last = lastError instanceof Error ? `: ${lastError.message}` : lastError !== undefined ? `: ${String(lastError)}` : '';
+      const last =
+        lastError instanceof Error ? `: ${lastError.message}` : lastError !== undefined ? `: ${String(lastError)}` : '';
       throw new Error(`timed out after ${(ms / 1000).toFixed(0)} s waiting for ${what}${last}`);
     }
     await new Promise((resolve) => setTimeout(resolve, everyMs));

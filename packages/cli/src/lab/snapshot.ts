@@ -3,7 +3,13 @@
 // externalTrafficPolicy Local only those with a serving endpoint), what each node reports in its
 // BGPNodeState and what the Service's Announced condition (the leader's aggregate) says, and whether
 // all of that agrees.
-import { ANNOUNCED_CONDITION, DEFAULT_LOAD_BALANCER_CLASS, NAMES_IN_MESSAGE, endpointServing, nodeExclusion } from '@bgp-announce/announcer';
+import {
+  ANNOUNCED_CONDITION,
+  DEFAULT_LOAD_BALANCER_CLASS,
+  NAMES_IN_MESSAGE,
+  endpointServing,
+  nodeExclusion,
+} from '@bgp-announce/announcer';
 import { CONFIG_NAMESPACE } from './cluster.js';
 import type { TestApiServer } from '@bgp-announce/test-apiserver';
 import type { LabPlan, PeerKind } from './plan.js';
@@ -66,28 +72,55 @@ export interface NodeStateReport {
 }
 
 type Obj = {
-  metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; finalizers?: string[]; deletionTimestamp?: string };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+  };
   spec?: { type?: string; loadBalancerClass?: string; externalTrafficPolicy?: string };
-  status?: { loadBalancer?: { ingress?: { ip?: string }[] }; conditions?: { type: string; status: string; message?: string }[] };
+  status?: {
+    loadBalancer?: { ingress?: { ip?: string }[] };
+    conditions?: { type: string; status: string; message?: string }[];
+  };
 };
 type NodeStateObject = { metadata?: { name?: string }; status?: Omit<NodeStateReport, 'node'> };
 type Slice = {
   metadata?: { namespace?: string; labels?: Record<string, string> };
-  endpoints?: { addresses?: string[]; nodeName?: string; conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean } }[];
+  endpoints?: {
+    addresses?: string[];
+    nodeName?: string;
+    conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+  }[];
 };
 type NodeObject = Parameters<typeof nodeExclusion>[1];
 
 /** The Services and the lab's expectations, read from the API server's store. */
 export function readServices(server: Pick<TestApiServer, 'list'>, plan: LabPlan): Omit<ServiceReport, 'routes'>[] {
   const nodes = server.list('nodes') as NodeObject[];
-  const eligible = plan.nodes.filter((n) => nodeExclusion(n.name, nodes.find((o) => o?.metadata?.name === n.name)) === undefined);
+  const eligible = plan.nodes.filter(
+    (n) =>
+      nodeExclusion(
+        n.name,
+        nodes.find((o) => o?.metadata?.name === n.name),
+      ) === undefined,
+  );
   const slices = server.list('endpointslices.discovery.k8s.io') as Slice[];
   const services = (server.list('services') as Obj[]).filter((s) => s.spec?.type === 'LoadBalancer');
   return services.map((s) => {
     const namespace = s.metadata?.namespace ?? 'default';
     const name = s.metadata?.name ?? '';
-    const mine = slices.filter((sl) => sl.metadata?.namespace === namespace && sl.metadata?.labels?.['kubernetes.io/service-name'] === name);
-    const endpointNodes = [...new Set(mine.flatMap((sl) => (sl.endpoints ?? []).filter((e) => endpointServing(e) && e.nodeName !== undefined).map((e) => e.nodeName!)))].sort();
+    const mine = slices.filter(
+      (sl) => sl.metadata?.namespace === namespace && sl.metadata?.labels?.['kubernetes.io/service-name'] === name,
+    );
+    const endpointNodes = [
+      ...new Set(
+        mine.flatMap((sl) =>
+          (sl.endpoints ?? []).filter((e) => endpointServing(e) && e.nodeName !== undefined).map((e) => e.nodeName!),
+        ),
+      ),
+    ].sort();
     const cls = s.spec?.loadBalancerClass ?? null;
     const ours = cls === DEFAULT_LOAD_BALANCER_CLASS && s.metadata?.deletionTimestamp === undefined;
     const policy = s.spec?.externalTrafficPolicy ?? 'Cluster';
@@ -135,10 +168,14 @@ export function vipPrefix(vip: string): string {
 }
 
 /** What does not agree yet, in words (empty: sessions up, every VIP routed to the expected next hops, nothing else routed). */
-export function labProblems(report: Pick<LabReport, 'sessions' | 'services' | 'routerPrefixes' | 'nodes' | 'nodeStates'>): string[] {
+export function labProblems(
+  report: Pick<LabReport, 'sessions' | 'services' | 'routerPrefixes' | 'nodes' | 'nodeStates'>,
+): string[] {
   const problems: string[] = [];
-  for (const n of report.nodes) if (!n.daemonRunning) problems.push(`the daemon of ${n.name} is not running (log: ${n.log})`);
-  for (const n of report.nodes) if (!report.nodeStates.some((s) => s.node === n.name)) problems.push(`${n.name} has no BGPNodeState yet`);
+  for (const n of report.nodes)
+    if (!n.daemonRunning) problems.push(`the daemon of ${n.name} is not running (log: ${n.log})`);
+  for (const n of report.nodes)
+    if (!report.nodeStates.some((s) => s.node === n.name)) problems.push(`${n.name} has no BGPNodeState yet`);
   for (const s of report.sessions) {
     if (!s.established) problems.push(`session with ${s.node} (${s.address}) is ${s.state}`);
     if (s.bfd !== undefined && s.bfd !== 'Up') problems.push(`BFD with ${s.node} (${s.address}) is ${s.bfd}`);
@@ -147,7 +184,10 @@ export function labProblems(report: Pick<LabReport, 'sessions' | 'services' | 'r
   for (const svc of report.services) {
     const id = `${svc.namespace}/${svc.name}`;
     if (!svc.ours) {
-      if (svc.vips.length > 0) problems.push(`${id} (class ${svc.loadBalancerClass ?? 'none'}) is not ours but has VIPs ${svc.vips.join(', ')}`);
+      if (svc.vips.length > 0)
+        problems.push(
+          `${id} (class ${svc.loadBalancerClass ?? 'none'}) is not ours but has VIPs ${svc.vips.join(', ')}`,
+        );
       continue;
     }
     if (svc.vips.length === 0) {
@@ -160,11 +200,16 @@ export function labProblems(report: Pick<LabReport, 'sessions' | 'services' | 'r
       const route = svc.routes.find((r) => r.prefix === prefix);
       const got = route?.nextHops ?? [];
       if (got.join(',') !== svc.expectedNextHops.join(',')) {
-        problems.push(`${id}: the router sends ${prefix} to ${got.length > 0 ? got.join(', ') : 'nowhere'}, expected ${svc.expectedNextHops.join(', ') || 'no route'}`);
+        problems.push(
+          `${id}: the router sends ${prefix} to ${got.length > 0 ? got.join(', ') : 'nowhere'}, expected ${svc.expectedNextHops.join(', ') || 'no route'}`,
+        );
       }
     }
     const said = expectedAnnounced(svc.expectedNodes);
-    if (!svc.announced?.message.startsWith(said)) problems.push(`${id}: its Announced condition says ${svc.announced ? JSON.stringify(svc.announced.message) : 'nothing yet'}, expected "${said}..."`);
+    if (!svc.announced?.message.startsWith(said))
+      problems.push(
+        `${id}: its Announced condition says ${svc.announced ? JSON.stringify(svc.announced.message) : 'nothing yet'}, expected "${said}..."`,
+      );
   }
   const extra = report.routerPrefixes.filter((p) => !wanted.has(p));
   if (extra.length > 0) problems.push(`the router holds prefixes no Service of ours has: ${extra.join(', ')}`);
@@ -200,7 +245,12 @@ export async function takeSnapshot(src: SnapshotSources): Promise<LabReport> {
     problems,
     peer: src.plan.peer,
     bfd: src.plan.bfd,
-    router: { software: src.router.software, namespace: src.plan.router.namespace, address: src.plan.router.address, asn: src.plan.router.asn },
+    router: {
+      software: src.router.software,
+      namespace: src.plan.router.namespace,
+      address: src.plan.router.address,
+      asn: src.plan.router.asn,
+    },
     ...base,
     fabric: src.fabric,
     namespaces: src.namespaces,

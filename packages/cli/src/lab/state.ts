@@ -42,7 +42,10 @@ export function parseStartTime(stat: string): string | undefined {
 }
 
 /** True when the state's owner still runs (same pid, same start time). */
-export function ownerAlive(state: Pick<LabState, 'ownerPid' | 'ownerStartTime'>, startTime: (pid: number) => string | undefined = processStartTime): boolean {
+export function ownerAlive(
+  state: Pick<LabState, 'ownerPid' | 'ownerStartTime'>,
+  startTime: (pid: number) => string | undefined = processStartTime,
+): boolean {
   return startTime(state.ownerPid) === state.ownerStartTime;
 }
 
@@ -56,16 +59,35 @@ export function parseState(text: string): LabState | undefined {
   }
   const s = v as Partial<LabState>;
   const strings = (a: unknown): a is string[] => Array.isArray(a) && a.every((x) => typeof x === 'string');
-  if (typeof s.id !== 'string' || typeof s.ownerPid !== 'number' || typeof s.ownerStartTime !== 'string' || !strings(s.namespaces) || !strings(s.directories)) return undefined;
+  if (
+    typeof s.id !== 'string' ||
+    typeof s.ownerPid !== 'number' ||
+    typeof s.ownerStartTime !== 'string' ||
+    !strings(s.namespaces) ||
+    !strings(s.directories)
+  )
+    return undefined;
   // Only ever touch what a lab can have made: its own namespaces and directories.
   if (!s.namespaces.every((n) => n.startsWith(NAMESPACE_PREFIX))) return undefined;
-  if (!s.directories.every((d) => d.startsWith('/') && (basename(d).startsWith(WORK_DIR_PREFIX) || basename(d).startsWith(NAMESPACE_PREFIX)))) return undefined;
+  if (
+    !s.directories.every(
+      (d) => d.startsWith('/') && (basename(d).startsWith(WORK_DIR_PREFIX) || basename(d).startsWith(NAMESPACE_PREFIX)),
+    )
+  )
+    return undefined;
   return s as LabState;
 }
 
 /** The state of a new run owned by this process. */
 export function newState(id: string, namespaces: string[], directories: string[]): LabState {
-  return { id, ownerPid: process.pid, ownerStartTime: processStartTime(process.pid) ?? '', namespaces, directories, createdAt: new Date().toISOString() };
+  return {
+    id,
+    ownerPid: process.pid,
+    ownerStartTime: processStartTime(process.pid) ?? '',
+    namespaces,
+    directories,
+    createdAt: new Date().toISOString(),
+  };
 }
 
 /** Writes (or rewrites) a run's state file. */
@@ -82,7 +104,10 @@ export async function removeState(id: string, dir = STATE_DIR): Promise<void> {
 /** PIDs of the processes inside a namespace (none when it does not exist). */
 async function namespacePids(namespace: string): Promise<number[]> {
   try {
-    return (await ip('netns', 'pids', namespace)).split('\n').filter((l) => /^\d+$/.test(l.trim())).map(Number);
+    return (await ip('netns', 'pids', namespace))
+      .split('\n')
+      .filter((l) => /^\d+$/.test(l.trim()))
+      .map(Number);
   } catch {
     return [];
   }
@@ -108,9 +133,19 @@ export async function removeNamespaces(namespaces: readonly string[], graceMs = 
   const pids = await pidsOf();
   if (pids.length > 0) {
     signal(pids, 'SIGTERM');
-    await waitFor('processes to exit', async () => ((await pidsOf()).length === 0 ? true : undefined), graceMs, 50).catch(async () => {
+    await waitFor(
+      'processes to exit',
+      async () => ((await pidsOf()).length === 0 ? true : undefined),
+      graceMs,
+      50,
+    ).catch(async () => {
       signal(await pidsOf(), 'SIGKILL');
-      await waitFor('killed processes to go', async () => ((await pidsOf()).length === 0 ? true : undefined), 3000, 50).catch(async () => {
+      await waitFor(
+        'killed processes to go',
+        async () => ((await pidsOf()).length === 0 ? true : undefined),
+        3000,
+        50,
+      ).catch(async () => {
         problems.push(`processes still running in the lab namespaces: ${(await pidsOf()).join(', ')}`);
       });
     });
@@ -151,7 +186,8 @@ export async function cleanupStale(dir = STATE_DIR): Promise<StaleCleanup> {
     }
     if (ownerAlive(state)) continue;
     const problems = await removeNamespaces(state.namespaces);
-    for (const d of state.directories) await rm(d, { recursive: true, force: true }).catch((err: Error) => problems.push(err.message));
+    for (const d of state.directories)
+      await rm(d, { recursive: true, force: true }).catch((err: Error) => problems.push(err.message));
     out.problems.push(...problems);
     if (problems.length === 0) await rm(path, { force: true });
     out.removed.push(state.id);
