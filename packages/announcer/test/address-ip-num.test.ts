@@ -174,7 +174,8 @@ t.test('shortestCoveringPrefix against a brute force', async (t) => {
   const brute = (first: number, last: number): number => {
     for (let length = 0; length <= 32; length++) {
       const size = 2 ** (32 - length);
-      for (let start = Math.ceil(first / size) * size; start + size - 1 <= last; start += size) return length;
+      // the first aligned block at or after `first`; it fits when it ends by `last`
+      if (Math.ceil(first / size) * size + size - 1 <= last) return length;
     }
     return 32;
   };

@@ -528,7 +528,7 @@ t.test('poolUsage and poolOf', async (t) => {
   a.assign(svc('a', { ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack' }));
   a.assign(svc('b', { ipFamilies: ['IPv6'], annotations: { 'bgp-announce.io/address-pool': 'big' } }));
   t.strictSame(a.poolUsage(), [
-    { pool: 'big', family: 6, used: 1, total: 18446744073709551616 },
+    { pool: 'big', family: 6, used: 1, total: 2 ** 64 },
     { pool: 'small', family: 4, used: 1, total: 4 },
     { pool: 'small', family: 6, used: 1, total: 2 },
   ]);

@@ -4,7 +4,6 @@
 // small OpenAPI subset validator) and the daemon's validator reject.
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { loadAllYaml } from '@kubernetes/client-node';
 import { SPEC_FIELDS, fieldPaths } from '../src/config/fields.js';
 import { parseDuration } from '../src/config/duration.js';

@@ -148,7 +148,7 @@ t.test('a file without a valid configuration at start is a clear error', async (
   t.teardown(() => source.stop());
   await t.rejects(source.start(ctx), { message: `${file}: no valid configuration (1 problems, logged above)` });
   const logged = lines.find((l) => l.level === LEVEL.error);
-  t.match((logged?.problems as string[])[0], /YAML syntax error/);
+  t.match((logged?.problems as string[] | undefined)?.[0], /YAML syntax error/);
   t.same(speaker.peers(), []);
   t.equal(source.ready(), false);
 

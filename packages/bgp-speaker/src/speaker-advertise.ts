@@ -52,7 +52,7 @@ export function flush(core: SpeakerCore, peer: Peer): void {
     );
   }
   peer.noNextHop = noNextHop.length;
-  let changes;
+  let changes: ReturnType<typeof diffAdjRibOut>;
   try {
     changes = diffAdjRibOut(peer.ribOut, routes, negotiated);
   } catch (err) {

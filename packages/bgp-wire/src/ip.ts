@@ -120,7 +120,7 @@ export function parseIpv6Into(
     groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
   } else {
     const all = parseGroups(s, true);
-    if (!all || all.length !== 8) return false;
+    if (all?.length !== 8) return false;
     groups = all;
   }
   for (let i = 0; i < 8; i++) {

@@ -3,7 +3,7 @@
 import { AFI, type Family, type Nlri, type CodecContext } from './types.js';
 import { BgpWireError, ERROR_CODE, UPDATE_SUBCODE } from './errors.js';
 import { readUint32, writeUint32 } from './bytes.js';
-import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from './ip.js';
+import { formatIpv6, parseIpv4Into, parseIpv6Into } from './ip.js';
 
 /** 'ipv4-unicast' for (1, 1), 'ipv6-unicast' for (2, 1), undefined for families kept raw. */
 export function familyOf(afi: number, safi: number): Family | undefined {
@@ -14,7 +14,7 @@ export function familyOf(afi: number, safi: number): Family | undefined {
 }
 
 export function hasAddPath(ctx: CodecContext | undefined, family: Family): boolean {
-  return ctx?.addPath !== undefined && ctx.addPath.includes(family);
+  return ctx?.addPath?.includes(family) ?? false;
 }
 
 const pad = new Uint8Array(16);

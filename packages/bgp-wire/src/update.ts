@@ -146,7 +146,7 @@ function isEmptyUnreach(mp: UpdateMessage['attributes']['mpUnreach']): boolean {
 
 /** True when any error asks for the UPDATE's prefixes to be handled as withdrawn. */
 export function isTreatAsWithdraw(errors: readonly UpdateError[] | undefined): boolean {
-  return errors !== undefined && errors.some((e) => e.action === 'treat-as-withdraw');
+  return errors?.some((e) => e.action === 'treat-as-withdraw') ?? false;
 }
 
 // ---------------------------------------------------------------------------------------------

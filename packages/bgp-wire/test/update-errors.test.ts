@@ -9,7 +9,6 @@ import {
   MARKER,
   hex,
   bytes,
-  u16,
   thrown as caught,
   wireError as thrown,
   updateBytes as update,

@@ -166,7 +166,7 @@ function splitEscaped(s: string, sep: string): string[] {
   return parts;
 }
 
-const unescape = (s: string): string => s.replace(/\\(.)/g, '$1');
+const unescapeValue = (s: string): string => s.replace(/\\(.)/g, '$1');
 
 /** Parses a field selector for a resource; an unknown field label is 400 BadRequest, as the real server says. */
 export function parseFieldSelector(input: string, rt: ResourceType): FieldRequirement[] {
@@ -178,7 +178,7 @@ export function parseFieldSelector(input: string, rt: ResourceType): FieldRequir
     if (!m) throw badRequest(`invalid selector: '${input}'; can't understand '${part}'`);
     const field = (m[1] as string).trim();
     if (!allowed.includes(field)) throw badRequest(`field label not supported: ${field}`);
-    reqs.push({ field, operator: m[2] === '!=' ? '!=' : '=', value: unescape(m[3] as string) });
+    reqs.push({ field, operator: m[2] === '!=' ? '!=' : '=', value: unescapeValue(m[3] as string) });
   }
   return reqs;
 }

@@ -8,7 +8,6 @@ import {
   notificationSummary,
   type Speaker,
   type SpeakerEvents,
-  type NegotiatedSession,
   type DownReason,
 } from '@bgp-announce/bgp-speaker';
 import type { BfdEngineError } from '@bgp-announce/bfd';

@@ -10,7 +10,7 @@ export type ConnectionDirection = 'outbound' | 'inbound';
 
 function idValue(bgpId: string): number {
   const bytes = parseIp(bgpId);
-  if (!bytes || bytes.length !== 4)
+  if (bytes?.length !== 4)
     throw new TypeError(`BGP identifier must be dotted-quad IPv4 text, got ${JSON.stringify(bgpId)}`);
   return ((bytes[0]! << 24) >>> 0) + (bytes[1]! << 16) + (bytes[2]! << 8) + bytes[3]!;
 }

@@ -377,7 +377,6 @@ export function transition(
               established(n),
               `stopped automatically (Cease ${event.subcode})${event.reason ? `: ${event.reason}` : ''}`,
             );
-            break;
           }
           break;
         case 'HoldTimerExpires':

@@ -24,11 +24,7 @@ export interface Retention {
 
 /** Both ends set the N bit (RFC 8538): NOTIFICATIONs other than a Hard Reset keep the routes too. */
 export function notificationGraceful(config: PeerConfig, negotiated: NegotiatedSession): boolean {
-  return (
-    negotiated.gracefulRestart !== undefined &&
-    negotiated.gracefulRestart.notification &&
-    (config.gracefulRestart?.notification ?? true)
-  );
+  return (negotiated.gracefulRestart?.notification ?? false) && (config.gracefulRestart?.notification ?? true);
 }
 
 /**

@@ -50,14 +50,18 @@ export class InboundCandidate {
       if (error) this.finish(`bad message header: ${error.message}`);
       return;
     }
-    let open;
+    let open: ReturnType<typeof decodeMessage>;
     try {
       open = decodeMessage(first, { maxMessageLength: this.framer.maxMessageLength });
     } catch (err) {
       if (!(err instanceof BgpWireError)) throw err;
-      return this.finish(`bad OPEN: ${err.message}`);
+      this.finish(`bad OPEN: ${err.message}`);
+      return;
     }
-    if (open.type !== 'OPEN') return this.finish(`${open.type} before OPEN`);
+    if (open.type !== 'OPEN') {
+      this.finish(`${open.type} before OPEN`);
+      return;
+    }
     this.stop();
     this.handlers.open(open, this.framer, messages);
   };

@@ -39,7 +39,7 @@ export function startProcess(
   const fd = openSync(logFile, 'a');
   const [cmd, argv] =
     namespace === undefined ? [command, [...args]] : ['ip', ['netns', 'exec', namespace, command, ...args]];
-  let child;
+  let child: ReturnType<typeof spawn>;
   try {
     child = spawn(cmd, argv, { stdio: ['ignore', fd, fd], detached: true, ...(env ? { env } : {}) });
   } finally {
