@@ -55,6 +55,8 @@ interface Crd {
   };
 }
 
+/** The per-node state: a CRD of ours that is not configuration. */
+const STATE_KIND = 'BGPNodeState';
 const files = readdirSync(new URL('crds/', DEPLOY)).filter((f) => f.endsWith('.yaml'));
 const crds = new Map<string, Crd>();
 const typed = new Map<string, unknown[]>();
@@ -134,8 +136,12 @@ function structuralErrors(s: Schema, path: string): string[] {
 }
 
 t.test('one CRD per kind, each well formed', async (t) => {
-  t.strictSame([...crds.keys()].sort(), [...CRD_KINDS].sort(), 'the four Kubernetes kinds; no StaticRoute CRD');
-  t.equal(files.length, 4, 'one file per kind');
+  t.strictSame(
+    [...crds.keys()].sort(),
+    [...CRD_KINDS, STATE_KIND].sort(),
+    'the four configuration kinds and the per-node state; no StaticRoute CRD',
+  );
+  t.equal(files.length, CRD_KINDS.length + 1, 'one file per kind');
   for (const [f, docs] of typed)
     t.match(
       docs,
@@ -165,7 +171,18 @@ t.test('one CRD per kind, each well formed', async (t) => {
       `${kind} status.conditions are metav1.Conditions`,
     );
   }
-  const shortNames = CRD_KINDS.flatMap((k) => crds.get(k)!.spec.names.shortNames ?? []);
+  // The per-node state is not configuration: written by each node's daemon, status only, structural.
+  const state = crds.get(STATE_KIND)!;
+  t.equal(state.spec.scope, 'Namespaced');
+  t.equal(state.metadata.name, 'bgpnodestates.bgp-announce.io');
+  t.match(state.spec.versions[0], { name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
+  t.strictSame(
+    structuralErrors(state.spec.versions[0]!.schema.openAPIV3Schema, STATE_KIND),
+    [],
+    'BGPNodeState schema is structural',
+  );
+  t.ok(state.spec.versions[0]!.schema.openAPIV3Schema.properties?.status, 'BGPNodeState has a status');
+  const shortNames = [...CRD_KINDS, STATE_KIND].flatMap((k) => crds.get(k)!.spec.names.shortNames ?? []);
   t.equal(new Set(shortNames).size, shortNames.length, 'short names are unique');
 });
 
