@@ -7,16 +7,7 @@ import { loadKubeConfig } from '../src/kube/client.js';
 import { KubeConfigSource, ACCEPTED_CONDITION } from '../src/kube/config-source.js';
 import { ConfigError, type AnnouncerConfig } from '../src/config/types.js';
 import type { StatusCondition } from '../src/kube/watches.js';
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from './helpers/kube-harness.js';
 
 const NS = 'bgp-announce';
 const V = 'bgp-announce.io/v1alpha1';

@@ -11,20 +11,10 @@ import { retryAfterMs, type KubeLogger } from '../src/kube/api-errors.js';
 import type { CachedObject } from '../src/kube/informer.js';
 import { watchConfigObjects, watchServices } from '../src/kube/watches.js';
 import type { CacheChange, ObjectCache } from '../src/kube/cache.js';
+import { until } from './helpers/kube-harness.js';
 
 const SA = 'system:serviceaccount:bgp-announce:bgp-announce';
 const RBAC = 'RBAC: clusterrole.rbac.authorization.k8s.io "bgp-announce" not found';
-
-/** Resolves when `fn` returns something other than undefined/false; rejects after `ms`. */
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function collectingLogger(): { logger: KubeLogger; lines: string[] } {
   const lines: string[] = [];

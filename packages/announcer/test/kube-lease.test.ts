@@ -15,16 +15,7 @@ import type { V1Lease } from '@kubernetes/client-node';
 import { loadKubeConfig } from '../src/kube/client.js';
 import { LeaderElection, leaseExpired, microTime, type LeaderElectionOptions } from '../src/kube/lease.js';
 import { takeoverAt } from '../src/kube/lease-watch.js';
-
-async function until<T>(what: string, fn: () => T | undefined | false, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from './helpers/kube-harness.js';
 
 const MICRO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
