@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { decode, type DecodeOptions } from './decode.js';
-import { collect } from './options.js';
+import { collect, fileErrorReason } from './options.js';
 import { MD5_PASSWORD_ENV, type PeerCommandOptions } from './peer.js';
 import { peerCommand } from './peer-run.js';
 import { BFD_KEY_ENV, type BfdCommandOptions } from './bfd.js';
@@ -29,16 +29,7 @@ async function readInput(file: string | undefined): Promise<Uint8Array> {
   try {
     return await readFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (err as Error).message;
-    throw new Error(`cannot read ${file}: ${why}`);
+    throw new Error(`cannot read ${file}: ${fileErrorReason(err)}`);
   }
 }
 

@@ -50,3 +50,12 @@ export function parseAddress(text: string, option: string): string {
     throw new UsageError(`${option} must be an IPv4 or IPv6 address, got ${JSON.stringify(text)}`);
   return bytes.length === 4 ? formatIpv4(bytes, 0) : formatIpv6(bytes, 0);
 }
+
+/** Why a file given on the command line could not be read, in a few words ("no such file", ...). */
+export function fileErrorReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'is a directory';
+  if (code === 'EACCES') return 'permission denied';
+  return (err as Error).message;
+}

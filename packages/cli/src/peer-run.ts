@@ -8,7 +8,7 @@ import { Speaker, type PeerOptions, type SpeakerOptions, type SpeakerStopOptions
 import type { BfdSessions } from '@bgp-announce/bgp-speaker';
 import { BfdEngine, type BfdEngineOptions } from '@bgp-announce/bfd';
 import { isIpv4, type Family } from '@bgp-announce/bgp-wire';
-import { UsageError } from './options.js';
+import { UsageError, fileErrorReason } from './options.js';
 import { parsePeerCommand, type PeerCommandOptions, type PeerPlan } from './peer.js';
 import { diagName, ttlUncheckedText } from './bfd-output.js';
 import {
@@ -49,16 +49,7 @@ export async function loadPeerPlan(
     try {
       announceFileText = await readFile(options.announceFile, 'utf8');
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why =
-        code === 'ENOENT'
-          ? 'no such file'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : code === 'EACCES'
-              ? 'permission denied'
-              : (err as Error).message;
-      throw new UsageError(`cannot read --announce-file ${options.announceFile}: ${why}`);
+      throw new UsageError(`cannot read --announce-file ${options.announceFile}: ${fileErrorReason(err)}`);
     }
   }
   const input = announceFileText === undefined ? { env } : { env, announceFileText };
