@@ -7,7 +7,7 @@ import t, { type Test } from 'tap';
 import { start, type TestApiServer } from '@bgp-announce/test-apiserver';
 import { manualClock } from '@bgp-announce/bgp-speaker';
 import { loadKubeConfig } from '../src/kube/client.js';
-import { backoffDelay, watchCache, type CachedObject } from '../src/kube/informer.js';
+import { backoffDelay, DEFAULT_WATCH_TIMEOUT_S, watchCache, type CachedObject } from '../src/kube/informer.js';
 import {
   watchConfigObjects,
   watchEndpointSlices,
@@ -51,6 +51,26 @@ t.test('backoffDelay doubles, is capped and jittered down to half', async (t) =>
   t.equal(backoffDelay(3, { initialMs: 100, random: () => 0 }), 400);
   t.equal(backoffDelay(20, { initialMs: 100, maxMs: 30_000, random: () => 1 }), 30_000);
   t.equal(backoffDelay(20, { initialMs: 100, maxMs: 30_000, random: () => 0 }), 15_000);
+});
+
+t.test('each watch asks the server for a random timeout of 10-20 minutes unless told', async (t) => {
+  const s = await server(t);
+  const { kubeConfig } = loadKubeConfig({ url: s.url });
+  const caches = [watchServices(kubeConfig), watchNodes(kubeConfig), watchNamespaces(kubeConfig)];
+  const told = watchServices(kubeConfig, { watchTimeoutSeconds: 42 });
+  t.teardown(() => [...caches, told].forEach((c) => c.stop()));
+  await Promise.all([...caches, told].map((c) => c.synced()));
+  const watchesOf = () => s.requests().filter((r) => r.verb === 'watch');
+  await until('four watches open', () => (watchesOf().length >= 4 ? true : undefined));
+  const timeouts = watchesOf().map((r) => Number(r.query.timeoutSeconds));
+  t.equal(timeouts.filter((x) => x === 42).length, 1, 'the one told asks 42 s');
+  const defaults = timeouts.filter((x) => x !== 42);
+  t.equal(defaults.length, 3);
+  t.equal(DEFAULT_WATCH_TIMEOUT_S, 600);
+  t.ok(
+    defaults.every((x) => x >= 600 && x <= 1200),
+    `the others ask 600-1200 s: ${defaults.join(', ')}`,
+  );
 });
 
 t.test('the cache fills from the list and follows add, update and delete', async (t) => {

@@ -51,7 +51,12 @@ export interface WatchTuning {
   backoff?: BackoffOptions;
   logger?: KubeLogger;
   clock?: Clock;
-  /** The timeoutSeconds asked of the server per watch; default a random 5-10 minutes (as client-go). */
+  /**
+   * The timeoutSeconds asked of the server per watch; default a random 10-20 minutes. client-go asks
+   * 5-10; a daemon on every node holds about eleven watches, and at 5-10 minutes their re-opening alone
+   * would be ~1.5 requests a minute per node (kube-apiserver's own default for a watch that names no
+   * timeout is 30-60 minutes). Each re-open resumes from the last resourceVersion: no list.
+   */
   watchTimeoutSeconds?: number;
   /** A list that has not answered after this long counts as failed. Default 60 s. */
   listTimeoutMs?: number;
@@ -73,6 +78,8 @@ export interface CachedObject {
 }
 
 const DEFAULT_WATCHDOG_MS = 5 * 60_000;
+/** The shortest default watch timeout, in seconds; each watch asks a random 1-2 times this. */
+export const DEFAULT_WATCH_TIMEOUT_S = 600;
 
 /** Delay before retry number `failures` (0-based). */
 export function backoffDelay(failures: number, options: BackoffOptions = {}): number {
@@ -356,7 +363,7 @@ class WatchCache<T extends CachedObject> implements ObjectCache<T> {
         ...this.selectors(),
         resourceVersion: this.resourceVersion,
         allowWatchBookmarks: true,
-        timeoutSeconds: this.options.watchTimeoutSeconds ?? Math.round(300 * (1 + Math.random())),
+        timeoutSeconds: this.options.watchTimeoutSeconds ?? Math.round(DEFAULT_WATCH_TIMEOUT_S * (1 + Math.random())),
       };
       const onEvent = (type: string, obj: unknown): void => {
         if (done) return;

@@ -5,7 +5,7 @@
 // says so at once, before anyone else can have taken over.
 //
 // The other candidates do not poll: each WATCHES the Lease (lease-watch.ts: one list, then one watch
-// request per 5-10 minute watch timeout, well under one request a minute at idle; the watch cache
+// request per 10-20 minute watch timeout, well under one request a minute at idle; the watch cache
 // repairs itself after 410 Gone, errors and silence) and keeps the last record seen and the local time
 // it first saw it. It tries to take the Lease
 // - when leaseDurationSeconds have passed since the last change it saw (the holder stopped renewing;
