@@ -21,6 +21,10 @@ import { eachLine, leaseHolder, now, percentile, until } from './k8s-rig.js';
 const LB_CLASS = 'bgp-announce.io/bgp';
 const EXCLUDE = 'node.kubernetes.io/exclude-from-external-load-balancers';
 const ANNOUNCED = 'bgp-announce.io/Announced';
+const CONFIG_NAMESPACE = 'bgp-announce';
+const POOL_ANNOTATION = 'bgp-announce.io/address-pool';
+/** The latency Services' pool (the lab's own is 203.0.113.0/28). */
+const LATENCY_POOL = '203.0.113.128/25';
 /** A change is over when the API server has seen no request for this long (node states are written at most once a second). */
 const QUIET_MS = 3000;
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete', 'deletecollection']);
@@ -93,6 +97,13 @@ export async function runScale({ nodes, idleMs, latencyServices, say = () => {} 
   const started = now();
   const lab = await startLab({ peer: 'gobgp', nodes, bfd: false }, { say });
   let monitor;
+  // Interrupted (Ctrl-C, or the runner killed): the lab's namespaces and daemons go too.
+  const interrupted = (signal) => {
+    monitor?.stop();
+    lab.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     const api = lab.cluster.server;
     const names = lab.plan.nodes.map((n) => n.name);
@@ -234,7 +245,17 @@ export async function runScale({ nodes, idleMs, latencyServices, say = () => {} 
     api.delete('endpointslices.discovery.k8s.io', 'probe-lab', APP_NAMESPACE);
     await quiet(api);
 
-    // --- Service created -> route at the router, one after another
+    // --- Service created -> route at the router, one after another, from a pool of their own (the
+    // lab's holds 16 addresses)
+    if (latencyServices > 120)
+      throw new Error(`at most 120 latency Services (the bench's pool is a /25), got ${latencyServices}`);
+    api.create('ipaddresspools.bgp-announce.io', {
+      apiVersion: 'bgp-announce.io/v1alpha1',
+      kind: 'IPAddressPool',
+      metadata: { name: 'scale-bench', namespace: CONFIG_NAMESPACE },
+      spec: { addresses: [LATENCY_POOL], avoidBuggyIPs: true },
+    });
+    await quiet(api);
     const all = names.map((n) => addressOf[n]).sort();
     const first = [];
     const every = [];
@@ -242,7 +263,9 @@ export async function runScale({ nodes, idleMs, latencyServices, say = () => {} 
       const name = `lat-${i}`;
       api.create('endpointslices.discovery.k8s.io', slice(name, names));
       const t0 = now();
-      api.create('services', serviceObject(svc(name)));
+      const object = serviceObject(svc(name));
+      object.metadata.annotations = { [POOL_ANNOTATION]: 'scale-bench' };
+      api.create('services', object);
       const ip = await until(`${name}'s address`, () => vipOf(name), { ms: 30_000, everyMs: 5 });
       const prefix = `${ip}/32`;
       const complete = await until(`${name}'s route from every node`, () => sameHops(all)(prefix), {
@@ -268,6 +291,8 @@ export async function runScale({ nodes, idleMs, latencyServices, say = () => {} 
     err.message = `${err.message}\n${labLogs(lab, 8)}`;
     throw err;
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     monitor?.stop();
     const problems = await lab.stop();
     if (problems.length > 0) say(`teardown problems: ${problems.join('; ')}`);
