@@ -37,6 +37,7 @@ export type { TransportSecurity } from './session/transport.js';
 export type { NegotiatedSession } from './session/open-policy.js';
 export type { FsmStateName, SessionCounters } from './session/fsm.js';
 export type { DownReason } from './session/down-reason.js';
+export type { FailureKind } from './session/failure-kind.js';
 export type { DescribedMessage, LoggedMessage, MessageDirection } from './session/message-log.js';
 export { systemClock, manualClock, type Clock, type ManualClock, type TimerHandle } from './session/clock.js';
 export { notificationSummary, capabilityNames } from './session/describe.js';

@@ -15,8 +15,9 @@ const M = 'ffffffffffffffffffffffffffffffff';
 const hex = (buf: Uint8Array): string => Buffer.from(buf).toString('hex');
 const clean = (h: string): string => h.replace(/\s+/g, '');
 
+/** connectRetryTime 30 s (not the 2 s default) so the ConnectRetry and Keepalive timers below read alike. */
 const config = (o: Partial<PeerConfigInput> = {}) =>
-  peerConfig({ localAs: 64496, peerAs: 64497, bgpId: '192.0.2.1', ...o });
+  peerConfig({ localAs: 64496, peerAs: 64497, bgpId: '192.0.2.1', connectRetryTime: 30, ...o });
 /** The peer's OPEN: AS 64497, hold time 90 unless told, identifier 192.0.2.2. */
 const peerOpen = (holdTime = 90): OpenMessage => ({
   type: 'OPEN',
@@ -186,14 +187,15 @@ t.test('timer expiries in every state', async (t) => {
     t.equal(d.s.state, 'Idle');
   });
   t.test('OpenSent', async (t) => {
-    const cases: [FsmEvent['type'], FsmAction][] = [
-      ['ConnectRetryTimerExpires', notif(5, 1)],
-      ['HoldTimerExpires', notif(4, 0)],
-      ['KeepaliveTimerExpires', notif(5, 1)],
+    // An FSM error is a protocol failure (1 s back-off); the hold timer a transport one (0.25 s, jittered).
+    const cases: [FsmEvent['type'], FsmAction, number][] = [
+      ['ConnectRetryTimerExpires', notif(5, 1), 1000],
+      ['HoldTimerExpires', notif(4, 0), 218],
+      ['KeepaliveTimerExpires', notif(5, 1), 1000],
     ];
-    for (const [type, sent] of cases) {
+    for (const [type, sent, pause] of cases) {
       const d = driver().to('OpenSent');
-      t.strictSame(d.ev({ type } as FsmEvent), [sent, ...stopAll, idleHold(1000)], type);
+      t.strictSame(d.ev({ type } as FsmEvent), [sent, ...stopAll, idleHold(pause)], type);
       t.equal(d.s.state, 'Idle');
     }
   });
@@ -205,7 +207,7 @@ t.test('timer expiries in every state', async (t) => {
     ]);
     t.equal(d.s.state, 'OpenConfirm');
     d = driver().to('OpenConfirm');
-    t.strictSame(d.ev({ type: 'HoldTimerExpires' }), [notif(4, 0), ...stopAll, idleHold(1000)]);
+    t.strictSame(d.ev({ type: 'HoldTimerExpires' }), [notif(4, 0), ...stopAll, idleHold(218)]);
     d = driver().to('OpenConfirm');
     t.strictSame(d.ev({ type: 'ConnectRetryTimerExpires' }), [notif(5, 2), ...stopAll, idleHold(1000)]);
   });
@@ -228,7 +230,7 @@ t.test('timer expiries in every state', async (t) => {
           notification: { type: 'NOTIFICATION', code: 4, subcode: 0 },
         },
       },
-      idleHold(1000),
+      idleHold(218),
     ]);
     // Hold Timer Expired on the wire: header of 21 bytes (0x15), type 3, code 4, subcode 0.
     const sent = a[0]!.type === 'send' ? a[0]!.message : undefined;
@@ -293,7 +295,7 @@ t.test('connection modes', async (t) => {
     );
     t.equal(d.s.state, 'OpenSent');
     const down = d.ev({ type: 'TcpConnectionFails' });
-    t.strictSame(down, [...stopAll, { type: 'accept', enabled: false }, idleHold(1000)]);
+    t.strictSame(down, [...stopAll, { type: 'accept', enabled: false }, idleHold(218)]);
     t.strictSame(d.ev({ type: 'IdleHoldTimerExpires' }), [{ type: 'accept', enabled: true }]);
     t.equal(d.s.state, 'Active');
   });
@@ -325,32 +327,136 @@ t.test('connection modes', async (t) => {
   });
 });
 
-t.test('back-off: doubles from 1 s, caps at 120 s, resets after a stable session', async (t) => {
+/** The IdleHold pause an event armed, or -1. */
+function pauseOf(actions: FsmAction[]): number {
+  const hold = actions.find((x) => x.type === 'startTimer' && x.timer === 'IdleHold');
+  return hold && hold.type === 'startTimer' ? hold.durationMs : -1;
+}
+/** The peer's NOTIFICATION as an event. */
+const notifIn = (code: number, subcode: number, data?: string): FsmEvent => ({
+  type: 'NotifMsg',
+  notification: { type: 'NOTIFICATION', code, subcode, ...(data === undefined ? {} : { data }) },
+});
+
+t.test('protocol failures back off: doubles from 1 s, caps at 120 s, resets after a stable session', async (t) => {
   const d = driver();
-  d.ev({ type: 'ManualStart' });
+  d.at(900_000).ev({ type: 'ManualStart' });
   const seen: number[] = [];
   for (let i = 0; i < 9; i++) {
-    const a = d.ev({ type: 'TcpConnectionFails' });
-    const hold = a.find((x) => x.type === 'startTimer' && x.timer === 'IdleHold');
-    seen.push(hold && hold.type === 'startTimer' ? hold.durationMs : -1);
+    d.ev({ type: 'TcpCrAcked' });
+    seen.push(pauseOf(d.ev(notifIn(2, 2)))); // OPEN error: Bad Peer AS
     t.strictSame(d.ev({ type: 'IdleHoldTimerExpires' }).at(-1), { type: 'connect' });
   }
   t.strictSame(seen, [1000, 2000, 4000, 8000, 16000, 32000, 64000, 120000, 120000]);
   t.equal(d.s.consecutiveFailures, 9);
   t.equal(d.s.connectRetryCounter, 9);
+  t.equal(d.s.idleHoldFor, undefined, 'no pause pending once it expired');
 
   // A session that lasts under 60 s does not reset the back-off ...
   d.at(1_000_000).ev({ type: 'TcpCrAcked' });
   d.ev({ type: 'BGPOpen', open: peerOpen() });
   d.ev({ type: 'KeepAliveMsg' });
-  t.strictSame(d.at(1_059_999).ev({ type: 'HoldTimerExpires' }).at(-1), idleHold(120000));
+  t.strictSame(d.at(1_059_999).ev(notifIn(3, 1)).at(-1), idleHold(120000), 'an UPDATE error from the peer');
+  t.equal(d.s.idleHoldFor, 'protocol');
   // ... one that lasts 60 s does.
   d.ev({ type: 'IdleHoldTimerExpires' });
-  d.at(2_000_000).ev({ type: 'TcpCrAcked' });
+  d.at(1_200_000).ev({ type: 'TcpCrAcked' });
   d.ev({ type: 'BGPOpen', open: peerOpen() });
   d.ev({ type: 'KeepAliveMsg' });
-  t.strictSame(d.at(2_060_000).ev({ type: 'HoldTimerExpires' }).at(-1), idleHold(1000));
+  t.strictSame(d.at(1_260_000).ev(notifIn(3, 1)).at(-1), idleHold(1000));
   t.equal(d.s.consecutiveFailures, 1);
+});
+
+t.test('the protocol back-off decays: a failure long after the last one starts again at 1 s', async (t) => {
+  const d = driver();
+  d.ev({ type: 'ManualStart' });
+  for (const at of [0, 2000, 5000]) {
+    d.at(at).ev({ type: 'TcpCrAcked' });
+    d.ev(notifIn(2, 2));
+    d.ev({ type: 'IdleHoldTimerExpires' });
+  }
+  t.equal(d.s.consecutiveFailures, 3);
+  d.at(5000 + 240_000).ev({ type: 'TcpCrAcked' });
+  t.equal(pauseOf(d.ev(notifIn(2, 2))), 8000, 'at 2 x maxIdleHoldTime after the last, still counted');
+  d.ev({ type: 'IdleHoldTimerExpires' });
+  d.at(245_000 + 240_001).ev({ type: 'TcpCrAcked' });
+  t.equal(pauseOf(d.ev(notifIn(2, 2))), 1000, 'later than that, decayed');
+  t.equal(d.s.consecutiveFailures, 1);
+});
+
+t.test('transport failures pause briefly: 0.25 s doubling to 1 s, jittered, whatever came before', async (t) => {
+  // random 0.5: jitter factor 0.875.
+  const d = driver();
+  d.ev({ type: 'ManualStart' });
+  // Protocol failures first: they must not slow a transport failure down.
+  for (let i = 0; i < 5; i++) {
+    d.ev({ type: 'TcpCrAcked' });
+    d.ev(notifIn(2, 2));
+    d.ev({ type: 'IdleHoldTimerExpires' });
+  }
+  const seen: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    seen.push(pauseOf(d.ev({ type: 'TcpConnectionFails', error: { code: 'ECONNREFUSED', message: 'refused' } })));
+    t.equal(d.s.idleHoldFor, 'transport');
+    d.ev({ type: 'IdleHoldTimerExpires' });
+  }
+  t.strictSame(seen, [218, 437, 875, 875, 875]);
+  t.equal(d.s.consecutiveFailures, 5, 'the protocol count is kept');
+  t.equal(d.s.transportFailures, 5);
+
+  // Established resets the transport count: a hold timer expiry, a BFD down and the peer's Cease for a
+  // restart each pause 0.25 s again.
+  const up = () => {
+    d.ev({ type: 'TcpCrAcked' });
+    d.ev({ type: 'BGPOpen', open: peerOpen() });
+    d.ev({ type: 'KeepAliveMsg' });
+    t.equal(d.s.state, 'Established');
+    t.equal(d.s.transportFailures, 0);
+  };
+  up();
+  t.equal(pauseOf(d.ev({ type: 'HoldTimerExpires' })), 218, 'our hold timer');
+  d.ev({ type: 'IdleHoldTimerExpires' });
+  up();
+  t.equal(pauseOf(d.ev({ type: 'AutomaticStop', subcode: 10 })), 218, 'BFD down (Cease 10)');
+  d.ev({ type: 'IdleHoldTimerExpires' });
+  for (const [code, subcode, what] of [
+    [6, 2, 'Administrative Shutdown'],
+    [6, 3, 'Peer De-configured'],
+    [6, 4, 'Administrative Reset'],
+    [6, 6, 'Other Configuration Change'],
+    [6, 8, 'Out of Resources'],
+    [4, 0, "the peer's hold timer"],
+  ] as const) {
+    up();
+    t.equal(pauseOf(d.ev(notifIn(code, subcode))), 218, what);
+    d.ev({ type: 'IdleHoldTimerExpires' });
+  }
+  up();
+  t.equal(pauseOf(d.ev(notifIn(6, 9, '0604'))), 218, 'a Hard Reset carrying Administrative Reset');
+  d.ev({ type: 'IdleHoldTimerExpires' });
+  up();
+  t.equal(d.s.consecutiveFailures, 5, 'none of those counted as protocol failures');
+  t.equal(pauseOf(d.ev(notifIn(6, 9, '0202'))), 32000, 'a Hard Reset carrying an OPEN error backs off');
+  d.ev({ type: 'IdleHoldTimerExpires' });
+  up();
+  t.equal(pauseOf(d.ev(notifIn(6, 1))), 64000, 'maximum prefixes (Cease 1) backs off');
+  d.ev({ type: 'IdleHoldTimerExpires' });
+  up();
+  t.equal(pauseOf(d.ev(notifIn(6, 5))), 120000, 'Connection Rejected (Cease 5) backs off');
+});
+
+t.test('ConnectRetry restarts an attempt that got no answer at once, with no pause', async (t) => {
+  const d = driver(config({ connectRetryTime: 2 }));
+  t.strictSame(d.ev({ type: 'ManualStart' }), [
+    { type: 'startTimer', timer: 'ConnectRetry', durationMs: 1750 },
+    { type: 'connect' },
+  ]);
+  t.strictSame(d.ev({ type: 'ConnectRetryTimerExpires' }), [
+    { type: 'close' },
+    { type: 'startTimer', timer: 'ConnectRetry', durationMs: 1750 },
+    { type: 'connect' },
+  ]);
+  t.equal(peerConfig({ localAs: 1, peerAs: 2, bgpId: '192.0.2.1' }).connectRetryTime, 2, 'the default is 2 s');
 });
 
 t.test('ManualStart during back-off connects at once; AutomaticStart waits; ManualStop cancels', async (t) => {
@@ -386,7 +492,7 @@ t.test('stops: manual with a shutdown communication, automatic with its Cease su
   d = driver().to('Established');
   const b = d.ev({ type: 'AutomaticStop', subcode: 10 });
   t.strictSame(b[0], notif(6, 10), 'BFD Down');
-  t.strictSame(b.at(-1), idleHold(1000), 'restarts after back-off');
+  t.strictSame(b.at(-1), idleHold(218), 'restarts after a short pause (a transport failure)');
   t.equal(d.s.started, true);
 
   d = driver().to('OpenConfirm');

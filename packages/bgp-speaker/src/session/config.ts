@@ -38,16 +38,28 @@ export interface PeerConfig {
   keepaliveTime?: number;
   /** The smallest non-zero hold time we accept from the peer (RFC 4271 allows refusing small ones). Default 3. */
   minHoldTime: number;
-  /** Default 30 (RFC 4271 10). */
+  /**
+   * How long one outbound connection attempt may take before it is dropped and a fresh one starts
+   * (RFC 4271's ConnectRetryTimer, jittered to 75-100 %). Default 2: the RFC suggests 120, but a
+   * session that only connects out (the default mode) has no other way back, and a SYN lost while a
+   * link was down would otherwise wait for the kernel's own retransmissions (1, 3, 7, 15 ... s).
+   */
   connectRetryTime: number;
   /** RFC 4271 8.2.2: the large hold timer while waiting for the peer's OPEN. Default 240. */
   openHoldTime: number;
-  /** First back-off after a failure (IdleHoldTimer); doubles per consecutive failure. Default 1. */
+  /** First back-off after a protocol failure (IdleHoldTimer); doubles per consecutive protocol failure. Default 1. */
   idleHoldTime: number;
-  /** Cap of the back-off. Default 120. */
+  /** Cap of the protocol back-off. Default 120. */
   maxIdleHoldTime: number;
-  /** A session that stayed Established this long resets the back-off when it ends. Default 60. */
+  /** A session that stayed Established this long resets the protocol back-off when it ends. Default 60. */
   stableTime: number;
+  /**
+   * First pause after a transport failure (refused, unreachable, reset, hold timer, BFD down, the
+   * peer restarting), jittered to 75-100 %; doubles per consecutive transport failure. Default 0.25.
+   */
+  reconnectTime: number;
+  /** Cap of the transport pause; reached again from reconnectTime once a session is Established. Default 1. */
+  maxReconnectTime: number;
   /** Default 'active': we connect out and never accept (no listener on :179 needed). */
   mode: ConnectionMode;
   /** Families we offer with the multiprotocol capability. Default ['ipv4-unicast']. */
@@ -76,11 +88,13 @@ export function peerConfig(input: PeerConfigInput): PeerConfig {
   const config: PeerConfig = {
     holdTime: 90,
     minHoldTime: 3,
-    connectRetryTime: 30,
+    connectRetryTime: 2,
     openHoldTime: 240,
     idleHoldTime: 1,
     maxIdleHoldTime: 120,
     stableTime: 60,
+    reconnectTime: 0.25,
+    maxReconnectTime: 1,
     mode: 'active',
     families: ['ipv4-unicast'],
     addPath: {},
@@ -101,6 +115,8 @@ export function peerConfig(input: PeerConfigInput): PeerConfig {
     ['idleHoldTime', config.idleHoldTime, 0, 0xffff],
     ['maxIdleHoldTime', config.maxIdleHoldTime, 0, 0xffff],
     ['stableTime', config.stableTime, 0, 0xffffffff],
+    ['reconnectTime', config.reconnectTime, 0, 0xffff],
+    ['maxReconnectTime', config.maxReconnectTime, 0, 0xffff],
   ] as const) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
       throw new RangeError(`peer config ${name} ${String(value)} is outside ${min}-${max}`);

@@ -5,9 +5,19 @@
 // Choices among the RFC's optional attributes: no DelayOpen, no SendNOTIFICATIONwithoutOPEN,
 // passive mode from the config (and never connect out in it), collision detection decided outside
 // (collision.ts; the losing connection gets OpenCollisionDump). Every failure goes to Idle and, while
-// the session is started, re-starts after an IdleHold back-off (RFC 4271 8.1.1
-// DampPeerOscillations): idleHoldTime doubling per consecutive failure up to maxIdleHoldTime, reset
-// when a session that stayed Established for stableTime ends. We never answer a NOTIFICATION with one.
+// the session is started, re-starts after an IdleHold pause whose length depends on the kind of
+// failure (failure-kind.ts):
+// - a transport failure (refused, unreachable, reset, timed out, hold timer expiry, BFD down, the
+//   peer's own Cease for a restart or reset) pauses reconnectTime, doubling per consecutive transport
+//   failure up to maxReconnectTime (a second by default), and forgotten once a session is Established:
+//   active-only sessions have only our own timer to come back, so it must stay short whatever
+//   happened before;
+// - a protocol failure (an OPEN or UPDATE error either way, a NOTIFICATION of anything else, FSM
+//   errors, maximum prefixes) backs off as RFC 4271 8.1.1 DampPeerOscillations: idleHoldTime doubling
+//   per consecutive protocol failure up to maxIdleHoldTime, so a misconfigured peer is not hammered;
+//   the count is reset when a session that stayed Established for stableTime ends, and decays (starts
+//   again at one) when the previous protocol failure is older than twice maxIdleHoldTime.
+// We never answer a NOTIFICATION with one.
 import {
   CEASE_SUBCODE,
   ERROR_CODE,
@@ -21,6 +31,7 @@ import type { PeerConfig } from './config.js';
 import { buildOpen, cease, checkOpen, type NegotiatedSession } from './open-policy.js';
 import { withHardReset } from './graceful-restart.js';
 import type { DownReason, SocketError } from './down-reason.js';
+import { automaticStopFailureKind, notificationFailureKind, type FailureKind } from './failure-kind.js';
 
 export type { DownReason, SocketError } from './down-reason.js';
 
@@ -108,15 +119,24 @@ export interface SessionState {
   started: boolean;
   /** RFC 4271 ConnectRetryCounter: failures since the last ManualStart/ManualStop. */
   connectRetryCounter: number;
-  /** Failures since the last stable session; drives the back-off. */
+  /** Protocol failures since the last stable session (decaying); drives the back-off. */
   consecutiveFailures: number;
-  /** The IdleHold back-off armed at the last failure (ms), 0 when none is pending. */
+  /** When the last protocol failure happened (ms), for the decay. */
+  lastProtocolFailureAt?: number;
+  /** Transport failures since the session was last Established; drives the short reconnect pause. */
+  transportFailures: number;
+  /** The IdleHold pause armed at the last failure (ms), 0 when none is pending. */
   idleHoldMs: number;
+  /** What the pending pause is for: a transport failure (short) or a protocol failure (back-off). */
+  idleHoldFor?: FailureKind;
   /** Set from OpenConfirm on: what the OPENs agreed. */
   negotiated?: NegotiatedSession;
   establishedAt?: number;
-  /** The last time the session or an attempt ended, and why. */
-  lastDown?: DownReason & { at: number; state: FsmStateName };
+  /**
+   * The last time the session or an attempt ended, and why; for a failure, its kind and the pause
+   * armed before the next attempt (ms; absent when the session was not started).
+   */
+  lastDown?: DownReason & { at: number; state: FsmStateName; failure?: FailureKind; pauseMs?: number };
   counters: SessionCounters;
 }
 
@@ -128,6 +148,7 @@ export function initialSession(config: PeerConfig): SessionState {
     started: false,
     connectRetryCounter: 0,
     consecutiveFailures: 0,
+    transportFailures: 0,
     idleHoldMs: 0,
     counters: {
       opensIn: 0,
@@ -149,10 +170,16 @@ export function jitter(baseMs: number, random: () => number): number {
   return Math.floor(baseMs * (0.75 + 0.25 * r));
 }
 
-/** The IdleHold back-off (ms) after `failures` consecutive failures: idleHoldTime * 2^(n-1), capped. */
+/** The IdleHold back-off (ms) after `failures` consecutive protocol failures: idleHoldTime * 2^(n-1), capped. */
 export function backoffMs(config: PeerConfig, failures: number): number {
   const s = config.idleHoldTime * 2 ** Math.max(0, Math.min(failures - 1, 30));
   return Math.min(s, config.maxIdleHoldTime) * 1000;
+}
+
+/** The pause (ms, before jitter) after `failures` consecutive transport failures: reconnectTime * 2^(n-1), capped. */
+export function reconnectMs(config: PeerConfig, failures: number): number {
+  const s = config.reconnectTime * 2 ** Math.max(0, Math.min(failures - 1, 30));
+  return Math.min(s, config.maxReconnectTime) * 1000;
 }
 
 /** The NOTIFICATION a decode error asks for. */
@@ -190,8 +217,8 @@ export function transition(
   const holdMs = (): number => (s.negotiated?.holdTime ?? 0) * 1000;
   const keepaliveMs = (): number => jitter((s.negotiated?.keepaliveTime ?? 0) * 1000, env.random);
 
-  /** Leaves for Idle. `failure` arms the back-off while started; `stopSession` ends the session. */
-  const goIdle = (reason: DownReason, how: { failure: boolean; stopSession?: boolean }): void => {
+  /** Leaves for Idle. A failure arms the pause its kind asks for while started; `stopSession` ends the session. */
+  const goIdle = (reason: DownReason, how: { failure: FailureKind | false; stopSession?: boolean }): void => {
     stop('ConnectRetry');
     stop('Hold');
     stop('Keepalive');
@@ -209,21 +236,39 @@ export function transition(
       s.started = false;
       s.connectRetryCounter = 0;
       s.consecutiveFailures = 0;
+      s.transportFailures = 0;
       s.idleHoldMs = 0;
+      delete s.idleHoldFor;
+      delete s.lastProtocolFailureAt;
       return;
     }
     if (how.failure) {
       s.connectRetryCounter++;
-      s.consecutiveFailures++;
-      if (s.started) {
+      const kind = how.failure;
+      if (kind === 'transport') {
+        s.transportFailures++;
+        s.idleHoldMs = jitter(reconnectMs(c, s.transportFailures), env.random);
+      } else {
+        const decayed =
+          s.lastProtocolFailureAt !== undefined && env.now - s.lastProtocolFailureAt > 2 * c.maxIdleHoldTime * 1000;
+        s.consecutiveFailures = decayed ? 1 : s.consecutiveFailures + 1;
+        s.lastProtocolFailureAt = env.now;
         s.idleHoldMs = backoffMs(c, s.consecutiveFailures);
-        start('IdleHold', s.idleHoldMs);
       }
+      s.idleHoldFor = kind;
+      s.lastDown.failure = kind;
+      if (s.started) {
+        start('IdleHold', s.idleHoldMs);
+        s.lastDown.pauseMs = s.idleHoldMs;
+      } else s.idleHoldMs = 0;
     }
   };
   const notify = (notification: NotificationMessage, message: string, stopSession = false): void => {
     send(notification);
-    goIdle({ kind: 'notification-sent', message, notification }, { failure: true, stopSession });
+    goIdle(
+      { kind: 'notification-sent', message, notification },
+      { failure: notificationFailureKind(notification), stopSession },
+    );
   };
   /** A Cease that ends an Established session becomes a Hard Reset where RFC 8538 asks for one. */
   const established = (n: NotificationMessage): NotificationMessage =>
@@ -234,6 +279,7 @@ export function transition(
   };
   const begin = (): void => {
     s.idleHoldMs = 0;
+    delete s.idleHoldFor;
     if (c.mode === 'passive') {
       actions.push({ type: 'accept', enabled: true });
       s.state = 'Active';
@@ -298,7 +344,7 @@ export function transition(
             message: `TCP connection failed in ${from}${event.error ? `: ${event.error.message}` : ''}`,
             ...(event.error ? { socketError: event.error } : {}),
           },
-          { failure: true },
+          { failure: 'transport' },
         );
         return { session: s, actions };
       case 'NotifMsg':
@@ -309,7 +355,7 @@ export function transition(
               message: `peer sent NOTIFICATION ${event.notification.code}/${event.notification.subcode}`,
               notification: event.notification,
             },
-            { failure: true },
+            { failure: notificationFailureKind(event.notification) },
           );
           return { session: s, actions };
         }
@@ -336,7 +382,10 @@ export function transition(
         s.started = false;
         s.connectRetryCounter = 0;
         s.consecutiveFailures = 0;
+        s.transportFailures = 0;
         s.idleHoldMs = 0;
+        delete s.idleHoldFor;
+        delete s.lastProtocolFailureAt;
       } else if (event.type === 'TcpConnectionConfirmed' || event.type === 'TcpCrAcked') {
         actions.push({ type: 'close' });
       }
@@ -354,11 +403,11 @@ export function transition(
       } else if (event.type === 'AutomaticStop') {
         goIdle(
           { kind: 'connection-failed', message: `stopped automatically (Cease ${event.subcode}) in ${from}` },
-          { failure: true },
+          { failure: automaticStopFailureKind(event.subcode) },
         );
       } else if (event.type !== 'UpdateSent') {
         // RFC 4271 8.2.2: any other event drops the connection without a NOTIFICATION (no OPEN was sent).
-        goIdle({ kind: 'connection-failed', message: `unexpected ${event.type} in ${from}` }, { failure: true });
+        goIdle({ kind: 'connection-failed', message: `unexpected ${event.type} in ${from}` }, { failure: 'protocol' });
       }
       break;
 
@@ -449,6 +498,7 @@ export function transition(
           if (from === 'OpenConfirm') {
             s.state = 'Established';
             s.establishedAt = env.now;
+            s.transportFailures = 0;
             s.counters.establishedTransitions++;
             // RFC 4724 3: the Restart State bit goes in the first OPEN after our restart only.
             if (c.gracefulRestart?.restarting)

@@ -20,6 +20,7 @@ export {
   transition,
   jitter,
   backoffMs,
+  reconnectMs,
   notificationOf,
   type FsmStateName,
   type FsmEvent,
@@ -30,6 +31,7 @@ export {
   type WireErrorLike,
 } from './fsm.js';
 export type { DownReason, SocketError } from './down-reason.js';
+export { notificationFailureKind, automaticStopFailureKind, type FailureKind } from './failure-kind.js';
 export { resolveCollision, detectCollision, type ConnectionDirection } from './collision.js';
 export {
   SessionDriver,
