@@ -86,7 +86,10 @@ export interface SpeakerChildOptions {
   bfd?: BfdEngineOptions;
 }
 
-/** A JSON event the child printed: {event: 'established' | 'down' | 'error' | 'peerState' | 'peers' | 'stopped' | 'bfd' | 'bfdError', ...}. */
+/**
+ * A JSON event the child printed: {event: 'established' | 'down' | 'error' | 'peerState' | 'peers' |
+ * 'stopped' | 'bfd' | 'bfdError', ...}; peerState, established and down carry `at` (Date.now() in the child).
+ */
 export type SpeakerChildEvent = { event: string } & Record<string, unknown>;
 
 // The child: a Speaker built from dist. Commands on stdin, one JSON object a line: {"cmd":"stop",
@@ -103,9 +106,9 @@ const bfd = o.bfd ? await (await import(${JSON.stringify(bfdUrl)})).BfdEngine.st
 bfd?.on('error', (e) => print({ event: 'bfdError', code: e.code, message: e.message }));
 const s = new Speaker({ localAs: o.localAs, bgpId: o.bgpId, ...(bfd ? { bfd } : {}) });
 s.on('bfd', (id, c, outcome) => print({ event: 'bfd', id, from: c.from, to: c.to, diag: c.diag, outcome: outcome ?? null, at: c.at ?? Date.now() }));
-s.on('peerState', (id, to, from) => print({ event: 'peerState', id, to, from }));
-s.on('established', (id, n) => print({ event: 'established', id, families: n.families, extendedNextHop: n.extendedNextHop, fourOctetAs: n.fourOctetAs, holdTime: n.holdTime, enhancedRouteRefresh: n.enhancedRouteRefresh }));
-s.on('down', (id, r) => print({ event: 'down', id, kind: r.kind, message: r.message }));
+s.on('peerState', (id, to, from) => print({ event: 'peerState', id, to, from, at: Date.now() }));
+s.on('established', (id, n) => print({ event: 'established', id, families: n.families, extendedNextHop: n.extendedNextHop, fourOctetAs: n.fourOctetAs, holdTime: n.holdTime, enhancedRouteRefresh: n.enhancedRouteRefresh, at: Date.now() }));
+s.on('down', (id, r) => print({ event: 'down', id, kind: r.kind, message: r.message, at: Date.now() }));
 s.on('error', (id, e) => print({ event: 'error', id, message: e.message }));
 for (const r of o.routes) s.announce(r.prefix, r.attributes);
 for (const p of o.peers) s.addPeer(p.id, p.options);

@@ -3,7 +3,7 @@
 // logs) in a temporary directory of their own, so several instances run side by side. t.teardown kills
 // the daemons, waits for them to exit and removes the directory, also when the test fails.
 import type { Test } from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +37,10 @@ export interface Frr {
   logs: () => string;
   /** One daemon's whole log file ('' before it has one). */
   log: (daemon: 'zebra' | 'bgpd' | 'bfdd') => string;
+  /** Stops bgpd (SIGTERM: it sends its peers a Cease, as on a router restart) and waits for it to exit. */
+  stopBgpd: () => Promise<void>;
+  /** Starts bgpd again with the same configuration; resolves once it answers vtysh. */
+  startBgpd: () => Promise<void>;
 }
 
 /** Why FRR cannot run here (its daemons or vtysh missing), or undefined. Use after interopUnavailable. */
@@ -108,6 +112,7 @@ export async function startFrr(t: Test, o: FrrOptions): Promise<Frr> {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+  const running = new Map<string, ChildProcess>();
   const start = (daemon: string, config: string, extraArgs: string[] = []): void => {
     const conf = join(dir, `${daemon}.conf`);
     writeFileSync(conf, header(dir, daemon, debug) + config + '\n');
@@ -130,7 +135,8 @@ export async function startFrr(t: Test, o: FrrOptions): Promise<Frr> {
       '0',
       ...extraArgs,
     ];
-    const { output } = startProcess(t, 'ip', args);
+    const { proc, output } = startProcess(t, 'ip', args);
+    running.set(daemon, proc);
     consoles.push({ daemon, output });
   };
   const answers = (daemon: string) => (): true | undefined => {
@@ -162,6 +168,17 @@ export async function startFrr(t: Test, o: FrrOptions): Promise<Frr> {
     },
     logs,
     log,
+    stopBgpd: async () => {
+      const proc = running.get('bgpd');
+      if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+      proc.kill('SIGTERM'); // ip netns exec execs the daemon: the signal reaches bgpd itself
+      await exited;
+    },
+    startBgpd: async () => {
+      start('bgpd', o.bgpd);
+      await poll('bgpd to answer vtysh again', answers('bgpd')).catch(failWithLogs);
+    },
   };
 }
 
