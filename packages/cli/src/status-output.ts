@@ -52,7 +52,13 @@ function lastDownText(d: NonNullable<PeerView['lastDown']>): string {
     ? ` (NOTIFICATION ${n.code}/${n.subcode} ${n.name}${n.shutdownMessage ? ` "${n.shutdownMessage}"` : ''} ${d.kind === 'notification-received' ? 'received' : 'sent'})`
     : '';
   const socket = d.socketError && !d.reason.includes(d.socketError) ? ` [${d.socketError}]` : '';
-  return `${d.at.replace('T', ' ').slice(0, 19)} in ${d.state}: ${d.reason}${notification}${socket}`;
+  const retry =
+    d.retryAfterSeconds === undefined
+      ? ''
+      : d.failure === 'protocol'
+        ? `; protocol error: backing off ${d.retryAfterSeconds} s before the next attempt`
+        : `; next attempt after ${d.retryAfterSeconds} s`;
+  return `${d.at.replace('T', ' ').slice(0, 19)} in ${d.state}: ${d.reason}${notification}${socket}${retry}`;
 }
 
 function bfdCell(p: PeerView): string {
@@ -104,7 +110,10 @@ export function formatPeer(p: PeerView): string[] {
         `  peer's graceful restart: restart time ${gr.restartTime} s, N bit ${gr.notification ? 'on' : 'off'}, families ${gr.families.join(' ') || '(none)'}`,
       );
   }
-  lines.push(`  prefixes advertised ${p.prefixes.advertised}, received ${p.prefixes.received}`);
+  const loops = p.prefixes.receivedAsLoop
+    ? ` (${p.prefixes.receivedAsLoop} with our AS in the AS path: not eligible, RFC 4271 9.1.2)`
+    : '';
+  lines.push(`  prefixes advertised ${p.prefixes.advertised}, received ${p.prefixes.received}${loops}`);
   const m = p.messages;
   lines.push(
     `  messages in/out: UPDATE ${m.updatesIn}/${m.updatesOut}, NOTIFICATION ${m.notificationsIn}/${m.notificationsOut}, KEEPALIVE ${m.keepalivesIn}/${m.keepalivesOut}, OPEN ${m.opensIn}/${m.opensOut}; established ${m.establishedTransitions} times`,
@@ -134,6 +143,7 @@ function routeAttributes(r: RouteView): string {
   if (r.originatorId !== undefined) parts.push(`originator-id ${r.originatorId}`);
   if (r.clusterList) parts.push(`cluster-list ${r.clusterList.join(' ')}`);
   if (r.stale) parts.push('STALE (peer restarting)');
+  if (r.asLoop) parts.push('AS-LOOP (our AS is in the AS path: not eligible)');
   return parts.join(', ');
 }
 

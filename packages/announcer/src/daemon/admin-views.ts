@@ -73,7 +73,8 @@ export interface PeerView {
     capabilities: string[];
     gracefulRestart?: { restartTime: number; notification: boolean; families: string[] };
   };
-  prefixes: { advertised: number; received: number };
+  /** receivedAsLoop: of `received`, routes with our AS in their AS path (RFC 4271 9.1.2); only when some. */
+  prefixes: { advertised: number; received: number; receivedAsLoop?: number };
   messages: PeerMessageCounters;
   lastDown?: {
     at: string;
@@ -82,6 +83,10 @@ export interface PeerView {
     reason: string;
     notification?: { code: number; subcode: number; name: string; shutdownMessage?: string };
     socketError?: string;
+    /** transport: back after a short pause; protocol: backs off (a misconfiguration on one side). */
+    failure?: 'transport' | 'protocol';
+    /** The pause armed before the next attempt, in seconds. */
+    retryAfterSeconds?: number;
   };
   bfd?: { state: string; holding: boolean; session?: BfdSessionStatus };
 }
@@ -125,6 +130,7 @@ export async function peerView(ctx: AdminContext, p: PeerStatus): Promise<PeerVi
     prefixes: { advertised: p.advertised, received: p.received },
     messages: p.counters,
   };
+  if (p.receivedAsLoop > 0) view.prefixes.receivedAsLoop = p.receivedAsLoop;
   if (p.localAddress !== undefined) view.localAddress = p.localAddress;
   if (p.establishedAt !== undefined) {
     view.establishedAt = iso(p.establishedAt);
@@ -161,6 +167,8 @@ export async function peerView(ctx: AdminContext, p: PeerStatus): Promise<PeerVi
       };
     }
     if (d.socketError) view.lastDown.socketError = d.socketError.code ?? d.socketError.message;
+    if (d.failure) view.lastDown.failure = d.failure;
+    if (d.pauseMs !== undefined) view.lastDown.retryAfterSeconds = d.pauseMs / 1000;
   }
   if (p.bfd) {
     view.bfd = { state: p.bfd.state, holding: p.bfd.holding };

@@ -130,7 +130,11 @@ function sessionOf(p: PeerStatus, previous: NodeSessionState | undefined): NodeS
   };
   if (established && p.establishedAt !== undefined) s.establishedSince = iso(p.establishedAt);
   if (p.lastDown !== undefined) {
-    const reason = cut(p.lastDown.message);
+    // A protocol failure says so (it backs off up to the peer's maxIdleHoldTime); the pause itself is
+    // left out, so repeats of the same failure keep the same text and cost no write.
+    const reason = cut(
+      p.lastDown.failure === 'protocol' ? `${p.lastDown.message} (protocol error: backing off)` : p.lastDown.message,
+    );
     s.lastDown = { at: previous?.lastDown?.reason === reason ? previous.lastDown.at : iso(p.lastDown.at), reason };
   }
   if (p.bfd !== undefined) s.bfd = p.bfd.state;
