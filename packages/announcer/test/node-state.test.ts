@@ -27,6 +27,7 @@ function peer(id: string, over: Partial<PeerStatus> = {}): PeerStatus {
     state: 'Established',
     advertised: 3,
     received: 0,
+    receivedAsLoop: 0,
     localAs: 64496,
     bgpId: '192.0.2.21',
     establishedAt: T0,
@@ -144,6 +145,30 @@ t.test(
     });
     t.equal(other.sessions[1]!.lastDown?.at, '2026-03-01T12:01:01Z', 'another reason: a new time');
     t.notOk(sameStatus(other, s));
+    // A protocol failure says it backs off; its growing pause is left out, so repeats write nothing.
+    const refused = (at: number, pauseMs: number) =>
+      ({
+        at,
+        message: 'peer sent NOTIFICATION 2/2',
+        kind: 'notification-received',
+        state: 'OpenSent',
+        failure: 'protocol',
+        pauseMs,
+      }) as PeerStatus['lastDown'];
+    const bad = buildNodeStatus({
+      nodeName: 'node-a',
+      plan,
+      peers: [{ ...peers[0]!, lastDown: refused(T0 + 70_000, 1000) }, peers[1]!],
+      previous: s,
+    });
+    t.equal(bad.sessions[1]!.lastDown?.reason, 'peer sent NOTIFICATION 2/2 (protocol error: backing off)');
+    const worse = buildNodeStatus({
+      nodeName: 'node-a',
+      plan,
+      peers: [{ ...peers[0]!, lastDown: refused(T0 + 90_000, 16_000) }, peers[1]!],
+      previous: bad,
+    });
+    t.ok(sameStatus(worse, bad), 'a longer back-off of the same failure: nothing to write');
     t.ok(
       sameStatus(
         JSON.parse(
