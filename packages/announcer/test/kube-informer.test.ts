@@ -135,6 +135,14 @@ t.test('after compaction and dropped watches the cache re-lists and reports only
   t.teardown(() => cache.stop());
   await cache.synced();
   await until('the watch', () => cache.health().watching && s.openWatches() === 1);
+  t.strictSame(
+    s
+      .requests()
+      .filter((r) => r.verb === 'list')
+      .map((r) => r.query.resourceVersion),
+    ['0'],
+    "the first list asks resourceVersion=0 (the API server's watch cache)",
+  );
   const seen = record(cache);
   s.clearRequests();
 
@@ -170,7 +178,9 @@ t.test('after compaction and dropped watches the cache re-lists and reports only
     watches.some((r) => r.watchError === 410),
     'the resumed watch was answered 410 Gone',
   );
-  t.equal(s.requests().filter((r) => r.verb === 'list').length, 1, 'one re-list');
+  const relists = s.requests().filter((r) => r.verb === 'list');
+  t.equal(relists.length, 1, 'one re-list');
+  t.equal(relists[0]?.query.resourceVersion, undefined, 'after 410 Gone, the newest (no resourceVersion: from etcd)');
   t.ok(
     lines.some((l) => l.includes('410')),
     'the 410 is logged',

@@ -25,6 +25,13 @@ export interface ListResult {
 export interface ListSelectors {
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * "0" on the first list: any version the API server's watch cache holds, served from memory (as
+   * client-go's reflectors ask), so thousands of daemons starting at once do not each read every
+   * Service and EndpointSlice from etcd. Absent on a re-list (after 410 Gone, a silent watch or an
+   * error): the newest, so the cache never goes back in time.
+   */
+  resourceVersion?: string;
   /** Set only by the probe that fetches the server's message for a refused watch (limit 1). */
   limit?: number;
 }
@@ -292,7 +299,9 @@ class WatchCache<T extends CachedObject> implements ObjectCache<T> {
 
   /** Lists the collection and brings the cache to it, reporting only what differs. */
   private async relist(): Promise<void> {
-    const result = await withTimeout(this.options.list(this.selectors()), this.options.listTimeoutMs ?? 60_000);
+    const selectors: ListSelectors =
+      this.lists === 0 ? { ...this.selectors(), resourceVersion: '0' } : this.selectors();
+    const result = await withTimeout(this.options.list(selectors), this.options.listTimeoutMs ?? 60_000);
     if (this.stopped) return;
     const listed = new Map<string, T>();
     for (const item of result.items ?? []) {
