@@ -161,7 +161,21 @@ export {
   type DaemonMetrics,
   type MetricsSources,
 } from './daemon/metrics.js';
-export { startMetricsServer, EventLoopWatchdog, type RunningServer, type MetricsServerOptions } from './daemon/http.js';
+export {
+  startMetricsServer,
+  EventLoopWatchdog,
+  type RunningServer,
+  type MetricsServerOptions,
+  type ServeOptions,
+} from './daemon/http.js';
+export {
+  DEFAULT_HTTP_LIMITS,
+  resolveHttpLimits,
+  createBoundedServer,
+  type HttpLimits,
+  type ConnectionStats,
+  type BoundedServer,
+} from './daemon/http-limits.js';
 export { startAdminServer, checkAdminAddress, DEFAULT_ROUTE_LIMIT, type AdminServerOptions } from './daemon/admin.js';
 export {
   statusView,

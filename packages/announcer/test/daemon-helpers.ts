@@ -23,6 +23,15 @@ export async function poll<T>(what: string, fn: () => T | undefined | Promise<T 
   }
 }
 
+/** Rejects with a message naming `what` when `promise` has not settled within `ms`. */
+export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
 /** A RouteSource driven by the test: what start() does, a ready flag, and the order of calls. */
 export interface FakeSource extends RouteSource {
   calls: string[];

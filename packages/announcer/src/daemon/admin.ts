@@ -5,8 +5,8 @@
 //                                   prefixes, BFD), the BFD engine, the route source's status
 //   GET /v1/peers/{id}/routes       advertised and received routes (?limit=N, default 1000)
 //   GET /v1/peers/{id}/messages     the last BGP messages decoded and the BFD state changes
-import http from 'node:http';
-import { closeServer, listenOn, sendJson, type RunningServer } from './http.js';
+import type http from 'node:http';
+import { serve, sendJson, type RunningServer, type ServeOptions } from './http.js';
 import { DaemonOptionError, formatListenAddress, isLoopback, type ListenAddress } from './options.js';
 import { messagesView, routesView, statusView, type AdminContext } from './admin-views.js';
 
@@ -18,6 +18,8 @@ export interface AdminServerOptions {
   /** Listen on an address other than loopback. Default false: such an address is refused. */
   allowRemote?: boolean;
   context: AdminContext;
+  /** Connection cap and timeouts, over DEFAULT_HTTP_LIMITS; who hears of shed connections. */
+  serve?: ServeOptions;
 }
 
 /** Throws DaemonOptionError when `address` is reachable from other hosts and that was not allowed. */
@@ -32,11 +34,10 @@ export function checkAdminAddress(address: ListenAddress, allowRemote = false): 
 export async function startAdminServer(options: AdminServerOptions): Promise<RunningServer> {
   checkAdminAddress(options.address, options.allowRemote);
   const ctx = options.context;
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     handle(ctx, req, res).catch((err: Error) => sendJson(res, 500, { error: `internal error: ${err.message}` }));
-  });
-  const address = await listenOn(server, options.address, 'admin endpoint');
-  return { address, close: () => closeServer(server) };
+  };
+  return serve(options.address, 'admin endpoint', handler, options.serve);
 }
 
 async function handle(ctx: AdminContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -5,9 +5,10 @@ import { BfdEngine, type BfdEngineOptions } from '@bgp-announce/bfd';
 import { isIpv4 } from '@bgp-announce/bgp-wire';
 import type { Logger } from 'pino';
 import { Speaker } from '@bgp-announce/bgp-speaker';
-import { createLogger, logBfdEngineErrors, logSpeakerEvents } from './logger.js';
+import { createLogger, httpShedLogger, logBfdEngineErrors, logSpeakerEvents } from './logger.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
-import { startMetricsServer, type RunningServer } from './http.js';
+import { startMetricsServer, type RunningServer, type ServeOptions } from './http.js';
+import { resolveHttpLimits } from './http-limits.js';
 import { checkAdminAddress, startAdminServer } from './admin.js';
 import { BfdHistory } from './bfd-history.js';
 import { Shutdown, handleSignals, type ShutdownResult } from './shutdown.js';
@@ -71,6 +72,12 @@ export function resolveDaemonOptions(o: DaemonOptions) {
   const metricsAddress = metricsText === 'off' ? undefined : parseListenAddress(metricsText, 'metrics address');
   const adminAddress = adminText === 'off' ? undefined : parseListenAddress(adminText, 'admin address', true);
   if (adminAddress) checkAdminAddress(adminAddress, o.adminAllowRemote);
+  let httpLimits: ReturnType<typeof resolveHttpLimits>;
+  try {
+    httpLimits = resolveHttpLimits(o.httpLimits);
+  } catch (err) {
+    throw new DaemonOptionError((err as Error).message);
+  }
   return {
     nodeName: o.nodeName,
     routerId,
@@ -79,6 +86,7 @@ export function resolveDaemonOptions(o: DaemonOptions) {
     drainMs,
     metricsAddress,
     adminAddress,
+    httpLimits,
     gracefulRestart: o.gracefulRestart ?? true,
   };
 }
@@ -138,6 +146,10 @@ export async function startDaemon(options: DaemonOptions, source: RouteSource): 
 
   let metricsServer: RunningServer | undefined;
   let adminServer: RunningServer | undefined;
+  const serveOptions = (endpoint: string): ServeOptions => ({
+    limits: o.httpLimits,
+    onShed: httpShedLogger(logger, endpoint, o.httpLimits.maxConnections),
+  });
   try {
     if (o.metricsAddress) {
       metricsServer = await startMetricsServer({
@@ -145,8 +157,10 @@ export async function startDaemon(options: DaemonOptions, source: RouteSource): 
         metrics,
         readiness,
         ...(options.maxEventLoopBlockMs === undefined ? {} : { maxEventLoopBlockMs: options.maxEventLoopBlockMs }),
+        serve: serveOptions('metrics'),
       });
       undo.push(metricsServer.close);
+      metrics.watchHttpEndpoint('metrics', metricsServer.connections);
     }
     if (o.adminAddress) {
       const context = {
@@ -165,8 +179,10 @@ export async function startDaemon(options: DaemonOptions, source: RouteSource): 
         address: o.adminAddress,
         allowRemote: options.adminAllowRemote ?? false,
         context,
+        serve: serveOptions('admin'),
       });
       undo.push(adminServer.close);
+      metrics.watchHttpEndpoint('admin', adminServer.connections);
     }
   } catch (err) {
     await undoAll();

@@ -1,16 +1,42 @@
 // The metrics endpoint: GET /metrics (Prometheus text), /healthz (the process runs and its event loop
 // is not stuck) and /readyz (the route source is ready and the speaker runs). Also the listen helper
-// both HTTP endpoints use (TCP or unix socket, with errors in words).
-import http from 'node:http';
+// both HTTP endpoints use (TCP or unix socket, with errors in words). Both endpoints serve within
+// HttpLimits (http-limits.ts): a connection cap and short timeouts.
+import type http from 'node:http';
 import net from 'node:net';
 import { lstat, unlink } from 'node:fs/promises';
 import { formatListenAddress, type ListenAddress } from './options.js';
+import { createBoundedServer, resolveHttpLimits, type ConnectionStats, type HttpLimits } from './http-limits.js';
 
 /** A running HTTP endpoint. */
 export interface RunningServer {
   /** Where it listens (the real port when 0 was asked). */
   address: ListenAddress;
+  /** The connections it holds now, and those its cap closed or refused so far. */
+  connections(): ConnectionStats;
   close(): Promise<void>;
+}
+
+/** How an endpoint serves: its bounds, and who hears when the cap closes or refuses a connection. */
+export interface ServeOptions {
+  /** Over DEFAULT_HTTP_LIMITS. */
+  limits?: Partial<HttpLimits>;
+  onShed?: (action: 'evicted' | 'refused') => void;
+}
+
+/**
+ * Serves `handler` on `address` within the limits (`what` names the endpoint in errors). Rejects
+ * with a RangeError for bad limits, or as listenOn does.
+ */
+export async function serve(
+  address: ListenAddress,
+  what: string,
+  handler: http.RequestListener,
+  options: ServeOptions = {},
+): Promise<RunningServer> {
+  const bounded = createBoundedServer(resolveHttpLimits(options.limits), handler, options.onShed);
+  const bound = await listenOn(bounded.server, address, what);
+  return { address: bound, connections: bounded.stats, close: bounded.close };
 }
 
 /** True when something accepts connections on the unix socket at `path`. */
@@ -60,14 +86,6 @@ export async function listenOn(server: http.Server, address: ListenAddress, what
   if (address.kind === 'tcp' && bound !== null && typeof bound === 'object')
     return { kind: 'tcp', host: address.host, port: bound.port };
   return address;
-}
-
-/** Closes the server and its idle keep-alive connections; resolves when it is closed. */
-export function closeServer(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  });
 }
 
 /** Writes a JSON answer. */
@@ -132,6 +150,8 @@ export interface MetricsServerOptions {
   readiness: () => { ready: boolean; why?: string };
   /** /healthz fails when the event loop was blocked longer than this within the last minute. Default 10000 ms. */
   maxEventLoopBlockMs?: number;
+  /** Connection cap and timeouts, over DEFAULT_HTTP_LIMITS; who hears of shed connections. */
+  serve?: ServeOptions;
 }
 
 /** Starts the metrics endpoint. Rejects when it cannot listen. */
@@ -144,7 +164,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
     res.end(body + '\n');
   };
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'only GET');
     if (path === '/metrics') {
@@ -172,19 +192,19 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       return r.ready ? text(res, 200, 'ready') : text(res, 503, `not ready: ${r.why ?? 'starting'}`);
     }
     text(res, 404, 'not found: try /metrics, /healthz or /readyz');
-  });
-  let address: ListenAddress;
+  };
+  let running: RunningServer;
   try {
-    address = await listenOn(server, options.address, 'metrics endpoint');
+    running = await serve(options.address, 'metrics endpoint', handler, options.serve);
   } catch (err) {
     watchdog.stop();
     throw err;
   }
   return {
-    address,
+    ...running,
     close: async () => {
       watchdog.stop();
-      await closeServer(server);
+      await running.close();
     },
   };
 }

@@ -133,3 +133,29 @@ export function logBfdEngineErrors(
     logger.warn({ event: 'bfd-error', code: err.code, bfdSession: err.sessionId }, `BFD: ${err.message}`),
   );
 }
+
+/**
+ * Warns when an HTTP endpoint sheds connections (its cap closed or refused one): the first time, then
+ * at most once a minute with the counts since the last line, so a flood does not flood the log too.
+ */
+export function httpShedLogger(
+  logger: Logger,
+  endpoint: string,
+  maxConnections: number,
+  now: () => number = Date.now,
+): (action: 'evicted' | 'refused') => void {
+  let lastAt = -Infinity;
+  const counts = { evicted: 0, refused: 0 };
+  return (action) => {
+    counts[action]++;
+    const t = now();
+    if (t - lastAt < 60_000) return;
+    lastAt = t;
+    logger.warn(
+      { event: 'http-shed', endpoint, maxConnections, ...counts },
+      `${endpoint} endpoint: more than ${maxConnections} connections at once; the longest idle were closed (evicted) or new ones answered 503 (refused). Many connections that send nothing come from a scanner or a flood`,
+    );
+    counts.evicted = 0;
+    counts.refused = 0;
+  };
+}

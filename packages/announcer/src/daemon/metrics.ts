@@ -7,6 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { BfdEngineMetrics, BfdState } from '@bgp-announce/bfd';
 import type { FsmStateName, PeerStatus, Speaker } from '@bgp-announce/bgp-speaker';
 import type { PoolUsage } from './source.js';
+import type { ConnectionStats } from './http-limits.js';
 
 export const METRIC_PREFIX = 'bgp_announce_';
 
@@ -39,6 +40,8 @@ export interface DaemonMetrics {
   observeReconcile(seconds: number, result: 'ok' | 'error'): void;
   /** The allocator's pools now (DaemonContext.setPoolUsage): replaces the previous set. */
   setPoolUsage(usage: readonly PoolUsage[]): void;
+  /** Reads an HTTP endpoint's connection counts on each scrape (`endpoint`: metrics or admin). */
+  watchHttpEndpoint(endpoint: string, stats: () => ConnectionStats): void;
   /** The text exposition, and its content type. */
   metrics(): Promise<string>;
   contentType: string;
@@ -123,6 +126,11 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
     p.establishedAt === undefined ? 0 : Math.max(0, (now() - p.establishedAt) / 1000),
   );
   peerGauge(
+    'session_backoff_seconds',
+    'While the session waits after a protocol failure (OPEN or UPDATE error, a NOTIFICATION that is not a restart): the back-off before the next attempt; 0 otherwise (transport failures retry within a second)',
+    (p) => (p.state === 'Idle' && p.lastDown?.failure === 'protocol' ? (p.lastDown.pauseMs ?? 0) / 1000 : 0),
+  );
+  peerGauge(
     'prefixes_advertised',
     'Routes in the Adj-RIB-Out of the peer (what we announce to it)',
     (p) => p.advertised,
@@ -190,6 +198,31 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
       ready.set(sources.ready() ? 1 : 0);
     },
   });
+  const httpEndpoints = new Map<string, () => ConnectionStats>();
+  const httpOpen: Gauge<'endpoint'> = new Gauge({
+    name: name('http_connections'),
+    help: 'Connections the HTTP endpoint (metrics, admin) holds now; at most its cap (32)',
+    labelNames: ['endpoint'],
+    registers,
+    collect() {
+      httpOpen.reset();
+      for (const [endpoint, stats] of httpEndpoints) httpOpen.set({ endpoint }, stats().open);
+    },
+  });
+  const httpShed: Counter<'endpoint' | 'action'> = new Counter({
+    name: name('http_connections_shed_total'),
+    help: 'Connections an HTTP endpoint closed to stay under its cap: action evicted (the one idle longest, for a new one) or refused (503: every held one was busy)',
+    labelNames: ['endpoint', 'action'],
+    registers,
+    collect() {
+      for (const [endpoint, stats] of httpEndpoints) {
+        const s = stats();
+        shedFeed.feed({ endpoint, action: 'evicted' }, s.evicted);
+        shedFeed.feed({ endpoint, action: 'refused' }, s.refused);
+      }
+    },
+  });
+  const shedFeed = new CounterFeed(httpShed as Counter<string>);
   // prom-client samples the event-loop delay every 10 ms by default: a fifth of an idle daemon's CPU.
   // Every 100 ms still shows any stall that matters here (BFD runs in its own worker thread).
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX, eventLoopMonitoringPrecision: 100 });
@@ -207,6 +240,9 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
         poolUsed.set(labels, u.used);
         poolTotal.set(labels, u.total);
       }
+    },
+    watchHttpEndpoint(endpoint, stats) {
+      httpEndpoints.set(endpoint, stats);
     },
     metrics: () => registry.metrics(),
     contentType: registry.contentType,

@@ -5,12 +5,15 @@ import { isIP } from 'node:net';
 import type { BfdEngineOptions } from '@bgp-announce/bfd';
 import { isIpv4 } from '@bgp-announce/bgp-wire';
 import type { DestinationStream, LevelWithSilent } from 'pino';
+import type { HttpLimits } from './http-limits.js';
 
 /**
- * Metrics, /healthz and /readyz, on every address: a port that MetalLB (7472 metrics, 7473 FRR metrics,
- * 7946 memberlist), FRR-k8s (7572, 7573), Cilium (9962-9965) and kube-vip (2112) do not use.
+ * Metrics, /healthz and /readyz, on loopback unless asked (anyone who can reach an address can open
+ * connections to it): a port that MetalLB (7472 metrics, 7473 FRR metrics, 7946 memberlist), FRR-k8s
+ * (7572, 7573), Cilium (9962-9965) and kube-vip (2112) do not use. The DaemonSet asks for the node's
+ * own address ([$(HOST_IP)]:7475, HOST_IP from status.hostIP), where kubelet probes and Prometheus scrape.
  */
-export const DEFAULT_METRICS_ADDRESS = '0.0.0.0:7475';
+export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:7475';
 /** The admin endpoint: loopback only unless asked. */
 export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:7474';
 export const DEFAULT_MESSAGE_HISTORY = 50;
@@ -56,6 +59,8 @@ export interface DaemonOptions {
   exit?: (status: number) => void;
   /** /healthz fails when the event loop was blocked longer than this within the last minute. Default 10000 ms. */
   maxEventLoopBlockMs?: number;
+  /** Connection cap and timeouts of both HTTP endpoints, over DEFAULT_HTTP_LIMITS (tests and embedding). */
+  httpLimits?: Partial<HttpLimits>;
 }
 
 /** Where an endpoint listens: a TCP host and port, or a unix socket path. */
@@ -71,7 +76,8 @@ export class DaemonOptionError extends Error {
 
 /**
  * "HOST:PORT", "[IPv6]:PORT", ":PORT" (every address), and with `unix` allowed "unix:/path" or
- * "/path". Throws DaemonOptionError naming `what`.
+ * "/path". An IPv4 address in brackets is accepted too ("[192.0.2.1]:7475"): the DaemonSet writes
+ * "[$(HOST_IP)]:7475", which holds either family. Throws DaemonOptionError naming `what`.
  */
 export function parseListenAddress(text: string, what: string, unix = false): ListenAddress {
   if (unix && (text.startsWith('unix:') || text.startsWith('/'))) {
@@ -87,8 +93,12 @@ export function parseListenAddress(text: string, what: string, unix = false): Li
   const host = m?.[1] === '' ? '0.0.0.0' : m?.[1];
   if (!m || host === undefined || isIP(host) === 0 || !(port >= 0 && port <= 65535)) {
     const forms = unix ? 'HOST:PORT, [IPv6]:PORT or unix:/path' : 'HOST:PORT or [IPv6]:PORT';
+    const unexpanded = /\$\(([A-Za-z_][A-Za-z0-9_]*)\)/.exec(text);
+    const hint = unexpanded
+      ? ` (Kubernetes leaves $(${unexpanded[1]}) as it is when the container has no env ${unexpanded[1]}: add it, such as from fieldRef status.hostIP)`
+      : '';
     throw new DaemonOptionError(
-      `${what} must be ${forms} with an IP address (such as 127.0.0.1:7474), got ${JSON.stringify(text)}`,
+      `${what} must be ${forms} with an IP address (such as 127.0.0.1:7474), got ${JSON.stringify(text)}${hint}`,
     );
   }
   return { kind: 'tcp', host, port };
