@@ -9,7 +9,7 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { validateConfig, type KubeObject } from '@bgp-announce/announcer';
+import { parseListenAddress, validateConfig, type KubeObject } from '@bgp-announce/announcer';
 import { TemplateError, renderTemplate, toYaml } from './deploy-lib/template.js';
 import { parseYamlText, readYamlFile, unknownFields, type YamlDoc } from './deploy-lib/yaml.js';
 import { validate, type Schema } from './deploy-lib/openapi.js';
@@ -154,7 +154,7 @@ t.test('values change the DaemonSet as they say', async (t) => {
     '--namespace=network',
     '--lb-class=example.com/bgp',
     '--default-lb',
-    '--metrics-address=0.0.0.0:9475',
+    '--metrics-address=[$(HOST_IP)]:9475',
     '--admin-address=127.0.0.1:7474',
     '--drain-time=20',
     '--no-graceful-restart',
@@ -171,18 +171,45 @@ t.test('values change the DaemonSet as they say', async (t) => {
 
   const talos = ds({ kubePrism: { enabled: true } });
   t.strictSame(
-    container(talos).env.slice(1),
+    container(talos).env.slice(2),
     [
       { name: 'KUBERNETES_SERVICE_HOST', value: '127.0.0.1' },
       { name: 'KUBERNETES_SERVICE_PORT', value: '7445' },
     ],
     'KubePrism',
   );
-  t.equal(container(base).env.length, 1, 'only NODE_NAME by default');
+  t.equal(container(base).env.length, 2, 'only NODE_NAME and HOST_IP by default');
   t.strictSame(
     container(base).env[0],
     { name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } },
     'NODE_NAME with the defaulted apiVersion written out',
+  );
+  t.strictSame(
+    container(base).env[1],
+    { name: 'HOST_IP', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'status.hostIP' } } },
+    'HOST_IP for the metrics address',
+  );
+  t.equal(container(base).livenessProbe.httpGet.host, undefined, 'probes go to the pod IP: the node address');
+
+  // metrics.host: that address instead of the node's, and the probes follow it.
+  const loopback = container(ds({ metrics: { host: '127.0.0.1' } }));
+  t.ok(loopback.args.includes('--metrics-address=[127.0.0.1]:7475'), 'metrics.host in the address');
+  t.notOk(
+    loopback.env.some((e: Any) => e.name === 'HOST_IP'),
+    'no HOST_IP when it is not used',
+  );
+  t.strictSame(
+    [loopback.livenessProbe.httpGet, loopback.readinessProbe.httpGet],
+    [
+      { host: '127.0.0.1', path: '/healthz', port: 'metrics' },
+      { host: '127.0.0.1', path: '/readyz', port: 'metrics' },
+    ],
+    'the probes go where the daemon listens',
+  );
+  t.same(
+    parseListenAddress('[127.0.0.1]:7475', 'metrics address'),
+    { kind: 'tcp', host: '127.0.0.1', port: 7475 },
+    'which the daemon accepts',
   );
 
   const passive = ds({ bindPrivilegedPorts: true });
@@ -237,7 +264,7 @@ t.test('the configuration in values becomes custom resources that the CRDs and v
   const peer = ours.find((o) => o.metadata?.name === 'tor-a') as Any;
   t.ok(Number.isInteger(peer.spec.myASN) && peer.spec.myASN === 64500, 'AS numbers stay integers');
   t.equal(
-    objects(docs, 'DaemonSet')[0]!.spec.template.spec.containers[0].env[1].value,
+    objects(docs, 'DaemonSet')[0]!.spec.template.spec.containers[0].env[2].value,
     '127.0.0.1',
     'the example turns KubePrism on',
   );

@@ -9,6 +9,7 @@ import t from 'tap';
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { parseListenAddress } from '@bgp-announce/announcer';
 import { parseDaemonCommand, type DaemonCommandOptions } from '../packages/cli/src/daemon.js';
 import { parseYamlText, readYamlFile, unknownFields, type YamlDoc } from './deploy-lib/yaml.js';
 
@@ -141,9 +142,20 @@ t.test('the DaemonSet: host network, non-root, no capabilities, probes, resource
   });
   t.equal(
     plan.daemon.metricsAddress,
-    `0.0.0.0:${metrics.containerPort}`,
-    'the daemon listens on the port the probes use',
+    `[$(HOST_IP)]:${metrics.containerPort}`,
+    'the daemon listens on the port the probes use, on the node address only',
   );
+  t.same(
+    c.env.find((e: Any) => e.name === 'HOST_IP')?.valueFrom?.fieldRef,
+    { apiVersion: 'v1', fieldPath: 'status.hostIP' },
+    'HOST_IP (which Kubernetes puts in the args) from status.hostIP: the pod IP that kubelet probes',
+  );
+  for (const hostIp of ['192.0.2.10', '2001:db8::10'])
+    t.same(
+      parseListenAddress(plan.daemon.metricsAddress!.replace('$(HOST_IP)', hostIp), 'metrics address'),
+      { kind: 'tcp', host: hostIp, port: metrics.containerPort },
+      `with HOST_IP ${hostIp} the daemon accepts the address`,
+    );
   const drainSeconds = (plan.daemon.drainMs ?? 5000) / 1000;
   t.ok(
     pod.terminationGracePeriodSeconds >= 2 + drainSeconds + 3 + 5,

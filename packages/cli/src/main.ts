@@ -197,7 +197,10 @@ program
     'our BGP identifier for peers without their own (default: the first IPv4 address of the host)',
   )
   .option('--local-as <asn>', 'our AS for peers without their own (peers from our config always have one)')
-  .option('--metrics-address <addr>', 'metrics, /healthz and /readyz: HOST:PORT or off (default 0.0.0.0:7475)')
+  .option(
+    '--metrics-address <addr>',
+    'metrics, /healthz and /readyz: HOST:PORT, [IPv6]:PORT or off (default 127.0.0.1:7475; the DaemonSet: the node address)',
+  )
   .option(
     '--admin-address <addr>',
     'admin endpoint for `bgp-announce status`: HOST:PORT, unix:/path or off (default 127.0.0.1:7474)',
