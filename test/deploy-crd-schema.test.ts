@@ -323,6 +323,7 @@ function peer(id: string, over: Partial<PeerStatus> = {}): PeerStatus {
     state: 'Established',
     advertised: 2,
     received: 1,
+    receivedAsLoop: 0,
     localAs: 64500,
     bgpId: '192.0.2.21',
     establishedAt: Date.parse('2026-01-01T10:00:00Z'),

@@ -37,6 +37,8 @@ export interface PrintableRoute {
   /** Route reflection (RFC 4456). */
   originatorId?: string;
   clusterList?: string[];
+  /** Received routes only: our AS is in the AS path (RFC 4271 9.1.2), so the route is not eligible. */
+  asLoop?: boolean;
 }
 
 /** A route we advertised (an Adj-RIB-Out entry, as Speaker.adjRibOut() gives it) as printed. */
@@ -54,10 +56,10 @@ export function printableAdvertised(route: AdvertisedRoute): PrintableRoute {
 /**
  * A received route (an Adj-RIB-In entry, or one prefix of a decoded UPDATE with its attributes) as printed. Its next hop is MP_REACH_NLRI's (and the link-local one after it) when
  * that carries the route's family, NEXT_HOP's otherwise; a 2-octet peer's AS4_PATH is merged into the
- * AS path.
+ * AS path. An AS loop (the entry's asLoop) is marked `asLoop: true`.
  */
 export function printableReceived(
-  route: Pick<RibInEntry, 'family' | 'prefix' | 'pathId' | 'attributes'>,
+  route: Pick<RibInEntry, 'family' | 'prefix' | 'pathId' | 'attributes' | 'asLoop'>,
 ): PrintableRoute {
   const a = route.attributes;
   const out = { family: route.family, prefix: route.prefix } as PrintableRoute; // filled in key order
@@ -73,6 +75,7 @@ export function printableReceived(
   withCommon(out, a);
   if (a.originatorId !== undefined) out.originatorId = a.originatorId;
   if (a.clusterList?.length) out.clusterList = [...a.clusterList];
+  if (route.asLoop) out.asLoop = true;
   return out;
 }
 

@@ -6,14 +6,19 @@ import { peerConfig } from './session/config.js';
 import { SessionDriver } from './session/driver.js';
 import { MessageLog } from './session/message-log.js';
 import { newAdjRibOut } from './rib/adj-rib-out.js';
-import { newAdjRibIn } from './rib/adj-rib-in.js';
+import { newAdjRibIn, type AdjRibInConfig } from './rib/adj-rib-in.js';
 import { bfdSessionOptions, removeBfd } from './speaker-bfd.js';
-import { sameOptions, splitPeerOptions, type PeerOptions } from './speaker-peer.js';
+import { sameOptions, splitPeerOptions, type PeerOptions, type PeerRoutePolicy } from './speaker-peer.js';
 import { cancelFlush, schedule } from './speaker-advertise.js';
 import { cancelStaleTimer } from './speaker-stale.js';
 import { wireSession } from './speaker-session-events.js';
 import { asError, report } from './speaker-errors.js';
 import type { Peer, SpeakerCore } from './speaker-types.js';
+
+/** The Adj-RIB-In's settings: the policy's maximum-prefix limits, and our AS for loop detection. */
+function ribInConfig(localAs: number, policy: PeerRoutePolicy): AdjRibInConfig {
+  return policy.maxPrefix === undefined ? { localAs } : { localAs, maxPrefix: policy.maxPrefix };
+}
 
 /** Adds a peer and starts its session. Throws Error if the id is taken, RangeError for bad settings. */
 export function addPeer(core: SpeakerCore, id: string, options: PeerOptions): void {
@@ -70,7 +75,7 @@ export function addPeer(core: SpeakerCore, id: string, options: PeerOptions): vo
     policy,
     driver,
     ribOut: newAdjRibOut(),
-    ribIn: newAdjRibIn(policy.maxPrefix === undefined ? {} : { maxPrefix: policy.maxPrefix }),
+    ribIn: newAdjRibIn(ribInConfig(config.localAs, policy)),
     timer: undefined,
     lastSent: Number.NEGATIVE_INFINITY,
     noNextHop: 0,
@@ -115,7 +120,7 @@ export async function updatePeer(core: SpeakerCore, id: string, options: Partial
   }
   peer.options = next;
   peer.policy = after.policy;
-  peer.ribIn.config = after.policy.maxPrefix === undefined ? {} : { maxPrefix: after.policy.maxPrefix };
+  peer.ribIn.config = ribInConfig(peer.driver.state.config.localAs, after.policy);
   schedule(core, peer);
 }
 

@@ -9,18 +9,15 @@ import type { AdvertisedRoute, Peer, PeerStatus } from './speaker-types.js';
 
 /** One peer as peers() shows it. */
 export function peerStatus(p: Peer): PeerStatus {
+  const ribIn = adjRibInCounts(p.ribIn);
   const out: PeerStatus = {
     id: p.id,
     peerAddress: p.options.peerAddress,
     peerAs: p.options.peerAs,
     state: p.driver.state.state,
     advertised: sum(adjRibOutCounts(p.ribOut)),
-    received: sum(
-      Object.fromEntries(Object.entries(adjRibInCounts(p.ribIn)).map(([f, c]) => [f, c.routes])) as Record<
-        Family,
-        number
-      >,
-    ),
+    received: ribIn['ipv4-unicast'].routes + ribIn['ipv6-unicast'].routes,
+    receivedAsLoop: ribIn['ipv4-unicast'].asLoop + ribIn['ipv6-unicast'].asLoop,
     localAs: p.driver.state.config.localAs,
     bgpId: p.driver.state.config.bgpId,
     counters: { ...p.driver.state.counters, updatesOut: p.updatesOut },

@@ -65,6 +65,11 @@ export interface PeerStatus {
   advertised: number;
   /** Routes in the Adj-RIB-In. */
   received: number;
+  /**
+   * Of `received`, the routes whose AS path holds our AS (RFC 4271 9.1.2: AS loops, such as our own
+   * routes echoed back): kept for inspection, marked `asLoop`, not eligible.
+   */
+  receivedAsLoop: number;
   /** The peer's BFD session, when it requires BFD (sessionId: the engine's, for engine.session()). */
   bfd?: { state: BfdState; holding: boolean; sessionId?: number };
   /** When and why the session (or the last attempt at one) last ended. */

@@ -52,7 +52,10 @@ t.test('announce, withdraw, attributes shared', async (t) => {
   applyUpdate(rib, announce(`${P1} 18cb0071`, `${ATTRS} 80040400000007`));
   t.equal(receivedRoute(rib, '192.0.2.1/32')?.attributes.med, 7);
   t.equal(rib.table.ids.size, 1);
-  t.same(adjRibInCounts(rib), { 'ipv4-unicast': { routes: 2, stale: 0 }, 'ipv6-unicast': { routes: 0, stale: 0 } });
+  t.same(adjRibInCounts(rib), {
+    'ipv4-unicast': { routes: 2, stale: 0, asLoop: 0 },
+    'ipv6-unicast': { routes: 0, stale: 0, asLoop: 0 },
+  });
 });
 
 t.test('IPv6 through MP_REACH/MP_UNREACH, ADD-PATH path ids', async (t) => {
@@ -108,7 +111,7 @@ t.test('graceful restart: mark stale, refresh on re-announce, sweep on End-of-RI
   t.equal(applyUpdate(rib, EOR_V4).endOfRib, 'ipv4-unicast');
   t.equal(rib.endOfRib['ipv4-unicast'], true);
   t.equal(markStale(rib), 3);
-  t.same(adjRibInCounts(rib)['ipv4-unicast'], { routes: 3, stale: 3 });
+  t.same(adjRibInCounts(rib)['ipv4-unicast'], { routes: 3, stale: 3, asLoop: 0 });
   t.equal(rib.endOfRib['ipv4-unicast'], false);
   applyUpdate(rib, announce(P2));
   t.same(

@@ -74,8 +74,10 @@ export function advertisedEvent(time: number, peer: string, route: AdvertisedRou
 /**
  * The events of one received UPDATE: its withdrawals, then its announcements (as withdrawals when
  * RFC 7606 says treat-as-withdraw), or its End-of-RIB. Families other than IPv4/IPv6 unicast are left out.
+ * `asLoop`: the Adj-RIB-In found our AS in the UPDATE's AS path (RibInResult.asLoop): its routes are
+ * marked as not eligible (RFC 4271 9.1.2).
  */
-export function updateEvents(time: number, peer: string, update: UpdateMessage): PeerEvent[] {
+export function updateEvents(time: number, peer: string, update: UpdateMessage, asLoop = false): PeerEvent[] {
   const out: PeerEvent[] = [];
   if (update.endOfRib !== undefined) {
     const family = familyOf(update.endOfRib.afi, update.endOfRib.safi);
@@ -109,7 +111,7 @@ export function updateEvents(time: number, peer: string, update: UpdateMessage):
           time,
           peer,
           type: 'received',
-          ...printableReceived({ family, prefix: n.prefix, pathId: n.pathId, attributes }),
+          ...printableReceived({ family, prefix: n.prefix, pathId: n.pathId, attributes, asLoop }),
         });
     }
   }
@@ -137,6 +139,7 @@ function routeText(f: PrintableRoute): string {
   if (f.extendedCommunities) parts.push(`extended-communities ${f.extendedCommunities.join(' ')}`);
   if (f.originatorId !== undefined) parts.push(`originator-id ${f.originatorId}`);
   if (f.clusterList) parts.push(`cluster-list ${f.clusterList.join(' ')}`);
+  if (f.asLoop) parts.push('AS-LOOP (our AS is in the AS path: not eligible, RFC 4271 9.1.2)');
   return parts.join(' ');
 }
 

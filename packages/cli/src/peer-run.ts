@@ -305,7 +305,7 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
   });
   speaker.on('routesReceived', (id, result, update) => {
     listAdvertised();
-    if (update) for (const e of updateEvents(Date.now(), id, update)) emit(e);
+    if (update) for (const e of updateEvents(Date.now(), id, update, result.asLoop === true)) emit(e);
     if (result.endOfRib === undefined) return;
     endOfRib.add(result.endOfRib);
     if (plan.until.kind === 'eor' && established && negotiatedFamilies.every((f) => endOfRib.has(f)))

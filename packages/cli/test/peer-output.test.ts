@@ -77,6 +77,14 @@ t.test('an UPDATE: withdrawals first, then announcements with their attributes',
     formatEvent(events[2]!, false),
     /^03:04:05\.678 received 198\.51\.100\.128\/25 path-id 7 next-hop 192\.0\.2\.1 as-path /,
   );
+  const looped = updateEvents(T, P, update, true);
+  t.match(looped[1], { type: 'received', prefix: '203.0.113.0/24', asLoop: true }, 'an AS loop is marked');
+  t.equal(looped[0]?.type, 'withdrawn', 'withdrawals are not');
+  t.match(
+    formatEvent(looped[1]!, false),
+    / extended-communities rt:64496:100 AS-LOOP \(our AS is in the AS path: not eligible, RFC 4271 9\.1\.2\)$/,
+  );
+  t.match(formatEvent(looped[1]!, true), /"asLoop":true}$/);
   t.equal(
     formatEvent(events[0]!, true),
     '{"type":"withdrawn","time":"2025-01-02T03:04:05.678Z","peer":"192.0.2.1","family":"ipv4-unicast","prefix":"198.51.100.0/25"}',

@@ -28,6 +28,8 @@ interface FakePeerScript {
   endOfRib?: boolean;
   /** Advertise graceful restart (default true, so that we expect End-of-RIB). */
   gracefulRestart?: boolean;
+  /** The AS path of the route it sends (default [64496]). */
+  asPath?: number[];
 }
 
 /** A BGP peer (AS 64496, id 192.0.2.1) on 127.0.0.1 that sends one route once Established. */
@@ -77,7 +79,7 @@ async function fakePeer(t: Test, script: FakePeerScript = {}) {
             nlri: [{ prefix: '198.51.100.0/24' }],
             attributes: {
               origin: 'igp',
-              asPath: [{ type: 'AS_SEQUENCE', asns: [64496] }],
+              asPath: [{ type: 'AS_SEQUENCE', asns: script.asPath ?? [64496] }],
               nextHop: '192.0.2.1',
               communities: ['64496:7'],
             },
@@ -208,6 +210,31 @@ t.test('SIGTERM: Cease, exit 0; readable output', async (t) => {
     shutdownMessage: 'bgp-announce peer: stopped by SIGTERM',
   });
   t.equal(signals.listenerCount('SIGTERM') + signals.listenerCount('SIGINT'), 0, 'signal handlers removed');
+});
+
+t.test('a route with our AS in its AS path is printed as an AS loop (RFC 4271 9.1.2)', async (t) => {
+  const peer = await fakePeer(t, { asPath: [64496, 64497] });
+  for (const json of [false, true]) {
+    const c = capture();
+    t.equal(await runPeer(parsePeerCommand(options(peer.port, { until: 'eor', json })), c.io), 0);
+    const line = c.out.find((l) => l.includes('198.51.100.0/24') && l.includes('received'));
+    if (json)
+      t.match(JSON.parse(line ?? '{}'), {
+        type: 'received',
+        prefix: '198.51.100.0/24',
+        asPath: '64496 64497',
+        asLoop: true,
+      });
+    else
+      t.match(
+        line,
+        / received 198\.51\.100\.0\/24 next-hop 192\.0\.2\.1 as-path 64496 64497 origin igp communities 64496:7 AS-LOOP \(our AS is in the AS path: not eligible, RFC 4271 9\.1\.2\)$/,
+      );
+  }
+  const normal = await fakePeer(t);
+  const c = capture();
+  t.equal(await runPeer(parsePeerCommand(options(normal.port, { until: 'eor', json: true })), c.io), 0);
+  t.notMatch(c.out.join('\n'), /asLoop/, 'a route without our AS is not marked');
 });
 
 t.test('--until SECONDS: exit 0 after that long, Established', async (t) => {

@@ -62,6 +62,8 @@ const down: PeerView = {
     kind: 'notification-received',
     reason: 'peer refused our OPEN',
     notification: { code: 2, subcode: 2, name: 'OPEN Message Error/Bad Peer AS' },
+    failure: 'protocol',
+    retryAfterSeconds: 8,
   },
 };
 
@@ -93,7 +95,7 @@ t.test('the peer table', async (t) => {
     'node node-a  router id 192.0.2.1  up 2h01m  ready',
     'PEER   ADDRESS       AS     STATE        UPTIME  ADV  RCV  BFD  LAST DOWN',
     'tor-a  192.0.2.254   64497  Established  1h02m   3    1    Up',
-    'tor-b  2001:db8::fe  64498  Active       -       0    0    -    2025-01-02 03:00:00 in OpenSent: peer refused our OPEN (NOTIFICATION 2/2 OPEN Message Error/Bad Peer AS received)',
+    'tor-b  2001:db8::fe  64498  Active       -       0    0    -    2025-01-02 03:00:00 in OpenSent: peer refused our OPEN (NOTIFICATION 2/2 OPEN Message Error/Bad Peer AS received); protocol error: backing off 8 s before the next attempt',
   ]);
   t.same(
     formatStatus({
@@ -156,6 +158,37 @@ t.test('one peer in detail, and its routes', async (t) => {
     'received (1):',
     '  PREFIX     NEXT HOP     AS PATH      ATTRIBUTES',
     '  0.0.0.0/0  192.0.2.254  64497 64511  origin igp, med 5, STALE (peer restarting)',
+  ]);
+});
+
+t.test('AS loops (our AS in the AS path, RFC 4271 9.1.2): counted on the peer, marked on the route', async (t) => {
+  t.equal(
+    formatPeer({ ...up, prefixes: { advertised: 3, received: 2, receivedAsLoop: 1 } }).find((l) =>
+      l.includes('prefixes'),
+    ),
+    '  prefixes advertised 3, received 2 (1 with our AS in the AS path: not eligible, RFC 4271 9.1.2)',
+  );
+  const routes: RoutesView = {
+    peer: 'tor-a',
+    advertised: [],
+    received: [
+      {
+        family: 'ipv4-unicast',
+        prefix: '203.0.113.10/32',
+        nextHop: '192.0.2.254',
+        asPath: '64497 64496',
+        origin: 'igp',
+        asLoop: true,
+      },
+    ],
+    counts: { advertised: 0, received: 1 },
+    limit: 10,
+  };
+  t.same(formatRoutes(routes), [
+    'advertised (0):',
+    'received (1):',
+    '  PREFIX           NEXT HOP     AS PATH      ATTRIBUTES',
+    '  203.0.113.10/32  192.0.2.254  64497 64496  origin igp, AS-LOOP (our AS is in the AS path: not eligible)',
   ]);
 });
 

@@ -1,6 +1,8 @@
 // Adj-RIB-In of one peer: what it announced to us, kept for inspection (never re-advertised). Per
 // family a RouteMap (IPv4 keys packed) from route key to an interned attribute set id; a stale route (graceful restart) is
-// stored as the negative -(id + 1), so marking stale costs no memory.
+// stored as the negative -(id + 1), so marking stale costs no memory. A route whose AS path holds our
+// AS (RFC 4271 9.1.2, as-loop.ts) is kept and shown, as GoBGP's adj-in shows it, but marked and
+// counted apart: it is not eligible, as FRR and GoBGP do not accept it.
 import {
   AFI,
   SAFI,
@@ -24,6 +26,7 @@ import {
   type AttributeTable,
 } from './route.js';
 import { RouteMap } from './route-map.js';
+import { hasAsLoop } from './as-loop.js';
 
 export type MaxPrefixAction = 'warn' | 'teardown';
 export interface MaxPrefixLimit {
@@ -33,8 +36,13 @@ export interface MaxPrefixLimit {
 }
 
 export interface AdjRibInConfig {
-  /** Maximum-prefix limits per family. */
+  /** Maximum-prefix limits per family (they count every route, AS loops included). */
   maxPrefix?: Partial<Record<Family, MaxPrefixLimit>>;
+  /**
+   * Our AS on this session: a route whose AS path holds it is an AS loop (RFC 4271 9.1.2), kept but
+   * marked `asLoop` and counted apart. Unset: no loop detection.
+   */
+  localAs?: number;
 }
 
 /** Received routes of one peer. Plain data; change it only through the functions here. */
@@ -46,6 +54,8 @@ export interface AdjRibIn {
   routes: Record<Family, RouteMap>;
   /** Stale routes per family (graceful restart). */
   stale: Record<Family, number>;
+  /** Routes per family whose AS path holds config.localAs (not eligible, RFC 4271 9.1.2). */
+  asLoop: Record<Family, number>;
   /** End-of-RIB received per family. */
   endOfRib: Record<Family, boolean>;
   /** A 'warn' limit has warned and not yet come back under the limit. */
@@ -64,6 +74,8 @@ export interface RibInResult {
   withdrawn: number;
   /** The UPDATE's prefixes were handled as withdrawn (RFC 7606). */
   treatAsWithdraw: boolean;
+  /** The announced routes hold our AS in their AS path (RFC 4271 9.1.2): kept, marked, not eligible. */
+  asLoop?: boolean;
   /** The UPDATE was the End-of-RIB of this family. */
   endOfRib?: Family;
   /** Stale routes removed because the End-of-RIB came. */
@@ -81,6 +93,8 @@ export interface RibInEntry {
   pathId?: number;
   attributes: PathAttributes;
   stale: boolean;
+  /** Our AS is in the route's AS path (RFC 4271 9.1.2): not eligible. Present only when true. */
+  asLoop?: boolean;
 }
 
 const FAMILIES: readonly Family[] = ['ipv4-unicast', 'ipv6-unicast'];
@@ -105,6 +119,7 @@ export function newAdjRibIn(config: AdjRibInConfig = {}): AdjRibIn {
     table: newAttributeTable(),
     routes: perFamily(() => new RouteMap()),
     stale: perFamily(() => 0),
+    asLoop: perFamily(() => 0),
     endOfRib: perFamily(() => false),
     warned: perFamily(() => false),
   };
@@ -127,6 +142,23 @@ function storedAttributes(attrs: PathAttributes): { set: PathAttributes; key: st
   return { set, key: JSON.stringify(set) };
 }
 
+/** The attribute set id of a stored value (a stale route is stored as -(id + 1)). */
+const setIdOf = (stored: number): number => (stored < 0 ? -stored - 1 : stored);
+
+/** Whether the attribute set `id` holds our AS in its AS path (only looked at while the family has AS loops). */
+function isAsLoop(rib: AdjRibIn, family: Family, id: number): boolean {
+  const localAs = rib.config.localAs;
+  return localAs !== undefined && rib.asLoop[family] > 0 && hasAsLoop(setOf(rib.table, id), localAs);
+}
+
+/** Forgets a stored route's counts and its reference to its attribute set. */
+function drop(rib: AdjRibIn, family: Family, stored: number): void {
+  const id = setIdOf(stored);
+  if (stored < 0) rib.stale[family]--;
+  if (isAsLoop(rib, family, id)) rib.asLoop[family]--;
+  release(rib.table, id);
+}
+
 function remove(rib: AdjRibIn, family: Family, list: readonly Nlri[] | undefined): number {
   if (list === undefined) return 0;
   const routes = rib.routes[family];
@@ -134,22 +166,20 @@ function remove(rib: AdjRibIn, family: Family, list: readonly Nlri[] | undefined
   for (const { prefix, pathId } of list) {
     const stored = routes.remove(routeKey(prefix, pathId));
     if (stored === undefined) continue;
-    if (stored < 0) rib.stale[family]--;
-    release(rib.table, stored < 0 ? -stored - 1 : stored);
+    drop(rib, family, stored);
     n++;
   }
   return n;
 }
 
-function add(rib: AdjRibIn, family: Family, list: readonly Nlri[] | undefined, id: number): number {
+function add(rib: AdjRibIn, family: Family, list: readonly Nlri[] | undefined, id: number, asLoop: boolean): number {
   if (list === undefined) return 0;
   const routes = rib.routes[family];
   for (const { prefix, pathId } of list) {
     const stored = routes.replace(routeKey(prefix, pathId), id);
     retain(rib.table, id);
-    if (stored === undefined) continue;
-    if (stored < 0) rib.stale[family]--;
-    release(rib.table, stored < 0 ? -stored - 1 : stored);
+    if (stored !== undefined) drop(rib, family, stored);
+    if (asLoop) rib.asLoop[family]++;
   }
   return list.length;
 }
@@ -218,8 +248,10 @@ export function applyUpdate(rib: AdjRibIn, update: UpdateMessage): RibInResult {
   } else if (update.nlri.length > 0 || (reachFamily !== undefined && (reach?.nlri?.length ?? 0) > 0)) {
     const { set, key } = storedAttributes(attrs);
     const id = intern(rib.table, key, set);
-    result.announced += add(rib, 'ipv4-unicast', update.nlri, id);
-    if (reachFamily !== undefined) result.announced += add(rib, reachFamily, reach?.nlri, id);
+    const asLoop = rib.config.localAs !== undefined && hasAsLoop(attrs, rib.config.localAs);
+    if (asLoop) result.asLoop = true;
+    result.announced += add(rib, 'ipv4-unicast', update.nlri, id, asLoop);
+    if (reachFamily !== undefined) result.announced += add(rib, reachFamily, reach?.nlri, id, asLoop);
   }
   checkLimits(rib, result);
   return result;
@@ -246,19 +278,32 @@ export function sweepStale(rib: AdjRibIn, family: Family): number {
   for (const [key, stored] of routes) {
     if (stored >= 0) continue;
     routes.delete(key);
-    release(rib.table, -stored - 1);
+    drop(rib, family, stored);
     n++;
   }
   rib.stale[family] = 0;
   return n;
 }
 
-/** Routes per family, and how many of them are stale. */
-export function adjRibInCounts(rib: AdjRibIn): Record<Family, { routes: number; stale: number }> {
-  return {
-    'ipv4-unicast': { routes: rib.routes['ipv4-unicast'].size, stale: rib.stale['ipv4-unicast'] },
-    'ipv6-unicast': { routes: rib.routes['ipv6-unicast'].size, stale: rib.stale['ipv6-unicast'] },
-  };
+/** Routes per family, how many of them are stale, and how many are AS loops (not eligible). */
+export function adjRibInCounts(rib: AdjRibIn): Record<Family, { routes: number; stale: number; asLoop: number }> {
+  const counts = (f: Family) => ({ routes: rib.routes[f].size, stale: rib.stale[f], asLoop: rib.asLoop[f] });
+  return { 'ipv4-unicast': counts('ipv4-unicast'), 'ipv6-unicast': counts('ipv6-unicast') };
+}
+
+/** A stored route as an entry. */
+function entryOf(
+  rib: AdjRibIn,
+  family: Family,
+  prefix: string,
+  pathId: number | undefined,
+  stored: number,
+): RibInEntry {
+  const id = setIdOf(stored);
+  const entry: RibInEntry = { family, prefix, attributes: setOf(rib.table, id), stale: stored < 0 };
+  if (pathId !== undefined) entry.pathId = pathId;
+  if (isAsLoop(rib, family, id)) entry.asLoop = true;
+  return entry;
 }
 
 /** Every received route (of `family`, or all), for inspection. */
@@ -266,14 +311,7 @@ export function* adjRibInEntries(rib: AdjRibIn, family?: Family): Generator<RibI
   for (const f of family === undefined ? FAMILIES : [family]) {
     for (const [key, stored] of rib.routes[f]) {
       const { prefix, pathId } = parseRouteKey(key);
-      const entry: RibInEntry = {
-        family: f,
-        prefix,
-        attributes: setOf(rib.table, stored < 0 ? -stored - 1 : stored),
-        stale: stored < 0,
-      };
-      if (pathId !== undefined) entry.pathId = pathId;
-      yield entry;
+      yield entryOf(rib, f, prefix, pathId, stored);
     }
   }
 }
@@ -282,13 +320,5 @@ export function* adjRibInEntries(rib: AdjRibIn, family?: Family): Generator<RibI
 export function receivedRoute(rib: AdjRibIn, prefix: string, pathId?: number): RibInEntry | undefined {
   const family: Family = prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast';
   const stored = rib.routes[family].get(routeKey(prefix, pathId));
-  if (stored === undefined) return undefined;
-  const entry: RibInEntry = {
-    family,
-    prefix,
-    attributes: setOf(rib.table, stored < 0 ? -stored - 1 : stored),
-    stale: stored < 0,
-  };
-  if (pathId !== undefined) entry.pathId = pathId;
-  return entry;
+  return stored === undefined ? undefined : entryOf(rib, family, prefix, pathId, stored);
 }

@@ -42,3 +42,4 @@ export {
   type RibInResult,
   type RibInEntry,
 } from './adj-rib-in.js';
+export { hasAsLoop } from './as-loop.js';
