@@ -236,6 +236,11 @@ export function failureText(f: FailureFacts): string {
     d?.kind === 'connection-failed' &&
     (d.state === 'OpenSent' || d.state === 'OpenConfirm' || d.state === 'Established')
   ) {
+    // A socket error (ECONNRESET, ETIMEDOUT, ...) is what happened: say that, not a guess about a clean close.
+    if (d.socketError) {
+      const hint = d.state === 'Established' ? '' : ' (is this address configured as its neighbor?)';
+      return `connection to ${where} lost in ${d.state}: ${socketErrorText(d.socketError)}${hint}`;
+    }
     return `peer ${f.peer} closed the connection in ${d.state} without a NOTIFICATION (is this address configured as its neighbor? some routers also turn connections away for a while after a session ended)`;
   }
   if (f.socketError) return `cannot connect to ${where}: ${socketErrorText(f.socketError)}`;

@@ -291,6 +291,31 @@ t.test('why a session could not be established', async (t) => {
   t.equal(
     failureText({
       ...f,
+      lastDown: {
+        kind: 'connection-failed',
+        message: 'TCP connection failed in Established: read ECONNRESET',
+        state: 'Established',
+        socketError: { code: 'ECONNRESET', message: 'read ECONNRESET' },
+      },
+    }),
+    'connection to 192.0.2.1 port 179 lost in Established: connection reset by the peer (ECONNRESET)',
+    'a reset connection: the socket error, not a guess about a clean close',
+  );
+  t.equal(
+    failureText({
+      ...f,
+      lastDown: {
+        kind: 'connection-failed',
+        message: 'TCP connection failed in OpenSent: read ECONNRESET',
+        state: 'OpenSent',
+        socketError: { code: 'ECONNRESET', message: 'read ECONNRESET' },
+      },
+    }),
+    'connection to 192.0.2.1 port 179 lost in OpenSent: connection reset by the peer (ECONNRESET) (is this address configured as its neighbor?)',
+  );
+  t.equal(
+    failureText({
+      ...f,
       lastDown: { kind: 'connection-failed', message: 'TCP connection failed in Connect', state: 'Connect' },
       socketError: { code: 'ECONNREFUSED', message: 'connect ECONNREFUSED 192.0.2.1:179' },
     }),

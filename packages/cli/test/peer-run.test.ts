@@ -28,6 +28,8 @@ interface FakePeerScript {
   endOfRib?: boolean;
   /** Advertise graceful restart (default true, so that we expect End-of-RIB). */
   gracefulRestart?: boolean;
+  /** Reset the connection (TCP RST) once our UPDATE arrives, on every connection. */
+  resetOnUpdate?: boolean;
   /** The AS path of the route it sends (default [64496]). */
   asPath?: number[];
 }
@@ -72,6 +74,9 @@ async function fakePeer(t: Test, script: FakePeerScript = {}) {
             send(script.refuse);
             socket.end();
           } else send({ type: 'KEEPALIVE' });
+        } else if (msg.type === 'UPDATE' && script.resetOnUpdate) {
+          socket.resetAndDestroy();
+          return;
         } else if (msg.type === 'KEEPALIVE' && ++keepalives === 1) {
           send({
             type: 'UPDATE',
@@ -211,6 +216,29 @@ t.test('SIGTERM: Cease, exit 0; readable output', async (t) => {
   });
   t.equal(signals.listenerCount('SIGTERM') + signals.listenerCount('SIGINT'), 0, 'signal handlers removed');
 });
+
+t.test(
+  'the peer resets the connection: the down line names ECONNRESET, not a close without NOTIFICATION',
+  async (t) => {
+    const peer = await fakePeer(t, { resetOnUpdate: true });
+    const c = capture();
+    const signals = new EventEmitter();
+    const run = runPeer(parsePeerCommand(options(peer.port)), { ...c.io, signals });
+    const down = await c.line(/ 127\.0\.0\.1 down: /);
+    t.equal(
+      down.slice(down.indexOf(' ') + 1),
+      `127.0.0.1 down: connection to 127.0.0.1 port ${peer.port} lost in Established: connection reset by the peer (ECONNRESET)`,
+    );
+    t.notMatch(c.out.join('\n'), /without a NOTIFICATION/);
+    t.match(
+      c.out.join('\n'),
+      /warning: connection to 127\.0\.0\.1: read ECONNRESET/,
+      'the warning says ECONNRESET too',
+    );
+    signals.emit('SIGTERM', 'SIGTERM');
+    t.equal(await run, 0);
+  },
+);
 
 t.test('a route with our AS in its AS path is printed as an AS loop (RFC 4271 9.1.2)', async (t) => {
   const peer = await fakePeer(t, { asPath: [64496, 64497] });
