@@ -38,6 +38,8 @@ export interface PeerRunIo {
 }
 
 const PREFIX = 'bgp-announce peer';
+/** The longest interval a timer takes (~24.8 days): the keep-alive handle exists only to be ref'd. */
+const KEEP_ALIVE_INTERVAL_MS = 2 ** 31 - 1;
 
 /** Reads --announce-file (a read error is a usage error) and parses the command line. Throws UsageError. */
 export async function loadPeerPlan(
@@ -167,6 +169,7 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
   const endOfRib = new Set<Family>();
   let connectTimer: NodeJS.Timeout | undefined;
   let untilTimer: NodeJS.Timeout | undefined;
+  let keepAlive: NodeJS.Timeout | undefined;
   let finishing = false;
   let advertisedListed = false;
   let resolveRun: (status: number) => void = () => {};
@@ -212,6 +215,7 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
     signals.off('SIGINT', onSignal);
     signals.off('SIGTERM', onSignal);
     emit({ time: Date.now(), peer, type: 'stopped', status, reason });
+    clearInterval(keepAlive);
     resolveRun(status);
   };
   const notEstablished = (within: string): void =>
@@ -312,6 +316,10 @@ export async function runPeer(plan: PeerPlan, io: PeerRunIo): Promise<number> {
       void finish(0, 'End-of-RIB received for every family');
   });
 
+  // The Speaker unrefs every session timer (a library must not keep its host alive), so while the session
+  // waits in Idle with no --connect-timeout or --until timer pending, nothing would keep Node running and
+  // the command would exit with status 13 (an unsettled top-level await). Hold a handle until finish().
+  keepAlive = setInterval(() => {}, KEEP_ALIVE_INTERVAL_MS);
   signals.on('SIGINT', onSignal);
   signals.on('SIGTERM', onSignal);
   try {
