@@ -34,6 +34,23 @@ export function describe(value: unknown): string {
   return String(value);
 }
 
+/**
+ * What a secret's value is, never what it holds: "a number", "a list", "an empty string". For fields
+ * such as a BGPPeer's password, whose value must not reach a message, a log or a status, whatever its type.
+ */
+export function describeSecret(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return value === '' ? 'an empty string' : 'a string';
+  if (Array.isArray(value)) return 'a list';
+  if (value instanceof Date) return 'a timestamp (quote the value in YAML to make it a string)';
+  if (typeof value === 'number' || typeof value === 'bigint')
+    return 'a number (quote the value in YAML to make it a string)';
+  if (typeof value === 'boolean') return 'a boolean (quote the value in YAML to make it a string)';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
 export function isFields(value: unknown): value is Fields {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
@@ -81,6 +98,21 @@ export function readString(
   }
   if (typeof value !== 'string' || value === '') {
     report(ctx, join(path, key), `must be a non-empty string, got ${describe(value)}`);
+    return undefined;
+  }
+  return value;
+}
+
+/** A secret string field (a password): as readString, but no message shows its value, whatever its type. */
+export function readSecretString(ctx: ObjectContext, obj: Fields, key: string, path: string): string | undefined {
+  const value = field(obj, key);
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') {
+    report(
+      ctx,
+      join(path, key),
+      `must be a non-empty string, got ${describeSecret(value)} (a secret: its value is not shown)`,
+    );
     return undefined;
   }
   return value;

@@ -12,6 +12,7 @@ import {
   readBoolean,
   readFields,
   readInteger,
+  readSecretString,
   readString,
   report,
 } from './check.js';
@@ -70,7 +71,8 @@ export function validatePeer(ctx: ObjectContext, spec: Fields): BGPPeer | undefi
     }
   }
 
-  const password = readString(ctx, spec, 'password', 'spec');
+  // The TCP MD5 key: no problem shows its value (readSecretString), only its type or its length.
+  const password = readSecretString(ctx, spec, 'password', 'spec');
   if (password !== undefined) {
     if (/[\r\n]/.test(password)) report(ctx, 'spec.password', 'must not contain line breaks');
     else if (Buffer.byteLength(password) > MAX_PASSWORD_BYTES)
