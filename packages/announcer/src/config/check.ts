@@ -18,16 +18,36 @@ export function join(path: string, key: string): string {
   return path === '' ? key : `${path}.${key}`;
 }
 
-/** Records one problem of the object. */
+/** Records one problem of the object (its name cut by objectName when longer than any valid name). */
 export function report(ctx: ObjectContext, field: string, message: string): void {
-  ctx.problems.push({ kind: ctx.kind, name: ctx.name, field, message });
+  ctx.problems.push({ kind: ctx.kind, name: objectName(ctx.name), field, message });
+}
+
+/** The longest text a message shows of a value or a name; longer ones are cut to this with "...". */
+const SHOWN_LENGTH = 80;
+
+/** `text` cut to SHOWN_LENGTH characters ("..." at the end) when longer. */
+export function shorten(text: string): string {
+  return text.length > SHOWN_LENGTH ? `${text.slice(0, SHOWN_LENGTH - 3)}...` : text;
+}
+
+/** The longest valid object name (a DNS subdomain, as Kubernetes checks metadata.name). */
+const MAX_NAME_LENGTH = 253;
+
+/**
+ * An object's name as problems show it: a name longer than any valid one (only a config file can hold
+ * such a name) is cut as describe() cuts values, so that a huge metadata.name cannot make a huge log
+ * line. Valid names are never cut: problemsOf() finds an object's problems by its name.
+ */
+export function objectName(name: string): string {
+  return name.length > MAX_NAME_LENGTH ? shorten(name) : name;
 }
 
 /** A value as shown after "got": strings quoted (and cut when long), lists and objects by type. */
 export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string') return JSON.stringify(shorten(value));
   if (Array.isArray(value)) return 'a list';
   if (value instanceof Date) return `a timestamp (${value.toISOString()}; quote the value to make it a string)`;
   if (typeof value === 'object') return 'an object';

@@ -2,23 +2,34 @@
 // pools that overlap, aggregation lengths that would announce addresses outside a pool (MetalLB's
 // rule), and two peers that would open the same session.
 import { rangesOverlap, shortestCoveringPrefix } from './address.js';
-import { type ObjectContext, report } from './check.js';
+import { type ObjectContext, describe, objectName, report } from './check.js';
 import { matchesAny } from './selector.js';
 import type { AnnouncerConfig, BGPAdvertisement, ConfigKind, ConfigProblem, IPAddressPool } from './types.js';
 
 /** Names of every object of each kind, valid or not: a reference to an invalid object is not reported twice. */
 export type NamesByKind = Record<ConfigKind, ReadonlySet<string>>;
 
+/** The most names a "which does not exist (known: ...)" message lists. */
+const MAX_KNOWN_NAMES = 20;
+
+/** "a, b, c", or the first MAX_KNOWN_NAMES and how many more; each name cut as problems cut names. */
+function knownNames(names: ReadonlySet<string>): string {
+  const shown = [...names].slice(0, MAX_KNOWN_NAMES).map(objectName);
+  return names.size > MAX_KNOWN_NAMES
+    ? `${shown.join(', ')} and ${names.size - MAX_KNOWN_NAMES} more`
+    : shown.join(', ');
+}
+
 /** Records every cross-object problem of a config whose objects are each valid. */
 export function crossCheck(config: AnnouncerConfig, allNames: NamesByKind, problems: ConfigProblem[]): void {
   const ctx = (kind: ConfigKind, name: string): ObjectContext => ({ kind, name, problems });
   const missing = (c: ObjectContext, at: string, kind: ConfigKind, name: string): void => {
     if (!allNames[kind].has(name)) {
-      const have = [...allNames[kind]];
+      const have = allNames[kind];
       report(
         c,
         at,
-        `refers to ${kind} ${JSON.stringify(name)}, which does not exist (${have.length === 0 ? `there is no ${kind}` : `known: ${have.join(', ')}`})`,
+        `refers to ${kind} ${describe(name)}, which does not exist (${have.size === 0 ? `there is no ${kind}` : `known: ${knownNames(have)}`})`,
       );
     }
   };

@@ -120,7 +120,7 @@ function validateObject(
       report(
         ctx,
         'metadata.name',
-        `another ${kind} named ${JSON.stringify(rawName)} comes earlier: names must be unique per kind`,
+        `another ${kind} named ${describe(rawName)} comes earlier: names must be unique per kind`,
       );
     names[kind].add(rawName);
   }
