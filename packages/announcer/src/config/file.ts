@@ -3,9 +3,8 @@
 // metadata.name, spec) or a `kind: List` of them (as `kubectl get -o yaml` writes), plus
 // `kind: StaticRoute`, which only the file has.
 import { readFile } from 'node:fs/promises';
-import { loadAllYaml } from '@kubernetes/client-node';
-import { describe, isFields } from './check.js';
-import { validateConfig } from './validate.js';
+import { configObjects } from './file-documents.js';
+import { configValidator, validateConfig } from './validate.js';
 import type { AnnouncerConfig, ConfigProblem, KubeObject } from './types.js';
 
 /** The objects of a config file, what to call each one when it has no name, and problems found so far. */
@@ -17,106 +16,32 @@ export interface ConfigDocuments {
   problems: ConfigProblem[];
 }
 
-const SEPARATOR_RE = /^---(\s|$)/;
-const EMPTY_LINE_RE = /^\s*(#.*)?$/;
-const LIST_FIELDS = new Set(['apiVersion', 'kind', 'metadata', 'items']);
-
 /**
- * Splits the text into YAML documents at "---" lines (as kubectl does) and parses each with
- * @kubernetes/client-node's loadAllYaml. A syntax error becomes a problem naming the file, line and
- * column; the other documents are still read, so every problem shows at once.
+ * Every object of the text at once (parseConfigText does not build this: it validates the objects
+ * one at a time as configObjects yields them). A syntax error becomes a problem naming the file, line
+ * and column; the other documents are still read, so every problem shows at once.
  */
 export function readConfigDocuments(text: string, source: string): ConfigDocuments {
   const out: ConfigDocuments = { objects: [], origins: [], problems: [] };
-  const lines = text.split(/\r?\n/);
-  let start = 0;
-  for (let i = 1; i <= lines.length; i++) {
-    if (i < lines.length && !SEPARATOR_RE.test(lines[i]!)) continue;
-    readDocument(lines, start, i, source, out);
-    start = i;
+  for (const { object, origin } of configObjects(text, source, out.problems)) {
+    out.objects.push(object as KubeObject);
+    out.origins.push(origin);
   }
   return out;
 }
 
-/** Parses lines[from..to) (one document, maybe starting with its "---" line) into `out`. */
-function readDocument(lines: readonly string[], from: number, to: number, source: string, out: ConfigDocuments): void {
-  const body = lines.slice(from, to);
-  const contentAt = body.findIndex(
-    (l, i) => !EMPTY_LINE_RE.test(l) && !(i === 0 && SEPARATOR_RE.test(l) && EMPTY_LINE_RE.test(l.slice(3))),
-  );
-  if (contentAt < 0) return; // only blank lines, comments and the separator
-  const origin = `${source}:${from + contentAt + 1}`;
-  let documents: unknown[];
-  try {
-    // Leading newlines keep js-yaml's line numbers those of the whole file.
-    documents = loadAllYaml('\n'.repeat(from) + body.join('\n'));
-  } catch (e) {
-    out.problems.push(yamlProblem(e, lines, source, origin));
-    return;
-  }
-  for (const doc of documents) addDocument(doc, origin, out);
-}
-
-function yamlProblem(e: unknown, lines: readonly string[], source: string, origin: string): ConfigProblem {
-  const err = e as { name?: string; reason?: string; message?: string; mark?: { line?: number; column?: number } };
-  if (err.name === 'YAMLException' && typeof err.mark?.line === 'number') {
-    const line = err.mark.line;
-    const text = (lines[line] ?? '').trim();
-    const shown =
-      text === '' ? '' : ` (line reads: ${JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text)})`;
-    return {
-      kind: 'unknown',
-      name: source,
-      field: `line ${line + 1}, column ${(err.mark.column ?? 0) + 1}`,
-      message: `YAML syntax error: ${err.reason ?? err.message}${shown}`,
-    };
-  }
-  // loadAllYaml fails (TypeError) on a document that is null ("~") before we see it.
-  const why = e instanceof TypeError ? 'got null' : `could not be read: ${err.message ?? String(e)}`;
-  return {
-    kind: 'unknown',
-    name: origin,
-    field: 'document',
-    message: `must be an object with apiVersion, kind, metadata and spec, ${why}`,
-  };
-}
-
-function addDocument(doc: unknown, origin: string, out: ConfigDocuments): void {
-  if (!isFields(doc) || doc.kind !== 'List') {
-    out.objects.push(doc as KubeObject);
-    out.origins.push(origin);
-    return;
-  }
-  for (const key of Object.keys(doc)) {
-    if (!LIST_FIELDS.has(key))
-      out.problems.push({
-        kind: 'unknown',
-        name: origin,
-        field: key,
-        message: `unknown field of a List (known fields here: ${[...LIST_FIELDS].join(', ')})`,
-      });
-  }
-  const items = doc.items ?? [];
-  if (!Array.isArray(items)) {
-    out.problems.push({
-      kind: 'unknown',
-      name: origin,
-      field: 'items',
-      message: `must be a list of objects, got ${describe(items)}`,
-    });
-    return;
-  }
-  items.forEach((item: unknown, i) => {
-    out.objects.push(item as KubeObject);
-    out.origins.push(`${origin} items[${i}]`);
-  });
-}
-
-/** Reads and validates a config file's text; `source` (the file name) appears in problems. */
+/**
+ * Reads and validates a config file's text; `source` (the file name) appears in problems. Documents
+ * are parsed and validated one at a time: only the validated objects are kept, never every
+ * document's parsed form together. Problems come in the same order as validateConfig's after
+ * readConfigDocuments's: those of the YAML first, then those of the objects.
+ */
 export function parseConfigText(text: string, source: string): { config: AnnouncerConfig; problems: ConfigProblem[] } {
-  const { objects, origins, problems } = readConfigDocuments(text, source);
-  const result = validateConfig(objects, { origins });
-  return { config: result.config, problems: [...problems, ...result.problems] };
+  const yamlProblems: ConfigProblem[] = [];
+  const validator = configValidator();
+  for (const { object, origin } of configObjects(text, source, yamlProblems)) validator.add(object, origin);
+  const result = validator.finish();
+  return { config: result.config, problems: [...yamlProblems, ...result.problems] };
 }
 
 /** A config file has no Secrets to read: a passwordSecret would leave the session without its MD5 key. */

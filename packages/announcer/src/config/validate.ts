@@ -60,15 +60,39 @@ export function validateConfig(
   objects: readonly KubeObject[],
   options: ValidateOptions = {},
 ): { config: AnnouncerConfig; problems: ConfigProblem[] } {
+  const validator = configValidator();
+  objects.forEach((object, i) => validator.add(object, options.origins?.[i]));
+  return validator.finish();
+}
+
+/** validateConfig one object at a time (see configValidator). */
+export interface ConfigValidator {
+  /** Validates one object now; `origin` names it when it has no metadata.name (default "(object N)"). */
+  add(object: unknown, origin?: string): void;
+  /** The cross-checks over every object added, and the result as validateConfig returns it. Call it once. */
+  finish(): { config: AnnouncerConfig; problems: ConfigProblem[] };
+}
+
+/**
+ * validateConfig for objects that arrive one at a time (a config file's documents as they are
+ * parsed): each is validated when added and only its validated form is kept, so the caller need not
+ * hold every raw object at once. Same problems, in the same order, as validateConfig.
+ */
+export function configValidator(): ConfigValidator {
   const problems: ConfigProblem[] = [];
   const config = emptyConfig();
   const names = Object.fromEntries(CONFIG_KINDS.map((k) => [k, new Set<string>()])) as Record<ConfigKind, Set<string>>;
-  objects.forEach((object, i) => {
-    const origin = options.origins?.[i] ?? `(object ${i + 1})`;
-    validateObject(object, origin, config, names, problems);
-  });
-  crossCheck(config, names as NamesByKind, problems);
-  return { config, problems };
+  let added = 0;
+  return {
+    add(object, origin) {
+      added++;
+      validateObject(object, origin ?? `(object ${added})`, config, names, problems);
+    },
+    finish() {
+      crossCheck(config, names as NamesByKind, problems);
+      return { config, problems };
+    },
+  };
 }
 
 function validateObject(
