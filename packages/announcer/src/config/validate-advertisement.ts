@@ -114,7 +114,15 @@ export function validateStaticRoute(ctx: ObjectContext, spec: Fields): StaticRou
   const { communities, largeCommunities } = readCommunities(ctx, spec);
   const localPref = readInteger(ctx, spec, 'localPref', 'spec', 0, 4294967295);
   if (ctx.problems.length !== before) return undefined;
-  const route: StaticRoute = { name: ctx.name, prefixes, peers, communities, largeCommunities };
+  // Kept for as long as the configuration runs, and a config file may hold 10,000 of them: exact-size
+  // copies of the lists, as an array grown by push() keeps room for 17 elements (152 bytes each).
+  const route: StaticRoute = {
+    name: ctx.name,
+    prefixes: prefixes.slice(),
+    peers: peers.slice(),
+    communities: communities.slice(),
+    largeCommunities: largeCommunities.slice(),
+  };
   if (localPref !== undefined) route.localPref = localPref;
   return route;
 }
