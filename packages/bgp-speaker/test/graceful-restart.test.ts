@@ -268,6 +268,7 @@ async function receiver(t: Test, gr: GracefulRestartConfig) {
     listen: { host: '127.0.0.1', port: 0 },
     gracefulRestart: gr,
     idleHoldTime: 0,
+    reconnectTime: 0,
   });
   const [, { port }] = await listening;
   t.teardown(() => b.stop());

@@ -38,6 +38,7 @@ t.test('BFD Down tears the BGP session down with Cease 10 and holds it until BFD
     mode: 'passive',
     listen: { host: '127.0.0.1', port: 0 },
     idleHoldTime: 0,
+    reconnectTime: 0,
   });
   const [, { port }] = await listening;
   t.teardown(() => b.stop());
