@@ -279,9 +279,12 @@ t.test('negotiation against captured OPENs', async (t) => {
 t.test('config defaults and bad values', async (t) => {
   const c = config();
   t.strictSame(
-    [c.holdTime, c.connectRetryTime, c.mode, c.idleHoldTime, c.maxIdleHoldTime, c.families],
-    [90, 30, 'active', 1, 120, ['ipv4-unicast']],
+    [c.holdTime, c.connectRetryTime, c.mode, c.idleHoldTime, c.maxIdleHoldTime, c.reconnectTime, c.maxReconnectTime],
+    [90, 2, 'active', 1, 120, 0.25, 1],
   );
+  t.strictSame(c.families, ['ipv4-unicast']);
+  t.throws(() => config({ reconnectTime: -1 }), /reconnectTime -1 is outside 0-65535/);
+  t.throws(() => config({ maxReconnectTime: Number.NaN }), /maxReconnectTime NaN is outside/);
   t.throws(() => config({ holdTime: 2 }), RangeError);
   t.throws(() => config({ bgpId: '0.0.0.0' }), RangeError);
   t.throws(() => config({ bgpId: '192.0.2.300' }), RangeError);
