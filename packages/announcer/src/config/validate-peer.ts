@@ -1,7 +1,9 @@
 // BGPPeer: one router to peer with. Field names and defaults follow MetalLB's BGPPeer (peerPort 179,
-// holdTime 90s, keepaliveTime holdTime/3 — or holdTime 3 x keepaliveTime when only that is given —
-// and connectTime 120s, FRR's default that MetalLB inherits); connectionMode and the listen fields are
-// ours (active-only sessions by default, so no fight over :179 with kube-vip or Cilium).
+// holdTime 90s, keepaliveTime holdTime/3 — or holdTime 3 x keepaliveTime when only that is given);
+// connectTime is 2s, not MetalLB's 120s (FRR's default): MetalLB's FRR also accepts the router's
+// connections, while our sessions are active-only by default, so an attempt whose SYN was lost must be
+// restarted soon. connectionMode and the listen fields are ours (active-only sessions by default, so
+// no fight over :179 with kube-vip or Cilium).
 import { type Address, parseAddress } from './address.js';
 import {
   type Fields,
@@ -24,7 +26,7 @@ import type { BGPPeer, ConnectionMode } from './types.js';
 export const PEER_DEFAULTS = {
   peerPort: 179,
   holdTime: 90,
-  connectTime: 120,
+  connectTime: 2,
   connectionMode: 'active',
   ebgpMultiHop: false,
   enableGracefulRestart: false,
