@@ -74,3 +74,19 @@ t.test('a good password is taken as given', async (t) => {
   t.strictSame(problems, []);
   t.equal(config.peers[0]?.password, '31337421');
 });
+
+t.test('a YAML syntax error on the password line shows its key, never its value', async (t) => {
+  for (const yaml of ['s3cr3t: key', '"s3cr3t" key', "'s3cr3t'x"]) {
+    const { problems } = parseConfigText(`${peerYaml(yaml)}  holdTime: 9s\n`, 'config.yaml');
+    t.equal(problems.length, 1, `${yaml}: one problem`);
+    t.match(
+      problems[0]?.message,
+      /^YAML syntax error: .* \(line reads: "password: \(a secret: its value is not shown\)"\)$/,
+      `${yaml}: the line is named by its key`,
+    );
+    t.notMatch(shown(problems), /s3cr3t/, `${yaml}: the value is not in any problem`);
+  }
+  // Another line still reads as it is, to find the mistake.
+  const other = parseConfigText('kind: BGPPeer\nmetadata: [tor-a\nspec: {}\n', 'config.yaml').problems;
+  t.match(other[0]?.message, /line reads: "spec: \{\}"/);
+});

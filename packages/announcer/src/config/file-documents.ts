@@ -109,6 +109,13 @@ function lineText(text: string, from: number, to: number): string {
   return text.slice(from, end);
 }
 
+/** A line of a secret field (a BGPPeer's password) is shown up to its key only: its value is never printed. */
+const SECRET_LINE = /^(-\s*)?["']?password["']?\s*:/i;
+function shownLine(line: string): string {
+  const key = SECRET_LINE.exec(line);
+  return key === null ? line : `${key[0]} (a secret: its value is not shown)`;
+}
+
 /**
  * A parse failure of the document at `span`: js-yaml counts lines from the document's start, the
  * problem from the file's (the line it shows may be past the document, as where a flow list is not
@@ -117,7 +124,7 @@ function lineText(text: string, from: number, to: number): string {
 function yamlProblem(e: unknown, text: string, span: DocumentSpan, source: string, origin: string): ConfigProblem {
   const err = e as { name?: string; reason?: string; message?: string; mark?: { line?: number; column?: number } };
   if (err.name === 'YAMLException' && typeof err.mark?.line === 'number') {
-    const line = lineAt(text, span.start, err.mark.line).trim();
+    const line = shownLine(lineAt(text, span.start, err.mark.line).trim());
     const shown =
       line === '' ? '' : ` (line reads: ${JSON.stringify(line.length > 60 ? `${line.slice(0, 57)}...` : line)})`;
     return {
