@@ -8,15 +8,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { percentile } from './k8s-rig.js';
 import { median } from './run.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const TEST = 'test/interop/frr-reconnect.test.ts';
-
-const percentile = (values, p) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-};
 
 function unavailable() {
   if (process.getuid?.() !== 0) return 'needs root (network namespaces)';

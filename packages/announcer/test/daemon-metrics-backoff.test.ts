@@ -2,6 +2,7 @@
 // a protocol failure, 0 after a transport failure (which retries within a second) and while up.
 import t from 'tap';
 import type { PeerStatus, Speaker } from '@bgp-announce/bgp-speaker';
+import { initialSession, peerConfig } from '@bgp-announce/bgp-speaker/session';
 import { createDaemonMetrics } from '../src/daemon/metrics.js';
 import { seriesValue } from './daemon-helpers.js';
 
@@ -17,16 +18,8 @@ function peer(id: string, over: Partial<PeerStatus>): PeerStatus {
     localAs: 64496,
     bgpId: '192.0.2.2',
     counters: {
-      opensIn: 0,
-      opensOut: 0,
-      updatesIn: 0,
+      ...initialSession(peerConfig({ localAs: 64496, peerAs: 64497, bgpId: '192.0.2.2' })).counters,
       updatesOut: 0,
-      keepalivesIn: 0,
-      keepalivesOut: 0,
-      notificationsIn: 0,
-      notificationsOut: 0,
-      routeRefreshesIn: 0,
-      establishedTransitions: 0,
     },
     restartLeave: 'stop',
     ...over,
