@@ -125,10 +125,8 @@ export interface SessionState {
   lastProtocolFailureAt?: number;
   /** Transport failures since the session was last Established; drives the short reconnect pause. */
   transportFailures: number;
-  /** The IdleHold pause armed at the last failure (ms), 0 when none is pending. */
+  /** The IdleHold pause armed at the last failure (ms), 0 when none is pending (its kind: lastDown.failure). */
   idleHoldMs: number;
-  /** What the pending pause is for: a transport failure (short) or a protocol failure (back-off). */
-  idleHoldFor?: FailureKind;
   /** Set from OpenConfirm on: what the OPENs agreed. */
   negotiated?: NegotiatedSession;
   establishedAt?: number;
@@ -170,16 +168,19 @@ export function jitter(baseMs: number, random: () => number): number {
   return Math.floor(baseMs * (0.75 + 0.25 * r));
 }
 
+/** `firstS` doubled per failure after the first, capped at `capS`; in ms. */
+function doublingMs(firstS: number, capS: number, failures: number): number {
+  return Math.min(firstS * 2 ** Math.max(0, Math.min(failures - 1, 30)), capS) * 1000;
+}
+
 /** The IdleHold back-off (ms) after `failures` consecutive protocol failures: idleHoldTime * 2^(n-1), capped. */
 export function backoffMs(config: PeerConfig, failures: number): number {
-  const s = config.idleHoldTime * 2 ** Math.max(0, Math.min(failures - 1, 30));
-  return Math.min(s, config.maxIdleHoldTime) * 1000;
+  return doublingMs(config.idleHoldTime, config.maxIdleHoldTime, failures);
 }
 
 /** The pause (ms, before jitter) after `failures` consecutive transport failures: reconnectTime * 2^(n-1), capped. */
 export function reconnectMs(config: PeerConfig, failures: number): number {
-  const s = config.reconnectTime * 2 ** Math.max(0, Math.min(failures - 1, 30));
-  return Math.min(s, config.maxReconnectTime) * 1000;
+  return doublingMs(config.reconnectTime, config.maxReconnectTime, failures);
 }
 
 /** The NOTIFICATION a decode error asks for. */
@@ -238,7 +239,6 @@ export function transition(
       s.consecutiveFailures = 0;
       s.transportFailures = 0;
       s.idleHoldMs = 0;
-      delete s.idleHoldFor;
       delete s.lastProtocolFailureAt;
       return;
     }
@@ -255,7 +255,6 @@ export function transition(
         s.lastProtocolFailureAt = env.now;
         s.idleHoldMs = backoffMs(c, s.consecutiveFailures);
       }
-      s.idleHoldFor = kind;
       s.lastDown.failure = kind;
       if (s.started) {
         start('IdleHold', s.idleHoldMs);
@@ -279,7 +278,6 @@ export function transition(
   };
   const begin = (): void => {
     s.idleHoldMs = 0;
-    delete s.idleHoldFor;
     if (c.mode === 'passive') {
       actions.push({ type: 'accept', enabled: true });
       s.state = 'Active';
@@ -384,7 +382,6 @@ export function transition(
         s.consecutiveFailures = 0;
         s.transportFailures = 0;
         s.idleHoldMs = 0;
-        delete s.idleHoldFor;
         delete s.lastProtocolFailureAt;
       } else if (event.type === 'TcpConnectionConfirmed' || event.type === 'TcpCrAcked') {
         actions.push({ type: 'close' });
