@@ -191,7 +191,12 @@ export {
 } from './daemon/admin-views.js';
 export { BfdHistory, type BfdHistoryEntry } from './daemon/bfd-history.js';
 export { Shutdown, stopPlan, handleSignals, type ShutdownOptions, type ShutdownResult } from './daemon/shutdown.js';
-export type { RouteSource, DaemonContext, PoolUsage as DaemonPoolUsage } from './daemon/source.js';
+export type {
+  RouteSource,
+  DaemonContext,
+  PoolUsage as DaemonPoolUsage,
+  ServiceAnnouncers,
+} from './daemon/source.js';
 // kubernetes
 export type { ObjectCache, CacheChange, CacheHealth } from './kube/cache.js';
 export {

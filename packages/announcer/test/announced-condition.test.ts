@@ -323,3 +323,58 @@ t.test(
     );
   },
 );
+
+t.test(
+  'announcingNodes (the metric): nodes announcing each addressed Service, read live; gone with the Service and with the term',
+  async (t) => {
+    const { server, kubeConfig } = await apiServer(t);
+    server.create('namespaces', { metadata: { name: NS } });
+    const lb = (name: string, loadBalancerClass = DEFAULT_LOAD_BALANCER_CLASS) => ({
+      metadata: { name, namespace: 'default' },
+      spec: { type: 'LoadBalancer', loadBalancerClass, ports: [{ port: 80, protocol: 'TCP' }] },
+    });
+    server.create('services', lb('web'));
+    server.create('services', lb('api'));
+    server.create('services', lb('theirs', 'other.example/lb'));
+    const { controller, states } = await leader(t, kubeConfig);
+    const ip = (name: string) => svc(server, name)?.status?.loadBalancer?.ingress?.[0]?.ip ?? '';
+    const counts = () =>
+      Object.fromEntries(controller.announcingNodes().map((s) => [`${s.namespace}/${s.service}`, s.nodes]));
+    t.same(counts(), { 'default/web': 0, 'default/api': 0 }, 'our Services with an address, none announced yet');
+
+    await report(
+      server,
+      states(),
+      'n1',
+      status([
+        ['default/web', ip('web')],
+        ['default/api', ip('api')],
+      ]),
+    );
+    await report(server, states(), 'n2', status([['default/web', ip('web')]], [['default/api', ip('api'), LOCAL]]));
+    await report(server, states(), 'n3', status([['default/web', '203.0.113.99']]));
+    t.same(
+      counts(),
+      { 'default/web': 2, 'default/api': 1 },
+      'counted at once (no settle time); a report about another address does not count',
+    );
+
+    await new Promise<void>((resolve) => {
+      const on = (c: string): void => {
+        if (c !== 'delete') return;
+        states().off('change', on);
+        resolve();
+      };
+      states().on('change', on);
+      server.delete('bgpnodestates', 'n1', NS);
+    });
+    t.same(counts(), { 'default/web': 1, 'default/api': 0 }, "a node's object gone: its announcements go");
+
+    server.delete('services', 'api', 'default');
+    await until('the deleted Service released', () => !('default/api' in counts()));
+    t.same(counts(), { 'default/web': 1 }, 'a deleted Service leaves the list');
+
+    await controller.stop();
+    t.same(controller.announcingNodes(), [], 'not leading: no Services');
+  },
+);

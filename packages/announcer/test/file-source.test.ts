@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import t, { type Test } from 'tap';
 import { fileSource, type FileSourceStatus } from '../src/daemon/file-source.js';
+import type { DaemonContext } from '../src/daemon/source.js';
 import { Speaker } from '@bgp-announce/bgp-speaker';
 import { startReceiver, type Receiver } from './helpers/kube-bgp-receiver.js';
 import { LEVEL, daemonContext, recordingLogger, until } from './helpers/kube-harness.js';
@@ -42,14 +43,18 @@ async function setup(t: Test) {
   const speaker = new Speaker({ localAs: 64496, bgpId: '192.0.2.1' });
   t.teardown(() => speaker.stop());
   const { logger, lines } = recordingLogger();
-  const { ctx } = daemonContext(speaker, logger, 'host-1');
-  return { dir, file, receiver, speaker, ctx, lines };
+  const rejected: Readonly<Record<string, number>>[] = [];
+  const ctx: DaemonContext = {
+    ...daemonContext(speaker, logger, 'host-1').ctx,
+    setRejectedConfigObjects: (byKind) => void rejected.push(byKind),
+  };
+  return { dir, file, receiver, speaker, ctx, lines, rejected };
 }
 
 const routesOf = (r: Receiver): string[] => [...r.routes.keys()].sort();
 
 t.test('the route arrives; a bad edit is logged and keeps the routes; good edits change them', async (t) => {
-  const { dir, file, receiver, speaker, ctx, lines } = await setup(t);
+  const { dir, file, receiver, speaker, ctx, lines, rejected: rejectedObjects } = await setup(t);
   fs.writeFileSync(file, configText(receiver.port, ['203.0.113.0/24']));
   const source = fileSource({ path: file, nodeAddresses: [] });
   t.teardown(() => source.stop());
@@ -95,6 +100,7 @@ t.test('the route arrives; a bad edit is logged and keeps the routes; good edits
   t.same(routesOf(receiver), ['203.0.113.0/24']);
   status = source.status() as FileSourceStatus;
   t.same(status.rejected?.problems, problems);
+  t.same(rejectedObjects.at(-1), { BGPPeer: 1, StaticRoute: 1 }, 'the metric: one object of each kind rejected');
   t.equal(source.ready(), true, 'still ready: the last good configuration runs');
 
   // A good edit in place: a new prefix, the old one withdrawn, another community.
@@ -102,6 +108,7 @@ t.test('the route arrives; a bad edit is logged and keeps the routes; good edits
   await until('the new route', () => receiver.routes.has('198.51.100.0/24') && !receiver.routes.has('203.0.113.0/24'));
   t.same(receiver.routes.get('198.51.100.0/24')?.communities, ['64496:20']);
   t.notOk('rejected' in (source.status() as object), 'a good load clears the rejection');
+  t.same(rejectedObjects.at(-1), {}, 'and the metric');
 
   // Replaced by a rename (an editor's save, a ConfigMap update).
   const tmp = path.join(dir, '.config.yaml.swp');

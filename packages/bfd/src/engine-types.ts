@@ -43,6 +43,11 @@ export interface BfdEngineMetrics {
    * sessions, every fifth of the shortest detection time (min(TX, RX) x Detect Mult) within 5-200 ms.
    */
   eventLoopLagMs: BfdLatencySummary;
+  /**
+   * The shortest detection time of any session, in ms, as configured (min(TX, RX) x Detect Mult): what
+   * the lateness figures are to be compared with. Absent without sessions.
+   */
+  shortestDetectionMs?: number;
   /** How late each transmit timer expiry ran, in ms. */
   transmitLatenessMs: BfdLatencySummary;
   /** How long after its deadline each detection timeout was acted on, in ms (sub-millisecond in a quiet worker). */

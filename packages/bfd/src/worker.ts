@@ -72,6 +72,8 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
   const sessions = new Map<number, SessionEntry>();
   const demux = new BfdDemux<SessionEntry>();
   const loopLag = new LoopLagSampler();
+  /** The shortest detection time of any session, as configured (min(TX, RX) x Detect Mult); undefined without one. */
+  let shortestDetectionMs: number | undefined;
   /** Samples the loop's lag at a fifth of the shortest detection time of any session (min(TX, RX) x Detect Mult), not at all without one. */
   const resampleLoopLag = (): void => {
     let fastest: number | undefined;
@@ -80,6 +82,7 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
       const detectionMs = Math.min(p.receiveInterval, p.transmitInterval) * p.detectMultiplier;
       if (fastest === undefined || detectionMs < fastest) fastest = detectionMs;
     }
+    shortestDetectionMs = fastest;
     loopLag.setInterval(loopLagInterval(fastest));
   };
   const transmitLateness: RecordableHistogram = createHistogram();
@@ -291,6 +294,7 @@ function runWorker(port: MessagePort, data: BfdWorkerData): void {
       },
       detectionTimeouts: sum((c) => c.detectionTimeouts),
       detectionsRescued: sum((c) => c.detectionsRescued),
+      ...(shortestDetectionMs === undefined ? {} : { shortestDetectionMs }),
       ...(lastDropped === undefined ? {} : { lastDropped }),
     };
   };

@@ -53,6 +53,7 @@ t.test('an engine samples its worker loop only while it has sessions', async (t)
   const e = await startEngine(t, { listenPorts: { singleHop: await freePort(4), multihop: await freePort(4) } });
   await sleep(60);
   t.equal((await e.engine.metrics()).eventLoopLagMs.samples, 0, 'no sampling without a session');
+  t.equal((await e.engine.metrics()).shortestDetectionMs, undefined, 'no detection time without a session');
   // A peer that never answers: the session stays Down, the worker still samples (10 ms x 3: every 6 ms).
   const id = e.engine.addSession({
     peerAddress: here,
@@ -65,7 +66,9 @@ t.test('an engine samples its worker loop only while it has sessions', async (t)
     return m.eventLoopLagMs.samples >= 3 ? m : undefined;
   });
   t.ok(sampled.eventLoopLagMs.max >= 0);
+  t.equal(sampled.shortestDetectionMs, 30, 'the shortest detection time: 10 ms x 3');
   await e.engine.removeSession(id);
+  t.equal((await e.engine.metrics()).shortestDetectionMs, undefined, 'gone with the last session');
   const after = (await e.engine.metrics()).eventLoopLagMs.samples;
   await sleep(60);
   t.equal(

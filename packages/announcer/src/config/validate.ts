@@ -246,3 +246,14 @@ export function decideConfig(
 export function problemsOf(problems: readonly ConfigProblem[], kind: ConfigKind, name: string): ConfigProblem[] {
   return problems.filter((p) => p.kind === kind && p.name === name);
 }
+
+/** How many distinct objects (kind and name) have problems, by kind: the rejected-objects metric. */
+export function rejectedObjectsByKind(problems: readonly ConfigProblem[]): Record<string, number> {
+  const names = new Map<string, Set<string>>();
+  for (const p of problems) {
+    const set = names.get(p.kind) ?? new Set<string>();
+    set.add(p.name);
+    names.set(p.kind, set);
+  }
+  return Object.fromEntries([...names].map(([kind, set]) => [kind, set.size]));
+}

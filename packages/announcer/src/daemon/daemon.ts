@@ -226,6 +226,8 @@ export async function startDaemon(options: DaemonOptions, source: RouteSource): 
     logger,
     observeReconcile: (seconds, result) => metrics.observeReconcile(seconds, result),
     setPoolUsage: (usage) => metrics.setPoolUsage(usage),
+    setRejectedConfigObjects: (byKind) => metrics.setRejectedConfigObjects(byKind),
+    readAnnouncingNodes: (read) => metrics.readAnnouncingNodes(read),
   };
   try {
     await source.start(ctx);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { loadConfigFile } from '../config/file.js';
 import type { AnnouncerConfig, ConfigProblem } from '../config/types.js';
 import { formatProblem } from '../config/types.js';
+import { rejectedObjectsByKind } from '../config/validate.js';
 import { NodeReconciler, type ReconcileInput } from './node-reconciler.js';
 import type { DaemonContext, RouteSource } from './source.js';
 
@@ -106,6 +107,7 @@ class FileSource implements RouteSource {
     }
     if (result.problems.length > 0) {
       this.rejected = { at: new Date(), problems: result.problems };
+      this.ctx!.setRejectedConfigObjects?.(rejectedObjectsByKind(result.problems));
       log.error(
         { why, problems: result.problems.map(formatProblem) },
         `${this.options.path} rejected; ${this.keeps()}`,
@@ -115,6 +117,7 @@ class FileSource implements RouteSource {
     this.config = result.config;
     this.loadedAt = new Date();
     this.rejected = undefined;
+    this.ctx!.setRejectedConfigObjects?.({});
     log.info(
       { why, peers: result.config.peers.length, staticRoutes: result.config.staticRoutes.length },
       `configuration loaded from ${this.options.path}`,

@@ -6,7 +6,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { BfdEngineMetrics, BfdState } from '@bgp-announce/bfd';
 import type { FsmStateName, PeerStatus, Speaker } from '@bgp-announce/bgp-speaker';
-import type { PoolUsage } from './source.js';
+import type { PoolUsage, ServiceAnnouncers } from './source.js';
+import { CONFIG_KINDS } from '../config/validate.js';
 import type { ConnectionStats } from './http-limits.js';
 
 export const METRIC_PREFIX = 'bgp_announce_';
@@ -40,6 +41,10 @@ export interface DaemonMetrics {
   observeReconcile(seconds: number, result: 'ok' | 'error'): void;
   /** The allocator's pools now (DaemonContext.setPoolUsage): replaces the previous set. */
   setPoolUsage(usage: readonly PoolUsage[]): void;
+  /** The configuration objects rejected now, by kind (DaemonContext.setRejectedConfigObjects); kinds absent count 0. */
+  setRejectedConfigObjects(byKind: Readonly<Record<string, number>>): void;
+  /** Reads the leader's Services and their announcing node counts on each scrape (DaemonContext.readAnnouncingNodes). */
+  readAnnouncingNodes(read: () => readonly ServiceAnnouncers[]): void;
   /** Reads an HTTP endpoint's connection counts on each scrape (`endpoint`: metrics or admin). */
   watchHttpEndpoint(endpoint: string, stats: () => ConnectionStats): void;
   /** The text exposition, and its content type. */
@@ -183,6 +188,29 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
     labelNames: ['pool', 'family'],
     registers,
   });
+  let announcers: (() => readonly ServiceAnnouncers[]) | undefined;
+  const announcing: Gauge<'namespace' | 'service'> = new Gauge({
+    name: name('service_announcing_nodes'),
+    help: "Nodes announcing the Service's addresses, per the BGPNodeStates (leader only: one series per Service of our class that has an address; a Service that goes, or a lost leadership, takes its series away)",
+    labelNames: ['namespace', 'service'],
+    registers,
+    collect() {
+      announcing.reset();
+      for (const s of announcers?.() ?? []) announcing.set({ namespace: s.namespace, service: s.service }, s.nodes);
+    },
+  });
+  const rejected = new Gauge({
+    name: name('config_objects_rejected'),
+    help: 'Configuration objects (BGPPeer, IPAddressPool, ...) with problems in the latest configuration, by kind; while any is above 0 the previous configuration stays in force',
+    labelNames: ['kind'],
+    registers,
+  });
+  const setRejected = (byKind: Readonly<Record<string, number>>): void => {
+    rejected.reset();
+    for (const kind of CONFIG_KINDS) rejected.set({ kind }, 0);
+    for (const [kind, n] of Object.entries(byKind)) rejected.set({ kind }, n);
+  };
+  setRejected({});
   const reconcile = new Histogram({
     name: name('reconcile_duration_seconds'),
     help: 'How long one reconcile (plan and apply) took, by result',
@@ -241,6 +269,10 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
         poolTotal.set(labels, u.total);
       }
     },
+    setRejectedConfigObjects: setRejected,
+    readAnnouncingNodes(read) {
+      announcers = read;
+    },
     watchHttpEndpoint(endpoint, stats) {
       httpEndpoints.set(endpoint, stats);
     },
@@ -271,6 +303,14 @@ function bfdMetricsOf(registers: Registry[], bfdMetrics: () => Promise<BfdEngine
     });
   };
   bfdGauge('bfd_sessions', 'BFD sessions in the engine', [], (g, m) => g.set(m.sessions));
+  bfdGauge(
+    'bfd_shortest_detection_time_seconds',
+    'The shortest detection time of any BFD session, as configured (min(TX, RX) x Detect Mult): lateness figures near it risk a false Down; 0 without sessions',
+    [],
+    (g, m) => {
+      if (m.shortestDetectionMs !== undefined) g.set(m.shortestDetectionMs / 1000);
+    },
+  );
   bfdGauge(
     'bfd_worker_event_loop_lag_seconds',
     'How late the BFD worker thread ran its lag-sampling timer (every fifth of the shortest detection time, 5-200 ms, while it has sessions) since start (stat: p50, p99, max)',

@@ -17,6 +17,23 @@ export interface DaemonContext {
   observeReconcile(seconds: number, result: 'ok' | 'error'): void;
   /** The allocator's pools (leader only; others never call it). */
   setPoolUsage(usage: readonly PoolUsage[]): void;
+  /**
+   * The configuration objects rejected now, by kind (a kind absent counts 0): called after every
+   * evaluation of the configuration, with {} once one is accepted. Optional for older callers.
+   */
+  setRejectedConfigObjects?(byKind: Readonly<Record<string, number>>): void;
+  /**
+   * Registers what the leader knows of who announces its Services, read on each scrape: one entry per
+   * Service of our class that has an address (an empty list when not leading). Optional for older callers.
+   */
+  readAnnouncingNodes?(read: () => readonly ServiceAnnouncers[]): void;
+}
+
+/** How many nodes announce one Service's addresses (the leader's aggregate of the BGPNodeStates). */
+export interface ServiceAnnouncers {
+  namespace: string;
+  service: string;
+  nodes: number;
 }
 
 export interface RouteSource {

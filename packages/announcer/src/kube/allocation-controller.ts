@@ -20,6 +20,7 @@ import { isOurService, type ServiceClassOptions } from '../service/service-class
 import { CLEANUP_FINALIZER, serviceKey, type Namespace, type Service } from '../service/model.js';
 import type { IPAddressPool } from '../config/types.js';
 import type { PoolUsage } from '../allocation/allocator.js';
+import type { ServiceAnnouncers } from '../daemon/source.js';
 import {
   ALLOCATED_CONDITION,
   ServiceGoneError,
@@ -246,6 +247,25 @@ export class AllocationController {
     for (const [key, a] of this.allocator?.assignments() ?? []) out.push({ key, ips: a.ips, pool: a.pool });
     for (const [key, error] of this.failures) out.push({ key, ips: [], error });
     return out.sort((a, b) => (a.key < b.key ? -1 : 1));
+  }
+
+  /**
+   * Every Service of our class that has an address, and how many nodes report announcing it (the
+   * announcing-nodes metric); empty when not leading or without the BGPNodeStates watch.
+   */
+  announcingNodes(): ServiceAnnouncers[] {
+    if (!this.started || this.states === undefined || this.allocator === undefined) return [];
+    const out: ServiceAnnouncers[] = [];
+    for (const [key, a] of this.allocator.assignments()) {
+      if (a.ips.length === 0) continue;
+      const slash = key.indexOf('/');
+      out.push({
+        namespace: key.slice(0, slash),
+        service: key.slice(slash + 1),
+        nodes: this.index.announcing(key, a.ips),
+      });
+    }
+    return out;
   }
 
   /** Resolves when no Service is waiting to be processed (tests and the bench). */

@@ -92,6 +92,17 @@ export class NodeStateIndex {
     return this.summarize(key, addresses)?.condition;
   }
 
+  /** How many nodes report announcing Service `key` with exactly `addresses` (what the status shows). */
+  announcing(key: string, addresses: readonly string[]): number {
+    const want = addressKey(addresses);
+    let n = 0;
+    for (const indexed of this.nodes.values()) {
+      const entry = indexed.entries.get(key);
+      if (entry?.announced && entry.addresses === want) n++;
+    }
+    return n;
+  }
+
   /**
    * aggregate(), and whether its message gives counts only (more than NAMES_IN_MESSAGE nodes announce
    * it, or, not announced, report on it): the leader puts off changes of such counts.

@@ -9,6 +9,7 @@ import { DEFAULT_LOAD_BALANCER_CLASS } from '../service/model.js';
 import type { ServiceClassOptions } from '../service/service-class.js';
 import type { DaemonContext, RouteSource } from '../daemon/source.js';
 import { formatProblem } from '../config/types.js';
+import { rejectedObjectsByKind } from '../config/validate.js';
 import { AllocationController, type AllocationStatus } from './allocation-controller.js';
 import type { ObjectCache } from './cache.js';
 import { KubeConfigSource } from './config-source.js';
@@ -139,7 +140,9 @@ class KubernetesSource implements RouteSource {
       events,
     };
 
+    if (allocation) ctx.readAnnouncingNodes?.(() => allocation.announcingNodes());
     config.on('config', (c) => {
+      ctx.setRejectedConfigObjects?.({});
       ctx.logger.info(
         { peers: c.peers.length, pools: c.pools.length, advertisements: c.advertisements.length },
         'configuration accepted',
@@ -147,12 +150,13 @@ class KubernetesSource implements RouteSource {
       announcer.setConfig(c);
       allocation?.setPools(c.pools);
     });
-    config.on('rejected', (err) =>
+    config.on('rejected', (err) => {
+      ctx.setRejectedConfigObjects?.(rejectedObjectsByKind(err.problems));
       ctx.logger.error(
         { problems: err.problems.map(formatProblem) },
         'configuration rejected; the previous one keeps running',
-      ),
-    );
+      );
+    });
     if (allocation) {
       // Terms run one after the other: a stop still finishing is awaited before the next start.
       let term: Promise<void> = Promise.resolve();

@@ -1,0 +1,83 @@
+// What the Kubernetes source hands the daemon's metrics: the configuration objects rejected, by kind
+// (cleared once a configuration is accepted), and, once it leads, a reader of how many nodes announce
+// each Service of our class that has an address. One real kubernetesSource against the in-repo API
+// server.
+import t from 'tap';
+import pino from 'pino';
+import { Speaker } from '@bgp-announce/bgp-speaker';
+import { kubernetesSource } from '../src/kube/source.js';
+import type { DaemonContext, ServiceAnnouncers } from '../src/daemon/source.js';
+import { DEFAULT_LOAD_BALANCER_CLASS } from '../src/service/model.js';
+import { apiServer, daemonContext, until } from './helpers/kube-harness.js';
+
+const NS = 'bgp-announce';
+const G = 'bgp-announce.io/v1alpha1';
+
+t.test('rejected objects by kind, and the announcing-nodes reader of the leader', async (t) => {
+  const { server, kubeConfig } = await apiServer(t);
+  for (const name of [NS, 'demo']) server.create('namespaces', { metadata: { name } });
+  server.create('nodes', {
+    metadata: { name: 'n1' },
+    status: { addresses: [{ type: 'InternalIP', address: '192.0.2.1' }] },
+  });
+  server.create('ipaddresspools', {
+    apiVersion: G,
+    kind: 'IPAddressPool',
+    metadata: { name: 'blue', namespace: NS },
+    spec: { addresses: ['203.0.113.0/28'] },
+  });
+  const speaker = new Speaker({ localAs: 64496, bgpId: '192.0.2.1' });
+  speaker.on('error', () => {});
+  t.teardown(() => speaker.stop());
+  const rejected: Readonly<Record<string, number>>[] = [];
+  let read: (() => readonly ServiceAnnouncers[]) | undefined;
+  const ctx: DaemonContext = {
+    ...daemonContext(speaker, pino({ level: 'silent' }), 'n1').ctx,
+    setRejectedConfigObjects: (byKind) => void rejected.push(byKind),
+    readAnnouncingNodes: (r) => void (read = r),
+  };
+  const source = kubernetesSource({ kubeConfig, namespace: NS, loadBalancerClass: DEFAULT_LOAD_BALANCER_CLASS });
+  t.teardown(() => source.stop());
+  await source.start(ctx);
+  t.ok(read, 'the reader is registered at start');
+  await until('the first configuration accepted', () => rejected.length > 0);
+  t.same(rejected.at(-1), {}, 'accepted: nothing rejected');
+
+  // Two bad BGPPeers and a bad pool: counted by kind, each object once however many problems it has.
+  const peer = (name: string, peerASN: number) => ({
+    apiVersion: G,
+    kind: 'BGPPeer',
+    metadata: { name, namespace: NS },
+    spec: { myASN: -5, peerASN, peerAddress: '127.0.0.1', peerPort: 1 },
+  });
+  server.create('bgppeers', peer('bad-1', -1));
+  server.create('bgppeers', peer('bad-2', 64497));
+  server.create('ipaddresspools', {
+    apiVersion: G,
+    kind: 'IPAddressPool',
+    metadata: { name: 'worse', namespace: NS },
+    spec: { addresses: ['not an address'] },
+  });
+  await until('the rejection', () => (rejected.at(-1)?.BGPPeer ?? 0) > 0);
+  t.same(rejected.at(-1), { BGPPeer: 2, IPAddressPool: 1 });
+  for (const name of ['bad-1', 'bad-2']) server.delete('bgppeers', name, NS);
+  server.delete('ipaddresspools', 'worse', NS);
+  await until('accepted again', () => Object.keys(rejected.at(-1) ?? { x: 1 }).length === 0);
+
+  // A Service of our class gets an address from the leader: it shows, with the nodes announcing it.
+  server.create('services', {
+    metadata: { name: 'web', namespace: 'demo' },
+    spec: {
+      type: 'LoadBalancer',
+      loadBalancerClass: DEFAULT_LOAD_BALANCER_CLASS,
+      ports: [{ port: 80, protocol: 'TCP' }],
+    },
+  });
+  const listed = await until('the Service in the reader', () => read?.().find((s) => s.service === 'web'), 15_000);
+  t.match(listed, { namespace: 'demo', service: 'web' });
+  t.type(listed.nodes, 'number');
+  server.delete('services', 'web', 'demo');
+  await until('the Service gone from the reader', () => read?.().every((s) => s.service !== 'web'), 15_000);
+  await source.stop();
+  t.same(read?.(), [], 'stopped: not leading, nothing listed');
+});
