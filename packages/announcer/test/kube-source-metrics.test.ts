@@ -1,6 +1,6 @@
 // What the Kubernetes source hands the daemon's metrics: the configuration objects rejected, by kind
 // (cleared once a configuration is accepted), and, once it leads, a reader of how many nodes announce
-// each Service of our class that has an address. One real kubernetesSource against the in-repo API
+// each Service of our class that has an address; the pools' usage is taken back when the term ends. One real kubernetesSource against the in-repo API
 // server.
 import t from 'tap';
 import pino from 'pino';
@@ -31,8 +31,9 @@ t.test('rejected objects by kind, and the announcing-nodes reader of the leader'
   t.teardown(() => speaker.stop());
   const rejected: Readonly<Record<string, number>>[] = [];
   let read: (() => readonly ServiceAnnouncers[]) | undefined;
+  const harness = daemonContext(speaker, pino({ level: 'silent' }), 'n1');
   const ctx: DaemonContext = {
-    ...daemonContext(speaker, pino({ level: 'silent' }), 'n1').ctx,
+    ...harness.ctx,
     setRejectedConfigObjects: (byKind) => void rejected.push(byKind),
     readAnnouncingNodes: (r) => void (read = r),
   };
@@ -80,4 +81,9 @@ t.test('rejected objects by kind, and the announcing-nodes reader of the leader'
   await until('the Service gone from the reader', () => read?.().every((s) => s.service !== 'web'), 15_000);
   await source.stop();
   t.same(read?.(), [], 'stopped: not leading, nothing listed');
+  t.ok(
+    harness.poolUsage.some((u) => u.length > 0),
+    'the leader published its pools',
+  );
+  t.same(harness.poolUsage.at(-1), [], 'and takes them back when its term ends');
 });

@@ -188,6 +188,8 @@ export class AllocationController {
     this.settling.clear();
     this.settleAll = false;
     await this.working;
+    // The pools' series belong to the leader: the next one publishes them.
+    if (this.allocator) this.options.setPoolUsage?.([]);
     this.allocator = undefined;
     this.failures.clear();
     this.index.clear();
