@@ -270,6 +270,11 @@ program
   .option('--nodes <n>', 'how many nodes, 1-32 (default 3)')
   .option('--bfd', 'BFD between the nodes and the router (frr or bird)')
   .option('--hold', 'keep the lab up and print how to look inside; Ctrl-C tears it down')
+  .option(
+    '--prometheus',
+    "also run Prometheus (Debian's package) scraping every daemon with the alert rules loaded (every for: shortened); the report shows its URL and live queries",
+  )
+  .option('--rules <file>', 'with --prometheus: the alert rules to load (default deploy/monitoring/alerts.rules.yaml)')
   .option('--json', 'print the result as one JSON object (progress goes to stderr)')
   .action(async (opts: LabCommandOptions) => {
     const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);

@@ -137,3 +137,51 @@ t.test(
     t.equal(await exited, 0, 'exits 0 on SIGTERM');
   },
 );
+
+t.test(
+  'the forwarder the other way: a unix socket to a TCP port (the path to the lab Prometheus)',
+  { skip: existsSync(forwarderScript()) ? false : `${forwarderScript()} is not built (npx tsc -b)` },
+  async (t) => {
+    const mixed = spawnSync(
+      process.execPath,
+      [forwarderScript(), '--unix-listen', '/nowhere.sock', '--connect', '127.0.0.1:1', '--unix', '/x'],
+      { encoding: 'utf8' },
+    );
+    t.equal(mixed.status, 2);
+    t.equal(
+      mixed.stderr.split('\n')[0],
+      'bgp-announce lab forwarder: --unix-listen PATH goes with --connect ADDRESS:PORT alone',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'lab-forward-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    const { port } = await apiServer(t);
+    const path = join(dir, 'prometheus.sock');
+    const child = spawn(
+      process.execPath,
+      [forwarderScript(), '--unix-listen', path, '--connect', `127.0.0.1:${port}`],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    t.teardown(async () => {
+      child.kill('SIGTERM');
+      await exited;
+    });
+    const started = await new Promise<string>((resolve) =>
+      child.stdout.once('data', (c: Buffer) => resolve(c.toString())),
+    );
+    t.equal(started, `forwarding unix:${path} to 127.0.0.1:${port}\n`);
+    // The lab's side: a TCP port here piped to that unix socket.
+    const front = pipeConnections(createServer(), () => createConnection({ path }));
+    await listen(front, 0);
+    t.teardown(() => front.close());
+    const agent = new http.Agent({ keepAlive: false });
+    t.same(await get((front.address() as AddressInfo).port, '/-/ready', agent), {
+      status: 200,
+      body: 'you asked for /-/ready',
+    });
+    child.kill('SIGTERM');
+    t.equal(await exited, 0, 'exits 0 on SIGTERM');
+  },
+);

@@ -22,14 +22,26 @@ import { findCommand, GiveUp, run, waitFor } from '../src/lab/run.js';
 import { UsageError } from '../src/options.js';
 
 t.test('options: defaults and bad input', async (t) => {
-  t.same(parseLabOptions({}), { peer: 'gobgp', nodes: 3, bfd: false, hold: false, json: false });
+  t.same(parseLabOptions({}), { peer: 'gobgp', nodes: 3, bfd: false, hold: false, json: false, prometheus: false });
   t.same(parseLabOptions({ peer: 'frr', nodes: '5', bfd: true, hold: true, json: true }), {
     peer: 'frr',
     nodes: 5,
     bfd: true,
     hold: true,
     json: true,
+    prometheus: false,
   });
+  t.same(parseLabOptions({ prometheus: true, rules: 'my.rules.yaml' }), {
+    peer: 'gobgp',
+    nodes: 3,
+    bfd: false,
+    hold: false,
+    json: false,
+    prometheus: true,
+    rules: 'my.rules.yaml',
+  });
+  t.throws(() => parseLabOptions({ rules: 'my.rules.yaml' }), new UsageError('--rules needs --prometheus'));
+  t.throws(() => parseLabOptions({ prometheus: true, rules: '' }), new UsageError('--rules needs a file'));
   t.throws(
     () => parseLabOptions({ peer: 'quagga' }),
     new UsageError('--peer must be one of gobgp, frr, bird, got "quagga"'),
@@ -48,6 +60,12 @@ t.test('the plan: names, addresses, AS numbers', async (t) => {
   t.equal(plan.switchNamespace, 'bgplab-abc123-sw');
   t.same(plan.router, { namespace: 'bgplab-abc123-rtr', address: '192.0.2.1', asn: 64496 });
   t.same(plan.api, { namespace: 'bgplab-abc123-api', address: '192.0.2.100', port: 6443 });
+  t.equal(plan.prometheus, undefined, 'no Prometheus unless asked');
+  t.same(
+    labPlan({ peer: 'gobgp', nodes: 1, bfd: false, prometheus: true }, 'abc123').prometheus,
+    { namespace: 'bgplab-abc123-api', address: '192.0.2.100', port: 9090 },
+    'Prometheus in the API namespace, on the fabric',
+  );
   t.same(
     plan.nodes.map((n) => [n.name, n.short, n.namespace, n.address, n.asn]),
     [
@@ -106,6 +124,12 @@ t.test('Debian packages per router', async (t) => {
     files: ['/usr/lib/frr/zebra', '/usr/lib/frr/bgpd', '/usr/lib/frr/bfdd'],
   });
   t.same(debianNeeds('bird', false)[1]!.commands, ['bird', 'birdc']);
+  t.same(
+    debianNeeds('gobgp', false, true).map((n) => n.package),
+    ['iproute2', 'gobgpd', 'prometheus'],
+    '--prometheus needs Debian prometheus',
+  );
+  t.same(debianNeeds('frr', false, true)[2], { package: 'prometheus', commands: ['prometheus'], files: [] });
   const has = (commands: string[], files: string[] = []) => ({
     command: (c: string) => commands.includes(c),
     file: (f: string) => files.includes(f),

@@ -1,12 +1,14 @@
 // One `bgp-announce daemon` per lab node, inside the node's namespace (`ip netns exec`), talking to the
 // lab's API server through the forwarder on the fabric. Each keeps the defaults a real node would
 // (admin endpoint on its own loopback 127.0.0.1:7474, so `bgp-announce status` inside the namespace
-// just works), except a drain time of 0 so the lab tears down at once. Logs go to the work directory.
+// just works), except a drain time of 0 so the lab tears down at once, and with --prometheus metrics on
+// the node's fabric address (192.0.2.1x:7475) so Prometheus can scrape them. Logs go to the work
+// directory.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_NAMESPACE } from './cluster.js';
-import type { LabNode } from './plan.js';
+import { METRICS_PORT, type LabNode } from './plan.js';
 import { startProcess, type LabProcess } from './process.js';
 import { findCommand } from './run.js';
 
@@ -33,8 +35,13 @@ export function requireBuilt(files: readonly string[]): void {
     throw new Error(`${missing.join(', ')} missing: build first (npx tsc -b at the repository root)`);
 }
 
-/** The daemon's command line (after `node`) for one node. */
-export function daemonArgs(node: LabNode, kubeUrl: string, bin = cliBin()): string[] {
+/** Where a node's daemon serves its metrics when Prometheus scrapes them: its fabric address. */
+export function metricsAddress(node: Pick<LabNode, 'address'>): string {
+  return `${node.address}:${METRICS_PORT}`;
+}
+
+/** The daemon's command line (after `node`) for one node; `metrics`: serve them on the fabric. */
+export function daemonArgs(node: LabNode, kubeUrl: string, bin = cliBin(), metrics = false): string[] {
   return [
     bin,
     'daemon',
@@ -48,6 +55,7 @@ export function daemonArgs(node: LabNode, kubeUrl: string, bin = cliBin()): stri
     node.address,
     '--drain-time',
     '0',
+    ...(metrics ? ['--metrics-address', metricsAddress(node)] : []),
   ];
 }
 
@@ -57,15 +65,20 @@ export function cliCommand(namespace: string, args: string): string {
   return `ip netns exec ${namespace} ${onPath !== undefined ? 'bgp-announce' : `${process.execPath} ${cliBin()}`} ${args}`;
 }
 
-/** Starts a daemon in each node's namespace. */
-export function startDaemons(nodes: readonly LabNode[], kubeUrl: string, workDir: string): LabDaemon[] {
+/** Starts a daemon in each node's namespace; `metrics`: serve them on the node's fabric address. */
+export function startDaemons(
+  nodes: readonly LabNode[],
+  kubeUrl: string,
+  workDir: string,
+  metrics = false,
+): LabDaemon[] {
   return nodes.map((node) => ({
     node,
     process: startProcess(
       `daemon ${node.name}`,
       node.namespace,
       process.execPath,
-      daemonArgs(node, kubeUrl),
+      daemonArgs(node, kubeUrl, cliBin(), metrics),
       join(workDir, `daemon-${node.name}.log`),
     ),
   }));

@@ -2,7 +2,9 @@
 // namespace running gobgpd, FRR or BIRD, N node namespaces each running `bgp-announce daemon`, and the
 // built-in Kubernetes API server with a few Services. It waits until the sessions are up and every VIP
 // is routed to the expected next hops, prints that, and tears everything down (with --hold, on Ctrl-C).
+// With --prometheus it also runs Prometheus scraping every daemon, with the alert rules loaded.
 // startLab is also the library the end-to-end tests drive.
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +22,9 @@ import {
   type LabOptions,
   type LabPlan,
 } from './plan.js';
+import { startPrometheus, stopDebianService, type LabPrometheus } from './prometheus.js';
+import { shippedRulesFile } from './prometheus-config.js';
+import { prometheusReport } from './prometheus-report.js';
 import { formatHold, formatReport } from './report.js';
 import { frrRunDir } from './router-frr.js';
 import { startRouter, type Router } from './router.js';
@@ -42,7 +47,9 @@ export interface RunningLab {
   cluster: LabCluster;
   router: Router;
   daemons: LabDaemon[];
-  /** Asks the router and the API server now. */
+  /** With --prometheus. */
+  prometheus?: LabPrometheus;
+  /** Asks the router and the API server now (and Prometheus, with --prometheus). */
   snapshot(): Promise<LabReport>;
   /** Snapshots until all is good or `ms` passed; resolves with the last one (ok false when it never settled). */
   settle(ms?: number, signal?: AbortSignal): Promise<LabReport>;
@@ -66,14 +73,23 @@ function checkAborted(signal: AbortSignal | undefined): void {
  * fabric, starts the API server, the router and the daemons. Rejects (after removing all it made)
  * when a step fails or io.signal aborts.
  */
-export async function startLab(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'>, io: LabIo): Promise<RunningLab> {
+export async function startLab(
+  options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'> & Partial<Pick<LabOptions, 'prometheus' | 'rules'>>,
+  io: LabIo,
+): Promise<RunningLab> {
   const startedAt = Date.now();
   const why = labUnavailable();
   if (why !== undefined) throw new Error(why);
   const stale = await cleanupStale();
   if (stale.removed.length > 0) io.say(`removed the leftovers of crashed lab runs: ${stale.removed.join(', ')}`);
   for (const p of stale.problems) io.say(`warning: ${p}`);
-  await ensurePackages(debianNeeds(options.peer, options.bfd), io.say);
+  const installed = await ensurePackages(debianNeeds(options.peer, options.bfd, options.prometheus), io.say);
+  if (installed.includes('prometheus')) await stopDebianService(io.say);
+  const rulesFile = options.rules ?? shippedRulesFile();
+  if (options.prometheus && !existsSync(rulesFile))
+    throw new Error(
+      `the alert rules ${rulesFile} are missing${options.rules === undefined ? ' (--rules FILE names others)' : ''}`,
+    );
   requireBuilt([builtCli(), cliBin(), forwarderScript()]);
   checkAborted(io.signal);
 
@@ -89,6 +105,7 @@ export async function startLab(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd
   let cluster: LabCluster | undefined;
   let router: Router | undefined;
   let daemons: LabDaemon[] = [];
+  let prometheus: LabPrometheus | undefined;
   let stopped: Promise<string[]> | undefined;
   const stop = (o: { keepWorkDir?: boolean } = {}): Promise<string[]> =>
     (stopped ??= (async () => {
@@ -96,6 +113,7 @@ export async function startLab(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd
       const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
         await fn().catch((err: Error) => problems.push(`${what}: ${err.message}`));
       };
+      if (prometheus) await step('stopping Prometheus', () => prometheus!.stop());
       await step('stopping the daemons', () => stopDaemons(daemons));
       if (router) await step('stopping the router', () => router!.stop());
       if (cluster) await step('stopping the API server', () => cluster!.stop());
@@ -119,14 +137,21 @@ export async function startLab(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd
     router = await startRouter({ plan, workDir });
     io.say(`${router.software} in ${plan.router.namespace}: ${plan.router.address} AS ${plan.router.asn}`);
     checkAborted(io.signal);
-    daemons = startDaemons(plan.nodes, cluster.url, workDir);
+    daemons = startDaemons(plan.nodes, cluster.url, workDir, plan.prometheus !== undefined);
     io.say(`bgp-announce daemon in ${plan.nodes.map((n) => `${n.namespace} (${n.name}, ${n.address})`).join(', ')}`);
+    if (plan.prometheus) {
+      checkAborted(io.signal);
+      prometheus = await startPrometheus(plan, workDir, rulesFile);
+      io.say(
+        `Prometheus in ${plan.prometheus.namespace} at ${prometheus.fabricUrl}, reachable here at ${prometheus.url}; rules from ${prometheus.shippedRules} (${prometheus.shortened} for: shortened, in ${prometheus.rulesFile})`,
+      );
+    }
   } catch (err) {
     const problems = await stop({ keepWorkDir: true });
     const rest = problems.length > 0 ? `\nteardown problems: ${problems.join('; ')}` : '';
     throw new Error(`${(err as Error).message}${rest}\nlogs kept in ${workDir}`);
   }
-  const running = { cluster, router, daemons };
+  const running = { cluster, router, daemons, ...(prometheus ? { prometheus } : {}) };
   const inspect = [
     ...router.inspect,
     cliCommand(plan.nodes[0]!.namespace, 'status'),
@@ -134,7 +159,7 @@ export async function startLab(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd
     cliCommand(plan.nodes[0]!.namespace, `status --cluster --kube-url ${running.cluster.url}`),
     `kubectl --kubeconfig ${join(workDir, 'kubeconfig')} get services -A`,
   ];
-  const snapshot = (): Promise<LabReport> =>
+  const routerSnapshot = (): Promise<LabReport> =>
     takeSnapshot({
       plan,
       server: running.cluster.server,
@@ -155,9 +180,18 @@ export async function startLab(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd
       },
       namespaces,
       workDir,
-      inspect,
+      inspect: prometheus ? [...inspect, `curl -s '${prometheus.url}/api/v1/alerts'`] : inspect,
       startedAt,
     });
+  const snapshot = async (): Promise<LabReport> => {
+    const report = await routerSnapshot();
+    if (!prometheus) return report;
+    const seen = await prometheusReport(prometheus, plan);
+    report.prometheus = seen;
+    report.problems.push(...seen.problems);
+    report.ok = report.problems.length === 0;
+    return report;
+  };
   const settle = async (ms = SETTLE_TIMEOUT_MS, signal?: AbortSignal): Promise<LabReport> => {
     const deadline = Date.now() + ms;
     for (;;) {
@@ -180,6 +214,9 @@ export async function startLab(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd
 export function labLogs(lab: RunningLab, lines = 15): string {
   return [
     lab.router.logs(),
+    ...(lab.prometheus
+      ? [`--- prometheus (${lab.prometheus.process.logFile}):\n${lab.prometheus.process.tail(lines)}`]
+      : []),
     ...lab.daemons.map((d) => `--- ${d.process.name} (${d.process.logFile}):\n${d.process.tail(lines)}`),
   ].join('\n');
 }

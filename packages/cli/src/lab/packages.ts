@@ -16,8 +16,8 @@ export interface DebianNeed {
 /** Where Debian's FRR keeps its daemons. */
 export const FRR_DAEMON_DIR = '/usr/lib/frr';
 
-/** What one router (with or without BFD) needs; iproute2 always. */
-export function debianNeeds(peer: PeerKind, bfd: boolean): DebianNeed[] {
+/** What one router (with or without BFD) needs, and Prometheus when asked; iproute2 always. */
+export function debianNeeds(peer: PeerKind, bfd: boolean, prometheus = false): DebianNeed[] {
   const needs: DebianNeed[] = [{ package: 'iproute2', commands: ['ip'], files: [] }];
   if (peer === 'gobgp') needs.push({ package: 'gobgpd', commands: ['gobgpd', 'gobgp'], files: [] });
   if (peer === 'frr') {
@@ -25,6 +25,7 @@ export function debianNeeds(peer: PeerKind, bfd: boolean): DebianNeed[] {
     needs.push({ package: 'frr', commands: ['vtysh'], files: daemons.map((d) => `${FRR_DAEMON_DIR}/${d}`) });
   }
   if (peer === 'bird') needs.push({ package: 'bird2', commands: ['bird', 'birdc'], files: [] });
+  if (prometheus) needs.push({ package: 'prometheus', commands: ['prometheus'], files: [] });
   return needs;
 }
 

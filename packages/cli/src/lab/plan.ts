@@ -18,6 +18,9 @@ export const NODE_ASN = 64497;
 export const API_ADDRESS = '192.0.2.100';
 export const API_PORT = 6443;
 export const FABRIC_PREFIX_LENGTH = 24;
+/** With --prometheus: Prometheus in the API namespace, and each daemon's metrics on its node address. */
+export const PROMETHEUS_PORT = 9090;
+export const METRICS_PORT = 7475;
 export const VIP_POOL = '203.0.113.0/28';
 /** Cluster IPs of the test API server: another documentation range, never routed anywhere. */
 export const SERVICE_CLUSTER_IP_RANGE = '198.51.100.0/24';
@@ -32,6 +35,10 @@ export interface LabOptions {
   bfd: boolean;
   hold: boolean;
   json: boolean;
+  /** Run Prometheus (scraping every daemon, with the alert rules loaded). */
+  prometheus: boolean;
+  /** With prometheus: the rule file the lab's rules are made from (the shipped one when undefined). */
+  rules?: string;
 }
 
 /** The options as commander hands them over. */
@@ -41,6 +48,8 @@ export interface LabCommandOptions {
   bfd?: boolean;
   hold?: boolean;
   json?: boolean;
+  prometheus?: boolean;
+  rules?: string;
 }
 
 /** One node of the lab: a Kubernetes Node, a namespace, a daemon. */
@@ -63,6 +72,8 @@ export interface LabPlan {
   router: { namespace: string; address: string; asn: number };
   api: { namespace: string; address: string; port: number };
   nodes: LabNode[];
+  /** With --prometheus: where Prometheus listens (in the API namespace, on the fabric). */
+  prometheus?: { namespace: string; address: string; port: number };
 }
 
 /** Checks the command line. Throws UsageError naming the option at fault. */
@@ -79,7 +90,18 @@ export function parseLabOptions(o: LabCommandOptions): LabOptions {
   const bfd = o.bfd === true;
   if (bfd && peer === 'gobgp')
     throw new UsageError('--bfd needs a router with BFD: gobgpd has none; use --peer frr or --peer bird');
-  return { peer: peer as PeerKind, nodes, bfd, hold: o.hold === true, json: o.json === true };
+  const prometheus = o.prometheus === true;
+  if (o.rules !== undefined && !prometheus) throw new UsageError('--rules needs --prometheus');
+  if (o.rules === '') throw new UsageError('--rules needs a file');
+  return {
+    peer: peer as PeerKind,
+    nodes,
+    bfd,
+    hold: o.hold === true,
+    json: o.json === true,
+    prometheus,
+    ...(o.rules !== undefined ? { rules: o.rules } : {}),
+  };
 }
 
 /** A fresh run id: 6 lower-case letters or digits. */
@@ -90,7 +112,10 @@ export function newRunId(random: () => number = Math.random): string {
 }
 
 /** The plan of one run. Node i (from 1) is node-i at 192.0.2.(10+i). */
-export function labPlan(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'>, id: string): LabPlan {
+export function labPlan(
+  options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'> & Partial<Pick<LabOptions, 'prometheus'>>,
+  id: string,
+): LabPlan {
   const ns = (what: string): string => `${NAMESPACE_PREFIX}${id}-${what}`;
   const nodes: LabNode[] = [];
   for (let i = 1; i <= options.nodes; i++) {
@@ -110,6 +135,9 @@ export function labPlan(options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'>, id:
     router: { namespace: ns('rtr'), address: ROUTER_ADDRESS, asn: ROUTER_ASN },
     api: { namespace: ns('api'), address: API_ADDRESS, port: API_PORT },
     nodes,
+    ...(options.prometheus
+      ? { prometheus: { namespace: ns('api'), address: API_ADDRESS, port: PROMETHEUS_PORT } }
+      : {}),
   };
 }
 

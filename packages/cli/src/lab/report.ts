@@ -3,6 +3,8 @@
 // router's paths, and the verdict; with --hold, the namespaces and the commands to look inside.
 // (--json prints the LabReport itself.)
 import { table } from '../status-output.js';
+import { LAB_ALERT_FOR, LAB_SCRAPE_INTERVAL } from './prometheus-config.js';
+import type { PrometheusReport } from './prometheus-report.js';
 import type { LabReport, ServiceReport } from './snapshot.js';
 
 const PEER_NAMES = { gobgp: 'gobgpd', frr: 'FRR', bird: 'BIRD' } as const;
@@ -90,6 +92,7 @@ export function formatReport(report: LabReport): string[] {
     }
     lines.push(...table(rows, '  '), '  (*> best, *= also used for ECMP)');
   }
+  if (report.prometheus) lines.push('', ...formatPrometheus(report.prometheus));
   lines.push('');
   const ours = report.services.filter((s) => s.ours);
   const vips = ours.reduce((n, s) => n + s.vips.length, 0);
@@ -103,6 +106,30 @@ export function formatReport(report: LabReport): string[] {
   return lines;
 }
 
+/** What the lab's Prometheus shows (--prometheus). */
+export function formatPrometheus(p: PrometheusReport): string[] {
+  const withBfd = p.nodes.some((n) => n.bfd.length > 0);
+  const num = (v: number | null): string => (v === null ? '-' : String(v));
+  const rows = p.nodes.map((n) => [
+    n.node,
+    n.scraped ? 'up' : 'DOWN',
+    n.sessions === null ? '-' : `${num(n.sessionsUp)}/${n.sessions}`,
+    num(n.routes),
+    ...(withBfd ? [n.bfd.map((b) => (n.bfd.length > 1 ? `${b.peer} ${b.state}` : b.state)).join(', ')] : []),
+  ]);
+  const active = p.alerts.map(
+    (a) => `${a.name} ${a.state}${a.node ? ` (${a.node}${a.peer ? `, ${a.peer}` : ''})` : ''}`,
+  );
+  const alerts = p.alertRules.length === 1 ? '1 alert' : `${p.alertRules.length} alerts`;
+  return [
+    `Prometheus: ${p.url} (in the API namespace at ${p.fabricUrl}), scraping every node's daemon every ${LAB_SCRAPE_INTERVAL}`,
+    `  rules: ${alerts} from ${p.shippedRules}, ${p.shortened} for: shortened to ${LAB_ALERT_FOR} in ${p.rulesFile}`,
+    ...table([['NODE', 'SCRAPE', 'SESSIONS UP', 'ROUTES ADVERTISED', ...(withBfd ? ['BFD'] : [])], ...rows], '  '),
+    `  alerts active: ${active.length === 0 ? 'none' : active.join('; ')}`,
+    `  queries: ${p.queries.sessionsUp}; ${p.queries.routes}${withBfd ? `; ${p.queries.bfd}` : ''}`,
+  ];
+}
+
 /** With --hold: the namespaces and how to look inside. */
 export function formatHold(report: LabReport): string[] {
   const rows: string[][] = [
@@ -111,6 +138,12 @@ export function formatHold(report: LabReport): string[] {
     ['api', report.fabric.apiNamespace, `${report.fabric.apiUrl} -> ${report.fabric.apiServer} (the lab's API server)`],
     ...report.nodes.map((n) => [n.name, n.namespace, `bgp-announce daemon ${n.address}`]),
   ];
+  if (report.prometheus)
+    rows.splice(3, 0, [
+      'prometheus',
+      report.fabric.apiNamespace,
+      `${report.prometheus.fabricUrl} -> ${report.prometheus.url}`,
+    ]);
   return [
     '',
     'The lab stays up; Ctrl-C tears it down. Namespaces:',

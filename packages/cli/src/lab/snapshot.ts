@@ -13,6 +13,7 @@ import {
 import { CONFIG_NAMESPACE } from './cluster.js';
 import type { TestApiServer } from '@bgp-announce/test-apiserver';
 import type { LabPlan, PeerKind } from './plan.js';
+import type { PrometheusReport } from './prometheus-report.js';
 import { compareAddresses, type Router, type RouterRoute, type RouterSession } from './router-common.js';
 
 /** One LoadBalancer Service as the lab shows it. */
@@ -60,6 +61,8 @@ export interface LabReport {
   /** Commands to look inside (router, nodes, API). */
   inspect: string[];
   elapsedMs: number;
+  /** With --prometheus: what Prometheus shows (its problems are among `problems`). */
+  prometheus?: PrometheusReport;
 }
 
 /** One node's BGPNodeState, in short. */
