@@ -148,6 +148,7 @@ t.test('the live queries: all good, then what is missing', async (t) => {
     'Prometheus: node-1 has 0 of 1 sessions Established',
     'Prometheus: no BFD session Up on node-1',
     "Prometheus: node-2's daemon not scraped (up != 1)",
+    'Prometheus: alert BGPAnnounceSessionDown pending (node-1, router)',
   ]);
   t.same(bad.alerts, [{ name: 'BGPAnnounceSessionDown', state: 'pending', node: 'node-1', peer: 'router' }]);
   t.equal(bad.nodes[1]!.routes, null);

@@ -1,6 +1,7 @@
 // What the lab's Prometheus shows at a moment, through a few live queries: which daemons it scrapes,
 // each node's sessions up, the routes (prefixes) each node advertises, the BFD state with --bfd, the
-// alert rules it loaded and the alerts active; and what does not agree with the lab yet.
+// alert rules it loaded and the alerts active; and what does not agree with the lab yet (an alert
+// active counts: a settled lab pages no one).
 import type { LabPlan } from './plan.js';
 import type { Alert, LabPrometheus, Sample } from './prometheus.js';
 import { SCRAPE_JOB } from './prometheus-config.js';
@@ -46,6 +47,11 @@ export interface PrometheusReport {
   problems: string[];
 }
 
+/** "BGPAnnounceSessionDown firing (node-1, router)" */
+export function describeAlert(a: PrometheusReport['alerts'][number]): string {
+  return `${a.name} ${a.state}${a.node ? ` (${a.node}${a.peer ? `, ${a.peer}` : ''})` : ''}`;
+}
+
 function byNode(samples: Sample[]): Map<string, number> {
   return new Map(samples.map((s) => [s.metric.node ?? '', s.value]));
 }
@@ -86,6 +92,15 @@ export async function prometheusReport(
       problems.push(`Prometheus: no BFD session Up on ${n.node}`);
   }
   if (alertRules.length === 0) problems.push(`Prometheus loaded no alerting rules from ${prometheus.rulesFile}`);
+  // A settled lab pages no one: an alert pending (start-up: a session or BFD not up at the first
+  // scrape) clears or fires within its shortened for:, and one firing is a finding.
+  const active = alerts.map((a: Alert) => ({
+    name: a.labels.alertname ?? '',
+    state: a.state,
+    ...(a.labels.node !== undefined ? { node: a.labels.node } : {}),
+    ...(a.labels.peer !== undefined ? { peer: a.labels.peer } : {}),
+  }));
+  for (const a of active) problems.push(`Prometheus: alert ${describeAlert(a)}`);
   return {
     url: prometheus.url,
     fabricUrl: prometheus.fabricUrl,
@@ -94,12 +109,7 @@ export async function prometheusReport(
     shortened: prometheus.shortened,
     alertRules,
     nodes,
-    alerts: alerts.map((a: Alert) => ({
-      name: a.labels.alertname ?? '',
-      state: a.state,
-      ...(a.labels.node !== undefined ? { node: a.labels.node } : {}),
-      ...(a.labels.peer !== undefined ? { peer: a.labels.peer } : {}),
-    })),
+    alerts: active,
     queries: LIVE_QUERIES,
     problems,
   };

@@ -4,7 +4,7 @@
 // (--json prints the LabReport itself.)
 import { table } from '../status-output.js';
 import { LAB_ALERT_FOR, LAB_SCRAPE_INTERVAL } from './prometheus-config.js';
-import type { PrometheusReport } from './prometheus-report.js';
+import { describeAlert, type PrometheusReport } from './prometheus-report.js';
 import type { LabReport, ServiceReport } from './snapshot.js';
 
 const PEER_NAMES = { gobgp: 'gobgpd', frr: 'FRR', bird: 'BIRD' } as const;
@@ -117,9 +117,7 @@ export function formatPrometheus(p: PrometheusReport): string[] {
     num(n.routes),
     ...(withBfd ? [n.bfd.map((b) => (n.bfd.length > 1 ? `${b.peer} ${b.state}` : b.state)).join(', ')] : []),
   ]);
-  const active = p.alerts.map(
-    (a) => `${a.name} ${a.state}${a.node ? ` (${a.node}${a.peer ? `, ${a.peer}` : ''})` : ''}`,
-  );
+  const active = p.alerts.map(describeAlert);
   const alerts = p.alertRules.length === 1 ? '1 alert' : `${p.alertRules.length} alerts`;
   return [
     `Prometheus: ${p.url} (in the API namespace at ${p.fabricUrl}), scraping every node's daemon every ${LAB_SCRAPE_INTERVAL}`,
