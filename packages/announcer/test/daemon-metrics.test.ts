@@ -60,8 +60,8 @@ t.test('metrics, health and readiness of a daemon with one Established peer', as
     ['bgp_announce_reconcile_duration_seconds_bucket{le="2.5",result="error"}', 0],
     ['bgp_announce_reconcile_duration_seconds_bucket{le="5",result="error"}', 1],
     ['bgp_announce_pool_addresses_used{pool="default",family="ipv4"}', 3],
-    ['bgp_announce_pool_addresses_total{pool="default",family="ipv4"}', 16],
-    ['bgp_announce_pool_addresses_total{pool="v6",family="ipv6"}', Number.MAX_SAFE_INTEGER],
+    ['bgp_announce_pool_addresses_capacity{pool="default",family="ipv4"}', 16],
+    ['bgp_announce_pool_addresses_capacity{pool="v6",family="ipv6"}', Number.MAX_SAFE_INTEGER],
     ['bgp_announce_ready', 1],
   ];
   for (const [series, value] of expect) t.equal(seriesValue(text, series), value, series);

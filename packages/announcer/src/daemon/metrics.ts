@@ -183,7 +183,7 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
     registers,
   });
   const poolTotal = new Gauge({
-    name: name('pool_addresses_total'),
+    name: name('pool_addresses_capacity'),
     help: 'Addresses in the pool (leader only; capped at 2^53 - 1 for huge IPv6 ranges)',
     labelNames: ['pool', 'family'],
     registers,
