@@ -15,6 +15,9 @@ command -v gobgpd >/dev/null || need_debs+=(gobgpd)
 { command -v vtysh >/dev/null && [ -x /usr/lib/frr/bgpd ]; } || need_debs+=(frr)
 command -v bird >/dev/null || need_debs+=(bird2)
 command -v ip >/dev/null || need_debs+=(iproute2)
+# promtool (Prometheus 2.42) checks and unit-tests deploy/monitoring (test/monitoring.test.ts). The
+# package also installs a prometheus service: stop it if the install started one (nothing here uses it).
+command -v promtool >/dev/null || need_debs+=(prometheus)
 # The native socket addon (packages/sockopt: TCP MD5, GTSM) is built from source by node-gyp.
 { command -v g++ && command -v make; } >/dev/null || need_debs+=(build-essential)
 command -v python3 >/dev/null || need_debs+=(python3)
@@ -22,6 +25,10 @@ if [ ${#need_debs[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     echo "scripts/test.sh: installing Debian packages: ${need_debs[*]}"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_debs[@]}" >/dev/null
+    if [[ " ${need_debs[*]} " == *" prometheus "* ]]; then
+      { command -v systemctl >/dev/null && systemctl disable --now prometheus >/dev/null 2>&1; } || true
+      { [ -x /etc/init.d/prometheus ] && /etc/init.d/prometheus stop >/dev/null 2>&1; } || true
+    fi
   else
     echo "scripts/test.sh: missing Debian packages (${need_debs[*]}); the interop tests need them and root" >&2
   fi

@@ -236,6 +236,42 @@ t.test('values change the DaemonSet as they say', async (t) => {
   t.strictSame(placed.spec.template.spec.imagePullSecrets, [{ name: 'pull' }]);
 });
 
+t.test('monitoring values: a PodMonitor and a PrometheusRule, off by default', async (t) => {
+  const kinds = (docs: YamlDoc[]) => objects(docs).map((o) => o.kind as string);
+  t.notOk(
+    kinds(render().docs).some((k) => k === 'PodMonitor' || k === 'PrometheusRule'),
+    'none with the default values',
+  );
+  const { docs } = render(
+    {
+      monitoring: {
+        podMonitor: { enabled: true, interval: '15s', labels: { release: 'kps' } },
+        prometheusRule: { enabled: true, labels: { release: 'kps' } },
+      },
+    },
+    { Name: 'lb', Namespace: 'network' },
+  );
+  const monitor = objects(docs, 'PodMonitor')[0];
+  const rule = objects(docs, 'PrometheusRule')[0];
+  t.match(monitor, {
+    apiVersion: 'monitoring.coreos.com/v1',
+    metadata: { name: 'lb', namespace: 'network', labels: { release: 'kps', 'app.kubernetes.io/managed-by': 'Helm' } },
+    spec: {
+      selector: { matchLabels: { 'app.kubernetes.io/instance': 'lb' } },
+      podMetricsEndpoints: [{ port: 'metrics', interval: '15s' }],
+    },
+  });
+  t.match(rule, {
+    apiVersion: 'monitoring.coreos.com/v1',
+    metadata: { name: 'lb', namespace: 'network', labels: { release: 'kps' } },
+  });
+  t.equal(rule?.spec.groups[0].name, 'bgp-announce', 'the rule group (test/monitoring.test.ts compares it whole)');
+  t.ok(
+    objects(docs, 'DaemonSet')[0]?.spec.template.metadata.labels['app.kubernetes.io/instance'] === 'lb',
+    "the monitor's selector matches the pods",
+  );
+});
+
 t.test('the configuration in values becomes custom resources that the CRDs and validateConfig accept', async (t) => {
   const example = readYamlFile(ROOT, 'deploy/helm/example-values.yaml')[0]!.raw as Any;
   const { docs } = render(example, { Name: 'bgp-announce', Namespace: 'network' });
