@@ -84,16 +84,27 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-/** Stops Debian's own prometheus service if installing the package started it (systemd machines only). */
+/** Stops Debian's own prometheus service if installing the package started it (systemd, or its init script). */
 export async function stopDebianService(say: (line: string) => void): Promise<void> {
-  if (!existsSync('/run/systemd/system') || findCommand('systemctl') === undefined) return;
-  const active = await run('systemctl', ['is-active', 'prometheus']).then(
-    (out) => out.trim() === 'active',
+  if (existsSync('/run/systemd/system') && findCommand('systemctl') !== undefined) {
+    const active = await run('systemctl', ['is-active', 'prometheus']).then(
+      (out) => out.trim() === 'active',
+      () => false,
+    );
+    if (!active) return;
+    say("stopping Debian's prometheus service, which installing the package started (systemctl disable --now)");
+    await run('systemctl', ['disable', '--now', 'prometheus']).catch((err: Error) => say(`warning: ${err.message}`));
+    return;
+  }
+  const script = '/etc/init.d/prometheus';
+  if (!existsSync(script)) return;
+  const running = await run(script, ['status']).then(
+    () => true,
     () => false,
   );
-  if (!active) return;
-  say("stopping Debian's prometheus service, which installing the package started (systemctl disable --now)");
-  await run('systemctl', ['disable', '--now', 'prometheus']).catch((err: Error) => say(`warning: ${err.message}`));
+  if (!running) return;
+  say(`stopping Debian's prometheus service, which installing the package started (${script} stop)`);
+  await run(script, ['stop']).catch((err: Error) => say(`warning: ${err.message}`));
 }
 
 /**
