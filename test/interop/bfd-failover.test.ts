@@ -239,9 +239,11 @@ t.test(
     const down = bfdPeers().find((p) => p.peer === NODES[1]);
     t.equal(down?.status, 'down', 'FRR: the BFD session with .12 is down');
     t.equal(down?.diagnostic, 'control detection time expired', 'FRR: diagnostic 1 (Control Detection Time Expired)');
+    // The Down the cut caused: on a loaded machine a session may have flapped before it (a stalled
+    // process misses its detection time), and that earlier Down is not what this step measures.
     const n2Down = await speakers[1]!.waitFor(
-      'n2 to see BFD go Down',
-      (e) => e.event === 'bfd' && e.from === 'Up' && e.to === 'Down',
+      'n2 to see BFD go Down after the cut',
+      (e) => e.event === 'bfd' && e.from === 'Up' && e.to === 'Down' && (e.at as number) >= cutWall,
     );
     t.match(
       n2Down,
