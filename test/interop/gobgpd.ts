@@ -6,13 +6,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Polls fn (returning a value or undefined) every 100 ms until it returns a value; rejects after ms. */
-export async function poll<T>(what: string, fn: () => T | undefined, ms = 15000): Promise<T> {
+/** Polls fn (returning a value or undefined, maybe async) every 100 ms until it returns a value; rejects after ms. */
+export async function poll<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 15000): Promise<T> {
   const deadline = Date.now() + ms;
   let lastError: unknown;
   for (;;) {
     try {
-      const v = fn();
+      const v = await fn();
       if (v !== undefined) return v;
     } catch (err) {
       lastError = err;

@@ -56,23 +56,6 @@ function run(cmd: string, args: string[]): Promise<string> {
   );
 }
 
-/** Polls an async condition every 100 ms until it returns a value; rejects after ms. */
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 t.test('Kubernetes to kernel ECMP route, end to end with FRR and three daemons', async (t) => {
   if (!requireOrSkip(t, interopUnavailable([]) ?? frrUnavailable())) return;
   const lab: RunningLab = await startLab({ peer: 'frr', nodes: 3, bfd: false }, { say: (line) => t.comment(line) });
@@ -190,12 +173,14 @@ t.test('Kubernetes to kernel ECMP route, end to end with FRR and three daemons',
   const beforeLabel = api.requests().length;
   api.patch('nodes', 'node-3', { metadata: { labels: { [EXCLUDE]: '' } } });
   t.strictSame(
-    await until('node-3 to leave the route', hopsAre(web, [N1, N2])).catch(withLogs),
+    await poll('node-3 to leave the route', hopsAre(web, [N1, N2]), 30_000).catch(withLogs),
     [N1, N2],
     `${EXCLUDE} on node-3: two next hops`,
   );
-  await until('the Announced condition to follow', async () =>
-    announcedOf('web') === 'announced by 2 nodes (node-1, node-2) to 1 peer (router)' ? true : undefined,
+  await poll(
+    'the Announced condition to follow',
+    () => (announcedOf('web') === 'announced by 2 nodes (node-1, node-2) to 1 peer (router)' ? true : undefined),
+    30_000,
   ).catch(withLogs);
   const webWrites = api
     .requests()
@@ -206,7 +191,7 @@ t.test('Kubernetes to kernel ECMP route, end to end with FRR and three daemons',
     `the Service was written ${webWrites.length} times for it (at most 2, whatever the node count)`,
   );
   api.patch('nodes', 'node-3', { metadata: { labels: { [EXCLUDE]: null } } });
-  await until('node-3 to come back', hopsAre(web, [N1, N2, N3])).catch(withLogs);
+  await poll('node-3 to come back', hopsAre(web, [N1, N2, N3]), 30_000).catch(withLogs);
   t.pass('label removed: three next hops again');
 
   // The Local Service's endpoint moves from node-2 to node-3.
@@ -225,7 +210,7 @@ t.test('Kubernetes to kernel ECMP route, end to end with FRR and three daemons',
     'demo',
   );
   t.strictSame(
-    await until('the Local next hop to move', hopsAre(ingress, [N3])).catch(withLogs),
+    await poll('the Local next hop to move', hopsAre(ingress, [N3]), 30_000).catch(withLogs),
     [N3],
     'endpoint moved to node-3: the next hop moved with it',
   );
@@ -242,14 +227,14 @@ t.test('Kubernetes to kernel ECMP route, end to end with FRR and three daemons',
   });
   const extra = await poll('the new Service to get a VIP', () => vipOf('extra')).catch(withLogs);
   t.notOk([web, ingress, vipOf('dns')].includes(extra), `a VIP of its own: ${extra}`);
-  await until('a route for the new VIP', hopsAre(extra, [N1, N2, N3])).catch(withLogs);
+  await poll('a route for the new VIP', hopsAre(extra, [N1, N2, N3]), 30_000).catch(withLogs);
   t.pass('the new Service is routed to the three nodes');
   t.ok(
     (api.get('services', 'extra', 'demo') as Svc).metadata.finalizers?.includes(FINALIZER),
     'it carries our cleanup finalizer',
   );
   api.delete('services', 'extra', 'demo');
-  await until('the route of the deleted Service to go', hopsAre(extra, [])).catch(withLogs);
+  await poll('the route of the deleted Service to go', hopsAre(extra, []), 30_000).catch(withLogs);
   t.pass('deleted: its route is withdrawn');
   await poll('the deleted Service to go (finalizer removed)', () =>
     api.get('services', 'extra', 'demo') === undefined ? true : undefined,
@@ -307,7 +292,7 @@ t.test('Kubernetes to kernel ECMP route, end to end with FRR and three daemons',
   // A change after the restart is still followed.
   api.patch('nodes', 'node-1', { metadata: { labels: { [EXCLUDE]: 'true' } } });
   t.strictSame(
-    await until('node-1 to leave the route after the restart', hopsAre(web, [N2, N3])).catch(withLogs),
+    await poll('node-1 to leave the route after the restart', hopsAre(web, [N2, N3]), 30_000).catch(withLogs),
     [N2, N3],
     'after the restart: node-1 excluded, two next hops',
   );

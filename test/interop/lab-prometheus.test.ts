@@ -11,29 +11,13 @@ import t from 'tap';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { interopUnavailable, ip, requireOrSkip } from './netns.js';
+import { poll } from './gobgpd.js';
 import { labLogs, startLab, type RunningLab } from '../../packages/cli/src/lab/lab.js';
 import { LAB_ALERT_FOR, shippedRulesFile } from '../../packages/cli/src/lab/prometheus-config.js';
 import { apiGet, type Alert } from '../../packages/cli/src/lab/prometheus.js';
 
 const ALERT = 'BGPAnnounceSessionDown';
 const NODE = 'node-1';
-
-/** Polls fn every 250 ms until it returns a value; rejects after ms with the last error. */
-async function until<T>(what: string, fn: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** Cuts node-1's path to the router: a blackhole route for its address in the router's namespace. */
 function cutPath(lab: RunningLab): void {
@@ -122,7 +106,7 @@ t.test('the session-down alert goes pending, then firing, for the node whose pat
   // Cut node-1's path to the router.
   const cutAt = Date.now();
   cutPath(lab);
-  const pending = await until(
+  const pending = await poll(
     `${ALERT} pending for ${NODE}`,
     async () => (await sessionDown()).find((a) => a.labels.node === NODE && a.state === 'pending'),
     60_000,
@@ -130,7 +114,7 @@ t.test('the session-down alert goes pending, then firing, for the node whose pat
   const pendingAfter = (Date.now() - cutAt) / 1000;
   t.pass(`${ALERT} pending for ${NODE} ${pendingAfter.toFixed(1)} s after the cut`);
   t.equal(pending.labels.state, 'Established', 'on the series of the Established state');
-  const firing = await until(
+  const firing = await poll(
     `${ALERT} firing for ${NODE}`,
     async () => (await sessionDown()).find((a) => a.labels.node === NODE && a.state === 'firing'),
     60_000,
@@ -157,7 +141,7 @@ t.test('the session-down alert goes pending, then firing, for the node whose pat
   // Restore the path: the session comes back and the alert resolves.
   restorePath(lab);
   const restoredAt = Date.now();
-  await until(`${ALERT} to resolve`, async () => ((await sessionDown()).length === 0 ? true : undefined), 60_000);
+  await poll(`${ALERT} to resolve`, async () => ((await sessionDown()).length === 0 ? true : undefined), 60_000);
   t.pass(`${ALERT} resolved ${((Date.now() - restoredAt) / 1000).toFixed(1)} s after the path came back`);
   t.equal(sha256(shipped), shippedBefore, 'the shipped rule file is unchanged');
 });
