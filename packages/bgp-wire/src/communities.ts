@@ -1,6 +1,8 @@
 // COMMUNITIES (RFC 1997), EXTENDED_COMMUNITIES (RFC 4360) and LARGE_COMMUNITY (RFC 8092): wire
-// form, text form ("64496:100", "64496:1:2", "rt:64496:100") and the well-known community names.
+// form, text form ("64496:100", "64496:1:2", "rt:64496:100", "lb:64497:125000") and the well-known
+// community names. The link bandwidth extended community (RFC 10005) is decoded with its value.
 import type { ExtendedCommunity } from './types.js';
+import { AS_TRANS } from './as-path.js';
 import { readUint16, readUint32, toHex, writeUint16, writeUint32, fromHex } from './bytes.js';
 import { formatIpv4, parseIpv4Into } from './ip.js';
 import { type Writer, reserve, checkUint } from './update-writer.js';
@@ -133,7 +135,10 @@ export function writeLargeCommunities(w: Writer, at: number, list: readonly stri
 
 /** Type high octets with a global administrator field we decode (transitive, RFC 4360 3.1-3.2, RFC 5668). */
 export const EXTENDED_COMMUNITY_TYPE = { TWO_OCTET_AS: 0x00, IPV4_ADDRESS: 0x01, FOUR_OCTET_AS: 0x02 } as const;
-export const EXTENDED_COMMUNITY_SUBTYPE = { ROUTE_TARGET: 0x02, ROUTE_ORIGIN: 0x03 } as const;
+export const EXTENDED_COMMUNITY_SUBTYPE = { ROUTE_TARGET: 0x02, ROUTE_ORIGIN: 0x03, LINK_BANDWIDTH: 0x04 } as const;
+
+/** The non-transitive two-octet AS-specific type (RFC 7153), one of the two link bandwidth forms. */
+export const NON_TRANSITIVE_TWO_OCTET_AS = 0x40;
 
 const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
@@ -159,6 +164,14 @@ export function decodeExtendedCommunities(buf: Uint8Array, start: number, end: n
     const type = buf[p]!;
     const subtype = buf[p + 1]!;
     const hex = hex8(buf, p);
+    if (
+      subtype === EXTENDED_COMMUNITY_SUBTYPE.LINK_BANDWIDTH &&
+      (type === 0x00 || type === NON_TRANSITIVE_TWO_OCTET_AS)
+    ) {
+      const bandwidth = new DataView(buf.buffer, buf.byteOffset + p + 4, 4).getFloat32(0);
+      out.push({ type, subtype, name: 'link-bandwidth', asn: readUint16(buf, p + 2), bandwidth, hex });
+      continue;
+    }
     const name = type <= 2 ? KIND_NAMES[subtype] : undefined;
     if (name === undefined) out.push({ type, subtype, hex });
     else if (type === 0x00)
@@ -172,6 +185,10 @@ export function decodeExtendedCommunities(buf: Uint8Array, start: number, end: n
 
 /** Writes one extended community's 8 bytes at out[at]: from the typed fields when they are set, else from hex. */
 export function writeExtendedCommunity(out: Uint8Array, at: number, ec: ExtendedCommunity): void {
+  if (ec.bandwidth !== undefined && ec.asn !== undefined) {
+    writeLinkBandwidth(out, at, ec);
+    return;
+  }
   const kind = ec.type & 0x3f;
   if (ec.value !== undefined && kind <= 2 && (ec.asn !== undefined || ec.address !== undefined)) {
     out[at] = checkUint(ec.type, 0xff, 'extended community type');
@@ -195,6 +212,26 @@ export function writeExtendedCommunity(out: Uint8Array, at: number, ec: Extended
   if (typeof ec.hex !== 'string' || ec.hex.length !== 16)
     throw new TypeError(`extended community hex must be 8 bytes, got ${JSON.stringify(ec.hex)}`);
   out.set(fromHex(ec.hex), at);
+}
+
+function writeLinkBandwidth(out: Uint8Array, at: number, ec: ExtendedCommunity): void {
+  if (ec.type !== 0x00 && ec.type !== NON_TRANSITIVE_TWO_OCTET_AS)
+    throw new RangeError(`link bandwidth community type must be 0x00 or 0x40, got ${ec.type}`);
+  checkBandwidth(ec.bandwidth!);
+  out[at] = ec.type;
+  out[at + 1] = EXTENDED_COMMUNITY_SUBTYPE.LINK_BANDWIDTH;
+  writeUint16(out, at + 2, checkUint(ec.asn, 0xffff, 'link bandwidth AS number (use AS_TRANS 23456 for a 4-octet AS)'));
+  new DataView(out.buffer, out.byteOffset + at + 4, 4).setFloat32(0, ec.bandwidth!);
+}
+
+/** The largest finite IEEE 754 single-precision value. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+function checkBandwidth(bytesPerSecond: number): void {
+  if (!(typeof bytesPerSecond === 'number' && bytesPerSecond >= 0 && bytesPerSecond <= FLOAT32_MAX))
+    throw new RangeError(
+      `link bandwidth must be a number of bytes per second from 0 to ${FLOAT32_MAX}, got ${String(bytesPerSecond)}`,
+    );
 }
 
 export function writeExtendedCommunities(w: Writer, at: number, list: readonly ExtendedCommunity[]): number {
@@ -234,10 +271,41 @@ export function routeOrigin(global: number | string, local: number): ExtendedCom
 }
 
 /**
- * "rt:64496:100", "rt:192.0.2.1:7", "ro:65536:1" (also "soo:") or 16 hex digits (optionally "0x")
+ * The link bandwidth extended community (RFC 10005): `bytesPerSecond` as an IEEE 754 single-precision
+ * value (rounded to its 24-bit mantissa), the global administrator `asn` (AS_TRANS, 23456, when it
+ * does not fit in two octets). Transitive (type 0x00) unless `transitive` is false (type 0x40, which
+ * a router does not pass to another AS). Throws RangeError for a negative, non-finite or too large
+ * bandwidth and an AS number outside 0-4294967295.
+ */
+export function linkBandwidth(asn: number, bytesPerSecond: number, transitive = true): ExtendedCommunity {
+  checkUint(asn, 0xffffffff, 'link bandwidth AS number');
+  checkBandwidth(bytesPerSecond);
+  const ec: ExtendedCommunity = {
+    type: transitive ? 0x00 : NON_TRANSITIVE_TWO_OCTET_AS,
+    subtype: EXTENDED_COMMUNITY_SUBTYPE.LINK_BANDWIDTH,
+    name: 'link-bandwidth',
+    asn: asn > 0xffff ? AS_TRANS : asn,
+    bandwidth: Math.fround(bytesPerSecond),
+    hex: '',
+  };
+  const bytes = new Uint8Array(8);
+  writeLinkBandwidth(bytes, 0, ec);
+  ec.hex = toHex(bytes);
+  return ec;
+}
+
+/**
+ * "rt:64496:100", "rt:192.0.2.1:7", "ro:65536:1" (also "soo:"), "lb:64497:125000" (link bandwidth
+ * in bytes per second, transitive; "lb-nt:" for the non-transitive form) or 16 hex digits (optionally "0x")
  * to an extended community. Throws TypeError/RangeError otherwise.
  */
 export function parseExtendedCommunity(text: string): ExtendedCommunity {
+  const lb = /^(lb|lb-nt):(\d{1,10}):([0-9.eE+]+)$/i.exec(text);
+  if (lb !== null) {
+    const bandwidth = Number(lb[3]!);
+    if (!Number.isFinite(bandwidth)) throw new TypeError(`link bandwidth is not a number: ${JSON.stringify(text)}`);
+    return linkBandwidth(Number(lb[2]!), bandwidth, lb[1]!.toLowerCase() === 'lb');
+  }
   const m = /^(rt|ro|soo|target|origin):(.+):(\d{1,10})$/i.exec(text);
   if (m !== null) {
     const kind = m[1]!.toLowerCase();
@@ -257,12 +325,17 @@ export function parseExtendedCommunity(text: string): ExtendedCommunity {
     return decodeExtendedCommunities(bytes, 0, 8)[0]!;
   }
   throw new TypeError(
-    `not an extended community ("rt:asn:value", "rt:ipv4:value", "ro:...", or 16 hex digits): ${JSON.stringify(text)}`,
+    `not an extended community ("rt:asn:value", "rt:ipv4:value", "ro:...", "lb:asn:bytesPerSecond", or 16 hex digits): ${JSON.stringify(text)}`,
   );
 }
 
-/** "rt:64496:100" for route targets and origins, else the 16 hex digits. */
+/**
+ * "rt:64496:100" for route targets and origins, "lb:64497:125000" (bytes per second; "lb-nt:" when
+ * non-transitive) for link bandwidth, else the 16 hex digits.
+ */
 export function formatExtendedCommunity(ec: ExtendedCommunity): string {
+  if (ec.name === 'link-bandwidth' && ec.bandwidth !== undefined && ec.asn !== undefined)
+    return `${ec.type === 0x00 ? 'lb' : 'lb-nt'}:${ec.asn}:${ec.bandwidth}`;
   if (ec.name !== undefined && ec.value !== undefined) {
     const global = ec.address ?? ec.asn;
     if (global !== undefined) return `${ec.name === 'route-target' ? 'rt' : 'ro'}:${global}:${ec.value}`;

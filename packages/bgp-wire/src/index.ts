@@ -24,6 +24,25 @@ export {
   type TypedCapability,
 } from './capabilities.js';
 export { decodeUpdate, encodeUpdate, endOfRib, isTreatAsWithdraw } from './update.js';
+export {
+  decodePackedPrefixes,
+  packedNlriList,
+  packedPrefixText,
+  packedPathId,
+  IPV4_STRIDE,
+  IPV6_STRIDE,
+  type PackedNlri,
+} from './packed-nlri.js';
+export {
+  decodeUpdatePacked,
+  unpackUpdate,
+  unpackAttributes,
+  updateView,
+  type PackedUpdateMessage,
+  type PackedPathAttributes,
+  type PackedMpReach,
+  type PackedMpUnreach,
+} from './packed-update.js';
 export { packUpdates, type PackInput } from './pack.js';
 export { ATTR, ATTR_FLAG, ATTRIBUTE_NAMES } from './attributes.js';
 export {
@@ -41,6 +60,7 @@ export {
   communityName,
   formatCommunity,
   formatExtendedCommunity,
+  linkBandwidth,
   parseCommunity,
   parseExtendedCommunity,
   parseLargeCommunity,

@@ -198,13 +198,18 @@ export interface ExtendedCommunity {
   /** Type high octet, with the IANA authority (0x80) and transitive (0x40) bits. */
   type: number;
   subtype: number;
-  name?: 'route-target' | 'route-origin';
+  name?: 'route-target' | 'route-origin' | 'link-bandwidth';
   /** Global administrator for 2-/4-octet AS specific kinds. */
   asn?: number;
   /** Global administrator for IPv4 address specific kinds. */
   address?: string;
   /** Local administrator. */
   value?: number;
+  /**
+   * Link bandwidth (RFC 10005, subtype 0x04 of type 0x00 or 0x40) in bytes per second: the local
+   * administrator read as an IEEE 754 single-precision number (as sent, even if negative or NaN).
+   */
+  bandwidth?: number;
   hex: string;
 }
 

@@ -5,6 +5,7 @@ import {
   decodeExtendedCommunities,
   formatCommunity,
   formatExtendedCommunity,
+  linkBandwidth,
   parseCommunity,
   parseExtendedCommunity,
   parseLargeCommunity,
@@ -120,6 +121,44 @@ t.test('parseExtendedCommunity and formatExtendedCommunity', async (t) => {
   t.equal(formatExtendedCommunity(routeTarget('192.0.2.10', 7)), 'rt:192.0.2.10:7');
   t.equal(formatExtendedCommunity(routeOrigin(65536, 1)), 'ro:65536:1');
   t.equal(formatExtendedCommunity({ type: 0x43, subtype: 0, hex: '4300000000000001' }), '4300000000000001');
+});
+
+t.test('link bandwidth (RFC 10005): both forms, the value as an IEEE single-precision float', async (t) => {
+  // 1 Mbps = 125,000 bytes per second = 0x47f42400 as a float32; AS 64497 = 0xfbf1.
+  t.strictSame(linkBandwidth(64497, 125_000), {
+    type: 0x00,
+    subtype: 0x04,
+    name: 'link-bandwidth',
+    asn: 64497,
+    bandwidth: 125_000,
+    hex: '0004fbf147f42400',
+  });
+  t.strictSame(linkBandwidth(64497, 125_000, false).hex, '4004fbf147f42400', 'non-transitive form: type 0x40');
+  t.equal(linkBandwidth(4200000000, 1).asn, 23456, 'a 4-octet AS is sent as AS_TRANS');
+  t.equal(linkBandwidth(64497, 0.1).bandwidth, Math.fround(0.1), 'rounded to what the wire carries');
+  t.equal(linkBandwidth(64497, 0).hex, '0004fbf100000000', 'zero is allowed');
+  for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, 1e39])
+    t.throws(() => linkBandwidth(64497, bad), RangeError, `bandwidth ${bad}`);
+  t.throws(() => linkBandwidth(-1, 1), RangeError, 'AS number');
+
+  // FRR's `set extcommunity bandwidth 100` (Mbps): 12,500,000 bytes/s, transitive by default.
+  const frr = new Uint8Array(Buffer.from('0004fde84b3ebc20' + '4004fde83f000000', 'hex'));
+  t.strictSame(decodeExtendedCommunities(frr, 0, 16), [
+    { type: 0x00, subtype: 0x04, name: 'link-bandwidth', asn: 65000, bandwidth: 12_500_000, hex: '0004fde84b3ebc20' },
+    { type: 0x40, subtype: 0x04, name: 'link-bandwidth', asn: 65000, bandwidth: 0.5, hex: '4004fde83f000000' },
+  ]);
+  const negative = new Uint8Array(Buffer.from('0004fde8bf800000', 'hex'));
+  t.equal(decodeExtendedCommunities(negative, 0, 8)[0]!.bandwidth, -1, 'a negative value is decoded as sent');
+  const otherType = new Uint8Array(Buffer.from('0104c000020a0007', 'hex'));
+  t.notOk(decodeExtendedCommunities(otherType, 0, 8)[0]!.bandwidth, 'subtype 4 of another type is not bandwidth');
+
+  t.equal(formatExtendedCommunity(linkBandwidth(64497, 375_000)), 'lb:64497:375000');
+  t.equal(formatExtendedCommunity(linkBandwidth(64497, 375_000, false)), 'lb-nt:64497:375000');
+  t.strictSame(parseExtendedCommunity('lb:64497:375000'), linkBandwidth(64497, 375_000));
+  t.strictSame(parseExtendedCommunity('LB-NT:64497:1.25e5'), linkBandwidth(64497, 125_000, false));
+  t.strictSame(parseExtendedCommunity('0004fbf147f42400'), linkBandwidth(64497, 125_000), 'hex decodes typed');
+  for (const bad of ['lb:64497', 'lb:64497:-1', 'lb:64497:1e40', 'lb:x:1'])
+    t.throws(() => parseExtendedCommunity(bad), bad);
 });
 
 t.test('decodeExtendedCommunities keeps unknown kinds raw', async (t) => {
