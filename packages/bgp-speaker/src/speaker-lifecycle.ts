@@ -48,6 +48,8 @@ export function addPeer(core: SpeakerCore, id: string, options: PeerOptions): vo
     localAs: configInput.localAs ?? core.localAs,
     bgpId: configInput.bgpId ?? core.bgpId,
   });
+  if (config.gracefulRestart && restartingTo(core, id))
+    config.gracefulRestart = { ...config.gracefulRestart, restarting: true };
   const transport = {
     peerAddress,
     peerPort,
@@ -90,6 +92,11 @@ export function addPeer(core: SpeakerCore, id: string, options: PeerOptions): vo
   core.peers.set(id, peer);
   wireSession(core, peer);
   driver.start();
+}
+
+/** RFC 4724 4.1: the Speaker restarted and this peer has not seen an Established session with us since. */
+function restartingTo(core: SpeakerCore, id: string): boolean {
+  return !core.restarted.has(id) && (core.restarting === true || core.restarting.has(id));
 }
 
 /** Removes a peer: Cease 3 (Peer De-configured), and resolves once its connection is closed. */

@@ -26,6 +26,12 @@ export interface SpeakerOptions {
   messageHistory?: number;
   clock?: Clock;
   random?: () => number;
+  /**
+   * We have just restarted (RFC 4724 4.1): the first OPEN to each peer that has gracefulRestart sets
+   * the Restart State (R) bit, until that peer's first Established session. true: every peer; a list:
+   * the peers with these ids (those we had sessions with before the restart). Default: none.
+   */
+  restarting?: boolean | readonly string[];
 }
 
 /** Events a Speaker emits; the first argument is always the peer id. */
@@ -163,6 +169,10 @@ export interface SpeakerCore {
   readonly logs: Map<string, MessageLog>;
   /** stop() has begun: nothing new is scheduled or started. */
   stopping: boolean;
+  /** SpeakerOptions.restarting: peer ids whose first OPEN sets the R bit (true: every peer). */
+  readonly restarting: true | ReadonlySet<string>;
+  /** Peers that reached Established since we started: their next OPENs no longer set the R bit. */
+  readonly restarted: Set<string>;
   /** The Speaker itself, for its events. */
   readonly events: Pick<EventEmitter<SpeakerEvents>, 'emit' | 'listenerCount'>;
 }

@@ -64,6 +64,8 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
       routes: new Map(),
       logs: new Map(),
       stopping: false,
+      restarting: options.restarting === true ? true : new Set(options.restarting || []),
+      restarted: new Set(),
       events: this,
     };
     this.core.bfd?.on('state', this.onBfdState);
