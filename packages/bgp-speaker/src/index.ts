@@ -16,7 +16,11 @@ export {
   type PeerOptions,
   type PeerRoutePolicy,
 } from './speaker.js';
-export { sameOptions as samePeerOptions } from './speaker-peer.js';
+export {
+  sameOptions as samePeerOptions,
+  linkBandwidthCommunity,
+  type LinkBandwidth,
+} from './speaker-peer.js';
 export {
   applyBfdChange,
   bfdSessionOptions,

@@ -8,7 +8,13 @@ import { MessageLog } from './session/message-log.js';
 import { newAdjRibOut } from './rib/adj-rib-out.js';
 import { newAdjRibIn, type AdjRibInConfig } from './rib/adj-rib-in.js';
 import { bfdSessionOptions, removeBfd } from './speaker-bfd.js';
-import { sameOptions, splitPeerOptions, type PeerOptions, type PeerRoutePolicy } from './speaker-peer.js';
+import {
+  checkLinkBandwidth,
+  sameOptions,
+  splitPeerOptions,
+  type PeerOptions,
+  type PeerRoutePolicy,
+} from './speaker-peer.js';
 import { cancelFlush, schedule } from './speaker-advertise.js';
 import { cancelStaleTimer } from './speaker-stale.js';
 import { wireSession } from './speaker-session-events.js';
@@ -25,6 +31,7 @@ export function addPeer(core: SpeakerCore, id: string, options: PeerOptions): vo
   if (core.stopping) throw new Error('speaker is stopping');
   if (core.peers.has(id)) throw new Error(`peer ${JSON.stringify(id)} exists already`);
   const { session, policy } = splitPeerOptions(options);
+  if (policy.linkBandwidth !== undefined) checkLinkBandwidth(policy);
   const {
     peerAddress,
     peerPort,
@@ -119,6 +126,7 @@ export async function updatePeer(core: SpeakerCore, id: string, options: Partial
   const next = { ...peer.options, ...options } as PeerOptions;
   const before = splitPeerOptions(peer.options);
   const after = splitPeerOptions(next);
+  if (after.policy.linkBandwidth !== undefined) checkLinkBandwidth(after.policy);
   if (!sameOptions(before.session, after.session)) {
     core.peers.delete(id);
     await retire(core, peer, undefined, CEASE_SUBCODE.OTHER_CONFIGURATION_CHANGE);

@@ -5,6 +5,8 @@ import {
   formatIpv4,
   formatIpv6,
   isIpv4,
+  linkBandwidth,
+  parseExtendedCommunity,
   parseIp,
   type AsPathSegment,
   type ExtendedCommunity,
@@ -32,8 +34,27 @@ export interface AnnounceAttributes {
   med?: number;
   /** How many extra times our AS is put in front of the AS path (0-255). */
   asPathPrepend?: number;
+  /**
+   * The link bandwidth extended community (RFC 10005) to send, in bytes per second (1 Mbps =
+   * 125,000), or with its form: `{ bytesPerSecond, transitive: false }` for the non-transitive type
+   * 0x40 (default transitive, type 0x00, as FRR sends it). The global administrator is our AS on each
+   * session (AS_TRANS when it needs four octets), so one announcement serves peers of different local
+   * ASes. It replaces any link bandwidth community of `extendedCommunities`. Routers that honour it
+   * (FRR) weight their multipath next hops by it.
+   */
+  linkBandwidth?: LinkBandwidth;
   /** Send the route only to these peers (ids given to addPeer). Default: every peer. */
   peers?: readonly string[];
+}
+
+/** Link bandwidth in bytes per second, or with its form (see AnnounceAttributes.linkBandwidth). */
+export type LinkBandwidth = number | { bytesPerSecond: number; transitive?: boolean };
+
+/** The community of a LinkBandwidth on a session whose local AS is `localAs`. Throws RangeError when out of range. */
+export function linkBandwidthCommunity(localAs: number, lb: LinkBandwidth): ExtendedCommunity {
+  return typeof lb === 'number'
+    ? linkBandwidth(localAs, lb)
+    : linkBandwidth(localAs, lb.bytesPerSecond, lb.transitive ?? true);
 }
 
 /**
@@ -73,6 +94,7 @@ const POLICY_KEYS: readonly (keyof PeerRoutePolicy)[] = [
   'localPref',
   'med',
   'asPathPrepend',
+  'linkBandwidth',
   'nextHop',
   'nextHopIpv6',
   'minRouteAdvertisementIntervalMs',
@@ -206,10 +228,17 @@ export function peerDesiredRoutes(
     if (communities) out.communities = communities;
     const large = merged(policy.largeCommunities, a.largeCommunities);
     if (large) out.largeCommunities = large;
-    const ext =
+    let ext =
       policy.extendedCommunities || a.extendedCommunities
         ? [...(policy.extendedCommunities ?? []), ...(a.extendedCommunities ?? [])]
         : undefined;
+    const lb = a.linkBandwidth ?? policy.linkBandwidth;
+    if (lb !== undefined) {
+      const others = (ext ?? []).filter(
+        (ec) => (typeof ec === 'string' ? parseExtendedCommunity(ec) : ec).name !== 'link-bandwidth',
+      );
+      ext = [...others, linkBandwidthCommunity(ctx.localAs, lb)];
+    }
     if (ext) out.extendedCommunities = ext;
     const localPref = a.localPref ?? policy.localPref;
     if (localPref !== undefined) out.localPref = localPref;
@@ -264,6 +293,12 @@ export function peerDesiredRoutes(
     },
   };
   return { routes: view, noNextHop };
+}
+
+/** Throws RangeError when an announcement's link bandwidth (any alternative's) cannot be sent. */
+export function checkLinkBandwidth(announcement: Announcement): void {
+  for (const a of isAlternatives(announcement) ? announcement : [announcement])
+    if (a.linkBandwidth !== undefined) linkBandwidthCommunity(0, a.linkBandwidth);
 }
 
 function isAlternatives(a: Announcement): a is readonly AnnounceAttributes[] {

@@ -12,7 +12,13 @@ import { systemClock } from './session/clock.js';
 import { RESTART_CEASE_SUBCODE, restartLeave } from './session/graceful-restart.js';
 import { adjRibInEntries, type RibInEntry } from './rib/adj-rib-in.js';
 import { bfdStateChange, type BfdChange } from './speaker-bfd.js';
-import { canonicalPrefix, type AnnounceAttributes, type Announcement, type PeerOptions } from './speaker-peer.js';
+import {
+  canonicalPrefix,
+  checkLinkBandwidth,
+  type AnnounceAttributes,
+  type Announcement,
+  type PeerOptions,
+} from './speaker-peer.js';
 import { addPeer, endBfd, removePeer, updatePeer } from './speaker-lifecycle.js';
 import { cancelFlush, scheduleAll, sendGracefulShutdown } from './speaker-advertise.js';
 import { cancelStaleTimer } from './speaker-stale.js';
@@ -92,10 +98,13 @@ export class Speaker extends EventEmitter<SpeakerEvents> {
 
   /**
    * Announces (or changes) a route: to every peer, to the peers its `peers` names, or with different
-   * attributes for different peers (an array of alternatives). Throws TypeError/RangeError for a bad prefix.
+   * attributes for different peers (an array of alternatives). Throws TypeError/RangeError for a bad
+   * prefix or link bandwidth.
    */
   announce(prefix: string, attributes: Announcement = EMPTY): void {
-    this.core.routes.set(canonicalPrefix(prefix), attributes);
+    const canonical = canonicalPrefix(prefix);
+    checkLinkBandwidth(attributes);
+    this.core.routes.set(canonical, attributes);
     scheduleAll(this.core);
   }
 

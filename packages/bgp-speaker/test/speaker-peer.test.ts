@@ -1,7 +1,13 @@
 // The Speaker's per-peer helpers on their fast paths: canonicalPrefix for text already canonical, and
 // peerDesiredRoutes as a view over the routes (no copy) that diffAdjRibOut reads.
 import t from 'tap';
-import { canonicalPrefix, peerDesiredRoutes, type AnnounceAttributes, type Announcement } from '../src/speaker-peer.js';
+import {
+  canonicalPrefix,
+  checkLinkBandwidth,
+  peerDesiredRoutes,
+  type AnnounceAttributes,
+  type Announcement,
+} from '../src/speaker-peer.js';
 
 t.test('canonicalPrefix: canonical IPv4 text comes back as is, everything else as before', async (t) => {
   for (const p of ['0.0.0.0/0', '10.0.0.0/8', '192.0.2.0/24', '192.0.2.128/25', '203.0.113.7/32', '255.255.255.255/32'])
@@ -73,4 +79,39 @@ t.test('peerDesiredRoutes: routes for some peers only, and alternatives per peer
   );
   t.strictSame(b.noNextHop, ['2001:db8::1/128']);
   t.equal(view('tor-c').get('192.0.2.3/32')?.nextHop, '192.0.2.10');
+});
+
+t.test("peerDesiredRoutes: link bandwidth per route and per peer, with each session's local AS", async (t) => {
+  const routes = new Map<string, Announcement>([
+    ['203.0.113.10/32', { linkBandwidth: 375_000 }],
+    ['203.0.113.11/32', { linkBandwidth: { bytesPerSecond: 125_000, transitive: false } }],
+    ['203.0.113.12/32', { extendedCommunities: ['rt:64496:1', 'lb:64496:1'], linkBandwidth: 250_000 }],
+    ['203.0.113.13/32', {}],
+  ]);
+  const ext = (localAs: number, policy = {}) => {
+    const out = peerDesiredRoutes(routes, policy, { localAs, ibgp: false, localAddress: '192.0.2.10' });
+    return (prefix: string) =>
+      (out.routes.get(prefix)?.extendedCommunities ?? []).map((e) => (typeof e === 'string' ? e : e.hex));
+  };
+  const on64497 = ext(64497);
+  t.strictSame(on64497('203.0.113.10/32'), ['0004fbf148b71b00'], 'transitive, AS 64497, 375,000 bytes/s');
+  t.strictSame(on64497('203.0.113.11/32'), ['4004fbf147f42400'], 'non-transitive when asked');
+  t.strictSame(
+    on64497('203.0.113.12/32').length,
+    2,
+    'the route target stays, the link bandwidth community given as text is replaced',
+  );
+  t.ok(on64497('203.0.113.12/32').includes('0004fbf148742400'), 'by the linkBandwidth field (250,000 bytes/s)');
+  t.strictSame(on64497('203.0.113.13/32'), [], 'no bandwidth: no community');
+  t.strictSame(ext(4200000000)('203.0.113.10/32'), ['00045ba048b71b00'], 'a 4-octet local AS: AS_TRANS (0x5ba0)');
+  t.strictSame(
+    ext(64497, { linkBandwidth: 125_000 })('203.0.113.13/32'),
+    ['0004fbf147f42400'],
+    'a peer default applies to routes without their own',
+  );
+  t.strictSame(ext(64497, { linkBandwidth: 125_000 })('203.0.113.10/32'), ['0004fbf148b71b00'], 'the route wins');
+
+  t.throws(() => checkLinkBandwidth({ linkBandwidth: -1 }), RangeError);
+  t.throws(() => checkLinkBandwidth([{ peers: ['a'] }, { linkBandwidth: Number.NaN }]), RangeError, 'any alternative');
+  t.doesNotThrow(() => checkLinkBandwidth([{ linkBandwidth: 0 }, {}]));
 });
