@@ -26,6 +26,7 @@ export {
   type Namespace,
   type ObjectMeta,
 } from './service/model.js';
+export { METALLB_ANNOTATIONS, annotationKeys, readServiceAnnotation } from './service/annotations.js';
 export { parseIP, formatIP, canonicalIP, type IPFamily, type IPValue } from './allocation/allocator-ip.js';
 // config
 export {

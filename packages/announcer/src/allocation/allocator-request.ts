@@ -1,14 +1,17 @@
 // What a Service asks of the allocator, read from its spec and our annotations, and the rule for two
 // Services sharing one address. Pure functions over the Service object.
 //
+// The annotations are read under our keys and MetalLB's (service/annotations.ts), ours first.
+//
 // Sharing rule (MetalLB's): two Services may hold the same address only when
-// - both carry the bgp-announce.io/allow-shared-ip annotation with the same, non-empty key,
+// - both carry the bgp-announce.io/allow-shared-ip annotation (or MetalLB's) with the same, non-empty key,
 // - no port+protocol is used by both (53/TCP and 53/UDP do not clash; 80/TCP twice does), and
 // - both have externalTrafficPolicy Cluster, or both Local and the same non-empty pod selector
 //   (spec.selector). With Local, a node announces the address when it has a ready endpoint of the
 //   Service; two Local Services on different pods would draw traffic for one to nodes that only run
 //   the other's pods, so that is refused.
 import { ANNOTATION, serviceKey, type Service } from '../service/model.js';
+import { readServiceAnnotation } from '../service/annotations.js';
 import { canonicalIP, familyName, parseIP, type IPFamily } from './allocator-ip.js';
 import { wantedFamilies, type FamilyWish } from '../service/service-class.js';
 
@@ -38,7 +41,7 @@ export interface ServiceRequest {
   wish: Extract<FamilyWish, { ok: true }>;
   /** At most one per family, in the Service's family order; empty: any address. */
   requestedIPs: RequestedIP[];
-  /** The bgp-announce.io/address-pool annotation. */
+  /** The bgp-announce.io/address-pool annotation (or MetalLB's). */
   poolName?: string;
   share: ShareInfo;
 }
@@ -50,7 +53,6 @@ type ServiceWithSelector = Service & { spec?: { selector?: Record<string, string
 export function readRequest(svc: Service): { ok: true; request: ServiceRequest } | { ok: false; message: string } {
   const wish = wantedFamilies(svc);
   if (!wish.ok) return wish;
-  const annotations = svc.metadata?.annotations ?? {};
   const requested = requestedIPs(svc);
   if (!requested.ok) return requested;
   const ips = requested.ips;
@@ -75,7 +77,7 @@ export function readRequest(svc: Service): { ok: true; request: ServiceRequest }
     };
   }
   ips.sort((a, b) => wish.families.indexOf(a.family) - wish.families.indexOf(b.family));
-  const poolName = annotations[ANNOTATION.addressPool]?.trim();
+  const poolName = readServiceAnnotation(svc, 'addressPool')?.value.trim();
   const request: ServiceRequest = {
     key: serviceKey(svc),
     namespace: svc.metadata?.namespace ?? 'default',
@@ -90,7 +92,7 @@ export function readRequest(svc: Service): { ok: true; request: ServiceRequest }
 
 /** The sharing-relevant fields of a Service. */
 export function shareInfo(svc: Service): ShareInfo {
-  const key = svc.metadata?.annotations?.[ANNOTATION.allowSharedIP]?.trim();
+  const key = readServiceAnnotation(svc, 'allowSharedIP')?.value.trim();
   const share: ShareInfo = {
     ports: (svc.spec?.ports ?? []).map((p) => `${p.port}/${(p.protocol ?? 'TCP').toUpperCase()}`),
     trafficPolicy: svc.spec?.externalTrafficPolicy || 'Cluster',
@@ -131,10 +133,11 @@ function sameSelector(a: Record<string, string> | undefined, b: Record<string, s
 
 /** The addresses asked for by the annotation or spec.loadBalancerIP, canonical, one per family. */
 function requestedIPs(svc: Service): { ok: true; ips: RequestedIP[] } | { ok: false; message: string } {
-  const annotation = svc.metadata?.annotations?.[ANNOTATION.loadBalancerIPs];
+  const annotation = readServiceAnnotation(svc, 'loadBalancerIPs');
+  const key = annotation?.key ?? ANNOTATION.loadBalancerIPs;
   const fromAnnotation: string[] = [];
   if (annotation !== undefined) {
-    for (const part of annotation
+    for (const part of annotation.value
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '')) {
@@ -142,7 +145,7 @@ function requestedIPs(svc: Service): { ok: true; ips: RequestedIP[] } | { ok: fa
       if (ip === undefined)
         return {
           ok: false,
-          message: `annotation ${ANNOTATION.loadBalancerIPs}: ${JSON.stringify(part)} is not an IP address`,
+          message: `annotation ${key}: ${JSON.stringify(part)} is not an IP address`,
         };
       fromAnnotation.push(ip);
     }
@@ -161,7 +164,7 @@ function requestedIPs(svc: Service): { ok: true; ips: RequestedIP[] } | { ok: fa
   ) {
     return {
       ok: false,
-      message: `spec.loadBalancerIP (${fromSpec}) and annotation ${ANNOTATION.loadBalancerIPs} (${fromAnnotation.join(', ')}) disagree`,
+      message: `spec.loadBalancerIP (${fromSpec}) and annotation ${key} (${fromAnnotation.join(', ')}) disagree`,
     };
   }
   const texts = fromAnnotation.length > 0 ? fromAnnotation : fromSpec !== undefined ? [fromSpec] : [];
@@ -172,7 +175,7 @@ function requestedIPs(svc: Service): { ok: true; ips: RequestedIP[] } | { ok: fa
     if (same !== undefined) {
       return {
         ok: false,
-        message: `annotation ${ANNOTATION.loadBalancerIPs}: at most one address per family, got ${same.ip} and ${ip}`,
+        message: `annotation ${key}: at most one address per family, got ${same.ip} and ${ip}`,
       };
     }
     ips.push({ family, ip });
