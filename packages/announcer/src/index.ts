@@ -69,13 +69,15 @@ export {
   planAnnouncements,
   diffPlannedRoutes,
   peersOfNode,
+  NO_ENDPOINT,
+  NO_LOCAL_ENDPOINT,
   type PlanInput,
   type AnnouncePlan,
   type PlannedRoute,
   type RouteAttributesPlan,
   type ServicePlan,
 } from './plan/announce-plan.js';
-export { nodeExclusion, endpointServing, hasLocalEndpoint } from './plan/announce-plan-node.js';
+export { nodeExclusion, endpointServing, hasLocalEndpoint, hasServingEndpoint } from './plan/announce-plan-node.js';
 // check
 export {
   parseProcNetTcp,

@@ -131,15 +131,24 @@ export function poolFinder(pools: readonly IPAddressPool[]): (ip: string) => str
 export const N1 = node('n1', { rack: 'r1' });
 export const N2 = node('n2', { rack: 'r2' });
 
-/** A plan input for node n1 (rack r1) unless told otherwise. */
+/** The node holding the endpoints input() gives by default: in no rack, never the planning node. */
+export const ELSEWHERE = 'n9';
+
+/**
+ * A plan input for node n1 (rack r1) unless told otherwise. Without `endpointSlices`, every Service
+ * has one ready endpoint on node n9 (so a Cluster Service may be announced, a Local one not here).
+ */
 export function input(fields: Partial<PlanInput> = {}): PlanInput {
   const cfg = fields.config ?? config();
+  const services = fields.services ?? [];
   return {
     nodeName: 'n1',
     node: N1,
     config: cfg,
-    services: [],
-    endpointSlices: new Map(),
+    services,
+    endpointSlices: slices(
+      ...services.map((s) => slice(`${s.metadata!.namespace}/${s.metadata!.name}`, [[ELSEWHERE, { ready: true }]])),
+    ),
     poolOf: poolFinder(cfg.pools),
     ...fields,
   };

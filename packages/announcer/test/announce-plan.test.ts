@@ -29,6 +29,13 @@ const WEB = service('shop/web', ['203.0.113.10']);
 const WEB_LOCAL = service('shop/web', ['203.0.113.10'], 'Local');
 const WEB_ROUTE = { '203.0.113.10/32': { services: ['shop/web'], perPeer: to(R1) } };
 const NO_LOCAL = 'no ready local endpoint (externalTrafficPolicy Local)';
+const NO_ENDPOINT = 'no ready endpoint on any node (externalTrafficPolicy Cluster)';
+const WEB_CLUSTER = service('shop/web', ['203.0.113.10'], 'Cluster');
+
+/** Cluster Service with one EndpointSlice holding these endpoints. */
+function cluster(endpoints: Parameters<typeof slice>[1], svc = WEB_CLUSTER): PlanInput {
+  return input({ services: [svc], endpointSlices: slices(slice('shop/web', endpoints)) });
+}
 
 interface Scenario {
   name: string;
@@ -63,6 +70,52 @@ const scenarios: Scenario[] = [
       endpointSlices: slices(slice('shop/web', [['n2', { ready: true }]])),
     }),
     expect: { routes: WEB_ROUTE },
+  },
+  {
+    name: 'Cluster: no EndpointSlice at all: withdrawn (MetalLB does the same)',
+    input: input({ services: [WEB_CLUSTER], endpointSlices: new Map() }),
+    expect: { routes: {}, services: { 'shop/web': silent(['203.0.113.10'], NO_ENDPOINT) } },
+  },
+  {
+    name: 'Cluster (policy unset): no EndpointSlice, withdrawn too',
+    input: input({ services: [WEB], endpointSlices: new Map() }),
+    expect: { routes: {}, services: { 'shop/web': silent(['203.0.113.10'], NO_ENDPOINT) } },
+  },
+  {
+    name: 'Cluster: an EndpointSlice with no endpoints',
+    input: cluster([]),
+    expect: { routes: {}, services: { 'shop/web': silent(['203.0.113.10'], NO_ENDPOINT) } },
+  },
+  {
+    name: 'Cluster: every endpoint not ready, on any node',
+    input: cluster([
+      ['n1', { ready: false }],
+      ['n2', { ready: true, serving: false }],
+      ['n3', { ready: false, serving: true, terminating: true }],
+    ]),
+    expect: { routes: {}, services: { 'shop/web': silent(['203.0.113.10'], NO_ENDPOINT) } },
+  },
+  {
+    name: 'Cluster: one serving endpoint on another node is enough',
+    input: cluster([
+      ['n1', { ready: false }],
+      ['n2', { ready: false, serving: true }],
+    ]),
+    expect: { routes: WEB_ROUTE, services: { 'shop/web': announced(['203.0.113.10'], R1) } },
+  },
+  {
+    name: 'Cluster: a slice of another Service has the endpoint',
+    input: input({ services: [WEB_CLUSTER], endpointSlices: slices(slice('shop/api', [['n1', { ready: true }]])) }),
+    expect: { routes: {}, services: { 'shop/web': silent(['203.0.113.10'], NO_ENDPOINT) } },
+  },
+  {
+    name: 'Cluster without endpoints on an excluded node: the node reason comes first',
+    input: input({
+      node: node('n1', { rack: 'r1', [EXCLUDE]: '' }),
+      services: [WEB_CLUSTER],
+      endpointSlices: new Map(),
+    }),
+    expect: { routes: {}, services: { 'shop/web': silent(['203.0.113.10'], `node n1 has the label ${EXCLUDE}`) } },
   },
   {
     name: 'Local: ready endpoint here',

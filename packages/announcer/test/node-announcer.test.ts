@@ -1,7 +1,7 @@
 // NodeAnnouncer for node n1 against the in-repo test API server (the caches of kube/watches.ts over
 // the real @kubernetes/client-node) with a real Speaker and a receiving router on 127.0.0.1. Checked
-// on the wire and on the stored Services: a Cluster Service is announced; a Local one only while an
-// EndpointSlice has a serving endpoint on n1; n1's BGPNodeState says so (the session, each Service
+// on the wire and on the stored Services: a Cluster Service is announced while some node has a
+// serving endpoint of it; a Local one only while an EndpointSlice has a serving endpoint on n1; n1's BGPNodeState says so (the session, each Service
 // announced to which peer or why not) and the Services are never written by a node; the exclude label
 // withdraws everything; another class's Service is left alone.
 import t, { type Test } from 'tap';
@@ -65,6 +65,16 @@ type Endpoint = { nodeName: string; conditions: { ready?: boolean; serving?: boo
 const sliceEndpoints = (endpoints: Endpoint[]) =>
   endpoints.map((e, i) => ({ addresses: [`198.51.100.${30 + i}`], ...e }));
 
+/** An EndpointSlice of Service `service` in namespace default holding these endpoints. */
+function createSlice(server: TestApiServer, service: string, endpoints: Endpoint[]) {
+  return server.create('endpointslices', {
+    metadata: { name: `${service}-abcde`, namespace: 'default', labels: { 'kubernetes.io/service-name': service } },
+    addressType: 'IPv4',
+    endpoints: sliceEndpoints(endpoints),
+  });
+}
+const READY_ON_N2: Endpoint = { nodeName: 'n2', conditions: { ready: true, serving: true, terminating: false } };
+
 const stateOf = (server: TestApiServer) => (server.get('bgpnodestates', 'n1', NS) as BGPNodeState | undefined)?.status;
 /** n1's report on one Service: ['announced', peers] or ['not', reason]; undefined when it does not list it. */
 function reportOf(server: TestApiServer, name: string): [string, string] | undefined {
@@ -123,11 +133,8 @@ t.test(
     createService(server, 'api', '203.0.113.6', 'Cluster');
     createService(server, 'web', '203.0.113.5', 'Local');
     const kubeVip = createService(server, 'vip', '198.51.100.50', 'Cluster', 'kube-vip.io/kube-vip-class');
-    server.create('endpointslices', {
-      metadata: { name: 'web-abcde', namespace: 'default', labels: { 'kubernetes.io/service-name': 'web' } },
-      addressType: 'IPv4',
-      endpoints: sliceEndpoints([{ nodeName: 'n2', conditions: { ready: true, serving: true, terminating: false } }]),
-    });
+    createSlice(server, 'web', [READY_ON_N2]);
+    createSlice(server, 'api', [READY_ON_N2]);
 
     const { speaker, announcer, nodes } = await start(t, kubeConfig, receiver.port);
     t.equal(announcer.ready(), true);
@@ -187,6 +194,17 @@ t.test(
     t.ok(receiver.routes.has('203.0.113.6/32'));
     await until('web not announced', () => reportOf(server, 'web')?.[0] === 'not');
 
+    // The Cluster Service's only endpoint (on n2) stops serving: no node may announce it, n1 neither.
+    server.patch('endpointslices', 'api-abcde', {
+      endpoints: sliceEndpoints([{ nodeName: 'n2', conditions: { ready: false, serving: false, terminating: true } }]),
+    });
+    await until('api withdrawn', () => !receiver.routes.has('203.0.113.6/32'));
+    await until('api not announced', () => reportOf(server, 'api')?.[0] === 'not');
+    t.strictSame(reportOf(server, 'api'), ['not', 'no ready endpoint on any node (externalTrafficPolicy Cluster)']);
+    server.patch('endpointslices', 'api-abcde', { endpoints: sliceEndpoints([READY_ON_N2]) });
+    await until('api back on the wire', () => receiver.routes.has('203.0.113.6/32'));
+    await until('api announced again', () => reportOf(server, 'api')?.[0] === 'announced');
+
     // The exclude label (any value) withdraws everything from this node.
     server.patch('nodes', 'n1', { metadata: { labels: { [EXCLUDE_LABEL]: '' } } });
     await until('all withdrawn', () => receiver.routes.size === 0);
@@ -232,6 +250,8 @@ t.test('a Service that leaves (deleted, or no longer ours) has its route withdra
   });
   createService(server, 'api', '203.0.113.6', 'Cluster');
   createService(server, 'db', '203.0.113.7', 'Cluster');
+  createSlice(server, 'api', [READY_ON_N2]);
+  createSlice(server, 'db', [READY_ON_N2]);
   const { announcer } = await start(t, kubeConfig, receiver.port);
   await until('both on the wire', () => receiver.routes.has('203.0.113.6/32') && receiver.routes.has('203.0.113.7/32'));
 

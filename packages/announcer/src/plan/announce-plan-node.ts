@@ -1,5 +1,6 @@
-// Which nodes may announce at all, and which may announce a Service with externalTrafficPolicy Local:
-// the node-level rules of the announce plan (MetalLB's, see DESIGN.md).
+// Which nodes may announce at all, and whether a Service has an endpoint to send its traffic to (on
+// this node for externalTrafficPolicy Local, on any node for Cluster): the node-level rules of the
+// announce plan (MetalLB's, see DESIGN.md).
 import { EXCLUDE_LABEL, type EndpointSlice, type Node } from '../service/model.js';
 
 /** Why this node announces nothing, or undefined when it may announce. */
@@ -35,6 +36,18 @@ export function hasLocalEndpoint(slices: readonly EndpointSlice[] | undefined, n
     for (const endpoint of slice.endpoints ?? []) {
       if (endpoint.nodeName === nodeName && endpointServing(endpoint)) return true;
     }
+  }
+  return false;
+}
+
+/**
+ * True when one of the slices has a serving endpoint on any node (or on none named): a Service with
+ * externalTrafficPolicy Cluster may take traffic on every node then, and on none otherwise.
+ */
+export function hasServingEndpoint(slices: readonly EndpointSlice[] | undefined): boolean {
+  if (slices === undefined) return false;
+  for (const slice of slices) {
+    for (const endpoint of slice.endpoints ?? []) if (endpointServing(endpoint)) return true;
   }
   return false;
 }

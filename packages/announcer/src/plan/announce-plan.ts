@@ -1,7 +1,8 @@
 // What this node announces: a pure function of the watched state (config, Services with their load
 // balancer addresses, EndpointSlices, this node) to the routes per peer, the peers this node runs,
 // and for each Service whether it is announced here or why not. No I/O. MetalLB's rules (DESIGN.md):
-// advertisements select pools, peers select nodes, Local Services need a serving endpoint here.
+// advertisements select pools, peers select nodes, Local Services need a serving endpoint here,
+// Cluster Services a serving endpoint on some node.
 import { matchesAny, matchesSelector } from '../config/selector.js';
 import type { AnnouncerConfig, BGPAdvertisement, BGPPeer } from '../config/types.js';
 import { serviceKey, type Service } from '../service/model.js';
@@ -13,11 +14,16 @@ import {
   sourceSetKey,
   type AnnounceSource,
 } from './announce-plan-attributes.js';
-import { hasLocalEndpoint, nodeExclusion } from './announce-plan-node.js';
+import { hasLocalEndpoint, hasServingEndpoint, nodeExclusion } from './announce-plan-node.js';
 import { coveringPrefix, parseAddress, parseStaticPrefix, type ParsedAddress } from './announce-plan-prefix.js';
 import type { AnnouncePlan, PlanInput, PlannedRoute, RouteAttributesPlan, ServicePlan } from './announce-plan-types.js';
 
 export type { AnnouncePlan, PlanInput, PlannedRoute, RouteAttributesPlan, ServicePlan } from './announce-plan-types.js';
+
+/** Why a Service with externalTrafficPolicy Local is not announced from a node. */
+export const NO_LOCAL_ENDPOINT = 'no ready local endpoint (externalTrafficPolicy Local)';
+/** Why a Service with externalTrafficPolicy Cluster (or unset) is announced from no node. */
+export const NO_ENDPOINT = 'no ready endpoint on any node (externalTrafficPolicy Cluster)';
 
 /** Advertisements of one pool with the same aggregation length: one prefix per address. */
 interface PoolGroup {
@@ -130,13 +136,18 @@ function planService(planning: Planning, service: Service, exclusion: string | u
       targets++;
     }
   }
-  if (
-    targets > 0 &&
-    service.spec?.externalTrafficPolicy === 'Local' &&
-    !hasLocalEndpoint(planning.input.endpointSlices.get(key), planning.input.nodeName)
-  ) {
-    (reasons ??= []).push('no ready local endpoint (externalTrafficPolicy Local)');
-    return withReasons(plan, reasons);
+  if (targets > 0) {
+    const slices = planning.input.endpointSlices.get(key);
+    if (service.spec?.externalTrafficPolicy === 'Local') {
+      if (!hasLocalEndpoint(slices, planning.input.nodeName)) {
+        (reasons ??= []).push(NO_LOCAL_ENDPOINT);
+        return withReasons(plan, reasons);
+      }
+    } else if (!hasServingEndpoint(slices)) {
+      // As MetalLB: every node would take the traffic only for kube-proxy to drop it.
+      (reasons ??= []).push(NO_ENDPOINT);
+      return withReasons(plan, reasons);
+    }
   }
   let peers: string[] | undefined;
   let peerSet: Set<string> | undefined;
