@@ -217,6 +217,10 @@ export interface FrrPath {
   bestpath?: boolean;
   multipath?: boolean;
   path: string;
+  /** 'IGP', 'EGP' or 'incomplete'. */
+  origin?: string;
+  /** MED, when the path carries one. */
+  metric?: number;
   peerId?: string;
   /** Shown when not the default 100. */
   locPrf?: number;
