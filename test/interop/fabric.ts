@@ -94,7 +94,8 @@ export type SpeakerChildEvent = { event: string } & Record<string, unknown>;
 
 // The child: a Speaker built from dist. Commands on stdin, one JSON object a line: {"cmd":"stop",
 // "drainMs"?, "message"?} (graceful stop, then exit), {"cmd":"peers"}, {"cmd":"announce", "prefix",
-// "attributes"?}, {"cmd":"withdraw", "prefix"}. With options.bfd it runs a BfdEngine too: BFD state
+// "attributes"?}, {"cmd":"withdraw", "prefix"}, {"cmd":"adjRibIn", "id", "seq"} (answered with {event:
+// 'adjRibIn', id, seq, routes}). With options.bfd it runs a BfdEngine too: BFD state
 // changes are {event: 'bfd', id, from, to, diag, outcome, at} (at: the engine's time, ms since the epoch), engine errors
 // {event: 'bfdError', code, message}; the engine stops after the Speaker.
 const childSource = (url: string, bfdUrl: string): string => `
@@ -124,6 +125,7 @@ rl.on('line', async (line) => {
     } else if (c.cmd === 'peers') print({ event: 'peers', peers: s.peers().map(({ negotiated, ...p }) => p) });
     else if (c.cmd === 'announce') { s.announce(c.prefix, c.attributes); print({ event: 'announced', prefix: c.prefix }); }
     else if (c.cmd === 'withdraw') { s.withdraw(c.prefix); print({ event: 'withdrawn', prefix: c.prefix }); }
+    else if (c.cmd === 'adjRibIn') print({ event: 'adjRibIn', id: c.id, seq: c.seq, routes: s.adjRibIn(c.id) ?? null });
   } catch (err) {
     print({ event: 'commandError', message: String(err && err.message || err) });
   }

@@ -240,3 +240,15 @@ export function kernelNextHops(ns: string, destination: string): string[] {
   // One path: "<dst> nhid N via A dev D proto bgp ..."; several: "<dst> nhid N proto bgp ...\n\tnexthop via A dev D weight 1 ..."
   return [...text.matchAll(/\bvia (?:inet6 )?([0-9a-f.:]+)/g)].map((m) => m[1]!).sort();
 }
+
+/**
+ * The next hops of the kernel route to `destination` in namespace `ns` with their weights (`nexthop
+ * via A dev D weight W`; a route with one next hop has weight 1), sorted by address.
+ */
+export function kernelNextHopWeights(ns: string, destination: string): { via: string; weight: number }[] {
+  const family = destination.includes(':') ? '-6' : '-4';
+  const text = execFileSync('ip', [family, '-n', ns, 'route', 'show', destination], { encoding: 'utf8' });
+  return [...text.matchAll(/\bvia (?:inet6 )?([0-9a-f.:]+)(?: dev \S+)?(?: weight (\d+))?/g)]
+    .map((m) => ({ via: m[1]!, weight: m[2] === undefined ? 1 : Number(m[2]) }))
+    .sort((a, b) => (a.via < b.via ? -1 : a.via > b.via ? 1 : 0));
+}
