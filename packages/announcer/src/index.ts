@@ -194,6 +194,16 @@ export {
 } from './daemon/admin-views.js';
 export { BfdHistory, type BfdHistoryEntry } from './daemon/bfd-history.js';
 export { Shutdown, stopPlan, handleSignals, type ShutdownOptions, type ShutdownResult } from './daemon/shutdown.js';
+export {
+  readRestartState,
+  writeRestartState,
+  clearRestartState,
+  RestartRecorder,
+  RESTART_STATE_FILE,
+  type RestartRecord,
+  type RestartCheck,
+  type RestartRecorderOptions,
+} from './daemon/restart-state.js';
 export type {
   RouteSource,
   DaemonContext,
@@ -273,6 +283,7 @@ export {
   peerOptionsFor,
   applyPeers,
   GRACEFUL_RESTART_TIME,
+  GRACEFUL_SHUTDOWN_COMMUNITY,
   type PeerContext,
   type PeerChanges,
 } from './daemon/peer-options.js';

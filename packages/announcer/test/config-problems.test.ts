@@ -363,6 +363,11 @@ const cases: Case[] = [
     problems: [['BGPPeer tor-a', 'spec.enableGracefulRestart', /must be true or false, got "yes"/]],
   },
   {
+    name: 'drain opt-in as a string',
+    objects: [peer({ gracefulShutdownWhenUnschedulable: 'true' })],
+    problems: [['BGPPeer tor-a', 'spec.gracefulShutdownWhenUnschedulable', /must be true or false, got "true"/]],
+  },
+  {
     name: 'missing BFD profile',
     objects: [obj('BFDProfile', 'slow'), peer({ bfdProfile: 'fast' })],
     problems: [

@@ -81,6 +81,7 @@ t.test('a peer with every field set keeps each one', async (t) => {
       bfdProfile: 'fast',
       ebgpMultiHop: true,
       enableGracefulRestart: true,
+      gracefulShutdownWhenUnschedulable: true,
       routerID: '192.0.2.10',
       nodeSelectors: [
         { matchLabels: { 'topology.kubernetes.io/zone': 'rack-1' } },
@@ -110,6 +111,7 @@ t.test('a peer with every field set keeps each one', async (t) => {
     password: 'secret key',
     bfdProfile: 'fast',
     routerID: '192.0.2.10',
+    gracefulShutdownWhenUnschedulable: true,
   });
   const secret = valid(t, [
     peer('p', { passwordSecret: { name: 'tor-md5', namespace: 'bgp-announce' }, myASN: 4200000000, peerASN: 65536 }),

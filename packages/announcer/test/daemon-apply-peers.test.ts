@@ -106,10 +106,44 @@ t.test('peerOptionsFor: MD5, eBGP multihop, graceful restart', async (t) => {
   t.equal(o.md5Password, 's3cret');
   t.equal(o.ebgpMultihop, 255, 'multihop sends with TTL 255');
   t.equal(GRACEFUL_RESTART_TIME, 120);
-  t.same(o.gracefulRestart, { restartTime: 120, notification: true });
+  t.strictSame(
+    o.gracefulRestart,
+    { restartTime: 120, notification: true, forwardingState: ['ipv4-unicast'] },
+    'F bit for the session family: kube-proxy keeps forwarding while we restart',
+  );
   const plain = peerOptionsFor(bgpPeer(), ctx);
   for (const key of ['md5Password', 'ebgpMultihop', 'gracefulRestart', 'bfd'] as const)
     t.notOk(key in plain, `no ${key} unless asked`);
+});
+
+t.test('peerOptionsFor: gracefulShutdownWhenUnschedulable adds 65535:0 while the node is cordoned', async (t) => {
+  const opted = bgpPeer({ gracefulShutdownWhenUnschedulable: true });
+  t.strictSame(peerOptionsFor(opted, { ...ctx, unschedulable: true }).communities, ['graceful-shutdown']);
+  t.notOk('communities' in peerOptionsFor(opted, { ...ctx, unschedulable: false }), 'uncordoned: normal routes');
+  t.notOk('communities' in peerOptionsFor(opted, ctx), 'no Node seen: normal routes');
+  t.notOk(
+    'communities' in peerOptionsFor(bgpPeer(), { ...ctx, unschedulable: true }),
+    'not opted in: a cordon changes nothing',
+  );
+  // A route policy change: the Speaker re-sends the routes on the running session, no new session.
+  const speaker = new Speaker({ localAs: 64500, bgpId: '192.0.2.9' });
+  t.teardown(() => speaker.stop());
+  const passive = { connectionMode: 'passive' as const, listenAddress: '127.0.0.1', listenPort: 0 };
+  const current = new Map<string, PeerOptions>();
+  await applyPeers(
+    speaker,
+    new Map([['tor-a', peerOptionsFor(bgpPeer({ ...passive, gracefulShutdownWhenUnschedulable: true }), ctx)]]),
+    current,
+  );
+  const states: string[] = [];
+  speaker.on('peerState', (_id, to) => states.push(to));
+  const cordoned = peerOptionsFor(bgpPeer({ ...passive, gracefulShutdownWhenUnschedulable: true }), {
+    ...ctx,
+    unschedulable: true,
+  });
+  const changes = await applyPeers(speaker, new Map([['tor-a', cordoned]]), current);
+  t.strictSame(changes.updated, ['tor-a']);
+  t.strictSame(states, [], 'the session was not stopped and re-created');
 });
 
 t.test('peerOptionsFor: BFD with the profile and a source address of the peer family', async (t) => {

@@ -44,6 +44,7 @@ export interface DaemonCommandOptions {
   drainTime?: string;
   /** --no-graceful-restart makes it false. */
   gracefulRestart?: boolean;
+  stateDir?: string;
   /** --no-bfd makes it false. */
   bfd?: boolean;
   bfdAllowUncheckedTtl?: boolean;
@@ -115,6 +116,13 @@ export function parseDaemonCommand(
     daemon.drainMs = Math.round(seconds * 1000);
   }
   if (o.gracefulRestart === false) daemon.gracefulRestart = false;
+  if (o.stateDir !== undefined) {
+    if (!o.stateDir.startsWith('/'))
+      throw new UsageError(
+        `--state-dir must be an absolute path (such as /var/run/bgp-announce), got ${JSON.stringify(o.stateDir)}`,
+      );
+    daemon.stateDirectory = o.stateDir;
+  }
   if (o.bfd === false) daemon.bfd = false;
   else if (o.bfdAllowUncheckedTtl) daemon.bfd = { allowUncheckedTtl: true };
 

@@ -216,6 +216,10 @@ program
     "on SIGTERM, GRACEFUL_SHUTDOWN drain before the Cease (default 5; keep it below the pod's terminationGracePeriodSeconds)",
   )
   .option('--no-graceful-restart', 'on SIGTERM, drain every peer, even those that negotiated graceful restart')
+  .option(
+    '--state-dir <path>',
+    'keep the graceful restart record here (a hostPath such as /var/run/bgp-announce), so a restart within 120 s sets the Restart State bit',
+  )
   .option('--no-bfd', 'do not start the BFD engine (peers that require BFD are refused)')
   .option(
     '--bfd-allow-unchecked-ttl',

@@ -34,6 +34,7 @@ t.test('parseDaemonCommand', async (t) => {
         messageHistory: '200',
         drainTime: '2.5',
         gracefulRestart: false,
+        stateDir: '/var/run/bgp-announce',
         bfd: false,
       },
       {},
@@ -49,6 +50,7 @@ t.test('parseDaemonCommand', async (t) => {
         messageHistory: 200,
         drainMs: 2500,
         gracefulRestart: false,
+        stateDirectory: '/var/run/bgp-announce',
         bfd: false,
       },
       source: {
@@ -86,6 +88,10 @@ t.test('parseDaemonCommand', async (t) => {
     [{ nodeName: 'n', drainTime: '3601' }, /--drain-time must be 0-3600 seconds/],
     [{ nodeName: 'n', messageHistory: '10001' }, /--message-history must be a number of messages 0-10000/],
     [{ nodeName: 'n', localAs: '0' }, /--local-as must be an AS number/],
+    [
+      { nodeName: 'n', stateDir: 'state' },
+      /--state-dir must be an absolute path \(such as \/var\/run\/bgp-announce\), got "state"/,
+    ],
     [
       { nodeName: 'n', config: 'f.yaml', namespace: 'x', defaultLb: true },
       /--namespace, --default-lb are for the Kubernetes source; --config f\.yaml uses the config file instead/,

@@ -50,6 +50,7 @@ export const PEER_SPEC_FIELDS = {
   bfdProfile: true,
   ebgpMultiHop: true,
   enableGracefulRestart: true,
+  gracefulShutdownWhenUnschedulable: true,
   routerID: true,
   nodeSelectors: [LABEL_SELECTOR_FIELDS],
 } as const satisfies FieldTree;

@@ -82,6 +82,12 @@ export interface BGPPeer {
   ebgpMultiHop: boolean;
   /** Graceful restart (RFC 4724). Default false. */
   enableGracefulRestart: boolean;
+  /**
+   * While this node is cordoned (Node spec.unschedulable), send the routes to this peer with the
+   * GRACEFUL_SHUTDOWN community (65535:0, RFC 8326) so the router prefers other nodes' paths; nothing
+   * is withdrawn. Default false (absent).
+   */
+  gracefulShutdownWhenUnschedulable?: boolean;
   /** Router ID override; default the node's address. */
   routerID?: string;
   /** Only nodes matching one of these peer with this router; empty: every node. */

@@ -30,6 +30,7 @@ export const PEER_DEFAULTS = {
   connectionMode: 'active',
   ebgpMultiHop: false,
   enableGracefulRestart: false,
+  gracefulShutdownWhenUnschedulable: false,
 } as const satisfies Partial<BGPPeer>;
 
 const CONNECTION_MODES: readonly ConnectionMode[] = ['active', 'passive', 'both'];
@@ -96,6 +97,9 @@ export function validatePeer(ctx: ObjectContext, spec: Fields): BGPPeer | undefi
   }
   const enableGracefulRestart =
     readBoolean(ctx, spec, 'enableGracefulRestart', 'spec') ?? PEER_DEFAULTS.enableGracefulRestart;
+  const gracefulShutdownWhenUnschedulable =
+    readBoolean(ctx, spec, 'gracefulShutdownWhenUnschedulable', 'spec') ??
+    PEER_DEFAULTS.gracefulShutdownWhenUnschedulable;
   const routerID = readString(ctx, spec, 'routerID', 'spec');
   if (routerID !== undefined) {
     const id = parseAddress(routerID);
@@ -138,6 +142,7 @@ export function validatePeer(ctx: ObjectContext, spec: Fields): BGPPeer | undefi
   if (passwordSecret !== undefined) peer.passwordSecret = passwordSecret;
   if (bfdProfile !== undefined) peer.bfdProfile = bfdProfile;
   if (routerID !== undefined) peer.routerID = routerID;
+  if (gracefulShutdownWhenUnschedulable) peer.gracefulShutdownWhenUnschedulable = true;
   return peer;
 }
 

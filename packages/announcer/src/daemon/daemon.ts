@@ -3,6 +3,7 @@
 // peers and routes. startDaemon checks every option before it starts anything.
 import { BfdEngine, type BfdEngineOptions } from '@bgp-announce/bfd';
 import { isIpv4 } from '@bgp-announce/bgp-wire';
+import { isAbsolute } from 'node:path';
 import type { Logger } from 'pino';
 import { Speaker } from '@bgp-announce/bgp-speaker';
 import { createLogger, httpShedLogger, logBfdEngineErrors, logSpeakerEvents } from './logger.js';
@@ -12,6 +13,8 @@ import { resolveHttpLimits } from './http-limits.js';
 import { checkAdminAddress, startAdminServer } from './admin.js';
 import { BfdHistory } from './bfd-history.js';
 import { Shutdown, handleSignals, type ShutdownResult } from './shutdown.js';
+import { RestartRecorder, readRestartState } from './restart-state.js';
+import { GRACEFUL_RESTART_TIME } from './peer-options.js';
 import {
   DEFAULT_ADMIN_ADDRESS,
   DEFAULT_DRAIN_MS,
@@ -72,6 +75,10 @@ export function resolveDaemonOptions(o: DaemonOptions) {
   const metricsAddress = metricsText === 'off' ? undefined : parseListenAddress(metricsText, 'metrics address');
   const adminAddress = adminText === 'off' ? undefined : parseListenAddress(adminText, 'admin address', true);
   if (adminAddress) checkAdminAddress(adminAddress, o.adminAllowRemote);
+  if (o.stateDirectory !== undefined && (typeof o.stateDirectory !== 'string' || !isAbsolute(o.stateDirectory)))
+    throw new DaemonOptionError(
+      `state directory must be an absolute path (such as /var/run/bgp-announce), got ${JSON.stringify(o.stateDirectory)}`,
+    );
   let httpLimits: ReturnType<typeof resolveHttpLimits>;
   try {
     httpLimits = resolveHttpLimits(o.httpLimits);
@@ -88,6 +95,7 @@ export function resolveDaemonOptions(o: DaemonOptions) {
     adminAddress,
     httpLimits,
     gracefulRestart: o.gracefulRestart ?? true,
+    stateDirectory: o.stateDirectory,
   };
 }
 
@@ -127,12 +135,33 @@ export async function startDaemon(options: DaemonOptions, source: RouteSource): 
       );
   }
 
+  // RFC 4724 4.1: a record of graceful-restart sessions younger than our Restart Time means the peers
+  // may still keep our routes; the first OPEN to each of them says we restarted.
+  const restart =
+    o.stateDirectory !== undefined && o.gracefulRestart
+      ? await readRestartState(o.stateDirectory, Date.now())
+      : undefined;
+  if (restart?.restarting)
+    logger.info(
+      { event: 'graceful-restart', peers: restart.peers, ageMs: restart.ageMs },
+      `restarting: the first OPEN to ${restart.peers.join(', ')} sets the Restart State bit`,
+    );
+  else if (restart) logger.info({ event: 'graceful-restart', why: restart.why }, `a fresh start: ${restart.why}`);
   const speaker = new Speaker({
     localAs: o.localAs,
     bgpId: o.routerId,
     messageHistory: o.messageHistory,
     ...(bfd ? { bfd } : {}),
+    ...(restart?.restarting ? { restarting: restart.peers } : {}),
   });
+  const recorder =
+    o.stateDirectory !== undefined && o.gracefulRestart
+      ? new RestartRecorder({ dir: o.stateDirectory, speaker, logger, restartTime: GRACEFUL_RESTART_TIME })
+      : undefined;
+  if (recorder) {
+    recorder.start();
+    undo.push(async () => recorder.stop());
+  }
   let stopping = false;
   const detachLogs = logSpeakerEvents(speaker, logger, () => stopping);
   const bfdHistory = new BfdHistory(o.messageHistory);
@@ -199,6 +228,7 @@ export async function startDaemon(options: DaemonOptions, source: RouteSource): 
     gracefulRestart: o.gracefulRestart,
     message: `bgp-announce on ${o.nodeName} is shutting down`,
     onStart: () => (stopping = true),
+    ...(recorder ? { onLeft: (mode: 'restart' | 'drain', kept: readonly string[]) => recorder.left(mode, kept) } : {}),
     afterSpeaker: async () => {
       detachHistory();
       await Promise.all([metricsServer?.close(), adminServer?.close(), bfd?.stop()]);

@@ -74,7 +74,11 @@ export class NodeReconciler {
       try {
         wanted.set(
           peer.name,
-          peerOptionsFor(peer, { bfdProfiles: input.config.bfdProfiles, nodeAddresses: input.nodeAddresses }),
+          peerOptionsFor(peer, {
+            bfdProfiles: input.config.bfdProfiles,
+            nodeAddresses: input.nodeAddresses,
+            unschedulable: input.node?.spec?.unschedulable === true,
+          }),
         );
       } catch (err) {
         errors.push(err instanceof Error ? err.message : String(err));

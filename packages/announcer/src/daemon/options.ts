@@ -51,6 +51,13 @@ export interface DaemonOptions {
    * time (a rolling upgrade); the others are drained. Default true. false: drain every peer.
    */
   gracefulRestart?: boolean;
+  /**
+   * Where the graceful restart record is kept (restart-state.ts): a directory that outlives the
+   * process, such as a hostPath under /var/run/bgp-announce. A start that finds a record younger than
+   * the Restart Time sets the Restart State bit in its first OPEN to the peers it names. Default: no
+   * record (the R bit is never set).
+   */
+  stateDirectory?: string;
   /** Run the BFD engine (peers may require BFD); or the engine's options. Default true. */
   bfd?: boolean | BfdEngineOptions;
   /** Install the SIGTERM/SIGINT handlers (default true); or an emitter of them (tests). */

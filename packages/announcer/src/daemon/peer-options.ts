@@ -14,7 +14,12 @@ export interface PeerContext {
   bfdProfiles: readonly BfdProfile[];
   /** The node's addresses: our BFD source address when the peer has no sourceAddress. */
   nodeAddresses: readonly string[];
+  /** The node is cordoned (spec.unschedulable): peers with gracefulShutdownWhenUnschedulable get 65535:0. */
+  unschedulable?: boolean;
 }
+
+/** RFC 8326's GRACEFUL_SHUTDOWN community (65535:0), added to every route while the node is cordoned. */
+export const GRACEFUL_SHUTDOWN_COMMUNITY = 'graceful-shutdown';
 
 /**
  * The Speaker options of one BGPPeer. The session offers the family of the peer's address (an IPv4
@@ -43,7 +48,16 @@ export function peerOptionsFor(peer: BGPPeer, ctx: PeerContext): PeerOptions {
   }
   if (peer.password !== undefined) options.md5Password = peer.password;
   if (peer.ebgpMultiHop) options.ebgpMultihop = 255;
-  if (peer.enableGracefulRestart) options.gracefulRestart = { restartTime: GRACEFUL_RESTART_TIME, notification: true };
+  // F bit: kube-proxy (not this process) forwards the VIPs' traffic, so forwarding survives our restart.
+  if (peer.enableGracefulRestart)
+    options.gracefulRestart = {
+      restartTime: GRACEFUL_RESTART_TIME,
+      notification: true,
+      forwardingState: options.families!,
+    };
+  // A cordon is not a drain: de-prefer (RFC 8326), never withdraw. A route policy change, so the
+  // session stays up and only the routes are sent again.
+  if (peer.gracefulShutdownWhenUnschedulable && ctx.unschedulable) options.communities = [GRACEFUL_SHUTDOWN_COMMUNITY];
   if (peer.bfdProfile !== undefined) {
     const profile = ctx.bfdProfiles.find((p) => p.name === peer.bfdProfile);
     if (profile === undefined)

@@ -24,6 +24,8 @@ export interface ShutdownOptions {
   sourceStopTimeoutMs?: number;
   /** Called as the shutdown starts (the daemon's /readyz fails from then on). */
   onStart?: () => void;
+  /** Told how the peers were left, once the Speaker has stopped (the graceful restart record). */
+  onLeft?: (mode: 'restart' | 'drain', keptRoutes: readonly string[]) => Promise<void>;
   /** Closes the rest once the Speaker has stopped (endpoints, BFD engine). */
   afterSpeaker?: () => Promise<void>;
 }
@@ -120,6 +122,7 @@ export class Shutdown {
       errors.push(`speaker: ${(err as Error).message}`);
     }
     o.logger.info({ event: 'shutdown' }, 'every BGP session is closed');
+    if (o.onLeft) await o.onLeft(mode, keptRoutes).catch((err: Error) => void errors.push(`record: ${err.message}`));
     if (o.afterSpeaker) await o.afterSpeaker().catch((err: Error) => void errors.push(`closing: ${err.message}`));
     for (const e of errors) o.logger.warn({ event: 'shutdown' }, e);
     return { mode, keptRoutes, hurried: this.abort.signal.aborted, errors };

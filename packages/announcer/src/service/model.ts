@@ -72,6 +72,8 @@ export interface EndpointSlice {
 
 export interface Node {
   metadata?: ObjectMeta;
+  /** unschedulable: cordoned (kubectl cordon/drain). */
+  spec?: { unschedulable?: boolean };
   status?: { conditions?: { type: string; status: string }[]; addresses?: { type: string; address: string }[] };
 }
 
