@@ -64,6 +64,20 @@ export {
   type ConfigProblem,
   type KubeObject,
 } from './config/types.js';
+// import of MetalLB's configuration (`bgp-announce import metallb`)
+export { importMetalLB, METALLB_KINDS, type MetalLBKind } from './import/metallb-import.js';
+export { formatImportReport, objectsYaml, objectFileName } from './import/metallb-report.js';
+export { readMetalLBFromCluster, MetalLBClusterError, type ReadMetalLBOptions } from './import/metallb-cluster.js';
+export {
+  METALLB_GROUP,
+  DEFAULT_METALLB_NAMESPACE,
+  DEFAULT_TARGET_NAMESPACE,
+  type MetalLBDocument,
+  type ImportNote,
+  type ImportProblem,
+  type MetalLBImportResult,
+  type MetalLBImportOptions,
+} from './import/metallb-types.js';
 // announce plan
 export {
   planAnnouncements,
