@@ -7,7 +7,7 @@ import { formatIpv4 } from './ip.js';
 import { decodeAsPath } from './as-path.js';
 import { decodeCommunities, decodeExtendedCommunities, decodeLargeCommunities } from './communities.js';
 import { decodeMpReach, decodeMpUnreach, mpOverrunError, type AttributeSpan } from './mp-nlri.js';
-import type { PrefixTally } from './nlri.js';
+import type { PrefixReader, PrefixTally } from './nlri.js';
 
 /** Path attribute type codes (IANA "BGP Path Attributes"). */
 export const ATTR = {
@@ -167,7 +167,8 @@ function fatal(
  * attribute (3/2). With ctx.ibgp === false (an external peer), LOCAL_PREF, ORIGINATOR_ID and
  * CLUSTER_LIST are discarded (RFC 7606 7.5, 7.9, 7.10); unless ctx.fourOctetAs === false, AS4_PATH and
  * AS4_AGGREGATOR are discarded (RFC 6793 4.1). These discards are reported with subcode 0. MP_REACH_NLRI
- * and MP_UNREACH_NLRI prefixes whose trailing bits were cleared are counted in tally.
+ * and MP_UNREACH_NLRI prefixes whose trailing bits were cleared are counted in tally; their prefixes
+ * are read with `read` (decodePrefixes unless given).
  */
 export function decodeAttributes(
   buf: Uint8Array,
@@ -176,6 +177,7 @@ export function decodeAttributes(
   msgStart: number,
   ctx?: CodecContext,
   tally?: PrefixTally,
+  read?: PrefixReader,
 ): DecodedAttributes {
   const attributes: PathAttributes = {};
   const st: State = { buf, msgStart, errors: [] };
@@ -392,12 +394,12 @@ export function decodeAttributes(
         break;
       case ATTR.MP_REACH_NLRI: {
         const span: AttributeSpan = { start: attrStart, end: valueEnd, msgStart };
-        attributes.mpReach = decodeMpReach(buf, valueStart, valueEnd, span, ctx, tally);
+        attributes.mpReach = decodeMpReach(buf, valueStart, valueEnd, span, ctx, tally, read);
         break;
       }
       case ATTR.MP_UNREACH_NLRI: {
         const span: AttributeSpan = { start: attrStart, end: valueEnd, msgStart };
-        attributes.mpUnreach = decodeMpUnreach(buf, valueStart, valueEnd, span, ctx, tally);
+        attributes.mpUnreach = decodeMpUnreach(buf, valueStart, valueEnd, span, ctx, tally, read);
         break;
       }
       case ATTR.EXTENDED_COMMUNITIES:

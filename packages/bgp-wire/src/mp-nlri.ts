@@ -5,7 +5,7 @@ import { AFI, type CodecContext, type MpReach, type MpUnreach } from './types.js
 import { BgpWireError, ERROR_CODE, UPDATE_SUBCODE } from './errors.js';
 import { readUint16, toHex, writeUint16, fromHex } from './bytes.js';
 import { formatIpv4, formatIpv6, parseIpv4Into, parseIpv6Into } from './ip.js';
-import { decodePrefixes, familyOf, hasAddPath, writePrefix, type PrefixTally } from './nlri.js';
+import { decodePrefixes, familyOf, hasAddPath, writePrefix, type PrefixReader, type PrefixTally } from './nlri.js';
 import { type Writer, reserve, checkUint } from './update-writer.js';
 
 /** Where an MP attribute sits in the message, for error reports. */
@@ -58,9 +58,10 @@ function decodeNlriField(
   span: AttributeSpan,
   what: string,
   tally: PrefixTally | undefined,
+  read: PrefixReader,
 ): ReturnType<typeof decodePrefixes> {
   try {
-    return decodePrefixes(buf, start, end, afi, addPath, span.msgStart, tally);
+    return read(buf, start, end, afi, addPath, span.msgStart, tally);
   } catch (err) {
     if (!(err instanceof BgpWireError)) throw err;
     throw mpError(`${what}: ${err.message}`, buf, span, afi, safi, err.offset + span.msgStart);
@@ -68,8 +69,8 @@ function decodeNlriField(
 }
 
 /**
- * Decodes an MP_REACH_NLRI value buf[start..end); prefixes whose trailing bits were cleared are counted
- * in tally (see decodePrefixes). Throws BgpWireError: 'afi-safi-disable' (with afi/safi) when the
+ * Decodes an MP_REACH_NLRI value buf[start..end) with `read` for its prefixes (decodePrefixes unless
+ * given); prefixes whose trailing bits were cleared are counted in tally (see decodePrefixes). Throws BgpWireError: 'afi-safi-disable' (with afi/safi) when the
  * family can be read but the rest is malformed, 'session-reset' when even that cannot be read.
  */
 export function decodeMpReach(
@@ -79,6 +80,7 @@ export function decodeMpReach(
   span: AttributeSpan,
   ctx?: CodecContext,
   tally?: PrefixTally,
+  read: PrefixReader = decodePrefixes,
 ): MpReach {
   if (end - start < 3) throw mpError(`MP_REACH_NLRI of ${end - start} bytes has no AFI/SAFI`, buf, span);
   const afi = readUint16(buf, start);
@@ -98,14 +100,12 @@ export function decodeMpReach(
   else if (nhLength === 32) nextHops = [formatIpv6(buf, nhStart), formatIpv6(buf, nhStart + 16)];
   else if (nhLength === 4 && afi === AFI.IPV4) nextHops = [formatIpv4(buf, nhStart)];
   else throw mpError(`MP_REACH_NLRI next hop length ${nhLength} is not valid for ${family}`, buf, span, afi, safi);
-  const nlri =
-    nlriStart === end
-      ? []
-      : decodeNlriField(buf, nlriStart, end, afi, safi, hasAddPath(ctx, family), span, 'MP_REACH_NLRI', tally);
+  const addPath = hasAddPath(ctx, family);
+  const nlri = decodeNlriField(buf, nlriStart, end, afi, safi, addPath, span, 'MP_REACH_NLRI', tally, read);
   return { afi, safi, nextHops, nlri };
 }
 
-/** Decodes an MP_UNREACH_NLRI value buf[start..end); errors as decodeMpReach. */
+/** Decodes an MP_UNREACH_NLRI value buf[start..end); `read` and errors as decodeMpReach. */
 export function decodeMpUnreach(
   buf: Uint8Array,
   start: number,
@@ -113,16 +113,15 @@ export function decodeMpUnreach(
   span: AttributeSpan,
   ctx?: CodecContext,
   tally?: PrefixTally,
+  read: PrefixReader = decodePrefixes,
 ): MpUnreach {
   if (end - start < 3) throw mpError(`MP_UNREACH_NLRI of ${end - start} bytes has no AFI/SAFI`, buf, span);
   const afi = readUint16(buf, start);
   const safi = buf[start + 2]!;
   const family = familyOf(afi, safi);
   if (family === undefined) return { afi, safi, withdrawnHex: toHex(buf, start + 3, end) };
-  const withdrawn =
-    start + 3 === end
-      ? []
-      : decodeNlriField(buf, start + 3, end, afi, safi, hasAddPath(ctx, family), span, 'MP_UNREACH_NLRI', tally);
+  const addPath = hasAddPath(ctx, family);
+  const withdrawn = decodeNlriField(buf, start + 3, end, afi, safi, addPath, span, 'MP_UNREACH_NLRI', tally, read);
   return { afi, safi, withdrawn };
 }
 

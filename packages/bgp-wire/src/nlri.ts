@@ -23,6 +23,12 @@ const pad = new Uint8Array(16);
 const TRAILING = new Uint8Array(129);
 for (let bits = 0; bits <= 128; bits++) TRAILING[bits] = bits & 7 ? 0xff >>> (bits & 7) : 0;
 
+/**
+ * A prefix field decoder: decodePrefixes, or decodePackedPrefixes (packed-nlri.ts), whose PackedNlri
+ * stands in for the Nlri[] in the messages decodeUpdatePacked builds (see update.ts).
+ */
+export type PrefixReader = typeof decodePrefixes;
+
 /** What decodePrefixes counts for its caller, across calls: prefixes whose trailing bits it cleared. */
 export interface PrefixTally {
   trailingBitsCleared: number;

@@ -13,7 +13,7 @@ import {
 import { BgpWireError, ERROR_CODE, HEADER_SUBCODE, UPDATE_SUBCODE } from './errors.js';
 import { fromHex, readUint16, writeUint16 } from './bytes.js';
 import { writeHeader } from './framing.js';
-import { decodePrefixes, hasAddPath, type PrefixTally } from './nlri.js';
+import { decodePrefixes, hasAddPath, type PrefixReader, type PrefixTally } from './nlri.js';
 import { ATTR, decodeAttributes } from './attributes.js';
 import { writeAttributes } from './attributes-encode.js';
 import { writeNlriList } from './mp-nlri.js';
@@ -48,6 +48,21 @@ const MANDATORY: readonly number[] = [ATTR.ORIGIN, ATTR.AS_PATH];
  * prefix field (RFC 4271 4.3); `trailingBitsCleared` then says how many prefixes had some.
  */
 export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, ctx?: CodecContext): UpdateMessage {
+  return decodeUpdateWith(buf, msgStart, msgEnd, ctx, decodePrefixes);
+}
+
+/**
+ * decodeUpdate with `read` for every prefix field (withdrawn routes, NLRI, MP_REACH_NLRI and
+ * MP_UNREACH_NLRI): decodePrefixes gives the string form, decodePackedPrefixes the packed form (see
+ * decodeUpdatePacked), the rest of the message and every error being the same.
+ */
+export function decodeUpdateWith(
+  buf: Uint8Array,
+  msgStart: number,
+  msgEnd: number,
+  ctx: CodecContext | undefined,
+  read: PrefixReader,
+): UpdateMessage {
   const length = msgEnd - msgStart;
   if (length < 23 || msgEnd > buf.length || readUint16(buf, msgStart + 16) !== length) {
     throw new BgpWireError(`UPDATE of ${length} bytes does not match its header (a minimum of 23 bytes)`, {
@@ -65,8 +80,7 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
     throw malformedList(`withdrawn routes length ${withdrawnLength} overruns the message`, at - 2, msgStart);
   }
   const v4AddPath = hasAddPath(ctx, 'ipv4-unicast');
-  const withdrawn: Nlri[] =
-    withdrawnLength === 0 ? [] : decodePrefixes(buf, at, at + withdrawnLength, AFI.IPV4, v4AddPath, msgStart, tally);
+  const withdrawn: Nlri[] = read(buf, at, at + withdrawnLength, AFI.IPV4, v4AddPath, msgStart, tally);
   at += withdrawnLength;
   const attributesLength = readUint16(buf, at);
   at += 2;
@@ -74,9 +88,8 @@ export function decodeUpdate(buf: Uint8Array, msgStart: number, msgEnd: number, 
   if (attributesEnd > msgEnd) {
     throw malformedList(`total path attribute length ${attributesLength} overruns the message`, at - 2, msgStart);
   }
-  const decoded = decodeAttributes(buf, at, attributesEnd, msgStart, ctx, tally);
-  const nlri: Nlri[] =
-    attributesEnd === msgEnd ? [] : decodePrefixes(buf, attributesEnd, msgEnd, AFI.IPV4, v4AddPath, msgStart, tally);
+  const decoded = decodeAttributes(buf, at, attributesEnd, msgStart, ctx, tally, read);
+  const nlri: Nlri[] = read(buf, attributesEnd, msgEnd, AFI.IPV4, v4AddPath, msgStart, tally);
   const { attributes, errors, order } = decoded;
 
   // Missing well-known attributes (RFC 4271 6.3, RFC 4760 3, RFC 7606 3.d): ORIGIN and AS_PATH come

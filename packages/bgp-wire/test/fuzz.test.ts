@@ -12,6 +12,7 @@ import type { BgpMessage, CodecContext } from '../src/types.js';
 import { createRng } from './fuzz/rng.js';
 import { builtMessages, fixtureMessages, type Seed } from './fuzz/corpus.js';
 import { mutate, randomBehindHeader, splice } from './fuzz/mutate.js';
+import { formsDisagree } from './helpers/both-forms.js';
 
 const SEED = parseSeed(process.env['FUZZ_SEED']);
 const ITERATIONS = parsePositive(process.env['FUZZ_ITERATIONS'], 30000);
@@ -77,6 +78,10 @@ const stats = {
   framerChunks: 0,
   framerMessages: 0,
   framerErrors: 0,
+  /** UPDATE inputs decoded in both forms (string and packed) and compared. */
+  bothForms: 0,
+  /** ... of which the packed form held at least one prefix. */
+  packedPrefixes: 0,
 };
 const failures: Failure[] = [];
 let failureCount = 0;
@@ -142,6 +147,20 @@ function checkInput(input: Uint8Array, origin: string, iteration: number): void 
   stats.inputs++;
   for (const { name, ctx } of CONTEXTS) {
     stats.decodes++;
+    if (input.length >= 19 && input[18] === 2) {
+      // An UPDATE: the packed form must read what the string form reads, and throw what it throws.
+      stats.bothForms++;
+      const why = formsDisagree(input, 0, input.length, ctx, (packed) => {
+        const { withdrawn, nlri, attributes } = packed;
+        const n =
+          withdrawn.length +
+          nlri.length +
+          (attributes.mpReach?.nlri?.length ?? 0) +
+          (attributes.mpUnreach?.withdrawn?.length ?? 0);
+        if (n > 0) stats.packedPrefixes++;
+      });
+      if (why !== undefined) fail('string and packed forms disagree', origin, name, iteration, input, why);
+    }
     let msg: BgpMessage;
     try {
       msg = decodeMessage(input, ctx);
@@ -379,5 +398,9 @@ t.test(`random and mutated inputs (seed ${SEED})`, async (t) => {
     `a fair share of inputs are rejected (${stats.rejected} of ${stats.decodes})`,
   );
   t.ok(stats.roundTrips > 0, `decoded messages were re-encoded (${stats.roundTrips})`);
+  t.ok(
+    stats.packedPrefixes > stats.bothForms * 0.05,
+    `UPDATEs with prefixes were compared in both forms (${stats.packedPrefixes} of ${stats.bothForms})`,
+  );
   t.ok(stats.framerMessages > 0, `the framer produced messages (${stats.framerMessages})`);
 });

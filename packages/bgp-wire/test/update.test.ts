@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeUpdate, encodeUpdate, endOfRib } from '../src/update.js';
+import { encodeUpdate, endOfRib } from '../src/update.js';
 import { BgpWireError } from '../src/errors.js';
 import type { CodecContext, UpdateMessage } from '../src/types.js';
 
@@ -16,8 +16,9 @@ import {
   BASE,
   NLRI,
 } from './helpers/wire.js';
+import { decodeBothForms } from './helpers/both-forms.js';
 
-const decode = (buf: Uint8Array, ctx?: CodecContext): UpdateMessage => decodeUpdate(buf, 0, buf.length, ctx);
+const decode = (buf: Uint8Array, ctx?: CodecContext): UpdateMessage => decodeBothForms(buf, 0, buf.length, ctx);
 
 t.test('a complete UPDATE written out by hand', async (t) => {
   const wire = bytes(
@@ -50,7 +51,7 @@ t.test('a complete UPDATE written out by hand', async (t) => {
   t.equal(hex(encodeUpdate(msg)), hex(wire), 'canonical encode gives the same bytes');
   const sub = new Uint8Array(wire.length + 10);
   sub.set(wire, 7);
-  t.strictSame(decodeUpdate(sub, 7, 7 + wire.length), msg, 'decodes at an offset inside a larger buffer');
+  t.strictSame(decodeBothForms(sub, 7, 7 + wire.length), msg, 'decodes at an offset inside a larger buffer');
 });
 
 t.test('withdrawn routes, and offsets relative to msgStart', async (t) => {
@@ -62,7 +63,7 @@ t.test('withdrawn routes, and offsets relative to msgStart', async (t) => {
   const bad = update('21c0000207', '', ''); // /33
   const buf = new Uint8Array(bad.length + 5);
   buf.set(bad, 5);
-  const err = thrown(() => decodeUpdate(buf, 5, buf.length));
+  const err = thrown(() => decodeBothForms(buf, 5, buf.length));
   t.match(err, { code: 3, subcode: 10, action: 'session-reset', offset: 21 });
 });
 
