@@ -2,7 +2,12 @@
 // End-of-RIB; an UPDATE goes into the Adj-RIB-In (RFC 7606 repairs and maximum-prefix limits reported,
 // a teardown carried out); a ROUTE-REFRESH is answered; a session that ends leaves an empty Adj-RIB-Out
 // and, unless graceful restart keeps them, an empty Adj-RIB-In. Each event is re-emitted by the Speaker.
-import { CEASE_SUBCODE, type RouteRefreshMessage, type UpdateMessage } from '@bgp-announce/bgp-wire';
+import {
+  CEASE_SUBCODE,
+  type PackedUpdateMessage,
+  type RouteRefreshMessage,
+  type UpdateMessage,
+} from '@bgp-announce/bgp-wire';
 import { endOfRibUpdates, newAdjRibOut } from './rib/adj-rib-out.js';
 import { applyUpdate, newAdjRibIn } from './rib/adj-rib-in.js';
 import { cancelFlush, flush, sendTo } from './speaker-advertise.js';
@@ -28,8 +33,8 @@ export function wireSession(core: SpeakerCore, peer: Peer): void {
     flush(core, peer);
     sendTo(peer, endOfRibUpdates(negotiated.families));
   });
-  d.on('update', (update: UpdateMessage) => {
-    const result = applyUpdate(peer.ribIn, update);
+  d.on('update', (update: UpdateMessage, packed: PackedUpdateMessage) => {
+    const result = applyUpdate(peer.ribIn, packed);
     events.emit('routesReceived', peer.id, result, update);
     for (const e of update.errors ?? []) report(core, peer.id, new MalformedUpdateError(peer.id, e));
     if (result.endOfRib !== undefined) endOfRibReceived(core, peer, result.endOfRib, result.swept);

@@ -1,6 +1,8 @@
 // Adj-RIB-In: UPDATEs decoded from hand-built bytes (RFC 4271 4.3, RFC 4760, RFC 7911) applied to the RIB.
-import t from 'tap';
-import { decodeMessage, type CodecContext, type UpdateMessage } from '@bgp-announce/bgp-wire';
+// Every test runs twice: with the UPDATEs in string form (decodeMessage) and in packed form
+// (decodeUpdatePacked, as the session feeds the RIB).
+import t, { type Test } from 'tap';
+import { decodeMessage, decodeUpdatePacked, type CodecContext } from '@bgp-announce/bgp-wire';
 import {
   adjRibInCounts,
   adjRibInEntries,
@@ -14,26 +16,43 @@ import {
 const M = 'ffffffffffffffffffffffffffffffff';
 const clean = (h: string): string => h.replace(/\s+/g, '');
 
-/** An UPDATE from hex (header length filled in). */
-function update(body: string, ctx?: CodecContext): UpdateMessage {
+type Update = Parameters<typeof applyUpdate>[1];
+type Form = 'string' | 'packed';
+/** The form the UPDATEs of the running test are decoded in. */
+let form: Form = 'string';
+
+/** Each test, once per form (tap runs these one after the other). */
+function both(name: string, fn: (t: Test) => Promise<void>): void {
+  for (const f of ['string', 'packed'] as const) {
+    t.test(`${name} (${f} form)`, async (t) => {
+      form = f;
+      await fn(t);
+    });
+  }
+}
+
+/** An UPDATE from hex (header length filled in), in the running test's form. */
+function update(body: string, ctx?: CodecContext): Update {
   const b = clean(body);
   const len = 19 + b.length / 2;
-  const m = decodeMessage(Buffer.from(`${M}${len.toString(16).padStart(4, '0')}02${b}`, 'hex'), ctx);
+  const bytes = Buffer.from(`${M}${len.toString(16).padStart(4, '0')}02${b}`, 'hex');
+  if (form === 'packed') return decodeUpdatePacked(bytes, 0, bytes.length, ctx);
+  const m = decodeMessage(bytes, ctx);
   if (m.type !== 'UPDATE') throw new Error('not an UPDATE');
   return m;
 }
 // ORIGIN IGP, AS_PATH [64497], NEXT_HOP 192.0.2.10.
 const ATTRS = '40010100 40020602010000fbf1 400304c000020a';
-const announce = (nlri: string, attrs = ATTRS): UpdateMessage =>
+const announce = (nlri: string, attrs = ATTRS): Update =>
   update(`0000 ${(clean(attrs).length / 2).toString(16).padStart(4, '0')} ${attrs} ${nlri}`);
-const withdraw = (prefixes: string): UpdateMessage =>
+const withdraw = (prefixes: string): Update =>
   update(`${(clean(prefixes).length / 2).toString(16).padStart(4, '0')} ${prefixes} 0000`);
 const P1 = '20c0000201'; // 192.0.2.1/32
 const P2 = '20c0000202';
 const P3 = '20c0000203';
-const EOR_V4 = update('0000 0000');
+const eorV4 = (): Update => update('0000 0000');
 
-t.test('announce, withdraw, attributes shared', async (t) => {
+both('announce, withdraw, attributes shared', async (t) => {
   const rib = newAdjRibIn();
   const r = applyUpdate(rib, announce(`${P1} ${P2} 18cb0071`));
   t.same([r.announced, r.withdrawn, r.treatAsWithdraw], [3, 0, false]);
@@ -58,7 +77,7 @@ t.test('announce, withdraw, attributes shared', async (t) => {
   });
 });
 
-t.test('IPv6 through MP_REACH/MP_UNREACH, ADD-PATH path ids', async (t) => {
+both('IPv6 through MP_REACH/MP_UNREACH, ADD-PATH path ids', async (t) => {
   const rib = newAdjRibIn();
   // MP_REACH_NLRI AFI 2 SAFI 1, next hop 2001:db8::a, 2001:db8::1/128; ORIGIN; AS_PATH.
   const reach = update(
@@ -88,7 +107,7 @@ t.test('IPv6 through MP_REACH/MP_UNREACH, ADD-PATH path ids', async (t) => {
   );
 });
 
-t.test('RFC 7606 treat-as-withdraw', async (t) => {
+both('RFC 7606 treat-as-withdraw', async (t) => {
   const rib = newAdjRibIn();
   applyUpdate(rib, announce(`${P1} ${P2}`));
   // ORIGIN with the undefined value 3: the UPDATE's prefixes are withdrawn (RFC 7606 7.1).
@@ -105,10 +124,10 @@ t.test('RFC 7606 treat-as-withdraw', async (t) => {
   );
 });
 
-t.test('graceful restart: mark stale, refresh on re-announce, sweep on End-of-RIB or timer', async (t) => {
+both('graceful restart: mark stale, refresh on re-announce, sweep on End-of-RIB or timer', async (t) => {
   const rib = newAdjRibIn();
   applyUpdate(rib, announce(`${P1} ${P2} ${P3}`));
-  t.equal(applyUpdate(rib, EOR_V4).endOfRib, 'ipv4-unicast');
+  t.equal(applyUpdate(rib, eorV4()).endOfRib, 'ipv4-unicast');
   t.equal(rib.endOfRib['ipv4-unicast'], true);
   t.equal(markStale(rib), 3);
   t.same(adjRibInCounts(rib)['ipv4-unicast'], { routes: 3, stale: 3, asLoop: 0 });
@@ -122,7 +141,7 @@ t.test('graceful restart: mark stale, refresh on re-announce, sweep on End-of-RI
       ['192.0.2.3/32', true],
     ],
   );
-  const eor = applyUpdate(rib, EOR_V4);
+  const eor = applyUpdate(rib, eorV4());
   t.same([eor.endOfRib, eor.swept], ['ipv4-unicast', 2]);
   t.same(
     [...adjRibInEntries(rib)].map((e) => [e.prefix, e.stale]),
@@ -134,7 +153,7 @@ t.test('graceful restart: mark stale, refresh on re-announce, sweep on End-of-RI
   t.equal(rib.table.ids.size, 0, 'attribute sets released');
 });
 
-t.test('maximum prefixes: teardown with Cease 1 and AFI/SAFI/limit data (RFC 4486)', async (t) => {
+both('maximum prefixes: teardown with Cease 1 and AFI/SAFI/limit data (RFC 4486)', async (t) => {
   const rib = newAdjRibIn({ maxPrefix: { 'ipv4-unicast': { limit: 2, action: 'teardown' } } });
   t.equal(applyUpdate(rib, announce(`${P1} ${P2}`)).teardown, undefined, 'at the limit is fine');
   const r = applyUpdate(rib, announce(P3));
@@ -147,7 +166,7 @@ t.test('maximum prefixes: teardown with Cease 1 and AFI/SAFI/limit data (RFC 448
   t.throws(() => newAdjRibIn({ maxPrefix: { 'ipv4-unicast': { limit: -1, action: 'warn' } } }), RangeError);
 });
 
-t.test('maximum prefixes: warn once, again after coming back under', async (t) => {
+both('maximum prefixes: warn once, again after coming back under', async (t) => {
   const rib = newAdjRibIn({ maxPrefix: { 'ipv4-unicast': { limit: 1, action: 'warn' } } });
   t.same(applyUpdate(rib, announce(`${P1} ${P2}`)).warning, { family: 'ipv4-unicast', count: 2, limit: 1 });
   const again = applyUpdate(rib, announce(P3));

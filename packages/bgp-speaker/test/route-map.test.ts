@@ -70,6 +70,26 @@ t.test('replace and remove return the old value', async (t) => {
   t.equal(m.size, 0);
 });
 
+t.test('replaceIpv4 and removeIpv4: the same entries as the key text', async (t) => {
+  const m = new RouteMap();
+  const address = (0xc0 << 24) | (0x00 << 16) | (0x02 << 8) | 0x80; // 192.0.2.128
+  t.equal(m.replaceIpv4(address, 25, undefined, 1), undefined);
+  t.equal(m.get('192.0.2.128/25'), 1, 'found by its text');
+  t.equal(m.replace('192.0.2.128/25', 2), 1, 'replaced by its text');
+  t.equal(m.replaceIpv4(address | 0x7f, 25, undefined, 3), 2, 'bits past the length do not count');
+  t.equal(m.replaceIpv4(address, 25, 0xfffffffe, 4), undefined, 'a path id makes another route');
+  t.equal(m.get('192.0.2.128/25#4294967294'), 4);
+  t.equal(m.replaceIpv4(0, 0, undefined, 5), undefined);
+  t.same([...m.keys()], ['192.0.2.128/25', '192.0.2.128/25#4294967294', '0.0.0.0/0']);
+  t.equal(m.removeIpv4(address, 25, 0xfffffffe), 4);
+  t.equal(m.removeIpv4(address, 25, 0xfffffffe), undefined);
+  t.equal(m.removeIpv4(address, 24, undefined), undefined, 'another length is another route');
+  t.equal(m.remove('0.0.0.0/0'), 5);
+  t.equal(m.removeIpv4(address, 25, undefined), 3);
+  t.equal(m.size, 0);
+  t.throws(() => m.replaceIpv4(address, 33, undefined, 1), RangeError);
+});
+
 t.test('behaves like Map<string, number> under 200,000 random operations', async (t) => {
   const next = random(0x2545f491);
   const keys: string[] = [];

@@ -13,7 +13,11 @@ import {
   type NotificationMessage,
   type Nlri,
   type PathAttributes,
+  type PackedNlri,
+  type PackedUpdateMessage,
   type UpdateMessage,
+  packedPathId,
+  packedPrefixText,
 } from '@bgp-announce/bgp-wire';
 import {
   intern,
@@ -126,7 +130,10 @@ export function newAdjRibIn(config: AdjRibInConfig = {}): AdjRibIn {
 }
 
 /** The attribute set to store for an UPDATE, and its key (one JSON text per UPDATE, not per prefix). */
-function storedAttributes(attrs: PathAttributes): { set: PathAttributes; key: string } {
+function storedAttributes(attrs: PathAttributes | PackedUpdateMessage['attributes']): {
+  set: PathAttributes;
+  key: string;
+} {
   const { mpReach, mpUnreach: _unreach, ...rest } = attrs;
   const set: PathAttributes =
     mpReach === undefined
@@ -159,29 +166,68 @@ function drop(rib: AdjRibIn, family: Family, stored: number): void {
   release(rib.table, id);
 }
 
-function remove(rib: AdjRibIn, family: Family, list: readonly Nlri[] | undefined): number {
+/** A prefix list of a decoded UPDATE, in string or packed form. */
+type PrefixList = readonly Nlri[] | PackedNlri;
+
+/**
+ * The route key of packed prefix i. IPv4 prefixes never need one (the RouteMap takes their numbers);
+ * IPv6 keys are text, as the RouteMap keeps them in a Map.
+ */
+const packedKey = (list: PackedNlri, i: number): string => routeKey(packedPrefixText(list, i), packedPathId(list, i));
+
+/** Removes one route (the value stored for it, or undefined when it was not there). */
+function removeOne(rib: AdjRibIn, family: Family, stored: number | undefined): number {
+  if (stored === undefined) return 0;
+  drop(rib, family, stored);
+  return 1;
+}
+
+function remove(rib: AdjRibIn, family: Family, list: PrefixList | undefined): number {
   if (list === undefined) return 0;
   const routes = rib.routes[family];
   let n = 0;
-  for (const { prefix, pathId } of list) {
-    const stored = routes.remove(routeKey(prefix, pathId));
-    if (stored === undefined) continue;
-    drop(rib, family, stored);
-    n++;
+  if (Array.isArray(list)) {
+    for (const { prefix, pathId } of list as readonly Nlri[])
+      n += removeOne(rib, family, routes.remove(routeKey(prefix, pathId)));
+    return n;
+  }
+  const packed = list as PackedNlri;
+  const { words, stride } = packed;
+  for (let i = 0, w = 0; i < packed.length; i++, w += stride) {
+    const stored =
+      packed.afi === AFI.IPV4
+        ? routes.removeIpv4(words[w]!, words[w + 1]!, packed.addPath ? words[w + 2]! >>> 0 : undefined)
+        : routes.remove(packedKey(packed, i));
+    n += removeOne(rib, family, stored);
   }
   return n;
 }
 
-function add(rib: AdjRibIn, family: Family, list: readonly Nlri[] | undefined, id: number, asLoop: boolean): number {
+/** Counts a route just stored with attribute set `id` in place of `stored` (undefined: a new route). */
+function added(rib: AdjRibIn, family: Family, stored: number | undefined, id: number, asLoop: boolean): void {
+  retain(rib.table, id);
+  if (stored !== undefined) drop(rib, family, stored);
+  if (asLoop) rib.asLoop[family]++;
+}
+
+function add(rib: AdjRibIn, family: Family, list: PrefixList | undefined, id: number, asLoop: boolean): number {
   if (list === undefined) return 0;
   const routes = rib.routes[family];
-  for (const { prefix, pathId } of list) {
-    const stored = routes.replace(routeKey(prefix, pathId), id);
-    retain(rib.table, id);
-    if (stored !== undefined) drop(rib, family, stored);
-    if (asLoop) rib.asLoop[family]++;
+  if (Array.isArray(list)) {
+    for (const { prefix, pathId } of list as readonly Nlri[])
+      added(rib, family, routes.replace(routeKey(prefix, pathId), id), id, asLoop);
+    return list.length;
   }
-  return list.length;
+  const packed = list as PackedNlri;
+  const { words, stride } = packed;
+  for (let i = 0, w = 0; i < packed.length; i++, w += stride) {
+    const stored =
+      packed.afi === AFI.IPV4
+        ? routes.replaceIpv4(words[w]!, words[w + 1]!, packed.addPath ? words[w + 2]! >>> 0 : undefined, id)
+        : routes.replace(packedKey(packed, i), id);
+    added(rib, family, stored, id, asLoop);
+  }
+  return packed.length;
 }
 
 /** Cease 1, Maximum Number of Prefixes Reached, data AFI (2), SAFI (1), limit (4) (RFC 4486 4). */
@@ -216,13 +262,14 @@ function checkLimits(rib: AdjRibIn, result: RibInResult): void {
 }
 
 /**
- * Applies a decoded UPDATE: withdrawals (withdrawn routes and MP_UNREACH_NLRI), then announcements
+ * Applies a decoded UPDATE, in string form (decodeUpdate) or packed form (decodeUpdatePacked, which
+ * costs no string per prefix): withdrawals (withdrawn routes and MP_UNREACH_NLRI), then announcements
  * (NLRI and MP_REACH_NLRI) with the UPDATE's attributes, or, when RFC 7606 says treat-as-withdraw,
  * the announced prefixes withdrawn instead. An End-of-RIB is recorded and sweeps that family's stale
  * routes. Re-announcing a stale route makes it fresh. Families other than IPv4/IPv6 unicast are
  * ignored. Returns counts and any maximum-prefix warning or teardown.
  */
-export function applyUpdate(rib: AdjRibIn, update: UpdateMessage): RibInResult {
+export function applyUpdate(rib: AdjRibIn, update: UpdateMessage | PackedUpdateMessage): RibInResult {
   const result: RibInResult = { announced: 0, withdrawn: 0, treatAsWithdraw: false, swept: 0 };
   if (update.endOfRib !== undefined) {
     const family = familyOf(update.endOfRib.afi, update.endOfRib.safi);

@@ -65,6 +65,14 @@ function parseIpv4Key(key: string): boolean {
   return true;
 }
 
+/** Puts an IPv4 route given as numbers into `parsed`, as parseIpv4Key would for its text. */
+function setParsed(address: number, length: number, pathId: number | undefined): void {
+  if (!Number.isInteger(length) || length < 0 || length > 32) throw new RangeError(`IPv4 prefix length ${length}`);
+  parsed.address = length === 0 ? 0 : address & (-1 << (32 - length)); // bits past the length do not count
+  parsed.meta = pathId === undefined ? length : length | HAS_PATH_ID;
+  parsed.pathId = pathId === undefined ? 0 : pathId | 0;
+}
+
 function formatIpv4Key(address: number, meta: number, pathId: number): string {
   const text = `${address >>> 24}.${(address >>> 16) & 0xff}.${(address >>> 8) & 0xff}.${address & 0xff}/${meta & LENGTH_MASK}`;
   return meta & HAS_PATH_ID ? `${text}#${pathId >>> 0}` : text;
@@ -203,6 +211,27 @@ export class RouteMap implements Iterable<[string, number]> {
       this.other.set(key, value);
       return old;
     }
+    return this.replaceParsed(value);
+  }
+
+  /**
+   * replace() for the IPv4 route given as numbers: the address (its four bytes big-endian; bits past
+   * `length` are ignored), the prefix length (0-32) and the path identifier (undefined: none). The same
+   * entry as replace() with the route's key text, without the text.
+   */
+  replaceIpv4(address: number, length: number, pathId: number | undefined, value: number): number | undefined {
+    setParsed(address, length, pathId);
+    return this.replaceParsed(value);
+  }
+
+  /** remove() for the IPv4 route given as numbers (see replaceIpv4). */
+  removeIpv4(address: number, length: number, pathId: number | undefined): number | undefined {
+    setParsed(address, length, pathId);
+    return this.removeParsed();
+  }
+
+  /** replace() of the packed key in `parsed`. */
+  private replaceParsed(value: number): number | undefined {
     const found = this.find();
     if (found !== NONE) {
       const old = this.entries32[found + VALUE];
@@ -235,6 +264,11 @@ export class RouteMap implements Iterable<[string, number]> {
       this.other.delete(key);
       return old;
     }
+    return this.removeParsed();
+  }
+
+  /** remove() of the packed key in `parsed`. */
+  private removeParsed(): number | undefined {
     const { address, meta, pathId } = parsed;
     const e = this.entries32;
     const mask = this.buckets.length - 1;

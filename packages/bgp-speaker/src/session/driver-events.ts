@@ -1,7 +1,16 @@
 // The session driver's translations between the wire and the FSM, as plain functions: a received
 // message (or its decode error) to an FSM event, a timer to its expiry event, and the words we log
 // when the listen port is taken.
-import { BgpWireError, ERROR_CODE, decodeMessage, type CodecContext } from '@bgp-announce/bgp-wire';
+import {
+  BgpWireError,
+  ERROR_CODE,
+  MESSAGE_TYPE,
+  decodeMessage,
+  decodeUpdatePacked,
+  readHeader,
+  updateView,
+  type CodecContext,
+} from '@bgp-announce/bgp-wire';
 import type { FsmEvent, TimerName } from './fsm.js';
 
 /** The FSM event each timer's expiry raises. */
@@ -12,9 +21,20 @@ export const TIMER_EVENT: Record<TimerName, FsmEvent['type']> = {
   IdleHold: 'IdleHoldTimerExpires',
 };
 
-/** The FSM event for one framed message, decoded with `ctx`; a decode error gives its error event. */
+/**
+ * The FSM event for one framed message, decoded with `ctx`; a decode error gives its error event. An
+ * UPDATE is decoded with its prefixes packed (`packed`); `update` is its string form, built only when
+ * read (updateView).
+ */
 export function messageEvent(bytes: Uint8Array, ctx: CodecContext): FsmEvent {
   try {
+    if (bytes.length >= 19 && bytes[18] === MESSAGE_TYPE.UPDATE) {
+      const { length } = readHeader(bytes, 0, ctx.maxMessageLength);
+      if (bytes.length >= length) {
+        const packed = decodeUpdatePacked(bytes, 0, length, ctx);
+        return { type: 'UpdateMsg', update: updateView(packed), packed };
+      }
+    }
     const msg = decodeMessage(bytes, ctx);
     switch (msg.type) {
       case 'OPEN':

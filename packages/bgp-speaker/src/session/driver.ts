@@ -15,6 +15,7 @@ import {
   type CodecContext,
   type NotificationMessage,
   type RouteRefreshMessage,
+  type PackedUpdateMessage,
   type UpdateMessage,
 } from '@bgp-announce/bgp-wire';
 import type { PeerConfig } from './config.js';
@@ -54,7 +55,11 @@ export interface SessionDriverOptions extends TransportOptions {
 export interface SessionDriverEvents {
   state: [to: FsmStateName, from: FsmStateName];
   established: [negotiated: NegotiatedSession];
-  update: [update: UpdateMessage];
+  /**
+   * An UPDATE in Established: `update` in string form (built when its prefix fields are first read),
+   * and the same message with its prefixes packed (decodeUpdatePacked), which costs no string per prefix.
+   */
+  update: [update: UpdateMessage, packed: PackedUpdateMessage];
   routeRefresh: [message: RouteRefreshMessage];
   notificationSent: [notification: NotificationMessage];
   notificationReceived: [notification: NotificationMessage];
@@ -336,7 +341,7 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
         this.sendCtx = this.session.negotiated.send;
       }
       if (this.session.state === 'Established' && this.socket === socket) {
-        if (event.type === 'UpdateMsg' && event.update) this.emit('update', event.update);
+        if (event.type === 'UpdateMsg' && event.update && event.packed) this.emit('update', event.update, event.packed);
         else if (event.type === 'RouteRefreshMsg' && event.message) this.emit('routeRefresh', event.message);
       }
     }

@@ -25,6 +25,7 @@ import {
   type NotificationMessage,
   type OpenMessage,
   type RouteRefreshMessage,
+  type PackedUpdateMessage,
   type UpdateMessage,
 } from '@bgp-announce/bgp-wire';
 import type { PeerConfig } from './config.js';
@@ -73,7 +74,7 @@ export type FsmEvent =
   | { type: 'BGPOpenMsgErr'; error: WireErrorLike }
   | { type: 'NotifMsg'; notification: NotificationMessage }
   | { type: 'KeepAliveMsg' }
-  | { type: 'UpdateMsg'; update?: UpdateMessage }
+  | { type: 'UpdateMsg'; update?: UpdateMessage; packed?: PackedUpdateMessage }
   | { type: 'UpdateMsgErr'; error: WireErrorLike }
   | { type: 'RouteRefreshMsg'; message?: RouteRefreshMessage }
   | { type: 'UpdateSent' }
