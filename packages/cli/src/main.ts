@@ -14,6 +14,7 @@ import type { DaemonCommandOptions } from './daemon.js';
 import { ADMIN_ADDRESS_ENV, statusCommand, type StatusCommandOptions } from './status.js';
 import type { CheckCommandOptions } from './check.js';
 import type { LabCommandOptions } from './lab/plan.js';
+import type { ImportMetalLBOptions } from './import-metallb.js';
 
 const USAGE_ERROR = 2;
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -284,6 +285,45 @@ program
     const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);
     const { labCommand } = await import('./lab/lab.js');
     const status = await labCommand(opts, { out: line(process.stdout), err: line(process.stderr) });
+    process.stdout.write('', () => process.exit(status));
+  });
+
+const importCommand = program
+  .command('import')
+  .description("convert another load balancer's configuration to bgp-announce's objects (see the README)");
+
+importCommand
+  .command('metallb')
+  .description(
+    "convert MetalLB's configuration (metallb.io objects: a YAML/JSON FILE, stdin, or --from-cluster) to ours: YAML on stdout (or --output-dir), a report on stderr of what changed and what needs you; exit 0 all carried over, 1 something needs you, 2 bad input",
+  )
+  .argument('[file]', "YAML or JSON documents (a List too, as kubectl get -o yaml writes); stdin when absent or '-'")
+  .option(
+    '--from-cluster',
+    "read MetalLB's objects from the cluster (and its Services, for the report) instead of a file",
+  )
+  .option(
+    '--kubeconfig <file>',
+    'with --from-cluster: a kubeconfig file (default: $KUBECONFIG, in-cluster, ~/.kube/config)',
+  )
+  .option('--kube-url <url>', 'with --from-cluster: the API server URL, without credentials (tests)')
+  .option('--kube-context <name>', 'with --from-cluster: a kubeconfig context other than the current one')
+  .option(
+    '--metallb-namespace <ns>',
+    "MetalLB's namespace: where --from-cluster reads and where its password Secrets are (default metallb-system)",
+  )
+  .option(
+    '--namespace <ns>',
+    'the namespace written into our objects, where the daemon reads them (default bgp-announce)',
+  )
+  .option('--output-dir <dir>', 'write one file per object here (<kind>-<name>.yaml) instead of stdout')
+  .action(async (file: string | undefined, opts: ImportMetalLBOptions) => {
+    const { importMetalLBCommand } = await import('./import-metallb.js'); // loads the Kubernetes client: only when needed
+    const status = await importMetalLBCommand(file, opts, {
+      out: (text) => void process.stdout.write(text),
+      err: (line) => void process.stderr.write(`${line}\n`),
+    });
+    // An API call that timed out may still hold a socket open: leave once the output is written.
     process.stdout.write('', () => process.exit(status));
   });
 
