@@ -234,7 +234,13 @@ t.test(
     }
     await until('the source ready', () => source.ready());
 
-    // A Service of our class; its first update (the finalizer) meets a 409, so the writer reads it again.
+    // A Service of our class (with a ready endpoint: a Cluster Service without one is withdrawn); its
+    // first update (the finalizer) meets a 409, so the writer reads it again.
+    server.create('endpointslices', {
+      metadata: { name: 'web-1', namespace: 'demo', labels: { 'kubernetes.io/service-name': 'web' } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['198.51.100.20'], nodeName: NODE, conditions: { ready: true } }],
+    });
     server.failNext('update', 'services', 409, 'the object has been modified');
     server.create('services', {
       metadata: { name: 'web', namespace: 'demo' },

@@ -5,6 +5,8 @@
 //   - a Cluster Service's VIP has the three nodes as next hops;
 //   - the exclude-from-external-load-balancers label on a node takes it out (2 next hops);
 //   - moving the Local Service's endpoint to another node moves its next hop;
+//   - a Cluster Service with no endpoint anywhere has no route; given a serving endpoint (on one node)
+//     it is routed to all three, and withdrawn again when that endpoint stops serving;
 //   - a new Service gets a VIP and a route; deleting it withdraws the route and the Service goes
 //     (our finalizer removed);
 //   - watches dropped abruptly with the history compacted (watch errors, then 410 Gone), then an API
@@ -159,10 +161,10 @@ t.test('Kubernetes to kernel ECMP route, end to end with FRR and three daemons',
   ]);
   t.match(
     clusterText,
-    /^node-1\s+1\/1\s+2\s+1\s/m,
-    '`status --cluster`: node-1 announces two Services, not the Local one',
+    /^node-1\s+1\/1\s+2\s+2\s/m,
+    '`status --cluster`: node-1 announces two Services, not the Local one nor the one with no endpoint',
   );
-  t.match(clusterText, /^node-2\s+1\/1\s+3\s+0\s/m, 'node-2 all three');
+  t.match(clusterText, /^node-2\s+1\/1\s+3\s+1\s/m, 'node-2 three, not the one with no endpoint');
   t.match(
     clusterText,
     /^ {2}demo\/web\s+\S+\s+True\s+announced by 3 nodes \(node-1, node-2, node-3\) to 1 peer \(router\)$/m,
@@ -215,7 +217,35 @@ t.test('Kubernetes to kernel ECMP route, end to end with FRR and three daemons',
     'endpoint moved to node-3: the next hop moved with it',
   );
 
-  // A new Service gets a VIP and a route; deleting it withdraws the route, and the Service goes.
+  // The Cluster Service with no endpoint: no route; a serving endpoint on node-1 alone routes it to
+  // all three nodes; that endpoint stops serving (terminating): withdrawn by every node again.
+  const idle = vipOf('idle')!;
+  t.strictSame(await kernelNextHops(rtr, `${idle}/32`), [], `idle (${idle}): no endpoint anywhere, no route`);
+  const idleEndpoint = (conditions: object) => ({
+    endpoints: [{ addresses: ['198.51.100.140'], nodeName: 'node-1', conditions }],
+  });
+  api.patch(
+    'endpointslices.discovery.k8s.io',
+    'idle-lab',
+    idleEndpoint({ ready: true, serving: true, terminating: false }),
+    'demo',
+  );
+  await poll('idle to be routed', hopsAre(idle, [N1, N2, N3]), 30_000).catch(withLogs);
+  t.pass('one serving endpoint (on node-1): routed to the three nodes');
+  api.patch(
+    'endpointslices.discovery.k8s.io',
+    'idle-lab',
+    idleEndpoint({ ready: false, serving: false, terminating: true }),
+    'demo',
+  );
+  await poll('idle to be withdrawn', hopsAre(idle, []), 30_000).catch(withLogs);
+  await poll('its Announced condition to say why', () =>
+    announcedOf('idle')?.startsWith('announced by no node: no ready endpoint on any node') ? true : undefined,
+  ).catch(withLogs);
+  t.pass('its only endpoint stops serving: withdrawn by every node, and the Service says why');
+
+  // A new Service (with a ready endpoint) gets a VIP and a route; deleting it withdraws the route,
+  // and the Service goes.
   api.create('services', {
     metadata: { name: 'extra', namespace: 'demo' },
     spec: {
@@ -225,8 +255,14 @@ t.test('Kubernetes to kernel ECMP route, end to end with FRR and three daemons',
       selector: { app: 'extra' },
     },
   });
+  api.create('endpointslices.discovery.k8s.io', {
+    metadata: { name: 'extra-lab', namespace: 'demo', labels: { 'kubernetes.io/service-name': 'extra' } },
+    addressType: 'IPv4',
+    ports: [{ name: 'http', port: 8081, protocol: 'TCP' }],
+    endpoints: [{ addresses: ['198.51.100.141'], nodeName: 'node-2', conditions: { ready: true } }],
+  });
   const extra = await poll('the new Service to get a VIP', () => vipOf('extra')).catch(withLogs);
-  t.notOk([web, ingress, vipOf('dns')].includes(extra), `a VIP of its own: ${extra}`);
+  t.notOk([web, ingress, idle, vipOf('dns')].includes(extra), `a VIP of its own: ${extra}`);
   await poll('a route for the new VIP', hopsAre(extra, [N1, N2, N3]), 30_000).catch(withLogs);
   t.pass('the new Service is routed to the three nodes');
   t.ok(

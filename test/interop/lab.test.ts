@@ -1,7 +1,8 @@
 // `bgp-announce lab --json` end to end, once per router (gobgpd, FRR, BIRD): three sessions
 // Established, each Service of ours with a VIP from 203.0.113.0/28 routed to all three nodes (Cluster)
-// or to node-2 alone (Local, its endpoint's node), each node's BGPNodeState and each Service's
-// Announced condition saying so, the other class's Service untouched and unrouted, and nothing left
+// or to node-2 alone (Local, its endpoint's node), a Cluster Service with no endpoint anywhere given a
+// VIP but withdrawn by every node, each node's BGPNodeState and each Service's Announced condition
+// saying so, the other class's Service untouched and unrouted, and nothing left
 // afterwards. Then --hold: the lab stays up until SIGINT, then is gone; and a lab
 // killed with SIGKILL is cleaned up by the next run.
 // Needs root, ip and the router's Debian package: skipped elsewhere, a failure in CI (CI=true).
@@ -105,14 +106,14 @@ function checkReport(t: Test, r: Report, peer: string): void {
       n.servicesNotAnnounced,
     ]),
     [
-      ['node-1', 1, 1, 2, 1],
-      ['node-2', 1, 1, 3, 0],
-      ['node-3', 1, 1, 2, 1],
+      ['node-1', 1, 1, 2, 2],
+      ['node-2', 1, 1, 3, 1],
+      ['node-3', 1, 1, 2, 2],
     ],
-    'each node reports its session and its Services in its BGPNodeState (ingress is Local, on node-2)',
+    'each node reports its session and its Services in its BGPNodeState (ingress is Local, on node-2; idle on none)',
   );
   const byName = Object.fromEntries(r.services.map((s) => [`${s.namespace}/${s.name}`, s]));
-  t.same(Object.keys(byName).sort(), ['demo/dns', 'demo/ingress', 'demo/other-class', 'demo/web']);
+  t.same(Object.keys(byName).sort(), ['demo/dns', 'demo/idle', 'demo/ingress', 'demo/other-class', 'demo/web']);
   const vips: string[] = [];
   for (const [name, expected] of [
     ['demo/web', NODES],
@@ -140,7 +141,23 @@ function checkReport(t: Test, r: Report, peer: string): void {
       `${name}: its Announced condition`,
     );
   }
-  t.equal(new Set(vips).size, 3, 'three different VIPs');
+  const idle = byName['demo/idle']!;
+  t.equal(idle.vips.length, 1, 'demo/idle has a VIP (allocation does not wait for endpoints)');
+  t.ok(inPool(idle.vips[0]!), `demo/idle: ${idle.vips[0]} is from the pool`);
+  t.same(
+    idle.routes.find((x) => x.prefix === `${idle.vips[0]}/32`)?.nextHops ?? [],
+    [],
+    'demo/idle: no ready endpoint on any node, so no route',
+  );
+  t.same(
+    idle.announced,
+    {
+      status: 'False',
+      message: 'announced by no node: no ready endpoint on any node (externalTrafficPolicy Cluster) (3 of 3 nodes)',
+    },
+    'demo/idle: its Announced condition says why',
+  );
+  t.equal(new Set([...vips, idle.vips[0]]).size, 4, 'four different VIPs');
   t.equal(byName['demo/ingress']!.externalTrafficPolicy, 'Local');
   const other = byName['demo/other-class']!;
   t.equal(other.loadBalancerClass, 'kube-vip.io/kube-vip-class');

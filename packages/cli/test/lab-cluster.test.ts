@@ -10,18 +10,22 @@ import { readNodeStates, readServices, vipPrefix } from '../src/lab/snapshot.js'
 
 const plan = labPlan({ peer: 'frr', nodes: 3, bfd: true }, 'test');
 
-t.test('the Services: two Cluster, one Local on node-2, one of another class', async (t) => {
-  t.same(
-    labServices(plan).map((s) => [s.name, s.externalTrafficPolicy, s.loadBalancerClass, s.ours, s.endpointNodes]),
-    [
-      ['web', 'Cluster', 'bgp-announce.io/bgp', true, ['node-1', 'node-2', 'node-3']],
-      ['dns', 'Cluster', 'bgp-announce.io/bgp', true, ['node-1']],
-      ['ingress', 'Local', 'bgp-announce.io/bgp', true, ['node-2']],
-      ['other-class', 'Cluster', 'kube-vip.io/kube-vip-class', false, ['node-1', 'node-2', 'node-3']],
-    ],
-  );
-  t.equal(OTHER_CLASS, 'kube-vip.io/kube-vip-class');
-});
+t.test(
+  'the Services: two Cluster, one Local on node-2, one Cluster with no endpoint, one of another class',
+  async (t) => {
+    t.same(
+      labServices(plan).map((s) => [s.name, s.externalTrafficPolicy, s.loadBalancerClass, s.ours, s.endpointNodes]),
+      [
+        ['web', 'Cluster', 'bgp-announce.io/bgp', true, ['node-1', 'node-2', 'node-3']],
+        ['dns', 'Cluster', 'bgp-announce.io/bgp', true, ['node-1']],
+        ['ingress', 'Local', 'bgp-announce.io/bgp', true, ['node-2']],
+        ['idle', 'Cluster', 'bgp-announce.io/bgp', true, []],
+        ['other-class', 'Cluster', 'kube-vip.io/kube-vip-class', false, ['node-1', 'node-2', 'node-3']],
+      ],
+    );
+    t.equal(OTHER_CLASS, 'kube-vip.io/kube-vip-class');
+  },
+);
 
 t.test('our custom resources pass our own validation', async (t) => {
   const ours = labObjects(plan)
@@ -71,7 +75,7 @@ t.test('the API server takes every object; expectations follow the cluster', asy
   let s = byName();
   t.same(
     Object.keys(s).sort(),
-    ['dns', 'ingress', 'other-class', 'web'],
+    ['dns', 'idle', 'ingress', 'other-class', 'web'],
     'the LoadBalancer Services (not the kubernetes one)',
   );
   t.same(s.web!.expectedNextHops, ['192.0.2.11', '192.0.2.12', '192.0.2.13']);
@@ -83,6 +87,11 @@ t.test('the API server takes every object; expectations follow the cluster', asy
   t.same(s.ingress!.expectedNextHops, ['192.0.2.12'], "Local: the endpoint's node");
   t.same(s.ingress!.expectedNodes, ['node-2']);
   t.same(s['other-class']!.expectedNextHops, []);
+  t.same(
+    [s.idle!.expectedNextHops, s.idle!.expectedNodes, s.idle!.endpointNodes],
+    [[], [], []],
+    'Cluster with no endpoint anywhere: withdrawn by every node',
+  );
   t.same([s.web!.vips, s.web!.finalizers, s.web!.ours], [[], [], true]);
 
   server.patch('nodes', 'node-3', {
@@ -103,6 +112,18 @@ t.test('the API server takes every object; expectations follow the cluster', asy
   s = byName();
   t.same(s.web!.expectedNextHops, ['192.0.2.11', '192.0.2.12'], 'an excluded node is not expected');
   t.same(s.ingress!.expectedNextHops, ['192.0.2.11'], 'the endpoint moved to node-1');
+  t.same(s.idle!.expectedNextHops, [], 'idle: still no endpoint');
+  server.patch(
+    'endpointslices.discovery.k8s.io',
+    'idle-lab',
+    { endpoints: [{ addresses: ['198.51.100.140'], nodeName: 'node-3', conditions: { ready: true } }] },
+    'demo',
+  );
+  t.same(
+    byName().idle!.expectedNextHops,
+    ['192.0.2.11', '192.0.2.12'],
+    'an endpoint (even on an excluded node): every eligible node',
+  );
   t.same(s.web!.vips, ['203.0.113.1']);
   t.same(s.web!.expectedNodes, ['node-1', 'node-2']);
   t.equal(s.web!.announced, undefined, 'no Announced condition yet');

@@ -83,10 +83,16 @@ const other = svc('other-class', 'Cluster', [], [], [], {
   loadBalancerClass: 'kube-vip.io/kube-vip-class',
   ours: false,
 });
+const NO_ENDPOINT = 'no ready endpoint on any node (externalTrafficPolicy Cluster)';
+const idle = svc('idle', 'Cluster', ['203.0.113.3'], [], [], {
+  endpointNodes: [],
+  announced: { status: 'False', message: `announced by no node: ${NO_ENDPOINT} (3 of 3 nodes)` },
+});
 const good = report(
   [
     svc('web', 'Cluster', ['203.0.113.1'], all, all),
     svc('ingress', 'Local', ['203.0.113.2'], ['192.0.2.12'], ['192.0.2.12']),
+    idle,
     other,
   ],
   ['203.0.113.1/32', '203.0.113.2/32'],
@@ -137,6 +143,14 @@ t.test('settled: sessions up, every VIP to the expected next hops, nothing else'
   t.same(labProblems({ ...good, services: [silent, ...good.services.slice(1)] }), [
     'demo/web: its Announced condition says nothing yet, expected "announced by 3 nodes (node-1, node-2, node-3) to..."',
   ]);
+  t.same(
+    labProblems({
+      ...good,
+      services: good.services.map((s) => (s === idle ? { ...idle, routes: [route('203.0.113.3', all)] } : s)),
+    }),
+    ['demo/idle: the router sends 203.0.113.3/32 to 192.0.2.11, 192.0.2.12, 192.0.2.13, expected no route'],
+    'a Cluster Service with no ready endpoint must have no route',
+  );
   t.equal(expectedAnnounced([]), 'announced by no node');
   t.equal(expectedAnnounced(['a', 'b', 'c', 'd', 'e', 'f']), 'announced by 6 nodes to', 'beyond five nodes, a count');
 });
@@ -161,20 +175,23 @@ t.test('the lines a person reads', async (t) => {
     "  SERVICE           POLICY   VIP          ROUTER'S NEXT HOPS",
     '  demo/web          Cluster  203.0.113.1  3 ECMP next hops: 192.0.2.11 (node-1), 192.0.2.12 (node-2), 192.0.2.13 (node-3)',
     '  demo/ingress      Local    203.0.113.2  1 next hop: 192.0.2.12 (node-2) [endpoints on node-2]',
+    '  demo/idle         Cluster  203.0.113.3  no route [no ready endpoint on any node: withdrawn]',
     '  demo/other-class  Cluster  -            class kube-vip.io/kube-vip-class: not ours: no VIP, left alone',
     '',
     'What the Services say (condition bgp-announce.io/Announced, written by the leader):',
-    '  demo/web      True  announced by 3 nodes (node-1, node-2, node-3) to 1 peer (router)',
-    '  demo/ingress  True  announced by 1 node (node-2) to 1 peer (router)',
+    '  demo/web      True   announced by 3 nodes (node-1, node-2, node-3) to 1 peer (router)',
+    '  demo/ingress  True   announced by 1 node (node-2) to 1 peer (router)',
+    '  demo/idle     False  announced by no node: no ready endpoint on any node (externalTrafficPolicy Cluster) (3 of 3 nodes)',
     '',
     "The router's paths (next hops from the kernel route zebra installed (ip -n bgplab-r-rtr route show)):",
     '  203.0.113.1/32  *>  192.0.2.11  AS path 64497',
     '                  *=  192.0.2.12  AS path 64497',
     '                  *=  192.0.2.13  AS path 64497',
     '  203.0.113.2/32  *>  192.0.2.12  AS path 64497',
+    '  203.0.113.3/32      (no path)',
     '  (*> best, *= also used for ECMP)',
     '',
-    "All good after 12.3 s: 3 sessions Established, 2 VIPs routed to the expected next hops, the other class's Service left alone.",
+    "All good after 12.3 s: 3 sessions Established, 2 VIPs routed to the expected next hops, 1 withdrawn as expected (no ready endpoint), the other class's Service left alone.",
   ]);
   const unsettled = report([svc('web', 'Cluster', ['203.0.113.1'], all, ['192.0.2.11'])], ['203.0.113.1/32']);
   const lines = formatReport(unsettled);

@@ -37,7 +37,10 @@ export interface LabService {
   ours: boolean;
 }
 
-/** The lab's Services: two Cluster, one Local (its endpoint on one node), one of another class. */
+/**
+ * The lab's Services: two Cluster, one Local (its endpoint on one node), one Cluster with no endpoint
+ * at all (withdrawn by every node), one of another class.
+ */
 export function labServices(plan: LabPlan): LabService[] {
   const all = plan.nodes.map((n) => n.name);
   const svc = (
@@ -59,6 +62,7 @@ export function labServices(plan: LabPlan): LabService[] {
     svc('web', 'Cluster', { name: 'http', port: 80, protocol: 'TCP' }, all),
     svc('dns', 'Cluster', { name: 'dns', port: 53, protocol: 'UDP' }, all.slice(0, 1)),
     svc('ingress', 'Local', { name: 'https', port: 443, protocol: 'TCP' }, [localEndpointNode(plan).name]),
+    svc('idle', 'Cluster', { name: 'http', port: 8082, protocol: 'TCP' }, []),
     svc('other-class', 'Cluster', { name: 'http', port: 8080, protocol: 'TCP' }, all, OTHER_CLASS),
   ];
 }
@@ -81,7 +85,7 @@ export function serviceObject(
   };
 }
 
-/** The EndpointSlice of a lab Service: one ready endpoint (a pod) on each node named. */
+/** The EndpointSlice of a lab Service: one ready endpoint (a pod) on each node named (none: an empty slice, as for a selector with no pod). */
 export function endpointSliceObject(
   s: Pick<LabService, 'name' | 'namespace' | 'port'>,
   nodes: readonly string[],

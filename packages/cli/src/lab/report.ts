@@ -38,7 +38,11 @@ function serviceRows(report: LabReport, s: ServiceReport): string[][] {
         ? `  [expected ${s.expectedNextHops.join(', ') || 'no route'}]`
         : '';
     const local =
-      s.externalTrafficPolicy === 'Local' ? ` [endpoints on ${s.endpointNodes.join(', ') || 'no node'}]` : '';
+      s.externalTrafficPolicy === 'Local'
+        ? ` [endpoints on ${s.endpointNodes.join(', ') || 'no node'}]`
+        : s.expectedNextHops.length === 0 && s.endpointNodes.length === 0
+          ? ' [no ready endpoint on any node: withdrawn]'
+          : '';
     return [id, s.externalTrafficPolicy, vip, `${where}${local}${mismatch}`];
   });
 }
@@ -96,11 +100,16 @@ export function formatReport(report: LabReport): string[] {
   lines.push('');
   const ours = report.services.filter((s) => s.ours);
   const vips = ours.reduce((n, s) => n + s.vips.length, 0);
+  const withdrawn = ours.filter((s) => s.expectedNextHops.length === 0).reduce((n, s) => n + s.vips.length, 0);
+  const routed =
+    withdrawn === 0
+      ? `${vips} VIPs routed to the expected next hops`
+      : `${vips - withdrawn} VIPs routed to the expected next hops, ${withdrawn} withdrawn as expected (no ready endpoint)`;
   const up = report.sessions.filter((s) => s.established).length;
   const seconds = (report.elapsedMs / 1000).toFixed(1);
   if (report.ok)
     lines.push(
-      `All good after ${seconds} s: ${up} sessions Established, ${vips} VIPs routed to the expected next hops, the other class's Service left alone.`,
+      `All good after ${seconds} s: ${up} sessions Established, ${routed}, the other class's Service left alone.`,
     );
   else lines.push(`Not settled after ${seconds} s:`, ...report.problems.map((p) => `  - ${p}`));
   return lines;

@@ -127,7 +127,11 @@ export function readServices(server: Pick<TestApiServer, 'list'>, plan: LabPlan)
     const cls = s.spec?.loadBalancerClass ?? null;
     const ours = cls === DEFAULT_LOAD_BALANCER_CLASS && s.metadata?.deletionTimestamp === undefined;
     const policy = s.spec?.externalTrafficPolicy ?? 'Cluster';
-    const announcing = policy === 'Local' ? eligible.filter((n) => endpointNodes.includes(n.name)) : eligible;
+    // Local: the eligible nodes with a serving endpoint; Cluster: every eligible node while a serving
+    // endpoint exists anywhere, none otherwise (withdrawn, as MetalLB does).
+    const serving = mine.some((sl) => (sl.endpoints ?? []).some((e) => endpointServing(e)));
+    const announcing =
+      policy === 'Local' ? eligible.filter((n) => endpointNodes.includes(n.name)) : serving ? eligible : [];
     const condition = s.status?.conditions?.find((c) => c.type === ANNOUNCED_CONDITION);
     return {
       namespace,
