@@ -144,6 +144,9 @@ t.test('a bad object rejects the whole; the previous config stays; fixing it bri
   t.equal(rejections.length, 1);
 });
 
+const NOT_FOUND =
+  'Secret bgp-announce/tor-pw of type kubernetes.io/basic-auth not found (the announcer reads only Secrets of that type: create it with type kubernetes.io/basic-auth and the key "password")';
+
 t.test(
   'passwordSecret: a missing Secret is a problem naming the peer and the Secret; a present one is resolved',
   async (t) => {
@@ -157,20 +160,42 @@ t.test(
     source.start();
     await until('the rejection', () => rejections.length === 1);
     t.same(rejections[0]!.problems, [
-      { kind: 'BGPPeer', name: 'tor', field: 'spec.passwordSecret', message: `Secret ${NS}/tor-pw not found` },
+      { kind: 'BGPPeer', name: 'tor', field: 'spec.passwordSecret', message: NOT_FOUND },
     ]);
     t.equal(configs.length, 0, 'no configuration yet');
     t.equal(source.current(), undefined);
 
+    // Only Secrets of type kubernetes.io/basic-auth are listed and watched (Helm's release Secrets never are).
+    const secretRequests = s.requests().filter((r) => r.resource === 'secrets');
+    t.ok(secretRequests.length >= 2, 'the Secrets were listed and watched');
+    t.same(
+      [...new Set(secretRequests.map((r) => `${r.verb} ${r.namespace} ${r.query.fieldSelector}`))].sort(),
+      [`list ${NS} type=kubernetes.io/basic-auth`, `watch ${NS} type=kubernetes.io/basic-auth`],
+      'every Secret request has the field selector type=kubernetes.io/basic-auth',
+    );
+
+    // A Secret of the right name but another type is never seen: still not found (a second BGPPeer
+    // naming it makes the source evaluate again, with one more problem).
     s.create('secrets', {
       metadata: { name: 'tor-pw', namespace: NS },
       type: 'Opaque',
       data: { password: Buffer.from('s3cret').toString('base64') },
     });
+    create(s, 'BGPPeer', 'tor-2', {
+      myASN: 64496,
+      peerASN: 64497,
+      peerAddress: '192.0.2.2',
+      passwordSecret: { name: 'tor-pw' },
+    });
     await until('the second rejection', () => rejections.length === 2);
-    t.match(
-      rejections[1]!.message,
-      /Secret bgp-announce\/tor-pw must be of type kubernetes.io\/basic-auth, got "Opaque"/,
+    t.same(
+      rejections[1]!.problems,
+      ['tor', 'tor-2'].map((name) => ({ kind: 'BGPPeer', name, field: 'spec.passwordSecret', message: NOT_FOUND })),
+      'an Opaque Secret is not read: the problem says which type to give it',
+    );
+    s.delete('bgppeers', 'tor-2', NS);
+    await until('the BGPPeer says so in its Accepted condition', () =>
+      condition(s, 'BGPPeer', 'tor')?.message === `spec.passwordSecret: ${NOT_FOUND}` ? true : undefined,
     );
 
     s.delete('secrets', 'tor-pw', NS);

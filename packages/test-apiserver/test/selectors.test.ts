@@ -112,3 +112,32 @@ t.test('selectors through client-node lists', async (t) => {
     "pages share the first page's resourceVersion",
   );
 });
+
+t.test('Secrets by type (fieldSelector type=, as the real server supports for Secrets)', async (t) => {
+  const server = await startServer(t);
+  const core = kubeConfig(server).makeApiClient(CoreV1Api);
+  await core.createNamespacedSecret({
+    namespace: 'default',
+    body: { metadata: { name: 'pw' }, type: 'kubernetes.io/basic-auth', stringData: { password: 'x' } },
+  });
+  await core.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 'plain' }, data: {} } });
+  await core.createNamespacedSecret({
+    namespace: 'default',
+    body: { metadata: { name: 'sh.helm.release.v1.app.v1' }, type: 'helm.sh/release.v1', data: {} },
+  });
+  const names = async (fieldSelector: string): Promise<string[]> =>
+    (await core.listNamespacedSecret({ namespace: 'default', fieldSelector })).items.map((s) => s.metadata!.name!);
+  t.same(await names('type=kubernetes.io/basic-auth'), ['pw']);
+  t.same(await names('type=Opaque'), ['plain'], 'a Secret created without a type is Opaque');
+  t.same(await names('type!=kubernetes.io/basic-auth'), ['plain', 'sh.helm.release.v1.app.v1']);
+  t.same(await names('type=kubernetes.io/basic-auth,metadata.name=plain'), [], 'requirements are ANDed');
+  const bad = await rejection(t, () =>
+    core.listNamespacedSecret({ namespace: 'default', fieldSelector: 'data.password=x' }),
+  );
+  t.equal(codeOf(bad), 400, 'a field Secrets do not support: 400');
+  t.equal(statusOf(bad).reason, 'BadRequest');
+  const configMaps = await rejection(t, () =>
+    core.listNamespacedConfigMap({ namespace: 'default', fieldSelector: 'type=Opaque' }),
+  );
+  t.equal(codeOf(configMaps), 400, 'type is a field selector of Secrets only');
+});

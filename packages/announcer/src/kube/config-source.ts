@@ -24,6 +24,7 @@ import type { ObjectCache } from './cache.js';
 import type { WatchTuning } from './informer.js';
 import {
   CONFIG_PLURALS,
+  PASSWORD_SECRET_TYPE,
   watchConfigObjects,
   watchSecrets,
   type ClusterConfigKind,
@@ -51,8 +52,8 @@ export interface ConfigSourceEvents {
 
 /** The status condition we write on each of our objects. */
 export const ACCEPTED_CONDITION = 'Accepted';
-/** The Secret type and key a BGPPeer's passwordSecret must have (as MetalLB). */
-export const PASSWORD_SECRET_TYPE = 'kubernetes.io/basic-auth';
+/** The Secret type a BGPPeer's passwordSecret must have (as MetalLB; key "password"). */
+export { PASSWORD_SECRET_TYPE };
 const MAX_PASSWORD_BYTES = 80;
 const KINDS = Object.keys(CONFIG_PLURALS) as ClusterConfigKind[];
 
@@ -231,7 +232,10 @@ export class KubeConfigSource extends EventEmitter<ConfigSourceEvents> {
       }
       const secret = this.secrets?.get(ref);
       if (secret === undefined) {
-        problem(`Secret ${ref} not found`);
+        // Only Secrets of this type are watched: one of another type is never seen, so say both.
+        problem(
+          `Secret ${ref} of type ${PASSWORD_SECRET_TYPE} not found (the announcer reads only Secrets of that type: create it with type ${PASSWORD_SECRET_TYPE} and the key "password")`,
+        );
         continue;
       }
       if (secret.type !== PASSWORD_SECRET_TYPE) {

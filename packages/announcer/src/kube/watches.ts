@@ -101,7 +101,14 @@ export function watchNamespaces(kubeConfig: KubeConfig, tuning: SelectorTuning =
   });
 }
 
-/** The Secrets of one namespace (BGP passwords). */
+/** The only Secrets the daemon reads: BGPPeer passwords (as MetalLB, key "password"). */
+export const PASSWORD_SECRET_TYPE = 'kubernetes.io/basic-auth';
+
+/**
+ * The Secrets of one namespace that may hold BGP passwords: those of type kubernetes.io/basic-auth
+ * only (fieldSelector type=..., which the API server supports for Secrets), so the daemon never
+ * lists or holds the namespace's other Secrets (Helm release Secrets, tokens, certificates).
+ */
 export function watchSecrets(
   kubeConfig: KubeConfig,
   namespace: string,
@@ -111,8 +118,9 @@ export function watchSecrets(
   return watchCache<Secret>({
     ...tuning,
     kubeConfig,
-    name: `secrets in ${namespace}`,
+    name: `secrets of type ${PASSWORD_SECRET_TYPE} in ${namespace}`,
     path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets`,
+    fieldSelector: `type=${PASSWORD_SECRET_TYPE}`,
     list: (s) => core.listNamespacedSecret({ namespace, ...s }),
   });
 }
