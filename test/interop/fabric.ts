@@ -93,7 +93,7 @@ export interface SpeakerChildOptions {
 export type SpeakerChildEvent = { event: string } & Record<string, unknown>;
 
 // The child: a Speaker built from dist. Commands on stdin, one JSON object a line: {"cmd":"stop",
-// "drainMs"?, "message"?} (graceful stop, then exit), {"cmd":"peers"}, {"cmd":"announce", "prefix",
+// "drainMs"?, "restart"?, "message"?} (graceful stop, or with restart a graceful-restart leave, then exit), {"cmd":"peers"}, {"cmd":"announce", "prefix",
 // "attributes"?}, {"cmd":"withdraw", "prefix"}, {"cmd":"adjRibIn", "id", "seq"} (answered with {event:
 // 'adjRibIn', id, seq, routes}). With options.bfd it runs a BfdEngine too: BFD state
 // changes are {event: 'bfd', id, from, to, diag, outcome, at} (at: the engine's time, ms since the epoch), engine errors
@@ -118,7 +118,7 @@ rl.on('line', async (line) => {
   try {
     const c = JSON.parse(line);
     if (c.cmd === 'stop') {
-      await s.stop({ ...(c.drainMs === undefined ? {} : { gracefulShutdown: { drainMs: c.drainMs } }), message: c.message });
+      await s.stop({ ...(c.drainMs === undefined ? {} : { gracefulShutdown: { drainMs: c.drainMs } }), ...(c.restart ? { restart: true } : {}), message: c.message });
       await bfd?.stop();
       print({ event: 'stopped' });
       process.exit(0);
