@@ -9,7 +9,8 @@
 //     config parsed, the plan made and turned into the Speaker's announcement by the daemon's own code).
 // The router's kernel route must have the three next hops. Negative step: ours re-sent with ORIGIN
 // INCOMPLETE (what MetalLB's early native speaker sent, and the difference Cilium issue 40944 ran into)
-// drops our next hop from the kernel route; our default brings it back.
+// drops our next hop from the kernel route; our default brings it back. A second test does the same
+// on iBGP, where MetalLB's native speaker sends LOCAL_PREF 0 without a localPref and we send 100.
 // Needs root, ip, gobgpd and FRR: skipped elsewhere, a failure in CI (CI=true).
 import t from 'tap';
 import { interopUnavailable, requireOrSkip } from './netns.js';
@@ -26,11 +27,14 @@ const VIP = '203.0.113.10';
 const ROUTER = '192.0.2.1';
 const [NATIVE, FRR_MODE, OURS] = ['192.0.2.11', '192.0.2.12', '192.0.2.13'] as const;
 
-/** Our side: a BGPPeer to the router and a BGPAdvertisement with every field left to its default. */
-const CONFIG = `apiVersion: bgp-announce.io/v1alpha1
+/**
+ * Our side: a BGPPeer to the router (AS `peerASN`) and a BGPAdvertisement with every field left to
+ * its default but `advertisement`.
+ */
+const ourConfig = (peerASN: number, advertisement = '') => `apiVersion: bgp-announce.io/v1alpha1
 kind: BGPPeer
 metadata: {name: router}
-spec: {myASN: 64497, peerASN: 64496, peerAddress: ${ROUTER}, sourceAddress: ${OURS}, holdTime: 9s, connectTime: 1s}
+spec: {myASN: 64497, peerASN: ${peerASN}, peerAddress: ${ROUTER}, sourceAddress: ${OURS}, holdTime: 9s, connectTime: 1s}
 ---
 apiVersion: bgp-announce.io/v1alpha1
 kind: IPAddressPool
@@ -40,7 +44,7 @@ spec: {addresses: [203.0.113.0/28]}
 apiVersion: bgp-announce.io/v1alpha1
 kind: BGPAdvertisement
 metadata: {name: public}
-spec: {ipAddressPools: [public]}
+spec: {ipAddressPools: [public]${advertisement}}
 `;
 
 /** MetalLB's FRR mode on a node: the VIP as a `network` statement, let out by the peer's route-map. */
@@ -66,9 +70,9 @@ const METALLB_FRR_MODE = [
   `  match ip address prefix-list ${ROUTER}-allowed`,
 ].join('\n');
 
-/** The announcement our daemon makes for the VIP, and the Speaker options of its BGPPeer. */
-function daemonAnnouncement() {
-  const { config, problems } = parseConfigText(CONFIG, 'parity.yaml');
+/** The announcement our daemon makes for the VIP from config `text`, and the Speaker options of its BGPPeer. */
+function daemonAnnouncement(text: string) {
+  const { config, problems } = parseConfigText(text, 'parity.yaml');
   if (problems.length > 0) throw new Error(`config: ${JSON.stringify(problems)}`);
   const plan = planAnnouncements({
     nodeName: 'node-3',
@@ -101,7 +105,7 @@ function daemonAnnouncement() {
 
 t.test("FRR puts MetalLB's paths (native and FRR mode) and ours in one ECMP route", async (t) => {
   if (!requireOrSkip(t, interopUnavailable(['gobgpd', 'gobgp']) ?? frrUnavailable())) return;
-  const ours = daemonAnnouncement();
+  const ours = daemonAnnouncement(ourConfig(64496));
   const net = fabric(
     t,
     { rtr: [`${ROUTER}/24`], n1: [`${NATIVE}/24`], n2: [`${FRR_MODE}/24`], n3: [`${OURS}/24`] },
@@ -201,3 +205,85 @@ t.test("FRR puts MetalLB's paths (native and FRR mode) and ours in one ECMP rout
     'back to our defaults: three next hops again',
   );
 });
+
+// iBGP (the router in the nodes' AS 64497): MetalLB's native speaker sends LOCAL_PREF 0 when its
+// BGPAdvertisement has no localPref, we send 100. The router then prefers our path alone; our
+// BGPAdvertisement with `localPref: 0` (the README's advice while native nodes remain) makes them equal.
+t.test(
+  'iBGP: MetalLB native without localPref (LOCAL_PREF 0) and ours share the route only with localPref: 0',
+  async (t) => {
+    if (!requireOrSkip(t, interopUnavailable(['gobgpd', 'gobgp']) ?? frrUnavailable())) return;
+    const byDefault = daemonAnnouncement(ourConfig(64497));
+    const withZero = daemonAnnouncement(ourConfig(64497, ', localPref: 0'));
+    t.equal(byDefault.attributes.localPref, undefined, 'by default the daemon leaves LOCAL_PREF to the Speaker (100)');
+    t.equal(withZero.attributes.localPref, 0, 'localPref: 0 is announced as 0');
+    const net = fabric(t, { rtr: [`${ROUTER}/24`], n1: [`${NATIVE}/24`], n3: [`${OURS}/24`] }, 'bgpi');
+    const rtr = net.hosts.rtr!.ns;
+    const router = await startFrr(t, {
+      ns: rtr,
+      bgpd: [
+        'router bgp 64497',
+        ` bgp router-id ${ROUTER}`,
+        ' no bgp default ipv4-unicast',
+        ' timers bgp 3 9',
+        ' neighbor NODES peer-group',
+        ' neighbor NODES remote-as 64497',
+        ' neighbor NODES timers connect 1',
+        ...[NATIVE, OURS].map((a) => ` neighbor ${a} peer-group NODES`),
+        ' address-family ipv4 unicast',
+        '  neighbor NODES activate',
+        '  maximum-paths ibgp 8',
+        ' exit-address-family',
+      ].join('\n'),
+    });
+    const native = await startGobgpd(t, {
+      ns: net.hosts.n1!.ns,
+      as: 64497,
+      address: NATIVE,
+      neighborAddress: ROUTER,
+      neighborAs: 64497,
+    });
+    native.gobgp('global', 'rib', 'add', `${VIP}/32`, 'origin', 'igp', 'local-pref', '0');
+    const speaker = startSpeaker(t, net.hosts.n3!.ns, {
+      localAs: 64497,
+      bgpId: OURS,
+      peers: [{ id: 'router', options: { ...byDefault.options, idleHoldTime: 1 } }],
+      routes: [{ prefix: `${VIP}/32`, attributes: byDefault.attributes }],
+    });
+    const withLogs = (err: Error): never => {
+      throw new Error(
+        `${err.message}\n--- ours:\n${speaker.output()}\n--- gobgpd:\n${native.output()}\n--- router:\n${router.logs()}`,
+      );
+    };
+    const paths = () =>
+      frrPaths(router, 'ipv4', `${VIP}/32`)
+        .map(
+          (p) => `${p.peerId}: locPrf ${p.locPrf ?? 100}${p.bestpath ? ' best' : ''}${p.multipath ? ' multipath' : ''}`,
+        )
+        .sort();
+    const hopsAre = (want: readonly string[]) => (): string[] | undefined => {
+      const hops = kernelNextHops(rtr, VIP);
+      return hops.join(',') === want.join(',') && frrPaths(router, 'ipv4', `${VIP}/32`).length === 2 ? hops : undefined;
+    };
+
+    t.strictSame(
+      await poll('both paths at the router, ours alone in the kernel route', hopsAre([OURS]), 30_000).catch(withLogs),
+      [OURS],
+      'LOCAL_PREF 100 (ours) against 0 (MetalLB native): only our next hop',
+    );
+    t.comment(`FRR's paths:\n${paths().join('\n')}`);
+    t.equal(
+      frrPaths(router, 'ipv4', `${VIP}/32`).find((p) => p.peerId === NATIVE)?.locPrf,
+      0,
+      "the native path's LOCAL_PREF is 0",
+    );
+
+    speaker.command({ cmd: 'announce', prefix: `${VIP}/32`, attributes: withZero.attributes });
+    t.strictSame(
+      await poll('both next hops with localPref: 0', hopsAre([NATIVE, OURS]), 30_000).catch(withLogs),
+      [NATIVE, OURS],
+      'localPref: 0 on our BGPAdvertisement: one ECMP route over both',
+    );
+    t.comment(`FRR's paths with localPref: 0:\n${paths().join('\n')}`);
+  },
+);
