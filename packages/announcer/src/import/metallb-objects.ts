@@ -130,7 +130,11 @@ export function convertAdvertisement(ctx: ImportContext, spec: Fields, aliases: 
   );
   const localPref = spec.localPref;
   if (localPref === 0)
-    changed(ctx, 'spec.localPref', 'left out: 0 means "not set" in MetalLB (iBGP peers then get 100)');
+    changed(
+      ctx,
+      'spec.localPref',
+      'left out: MetalLB cannot tell 0 from unset (its native speaker then sends LOCAL_PREF 0 to iBGP peers, its FRR mode 100); ours sends 100 when unset: write localPref: 0 to match native MetalLB nodes during a move',
+    );
   else if (localPref !== undefined && localPref !== null) out.localPref = localPref;
   const communities = present(spec, 'communities');
   if (communities !== undefined) {
