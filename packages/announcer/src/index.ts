@@ -59,6 +59,7 @@ export {
   type IPAddressPool,
   type BGPPeer,
   type BGPAdvertisement,
+  type WeightedECMP,
   type StaticRoute,
   type AnnouncerConfig,
   type ConfigProblem,
@@ -91,7 +92,13 @@ export {
   type RouteAttributesPlan,
   type ServicePlan,
 } from './plan/announce-plan.js';
-export { nodeExclusion, endpointServing, hasLocalEndpoint, hasServingEndpoint } from './plan/announce-plan-node.js';
+export {
+  nodeExclusion,
+  endpointServing,
+  hasLocalEndpoint,
+  hasServingEndpoint,
+  localEndpointCount,
+} from './plan/announce-plan-node.js';
 // check
 export {
   parseProcNetTcp,

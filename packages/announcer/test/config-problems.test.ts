@@ -589,6 +589,42 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'weightedECMP: every field checked, named by its path',
+    objects: [
+      adv({
+        weightedECMP: {
+          nodeWeightLabel: 'Bad Label/x',
+          defaultNodeWeight: -1,
+          bandwidthPerWeight: '5 furlongs',
+          transitive: 'yes',
+          minUpdateInterval: '5',
+          weight: 3,
+        },
+      }),
+    ],
+    problems: [
+      ['BGPAdvertisement adv', 'spec.weightedECMP.weight', /unknown field .*bandwidthPerWeight/],
+      ['BGPAdvertisement adv', 'spec.weightedECMP.nodeWeightLabel', /label key "Bad Label\/x"/],
+      ['BGPAdvertisement adv', 'spec.weightedECMP.defaultNodeWeight', /integer from 0 to 1000000, got -1/],
+      ['BGPAdvertisement adv', 'spec.weightedECMP.bandwidthPerWeight', /bandwidth such as "1Mbps".*"5 furlongs"/],
+      ['BGPAdvertisement adv', 'spec.weightedECMP.transitive', /true or false, got "yes"/],
+      ['BGPAdvertisement adv', 'spec.weightedECMP.minUpdateInterval', /needs a unit/],
+    ],
+  },
+  {
+    name: 'weightedECMP: not an object, a zero bandwidth, a too long interval',
+    objects: [
+      adv({ weightedECMP: true }),
+      obj('BGPAdvertisement', 'b', { weightedECMP: { bandwidthPerWeight: '0Mbps', minUpdateInterval: '11m' } }),
+    ],
+    problems: [
+      ['BGPAdvertisement adv', 'spec.weightedECMP', /must be an object, got true/],
+      ['BGPAdvertisement b', 'spec.weightedECMP.bandwidthPerWeight', /more than 0/],
+      ['BGPAdvertisement b', 'spec.weightedECMP.minUpdateInterval', /at most 10m/],
+    ],
+  },
+
+  {
     name: 'aggregation shorter than the pool allows',
     objects: [pool(['192.0.2.0/28']), adv({ aggregationLength: 24, ipAddressPools: ['a'] })],
     problems: [

@@ -340,3 +340,34 @@ t.test('acceptConfig: accepted when clean, the previous config kept on any probl
   t.equal(empty.accepted, true, 'no objects at all is a valid (empty) config');
   t.strictSame(empty.config, emptyConfig());
 });
+
+t.test('weightedECMP: defaults, units, and the rest as written', async (t) => {
+  const config = valid(t, [
+    obj('BGPAdvertisement', 'defaults', { weightedECMP: {} }),
+    obj('BGPAdvertisement', 'set', {
+      weightedECMP: {
+        nodeWeightLabel: 'example.com/weight',
+        defaultNodeWeight: 0,
+        bandwidthPerWeight: '2.5Gbps',
+        transitive: false,
+        minUpdateInterval: '1m30s',
+      },
+    }),
+    obj('BGPAdvertisement', 'none'),
+  ]);
+  const byName = new Map(config.advertisements.map((a) => [a.name, a.weightedECMP]));
+  t.strictSame(byName.get('defaults'), {
+    defaultNodeWeight: 1,
+    bytesPerSecondPerWeight: 125_000,
+    transitive: true,
+    minUpdateIntervalMs: 5000,
+  });
+  t.strictSame(byName.get('set'), {
+    nodeWeightLabel: 'example.com/weight',
+    defaultNodeWeight: 0,
+    bytesPerSecondPerWeight: 312_500_000,
+    transitive: false,
+    minUpdateIntervalMs: 90_000,
+  });
+  t.equal(byName.get('none'), undefined, 'off unless asked');
+});

@@ -106,7 +106,7 @@ t.test(
         ),
       ],
     ]);
-    t.same(applier.apply(plan1), { announced: 2, withdrawn: 0 });
+    t.same(applier.apply(plan1), { announced: 2, withdrawn: 0, held: 0 });
     t.same(calls.sort(), ['announce 198.51.100.7/32', 'announce 203.0.113.5/32']);
     t.equal(applier.current(), plan1);
     await until('r1 has both routes', () => r1.routes.size === 2);
@@ -131,7 +131,7 @@ t.test(
         ),
       ],
     ]);
-    t.same(applier.apply(again), { announced: 0, withdrawn: 0 });
+    t.same(applier.apply(again), { announced: 0, withdrawn: 0, held: 0 });
     t.same(calls, []);
 
     // 198.51.100.7 leaves the plan, p2's community changes, p1's stays.
@@ -149,7 +149,7 @@ t.test(
         ),
       ],
     ]);
-    t.same(applier.apply(plan3), { announced: 1, withdrawn: 1 });
+    t.same(applier.apply(plan3), { announced: 1, withdrawn: 1, held: 0 });
     t.same(calls, ['withdraw 198.51.100.7/32', 'announce 203.0.113.5/32']);
     await until('r1 withdraws 198.51.100.7/32', () => !r1.routes.has('198.51.100.7/32'));
     await until('r2 gets the new community', () => r2.routes.get('203.0.113.5/32')?.communities?.includes('64496:3'));
@@ -161,7 +161,7 @@ t.test(
     t.same(r1.routes.get('203.0.113.5/32')?.communities, ['64496:1']);
     t.same([...speaker.announced().keys()], ['203.0.113.5/32']);
 
-    t.same(applier.apply(new Map()), { announced: 0, withdrawn: 1 });
+    t.same(applier.apply(new Map()), { announced: 0, withdrawn: 1, held: 0 });
     await until('both withdraw 203.0.113.5/32', () => r1.routes.size === 0 && r2.routes.size === 0);
     t.same(speaker.announced().size, 0);
   },

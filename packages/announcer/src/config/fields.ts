@@ -64,6 +64,13 @@ export const ADVERTISEMENT_SPEC_FIELDS = {
   communities: true,
   peers: true,
   nodeSelectors: [LABEL_SELECTOR_FIELDS],
+  weightedECMP: {
+    nodeWeightLabel: true,
+    defaultNodeWeight: true,
+    bandwidthPerWeight: true,
+    transitive: true,
+    minUpdateInterval: true,
+  },
 } as const satisfies FieldTree;
 
 /** BFDProfile's spec fields are those of @bgp-announce/bfd's profile (minus its name, which is metadata.name). */

@@ -112,6 +112,27 @@ export interface BGPAdvertisement {
   peers: string[];
   /** Only nodes matching one of these announce; empty: every node. */
   nodeSelectors: LabelSelector[];
+  /** Weighted ECMP: send the RFC 10005 link bandwidth community with each node's weight. Off when absent. */
+  weightedECMP?: WeightedECMP;
+}
+
+/**
+ * How a node's weight for a prefix is found and sent (BGPAdvertisement spec.weightedECMP). A Service
+ * with externalTrafficPolicy Local weighs the number of its ready, serving endpoints on the node; a
+ * Cluster one the integer value of the node label `nodeWeightLabel` (or `defaultNodeWeight`). The link
+ * bandwidth sent is weight x bytesPerSecondPerWeight; routers split flows in proportion to it.
+ */
+export interface WeightedECMP {
+  /** Node label whose value (an integer 0-1000000) is the node's weight for Cluster Services. */
+  nodeWeightLabel?: string;
+  /** Weight of a node without the label (or with no nodeWeightLabel set). Default 1. */
+  defaultNodeWeight: number;
+  /** Bandwidth per unit of weight, in bytes per second (from `bandwidthPerWeight`, default "1Mbps" = 125,000). */
+  bytesPerSecondPerWeight: number;
+  /** Transitive form (type 0x00, FRR's default) or non-transitive (0x40). Default true. */
+  transitive: boolean;
+  /** A weight change alone is re-announced at most once per this interval (ms); default 5,000. */
+  minUpdateIntervalMs: number;
 }
 
 /** A route announced regardless of Services (config file; hosts without Kubernetes). */

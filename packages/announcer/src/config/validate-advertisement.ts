@@ -7,6 +7,7 @@ import { type Fields, type ObjectContext, checkUnknownFields, readInteger, readS
 import { ADVERTISEMENT_SPEC_FIELDS, STATIC_ROUTE_SPEC_FIELDS } from './fields.js';
 import { readLabelSelectors } from './labels.js';
 import type { BGPAdvertisement, StaticRoute } from './types.js';
+import { readWeightedECMP } from './validate-weighted-ecmp.js';
 
 export const ADVERTISEMENT_DEFAULTS = { aggregationLength: 32, aggregationLengthV6: 128 } as const;
 
@@ -77,6 +78,7 @@ export function validateAdvertisement(ctx: ObjectContext, spec: Fields): BGPAdve
   const { communities, largeCommunities } = readCommunities(ctx, spec);
   const peers = readStringList(ctx, spec, 'peers', 'spec');
   const nodeSelectors = readLabelSelectors(ctx, spec, 'nodeSelectors', 'spec');
+  const weightedECMP = readWeightedECMP(ctx, spec);
   if (ctx.problems.length !== before) return undefined;
   const adv: BGPAdvertisement = {
     name: ctx.name,
@@ -90,6 +92,7 @@ export function validateAdvertisement(ctx: ObjectContext, spec: Fields): BGPAdve
     nodeSelectors,
   };
   if (localPref !== undefined) adv.localPref = localPref;
+  if (weightedECMP !== undefined) adv.weightedECMP = weightedECMP;
   return adv;
 }
 

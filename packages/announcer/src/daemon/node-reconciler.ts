@@ -96,7 +96,7 @@ export class NodeReconciler {
         'BGP peers changed',
       );
     }
-    const counts = this.routes.apply(plan.routes);
+    const counts = this.routes.apply(plan.routes, plan.weightUpdateIntervalMs);
     if (counts.announced + counts.withdrawn > 0) this.ctx.logger.debug(counts, 'routes changed');
     this.last = plan;
   }

@@ -17,6 +17,25 @@ export interface AnnounceSource {
   /** Large communities as [global administrator, local data 1, local data 2]. */
   largeCommunities: [number, number, number][];
   localPref?: number;
+  /** BGPAdvertisement weightedECMP, with this node's weight for Cluster Services. */
+  weighted?: SourceWeighting;
+}
+
+/** How a weighted source turns a route's weight into a link bandwidth on this node. */
+export interface SourceWeighting {
+  bytesPerSecondPerWeight: number;
+  transitive: boolean;
+  /** This node's weight for a Cluster Service (its weight label, or the default). */
+  nodeWeight: number;
+}
+
+/**
+ * What a route's weight is made of on this node: the serving local endpoints of its Local Services,
+ * and how many Cluster Services it covers (each weighs the node weight of the source).
+ */
+export interface RouteWeight {
+  endpoints: number;
+  clusterServices: number;
 }
 
 /** What a source is made from (the shared fields of BGPAdvertisement and StaticRoute). */
@@ -101,11 +120,77 @@ export interface AttributeMemo {
   nodePeers: readonly string[];
   bySet: Map<string, SetEntry>;
   bySubset: Map<string, SubsetEntry>;
+  /** Weighted per-peer maps by source set key and weight. */
+  weighted: Map<string, ReadonlyMap<string, RouteAttributesPlan>>;
+  /** Weighted attribute objects by the unweighted one they extend, then by bandwidth and form. */
+  weightedAttributes: Map<RouteAttributesPlan, Map<string, RouteAttributesPlan>>;
 }
 
 /** An empty memo over `sources` for a node running `nodePeers` (sorted names). */
 export function newAttributeMemo(sources: readonly AnnounceSource[], nodePeers: readonly string[]): AttributeMemo {
-  return { sources, nodePeers, bySet: new Map(), bySubset: new Map() };
+  return {
+    sources,
+    nodePeers,
+    bySet: new Map(),
+    bySubset: new Map(),
+    weighted: new Map(),
+    weightedAttributes: new Map(),
+  };
+}
+
+/**
+ * The per-peer attributes of a route given by sources `ids` (key `key`) with weight `weight`: those of
+ * perPeerAttributes, plus the link bandwidth towards each peer that a weighted source reaches. The
+ * weighted source with the lowest id (advertisements by name) sets it; others that differ are warned
+ * about. Shared by every route with the same sources and weight.
+ */
+export function weightedPerPeerAttributes(
+  memo: AttributeMemo,
+  base: ReadonlyMap<string, RouteAttributesPlan>,
+  ids: readonly number[],
+  key: string,
+  weight: RouteWeight,
+  warnings: string[],
+): ReadonlyMap<string, RouteAttributesPlan> {
+  const weightedIds = ids.filter((id) => memo.sources[id]!.weighted !== undefined);
+  if (weightedIds.length === 0) return base;
+  const memoKey = `${key}|${weight.endpoints}|${weight.clusterServices}`;
+  const known = memo.weighted.get(memoKey);
+  if (known !== undefined) return known;
+  const perPeer = new Map<string, RouteAttributesPlan>();
+  for (const [peer, attrs] of base) {
+    const reaching = weightedIds.filter((id) => memo.sources[id]!.peerSet.has(peer));
+    if (reaching.length === 0) {
+      perPeer.set(peer, attrs);
+      continue;
+    }
+    const first = memo.sources[reaching[0]!]!;
+    const w = first.weighted!;
+    const bytesPerSecond = (weight.endpoints + weight.clusterServices * w.nodeWeight) * w.bytesPerSecondPerWeight;
+    const differing = reaching.slice(1).filter((id) => {
+      const o = memo.sources[id]!.weighted!;
+      return (
+        o.bytesPerSecondPerWeight !== w.bytesPerSecondPerWeight ||
+        o.transitive !== w.transitive ||
+        o.nodeWeight !== w.nodeWeight
+      );
+    });
+    if (differing.length > 0)
+      warnings.push(
+        `BGPAdvertisements ${[first, ...differing.map((id) => memo.sources[id]!)].map((s) => s.name).join(', ')} give different weightedECMP settings for the same prefix to peer ${peer}; using ${first.name}'s`,
+      );
+    const attrKey = `${bytesPerSecond}|${w.transitive}`;
+    let weighted = memo.weightedAttributes.get(attrs)?.get(attrKey);
+    if (weighted === undefined) {
+      weighted = { ...attrs, linkBandwidth: { bytesPerSecond, transitive: w.transitive } };
+      let byAttrs = memo.weightedAttributes.get(attrs);
+      if (byAttrs === undefined) memo.weightedAttributes.set(attrs, (byAttrs = new Map()));
+      byAttrs.set(attrKey, weighted);
+    }
+    perPeer.set(peer, weighted);
+  }
+  memo.weighted.set(memoKey, perPeer);
+  return perPeer;
 }
 
 /** A stable key of a sorted list of source ids. */

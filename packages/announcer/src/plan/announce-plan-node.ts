@@ -51,3 +51,30 @@ export function hasServingEndpoint(slices: readonly EndpointSlice[] | undefined)
   }
   return false;
 }
+
+/**
+ * How many distinct serving endpoints of the slices are on node `nodeName`: a pod listed in both the
+ * IPv4 and the IPv6 slice of a dual-stack Service counts once (by its targetRef, else its addresses).
+ */
+export function localEndpointCount(slices: readonly EndpointSlice[] | undefined, nodeName: string): number {
+  if (slices === undefined) return 0;
+  let count = 0;
+  let seen: Set<string> | undefined;
+  for (const slice of slices) {
+    for (const endpoint of slice.endpoints ?? []) {
+      if (endpoint.nodeName !== nodeName || !endpointServing(endpoint)) continue;
+      const ref = endpoint.targetRef;
+      const id = ref?.uid ?? (ref?.name === undefined ? undefined : `${ref.namespace ?? ''}/${ref.name}`);
+      if (id === undefined) {
+        count++;
+        continue;
+      }
+      seen ??= new Set();
+      if (!seen.has(id)) {
+        seen.add(id);
+        count++;
+      }
+    }
+  }
+  return count;
+}

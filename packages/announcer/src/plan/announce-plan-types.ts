@@ -26,6 +26,8 @@ export interface RouteAttributesPlan {
   communities: string[];
   largeCommunities: string[];
   localPref?: number;
+  /** The RFC 10005 link bandwidth to send (BGPAdvertisement weightedECMP): this node's weight x bandwidth per weight. */
+  linkBandwidth?: { bytesPerSecond: number; transitive: boolean };
 }
 
 /** One prefix to announce: its attributes per peer (by peer name) and the Services behind it. */
@@ -64,4 +66,9 @@ export interface AnnouncePlan {
   services: ServicePlan[];
   /** Configuration conflicts met while planning (sorted, no duplicates). */
   warnings: string[];
+  /**
+   * The longest minUpdateInterval (ms) of the weightedECMP advertisements: a change of a route's link
+   * bandwidth alone waits this long after the last one sent for it. 0 without weighted ECMP.
+   */
+  weightUpdateIntervalMs: number;
 }

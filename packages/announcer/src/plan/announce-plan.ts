@@ -12,9 +12,12 @@ import {
   newAttributeMemo,
   perPeerAttributes,
   sourceSetKey,
+  weightedPerPeerAttributes,
   type AnnounceSource,
+  type RouteWeight,
 } from './announce-plan-attributes.js';
-import { hasLocalEndpoint, hasServingEndpoint, nodeExclusion } from './announce-plan-node.js';
+import { hasServingEndpoint, localEndpointCount, nodeExclusion } from './announce-plan-node.js';
+import { nodeWeight } from './announce-plan-weight.js';
 import { coveringPrefix, parseAddress, parseStaticPrefix, type ParsedAddress } from './announce-plan-prefix.js';
 import type { AnnouncePlan, PlanInput, PlannedRoute, RouteAttributesPlan, ServicePlan } from './announce-plan-types.js';
 
@@ -44,6 +47,7 @@ interface RouteDraft {
   ids: number[];
   key: string;
   services: string[];
+  weight: RouteWeight;
 }
 
 /** The whole state of one planning run, shared by the helpers below. */
@@ -71,6 +75,14 @@ export function planAnnouncements(input: PlanInput): AnnouncePlan {
   const nodePeers = peers.map((p) => p.name);
   const warnings: string[] = [];
   const sources = config.advertisements.map((a) => makeSource('BGPAdvertisement', a, nodePeers, warnings));
+  config.advertisements.forEach((a, i) => {
+    if (a.weightedECMP === undefined) return;
+    sources[i]!.weighted = {
+      bytesPerSecondPerWeight: a.weightedECMP.bytesPerSecondPerWeight,
+      transitive: a.weightedECMP.transitive,
+      nodeWeight: nodeWeight(a, nodeName, labels, warnings),
+    };
+  });
   const planning: Planning = {
     input,
     nodePeers,
@@ -91,14 +103,18 @@ export function planAnnouncements(input: PlanInput): AnnouncePlan {
   for (const prefix of [...planning.drafts.keys()].sort()) {
     const draft = planning.drafts.get(prefix)!;
     const serviceKeys = draft.services.length > 1 ? [...new Set(draft.services)].sort(compareText) : draft.services;
+    const perPeer = perPeerAttributes(memo, draft.ids, draft.key, prefix);
     routes.set(prefix, {
       prefix,
-      perPeer: perPeerAttributes(memo, draft.ids, draft.key, prefix),
+      perPeer: weightedPerPeerAttributes(memo, perPeer, draft.ids, draft.key, draft.weight, warnings),
       services: serviceKeys,
     });
   }
   warnings.push(...localPrefWarnings(memo));
-  return { peers, routes, services, warnings: [...new Set(warnings)].sort(compareText) };
+  let weightUpdateIntervalMs = 0;
+  for (const a of config.advertisements)
+    weightUpdateIntervalMs = Math.max(weightUpdateIntervalMs, a.weightedECMP?.minUpdateIntervalMs ?? 0);
+  return { peers, routes, services, warnings: [...new Set(warnings)].sort(compareText), weightUpdateIntervalMs };
 }
 
 /** The ServicePlan of one Service, adding its prefixes to the route drafts. */
@@ -136,10 +152,13 @@ function planService(planning: Planning, service: Service, exclusion: string | u
       targets++;
     }
   }
+  const local = service.spec?.externalTrafficPolicy === 'Local';
+  let endpoints = 0;
   if (targets > 0) {
     const slices = planning.input.endpointSlices.get(key);
-    if (service.spec?.externalTrafficPolicy === 'Local') {
-      if (!hasLocalEndpoint(slices, planning.input.nodeName)) {
+    if (local) {
+      endpoints = localEndpointCount(slices, planning.input.nodeName);
+      if (endpoints === 0) {
         (reasons ??= []).push(NO_LOCAL_ENDPOINT);
         return withReasons(plan, reasons);
       }
@@ -149,11 +168,17 @@ function planService(planning: Planning, service: Service, exclusion: string | u
       return withReasons(plan, reasons);
     }
   }
+  const weight: RouteWeight = local ? { endpoints, clusterServices: 0 } : { endpoints: 0, clusterServices: 1 };
   let peers: string[] | undefined;
   let peerSet: Set<string> | undefined;
   for (let i = 0; i < addresses.length; i++) {
-    for (const group of groupsOf[i] ?? []) {
-      addDraft(planning, coveringPrefix(addresses[i]!, group.length), group.ids, group.key, key);
+    for (const whole of groupsOf[i] ?? []) {
+      const group = local ? whole : withoutZeroWeight(planning, whole);
+      if (group === undefined) {
+        (reasons ??= []).push(zeroWeightReason(planning, whole));
+        continue;
+      }
+      addDraft(planning, coveringPrefix(addresses[i]!, group.length), group.ids, group.key, key, weight);
       if (peers === undefined) peers = group.peers;
       else if (peers !== group.peers) {
         peerSet ??= new Set(peers);
@@ -228,18 +253,53 @@ function peersOf(planning: Planning, ids: readonly number[]): string[] {
   return planning.nodePeers.filter((p) => all.has(p));
 }
 
-/** Adds sources `ids` (and Service `service`) to the route for `prefix`. */
-function addDraft(planning: Planning, prefix: string, ids: number[], key: string, service: string | undefined): void {
+/**
+ * The group without the weighted sources whose node weight is 0 (a Cluster Service is not announced
+ * by them from this node); undefined when no source is left.
+ */
+function withoutZeroWeight(planning: Planning, group: PoolGroup): PoolGroup | undefined {
+  const ids = group.ids.filter((id) => planning.sources[id]!.weighted?.nodeWeight !== 0);
+  if (ids.length === group.ids.length) return group;
+  if (ids.length === 0) return undefined;
+  return { length: group.length, ids, key: sourceSetKey(ids), peers: peersOf(planning, ids) };
+}
+
+function zeroWeightReason(planning: Planning, group: PoolGroup): string {
+  const names = group.ids.map((id) => planning.sources[id]!.name).join(', ');
+  return `this node's weight is 0 for BGPAdvertisement ${names} (weightedECMP, externalTrafficPolicy Cluster)`;
+}
+
+/** Adds sources `ids` (and Service `service`, with its weight) to the route for `prefix`. */
+function addDraft(
+  planning: Planning,
+  prefix: string,
+  ids: number[],
+  key: string,
+  service: string | undefined,
+  weight?: RouteWeight,
+): void {
   const draft = planning.drafts.get(prefix);
   if (draft === undefined) {
-    planning.drafts.set(prefix, { prefix, ids, key, services: service === undefined ? [] : [service] });
+    planning.drafts.set(prefix, {
+      prefix,
+      ids,
+      key,
+      services: service === undefined ? [] : [service],
+      weight: weight === undefined ? { endpoints: 0, clusterServices: 0 } : { ...weight },
+    });
     return;
   }
   if (draft.key !== key) {
     draft.ids = [...new Set([...draft.ids, ...ids])].sort((a, b) => a - b);
     draft.key = sourceSetKey(draft.ids);
   }
-  if (service !== undefined && draft.services[draft.services.length - 1] !== service) draft.services.push(service);
+  if (service !== undefined && draft.services[draft.services.length - 1] !== service) {
+    draft.services.push(service);
+    if (weight !== undefined) {
+      draft.weight.endpoints += weight.endpoints;
+      draft.weight.clusterServices += weight.clusterServices;
+    }
+  }
 }
 
 /** Static routes: sources after the advertisements, for their peers that this node runs. */
@@ -306,8 +366,19 @@ function sameAttributes(x: RouteAttributesPlan, y: RouteAttributesPlan): boolean
   return (
     x === y ||
     (x.localPref === y.localPref &&
+      sameLinkBandwidth(x, y) &&
       sameList(x.communities, y.communities) &&
       sameList(x.largeCommunities, y.largeCommunities))
+  );
+}
+
+/** True when both carry the same link bandwidth (or neither does). */
+export function sameLinkBandwidth(x: RouteAttributesPlan, y: RouteAttributesPlan): boolean {
+  const a = x.linkBandwidth;
+  const b = y.linkBandwidth;
+  return (
+    a === b ||
+    (a !== undefined && b !== undefined && a.bytesPerSecond === b.bytesPerSecond && a.transitive === b.transitive)
   );
 }
 

@@ -67,6 +67,8 @@ export interface EndpointSlice {
     addresses?: string[];
     nodeName?: string;
     conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+    /** The pod behind the endpoint: one pod in a dual-stack Service's IPv4 and IPv6 slices. */
+    targetRef?: { kind?: string; namespace?: string; name?: string; uid?: string };
   }[];
 }
 
