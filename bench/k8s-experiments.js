@@ -28,6 +28,7 @@ import {
   OTHER_NODE,
   OUR_AS,
   ROUTER_AS,
+  createService,
   endpointSlice,
   memory,
   now,
@@ -83,7 +84,7 @@ async function latency(ns) {
     await daemonReady(server, daemon, [router]);
     ingress = watchIngress(server);
     // Warm-up (untimed): a few Services through the whole path first, as in a daemon that has run a while.
-    for (let i = 0; i < WARMUP_SERVICES; i++) server.create('services', serviceObject(`warm-${i}`));
+    for (let i = 0; i < WARMUP_SERVICES; i++) createService(server, `warm-${i}`);
     await until(
       'the warm-up routes',
       () => Array.from({ length: WARMUP_SERVICES }, (_, i) => routeOf(`warm-${i}`)).every(Boolean),
@@ -94,7 +95,7 @@ async function latency(ns) {
     const single = [];
     for (let i = 0; i < SINGLE_SERVICES; i++) {
       const t0 = now();
-      server.create('services', serviceObject(`one-${i}`));
+      createService(server, `one-${i}`);
       single.push((await until(`the route of one-${i}`, () => routeOf(`one-${i}`), { ms: 30_000, everyMs: 1 })) - t0);
     }
 
@@ -108,7 +109,7 @@ async function latency(ns) {
       const name = `lat-${i}`;
       if (PACE_MS > 0) await sleep(phaseStart + i * PACE_MS - now());
       const t0 = now();
-      server.create('services', serviceObject(name));
+      createService(server, name);
       created.push({ name, t0 });
       if (PACE_MS === 0) await until(`the route of ${name}`, () => routeOf(name), { ms: 30_000, everyMs: 1 });
     }
