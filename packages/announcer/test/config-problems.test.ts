@@ -34,7 +34,7 @@ const cases: Case[] = [
       [
         'BGPPeer tor-a',
         'apiVersion',
-        /must be bgp-announce\.io\/v1alpha1, got "metallb\.io\/v1beta2" \(MetalLB objects are not read/,
+        /must be bgp-announce\.io\/v1alpha1, got "metallb\.io\/v1beta2" \(MetalLB objects are not read: convert them with bgp-announce import metallb\)/,
       ],
     ],
   },

@@ -129,7 +129,7 @@ function validateObject(
   if (object.apiVersion !== API_GROUP_VERSION) {
     const hint =
       typeof object.apiVersion === 'string' && object.apiVersion.startsWith('metallb.io/')
-        ? ' (MetalLB objects are not read: copy them under our API group)'
+        ? ' (MetalLB objects are not read: convert them with bgp-announce import metallb)'
         : '';
     report(ctx, 'apiVersion', `must be ${API_GROUP_VERSION}, got ${describe(object.apiVersion)}${hint}`);
   }
