@@ -191,6 +191,49 @@ t.test('hold timer expiry in virtual time sends Hold Timer Expired (4/0)', async
   t.equal(last?.hex, `${M}00150304 00`.replace(/ /g, ''), 'NOTIFICATION Hold Timer Expired on the wire');
 });
 
+t.test('Keepalive and Hold timers of 8 s or more fire on whole seconds: KEEPALIVE early, expiry late', async (t) => {
+  const clock = manualClock(1_000_300);
+  const open30 = bytes(`${M} 001d 01 04 fbf0 001e c0000201 00`); // hold time 30 s
+  const peer = await rawPeer((s) => s.write(Buffer.concat([open30, KEEPALIVE])));
+  const d = new SessionDriver({
+    config: peerConfig({ localAs: 64497, peerAs: 64496, bgpId: '192.0.2.2' }),
+    peerAddress: '127.0.0.1',
+    peerPort: peer.port,
+    localAddress: '127.0.0.1',
+    clock,
+    random: () => 0.5, // Keepalive timer 75 % + 0.5 x 25 % of 10 s: 8,750 ms
+  });
+  t.teardown(async () => {
+    await peer.close();
+    clock.advance(10_000);
+    await d.stop();
+  });
+  const up = once(d, 'established');
+  d.start();
+  const [neg] = await up;
+  t.equal(neg.holdTime, 30);
+  await peer.waitFor(19);
+  const openLen = peer.received.readUInt16BE(16);
+  await peer.waitFor(openLen + 19);
+  const keepalives = (): number => split(peer.received).filter((m) => m.type === 4).length;
+  t.equal(keepalives(), 1, 'the KEEPALIVE that answers the OPEN');
+  // Due at 1,009,050: sent at the whole second before it.
+  clock.advance(8_699);
+  t.equal(keepalives(), 1, 'none before 1,009,000');
+  clock.advance(1);
+  await peer.waitFor(openLen + 2 * 19);
+  t.equal(keepalives(), 2, 'the next one at 1,009,000, 50 ms before its due time');
+  // Hold due at 1,030,300 (nothing received since): expires at the whole second after it.
+  const sent = once(d, 'notificationSent');
+  clock.advance(1_030_300 - clock.now());
+  t.equal(d.state.state, 'Established', 'not expired at its due time');
+  clock.advance(699);
+  t.equal(d.state.state, 'Established', 'nor 699 ms later');
+  clock.advance(1);
+  const [n] = (await sent) as [NotificationMessage];
+  t.equal(n.code, 4, 'Hold Timer Expired at 1,031,000');
+});
+
 t.test('a bad marker from the peer is answered with 1/1 Connection Not Synchronized', async (t) => {
   const bad = bytes(`${'ff'.repeat(15)}fe 0013 04`);
   const peer = await rawPeer((s) => s.write(Buffer.concat([PEER_OPEN, bad])));

@@ -51,6 +51,26 @@ export interface SessionDriverOptions extends TransportOptions {
   random?: () => number;
 }
 
+/** The grid Keepalive and Hold timers of at least TIMER_GRID_MIN_MS fire on (see alignedFiring). */
+export const TIMER_GRID_MS = 1000;
+/** Shorter Keepalive and Hold timers fire at their exact time. */
+export const TIMER_GRID_MIN_MS = 8000;
+
+/**
+ * When a timer due at `due` fires. Keepalive and Hold timers of TIMER_GRID_MIN_MS or more fire on a
+ * whole TIMER_GRID_MS of the clock: the Keepalive timer at the boundary before its due time (a
+ * KEEPALIVE up to 1 s early, never late), the Hold timer at the one after (expiry noticed up to 1 s
+ * late, never early: BIRD and FRR count hold times in whole seconds too). The timers of every session
+ * then fall due together, so 100 idle sessions wake the event loop about once a second instead of
+ * once per timer.
+ */
+export function alignedFiring(timer: TimerName, now: number, due: number): number {
+  if ((timer !== 'Keepalive' && timer !== 'Hold') || due - now < TIMER_GRID_MIN_MS) return due;
+  return timer === 'Keepalive'
+    ? Math.floor(due / TIMER_GRID_MS) * TIMER_GRID_MS
+    : Math.ceil(due / TIMER_GRID_MS) * TIMER_GRID_MS;
+}
+
 /** Events a SessionDriver emits. */
 export interface SessionDriverEvents {
   state: [to: FsmStateName, from: FsmStateName];
@@ -261,10 +281,14 @@ export class SessionDriver extends EventEmitter<SessionDriverEvents> {
   }
 
   private arm(timer: TimerName, due: number): void {
-    const entry = { due, firesAt: due, handle: undefined as unknown as TimerHandle };
-    entry.handle = this.clock.setTimer(Math.max(0, due - this.clock.now()), () => {
+    const now = this.clock.now();
+    const firesAt = alignedFiring(timer, now, due);
+    // A Keepalive timer moved to a second boundary sends up to TIMER_GRID_MS early (not a late one).
+    const early = timer === 'Keepalive' && firesAt < due ? TIMER_GRID_MS : 0;
+    const entry = { due, firesAt, handle: undefined as unknown as TimerHandle };
+    entry.handle = this.clock.setTimer(Math.max(0, firesAt - now), () => {
       if (this.timers.get(timer) !== entry) return;
-      if (this.clock.now() < entry.due) return this.arm(timer, entry.due); // moved later meanwhile
+      if (this.clock.now() + early < entry.due) return this.arm(timer, entry.due); // moved later meanwhile
       this.timers.delete(timer);
       this.dispatch({ type: TIMER_EVENT[timer] } as FsmEvent);
     });
