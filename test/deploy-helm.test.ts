@@ -146,6 +146,7 @@ t.test('values change the DaemonSet as they say', async (t) => {
       logLevel: 'debug',
       metrics: { port: 9475 },
       image: { tag: 'dev', repository: 'registry.example/bgp-announce' },
+      stateDirectory: '/run/bgp',
     },
     { Name: 'edge', Namespace: 'network' },
   );
@@ -157,6 +158,7 @@ t.test('values change the DaemonSet as they say', async (t) => {
     '--metrics-address=[$(HOST_IP)]:9475',
     '--admin-address=127.0.0.1:7474',
     '--drain-time=20',
+    '--state-dir=/run/bgp',
     '--no-graceful-restart',
     '--no-bfd',
     '--log-level=debug',
@@ -168,6 +170,31 @@ t.test('values change the DaemonSet as they say', async (t) => {
   t.equal(other.spec.template.spec.serviceAccountName, 'edge');
   t.equal(other.metadata.namespace, 'network');
   t.equal(container(base).image, `bgp-announce:${chartYaml.appVersion}`, 'the tag defaults to appVersion');
+  // The graceful restart record: a hostPath at stateDirectory, handed to the daemon's user by an init
+  // container of the same image; empty: none of it.
+  const init = other.spec.template.spec.initContainers[0] as Any;
+  t.equal(init.image, 'registry.example/bgp-announce:dev', 'the init container runs the same image');
+  t.match(init.command.join(' '), /chownSync\('\/run\/bgp', 65532, 65532\)/, 'it hands the directory to uid 65532');
+  t.strictSame(init.securityContext.capabilities, { drop: ['ALL'], add: ['CHOWN'] }, 'with CAP_CHOWN only');
+  t.strictSame(
+    other.spec.template.spec.volumes.find((v: Any) => v.name === 'state'),
+    { name: 'state', hostPath: { path: '/run/bgp', type: 'DirectoryOrCreate' } },
+  );
+  t.strictSame(
+    container(other).volumeMounts.find((m: Any) => m.name === 'state'),
+    { name: 'state', mountPath: '/run/bgp' },
+  );
+  const none = ds({ stateDirectory: '' });
+  t.equal(none.spec.template.spec.initContainers, undefined, "stateDirectory '': no init container");
+  t.notOk(
+    container(none).args.some((a: string) => a.startsWith('--state-dir')),
+    'no --state-dir',
+  );
+  t.strictSame(
+    none.spec.template.spec.volumes.map((v: Any) => v.name),
+    ['tmp'],
+    'and no hostPath',
+  );
 
   const talos = ds({ kubePrism: { enabled: true } });
   t.strictSame(

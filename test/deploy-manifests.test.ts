@@ -91,6 +91,19 @@ t.test('the DaemonSet: host network, non-root, no capabilities, probes, resource
   t.equal(c.securityContext.allowPrivilegeEscalation, false);
   t.equal(c.securityContext.readOnlyRootFilesystem, true);
   t.strictSame(c.securityContext.capabilities, { drop: ['ALL'] }, 'every capability dropped, none added (active-only)');
+  // The graceful restart record: a hostPath under /var/run (it outlives the pod), the daemon's --state-dir,
+  // handed to the daemon's user by an init container that is root with CAP_CHOWN only.
+  const state = pod.volumes.find((v: Any) => v.name === 'state');
+  t.strictSame(state?.hostPath, { path: '/var/run/bgp-announce', type: 'DirectoryOrCreate' }, 'state: a hostPath');
+  t.ok(c.args.includes('--state-dir=/var/run/bgp-announce'), '--state-dir is that directory');
+  t.strictSame(c.volumeMounts.find((m: Any) => m.name === 'state')?.mountPath, '/var/run/bgp-announce');
+  const init = pod.initContainers[0] as Any;
+  t.strictSame(init.securityContext.capabilities, { drop: ['ALL'], add: ['CHOWN'] }, 'the init container: CHOWN only');
+  t.equal(init.securityContext.allowPrivilegeEscalation, false);
+  t.match(
+    init.command.join(' '),
+    new RegExp(`chownSync\\('/var/run/bgp-announce', ${pod.securityContext.runAsUser}, `),
+  );
   t.same(
     c.env.find((e: Any) => e.name === 'NODE_NAME')?.valueFrom?.fieldRef,
     { apiVersion: 'v1', fieldPath: 'spec.nodeName' },
