@@ -65,21 +65,10 @@ export function unpackUpdate(msg: PackedUpdateMessage): UpdateMessage {
   };
 }
 
-/** Makes o[key] an enumerable property computed by make() the first time it is read (or set). */
-function lazy<T extends object>(o: T, key: keyof T & string, make: () => unknown): void {
-  const settle = (value: unknown): void => {
-    Object.defineProperty(o, key, { value, enumerable: true, configurable: true, writable: true });
-  };
-  Object.defineProperty(o, key, {
-    enumerable: true,
-    configurable: true,
-    get() {
-      const value = make();
-      settle(value);
-      return value;
-    },
-    set: settle,
-  });
+/** Replaces o[key] (an accessor of a view) by a plain data property holding value; returns value. */
+function settle<T>(o: object, key: string, value: T): T {
+  Object.defineProperty(o, key, { value, enumerable: true, configurable: true, writable: true });
+  return value;
 }
 
 /**
@@ -88,9 +77,28 @@ function lazy<T extends object>(o: T, key: keyof T & string, make: () => unknown
  * string per prefix. Equal to unpackUpdate(msg) in every field.
  */
 export function updateView(msg: PackedUpdateMessage): UpdateMessage {
-  const view = { ...msg } as unknown as UpdateMessage;
-  lazy(view, 'withdrawn', () => packedNlriList(msg.withdrawn));
-  lazy(view, 'attributes', () => unpackAttributes(msg.attributes));
-  lazy(view, 'nlri', () => packedNlriList(msg.nlri));
+  const { withdrawn: _withdrawn, attributes: _attributes, nlri: _nlri, ...rest } = msg;
+  // Accessors in a literal, not Object.defineProperty per field: this runs for every UPDATE received.
+  const view: UpdateMessage = {
+    ...rest,
+    get withdrawn() {
+      return settle(this, 'withdrawn', packedNlriList(msg.withdrawn));
+    },
+    set withdrawn(value) {
+      settle(this, 'withdrawn', value);
+    },
+    get attributes() {
+      return settle(this, 'attributes', unpackAttributes(msg.attributes));
+    },
+    set attributes(value) {
+      settle(this, 'attributes', value);
+    },
+    get nlri() {
+      return settle(this, 'nlri', packedNlriList(msg.nlri));
+    },
+    set nlri(value) {
+      settle(this, 'nlri', value);
+    },
+  };
   return view;
 }

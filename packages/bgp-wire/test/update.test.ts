@@ -17,6 +17,7 @@ import {
   NLRI,
 } from './helpers/wire.js';
 import { decodeBothForms } from './helpers/both-forms.js';
+import { decodeUpdatePacked, updateView } from '../src/packed-update.js';
 
 const decode = (buf: Uint8Array, ctx?: CodecContext): UpdateMessage => decodeBothForms(buf, 0, buf.length, ctx);
 
@@ -183,6 +184,18 @@ t.test('canonical encoding: order, flags and extended length', async (t) => {
     communities.map((_, i) => `fbf0${u16(i)}`).join('') +
     'c00c00';
   t.equal(hex(out), hex(update('', attrs, '00')));
+});
+
+t.test('updateView: the prefix strings are built when first read, then kept', async (t) => {
+  const wire = update('', BASE, '18cb0071 20c0000201');
+  const view = updateView(decodeUpdatePacked(wire, 0, wire.length));
+  const before = Object.getOwnPropertyDescriptor(view, 'nlri');
+  t.equal(typeof before?.get, 'function', 'an accessor until read');
+  const nlri = view.nlri;
+  t.strictSame(nlri, [{ prefix: '203.0.113.0/24' }, { prefix: '192.0.2.1/32' }]);
+  t.equal(Object.getOwnPropertyDescriptor(view, 'nlri')?.value, nlri, 'then a plain value, built once');
+  view.withdrawn = [{ prefix: '198.51.100.0/24' }];
+  t.strictSame(view.withdrawn, [{ prefix: '198.51.100.0/24' }], 'settable like a plain message');
 });
 
 t.test('encode rejects what cannot be encoded', async (t) => {
