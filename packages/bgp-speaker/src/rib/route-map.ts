@@ -316,19 +316,30 @@ export class RouteMap implements Iterable<[string, number]> {
     const buckets = capacity === slots ? this.buckets.fill(NONE) : new Int32Array(capacity * 2).fill(NONE);
     const mask = buckets.length - 1;
     let to = 0;
-    for (let at = 0; at < this.used * STRIDE; at += STRIDE) {
-      const meta = from[at + META]!;
-      if (!(meta & LIVE)) continue;
-      const address = from[at + ADDRESS]!;
-      const pathId = from[at + PATH_ID]!;
-      e[to + ADDRESS] = address;
-      e[to + META] = meta;
-      e[to + PATH_ID] = pathId;
-      e[to + VALUE] = from[at + VALUE]!;
-      const b = hash(address, meta & KEY_BITS, pathId) & mask;
-      e[to + NEXT] = buckets[b]!;
-      buckets[b] = to;
-      to += STRIDE;
+    if (e !== from && this.live === this.used) {
+      // No holes: copy the entries as they are (one memcpy), then only chain them into the buckets.
+      const words = this.used * STRIDE;
+      e.set(from.subarray(0, words));
+      for (; to < words; to += STRIDE) {
+        const b = hash(e[to + ADDRESS]!, e[to + META]! & KEY_BITS, e[to + PATH_ID]!) & mask;
+        e[to + NEXT] = buckets[b]!;
+        buckets[b] = to;
+      }
+    } else {
+      for (let at = 0; at < this.used * STRIDE; at += STRIDE) {
+        const meta = from[at + META]!;
+        if (!(meta & LIVE)) continue;
+        const address = from[at + ADDRESS]!;
+        const pathId = from[at + PATH_ID]!;
+        e[to + ADDRESS] = address;
+        e[to + META] = meta;
+        e[to + PATH_ID] = pathId;
+        e[to + VALUE] = from[at + VALUE]!;
+        const b = hash(address, meta & KEY_BITS, pathId) & mask;
+        e[to + NEXT] = buckets[b]!;
+        buckets[b] = to;
+        to += STRIDE;
+      }
     }
     this.entries32 = e;
     this.buckets = buckets;
