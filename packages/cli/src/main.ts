@@ -280,6 +280,10 @@ program
     "also run Prometheus (Debian's package) scraping every daemon with the alert rules loaded (every for: shortened); the report shows its URL and live queries",
   )
   .option('--rules <file>', 'with --prometheus: the alert rules to load (default deploy/monitoring/alerts.rules.yaml)')
+  .option(
+    '--weighted',
+    'with --peer frr: weighted ECMP (link bandwidth, RFC 10005) and a Local Service with endpoints 3/1/1 over the nodes; the report shows the weight of each next hop as the kernel has it',
+  )
   .option('--json', 'print the result as one JSON object (progress goes to stderr)')
   .action(async (opts: LabCommandOptions) => {
     const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);

@@ -6,7 +6,8 @@ import { validateConfig, type KubeObject } from '@bgp-announce/announcer';
 import { start } from '@bgp-announce/test-apiserver';
 import { labObjects, labServices, OTHER_CLASS } from '../src/lab/cluster.js';
 import { labPlan } from '../src/lab/plan.js';
-import { readNodeStates, readServices, vipPrefix } from '../src/lab/snapshot.js';
+import { readNodeStates, readServices, vipPrefix, weightMismatch } from '../src/lab/snapshot.js';
+import { parseKernelWeights } from '../src/lab/router-common.js';
 
 const plan = labPlan({ peer: 'frr', nodes: 3, bfd: true }, 'test');
 
@@ -161,3 +162,56 @@ t.test('the API server takes every object; expectations follow the cluster', asy
   t.equal(vipPrefix('203.0.113.1'), '203.0.113.1/32');
   t.equal(vipPrefix('2001:db8::1'), '2001:db8::1/128');
 });
+
+t.test(
+  '--weighted: the Service "weighted" with endpoints 3/1/1, expected weights, and the check of the kernel weights',
+  async (t) => {
+    const wplan = labPlan({ peer: 'frr', nodes: 3, bfd: false, weighted: true }, 'w');
+    const weighted = labServices(wplan).find((s) => s.name === 'weighted');
+    t.same(weighted?.endpointNodes, ['node-1', 'node-1', 'node-1', 'node-2', 'node-3']);
+    t.notOk(
+      labServices(plan).some((s) => s.name === 'weighted'),
+      'only with --weighted',
+    );
+    const adv = labObjects(wplan)
+      .map((o) => o.object as KubeObject)
+      .find((o) => o.kind === 'BGPAdvertisement');
+    t.same(adv?.spec, { weightedECMP: {} }, 'the advertisement turns weighted ECMP on with its defaults');
+    t.same(
+      validateConfig(
+        labObjects(wplan)
+          .map((o) => o.object as KubeObject)
+          .filter((o) => o.apiVersion === 'bgp-announce.io/v1alpha1'),
+      ).problems,
+      [],
+    );
+
+    const server = await start({ serviceClusterIPRange: '198.51.100.0/25' });
+    t.teardown(() => server.stop());
+    for (const { resource, object } of labObjects(wplan)) server.create(resource, object);
+    const slice = server.get('endpointslices.discovery.k8s.io', 'weighted-lab', 'demo') as unknown as {
+      endpoints: { nodeName: string; addresses: string[] }[];
+    };
+    const addresses = slice.endpoints.map((e) => e.addresses[0]);
+    t.equal(new Set(addresses).size, 5, `every pod has its own address: ${addresses.join(', ')}`);
+    const s = Object.fromEntries(readServices(server, wplan).map((x) => [x.name, x]));
+    t.same(s.weighted!.expectedWeights, { '192.0.2.11': 3, '192.0.2.12': 1, '192.0.2.13': 1 });
+    t.same(s.web!.expectedWeights, { '192.0.2.11': 1, '192.0.2.12': 1, '192.0.2.13': 1 }, 'Cluster: 1 each');
+    t.equal(readServices(server, plan)[0]?.expectedWeights, undefined, 'no expectation without --weighted');
+
+    t.equal(weightMismatch({ a: 3, b: 1, c: 1 }, { a: 60, b: 20, c: 20 }), undefined, "FRR's 60/20/20 is 3:1:1");
+    t.equal(weightMismatch({ a: 1, b: 1, c: 1 }, { a: 33, b: 33, c: 33 }), undefined, '33/33/33 is 1:1:1');
+    t.match(
+      weightMismatch({ a: 3, b: 1, c: 1 }, { a: 33, b: 33, c: 33 }),
+      /weights a x33, b x33, c x33, expected a x3, b x1, c x1 in ratio/,
+    );
+    t.equal(weightMismatch({ a: 3, b: 1 }, undefined), undefined, 'a router without weights is not judged');
+    t.equal(
+      parseKernelWeights(
+        '203.0.113.5 nhid 20 proto bgp metric 20\n\tnexthop via 192.0.2.11 dev eth0 weight 60\n\tnexthop via 192.0.2.12 dev eth0 weight 20',
+      )['192.0.2.11'],
+      60,
+    );
+    t.same(parseKernelWeights('203.0.113.3 nhid 16 via 192.0.2.12 dev eth0 proto bgp metric 20'), { '192.0.2.12': 1 });
+  },
+);

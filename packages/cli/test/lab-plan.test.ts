@@ -22,7 +22,15 @@ import { findCommand, GiveUp, run, waitFor } from '../src/lab/run.js';
 import { UsageError } from '../src/options.js';
 
 t.test('options: defaults and bad input', async (t) => {
-  t.same(parseLabOptions({}), { peer: 'gobgp', nodes: 3, bfd: false, hold: false, json: false, prometheus: false });
+  t.same(parseLabOptions({}), {
+    peer: 'gobgp',
+    nodes: 3,
+    bfd: false,
+    hold: false,
+    json: false,
+    prometheus: false,
+    weighted: false,
+  });
   t.same(parseLabOptions({ peer: 'frr', nodes: '5', bfd: true, hold: true, json: true }), {
     peer: 'frr',
     nodes: 5,
@@ -30,6 +38,7 @@ t.test('options: defaults and bad input', async (t) => {
     hold: true,
     json: true,
     prometheus: false,
+    weighted: false,
   });
   t.same(parseLabOptions({ prometheus: true, rules: 'my.rules.yaml' }), {
     peer: 'gobgp',
@@ -38,8 +47,20 @@ t.test('options: defaults and bad input', async (t) => {
     hold: false,
     json: false,
     prometheus: true,
+    weighted: false,
     rules: 'my.rules.yaml',
   });
+  t.same(parseLabOptions({ peer: 'frr', weighted: true }), {
+    peer: 'frr',
+    nodes: 3,
+    bfd: false,
+    hold: false,
+    json: false,
+    prometheus: false,
+    weighted: true,
+  });
+  for (const peer of [undefined, 'gobgp', 'bird'])
+    t.throws(() => parseLabOptions({ peer, weighted: true }), /--weighted needs --peer frr/, `--peer ${peer}`);
   t.throws(() => parseLabOptions({ rules: 'my.rules.yaml' }), new UsageError('--rules needs --prometheus'));
   t.throws(() => parseLabOptions({ prometheus: true, rules: '' }), new UsageError('--rules needs a file'));
   t.throws(

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { DEFAULT_LOAD_BALANCER_CLASS } from '@bgp-announce/announcer';
 import { start as startApiServer, type TestApiServer } from '@bgp-announce/test-apiserver';
-import { LAB_BFD, localEndpointNode, VIP_POOL, type LabPlan } from './plan.js';
+import { LAB_BFD, localEndpointNode, VIP_POOL, weightedEndpointNodes, type LabPlan } from './plan.js';
 import { pipeConnections } from './pipe.js';
 import { startProcess, type LabProcess } from './process.js';
 import { GiveUp, waitFor } from './run.js';
@@ -31,7 +31,7 @@ export interface LabService {
   loadBalancerClass: string;
   externalTrafficPolicy: 'Cluster' | 'Local';
   port: { name: string; port: number; protocol: 'TCP' | 'UDP' };
-  /** Nodes (names) holding a ready endpoint. */
+  /** Nodes (names) holding a ready endpoint, a node once per endpoint. */
   endpointNodes: string[];
   /** Ours: of our class. */
   ours: boolean;
@@ -39,7 +39,8 @@ export interface LabService {
 
 /**
  * The lab's Services: two Cluster, one Local (its endpoint on one node), one Cluster with no endpoint
- * at all (withdrawn by every node), one of another class.
+ * at all (withdrawn by every node), one of another class; with --weighted also "weighted", Local, with
+ * three endpoints on node-1 and one on each other node.
  */
 export function labServices(plan: LabPlan): LabService[] {
   const all = plan.nodes.map((n) => n.name);
@@ -64,6 +65,9 @@ export function labServices(plan: LabPlan): LabService[] {
     svc('ingress', 'Local', { name: 'https', port: 443, protocol: 'TCP' }, [localEndpointNode(plan).name]),
     svc('idle', 'Cluster', { name: 'http', port: 8082, protocol: 'TCP' }, []),
     svc('other-class', 'Cluster', { name: 'http', port: 8080, protocol: 'TCP' }, all, OTHER_CLASS),
+    ...(plan.weighted
+      ? [svc('weighted', 'Local', { name: 'http', port: 8081, protocol: 'TCP' }, weightedEndpointNodes(plan))]
+      : []),
   ];
 }
 
@@ -85,7 +89,11 @@ export function serviceObject(
   };
 }
 
-/** The EndpointSlice of a lab Service: one ready endpoint (a pod) on each node named (none: an empty slice, as for a selector with no pod). */
+/**
+ * The EndpointSlice of a lab Service: one ready endpoint (a pod) per node named, a node named twice
+ * holding two (none: an empty slice, as for a selector with no pod). A node's first pod has the address
+ * 198.51.100.(128 + its index), further ones count down from 198.51.100.254.
+ */
 export function endpointSliceObject(
   s: Pick<LabService, 'name' | 'namespace' | 'port'>,
   nodes: readonly string[],
@@ -101,10 +109,13 @@ export function endpointSliceObject(
     },
     addressType: 'IPv4',
     ports: [{ name: s.port.name, port: s.port.port, protocol: s.port.protocol }],
-    endpoints: nodes.map((name) => {
+    endpoints: nodes.map((name, j) => {
       const i = plan.nodes.findIndex((n) => n.name === name);
+      const earlier = nodes.slice(0, j).filter((n) => n === name).length;
+      const extra = nodes.slice(0, j).filter((n, k) => nodes.indexOf(n) !== k).length;
       return {
-        addresses: [`${POD_NETWORK}.${128 + (i < 0 ? 127 : i)}`],
+        addresses: [`${POD_NETWORK}.${earlier === 0 ? 128 + (i < 0 ? 127 : i) : 254 - extra}`],
+        targetRef: { kind: 'Pod', namespace: s.namespace, name: `${s.name}-${name}-${earlier}` },
         nodeName: name,
         conditions: { ready: true, serving: true, terminating: false },
       };
@@ -148,7 +159,7 @@ export function labObjects(plan: LabPlan): { resource: string; object: object }[
       connectTime: '1s',
       ...(plan.bfd ? { bfdProfile: 'lab' } : {}),
     }),
-    ours('BGPAdvertisement', 'bgpadvertisements', 'all', {}),
+    ours('BGPAdvertisement', 'bgpadvertisements', 'all', plan.weighted ? { weightedECMP: {} } : {}),
   );
   for (const s of labServices(plan)) {
     objects.push({ resource: 'services', object: serviceObject(s) });

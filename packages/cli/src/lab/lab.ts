@@ -74,7 +74,7 @@ function checkAborted(signal: AbortSignal | undefined): void {
  * when a step fails or io.signal aborts.
  */
 export async function startLab(
-  options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'> & Partial<Pick<LabOptions, 'prometheus' | 'rules'>>,
+  options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'> & Partial<Pick<LabOptions, 'prometheus' | 'rules' | 'weighted'>>,
   io: LabIo,
 ): Promise<RunningLab> {
   const startedAt = Date.now();

@@ -39,6 +39,8 @@ export interface LabOptions {
   prometheus: boolean;
   /** With prometheus: the rule file the lab's rules are made from (the shipped one when undefined). */
   rules?: string;
+  /** Weighted ECMP (frr only): link bandwidth on, and a Local Service with endpoints 3/1/1/... */
+  weighted: boolean;
 }
 
 /** The options as commander hands them over. */
@@ -50,6 +52,7 @@ export interface LabCommandOptions {
   json?: boolean;
   prometheus?: boolean;
   rules?: string;
+  weighted?: boolean;
 }
 
 /** One node of the lab: a Kubernetes Node, a namespace, a daemon. */
@@ -68,6 +71,8 @@ export interface LabPlan {
   id: string;
   peer: PeerKind;
   bfd: boolean;
+  /** The lab's BGPAdvertisement sets weightedECMP, and the Service "weighted" exists. */
+  weighted: boolean;
   switchNamespace: string;
   router: { namespace: string; address: string; asn: number };
   api: { namespace: string; address: string; port: number };
@@ -93,6 +98,11 @@ export function parseLabOptions(o: LabCommandOptions): LabOptions {
   const prometheus = o.prometheus === true;
   if (o.rules !== undefined && !prometheus) throw new UsageError('--rules needs --prometheus');
   if (o.rules === '') throw new UsageError('--rules needs a file');
+  const weighted = o.weighted === true;
+  if (weighted && peer !== 'frr')
+    throw new UsageError(
+      '--weighted needs --peer frr: FRR turns the link bandwidth into kernel next-hop weights (gobgpd installs no route, BIRD does not weight by it)',
+    );
   return {
     peer: peer as PeerKind,
     nodes,
@@ -100,6 +110,7 @@ export function parseLabOptions(o: LabCommandOptions): LabOptions {
     hold: o.hold === true,
     json: o.json === true,
     prometheus,
+    weighted,
     ...(o.rules !== undefined ? { rules: o.rules } : {}),
   };
 }
@@ -113,7 +124,7 @@ export function newRunId(random: () => number = Math.random): string {
 
 /** The plan of one run. Node i (from 1) is node-i at 192.0.2.(10+i). */
 export function labPlan(
-  options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'> & Partial<Pick<LabOptions, 'prometheus'>>,
+  options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'> & Partial<Pick<LabOptions, 'prometheus' | 'weighted'>>,
   id: string,
 ): LabPlan {
   const ns = (what: string): string => `${NAMESPACE_PREFIX}${id}-${what}`;
@@ -131,6 +142,7 @@ export function labPlan(
     id,
     peer: options.peer,
     bfd: options.bfd,
+    weighted: options.weighted === true,
     switchNamespace: ns('sw'),
     router: { namespace: ns('rtr'), address: ROUTER_ADDRESS, asn: ROUTER_ASN },
     api: { namespace: ns('api'), address: API_ADDRESS, port: API_PORT },
@@ -149,4 +161,12 @@ export function planNamespaces(plan: LabPlan): string[] {
 /** The node that holds the endpoint of the Local Service: node-2 when there is one, else node-1. */
 export function localEndpointNode(plan: LabPlan): LabNode {
   return plan.nodes[Math.min(1, plan.nodes.length - 1)]!;
+}
+
+/**
+ * With --weighted: the endpoints of the Service "weighted", as node names (a node once per
+ * endpoint): three on node-1 and one on each other node, so the router's weights are 3:1:1 on three.
+ */
+export function weightedEndpointNodes(plan: LabPlan): string[] {
+  return plan.nodes.flatMap((n, i) => (i === 0 ? [n.name, n.name, n.name] : [n.name]));
 }

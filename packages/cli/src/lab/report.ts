@@ -18,6 +18,12 @@ function nodeAt(report: Pick<LabReport, 'nodes'>, address: string): string {
   return report.nodes.find((n) => n.address === address)?.name ?? address;
 }
 
+/** With --weighted: how many endpoints the lab expects on node `name` (its expected weight). */
+function endpointsOn(report: LabReport, s: ServiceReport, name: string): number {
+  const address = report.nodes.find((n) => n.name === name)?.address;
+  return address === undefined ? 0 : (s.expectedWeights?.[address] ?? 0);
+}
+
 /** One Service's row: name, policy, VIP, where the router sends it. */
 function serviceRows(report: LabReport, s: ServiceReport): string[][] {
   const id = `${s.namespace}/${s.name}`;
@@ -29,17 +35,21 @@ function serviceRows(report: LabReport, s: ServiceReport): string[][] {
   return s.vips.map((vip) => {
     const route = s.routes.find((r) => r.prefix.startsWith(`${vip}/`));
     const nextHops = route?.nextHops ?? [];
+    const weight = (a: string): string =>
+      s.expectedWeights !== undefined && nextHops.length > 1 && route?.weights?.[a] !== undefined
+        ? ` weight ${route.weights[a]}`
+        : '';
     const where =
       nextHops.length === 0
         ? 'no route'
-        : `${hops(nextHops.length)}: ${nextHops.map((a) => `${a} (${nodeAt(report, a)})`).join(', ')}`;
+        : `${hops(nextHops.length)}: ${nextHops.map((a) => `${a} (${nodeAt(report, a)})${weight(a)}`).join(', ')}`;
     const mismatch =
       nextHops.join(',') !== s.expectedNextHops.join(',')
         ? `  [expected ${s.expectedNextHops.join(', ') || 'no route'}]`
         : '';
     const local =
       s.externalTrafficPolicy === 'Local'
-        ? ` [endpoints on ${s.endpointNodes.join(', ') || 'no node'}]`
+        ? ` [endpoints on ${s.endpointNodes.map((n) => (s.expectedWeights ? `${n} (${endpointsOn(report, s, n)})` : n)).join(', ') || 'no node'}]`
         : s.expectedNextHops.length === 0 && s.endpointNodes.length === 0
           ? ' [no ready endpoint on any node: withdrawn]'
           : '';
@@ -105,11 +115,12 @@ export function formatReport(report: LabReport): string[] {
     withdrawn === 0
       ? `${vips} VIPs routed to the expected next hops`
       : `${vips - withdrawn} VIPs routed to the expected next hops, ${withdrawn} withdrawn as expected (no ready endpoint)`;
+  const weighted = ours.some((s) => s.expectedWeights !== undefined);
   const up = report.sessions.filter((s) => s.established).length;
   const seconds = (report.elapsedMs / 1000).toFixed(1);
   if (report.ok)
     lines.push(
-      `All good after ${seconds} s: ${up} sessions Established, ${routed}, the other class's Service left alone.`,
+      `All good after ${seconds} s: ${up} sessions Established, ${routed}${weighted ? ', next hops weighted as expected' : ''}, the other class's Service left alone.`,
     );
   else lines.push(`Not settled after ${seconds} s:`, ...report.problems.map((p) => `  - ${p}`));
   return lines;

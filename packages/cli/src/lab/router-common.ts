@@ -35,6 +35,8 @@ export interface RouterRoute {
   paths: RouterPath[];
   /** Where nextHops come from, in words. */
   nextHopsFrom: string;
+  /** The kernel route's weight of each next hop (FRR), by address; absent where the router has none. */
+  weights?: Record<string, number>;
 }
 
 /** A running router. */
@@ -67,6 +69,26 @@ export interface RouterSetup {
  */
 export function parseKernelNextHops(text: string): string[] {
   return [...text.matchAll(/\bvia (?:inet6 )?([0-9a-fA-F.:]+)/g)].map((m) => m[1]!).sort(compareAddresses);
+}
+
+/**
+ * The weight of each next hop in `ip route show <prefix>` output, by address: "nexthop via A dev D
+ * weight W" lines, or weight 1 for a route with a single next hop.
+ */
+export function parseKernelWeights(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/\bvia (?:inet6 )?([0-9a-fA-F.:]+)(?: dev \S+)?(?: weight (\d+))?/g))
+    out[m[1]!] = m[2] === undefined ? 1 : Number(m[2]);
+  return out;
+}
+
+/** The kernel route's next hops to `prefix` inside `namespace`, with their weights. */
+export async function kernelRoute(
+  namespace: string,
+  prefix: string,
+): Promise<{ nextHops: string[]; weights: Record<string, number> }> {
+  const text = await ip(prefix.includes(':') ? '-6' : '-4', '-n', namespace, 'route', 'show', prefix);
+  return { nextHops: parseKernelNextHops(text), weights: parseKernelWeights(text) };
 }
 
 /** The kernel route's next hops to `prefix` inside `namespace`. */

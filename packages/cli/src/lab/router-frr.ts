@@ -12,7 +12,7 @@ import { startProcess, type LabProcess } from './process.js';
 import {
   bfdStateName,
   compareAddresses,
-  kernelNextHops,
+  kernelRoute,
   withBfd,
   type Router,
   type RouterPath,
@@ -183,12 +183,13 @@ export async function startFrr({ plan, workDir }: RouterSetup): Promise<Router> 
     },
     prefixes: async () => (await table()).prefixes,
     route: async (prefix) => {
-      const [t, nextHops] = await Promise.all([table(), kernelNextHops(ns, prefix)]);
+      const [t, kernel] = await Promise.all([table(), kernelRoute(ns, prefix)]);
       return {
         prefix,
-        nextHops: nextHops.sort(compareAddresses),
+        nextHops: kernel.nextHops.sort(compareAddresses),
         paths: t.paths(prefix),
         nextHopsFrom: `the kernel route zebra installed (ip -n ${ns} route show ${prefix})`,
+        weights: kernel.weights,
       };
     },
     inspect: [

@@ -6,7 +6,15 @@ import type { Router, RouterSetup } from './router-common.js';
 
 // What a caller that starts a router reads from it (defined in router-common.ts, which the router
 // kinds import: they never import this module).
-export { bfdStateName, compareAddresses, kernelNextHops, parseKernelNextHops, withBfd } from './router-common.js';
+export {
+  bfdStateName,
+  compareAddresses,
+  kernelNextHops,
+  kernelRoute,
+  parseKernelNextHops,
+  parseKernelWeights,
+  withBfd,
+} from './router-common.js';
 export type { Router, RouterPath, RouterRoute, RouterSession, RouterSetup } from './router-common.js';
 
 /** Starts the router the plan names, in its namespace; resolves once it answers queries. */

@@ -8,6 +8,7 @@ import {
   DEFAULT_LOAD_BALANCER_CLASS,
   NAMES_IN_MESSAGE,
   endpointServing,
+  localEndpointCount,
   nodeExclusion,
 } from '@bgp-announce/announcer';
 import { CONFIG_NAMESPACE } from './cluster.js';
@@ -33,6 +34,11 @@ export interface ServiceReport {
   expectedNextHops: string[];
   /** The nodes behind them. */
   expectedNodes: string[];
+  /**
+   * With --weighted: each expected next hop's weight (its node's serving endpoints for Local, 1 for
+   * Cluster), which the router's weights must follow in ratio.
+   */
+  expectedWeights?: Record<string, number>;
   /** The Service's Announced condition, as the leader wrote it. */
   announced?: { status: string; message: string };
   /** The router's view of each VIP. */
@@ -95,9 +101,38 @@ type Slice = {
     addresses?: string[];
     nodeName?: string;
     conditions?: { ready?: boolean; serving?: boolean; terminating?: boolean };
+    targetRef?: { uid?: string; name?: string; namespace?: string };
   }[];
 };
 type NodeObject = Parameters<typeof nodeExclusion>[1];
+type EndpointSlice = NonNullable<Parameters<typeof localEndpointCount>[0]>[number];
+
+/**
+ * Why the router's weights do not follow the expected ones in ratio (each next hop's share of the
+ * total within 2 points, the router's rounding: FRR gives 60/20/20 for 3:1:1), or undefined.
+ */
+export function weightMismatch(
+  expected: Readonly<Record<string, number>>,
+  got: Readonly<Record<string, number>> | undefined,
+): string | undefined {
+  if (got === undefined) return undefined;
+  const share = (w: Readonly<Record<string, number>>, a: string): number => {
+    const total = Object.values(w).reduce((x, y) => x + y, 0);
+    return total === 0 ? 0 : (w[a] ?? 0) / total;
+  };
+  const addresses = Object.keys(expected);
+  if (addresses.length < 2) return undefined;
+  const off = addresses.some((a) => Math.abs(share(expected, a) - share(got, a)) > 0.02);
+  return off ? `weights ${formatWeights(got)}, expected ${formatWeights(expected)} in ratio` : undefined;
+}
+
+/** "192.0.2.11 x60, 192.0.2.12 x20" in address order. */
+export function formatWeights(w: Readonly<Record<string, number>>): string {
+  return Object.keys(w)
+    .sort(compareAddresses)
+    .map((a) => `${a} x${w[a]}`)
+    .join(', ');
+}
 
 /** The Services and the lab's expectations, read from the API server's store. */
 export function readServices(server: Pick<TestApiServer, 'list'>, plan: LabPlan): Omit<ServiceReport, 'routes'>[] {
@@ -133,6 +168,10 @@ export function readServices(server: Pick<TestApiServer, 'list'>, plan: LabPlan)
     const announcing =
       policy === 'Local' ? eligible.filter((n) => endpointNodes.includes(n.name)) : serving ? eligible : [];
     const condition = s.status?.conditions?.find((c) => c.type === ANNOUNCED_CONDITION);
+    const weights: Record<string, number> = {};
+    if (plan.weighted && ours)
+      for (const n of announcing)
+        weights[n.address] = policy === 'Local' ? localEndpointCount(mine as EndpointSlice[], n.name) : 1;
     return {
       namespace,
       name,
@@ -144,6 +183,7 @@ export function readServices(server: Pick<TestApiServer, 'list'>, plan: LabPlan)
       endpointNodes,
       expectedNextHops: ours ? announcing.map((n) => n.address).sort(compareAddresses) : [],
       expectedNodes: ours ? announcing.map((n) => n.name).sort() : [],
+      ...(plan.weighted && ours ? { expectedWeights: weights } : {}),
       ...(condition ? { announced: { status: condition.status, message: condition.message ?? '' } } : {}),
     };
   });
@@ -210,6 +250,9 @@ export function labProblems(
         problems.push(
           `${id}: the router sends ${prefix} to ${got.length > 0 ? got.join(', ') : 'nowhere'}, expected ${svc.expectedNextHops.join(', ') || 'no route'}`,
         );
+      } else if (svc.expectedWeights !== undefined) {
+        const why = weightMismatch(svc.expectedWeights, route?.weights);
+        if (why !== undefined) problems.push(`${id}: the router's kernel route to ${prefix} has ${why}`);
       }
     }
     const said = expectedAnnounced(svc.expectedNodes);
