@@ -211,3 +211,16 @@ t.test('the report and the YAML', async (t) => {
   t.match(yaml, /^---\napiVersion: bgp-announce\.io\/v1alpha1\nkind: BGPPeer\n/);
   t.equal(objectFileName(result.objects[0]!), 'bgppeer-tor-a.yaml');
 });
+
+t.test('an input without any MetalLB object is bad input', async (t) => {
+  for (const input of ['', '# nothing\n', 'apiVersion: v1\nkind: Service\nmetadata: {name: web}\n']) {
+    const result = importYaml(input);
+    t.equal(result.status, 2, JSON.stringify(input));
+    t.match(result.problems, [{ document: '(input)', message: /holds no MetalLB object/ }]);
+  }
+  t.equal(
+    importYaml('apiVersion: metallb.io/v1beta1\nkind: ServiceBGPStatus\nmetadata: {name: s}\n').status,
+    1,
+    "one of MetalLB's other kinds is something",
+  );
+});

@@ -184,7 +184,7 @@ serviceAllocation:
   },
   {
     name: "Services' MetalLB annotations: honoured, MetalLB's bookkeeping, no equivalent, shadowed by ours",
-    input: `---
+    input: `${POOL}---
 apiVersion: v1
 kind: Service
 metadata:

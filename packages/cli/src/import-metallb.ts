@@ -87,7 +87,12 @@ async function readDocuments(
     const { documents, missing } = await readMetalLBFromCluster(kube.kubeConfig, {
       namespace: o.metallbNamespace ?? DEFAULT_METALLB_NAMESPACE,
     });
-    return { documents, problems: [], notes: missing.map((m) => `the cluster does not serve ${m}: none read`) };
+    const notes = missing.map((m) => `the cluster does not serve ${m}: none read`);
+    if (!documents.some((d) => (d.object as { kind?: unknown } | null)?.kind !== 'Service'))
+      notes.push(
+        `no MetalLB object in namespace ${o.metallbNamespace ?? DEFAULT_METALLB_NAMESPACE} (another one? --metallb-namespace)`,
+      );
+    return { documents, problems: [], notes };
   }
   let text: string;
   let source: string;

@@ -227,6 +227,11 @@ t.test('--from-cluster reads metallb.io objects and Services through a kubeconfi
     ['elsewhere'],
     '--metallb-namespace',
   );
+
+  const empty = await cli(['--from-cluster', '--kubeconfig', kubeconfig, '--metallb-namespace', 'kube-public']);
+  t.equal(empty.status, 2, 'nothing to import');
+  t.match(empty.err, /no MetalLB object in namespace kube-public \(another one\? --metallb-namespace\)/);
+  t.match(empty.err, /\(input\): \(documents\): holds no MetalLB object/);
 });
 
 t.test('--from-cluster: a cluster without MetalLB, and no cluster at all', async (t) => {

@@ -78,6 +78,12 @@ export function importMetalLB(
     inputs.push(input);
   }
   const of = (kind: MetalLBKind) => inputs.filter((i) => i.kind === kind);
+  if (problems.length === 0 && Object.keys(read).every((k) => k === 'Service'))
+    problems.push({
+      document: '(input)',
+      field: '(documents)',
+      message: `holds no MetalLB object (${METALLB_GROUP}/...): nothing to import`,
+    });
 
   const aliases: CommunityAliases = new Map();
   for (const c of of('Community')) {
