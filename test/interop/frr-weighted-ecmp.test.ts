@@ -269,5 +269,11 @@ t.test(
       [NODES[0], NODES[2]],
       'after n2 withdrew: .11 (2) and .13 (1)',
     );
+
+    // A path without link bandwidth (a node not yet moved to weighted ECMP, or MetalLB's during a
+    // migration): FRR's default (no `bgp bestpath bandwidth`) falls back to plain ECMP for the prefix.
+    speakers[1]!.command({ cmd: 'announce', prefix: `${VIP}/32`, attributes: {} });
+    await weighted('1:1:1', 3);
+    t.pass('one path without the community: FRR weights all three equally');
   },
 );
