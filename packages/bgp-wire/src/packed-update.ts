@@ -77,10 +77,10 @@ function settle<T>(o: object, key: string, value: T): T {
  * string per prefix. Equal to unpackUpdate(msg) in every field.
  */
 export function updateView(msg: PackedUpdateMessage): UpdateMessage {
-  const { withdrawn: _withdrawn, attributes: _attributes, nlri: _nlri, ...rest } = msg;
-  // Accessors in a literal, not Object.defineProperty per field: this runs for every UPDATE received.
+  // Accessors in a literal and the other fields copied one by one: this runs for every UPDATE
+  // received, and both are several times cheaper than Object.defineProperty or a rest spread.
   const view: UpdateMessage = {
-    ...rest,
+    type: 'UPDATE',
     get withdrawn() {
       return settle(this, 'withdrawn', packedNlriList(msg.withdrawn));
     },
@@ -100,5 +100,10 @@ export function updateView(msg: PackedUpdateMessage): UpdateMessage {
       settle(this, 'nlri', value);
     },
   };
+  if (msg.length !== undefined) view.length = msg.length;
+  if (msg.endOfRib !== undefined) view.endOfRib = msg.endOfRib;
+  if (msg.errors !== undefined) view.errors = msg.errors;
+  if (msg.trailingBitsCleared !== undefined) view.trailingBitsCleared = msg.trailingBitsCleared;
+  if (msg.layout !== undefined) view.layout = msg.layout;
   return view;
 }
