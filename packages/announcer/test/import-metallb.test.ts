@@ -9,6 +9,50 @@ import { B1, type Case, PEER, POOL, doc, importYaml, runCases } from './helpers/
 
 const CASES: Case[] = [
   {
+    name: 'a prefix with host bits set is read as its network, as MetalLB does',
+    input: doc(B1, 'IPAddressPool', 'p', 'addresses: [203.0.113.7/24, "2001:db8::5/64", 198.51.100.0/28]'),
+    status: 0,
+    objects: { 'IPAddressPool/p': { addresses: ['203.0.113.0/24', '2001:db8::/64', '198.51.100.0/28'] } },
+    notes: [
+      [
+        'changed',
+        'spec.addresses[0]',
+        /"203\.0\.113\.7\/24" has host bits set: MetalLB reads it as 203\.0\.113\.0\/24/,
+      ],
+      ['changed', 'spec.addresses[1]', /2001:db8::\/64/],
+    ],
+  },
+  {
+    name: 'an advertisement for some Services only (serviceSelectors) is left out',
+    input:
+      PEER +
+      POOL +
+      doc(
+        B1,
+        'BGPAdvertisement',
+        'web-only',
+        'serviceSelectors: [{matchLabels: {app: web}}]\ncommunities: ["64500:7"]',
+      ) +
+      doc(B1, 'BGPAdvertisement', 'all', '{}'),
+    status: 1,
+    objects: { 'BGPAdvertisement/all': {} },
+    absent: ['BGPAdvertisement/web-only'],
+    notes: [['needs-user', 'spec.serviceSelectors', /for some Services only has no equivalent/]],
+  },
+  {
+    name: "an L2Advertisement's newer fields are known (no unknown-field note)",
+    input:
+      POOL +
+      doc(
+        B1,
+        'L2Advertisement',
+        'l2',
+        'interfaces: [eth0]\nserviceSelectors: [{matchLabels: {a: b}}]\npreferredNodeSelectors: [{weight: 1, preference: {matchLabels: {x: y}}}]',
+      ),
+    status: 1,
+    notes: [['needs-user', '(object)', /layer-2 mode/]],
+  },
+  {
     name: 'the basic BGP setup: one pool, one peer, one advertisement of every pool',
     input: PEER + POOL + doc(B1, 'BGPAdvertisement', 'everything', '{}'),
     status: 0,
@@ -229,4 +273,14 @@ t.test('labels carry over, so ipAddressPoolSelectors still select', async (t) =>
     PEER + doc(B1, 'IPAddressPool', 'p', 'addresses: [203.0.113.0/28]', '  labels:\n    zone: a\n'),
   );
   t.same(result.objects.find((o) => o.kind === 'IPAddressPool')?.metadata?.labels, { zone: 'a' });
+});
+
+t.test('an L2Advertisement gets one note, none for its fields', async (t) => {
+  const result = importYaml(
+    POOL + doc(B1, 'L2Advertisement', 'l2', 'serviceSelectors: [{matchLabels: {a: b}}]\npreferredNodeSelectors: []'),
+  );
+  t.same(
+    result.notes.filter((n) => n.object.startsWith('L2Advertisement')).map((n) => n.field),
+    ['(object)'],
+  );
 });

@@ -1,6 +1,7 @@
 // MetalLB's IPAddressPool, BFDProfile, Community and BGPAdvertisement to ours. Pools, profiles and
 // advertisements have the same fields as ours; a Community holds aliases, which are expanded in place
 // in the advertisements that use them (we have no Community kind).
+import { formatPrefix, parseAddress } from '../config/address.js';
 import { describe, isFields, type Fields } from '../config/check.js';
 import {
   type ImportContext,
@@ -35,15 +36,24 @@ export const METALLB_ADVERTISEMENT_FIELDS = [
   'ipAddressPoolSelectors',
   'nodeSelectors',
   'peers',
+  'serviceSelectors',
 ] as const;
 
-export const METALLB_L2_FIELDS = ['ipAddressPools', 'ipAddressPoolSelectors', 'nodeSelectors', 'interfaces'] as const;
+export const METALLB_L2_FIELDS = [
+  'ipAddressPools',
+  'ipAddressPoolSelectors',
+  'nodeSelectors',
+  'interfaces',
+  'serviceSelectors',
+  'preferredNodeSelectors',
+] as const;
 
 /** Our IPAddressPool spec, or undefined (problems recorded). */
 export function convertPool(ctx: ImportContext, spec: Fields): Fields | undefined {
   unknownFields(ctx, spec, METALLB_POOL_FIELDS, 'IPAddressPool');
   const out: Fields = {};
   copyFields(spec, out, ['addresses', 'autoAssign', 'avoidBuggyIPs']);
+  if (Array.isArray(out.addresses)) out.addresses = out.addresses.map((a, i) => networkOf(ctx, a, i));
   const allocation = present(spec, 'serviceAllocation');
   if (allocation !== undefined) {
     if (!isFields(allocation)) {
@@ -65,6 +75,30 @@ export function convertPool(ctx: ImportContext, spec: Fields): Fields | undefine
     out.serviceAllocation = copy;
   }
   return out;
+}
+
+/**
+ * MetalLB reads a prefix with host bits set ("203.0.113.7/24") as its network (Go's net.ParseCIDR);
+ * ours refuses it, so it is rewritten (noted). Anything else stays for our validation to judge.
+ */
+function networkOf(ctx: ImportContext, entry: unknown, i: number): unknown {
+  if (typeof entry !== 'string' || entry.includes('-')) return entry;
+  const slash = entry.indexOf('/');
+  const address = slash < 0 ? undefined : parseAddress(entry.slice(0, slash).trim());
+  const lengthText = entry.slice(slash + 1).trim();
+  if (address === undefined || !/^\d{1,3}$/.test(lengthText)) return entry;
+  const bits = address.family === 4 ? 32 : 128;
+  const length = Number(lengthText);
+  if (length > bits) return entry;
+  const hostMask = (1n << BigInt(bits - length)) - 1n;
+  if ((address.value & hostMask) === 0n) return entry;
+  const network = formatPrefix({ family: address.family, network: address.value & ~hostMask, length });
+  changed(
+    ctx,
+    `spec.addresses[${i}]`,
+    `${JSON.stringify(entry)} has host bits set: MetalLB reads it as ${network}, written so`,
+  );
+  return network;
 }
 
 /** Our BFDProfile spec (the same fields), echoMode true left out with a note. */
@@ -126,8 +160,17 @@ export function convertAdvertisement(ctx: ImportContext, spec: Fields, aliases: 
   copyFields(
     spec,
     out,
-    METALLB_ADVERTISEMENT_FIELDS.filter((f) => f !== 'communities' && f !== 'localPref'),
+    METALLB_ADVERTISEMENT_FIELDS.filter((f) => f !== 'communities' && f !== 'localPref' && f !== 'serviceSelectors'),
   );
+  if (present(spec, 'serviceSelectors') !== undefined) {
+    // Without its Service selectors it would announce every Service of its pools: left out instead.
+    needsUser(
+      ctx,
+      'spec.serviceSelectors',
+      'an advertisement for some Services only has no equivalent: not carried over; give those Services a pool of their own (serviceAllocation.serviceSelectors) and a BGPAdvertisement of that pool',
+    );
+    return undefined;
+  }
   const localPref = spec.localPref;
   if (localPref === 0)
     changed(
