@@ -1,6 +1,6 @@
 // The Service annotations we read, under our keys and under MetalLB's, so that Services moved from
 // MetalLB need no edits. Ours win when both are set; of MetalLB's, the current metallb.io/ key wins
-// over the older metallb.universe.tf/ one (MetalLB reads them in that order too).
+// over metallb.universe.tf/, which MetalLB keeps reading as deprecated.
 import { ANNOTATION, type ObjectMeta } from './model.js';
 
 /** MetalLB's keys for each of our annotations, in the order they are read after ours. */
