@@ -13,7 +13,7 @@ import { resolveHttpLimits } from './http-limits.js';
 import { checkAdminAddress, startAdminServer } from './admin.js';
 import { BfdHistory } from './bfd-history.js';
 import { Shutdown, handleSignals, type ShutdownResult } from './shutdown.js';
-import { RestartRecorder, readRestartState } from './restart-state.js';
+import { RestartRecorder, clearRestartState, readRestartState } from './restart-state.js';
 import { GRACEFUL_RESTART_TIME } from './peer-options.js';
 import {
   DEFAULT_ADMIN_ADDRESS,
@@ -147,6 +147,8 @@ export async function startDaemon(options: DaemonOptions, source: RouteSource): 
       `restarting: the first OPEN to ${restart.peers.join(', ')} sets the Restart State bit`,
     );
   else if (restart) logger.info({ event: 'graceful-restart', why: restart.why }, `a fresh start: ${restart.why}`);
+  // Without graceful restart no record is kept: one left by an earlier run must not say R later.
+  if (o.stateDirectory !== undefined && !o.gracefulRestart) await clearRestartState(o.stateDirectory).catch(() => {});
   const speaker = new Speaker({
     localAs: o.localAs,
     bgpId: o.routerId,
@@ -258,6 +260,8 @@ export async function startDaemon(options: DaemonOptions, source: RouteSource): 
     setPoolUsage: (usage) => metrics.setPoolUsage(usage),
     setRejectedConfigObjects: (byKind) => metrics.setRejectedConfigObjects(byKind),
     readAnnouncingNodes: (read) => metrics.readAnnouncingNodes(read),
+    readHealthChecks: (read) => metrics.readHealthChecks(read),
+    observeHealthChange: (route, to) => metrics.observeHealthChange(route, to),
   };
   try {
     await source.start(ctx);
