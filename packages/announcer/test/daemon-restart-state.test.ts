@@ -154,3 +154,30 @@ t.test('RestartRecorder: a directory it cannot write is logged once, never throw
   t.equal(warnings.length, 1, 'one warning for the same error');
   t.match(warnings[0], /cannot write the graceful restart record/);
 });
+
+t.test('RestartRecorder: refreshed while a graceful-restart session is up', async (t) => {
+  const dir = await tempDir(t);
+  const speaker = fakeSpeaker([{ id: 'tor-a', state: 'Established', restartLeave: 'cease' }]);
+  let now = 1_000;
+  const recorder = new RestartRecorder({
+    dir,
+    speaker: speaker as never,
+    logger: { warn() {} } as never,
+    restartTime: 120,
+    now: () => (now += 1_000),
+    refreshMs: 5,
+  });
+  recorder.start();
+  t.teardown(() => recorder.stop());
+  const ages = new Set<number>(); // the record's times seen
+  for (const deadline = Date.now() + 5_000; ages.size < 2 && Date.now() < deadline; ) {
+    await recorder.flushed();
+    try {
+      ages.add((JSON.parse(await readFile(join(dir, RESTART_STATE_FILE), 'utf8')) as RestartRecord).at);
+    } catch {
+      // not written yet
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  t.ok(ages.size >= 2, `the record was written again with a newer time (${[...ages].join(', ')})`);
+});
