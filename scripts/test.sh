@@ -21,6 +21,8 @@ command -v promtool >/dev/null || need_debs+=(prometheus)
 # The native socket addon (packages/sockopt: TCP MD5, GTSM) is built from source by node-gyp.
 { command -v g++ && command -v make; } >/dev/null || need_debs+=(build-essential)
 command -v python3 >/dev/null || need_debs+=(python3)
+# A self-signed certificate for the HTTPS health check test (packages/announcer/test/health-probe.test.ts).
+command -v openssl >/dev/null || need_debs+=(openssl)
 if [ ${#need_debs[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
     echo "scripts/test.sh: installing Debian packages: ${need_debs[*]}"

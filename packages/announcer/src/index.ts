@@ -61,6 +61,7 @@ export {
   type BGPAdvertisement,
   type WeightedECMP,
   type StaticRoute,
+  type HealthCheck,
   type AnnouncerConfig,
   type ConfigProblem,
   type KubeObject,
@@ -364,3 +365,23 @@ export {
   setFinalizer,
   type Condition,
 } from './kube/service-status.js';
+// health checks of StaticRoutes (the API server's VIP)
+export {
+  HealthChecks,
+  describeTarget,
+  probeTarget,
+  type HealthCheckView,
+  type HealthChange,
+  type Probe,
+} from './health/health-monitor.js';
+export { probe, type ProbeTarget } from './health/health-probe.js';
+export {
+  afterProbe,
+  afterTime,
+  initialHealth,
+  type HealthState,
+  type HealthStatus,
+  type HealthThresholds,
+  type ProbeResult,
+} from './health/health-state.js';
+export { HEALTH_CHECK_DEFAULTS, parseHostPort } from './config/validate-health-check.js';

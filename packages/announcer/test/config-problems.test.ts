@@ -589,6 +589,42 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'StaticRoute healthCheck: no check, both checks, bad URL, bad address, timeout over interval',
+    objects: [
+      obj('StaticRoute', 'none', { prefixes: ['192.0.2.100/32'], healthCheck: {} }),
+      obj('StaticRoute', 'both', {
+        prefixes: ['192.0.2.100/32'],
+        healthCheck: { http: { url: 'http://127.0.0.1/' }, tcp: { address: '127.0.0.1:6443' } },
+      }),
+      obj('StaticRoute', 'url', {
+        prefixes: ['192.0.2.100/32'],
+        healthCheck: { http: { url: 'ftp://127.0.0.1/', expectedStatus: 42, verify: true }, rise: 0, fall: 101 },
+      }),
+      obj('StaticRoute', 'tcp', {
+        prefixes: ['192.0.2.100/32'],
+        healthCheck: { tcp: { address: '127.0.0.1' }, interval: '1s', timeout: '2s', drainTime: '11m' },
+      }),
+      obj('StaticRoute', 'creds', {
+        prefixes: ['192.0.2.100/32'],
+        healthCheck: { http: { url: 'https://admin:secret@127.0.0.1:6443/readyz' }, interval: 5 },
+      }),
+    ],
+    problems: [
+      ['StaticRoute none', 'spec.healthCheck', /needs a check: http .* or tcp/],
+      ['StaticRoute both', 'spec.healthCheck', /both http and tcp/],
+      ['StaticRoute url', 'spec.healthCheck.http.verify', /unknown field .*insecureSkipVerify/],
+      ['StaticRoute url', 'spec.healthCheck.http.url', /http:\/\/ or https:\/\/ URL, got "ftp:\/\/127.0.0.1\/"/],
+      ['StaticRoute url', 'spec.healthCheck.http.expectedStatus', /100 to 599 \(an HTTP status\), got 42/],
+      ['StaticRoute url', 'spec.healthCheck.rise', /from 1 to 100, got 0/],
+      ['StaticRoute url', 'spec.healthCheck.fall', /from 1 to 100, got 101/],
+      ['StaticRoute tcp', 'spec.healthCheck.tcp.address', /"host:port" .* got "127.0.0.1"/],
+      ['StaticRoute tcp', 'spec.healthCheck.timeout', /not be longer than interval \(2000 ms > 1000 ms\)/],
+      ['StaticRoute tcp', 'spec.healthCheck.drainTime', /from 0 to 10m, got "11m"/],
+      ['StaticRoute creds', 'spec.healthCheck.http.url', /must not carry credentials/],
+      ['StaticRoute creds', 'spec.healthCheck.interval', /non-empty string, got 5/],
+    ],
+  },
+  {
     name: 'weightedECMP: every field checked, named by its path',
     objects: [
       adv({

@@ -371,3 +371,39 @@ t.test('weightedECMP: defaults, units, and the rest as written', async (t) => {
   });
   t.equal(byName.get('none'), undefined, 'off unless asked');
 });
+
+t.test('StaticRoute healthCheck: defaults for the API server, and a TCP check as written', async (t) => {
+  const config = valid(t, [
+    obj('StaticRoute', 'api', {
+      prefixes: ['192.0.2.100/32'],
+      healthCheck: { http: { url: 'https://127.0.0.1:6443/readyz', insecureSkipVerify: true } },
+    }),
+    obj('StaticRoute', 'tcp', {
+      prefixes: ['192.0.2.101/32'],
+      healthCheck: {
+        tcp: { address: '[2001:db8::1]:6443' },
+        interval: '1s',
+        timeout: '200ms',
+        rise: 1,
+        fall: 2,
+        drainTime: '0',
+      },
+    }),
+  ]);
+  t.strictSame(config.staticRoutes[0]?.healthCheck, {
+    http: { url: 'https://127.0.0.1:6443/readyz', insecureSkipVerify: true, expectedStatus: 200 },
+    intervalMs: 2000,
+    timeoutMs: 1000,
+    rise: 2,
+    fall: 3,
+    drainMs: 5000,
+  });
+  t.strictSame(config.staticRoutes[1]?.healthCheck, {
+    tcp: { host: '2001:db8::1', port: 6443 },
+    intervalMs: 1000,
+    timeoutMs: 200,
+    rise: 1,
+    fall: 2,
+    drainMs: 0,
+  });
+});

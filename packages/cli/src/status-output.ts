@@ -12,6 +12,7 @@ import {
 import type { DescribedMessage } from '@bgp-announce/bgp-speaker';
 import type {
   BfdHistoryEntry,
+  HealthCheckView,
   MessagesView,
   PeerView,
   RouteView,
@@ -71,7 +72,8 @@ export function formatStatus(s: StatusView): string[] {
   const lines = [
     `node ${s.node}  router id ${s.routerId}  up ${formatDuration(s.uptimeSeconds)}  ${s.stopping ? 'stopping' : s.ready ? 'ready' : `not ready (${s.notReadyBecause ?? 'starting'})`}${s.bfd ? `  BFD ${s.bfd.sessions} session${s.bfd.sessions === 1 ? '' : 's'}` : ''}`,
   ];
-  if (s.peers.length === 0) return [...lines, 'no peers'];
+  const health = healthLines(s.source);
+  if (s.peers.length === 0) return [...lines, 'no peers', ...health];
   const rows = [['PEER', 'ADDRESS', 'AS', 'STATE', 'UPTIME', 'ADV', 'RCV', 'BFD', 'LAST DOWN']];
   for (const p of s.peers) {
     rows.push([
@@ -86,7 +88,22 @@ export function formatStatus(s: StatusView): string[] {
       p.lastDown && p.state !== 'Established' ? lastDownText(p.lastDown) : '',
     ]);
   }
-  return [...lines, ...table(rows)];
+  return [...lines, ...table(rows), ...health];
+}
+
+/** The StaticRoutes' health checks of the source's status, as a table (none: no lines). */
+function healthLines(source: unknown): string[] {
+  const checks = (source as { healthChecks?: HealthCheckView[] } | null)?.healthChecks ?? [];
+  if (checks.length === 0) return [];
+  const rows = [['HEALTH CHECK', 'TARGET', 'STATUS', 'SINCE', 'CHANGES', 'LAST PROBE']];
+  for (const c of checks) {
+    const status = c.status === 'draining' && c.drainUntil ? `draining until ${c.drainUntil.slice(11, 19)}` : c.status;
+    const last = c.last
+      ? `${c.last.ok ? 'pass' : 'FAIL'}: ${c.last.detail} (${c.last.durationMs} ms, ${c.last.at.slice(11, 19)})`
+      : 'none yet';
+    rows.push([c.route, c.target, status, c.since.slice(11, 19), String(c.transitions), last]);
+  }
+  return ['', ...table(rows)];
 }
 
 /** Everything about one peer: session, capabilities, counters, last down, BFD. */

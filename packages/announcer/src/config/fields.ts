@@ -83,6 +83,15 @@ export const STATIC_ROUTE_SPEC_FIELDS = {
   peers: true,
   communities: true,
   localPref: true,
+  healthCheck: {
+    http: { url: true, insecureSkipVerify: true, expectedStatus: true },
+    tcp: { address: true },
+    interval: true,
+    timeout: true,
+    rise: true,
+    fall: true,
+    drainTime: true,
+  },
 } as const satisfies FieldTree;
 
 /** Every kind's spec fields. */

@@ -144,6 +144,23 @@ export interface StaticRoute {
   communities: string[];
   largeCommunities: string[];
   localPref?: number;
+  /** Announced only while this check passes (the API server's VIP); absent: always announced. */
+  healthCheck?: HealthCheck;
+}
+
+/**
+ * A StaticRoute's health check: an HTTP(S) GET or a TCP connect every intervalMs; `rise` passes in a
+ * row announce the route, `fall` failures in a row drain it (GRACEFUL_SHUTDOWN for drainMs) and then
+ * withdraw it. Exactly one of http and tcp is set.
+ */
+export interface HealthCheck {
+  http?: { url: string; insecureSkipVerify: boolean; expectedStatus: number };
+  tcp?: { host: string; port: number };
+  intervalMs: number;
+  timeoutMs: number;
+  rise: number;
+  fall: number;
+  drainMs: number;
 }
 
 /** A whole, validated configuration. */

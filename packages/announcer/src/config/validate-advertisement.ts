@@ -8,6 +8,7 @@ import { ADVERTISEMENT_SPEC_FIELDS, STATIC_ROUTE_SPEC_FIELDS } from './fields.js
 import { readLabelSelectors } from './labels.js';
 import type { BGPAdvertisement, StaticRoute } from './types.js';
 import { readWeightedECMP } from './validate-weighted-ecmp.js';
+import { readHealthCheck } from './validate-health-check.js';
 
 export const ADVERTISEMENT_DEFAULTS = { aggregationLength: 32, aggregationLengthV6: 128 } as const;
 
@@ -116,6 +117,7 @@ export function validateStaticRoute(ctx: ObjectContext, spec: Fields): StaticRou
   const peers = readStringList(ctx, spec, 'peers', 'spec');
   const { communities, largeCommunities } = readCommunities(ctx, spec);
   const localPref = readInteger(ctx, spec, 'localPref', 'spec', 0, 4294967295);
+  const healthCheck = readHealthCheck(ctx, spec);
   if (ctx.problems.length !== before) return undefined;
   // Kept for as long as the configuration runs, and a config file may hold 10,000 of them: exact-size
   // copies of the lists, as an array grown by push() keeps room for 17 elements (152 bytes each).
@@ -127,5 +129,6 @@ export function validateStaticRoute(ctx: ObjectContext, spec: Fields): StaticRou
     largeCommunities: largeCommunities.slice(),
   };
   if (localPref !== undefined) route.localPref = localPref;
+  if (healthCheck !== undefined) route.healthCheck = healthCheck;
   return route;
 }

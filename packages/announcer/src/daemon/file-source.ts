@@ -11,6 +11,7 @@ import { formatProblem } from '../config/types.js';
 import { rejectedObjectsByKind } from '../config/validate.js';
 import { NodeReconciler, type ReconcileInput } from './node-reconciler.js';
 import type { DaemonContext, RouteSource } from './source.js';
+import type { HealthCheckView } from '../health/health-monitor.js';
 
 export interface FileSourceOptions {
   path: string;
@@ -29,6 +30,8 @@ export interface FileSourceStatus {
   loadedAt?: string;
   rejected?: { at: string; problems: string[] };
   routes: { prefix: string; peers: string[] }[];
+  /** The StaticRoutes' health checks. */
+  healthChecks: HealthCheckView[];
 }
 
 export function fileSource(options: FileSourceOptions): RouteSource {
@@ -86,10 +89,12 @@ class FileSource implements RouteSource {
         ? { rejected: { at: this.rejected.at.toISOString(), problems: this.rejected.problems.map(formatProblem) } }
         : {}),
       routes: [...(plan?.routes.values() ?? [])].map((r) => ({ prefix: r.prefix, peers: [...r.perPeer.keys()] })),
+      healthChecks: this.reconciler?.healthChecks() ?? [],
     };
   }
 
   async stop(): Promise<void> {
+    this.reconciler?.stop();
     clearTimeout(this.debounce);
     this.watcher?.close();
     process.off('SIGHUP', this.onHangup);

@@ -9,6 +9,7 @@ import type { FsmStateName, PeerStatus, Speaker } from '@bgp-announce/bgp-speake
 import type { PoolUsage, ServiceAnnouncers } from './source.js';
 import { CONFIG_KINDS } from '../config/validate.js';
 import type { ConnectionStats } from './http-limits.js';
+import { healthMetrics, type HealthMetrics } from './metrics-health.js';
 
 export const METRIC_PREFIX = 'bgp_announce_';
 
@@ -45,6 +46,10 @@ export interface DaemonMetrics {
   setRejectedConfigObjects(byKind: Readonly<Record<string, number>>): void;
   /** Reads the leader's Services and their announcing node counts on each scrape (DaemonContext.readAnnouncingNodes). */
   readAnnouncingNodes(read: () => readonly ServiceAnnouncers[]): void;
+  /** Reads the StaticRoutes' health checks on each scrape (DaemonContext.readHealthChecks). */
+  readHealthChecks: HealthMetrics['readHealthChecks'];
+  /** A health check's status changed (DaemonContext.observeHealthChange). */
+  observeHealthChange: HealthMetrics['observeHealthChange'];
   /** Reads an HTTP endpoint's connection counts on each scrape (`endpoint`: metrics or admin). */
   watchHttpEndpoint(endpoint: string, stats: () => ConnectionStats): void;
   /** The text exposition, and its content type. */
@@ -254,9 +259,12 @@ export function createDaemonMetrics(sources: MetricsSources): DaemonMetrics {
   // prom-client samples the event-loop delay every 10 ms by default: a fifth of an idle daemon's CPU.
   // Every 100 ms still shows any stall that matters here (BFD runs in its own worker thread).
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX, eventLoopMonitoringPrecision: 100 });
+  const health = healthMetrics(registers, METRIC_PREFIX);
 
   return {
     registry,
+    readHealthChecks: health.readHealthChecks,
+    observeHealthChange: health.observeHealthChange,
     observeReconcile(seconds, result) {
       reconcile.observe({ result }, seconds);
     },

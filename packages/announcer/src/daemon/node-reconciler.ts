@@ -8,6 +8,7 @@ import { applyPeers, peerOptionsFor } from './peer-options.js';
 import { RouteApplier } from './apply-routes.js';
 import { carriedBySessions } from './session-families.js';
 import type { DaemonContext } from './source.js';
+import { HealthChecks, type HealthChange, type HealthCheckView } from '../health/health-monitor.js';
 
 /** Everything one reconcile reads: the plan's input and the node's addresses (BFD source addresses). */
 export interface ReconcileInput extends PlanInput {
@@ -23,6 +24,8 @@ export class NodeReconciler {
   private again = false;
   private last: AnnouncePlan | undefined;
   private lastPeerErrors = '';
+  /** The health checks of the StaticRoutes that have one; a change of status replans. */
+  private readonly health: HealthChecks;
 
   /** `read` gives the current state when a reconcile starts (so a queued run sees the newest). */
   constructor(
@@ -30,6 +33,38 @@ export class NodeReconciler {
     private readonly read: () => ReconcileInput | undefined,
   ) {
     this.routes = new RouteApplier(ctx.speaker);
+    this.health = new HealthChecks((change) => this.healthChanged(change));
+    ctx.readHealthChecks?.(() => this.health.list());
+  }
+
+  /** Every health check now (admin endpoint, status, metrics). */
+  healthChecks(): HealthCheckView[] {
+    return this.health.list();
+  }
+
+  /** Stops the health checks and any held route change (the routes stay on the Speaker). */
+  stop(): void {
+    this.health.stop();
+    this.routes.stop();
+  }
+
+  private healthChanged(change: HealthChange): void {
+    const { route, from, to, last } = change;
+    const what =
+      to === 'up'
+        ? 'announcing it'
+        : to === 'draining'
+          ? 'announcing it with GRACEFUL_SHUTDOWN before the withdrawal'
+          : to === 'down'
+            ? 'not announcing it'
+            : 'waiting';
+    const log = to === 'up' ? this.ctx.logger.info.bind(this.ctx.logger) : this.ctx.logger.warn.bind(this.ctx.logger);
+    log(
+      { route, from, to, last: last?.detail, durationMs: last?.durationMs },
+      `health check of StaticRoute ${route}: ${from} -> ${to}, ${what}`,
+    );
+    this.ctx.observeHealthChange?.(route, to);
+    void this.request();
   }
 
   /** Asks for a reconcile; resolves when one that started after this call has finished. */
@@ -66,7 +101,8 @@ export class NodeReconciler {
   }
 
   private async reconcile(input: ReconcileInput): Promise<void> {
-    const plan = carriedBySessions(planAnnouncements(input));
+    this.health.sync(input.config.staticRoutes);
+    const plan = carriedBySessions(planAnnouncements({ ...input, healthOf: (name) => this.health.statusOf(name) }));
     for (const w of plan.warnings) if (!this.last?.warnings.includes(w)) this.ctx.logger.warn(w);
     const wanted = new Map<string, PeerOptions>();
     const errors: string[] = [];

@@ -3,6 +3,8 @@
 // Kubernetes. A source turns its input into BGP peers and announcements on the daemon's Speaker.
 import type { Logger } from 'pino';
 import type { Speaker } from '@bgp-announce/bgp-speaker';
+import type { HealthCheckView } from '../health/health-monitor.js';
+import type { HealthStatus } from '../health/health-state.js';
 
 /** One pool's usage per family (the allocator's PoolUsage), for the pool usage metric. */
 export type { PoolUsage } from '../allocation/allocator.js';
@@ -27,6 +29,10 @@ export interface DaemonContext {
    * Service of our class that has an address (an empty list when not leading). Optional for older callers.
    */
   readAnnouncingNodes?(read: () => readonly ServiceAnnouncers[]): void;
+  /** Registers the health checks of the StaticRoutes, read on each scrape. Optional for older callers. */
+  readHealthChecks?(read: () => readonly HealthCheckView[]): void;
+  /** A health check's status changed (the transitions counter). Optional for older callers. */
+  observeHealthChange?(route: string, to: HealthStatus): void;
 }
 
 /** How many nodes announce one Service's addresses (the leader's aggregate of the BGPNodeStates). */

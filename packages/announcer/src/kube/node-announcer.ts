@@ -12,6 +12,7 @@ import { isOurService, type ServiceClassOptions } from '../service/service-class
 import { sliceServiceKey, type EndpointSlice, type Node, type Service } from '../service/model.js';
 import type { ServicePlan } from '../plan/announce-plan.js';
 import { NodeReconciler, type ReconcileInput } from '../daemon/node-reconciler.js';
+import type { HealthCheckView } from '../health/health-monitor.js';
 import type { DaemonContext } from '../daemon/source.js';
 import { buildNodeStatus, type NodeStateStatus } from './node-state.js';
 import { NodeStateWriter, type NodeStateWriterOptions } from './node-state-writer.js';
@@ -79,6 +80,7 @@ export class NodeAnnouncer {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.reconciler.stop();
     const { services, endpointSlices, nodes } = this.options;
     for (const c of [services, endpointSlices, nodes] as ObjectCache<unknown>[]) c.off('change', this.onChange);
     for (const e of SESSION_EVENTS) this.ctx.speaker.off(e, this.onSession);
@@ -91,9 +93,13 @@ export class NodeAnnouncer {
   }
 
   /** The services part of the admin endpoint's status: each Service, announced from here or why not. */
-  status(): { services: ServicePlan[]; warnings: string[] } {
+  status(): { services: ServicePlan[]; warnings: string[]; healthChecks: HealthCheckView[] } {
     const plan = this.reconciler.plan();
-    return { services: plan?.services ?? [], warnings: plan?.warnings ?? [] };
+    return {
+      services: plan?.services ?? [],
+      warnings: plan?.warnings ?? [],
+      healthChecks: this.reconciler.healthChecks(),
+    };
   }
 
   /** What this node's BGPNodeState says now; undefined before the first plan. */

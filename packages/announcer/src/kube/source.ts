@@ -7,6 +7,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { DEFAULT_LOAD_BALANCER_CLASS } from '../service/model.js';
 import type { ServiceClassOptions } from '../service/service-class.js';
+import type { HealthCheckView } from '../health/health-monitor.js';
 import type { DaemonContext, RouteSource } from '../daemon/source.js';
 import { formatProblem } from '../config/types.js';
 import { rejectedObjectsByKind } from '../config/validate.js';
@@ -55,6 +56,8 @@ export interface KubernetesSourceStatus {
   watches: Record<string, ReturnType<ObjectCache<unknown>['health']>>;
   services: ReturnType<NodeAnnouncer['status']>['services'];
   warnings: string[];
+  /** The StaticRoutes' health checks (none from Kubernetes objects today). */
+  healthChecks: HealthCheckView[];
   allocations?: AllocationStatus[];
 }
 
@@ -205,6 +208,7 @@ class KubernetesSource implements RouteSource {
       watches: Object.fromEntries(Object.entries(p?.caches ?? {}).map(([k, c]) => [k, c.health()])),
       services: announcer?.services ?? [],
       warnings: announcer?.warnings ?? [],
+      healthChecks: announcer?.healthChecks ?? [],
       ...(p?.lease.isLeader() && p.allocation ? { allocations: p.allocation.status() } : {}),
     };
   }

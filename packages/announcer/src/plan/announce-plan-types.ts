@@ -15,6 +15,12 @@ export interface PlanInput {
   endpointSlices: ReadonlyMap<string, readonly EndpointSlice[]>;
   /** The IPAddressPool an address belongs to, by name (the allocator knows). */
   poolOf(ip: string): string | undefined;
+  /**
+   * The status of a StaticRoute's health check, by route name: 'up' announces it, 'draining' announces
+   * it with GRACEFUL_SHUTDOWN (65535:0), anything else (or no answer) does not. Routes without a
+   * healthCheck are always announced.
+   */
+  healthOf?(route: string): 'pending' | 'up' | 'draining' | 'down' | undefined;
 }
 
 /**

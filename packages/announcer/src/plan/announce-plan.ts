@@ -3,6 +3,7 @@
 // and for each Service whether it is announced here or why not. No I/O. MetalLB's rules (DESIGN.md):
 // advertisements select pools, peers select nodes, Local Services need a serving endpoint here,
 // Cluster Services a serving endpoint on some node.
+import { WELL_KNOWN_COMMUNITIES } from '@bgp-announce/bgp-wire';
 import { matchesAny, matchesSelector } from '../config/selector.js';
 import type { AnnouncerConfig, BGPAdvertisement, BGPPeer } from '../config/types.js';
 import { serviceKey, type Service } from '../service/model.js';
@@ -302,11 +303,24 @@ function addDraft(
   }
 }
 
-/** Static routes: sources after the advertisements, for their peers that this node runs. */
+const GRACEFUL_SHUTDOWN = WELL_KNOWN_COMMUNITIES['graceful-shutdown'];
+
+/**
+ * Static routes: sources after the advertisements, for their peers that this node runs; one with a
+ * health check only while it is up (or draining, then with GRACEFUL_SHUTDOWN).
+ */
 function addStaticRoutes(planning: Planning, config: AnnouncerConfig): void {
   for (const route of config.staticRoutes) {
+    let health: ReturnType<NonNullable<PlanInput['healthOf']>>;
+    if (route.healthCheck !== undefined) {
+      health = planning.input.healthOf?.(route.name);
+      if (health !== 'up' && health !== 'draining') continue;
+    }
     const source = makeSource('StaticRoute', route, planning.nodePeers, planning.warnings);
     if (source.peers.length === 0) continue;
+    // Failing: still announced, de-preferred, so routers move new flows away before the withdrawal.
+    if (health === 'draining' && !source.communities.includes(GRACEFUL_SHUTDOWN))
+      source.communities.push(GRACEFUL_SHUTDOWN);
     const id = planning.sources.length;
     planning.sources.push(source);
     const ids = [id];
