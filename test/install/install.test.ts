@@ -7,10 +7,10 @@
 //   for the script's approval (npm 11's allowScripts) is reported;
 // - each package's dist imports exactly the packages it declares (none undeclared, none unused);
 // - with @bgp-announce/test-apiserver taken out of node_modules: `npx bgp-announce --version`,
-//   `bgp-announce decode` of a captured session (the output checked against tshark's dissection and
-//   against the repository's decoder) and, as root with gobgpd, `bgp-announce peer` against gobgpd in
-//   a network namespace until Established and our route is in gobgpd's RIB; then `lab`'s modules load
-//   with it put back;
+//   `bgp-announce import metallb` of a pool on stdin, `bgp-announce decode` of a captured session
+//   (the output checked against tshark's dissection and against the repository's decoder) and, as
+//   root with gobgpd, `bgp-announce peer` against gobgpd in a network namespace until Established and
+//   our route is in gobgpd's RIB; then `lab`'s modules load with it put back;
 // - the first ```ts (or ```js) block under `## Example` in the READMEs of bgp-wire, bfd, bgp-speaker and
 //   announcer, type-checked against the installed packages, transpiled and run with node: exit 0, and
 //   the output the README shows after "prints", when it shows one.
@@ -370,8 +370,16 @@ t.test(`the CLI without ${LAB_ONLY}`, async (t) => {
   t.test('bgp-announce --help lists every subcommand', async (t) => {
     const r = await run(bin, ['--help'], { cwd: project, timeoutMs: 60_000 });
     exitsZero(t, 'bgp-announce --help', r);
-    for (const command of ['decode', 'peer', 'bfd', 'check', 'daemon', 'status', 'lab'])
+    for (const command of ['decode', 'peer', 'bfd', 'check', 'daemon', 'status', 'import', 'lab'])
       t.match(r.stdout, new RegExp(`^\\s+${command}\\b`, 'm'), command);
+  });
+
+  t.test('bgp-announce import metallb, from stdin', async (t) => {
+    const input =
+      'apiVersion: metallb.io/v1beta1\nkind: IPAddressPool\nmetadata: {name: public}\nspec: {addresses: [203.0.113.0/28]}\n';
+    const r = await run(bin, ['import', 'metallb'], { cwd: project, timeoutMs: 60_000, input });
+    exitsZero(t, 'bgp-announce import metallb', r);
+    t.match(r.stdout, /^kind: IPAddressPool$/m, 'our IPAddressPool on stdout');
   });
 
   t.test('bgp-announce decode of a captured FRR session', async (t) => {
