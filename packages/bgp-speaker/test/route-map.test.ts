@@ -186,6 +186,26 @@ t.test('marks: markedGet, then unmarkedKeys lists the keys not asked for', async
   t.equal(m.get('192.0.2.1/32'), 1);
 });
 
+t.test('big tables grow in place past 4,096 entries: contents and order kept, holes compacted', async (t) => {
+  const m = new RouteMap();
+  const ref = new Map<string, number>();
+  const key = (i: number): string => `10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff}/32`;
+  for (let i = 0; i < 40_000; i++) {
+    m.set(key(i), i);
+    ref.set(key(i), i);
+    if (i % 3 === 0 && i > 0) {
+      m.delete(key(i - 1)); // holes, so that some grows compact instead
+      ref.delete(key(i - 1));
+    }
+  }
+  t.equal(m.size, ref.size);
+  t.strictSame([...m.entries()], [...ref.entries()], 'same entries, in insertion order');
+  m.clear();
+  for (let i = 0; i < 10_000; i++) m.replaceIpv4((10 << 24) | i, 32, undefined, i);
+  t.equal(m.get('10.0.39.15/32'), 9999, 'filled again after clear');
+  t.equal(m.size, 10_000);
+});
+
 t.test('reserve keeps the contents and their order', async (t) => {
   const m = new RouteMap();
   for (let i = 0; i < 100; i++) m.set(`203.0.113.${i}/32`, i);

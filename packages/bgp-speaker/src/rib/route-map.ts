@@ -105,6 +105,40 @@ const VALUE = 3;
 const NEXT = 4; // next entry in the same hash bucket, or NONE
 const STRIDE = 5;
 
+/** An ArrayBuffer that can grow in place (ES2024; Node 20 has it, the ES2022 typings do not). */
+interface ResizableBuffer extends ArrayBuffer {
+  readonly resizable: boolean;
+  readonly maxByteLength: number;
+  resize(byteLength: number): void;
+}
+type ResizableBufferConstructor = new (byteLength: number, options: { maxByteLength: number }) => ResizableBuffer;
+
+/** A table of this many entry slots or more reserves room to grow in place up to this factor. */
+const IN_PLACE_MIN_SLOTS = 4096;
+const IN_PLACE_FACTOR = 16;
+
+/**
+ * A new entry table of `slots` slots. From IN_PLACE_MIN_SLOTS on, its buffer is resizable (address
+ * space reserved, memory committed only as it grows): growing it keeps the entries where they are,
+ * so a big table neither copies them nor leaves the old copy for the garbage collector (which, for
+ * tables in the old generation, held it until a major collection: the peak RSS of receiving 1M
+ * routes).
+ */
+function newEntries(slots: number): Int32Array {
+  if (slots < IN_PLACE_MIN_SLOTS) return new Int32Array(slots * STRIDE);
+  const bytes = slots * STRIDE * 4;
+  const buffer = new (ArrayBuffer as unknown as ResizableBufferConstructor)(bytes, {
+    maxByteLength: bytes * IN_PLACE_FACTOR,
+  });
+  return new Int32Array(buffer); // length-tracking: follows the buffer's size
+}
+
+/** Whether `entries` can grow in place to `slots` slots (see newEntries). */
+function growsInPlace(entries: Int32Array, slots: number): boolean {
+  const buffer = entries.buffer as ResizableBuffer;
+  return buffer.resizable === true && slots * STRIDE * 4 <= buffer.maxByteLength;
+}
+
 /** See the file comment: Map<string, number> with IPv4 keys stored packed. */
 export class RouteMap implements Iterable<[string, number]> {
   /** Packed entries in insertion order (STRIDE words each); deleted ones stay as holes until grow(). */
@@ -312,14 +346,17 @@ export class RouteMap implements Iterable<[string, number]> {
     const slots = this.entries32.length / STRIDE;
     const capacity = wanted > slots ? wanted : slots === 0 || this.live * 2 > slots ? Math.max(16, slots * 2) : slots;
     const from = this.entries32;
-    const e = capacity === slots ? from : new Int32Array(capacity * STRIDE);
+    const inPlace = capacity > slots && this.live === this.used && growsInPlace(from, capacity);
+    if (inPlace) (from.buffer as ResizableBuffer).resize(capacity * STRIDE * 4);
+    const e = capacity === slots || inPlace ? from : newEntries(capacity);
     const buckets = capacity === slots ? this.buckets.fill(NONE) : new Int32Array(capacity * 2).fill(NONE);
     const mask = buckets.length - 1;
     let to = 0;
-    if (e !== from && this.live === this.used) {
-      // No holes: copy the entries as they are (one memcpy), then only chain them into the buckets.
+    if ((e !== from || inPlace) && this.live === this.used) {
+      // No holes: the entries stay as they are (grown in place, or copied in one go), and are only
+      // chained into the new buckets.
       const words = this.used * STRIDE;
-      e.set(from.subarray(0, words));
+      if (e !== from) e.set(from.subarray(0, words));
       for (; to < words; to += STRIDE) {
         const b = hash(e[to + ADDRESS]!, e[to + META]! & KEY_BITS, e[to + PATH_ID]!) & mask;
         e[to + NEXT] = buckets[b]!;
