@@ -27,6 +27,11 @@ export const ROUNDS = Number(process.env.BGP_BENCH_ROUNDS ?? 3);
 export const IDLE_PEERS = 100;
 export const IDLE_WINDOW_MS = Number(process.env.BGP_BENCH_IDLE_MS ?? 20_000);
 export const IDLE_HOLD_TIME = 30; // s: keepalives every ~10 s, so the window holds keepalive traffic
+/**
+ * Wait before the first idle window: start-up is over (V8's memory reducer runs its full collections
+ * ~10-20 s after the last burst of allocation, once), for both sides alike.
+ */
+export const IDLE_SETTLE_MS = Number(process.env.BGP_BENCH_IDLE_SETTLE_MS ?? 20_000);
 const IDLE_ROUTES = 10;
 const CONVERGE_MS = 180_000;
 const POLL_MS = 10;
@@ -56,7 +61,11 @@ function startSpeaker(ns, settings) {
     const lines = (rest + chunk).split('\n');
     rest = lines.pop();
     for (const line of lines) {
-      if (!line.startsWith('{')) continue;
+      if (!line.startsWith('{')) {
+        // e.g. BGP_BENCH_NODE_ARGS=--trace-gc: shown with BGP_BENCH_TRACE=1
+        if (process.env.BGP_BENCH_TRACE) process.stderr.write(`ours: ${line}\n`);
+        continue;
+      }
       const e = JSON.parse(line);
       seen.push(e);
       if (e.event === 'fatal') failure = new Error(`our speaker failed: ${e.message}`);
@@ -350,7 +359,9 @@ export async function receiveExperiment() {
       speaker.send('memory');
       const end = await speaker.wait('memory');
       if (process.env.BGP_BENCH_TRACE)
-        process.stderr.write(`our receive trace [ms, routes, CPU ms]: ${JSON.stringify(received.trace)}\n`);
+        process.stderr.write(
+          `our receive trace [ms, routes, CPU ms]: ${JSON.stringify(received.trace)}, ${received.updates} UPDATEs\n`,
+        );
       result.ours.push({ ms: received.ms, cpuMs: received.cpuMs, baseline, end });
       await speaker.exit();
       started.splice(started.indexOf(speaker), 1);
@@ -362,8 +373,8 @@ export async function receiveExperiment() {
 
 /**
  * Idle: our Speaker with IDLE_PEERS sessions to one BIRD (one protocol per peer address) and a few
- * routes; once every session is up and BIRD holds our routes, the CPU both processes use over
- * IDLE_WINDOW_MS.
+ * routes; once every session is up and BIRD holds our routes, and IDLE_SETTLE_MS later, the CPU both
+ * processes use over ROUNDS windows of IDLE_WINDOW_MS.
  */
 export async function idleExperiment() {
   return withSetup(async (dir, started) => {
@@ -407,26 +418,31 @@ export async function idleExperiment() {
       },
       { ms: 60_000, everyMs: 200 },
     );
-    const birdBefore = processCpuMs(bird.pid);
-    const birdStart = Date.now();
-    speaker.send(`cpu ${IDLE_WINDOW_MS}`);
-    const cpu = await speaker.wait('cpu', IDLE_WINDOW_MS + 30_000);
-    const birdMs = processCpuMs(bird.pid) - birdBefore;
-    const birdWall = Date.now() - birdStart;
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SETTLE_MS));
+    // ROUNDS windows back to back; in each, our CPU and BIRD's over the same time.
+    const windows = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const birdBefore = processCpuMs(bird.pid);
+      const birdStart = Date.now();
+      speaker.send(`cpu ${IDLE_WINDOW_MS}`);
+      const cpu = await speaker.wait('cpu', IDLE_WINDOW_MS + 30_000);
+      speaker.seen.splice(speaker.seen.indexOf(cpu), 1); // the next window waits for its own
+      const birdMs = processCpuMs(bird.pid) - birdBefore;
+      const birdWall = Date.now() - birdStart;
+      windows.push({
+        windowMs: cpu.wallMs,
+        ours: {
+          percent: ((cpu.userUs + cpu.systemUs) / 1000 / cpu.wallMs) * 100,
+          userUs: cpu.userUs,
+          systemUs: cpu.systemUs,
+          threads: cpu.threads,
+        },
+        reference: { percent: (birdMs / birdWall) * 100, cpuMs: birdMs },
+      });
+    }
     const down = speaker.seen.filter((e) => e.event === 'down').length;
     await speaker.exit();
     started.splice(started.indexOf(speaker), 1);
-    return {
-      peers: IDLE_PEERS,
-      routes: IDLE_ROUTES,
-      windowMs: cpu.wallMs,
-      ours: {
-        percent: ((cpu.userUs + cpu.systemUs) / 1000 / cpu.wallMs) * 100,
-        userUs: cpu.userUs,
-        systemUs: cpu.systemUs,
-        down,
-      },
-      reference: { percent: (birdMs / birdWall) * 100, cpuMs: birdMs },
-    };
+    return { peers: IDLE_PEERS, routes: IDLE_ROUTES, settleMs: IDLE_SETTLE_MS, windows, down };
   });
 }

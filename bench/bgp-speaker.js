@@ -9,7 +9,9 @@
 //   idle      add `peers` peers, announce a few routes, report when every session is Established
 // Benchmark prefixes are 10.0.0.0/8 /32s: NLRI data between BIRD and us in the bench's namespaces,
 // never installed in a kernel table and never a traffic destination (see bench/README.md).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { benchPrefix } from './bgp-bird.js';
@@ -31,6 +33,41 @@ function cpuUs() {
   return u.user + u.system;
 }
 
+/** CPU time (user + system, in clock ticks of 10 ms) of this process's main thread and of its other threads. */
+function threadTicks() {
+  const out = {};
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === process.pid ? 'main' : 'others';
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[name] = (out[name] ?? 0) + Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/**
+ * With BGP_BENCH_WINDOW_PROFILE=<directory>: starts V8's CPU profiler now, and stop() writes what it
+ * sampled to <directory>/window-<pid>.cpuprofile (unlike --cpu-prof, only the measured window).
+ */
+function windowProfiler() {
+  const dir = process.env.BGP_BENCH_WINDOW_PROFILE;
+  if (!dir) return undefined;
+  const session = new inspector.Session();
+  session.connect();
+  session.post('Profiler.enable', () => session.post('Profiler.start'));
+  return {
+    stop: () =>
+      session.post('Profiler.stop', (err, result) => {
+        if (!err) writeFileSync(join(dir, `window-${process.pid}.cpuprofile`), JSON.stringify(result.profile));
+        session.disconnect();
+      }),
+  };
+}
+
 async function main(settings) {
   const { Speaker } = await import('@bgp-announce/bgp-speaker');
   const speaker = new Speaker({ localAs: settings.localAs, bgpId: settings.bgpId });
@@ -43,11 +80,18 @@ async function main(settings) {
     const [cmd, arg] = line.trim().split(/\s+/);
     if (cmd === 'memory') print({ event: 'memory', cpuUs: cpuUs(), ...memory() });
     else if (cmd === 'cpu') {
+      const profile = windowProfiler(); // BGP_BENCH_WINDOW_PROFILE: a CPU profile of this window only
+      const threadsBefore = threadTicks();
       const before = process.cpuUsage();
       const start = performance.now();
+      if (process.env.BGP_BENCH_TRACE) console.log(`cpu window starts`);
       setTimeout(() => {
+        if (process.env.BGP_BENCH_TRACE) console.log(`cpu window ends`);
         const used = process.cpuUsage(before);
-        print({ event: 'cpu', userUs: used.user, systemUs: used.system, wallMs: performance.now() - start });
+        const threads = threadTicks();
+        for (const [name, ticks] of Object.entries(threadsBefore)) threads[name] = (threads[name] ?? 0) - ticks;
+        print({ event: 'cpu', userUs: used.user, systemUs: used.system, wallMs: performance.now() - start, threads });
+        profile?.stop();
       }, Number(arg));
     } else if (cmd === 'exit') {
       const stop = speaker.stop({ message: 'benchmark done' });
@@ -91,8 +135,10 @@ async function main(settings) {
     });
     const trace = []; // [ms since Established, routes, CPU ms] every 100,000 routes
     let upTo = 0; // announced minus withdrawn so far, never less than the routes held: peers() is asked only near the end
+    let updates = 0;
     speaker.on('routesReceived', (id, result) => {
       if (done) return;
+      updates++;
       upTo += result.announced - result.withdrawn;
       if (Math.floor(upTo / 100_000) > trace.length)
         trace.push([
@@ -110,6 +156,7 @@ async function main(settings) {
         cpuMs: (cpuUs() - cpuAtEstablished) / 1000,
         at: Date.now(),
         received,
+        updates,
         trace,
       });
     });
