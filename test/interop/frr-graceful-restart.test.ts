@@ -98,6 +98,9 @@ function router(t: Test, ns: string): Promise<Frr> {
   });
 }
 
+/** How long a daemon may take to start and peer: its imports take seconds on a loaded 2-core machine. */
+const DAEMON_START_MS = 60_000;
+
 /** zebra's installed route for the VIP: its uptime in seconds, or undefined. */
 function zebraUptime(frr: Frr): number | undefined {
   const routes = frr.json<Record<string, { uptime?: string; installed?: boolean }[]>>(`show ip route ${VIP}/32 json`);
@@ -160,8 +163,10 @@ t.test('a restarted daemon sets the R and F bits: the router keeps its kernel ro
   const withLogs = (err: Error): never => {
     throw new Error(`${err.message}\n--- daemon:\n${first.output()}\n${frr.logs()}`);
   };
-  await poll('the kernel route via the node', () =>
-    kernelNextHops(rtr.ns, VIP).join() === NODE ? true : undefined,
+  await poll(
+    'the kernel route via the node',
+    () => (kernelNextHops(rtr.ns, VIP).join() === NODE ? true : undefined),
+    DAEMON_START_MS,
   ).catch(withLogs);
   const gr = frrNeighbor(frr, NODE)?.neighborCapabilities?.gracefulRestart;
   t.ok(gr, `FRR negotiated graceful restart with the node (${JSON.stringify(gr)})`);
@@ -187,8 +192,10 @@ t.test('a restarted daemon sets the R and F bits: the router keeps its kernel ro
       `${err.message}\n--- old daemon:\n${first.output()}\n--- new daemon:\n${second.output()}\n${frr.logs()}`,
     );
   };
-  await poll('the new daemon to say it restarted', () =>
-    /restarting: the first OPEN to tor sets the Restart State bit/.test(second.output()) ? true : undefined,
+  await poll(
+    'the new daemon to say it restarted',
+    () => (/restarting: the first OPEN to tor sets the Restart State bit/.test(second.output()) ? true : undefined),
+    DAEMON_START_MS,
   ).catch(withBoth);
   await poll('the session back and the path fresh (our End-of-RIB)', () => {
     const n = frrNeighbor(frr, NODE);
