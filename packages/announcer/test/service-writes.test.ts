@@ -120,6 +120,8 @@ t.test('ten nodes: a Service change costs at most two writes to the Service, wha
   );
 
   // Created: an address, routes from the ten nodes, the aggregate (or, from an earlier version, ten conditions).
+  // Its pods run on n03 and n07 (a Cluster Service with no serving endpoint anywhere is not announced).
+  server.create('endpointslices', slice(['n03', 'n07']));
   let from = server.requests().length;
   server.create('services', {
     metadata: { name: 'web', namespace: 'demo' },
@@ -143,8 +145,7 @@ t.test('ten nodes: a Service change costs at most two writes to the Service, wha
   t.match(announced(server), { status: 'True', reason: 'Announced', message: all });
   t.strictSame(legacy(server), [], 'no per-node condition');
 
-  // Changed: Local, with endpoints on n03 and n07; eight nodes withdraw.
-  server.create('endpointslices', slice(['n03', 'n07']));
+  // Changed: Local, with its endpoints on n03 and n07; eight nodes withdraw.
   from = server.requests().length;
   server.patch('services', 'web', { spec: { externalTrafficPolicy: 'Local' } }, 'demo');
   const two = 'announced by 2 nodes (n03, n07) to 2 peers (tor-n03, tor-n07)';
