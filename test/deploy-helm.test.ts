@@ -248,9 +248,50 @@ t.test('values change the DaemonSet as they say', async (t) => {
   );
   t.equal(container(passive).securityContext.allowPrivilegeEscalation, false);
 
+  // controlPlane.tolerate: both names of the control-plane taint, with any other tolerations after them.
+  const cpTaints = [
+    { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists', effect: 'NoSchedule' },
+    { key: 'node-role.kubernetes.io/master', operator: 'Exists', effect: 'NoSchedule' },
+  ];
+  t.strictSame(base.spec.template.spec.tolerations, cpTaints, 'by default: control-plane nodes run the pods too');
+  const gpu = { key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' };
+  t.strictSame(
+    ds({ tolerations: [gpu] }).spec.template.spec.tolerations,
+    [...cpTaints, gpu],
+    'tolerations are added to those of controlPlane.tolerate',
+  );
+  t.strictSame(
+    ds({ controlPlane: { tolerate: false }, tolerations: [gpu] }).spec.template.spec.tolerations,
+    [gpu],
+    'controlPlane.tolerate false: only the tolerations given',
+  );
+
+  // localConfig.hostPath: --local-config with that file, mounted read-only from the node.
+  const local = ds({ localConfig: { hostPath: '/var/etc/bgp-announce/api-vip.yaml' } });
+  t.ok(
+    container(local).args.includes('--local-config=/var/etc/bgp-announce/api-vip.yaml'),
+    '--local-config names the file',
+  );
+  t.ok(help.includes('--local-config'), '--local-config is an option of bgp-announce daemon');
+  t.strictSame(
+    local.spec.template.spec.volumes.find((v: Any) => v.name === 'local-config'),
+    { name: 'local-config', hostPath: { path: '/var/etc/bgp-announce/api-vip.yaml', type: 'File' } },
+    'a hostPath of type File',
+  );
+  t.strictSame(
+    container(local).volumeMounts.find((m: Any) => m.name === 'local-config'),
+    { name: 'local-config', mountPath: '/var/etc/bgp-announce/api-vip.yaml', readOnly: true },
+    'mounted read-only where the flag says',
+  );
+  t.notOk(
+    container(base).args.some((a: string) => a.startsWith('--local-config')) ||
+      base.spec.template.spec.volumes.some((v: Any) => v.name === 'local-config'),
+    'none of it by default',
+  );
+
   // As in Helm, a map in values merges into the default map; null removes it.
   const placed = ds({
-    tolerations: [],
+    controlPlane: { tolerate: false },
     nodeSelector: null,
     priorityClassName: 'system-node-critical',
     imagePullSecrets: [{ name: 'pull' }],

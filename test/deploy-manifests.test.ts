@@ -123,10 +123,11 @@ t.test('the DaemonSet: host network, non-root, no capabilities, probes, resource
     'requests and a memory limit',
   );
   t.equal(c.resources.limits.cpu, undefined, 'no CPU limit (throttling delays BFD)');
-  t.ok(
-    pod.tolerations.some((x: Any) => x.key === 'node-role.kubernetes.io/control-plane' && x.operator === 'Exists'),
-    'control-plane nodes may run it',
-  );
+  for (const key of ['node-role.kubernetes.io/control-plane', 'node-role.kubernetes.io/master'])
+    t.ok(
+      pod.tolerations.some((x: Any) => x.key === key && x.operator === 'Exists' && x.effect === 'NoSchedule'),
+      `control-plane nodes may run it (${key})`,
+    );
   t.equal(pod.serviceAccountName, byKind('deploy/rbac.yaml', 'ServiceAccount')[0]!.metadata.name);
 
   // Its args, as the command parses them: every option exists in `daemon --help` and is valid.
