@@ -4,7 +4,7 @@
 import t from 'tap';
 import { planAnnouncements } from '../src/plan/announce-plan.js';
 import type { HealthCheck } from '../src/config/types.js';
-import { config, input, staticRoute } from './announce-plan-fixtures.js';
+import { config, input, node, staticRoute } from './announce-plan-fixtures.js';
 
 const check: HealthCheck = {
   http: { url: 'https://127.0.0.1:6443/readyz', insecureSkipVerify: true, expectedStatus: 200 },
@@ -36,5 +36,20 @@ t.test('a health-checked StaticRoute follows its check', async (t) => {
   t.notOk(
     planAnnouncements(input({ config: cfg })).routes.has('192.0.2.100/32'),
     'a plan without health answers announces no checked route',
+  );
+});
+
+t.test('a node excluded from Service load balancing still announces its health-checked StaticRoutes', async (t) => {
+  const excluded = node('n1', { rack: 'r1', 'node.kubernetes.io/exclude-from-external-load-balancers': '' });
+  const plan = planAnnouncements(input({ config: cfg, node: excluded, healthOf: () => 'up' }));
+  t.strictSame(
+    [...plan.routes.keys()],
+    ['192.0.2.100/32'],
+    'the checked one (the API VIP on a Talos control plane), not the plain one',
+  );
+  const unavailable = node('n1', { rack: 'r1' }, [{ type: 'NetworkUnavailable', status: 'True' }]);
+  t.strictSame(
+    [...planAnnouncements(input({ config: cfg, node: unavailable, healthOf: () => 'up' })).routes.keys()],
+    ['192.0.2.100/32'],
   );
 });

@@ -27,6 +27,7 @@ const { version: VERSION } = createRequire(import.meta.url)('../package.json') a
 /** The options as commander hands them over. */
 export interface DaemonCommandOptions {
   config?: string;
+  localConfig?: string;
   kubeconfig?: string;
   kubeUrl?: string;
   kubeContext?: string;
@@ -61,6 +62,8 @@ export type SourcePlan =
       namespace?: string;
       loadBalancerClass?: string;
       defaultLoadBalancer: boolean;
+      /** --local-config: a file merged into the cluster's configuration, applied before the API answers. */
+      localConfig?: string;
     };
 
 export interface DaemonPlan {
@@ -134,6 +137,11 @@ export function parseDaemonCommand(
     ['--lb-class', o.lbClass],
     ['--default-lb', o.defaultLb],
   ];
+  if (o.config !== undefined && o.localConfig !== undefined)
+    throw new UsageError(
+      '--local-config goes with the Kubernetes source (it merges into the cluster configuration); with --config, put every object in that file',
+    );
+  if (o.localConfig === '') throw new UsageError('--local-config needs a file name');
   if (o.config !== undefined) {
     const given = kubeOptions.filter(([, v]) => v !== undefined && v !== false).map(([name]) => name);
     if (given.length > 0)
@@ -151,6 +159,7 @@ export function parseDaemonCommand(
   if (o.kubeContext !== undefined) source.context = o.kubeContext;
   if (o.namespace !== undefined) source.namespace = o.namespace;
   if (o.lbClass !== undefined) source.loadBalancerClass = o.lbClass;
+  if (o.localConfig !== undefined) source.localConfig = o.localConfig;
   return { daemon, source };
 }
 
@@ -180,6 +189,7 @@ export const announcerSources: DaemonSources = {
       identity: nodeName,
     };
     if (plan.loadBalancerClass !== undefined) options.loadBalancerClass = plan.loadBalancerClass;
+    if (plan.localConfig !== undefined) options.localConfigPath = plan.localConfig;
     return kubernetesSource(options);
   },
 };

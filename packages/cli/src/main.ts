@@ -178,6 +178,10 @@ program
     'take peers and routes from this YAML file (hosts without Kubernetes) instead of Kubernetes',
   )
   .option(
+    '--local-config <file>',
+    'Kubernetes: also this YAML file of our objects (a BGPPeer and a health-checked StaticRoute for the API server VIP), merged into the cluster configuration (its objects win) and applied from the start, before the API server answers and while it is down',
+  )
+  .option(
     '--kubeconfig <file>',
     "Kubernetes: a kubeconfig file (default: $KUBECONFIG, the pod's service account, ~/.kube/config)",
   )

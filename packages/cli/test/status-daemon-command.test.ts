@@ -88,6 +88,8 @@ t.test('parseDaemonCommand', async (t) => {
     [{ nodeName: 'n', drainTime: '3601' }, /--drain-time must be 0-3600 seconds/],
     [{ nodeName: 'n', messageHistory: '10001' }, /--message-history must be a number of messages 0-10000/],
     [{ nodeName: 'n', localAs: '0' }, /--local-as must be an AS number/],
+    [{ nodeName: 'n', config: 'f.yaml', localConfig: 'l.yaml' }, /--local-config goes with the Kubernetes source/],
+    [{ nodeName: 'n', localConfig: '' }, /--local-config needs a file name/],
     [
       { nodeName: 'n', stateDir: 'state' },
       /--state-dir must be an absolute path \(such as \/var\/run\/bgp-announce\), got "state"/,
@@ -158,4 +160,9 @@ t.test('daemonCommand: what stops it from starting', async (t) => {
   t.equal(errs.pop(), 'bgp-announce daemon: the route source did not start: config.yaml: 2 problems');
   t.equal(await daemonCommand({ logLevel: 'x' }, { err, sources, env: {} }), 2);
   t.match(errs.pop(), /^bgp-announce daemon: --node-name is required/);
+});
+
+t.test('--local-config goes into the Kubernetes source plan', async (t) => {
+  const plan = parseDaemonCommand({ localConfig: '/var/etc/bgp-announce/api-vip.yaml' }, { NODE_NAME: 'cp-1' });
+  t.match(plan, { source: { kind: 'kubernetes', localConfig: '/var/etc/bgp-announce/api-vip.yaml' } });
 });

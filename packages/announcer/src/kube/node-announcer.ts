@@ -12,6 +12,7 @@ import { isOurService, type ServiceClassOptions } from '../service/service-class
 import { sliceServiceKey, type EndpointSlice, type Node, type Service } from '../service/model.js';
 import type { ServicePlan } from '../plan/announce-plan.js';
 import { NodeReconciler, type ReconcileInput } from '../daemon/node-reconciler.js';
+import { mergeLocalConfig } from '../config/merge.js';
 import type { HealthCheckView } from '../health/health-monitor.js';
 import type { DaemonContext } from '../daemon/source.js';
 import { buildNodeStatus, type NodeStateStatus } from './node-state.js';
@@ -25,6 +26,12 @@ export interface NodeAnnouncerOptions {
   serviceClass: ServiceClassOptions;
   /** Where and how to write this node's BGPNodeState; without it none is written. */
   nodeState?: Omit<NodeStateWriterOptions, 'nodeName' | 'nodeUid' | 'compute' | 'logger'>;
+  /**
+   * A local configuration (`daemon --local-config`) merged into the cluster's, local objects first
+   * (config/merge.ts). It is planned from the start, before the API server answers and while it is
+   * down: its peers and StaticRoutes (the API server's VIP) need nothing from Kubernetes.
+   */
+  localConfig?: AnnouncerConfig;
 }
 
 /** The Speaker events after which this node's BGPNodeState may say something new. */
@@ -36,6 +43,8 @@ export class NodeAnnouncer {
   private readonly reconciler: NodeReconciler;
   private readonly stateWriter: NodeStateWriter | undefined;
   private stopped = false;
+  /** The last merge warnings logged (so a reconcile logs them once). */
+  private mergeWarnings = '';
   /** Every cache has its first list: before that a plan would see half the cluster (slices missing: Local Services "not announced"). */
   private synced = false;
   private readonly onChange = (): void => void this.reconcile();
@@ -67,6 +76,8 @@ export class NodeAnnouncer {
 
   async start(): Promise<void> {
     const { services, endpointSlices, nodes } = this.options;
+    // The local configuration does not wait for the API server.
+    if (this.options.localConfig !== undefined) await this.reconcile();
     await Promise.all([services.synced(), endpointSlices.synced(), nodes.synced()]);
     this.synced = true;
     for (const c of [services, endpointSlices, nodes] as ObjectCache<unknown>[]) c.on('change', this.onChange);
@@ -122,9 +133,15 @@ export class NodeAnnouncer {
   }
 
   private input(): ReconcileInput | undefined {
-    const config = this.config;
+    const local = this.options.localConfig;
+    if (local !== undefined && (this.config === undefined || !this.synced)) return this.localInput(local);
     const pools = this.pools;
-    if (config === undefined || pools === undefined || !this.synced) return undefined;
+    if (this.config === undefined || pools === undefined || !this.synced) return undefined;
+    const { config, warnings } =
+      local === undefined ? { config: this.config, warnings: [] } : mergeLocalConfig(local, this.config);
+    const said = warnings.join('\n');
+    if (said !== this.mergeWarnings) for (const w of warnings) this.ctx.logger.warn(w);
+    this.mergeWarnings = said;
     const { services, endpointSlices, nodes, serviceClass } = this.options;
     const ours = services
       .list()
@@ -146,6 +163,28 @@ export class NodeAnnouncer {
       endpointSlices: slices,
       poolOf: (ip) => pools.poolOf(ip),
       nodeAddresses: (node?.status?.addresses ?? [])
+        .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
+        .map((a) => a.address),
+    };
+  }
+
+  /**
+   * The input before the cluster is known (the API server not answering yet, or no configuration
+   * accepted): the local configuration alone, no Services, this node as last seen or, never seen, with
+   * no labels.
+   */
+  private localInput(local: AnnouncerConfig): ReconcileInput {
+    const node: Node = this.options.nodes.get(this.ctx.nodeName) ?? {
+      metadata: { name: this.ctx.nodeName, labels: {} },
+    };
+    return {
+      nodeName: this.ctx.nodeName,
+      node,
+      config: local,
+      services: [],
+      endpointSlices: new Map(),
+      poolOf: () => undefined,
+      nodeAddresses: (node.status?.addresses ?? [])
         .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
         .map((a) => a.address),
     };

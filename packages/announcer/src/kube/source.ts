@@ -9,7 +9,8 @@ import { DEFAULT_LOAD_BALANCER_CLASS } from '../service/model.js';
 import type { ServiceClassOptions } from '../service/service-class.js';
 import type { HealthCheckView } from '../health/health-monitor.js';
 import type { DaemonContext, RouteSource } from '../daemon/source.js';
-import { formatProblem } from '../config/types.js';
+import { formatProblem, type AnnouncerConfig } from '../config/types.js';
+import { loadConfigFile } from '../config/file.js';
 import { rejectedObjectsByKind } from '../config/validate.js';
 import { AllocationController, type AllocationStatus } from './allocation-controller.js';
 import type { ObjectCache } from './cache.js';
@@ -23,6 +24,12 @@ import { watchEndpointSlices, watchNamespaces, watchNodeStates, watchNodes, watc
 
 export interface KubernetesSourceOptions {
   kubeConfig: KubeConfig;
+  /**
+   * A config file on the node (`daemon --local-config`) whose objects are merged into the cluster's
+   * configuration, local objects winning (config/merge.ts); planned from the start, before the API
+   * server answers and while it is down. Read once at start: a file with a problem stops the start.
+   */
+  localConfigPath?: string;
   /** Where our configuration objects, their password Secrets and the Lease live. */
   namespace: string;
   /** spec.loadBalancerClass we handle. Default DEFAULT_LOAD_BALANCER_CLASS ("bgp-announce.io/bgp"). */
@@ -87,6 +94,23 @@ class KubernetesSource implements RouteSource {
 
   async start(ctx: DaemonContext): Promise<void> {
     const { kubeConfig, namespace } = this.options;
+    let localConfig: AnnouncerConfig | undefined;
+    if (this.options.localConfigPath !== undefined) {
+      const loaded = await loadConfigFile(this.options.localConfigPath);
+      if (loaded.problems.length > 0)
+        throw new Error(
+          `--local-config ${this.options.localConfigPath}: ${loaded.problems.length} problem${loaded.problems.length === 1 ? '' : 's'}: ${loaded.problems.map(formatProblem).join('; ')}`,
+        );
+      localConfig = loaded.config;
+      ctx.logger.info(
+        {
+          path: this.options.localConfigPath,
+          peers: localConfig.peers.length,
+          staticRoutes: localConfig.staticRoutes.length,
+        },
+        'local configuration loaded: it applies now, and merges with the cluster configuration once that is read',
+      );
+    }
     const tuning = { ...this.options.watch, logger: ctx.logger };
     const services = watchServices(kubeConfig, tuning);
     const endpointSlices = watchEndpointSlices(kubeConfig, tuning);
@@ -108,6 +132,7 @@ class KubernetesSource implements RouteSource {
       nodes,
       serviceClass: this.serviceClass,
       nodeState,
+      ...(localConfig !== undefined ? { localConfig } : {}),
     });
     const allocation =
       this.options.allocate === false

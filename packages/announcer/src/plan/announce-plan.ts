@@ -97,7 +97,9 @@ export function planAnnouncements(input: PlanInput): AnnouncePlan {
   const exclusion = nodeExclusion(nodeName, node);
   const services = input.services.map((s) => planService(planning, s, exclusion));
   services.sort((a, b) => compareText(a.key, b.key));
-  if (exclusion === undefined) addStaticRoutes(planning, config);
+  // A node excluded from Service load balancing (the exclude label, which Talos puts on control planes;
+  // NetworkUnavailable) still announces its health-checked StaticRoutes: the check decides for them.
+  addStaticRoutes(planning, config, exclusion !== undefined);
 
   const memo = newAttributeMemo(sources, nodePeers);
   const routes = new Map<string, PlannedRoute>();
@@ -309,8 +311,9 @@ const GRACEFUL_SHUTDOWN = WELL_KNOWN_COMMUNITIES['graceful-shutdown'];
  * Static routes: sources after the advertisements, for their peers that this node runs; one with a
  * health check only while it is up (or draining, then with GRACEFUL_SHUTDOWN).
  */
-function addStaticRoutes(planning: Planning, config: AnnouncerConfig): void {
+function addStaticRoutes(planning: Planning, config: AnnouncerConfig, checkedOnly: boolean): void {
   for (const route of config.staticRoutes) {
+    if (checkedOnly && route.healthCheck === undefined) continue;
     let health: ReturnType<NonNullable<PlanInput['healthOf']>>;
     if (route.healthCheck !== undefined) {
       health = planning.input.healthOf?.(route.name);
