@@ -288,6 +288,10 @@ program
     '--weighted',
     'with --peer frr: weighted ECMP (link bandwidth, RFC 10005) and a Local Service with endpoints 3/1/1 over the nodes; the report shows the weight of each next hop as the kernel has it',
   )
+  .option(
+    '--control-plane',
+    "each node also runs a stand-in API server (/readyz on 127.0.0.1:6443) and announces the API VIP 203.0.113.100 from a local config while it is healthy; the report shows the VIP's next hops following health, --hold says how to fail and heal a node's",
+  )
   .option('--json', 'print the result as one JSON object (progress goes to stderr)')
   .action(async (opts: LabCommandOptions) => {
     const line = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(`${text}\n`);

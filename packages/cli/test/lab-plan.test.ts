@@ -30,6 +30,7 @@ t.test('options: defaults and bad input', async (t) => {
     json: false,
     prometheus: false,
     weighted: false,
+    controlPlane: false,
   });
   t.same(parseLabOptions({ peer: 'frr', nodes: '5', bfd: true, hold: true, json: true }), {
     peer: 'frr',
@@ -39,6 +40,7 @@ t.test('options: defaults and bad input', async (t) => {
     json: true,
     prometheus: false,
     weighted: false,
+    controlPlane: false,
   });
   t.same(parseLabOptions({ prometheus: true, rules: 'my.rules.yaml' }), {
     peer: 'gobgp',
@@ -48,6 +50,7 @@ t.test('options: defaults and bad input', async (t) => {
     json: false,
     prometheus: true,
     weighted: false,
+    controlPlane: false,
     rules: 'my.rules.yaml',
   });
   t.same(parseLabOptions({ peer: 'frr', weighted: true }), {
@@ -58,7 +61,14 @@ t.test('options: defaults and bad input', async (t) => {
     json: false,
     prometheus: false,
     weighted: true,
+    controlPlane: false,
   });
+  for (const peer of [undefined, 'gobgp', 'frr', 'bird'])
+    t.same(
+      parseLabOptions({ peer, controlPlane: true }).controlPlane,
+      true,
+      `--control-plane with --peer ${peer ?? '(default)'}`,
+    );
   for (const peer of [undefined, 'gobgp', 'bird'])
     t.throws(() => parseLabOptions({ peer, weighted: true }), /--weighted needs --peer frr/, `--peer ${peer}`);
   t.throws(() => parseLabOptions({ rules: 'my.rules.yaml' }), new UsageError('--rules needs --prometheus'));
@@ -82,6 +92,12 @@ t.test('the plan: names, addresses, AS numbers', async (t) => {
   t.same(plan.router, { namespace: 'bgplab-abc123-rtr', address: '192.0.2.1', asn: 64496 });
   t.same(plan.api, { namespace: 'bgplab-abc123-api', address: '192.0.2.100', port: 6443 });
   t.equal(plan.prometheus, undefined, 'no Prometheus unless asked');
+  t.equal(plan.controlPlane, undefined, 'no API VIP unless asked');
+  t.same(
+    labPlan({ peer: 'gobgp', nodes: 3, bfd: false, controlPlane: true }, 'abc123').controlPlane,
+    { vip: '203.0.113.100', healthUrl: 'http://127.0.0.1:6443/readyz' },
+    '--control-plane: the API VIP outside the pool 203.0.113.0/28, the stand-in where the API server listens',
+  );
   t.same(
     labPlan({ peer: 'gobgp', nodes: 1, bfd: false, prometheus: true }, 'abc123').prometheus,
     { namespace: 'bgplab-abc123-api', address: '192.0.2.100', port: 9090 },

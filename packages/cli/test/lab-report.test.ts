@@ -1,8 +1,16 @@
 // The lab's verdict and output: what counts as settled (the routes, and what the nodes' BGPNodeStates
 // and the Services' Announced condition say), the lines a person reads, the --hold help.
 import t from 'tap';
-import { formatHold, formatReport } from '../src/lab/report.js';
-import { expectedAnnounced, labProblems, type LabReport, type ServiceReport } from '../src/lab/snapshot.js';
+import { formatApiVip, formatHold, formatReport } from '../src/lab/report.js';
+import {
+  expectedAnnounced,
+  expectedApiNextHops,
+  labProblems,
+  type ApiVipReport,
+  type LabReport,
+  type ServiceReport,
+} from '../src/lab/snapshot.js';
+import type { ApiHealthMode } from '../src/lab/control-plane.js';
 
 const nodes = [1, 2, 3].map((i) => ({
   name: `node-${i}`,
@@ -231,4 +239,91 @@ t.test('--hold: the namespaces and how to look inside', async (t) => {
     '  ip netns exec bgplab-r-n1 bgp-announce status',
     '  logs and configs: /tmp/w',
   ]);
+});
+
+/** With --control-plane: the API VIP with each node's stand-in mode, and the router's next hops for it. */
+function apiVip(modes: ApiHealthMode[], got: string[], running = nodes): ApiVipReport {
+  const health = nodes.map((n, i) => ({
+    node: n.name,
+    address: n.address,
+    mode: modes[i]!,
+    file: `/tmp/w/api-health-${n.name}`,
+  }));
+  return {
+    vip: '203.0.113.100',
+    prefix: '203.0.113.100/32',
+    health,
+    ...expectedApiNextHops(health, running),
+    route: route('203.0.113.100', got),
+  };
+}
+
+/** `good` with the API VIP, its problems recomputed. */
+function withApi(api: ApiVipReport, routerPrefixes = [...good.routerPrefixes, api.prefix]): LabReport {
+  const base = { ...good, apiVip: api, routerPrefixes };
+  const problems = labProblems(base);
+  return { ...base, problems, ok: problems.length === 0 };
+}
+
+t.test('--control-plane: the API VIP expected from the nodes whose API server is healthy', async (t) => {
+  const healthy = withApi(apiVip(['ok', 'ok', 'ok'], all));
+  t.same(healthy.problems, [], 'all healthy, three next hops: settled');
+  t.same(healthy.apiVip!.expectedNodes, ['node-1', 'node-2', 'node-3']);
+  const failing = apiVip(['ok', 'fail', 'ok'], all);
+  t.same(failing.expectedNextHops, ['192.0.2.11', '192.0.2.13'], "node-2's API server fails: not expected");
+  t.same(withApi(failing).problems, [
+    'API server VIP: the router sends 203.0.113.100/32 to 192.0.2.11, 192.0.2.12, 192.0.2.13, expected 192.0.2.11, 192.0.2.13 (the nodes whose API server is healthy)',
+  ]);
+  t.same(withApi(apiVip(['ok', 'fail', 'ok'], ['192.0.2.11', '192.0.2.13'])).problems, [], 'settled again on two');
+  t.same(apiVip(['ok', 'ok', 'hang'], all).expectedNodes, ['node-1', 'node-2'], 'a hanging one is not healthy');
+  const stopped = [nodes[0]!, { ...nodes[1]!, daemonRunning: false }, nodes[2]!];
+  t.same(apiVip(['ok', 'ok', 'ok'], all, stopped).expectedNodes, ['node-1', 'node-3'], 'nor one whose daemon stopped');
+  const none = apiVip(['fail', 'hang', 'fail'], []);
+  t.same(withApi(none, good.routerPrefixes).problems, [], 'none healthy: no route, settled');
+  t.same(withApi(apiVip(['ok', 'ok', 'ok'], []), good.routerPrefixes).problems, [
+    'API server VIP: the router sends 203.0.113.100/32 to nowhere, expected 192.0.2.11, 192.0.2.12, 192.0.2.13 (the nodes whose API server is healthy)',
+  ]);
+  t.same(
+    labProblems({ ...good, routerPrefixes: [...good.routerPrefixes, '203.0.113.100/32'] }),
+    ['the router holds prefixes no Service of ours has: 203.0.113.100/32'],
+    'without --control-plane the API VIP is not wanted',
+  );
+});
+
+t.test('--control-plane: the lines a person reads', async (t) => {
+  t.equal(
+    formatApiVip(good, apiVip(['ok', 'ok', 'ok'], all)),
+    'API server VIP 203.0.113.100: 3 ECMP next hops: 192.0.2.11 (node-1), 192.0.2.12 (node-2), 192.0.2.13 (node-3) [every API server healthy]',
+  );
+  t.equal(
+    formatApiVip(good, apiVip(['ok', 'fail', 'hang'], ['192.0.2.11', '192.0.2.12'])),
+    'API server VIP 203.0.113.100: 2 ECMP next hops: 192.0.2.11 (node-1), 192.0.2.12 (node-2) [API server node-2 fails, node-3 hangs]  [expected 192.0.2.11]',
+  );
+  t.equal(
+    formatApiVip(good, apiVip(['fail', 'fail', 'fail'], [])),
+    'API server VIP 203.0.113.100: no route [API server node-1 fails, node-2 fails, node-3 fails]',
+  );
+  const lines = formatReport(withApi(apiVip(['ok', 'fail', 'ok'], ['192.0.2.11', '192.0.2.13'])));
+  const at = lines.indexOf(
+    'API server VIP 203.0.113.100: 2 ECMP next hops: 192.0.2.11 (node-1), 192.0.2.13 (node-3) [API server node-2 fails]',
+  );
+  t.ok(
+    at > 0 && lines[at - 1] === '' && lines[at - 2]!.includes('demo/other-class'),
+    'its own line after the Services',
+  );
+  t.ok(lines.includes('  203.0.113.100/32  *>  192.0.2.11  AS path 64497'), "among the router's paths");
+  t.equal(
+    lines.at(-1),
+    "All good after 12.3 s: 3 sessions Established, 2 VIPs routed to the expected next hops, 1 withdrawn as expected (no ready endpoint), the API server VIP 203.0.113.100 routed to the 2 nodes whose API server is healthy (node-1, node-3), the other class's Service left alone.",
+  );
+  const hold = formatHold(withApi(apiVip(['ok', 'ok', 'ok'], all)));
+  t.same(hold.slice(-6), [
+    '',
+    "Fail or heal a node's stand-in API server (each node's daemon checks http://127.0.0.1:6443/readyz for the API VIP 203.0.113.100):",
+    '  echo fail > /tmp/w/api-health-node-2    # /readyz answers 503: the node drains, then withdraws the VIP',
+    "  echo hang > /tmp/w/api-health-node-2    # /readyz never answers: failing at the check's timeout",
+    '  echo ok > /tmp/w/api-health-node-2      # healthy again: announced after rise passes',
+    '  (one file per node: api-health-node-1, api-health-node-2, api-health-node-3, in /tmp/w)',
+  ]);
+  t.equal(formatHold(good).length, 13, 'nothing about it without --control-plane');
 });

@@ -3,11 +3,12 @@
 // (admin endpoint on its own loopback 127.0.0.1:7474, so `bgp-announce status` inside the namespace
 // just works), except a drain time of 0 so the lab tears down at once, and with --prometheus metrics on
 // the node's fabric address (192.0.2.1x:7475) so Prometheus can scrape them. Logs go to the work
-// directory.
+// directory. With --control-plane each also reads its node's local config (the API VIP's StaticRoute).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CONFIG_NAMESPACE } from './cluster.js';
+import { localConfigFile } from './control-plane.js';
 import { METRICS_PORT, type LabNode } from './plan.js';
 import { startProcess, type LabProcess } from './process.js';
 import { findCommand } from './run.js';
@@ -40,8 +41,17 @@ export function metricsAddress(node: Pick<LabNode, 'address'>): string {
   return `${node.address}:${METRICS_PORT}`;
 }
 
-/** The daemon's command line (after `node`) for one node; `metrics`: serve them on the fabric. */
-export function daemonArgs(node: LabNode, kubeUrl: string, bin = cliBin(), metrics = false): string[] {
+/**
+ * The daemon's command line (after `node`) for one node; `metrics`: serve them on the fabric;
+ * `localConfig`: the file merged into the cluster's configuration.
+ */
+export function daemonArgs(
+  node: LabNode,
+  kubeUrl: string,
+  bin = cliBin(),
+  metrics = false,
+  localConfig?: string,
+): string[] {
   return [
     bin,
     'daemon',
@@ -56,6 +66,7 @@ export function daemonArgs(node: LabNode, kubeUrl: string, bin = cliBin(), metri
     '--drain-time',
     '0',
     ...(metrics ? ['--metrics-address', metricsAddress(node)] : []),
+    ...(localConfig !== undefined ? ['--local-config', localConfig] : []),
   ];
 }
 
@@ -65,12 +76,16 @@ export function cliCommand(namespace: string, args: string): string {
   return `ip netns exec ${namespace} ${onPath !== undefined ? 'bgp-announce' : `${process.execPath} ${cliBin()}`} ${args}`;
 }
 
-/** Starts a daemon in each node's namespace; `metrics`: serve them on the node's fabric address. */
+/**
+ * Starts a daemon in each node's namespace; `metrics`: serve them on the node's fabric address;
+ * `localConfigs`: each reads its node's local config from the work directory (--control-plane).
+ */
 export function startDaemons(
   nodes: readonly LabNode[],
   kubeUrl: string,
   workDir: string,
   metrics = false,
+  localConfigs = false,
 ): LabDaemon[] {
   return nodes.map((node) => ({
     node,
@@ -78,7 +93,7 @@ export function startDaemons(
       `daemon ${node.name}`,
       node.namespace,
       process.execPath,
-      daemonArgs(node, kubeUrl, cliBin(), metrics),
+      daemonArgs(node, kubeUrl, cliBin(), metrics, localConfigs ? localConfigFile(workDir, node.name) : undefined),
       join(workDir, `daemon-${node.name}.log`),
     ),
   }));

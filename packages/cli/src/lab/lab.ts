@@ -2,7 +2,9 @@
 // namespace running gobgpd, FRR or BIRD, N node namespaces each running `bgp-announce daemon`, and the
 // built-in Kubernetes API server with a few Services. It waits until the sessions are up and every VIP
 // is routed to the expected next hops, prints that, and tears everything down (with --hold, on Ctrl-C).
-// With --prometheus it also runs Prometheus scraping every daemon, with the alert rules loaded.
+// With --prometheus it also runs Prometheus scraping every daemon, with the alert rules loaded. With
+// --control-plane each node also runs a stand-in API server health endpoint and announces the API VIP
+// while it is healthy (control-plane.ts).
 // startLab is also the library the end-to-end tests drive.
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,6 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../options.js';
 import { forwarderScript, startCluster, type LabCluster } from './cluster.js';
+import {
+  apiHealthFile,
+  readApiHealth,
+  startApiHealth,
+  type ApiHealthMode,
+  type LabApiHealth,
+} from './control-plane.js';
 import { builtCli, cliBin, cliCommand, requireBuilt, startDaemons, stopDaemons, type LabDaemon } from './daemons.js';
 import { createFabric } from './fabric.js';
 import { debianNeeds, ensurePackages } from './packages.js';
@@ -49,6 +58,13 @@ export interface RunningLab {
   daemons: LabDaemon[];
   /** With --prometheus. */
   prometheus?: LabPrometheus;
+  /** With --control-plane: each node's stand-in API server. */
+  apiHealth?: LabApiHealth;
+  /**
+   * With --control-plane: makes node's stand-in API server answer /readyz with 200 (ok), 503 (fail) or
+   * not at all (hang) from its next request on. Rejects without --control-plane or for an unknown node.
+   */
+  setApiHealth(node: string, mode: ApiHealthMode): Promise<void>;
   /** Asks the router and the API server now (and Prometheus, with --prometheus). */
   snapshot(): Promise<LabReport>;
   /** Snapshots until all is good or `ms` passed; resolves with the last one (ok false when it never settled). */
@@ -74,7 +90,8 @@ function checkAborted(signal: AbortSignal | undefined): void {
  * when a step fails or io.signal aborts.
  */
 export async function startLab(
-  options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'> & Partial<Pick<LabOptions, 'prometheus' | 'rules' | 'weighted'>>,
+  options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'> &
+    Partial<Pick<LabOptions, 'prometheus' | 'rules' | 'weighted' | 'controlPlane'>>,
   io: LabIo,
 ): Promise<RunningLab> {
   const startedAt = Date.now();
@@ -106,6 +123,7 @@ export async function startLab(
   let router: Router | undefined;
   let daemons: LabDaemon[] = [];
   let prometheus: LabPrometheus | undefined;
+  let apiHealth: LabApiHealth | undefined;
   let stopped: Promise<string[]> | undefined;
   const stop = (o: { keepWorkDir?: boolean } = {}): Promise<string[]> =>
     (stopped ??= (async () => {
@@ -115,6 +133,7 @@ export async function startLab(
       };
       if (prometheus) await step('stopping Prometheus', () => prometheus!.stop());
       await step('stopping the daemons', () => stopDaemons(daemons));
+      if (apiHealth) await step('stopping the stand-in API servers', () => apiHealth!.stop());
       if (router) await step('stopping the router', () => router!.stop());
       if (cluster) await step('stopping the API server', () => cluster!.stop());
       problems.push(...(await removeNamespaces(namespaces)));
@@ -137,7 +156,14 @@ export async function startLab(
     router = await startRouter({ plan, workDir });
     io.say(`${router.software} in ${plan.router.namespace}: ${plan.router.address} AS ${plan.router.asn}`);
     checkAborted(io.signal);
-    daemons = startDaemons(plan.nodes, cluster.url, workDir, plan.prometheus !== undefined);
+    if (plan.controlPlane) {
+      apiHealth = await startApiHealth(plan, workDir);
+      io.say(
+        `stand-in API server on 127.0.0.1:6443 in each node namespace (${plan.controlPlane.healthUrl}); each daemon announces the API VIP ${plan.controlPlane.vip} from ${join(workDir, 'local-<node>.yaml')} while it is healthy`,
+      );
+      checkAborted(io.signal);
+    }
+    daemons = startDaemons(plan.nodes, cluster.url, workDir, plan.prometheus !== undefined, apiHealth !== undefined);
     io.say(`bgp-announce daemon in ${plan.nodes.map((n) => `${n.namespace} (${n.name}, ${n.address})`).join(', ')}`);
     if (plan.prometheus) {
       checkAborted(io.signal);
@@ -151,7 +177,13 @@ export async function startLab(
     const rest = problems.length > 0 ? `\nteardown problems: ${problems.join('; ')}` : '';
     throw new Error(`${(err as Error).message}${rest}\nlogs kept in ${workDir}`);
   }
-  const running = { cluster, router, daemons, ...(prometheus ? { prometheus } : {}) };
+  const running = {
+    cluster,
+    router,
+    daemons,
+    ...(prometheus ? { prometheus } : {}),
+    ...(apiHealth ? { apiHealth } : {}),
+  };
   const inspect = [
     ...router.inspect,
     cliCommand(plan.nodes[0]!.namespace, 'status'),
@@ -182,6 +214,20 @@ export async function startLab(
       workDir,
       inspect: prometheus ? [...inspect, `curl -s '${prometheus.url}/api/v1/alerts'`] : inspect,
       startedAt,
+      ...(plan.controlPlane
+        ? {
+            apiVip: {
+              vip: plan.controlPlane.vip,
+              health: () =>
+                plan.nodes.map((n) => ({
+                  node: n.name,
+                  address: n.address,
+                  mode: readApiHealth(workDir, n.name),
+                  file: apiHealthFile(workDir, n.name),
+                })),
+            },
+          }
+        : {}),
     });
   const snapshot = async (): Promise<LabReport> => {
     const report = await routerSnapshot();
@@ -207,7 +253,11 @@ export async function startLab(
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   };
-  return { plan, workDir, ...running, snapshot, settle, stop };
+  const setApiHealth = async (node: string, mode: ApiHealthMode): Promise<void> => {
+    if (!running.apiHealth) throw new Error('setApiHealth needs a lab started with controlPlane (--control-plane)');
+    await running.apiHealth.set(node, mode);
+  };
+  return { plan, workDir, ...running, setApiHealth, snapshot, settle, stop };
 }
 
 /** The daemons' and the router's last log lines, for a run that did not settle. */

@@ -22,6 +22,10 @@ export const FABRIC_PREFIX_LENGTH = 24;
 export const PROMETHEUS_PORT = 9090;
 export const METRICS_PORT = 7475;
 export const VIP_POOL = '203.0.113.0/28';
+/** With --control-plane: the Kubernetes API's VIP, announced by each node whose stand-in API server is healthy (outside VIP_POOL). */
+export const API_VIP = '203.0.113.100';
+/** Where each node's stand-in API server answers /readyz, inside the node's namespace (the real API server's place). */
+export const API_HEALTH_URL = 'http://127.0.0.1:6443/readyz';
 /** Cluster IPs of the test API server: another documentation range, never routed anywhere. */
 export const SERVICE_CLUSTER_IP_RANGE = '198.51.100.0/24';
 
@@ -41,6 +45,8 @@ export interface LabOptions {
   rules?: string;
   /** Weighted ECMP (frr only): link bandwidth on, and a Local Service with endpoints 3/1/1/... */
   weighted: boolean;
+  /** Each node announces the API VIP from a local file while its stand-in API server is healthy. */
+  controlPlane: boolean;
 }
 
 /** The options as commander hands them over. */
@@ -53,6 +59,7 @@ export interface LabCommandOptions {
   prometheus?: boolean;
   rules?: string;
   weighted?: boolean;
+  controlPlane?: boolean;
 }
 
 /** One node of the lab: a Kubernetes Node, a namespace, a daemon. */
@@ -73,6 +80,8 @@ export interface LabPlan {
   bfd: boolean;
   /** The lab's BGPAdvertisement sets weightedECMP, and the Service "weighted" exists. */
   weighted: boolean;
+  /** With --control-plane: the API VIP each node announces while its /readyz (at healthUrl) passes. */
+  controlPlane?: { vip: string; healthUrl: string };
   switchNamespace: string;
   router: { namespace: string; address: string; asn: number };
   api: { namespace: string; address: string; port: number };
@@ -111,6 +120,7 @@ export function parseLabOptions(o: LabCommandOptions): LabOptions {
     json: o.json === true,
     prometheus,
     weighted,
+    controlPlane: o.controlPlane === true,
     ...(o.rules !== undefined ? { rules: o.rules } : {}),
   };
 }
@@ -124,7 +134,8 @@ export function newRunId(random: () => number = Math.random): string {
 
 /** The plan of one run. Node i (from 1) is node-i at 192.0.2.(10+i). */
 export function labPlan(
-  options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'> & Partial<Pick<LabOptions, 'prometheus' | 'weighted'>>,
+  options: Pick<LabOptions, 'peer' | 'nodes' | 'bfd'> &
+    Partial<Pick<LabOptions, 'prometheus' | 'weighted' | 'controlPlane'>>,
   id: string,
 ): LabPlan {
   const ns = (what: string): string => `${NAMESPACE_PREFIX}${id}-${what}`;
@@ -143,6 +154,7 @@ export function labPlan(
     peer: options.peer,
     bfd: options.bfd,
     weighted: options.weighted === true,
+    ...(options.controlPlane ? { controlPlane: { vip: API_VIP, healthUrl: API_HEALTH_URL } } : {}),
     switchNamespace: ns('sw'),
     router: { namespace: ns('rtr'), address: ROUTER_ADDRESS, asn: ROUTER_ASN },
     api: { namespace: ns('api'), address: API_ADDRESS, port: API_PORT },

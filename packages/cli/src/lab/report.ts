@@ -1,11 +1,12 @@
 // The lab's output for people: the sessions, what each node reports in its BGPNodeState, each Service
 // with its VIP and the router's ECMP next hops for it and what its Announced condition says, the
-// router's paths, and the verdict; with --hold, the namespaces and the commands to look inside.
+// router's paths, and the verdict; with --hold, the namespaces and the commands to look inside. With
+// --control-plane, the API VIP's own line: its next hops and each node's stand-in API server.
 // (--json prints the LabReport itself.)
 import { table } from '../status-output.js';
 import { LAB_ALERT_FOR, LAB_SCRAPE_INTERVAL } from './prometheus-config.js';
 import { describeAlert, type PrometheusReport } from './prometheus-report.js';
-import type { LabReport, ServiceReport } from './snapshot.js';
+import type { ApiVipReport, LabReport, ServiceReport } from './snapshot.js';
 
 const PEER_NAMES = { gobgp: 'gobgpd', frr: 'FRR', bird: 'BIRD' } as const;
 
@@ -57,6 +58,26 @@ function serviceRows(report: LabReport, s: ServiceReport): string[][] {
   });
 }
 
+/**
+ * "API server VIP 203.0.113.100: 3 ECMP next hops: 192.0.2.11 (node-1), ..." and the nodes whose
+ * stand-in API server is not healthy; "[expected ...]" while the router has others.
+ */
+export function formatApiVip(report: Pick<LabReport, 'nodes'>, api: ApiVipReport): string {
+  const got = api.route.nextHops;
+  const where =
+    got.length === 0 ? 'no route' : `${hops(got.length)}: ${got.map((a) => `${a} (${nodeAt(report, a)})`).join(', ')}`;
+  const unhealthy = api.health.filter((h) => h.mode !== 'ok');
+  const health =
+    unhealthy.length === 0
+      ? ' [every API server healthy]'
+      : ` [API server ${unhealthy.map((h) => `${h.node} ${h.mode === 'hang' ? 'hangs' : 'fails'}`).join(', ')}]`;
+  const mismatch =
+    got.join(',') !== api.expectedNextHops.join(',')
+      ? `  [expected ${api.expectedNextHops.join(', ') || 'no route'}]`
+      : '';
+  return `API server VIP ${api.vip}: ${where}${health}${mismatch}`;
+}
+
 /** The report as lines for a terminal. */
 export function formatReport(report: LabReport): string[] {
   const lines: string[] = [];
@@ -83,6 +104,7 @@ export function formatReport(report: LabReport): string[] {
       '  ',
     ),
   );
+  if (report.apiVip) lines.push('', formatApiVip(report, report.apiVip));
   const said = report.services.filter((s) => s.ours && s.announced !== undefined);
   if (said.length > 0) {
     lines.push('', 'What the Services say (condition bgp-announce.io/Announced, written by the leader):');
@@ -93,7 +115,7 @@ export function formatReport(report: LabReport): string[] {
       ),
     );
   }
-  const routes = report.services.flatMap((s) => s.routes);
+  const routes = [...report.services.flatMap((s) => s.routes), ...(report.apiVip ? [report.apiVip.route] : [])];
   if (routes.length > 0) {
     lines.push('', `The router's paths (next hops from ${routes[0]!.nextHopsFrom}):`);
     const rows: string[][] = [];
@@ -118,9 +140,14 @@ export function formatReport(report: LabReport): string[] {
   const weighted = ours.some((s) => s.expectedWeights !== undefined);
   const up = report.sessions.filter((s) => s.established).length;
   const seconds = (report.elapsedMs / 1000).toFixed(1);
+  const api = report.apiVip;
+  const apiSaid =
+    api === undefined
+      ? ''
+      : `, the API server VIP ${api.vip} routed to ${api.expectedNodes.length === 0 ? 'no node (no API server healthy)' : `the ${api.expectedNodes.length === 1 ? 'node' : `${api.expectedNodes.length} nodes`} whose API server is healthy (${api.expectedNodes.join(', ')})`}`;
   if (report.ok)
     lines.push(
-      `All good after ${seconds} s: ${up} sessions Established, ${routed}${weighted ? ', next hops weighted as expected' : ''}, the other class's Service left alone.`,
+      `All good after ${seconds} s: ${up} sessions Established, ${routed}${weighted ? ', next hops weighted as expected' : ''}${apiSaid}, the other class's Service left alone.`,
     );
   else lines.push(`Not settled after ${seconds} s:`, ...report.problems.map((p) => `  - ${p}`));
   return lines;
@@ -170,5 +197,24 @@ export function formatHold(report: LabReport): string[] {
     'Look inside:',
     ...report.inspect.map((c) => `  ${c}`),
     `  logs and configs: ${report.workDir}`,
+    ...(report.apiVip ? formatApiHealthHelp(report.apiVip) : []),
   ];
+}
+
+/** With --hold and --control-plane: how to fail and heal a node's stand-in API server. */
+export function formatApiHealthHelp(api: ApiVipReport): string[] {
+  const example = api.health[Math.min(1, api.health.length - 1)];
+  if (example === undefined) return [];
+  return [
+    '',
+    `Fail or heal a node's stand-in API server (each node's daemon checks http://127.0.0.1:6443/readyz for the API VIP ${api.vip}):`,
+    `  echo fail > ${example.file}    # /readyz answers 503: the node drains, then withdraws the VIP`,
+    `  echo hang > ${example.file}    # /readyz never answers: failing at the check's timeout`,
+    `  echo ok > ${example.file}      # healthy again: announced after rise passes`,
+    `  (one file per node: ${api.health.map((h) => h.file.split('/').pop()).join(', ')}, in ${dirOf(example.file)})`,
+  ];
+}
+
+function dirOf(file: string): string {
+  return file.slice(0, file.lastIndexOf('/'));
 }

@@ -2,7 +2,8 @@
 // the router's view of each, which next hops the lab expects for it (every node not excluded; for
 // externalTrafficPolicy Local only those with a serving endpoint), what each node reports in its
 // BGPNodeState and what the Service's Announced condition (the leader's aggregate) says, and whether
-// all of that agrees.
+// all of that agrees. With --control-plane also the API VIP, expected from the nodes whose stand-in API
+// server is healthy.
 import {
   ANNOUNCED_CONDITION,
   DEFAULT_LOAD_BALANCER_CLASS,
@@ -13,6 +14,7 @@ import {
 } from '@bgp-announce/announcer';
 import { CONFIG_NAMESPACE } from './cluster.js';
 import type { TestApiServer } from '@bgp-announce/test-apiserver';
+import type { ApiHealthMode } from './control-plane.js';
 import type { LabPlan, PeerKind } from './plan.js';
 import type { PrometheusReport } from './prometheus-report.js';
 import { compareAddresses, type Router, type RouterRoute, type RouterSession } from './router-common.js';
@@ -45,6 +47,18 @@ export interface ServiceReport {
   routes: RouterRoute[];
 }
 
+/** With --control-plane: the API VIP, each node's stand-in API server, and the router's view. */
+export interface ApiVipReport {
+  vip: string;
+  prefix: string;
+  /** Each node's stand-in mode and the file that sets it. */
+  health: { node: string; address: string; mode: ApiHealthMode; file: string }[];
+  /** The next hops the lab expects: the nodes whose stand-in answers ok (and whose daemon runs). */
+  expectedNextHops: string[];
+  expectedNodes: string[];
+  route: RouterRoute;
+}
+
 /** The lab at one moment; `problems` says what does not agree yet (empty: all good). */
 export interface LabReport {
   ok: boolean;
@@ -57,6 +71,8 @@ export interface LabReport {
   /** What each node reports in its BGPNodeState. */
   nodeStates: NodeStateReport[];
   services: ServiceReport[];
+  /** With --control-plane. */
+  apiVip?: ApiVipReport;
   /** Every prefix in the router's BGP table. */
   routerPrefixes: string[];
   /** The switch namespace and the API namespace with the forwarder. */
@@ -216,7 +232,7 @@ export function vipPrefix(vip: string): string {
 
 /** What does not agree yet, in words (empty: sessions up, every VIP routed to the expected next hops, nothing else routed). */
 export function labProblems(
-  report: Pick<LabReport, 'sessions' | 'services' | 'routerPrefixes' | 'nodes' | 'nodeStates'>,
+  report: Pick<LabReport, 'sessions' | 'services' | 'routerPrefixes' | 'nodes' | 'nodeStates' | 'apiVip'>,
 ): string[] {
   const problems: string[] = [];
   for (const n of report.nodes)
@@ -261,6 +277,15 @@ export function labProblems(
         `${id}: its Announced condition says ${svc.announced ? JSON.stringify(svc.announced.message) : 'nothing yet'}, expected "${said}..."`,
       );
   }
+  const api = report.apiVip;
+  if (api !== undefined) {
+    wanted.add(api.prefix);
+    const got = api.route.nextHops;
+    if (got.join(',') !== api.expectedNextHops.join(','))
+      problems.push(
+        `API server VIP: the router sends ${api.prefix} to ${got.length > 0 ? got.join(', ') : 'nowhere'}, expected ${api.expectedNextHops.join(', ') || 'no route'} (the nodes whose API server is healthy)`,
+      );
+  }
   const extra = report.routerPrefixes.filter((p) => !wanted.has(p));
   if (extra.length > 0) problems.push(`the router holds prefixes no Service of ours has: ${extra.join(', ')}`);
   return problems;
@@ -277,6 +302,20 @@ export interface SnapshotSources {
   workDir: string;
   inspect: string[];
   startedAt: number;
+  /** With --control-plane: the API VIP and each node's stand-in mode and mode file, read now. */
+  apiVip?: { vip: string; health: () => ApiVipReport['health'] };
+}
+
+/** The API VIP's expectations: the healthy nodes whose daemon runs, by address. */
+export function expectedApiNextHops(
+  health: ApiVipReport['health'],
+  nodes: Pick<LabReport['nodes'][number], 'name' | 'daemonRunning'>[],
+): { expectedNextHops: string[]; expectedNodes: string[] } {
+  const up = health.filter((h) => h.mode === 'ok' && nodes.some((n) => n.name === h.node && n.daemonRunning));
+  return {
+    expectedNextHops: up.map((h) => h.address).sort(compareAddresses),
+    expectedNodes: up.map((h) => h.node).sort(),
+  };
 }
 
 /** Asks the router and the API server, and says what does not agree. */
@@ -288,7 +327,21 @@ export async function takeSnapshot(src: SnapshotSources): Promise<LabReport> {
     Promise.all(services.map((s) => Promise.all(s.vips.map((vip) => src.router.route(vipPrefix(vip)))))),
   ]);
   const full: ServiceReport[] = services.map((s, i) => ({ ...s, routes: routes[i] ?? [] }));
-  const base = { sessions, nodeStates: readNodeStates(src.server), services: full, routerPrefixes, nodes: src.nodes };
+  let apiVip: ApiVipReport | undefined;
+  if (src.apiVip !== undefined) {
+    const health = src.apiVip.health();
+    const prefix = vipPrefix(src.apiVip.vip);
+    const route = await src.router.route(prefix);
+    apiVip = { vip: src.apiVip.vip, prefix, health, ...expectedApiNextHops(health, src.nodes), route };
+  }
+  const base = {
+    sessions,
+    nodeStates: readNodeStates(src.server),
+    services: full,
+    routerPrefixes,
+    nodes: src.nodes,
+    ...(apiVip ? { apiVip } : {}),
+  };
   const problems = labProblems(base);
   return {
     ok: problems.length === 0,
