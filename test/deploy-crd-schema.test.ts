@@ -63,7 +63,7 @@ const problemsOf = (objects: KubeObject[]): string[] =>
   );
 
 t.test('the CRDs: our group and version, a schema in the subset the validator knows, valid defaults', async (t) => {
-  t.strictSame([...crds.keys()].sort(), ['BFDProfile', 'BGPAdvertisement', 'BGPNodeState', 'BGPPeer', 'IPAddressPool']);
+  t.strictSame([...crds.keys()].sort(), ['BFDProfile', 'BGPAdvertisement', 'BGPNodeState', 'BGPPeer', 'IPAddressPool', 'StaticRoute']);
   for (const [kind, crd] of crds) {
     t.equal(`${crd.spec.group}/${crd.spec.versions[0]!.name}`, API_VERSION, `${kind}: ${API_VERSION}`);
     t.equal(crd.spec.scope, 'Namespaced');
@@ -95,7 +95,6 @@ t.test('deploy/examples: every object is accepted by its CRD schema and by valid
     const objects = readYamlFile(ROOT, file).map((d) => d.raw as KubeObject);
     t.ok(objects.length >= 6, `${file}: ${objects.length} objects`);
     for (const o of objects) {
-      if (o.kind === 'StaticRoute') continue; // config file only: no CRD
       t.strictSame(schemaErrors(o), [], `${file}: ${o.kind} ${o.metadata?.name}`);
     }
     t.strictSame(problemsOf(objects), [], `${file}: validateConfig accepts the whole file`);
@@ -134,7 +133,6 @@ t.test('the YAML examples in the documentation are accepted by the CRD schemas a
   for (const block of blocks) {
     const file = block.origin.split(' line ')[0];
     for (const doc of block.docs) {
-      if (doc.raw.kind === 'StaticRoute') continue;
       t.strictSame(
         schemaErrors(doc.raw as KubeObject),
         [],

@@ -184,6 +184,12 @@ function seed(server: TestApiServer, peerPort: number): void {
     metadata: { name: 'all', ...ns },
     spec: {},
   });
+  server.create('staticroutes', {
+    apiVersion: GROUP,
+    kind: 'StaticRoute',
+    metadata: { name: 'extra', ...ns },
+    spec: { prefixes: ['198.51.100.200/32'] },
+  });
 }
 
 t.test(
@@ -227,7 +233,7 @@ t.test(
       () =>
         (server.get('leases', 'bgp-announce-allocator', NAMESPACE) as Lease | undefined)?.spec?.holderIdentity === NODE,
     );
-    for (const resource of ['bfdprofiles', 'bgppeers', 'ipaddresspools', 'bgpadvertisements']) {
+    for (const resource of ['bfdprofiles', 'bgppeers', 'ipaddresspools', 'bgpadvertisements', 'staticroutes']) {
       await until(`the Accepted condition on the ${resource}`, () =>
         server.list(resource, NAMESPACE).every((o) => JSON.stringify((o as Obj).status ?? {}).includes('"Accepted"')),
       );
@@ -351,7 +357,7 @@ t.test(
       'create bgpnodestates.bgp-announce.io',
       'get bgpnodestates.bgp-announce.io',
       'update bgpnodestates.bgp-announce.io/status',
-      ...['ipaddresspools', 'bgppeers', 'bgpadvertisements', 'bfdprofiles'].flatMap((p) => [
+      ...['ipaddresspools', 'bgppeers', 'bgpadvertisements', 'bfdprofiles', 'staticroutes'].flatMap((p) => [
         `list ${p}.bgp-announce.io`,
         `watch ${p}.bgp-announce.io`,
         `update ${p}.bgp-announce.io/status`,

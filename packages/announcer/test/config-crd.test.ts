@@ -70,7 +70,7 @@ for (const f of files) {
   ) as Crd[];
   for (const d of docs) crds.set(d.spec.names.kind, { ...d, kind: d.kind.replace(/AsWritten$/, '') });
 }
-const CRD_KINDS = ['IPAddressPool', 'BGPPeer', 'BGPAdvertisement', 'BFDProfile'] as const;
+const CRD_KINDS = ['IPAddressPool', 'BGPPeer', 'BGPAdvertisement', 'BFDProfile', 'StaticRoute'] as const;
 const specSchema = (kind: string): Schema => crds.get(kind)!.spec.versions[0]!.schema.openAPIV3Schema.properties!.spec!;
 
 /** Field paths of a schema in the notation of fieldPaths(): "a.b", "a[].b"; free-form maps are leaves. */
@@ -139,7 +139,7 @@ t.test('one CRD per kind, each well formed', async (t) => {
   t.strictSame(
     [...crds.keys()].sort(),
     [...CRD_KINDS, STATE_KIND].sort(),
-    'the four configuration kinds and the per-node state; no StaticRoute CRD',
+    'the five configuration kinds and the per-node state',
   );
   t.equal(files.length, CRD_KINDS.length + 1, 'one file per kind');
   for (const [f, docs] of typed)

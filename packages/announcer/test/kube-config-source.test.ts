@@ -2,7 +2,7 @@
 // object is rejected with its name and field while the previous configuration stays; Accepted
 // conditions are written (only when asked); a passwordSecret is resolved, and a missing one reported.
 import t, { type Test } from 'tap';
-import { start, type TestApiServer } from '@bgp-announce/test-apiserver';
+import { BGP_ANNOUNCE_CRDS, start, type TestApiServer } from '@bgp-announce/test-apiserver';
 import { loadKubeConfig } from '../src/kube/client.js';
 import { KubeConfigSource, ACCEPTED_CONDITION } from '../src/kube/config-source.js';
 import { ConfigError, type AnnouncerConfig } from '../src/config/types.js';
@@ -15,6 +15,7 @@ const PLURAL = {
   IPAddressPool: 'ipaddresspools',
   BGPPeer: 'bgppeers',
   BGPAdvertisement: 'bgpadvertisements',
+  StaticRoute: 'staticroutes',
   BFDProfile: 'bfdprofiles',
 } as const;
 type Kind = keyof typeof PLURAL;
@@ -166,7 +167,11 @@ t.test(
     t.equal(source.current(), undefined);
 
     // Only Secrets of type kubernetes.io/basic-auth are listed and watched (Helm's release Secrets never are).
-    const secretRequests = s.requests().filter((r) => r.resource === 'secrets');
+    // The watch opens after the list has been taken (and may come after the first evaluation).
+    const secretRequests = await until('the Secrets listed and watched', () => {
+      const list = s.requests().filter((r) => r.resource === 'secrets');
+      return list.some((r) => r.verb === 'watch') ? list : undefined;
+    });
     t.ok(secretRequests.length >= 2, 'the Secrets were listed and watched');
     t.same(
       [...new Set(secretRequests.map((r) => `${r.verb} ${r.namespace} ${r.query.fieldSelector}`))].sort(),
@@ -239,4 +244,56 @@ t.test('status is written only while writeStatus is on', async (t) => {
   create(s, 'IPAddressPool', 'pool-3', { addresses: ['198.51.100.32/28'] });
   await until('the third config', () => configs.length === 3);
   t.equal(condition(s, 'IPAddressPool', 'pool-3'), undefined);
+});
+
+t.test('StaticRoute objects from the cluster, health check included; Accepted like the other kinds', async (t) => {
+  const { s, source, configs } = await setup(t);
+  create(s, 'StaticRoute', 'kube-apiserver', {
+    prefixes: ['203.0.113.100/32'],
+    healthCheck: { http: { url: 'https://127.0.0.1:6443/readyz', insecureSkipVerify: true }, fall: 2 },
+  });
+  create(s, 'StaticRoute', 'bad', { prefixes: ['203.0.113.100/32'], healthCheck: { tcp: { address: 'nowhere' } } });
+  source.start();
+  await until('the StaticRoute problem', () => condition(s, 'StaticRoute', 'bad')?.status === 'False');
+  t.match(condition(s, 'StaticRoute', 'bad')?.message, /spec\.healthCheck\.tcp\.address: must be "host:port"/);
+  s.delete('staticroutes', 'bad', NS);
+  await until('a config', () => configs.length > 0);
+  t.match(configs.at(-1)!.staticRoutes, [
+    {
+      name: 'kube-apiserver',
+      prefixes: ['203.0.113.100/32'],
+      healthCheck: { fall: 2, rise: 2, http: { insecureSkipVerify: true } },
+    },
+  ]);
+  await until('Accepted', () => condition(s, 'StaticRoute', 'kube-apiserver')?.status === 'True');
+});
+
+t.test('a cluster without the StaticRoute CRD (an upgrade) still gives a configuration', async (t) => {
+  const s = await start({ customResources: BGP_ANNOUNCE_CRDS.filter((c) => c.plural !== 'staticroutes') });
+  t.teardown(() => s.stop());
+  s.create('namespaces', { metadata: { name: NS } });
+  create(s, 'BGPPeer', 'tor', { myASN: 64496, peerASN: 64497, peerAddress: '192.0.2.1' });
+  const warnings: string[] = [];
+  const logger = {
+    warn: (_o: unknown, msg?: string) => void warnings.push(msg ?? ''),
+    info: () => {},
+    error: () => {},
+    debug: () => {},
+  };
+  const source = new KubeConfigSource({
+    kubeConfig: loadKubeConfig({ url: s.url }).kubeConfig,
+    namespace: NS,
+    logger: logger as never,
+  });
+  const configs: AnnouncerConfig[] = [];
+  source.on('config', (c) => configs.push(c));
+  t.teardown(() => source.stop());
+  source.start();
+  await until('a configuration', () => configs.length > 0, 10_000);
+  t.strictSame(
+    configs[0]!.peers.map((p) => p.name),
+    ['tor'],
+    'the other kinds are read; no StaticRoute objects',
+  );
+  t.match(warnings, [/the staticroutes\.bgp-announce\.io CRD is not installed: no StaticRoute objects/]);
 });

@@ -92,6 +92,21 @@ export const BGP_ANNOUNCE_CRDS: readonly CustomResourceDefinition[] = [
   {
     group: 'bgp-announce.io',
     version: 'v1alpha1',
+    plural: 'staticroutes',
+    kind: 'StaticRoute',
+    shortNames: ['baroute'],
+    additionalPrinterColumns: [
+      { name: 'Prefixes', type: 'string', jsonPath: '.spec.prefixes' },
+      { name: 'Peers', type: 'string', jsonPath: '.spec.peers' },
+      { name: 'Health Check', type: 'string', jsonPath: '.spec.healthCheck.http.url' },
+      ACCEPTED,
+      PROBLEM,
+      AGE,
+    ],
+  },
+  {
+    group: 'bgp-announce.io',
+    version: 'v1alpha1',
     plural: 'bgpnodestates',
     kind: 'BGPNodeState',
     shortNames: ['banode'],

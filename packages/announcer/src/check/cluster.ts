@@ -56,6 +56,9 @@ export async function readClusterConfig(
       };
     } catch (err) {
       if (statusCodeOf((err as Error).cause) === 404) {
+        // A StaticRoute CRD missing (an upgraded cluster: helm upgrade does not install new CRDs)
+        // only means there are no StaticRoute objects; the daemon runs without them.
+        if (kind === 'StaticRoute') continue;
         missing.push({
           kind,
           name: `${plural}.${API_GROUP}`,

@@ -77,6 +77,12 @@ export interface WatchCacheOptions extends WatchTuning, ListSelectors {
   list: (selectors: ListSelectors) => Promise<ListResult>;
   /** For logs: "services". Default the path. */
   name?: string;
+  /**
+   * A resource whose CRD may not be installed (a kind added in a later release: `helm upgrade` does
+   * not install new CRDs). A list answered 404 then counts as an empty list, so the cache is synced and
+   * nothing waits for it; the list is tried again on the back-off, and `missing` says why once.
+   */
+  missingIsEmpty?: { missing: string };
 }
 
 /** The minimum an object needs for the cache: its name, namespace and resourceVersion. */
@@ -132,6 +138,7 @@ class WatchCache<T extends CachedObject> implements ObjectCache<T> {
   private resourceVersion = '';
   private stopped = false;
   private isSynced = false;
+  private missingSaid = false;
   private watching = false;
   private lists = 0;
   private lastError: string | undefined;
@@ -199,7 +206,8 @@ class WatchCache<T extends CachedObject> implements ObjectCache<T> {
           await this.relist();
           needList = false;
         } catch (err) {
-          this.failed('list', err);
+          if (this.options.missingIsEmpty !== undefined && statusCodeOf(err) === 404) this.listedMissing();
+          else this.failed('list', err);
           await this.sleep(Math.max(backoffDelay(failures++, this.options.backoff), retryAfterMs(err) ?? 0));
           continue;
         }
@@ -295,6 +303,20 @@ class WatchCache<T extends CachedObject> implements ObjectCache<T> {
         resolve();
       });
     });
+  }
+
+  /** A list answered 404 for a resource that may be missing: an empty collection, synced, said once. */
+  private listedMissing(): void {
+    for (const [key, old] of [...this.objects]) {
+      this.objects.delete(key);
+      this.emit('delete', old, old);
+    }
+    if (!this.missingSaid) this.logger.warn({ resource: this.name }, this.options.missingIsEmpty!.missing);
+    this.missingSaid = true;
+    if (!this.isSynced) {
+      this.isSynced = true;
+      this.resolveSynced();
+    }
   }
 
   /** Lists the collection and brings the cache to it, reporting only what differs. */

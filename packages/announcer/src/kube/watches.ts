@@ -36,7 +36,11 @@ export const CONFIG_PLURALS = {
   BGPPeer: 'bgppeers',
   BGPAdvertisement: 'bgpadvertisements',
   BFDProfile: 'bfdprofiles',
+  StaticRoute: 'staticroutes',
 } as const;
+
+/** Kinds added after the first release: their CRD may be missing from a cluster (see missingIsEmpty). */
+const NEWER_KINDS: ReadonlySet<ClusterConfigKind> = new Set(['StaticRoute']);
 
 /** The kinds the config source watches. */
 export type ClusterConfigKind = keyof typeof CONFIG_PLURALS;
@@ -138,6 +142,13 @@ export function watchConfigObjects(
     ...tuning,
     kubeConfig,
     name: `${plural} in ${namespace}`,
+    ...(NEWER_KINDS.has(kind)
+      ? {
+          missingIsEmpty: {
+            missing: `the ${plural}.${API_GROUP} CRD is not installed: no ${kind} objects (install deploy/crds/${kind.toLowerCase()}.yaml; helm upgrade does not install new CRDs)`,
+          },
+        }
+      : {}),
     path: `/apis/${API_GROUP}/${API_VERSION}/namespaces/${encodeURIComponent(namespace)}/${plural}`,
     list: (s: ListSelectors) =>
       custom.listNamespacedCustomObject({
