@@ -168,7 +168,11 @@ t.test('RestartRecorder: refreshed while a graceful-restart session is up', asyn
     refreshMs: 5,
   });
   recorder.start();
-  t.teardown(() => recorder.stop());
+  // Stopped, then its last write awaited, before the directory is removed (else rmdir meets ENOTEMPTY).
+  t.teardown(async () => {
+    recorder.stop();
+    await recorder.flushed();
+  });
   const ages = new Set<number>(); // the record's times seen
   for (const deadline = Date.now() + 5_000; ages.size < 2 && Date.now() < deadline; ) {
     await recorder.flushed();
