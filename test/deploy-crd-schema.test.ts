@@ -63,7 +63,14 @@ const problemsOf = (objects: KubeObject[]): string[] =>
   );
 
 t.test('the CRDs: our group and version, a schema in the subset the validator knows, valid defaults', async (t) => {
-  t.strictSame([...crds.keys()].sort(), ['BFDProfile', 'BGPAdvertisement', 'BGPNodeState', 'BGPPeer', 'IPAddressPool', 'StaticRoute']);
+  t.strictSame([...crds.keys()].sort(), [
+    'BFDProfile',
+    'BGPAdvertisement',
+    'BGPNodeState',
+    'BGPPeer',
+    'IPAddressPool',
+    'StaticRoute',
+  ]);
   for (const [kind, crd] of crds) {
     t.equal(`${crd.spec.group}/${crd.spec.versions[0]!.name}`, API_VERSION, `${kind}: ${API_VERSION}`);
     t.equal(crd.spec.scope, 'Namespaced');
