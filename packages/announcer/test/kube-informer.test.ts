@@ -4,7 +4,7 @@
 // stops forwarding without closing) is caught by the watchdog; bookmarks keep a quiet watch alive.
 import net from 'node:net';
 import t, { type Test } from 'tap';
-import { start, type TestApiServer } from '@bgp-announce/test-apiserver';
+import { BGP_ANNOUNCE_CRDS, start, type TestApiServer } from '@bgp-announce/test-apiserver';
 import { manualClock } from '@bgp-announce/bgp-speaker';
 import { loadKubeConfig } from '../src/kube/client.js';
 import { backoffDelay, DEFAULT_WATCH_TIMEOUT_S, watchCache, type CachedObject } from '../src/kube/informer.js';
@@ -16,7 +16,7 @@ import {
   watchSecrets,
   watchServices,
 } from '../src/kube/watches.js';
-import type { KubeLogger } from '../src/kube/api-errors.js';
+import { silentLogger, type KubeLogger } from '../src/kube/api-errors.js';
 import type { CacheChange, ObjectCache } from '../src/kube/cache.js';
 import { until } from './helpers/kube-harness.js';
 
@@ -529,3 +529,44 @@ t.test('a list that never answers times out and is retried', async (t) => {
   await until('a second attempt', () => sockets.size >= 2, 3000);
   t.equal(cache.health().synced, false);
 });
+
+t.test(
+  'a resource whose CRD is missing (missingIsEmpty): synced empty, listed again only every 5-10 minutes',
+  async (t) => {
+    const s = await start({ customResources: BGP_ANNOUNCE_CRDS.filter((c) => c.plural !== 'staticroutes') });
+    t.teardown(() => s.stop());
+    const { kubeConfig } = loadKubeConfig({ url: s.url });
+    const manual = manualClock(1_000_000);
+    const waits: number[] = [];
+    const clock = {
+      now: () => manual.now(),
+      setTimer: (ms: number, fn: () => void) => {
+        waits.push(ms);
+        return manual.setTimer(ms, fn);
+      },
+      clearTimer: (h: Parameters<typeof manual.clearTimer>[0]) => manual.clearTimer(h),
+    };
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_o: unknown, msg?: string) => void warnings.push(msg ?? '') };
+    const cache = watchConfigObjects(kubeConfig, 'StaticRoute', 'bgp-announce', {
+      clock,
+      logger: logger as KubeLogger,
+    });
+    t.teardown(() => cache.stop());
+    await cache.synced();
+    t.strictSame(cache.list(), [], 'synced, with no objects');
+    t.match(warnings, [/staticroutes\.bgp-announce\.io CRD is not installed/]);
+    const lists = () =>
+      s.requests().filter((r) => r.path.endsWith('/staticroutes') && r.method === 'GET' && r.query.watch === undefined)
+        .length;
+    await until('the wait before the next list', () => waits.some((ms) => ms >= 300_000));
+    const wait = waits.find((ms) => ms >= 300_000)!;
+    t.ok(wait >= 300_000 && wait <= 600_000, `the next list in ${Math.round(wait / 1000)} s, not on the back-off`);
+    t.equal(lists(), 1, 'one list so far');
+    manual.advance(wait - 1);
+    t.equal(lists(), 1, 'none before the wait is over');
+    manual.advance(1);
+    await until('the second list', () => lists() === 2);
+    t.equal(warnings.length, 1, 'said once');
+  },
+);

@@ -80,7 +80,8 @@ export interface WatchCacheOptions extends WatchTuning, ListSelectors {
   /**
    * A resource whose CRD may not be installed (a kind added in a later release: `helm upgrade` does
    * not install new CRDs). A list answered 404 then counts as an empty list, so the cache is synced and
-   * nothing waits for it; the list is tried again on the back-off, and `missing` says why once.
+   * nothing waits for it; the list is tried again every 5-10 minutes (no polling), and `missing` says
+   * why once.
    */
   missingIsEmpty?: { missing: string };
 }
@@ -91,6 +92,8 @@ export interface CachedObject {
 }
 
 const DEFAULT_WATCHDOG_MS = 5 * 60_000;
+/** How long a resource whose CRD is missing (missingIsEmpty) waits before its next list: 1-2 times this. */
+const MISSING_RELIST_MS = 5 * 60_000;
 /** The shortest default watch timeout, in seconds; each watch asks a random 1-2 times this. */
 export const DEFAULT_WATCH_TIMEOUT_S = 600;
 
@@ -206,8 +209,14 @@ class WatchCache<T extends CachedObject> implements ObjectCache<T> {
           await this.relist();
           needList = false;
         } catch (err) {
-          if (this.options.missingIsEmpty !== undefined && statusCodeOf(err) === 404) this.listedMissing();
-          else this.failed('list', err);
+          if (this.options.missingIsEmpty !== undefined && statusCodeOf(err) === 404) {
+            // Not a failure to retry soon: a CRD that is not installed. Look again now and then (every
+            // 5-10 minutes, like a watch's re-open), so an idle node does not poll for it.
+            this.listedMissing();
+            await this.sleep(MISSING_RELIST_MS * (1 + Math.random()));
+            continue;
+          }
+          this.failed('list', err);
           await this.sleep(Math.max(backoffDelay(failures++, this.options.backoff), retryAfterMs(err) ?? 0));
           continue;
         }
