@@ -91,6 +91,12 @@ async function cluster(t: Test): Promise<TestApiServer> {
     });
   lb('web', 'Cluster');
   lb('local', 'Local');
+  // web's pod runs on node-2 (a Cluster Service with no serving endpoint anywhere is withdrawn).
+  s.create('endpointslices', {
+    metadata: { name: 'web-1', namespace: 'demo', labels: { 'kubernetes.io/service-name': 'web' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['198.51.100.10'], nodeName: 'node-2', conditions: { ready: true } }],
+  });
   s.create('services', {
     metadata: { name: 'theirs', namespace: 'demo' },
     spec: { type: 'LoadBalancer', loadBalancerClass: 'metallb.io/metallb', ports: [{ port: 80, protocol: 'TCP' }] },
