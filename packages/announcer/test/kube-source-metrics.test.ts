@@ -26,6 +26,19 @@ t.test('rejected objects by kind, and the announcing-nodes reader of the leader'
     metadata: { name: 'blue', namespace: NS },
     spec: { addresses: ['203.0.113.0/28'] },
   });
+  // Advertised, to a peer that never answers: the nodes plan the Services and say why they are not announced.
+  server.create('bgpadvertisements', {
+    apiVersion: G,
+    kind: 'BGPAdvertisement',
+    metadata: { name: 'all', namespace: NS },
+    spec: {},
+  });
+  server.create('bgppeers', {
+    apiVersion: G,
+    kind: 'BGPPeer',
+    metadata: { name: 'tor', namespace: NS },
+    spec: { myASN: 64496, peerASN: 64497, peerAddress: '127.0.0.1', peerPort: 1 },
+  });
   const speaker = new Speaker({ localAs: 64496, bgpId: '192.0.2.1' });
   speaker.on('error', () => {});
   t.teardown(() => speaker.stop());
@@ -66,6 +79,11 @@ t.test('rejected objects by kind, and the announcing-nodes reader of the leader'
   await until('accepted again', () => Object.keys(rejected.at(-1) ?? { x: 1 }).length === 0);
 
   // A Service of our class gets an address from the leader: it shows, with the nodes announcing it.
+  server.create('endpointslices', {
+    metadata: { name: 'web-1', namespace: 'demo', labels: { 'kubernetes.io/service-name': 'web' } },
+    addressType: 'IPv4',
+    endpoints: [{ addresses: ['198.51.100.10'], nodeName: 'n1', conditions: { ready: true } }],
+  });
   server.create('services', {
     metadata: { name: 'web', namespace: 'demo' },
     spec: {
@@ -77,6 +95,43 @@ t.test('rejected objects by kind, and the announcing-nodes reader of the leader'
   const listed = await until('the Service in the reader', () => read?.().find((s) => s.service === 'web'), 15_000);
   t.match(listed, { namespace: 'demo', service: 'web' });
   t.type(listed.nodes, 'number');
+  // A Cluster Service with no serving endpoint anywhere: withdrawn on purpose, so left out of the
+  // metric (the not-announced alert is for VIPs that should be announced).
+  server.create('services', {
+    metadata: { name: 'idle', namespace: 'demo' },
+    spec: {
+      type: 'LoadBalancer',
+      loadBalancerClass: DEFAULT_LOAD_BALANCER_CLASS,
+      ports: [{ port: 80, protocol: 'TCP' }],
+    },
+  });
+  const reportedIdle = () =>
+    (
+      server.get('bgpnodestates', 'n1', NS) as
+        | { status?: { notAnnounced?: { service: string; reason: string }[] } }
+        | undefined
+    )?.status?.notAnnounced?.some((n) => n.service === 'demo/idle' && /no ready endpoint on any node/.test(n.reason));
+  await until('n1 to report idle withdrawn for want of an endpoint', reportedIdle, 15_000);
+  await until(
+    'the leader to have read that report',
+    () => {
+      const idle = (
+        server.get('services', 'idle', 'demo') as
+          | { status?: { conditions?: { type: string; message?: string }[] } }
+          | undefined
+      )?.status?.conditions?.find((c) => c.type === 'bgp-announce.io/Announced');
+      return idle?.message?.includes('no ready endpoint on any node');
+    },
+    15_000,
+  );
+  t.notOk(
+    read?.().some((s) => s.service === 'idle'),
+    'idle is not in the reader',
+  );
+  t.ok(
+    read?.().some((s) => s.service === 'web'),
+    'web still is',
+  );
   server.delete('services', 'web', 'demo');
   await until('the Service gone from the reader', () => read?.().every((s) => s.service !== 'web'), 15_000);
   await source.stop();

@@ -12,6 +12,7 @@
 // alone is written at most once per messageIntervalMs per Service, so that nodes coming and going in
 // a large cluster do not rewrite every Service each time. The per-node conditions of earlier versions
 // are removed in the same write.
+import { NO_ENDPOINT } from '../plan/announce-plan.js';
 import { systemClock, type Clock, type TimerHandle } from '@bgp-announce/bgp-speaker';
 import type { KubeLogger } from './api-errors.js';
 import type { CacheChange, ObjectCache } from './cache.js';
@@ -253,13 +254,16 @@ export class AllocationController {
 
   /**
    * Every Service of our class that has an address, and how many nodes report announcing it (the
-   * announcing-nodes metric); empty when not leading or without the BGPNodeStates watch.
+   * announcing-nodes metric); empty when not leading or without the BGPNodeStates watch. A Cluster
+   * Service that every node withdraws because it has no serving endpoint anywhere is left out: it is
+   * not announced on purpose (as MetalLB), and the not-announced alert is for VIPs that should be.
    */
   announcingNodes(): ServiceAnnouncers[] {
     if (!this.started || this.states === undefined || this.allocator === undefined) return [];
     const out: ServiceAnnouncers[] = [];
     for (const [key, a] of this.allocator.assignments()) {
       if (a.ips.length === 0) continue;
+      if (this.index.withdrawnFor(key, a.ips, NO_ENDPOINT)) continue;
       const slash = key.indexOf('/');
       out.push({
         namespace: key.slice(0, slash),

@@ -104,6 +104,22 @@ export class NodeStateIndex {
   }
 
   /**
+   * True when every node reporting on Service `key` (with `addresses`) withdraws it for `reason` alone
+   * (and at least one reports): not announced on purpose, as a Cluster Service with no serving endpoint.
+   */
+  withdrawnFor(key: string, addresses: readonly string[], reason: string): boolean {
+    const want = addressKey(addresses);
+    let reporting = 0;
+    for (const indexed of this.nodes.values()) {
+      const entry = indexed.entries.get(key);
+      if (entry === undefined || entry.addresses !== want) continue;
+      if (entry.announced || entry.reason !== reason) return false;
+      reporting++;
+    }
+    return reporting > 0;
+  }
+
+  /**
    * aggregate(), and whether its message gives counts only (more than NAMES_IN_MESSAGE nodes announce
    * it, or, not announced, report on it): the leader puts off changes of such counts.
    */
