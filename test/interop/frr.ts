@@ -8,6 +8,7 @@ import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { poll, startProcess } from './gobgpd.js';
+import { parseKernelWeights } from '../../packages/cli/src/lab/router-common.js';
 
 /** Where the daemons live on Debian. */
 export const FRR_DAEMON_DIR = '/usr/lib/frr';
@@ -247,8 +248,10 @@ export function kernelNextHops(ns: string, destination: string): string[] {
  */
 export function kernelNextHopWeights(ns: string, destination: string): { via: string; weight: number }[] {
   const family = destination.includes(':') ? '-6' : '-4';
-  const text = execFileSync('ip', [family, '-n', ns, 'route', 'show', destination], { encoding: 'utf8' });
-  return [...text.matchAll(/\bvia (?:inet6 )?([0-9a-f.:]+)(?: dev \S+)?(?: weight (\d+))?/g)]
-    .map((m) => ({ via: m[1]!, weight: m[2] === undefined ? 1 : Number(m[2]) }))
-    .sort((a, b) => (a.via < b.via ? -1 : a.via > b.via ? 1 : 0));
+  const weights = parseKernelWeights(
+    execFileSync('ip', [family, '-n', ns, 'route', 'show', destination], { encoding: 'utf8' }),
+  );
+  return Object.keys(weights)
+    .sort()
+    .map((via) => ({ via, weight: weights[via]! }));
 }

@@ -6,7 +6,7 @@
 // ends; a rolling update then costs one UPDATE per prefix per interval, and a value that comes back
 // before the interval ends costs none. New routes, withdrawals and other changes go at once.
 import type { PlannedRoute, RouteAttributesPlan } from '../plan/announce-plan-types.js';
-import { diffPlannedRoutes, sameLinkBandwidth } from '../plan/announce-plan.js';
+import { diffPlannedRoutes, sameAttributes } from '../plan/announce-plan.js';
 import {
   systemClock,
   type AnnounceAttributes,
@@ -47,28 +47,13 @@ export function announcementOf(
   return announcement;
 }
 
-function sameAttributes(a: RouteAttributesPlan, b: RouteAttributesPlan): boolean {
-  return (
-    a.localPref === b.localPref &&
-    sameLinkBandwidth(a, b) &&
-    a.communities.join() === b.communities.join() &&
-    a.largeCommunities.join() === b.largeCommunities.join()
-  );
-}
-
 /** True when the two routes differ in nothing but link bandwidth (same peers, same other attributes). */
 function onlyLinkBandwidthDiffers(before: PlannedRoute, after: PlannedRoute): boolean {
   if (before.perPeer.size !== after.perPeer.size) return false;
   for (const [peer, b] of before.perPeer) {
     const a = after.perPeer.get(peer);
-    if (a === undefined) return false;
-    if (
-      a.localPref !== b.localPref ||
-      a.communities.join() !== b.communities.join() ||
-      a.largeCommunities.join() !== b.largeCommunities.join() ||
-      (a.linkBandwidth === undefined) !== (b.linkBandwidth === undefined)
-    )
-      return false;
+    if (a === undefined || (a.linkBandwidth === undefined) !== (b.linkBandwidth === undefined)) return false;
+    if (!sameAttributes({ ...a, linkBandwidth: b.linkBandwidth }, b)) return false;
   }
   return true;
 }

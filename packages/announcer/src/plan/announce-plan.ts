@@ -379,7 +379,8 @@ function samePerPeer(
   return true;
 }
 
-function sameAttributes(x: RouteAttributesPlan, y: RouteAttributesPlan): boolean {
+/** True when two attribute sets of a planned route are equal in value. */
+export function sameAttributes(x: RouteAttributesPlan, y: RouteAttributesPlan): boolean {
   return (
     x === y ||
     (x.localPref === y.localPref &&
@@ -390,7 +391,7 @@ function sameAttributes(x: RouteAttributesPlan, y: RouteAttributesPlan): boolean
 }
 
 /** True when both carry the same link bandwidth (or neither does). */
-export function sameLinkBandwidth(x: RouteAttributesPlan, y: RouteAttributesPlan): boolean {
+function sameLinkBandwidth(x: RouteAttributesPlan, y: RouteAttributesPlan): boolean {
   const a = x.linkBandwidth;
   const b = y.linkBandwidth;
   return (
